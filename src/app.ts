@@ -1,0 +1,158 @@
+/**
+ * The application: config → policy → catalog → Cohere client, assembled once per process and
+ * shared by every agent and transport.
+ */
+import { CATALOG, BY_NAME } from "./catalog/index.js";
+import type { ToolDef } from "./catalog/types.js";
+import { describeTool, type ToolDescriptor } from "./catalog/describe.js";
+import { CohereClient, normaliseBaseUrl } from "./cohere/client.js";
+import { ConfigError, loadConfigFile, type ConfigFile, type Profile } from "./config/file.js";
+import type { Options } from "./config/options.js";
+import { narrow, parseList, resolveVisible, type PolicySpec, type PolicyTool } from "./policy/allowlist.js";
+import type { Logger } from "./logger.js";
+import type { AuditSink } from "./audit.js";
+import type { Guard } from "./server.js";
+
+export interface App {
+  options: Options;
+  config?: ConfigFile;
+  logger: Logger;
+  client: CohereClient;
+  catalog: readonly ToolDef[];
+  byName: ReadonlyMap<string, ToolDef>;
+  /** Visible set for stdio / --list-tools (flags, or --profile narrowed by --tools). */
+  visible: ReadonlySet<string>;
+  /** Items of --tools that named nothing inside --profile. */
+  ignored: string[];
+  /** Visible set per profile name (HTTP agents). */
+  profileVisible(name: string): ReadonlySet<string>;
+  descriptorsFor(visible: ReadonlySet<string>): ToolDescriptor[];
+  guards: Guard[];
+  audit?: AuditSink;
+  metrics: { calls: number; errors: number };
+  /** Secrets that must never be written anywhere. */
+  secrets(): string[];
+  close(): Promise<void>;
+}
+
+export const policyTools: readonly PolicyTool[] = CATALOG.map((t) => ({
+  name: t.name,
+  group: t.group,
+  access: t.access,
+  deprecated: t.deprecated === true,
+}));
+
+export function profileSpec(p: Profile): PolicySpec {
+  return {
+    tools: parseList(p.tools),
+    exclude: parseList(p.exclude_tools),
+    allowWrite: p.allow_write ?? false,
+    allowDestructive: p.allow_destructive ?? false,
+  };
+}
+
+/** Resolve what the flags (and an optional profile) make visible. Throws on bad items. */
+export function resolveFromOptions(
+  options: Options,
+  config: ConfigFile | undefined,
+): { visible: Set<string>; ignored: string[] } {
+  const profileName = options.profile ?? config?.default_profile;
+  const flagSpec: PolicySpec = {
+    tools: options.tools,
+    exclude: options.excludeTools,
+    allowWrite: options.allowWrite,
+    allowDestructive: options.allowDestructive,
+  };
+  if (!profileName) return { visible: resolveVisible(policyTools, flagSpec), ignored: [] };
+  if (!config) throw new ConfigError(`--profile ${profileName} needs --config FILE`);
+  const profile = config.profiles[profileName];
+  if (!profile) {
+    throw new ConfigError(
+      `No profile "${profileName}" in the config file; profiles: ${Object.keys(config.profiles).join(", ") || "(none)"}`,
+    );
+  }
+  // The profile is a ceiling: --tools narrows it, --exclude-tools removes from it.
+  const ceiling = resolveVisible(policyTools, profileSpec(profile));
+  let visible = ceiling;
+  let ignored: string[] = [];
+  if (options.tools) ({ visible, ignored } = narrow(policyTools, ceiling, options.tools));
+  if (options.excludeTools) {
+    const drop = resolveVisible(policyTools, {
+      tools: options.excludeTools,
+      allowWrite: true,
+      allowDestructive: true,
+    });
+    for (const n of drop) visible.delete(n);
+  }
+  return { visible, ignored };
+}
+
+export function createApp(options: Options, logger: Logger): App {
+  logger.addSecret(options.apiKey);
+  let baseUrl: string;
+  try {
+    baseUrl = normaliseBaseUrl(options.baseUrl);
+  } catch (err) {
+    throw new ConfigError(`CO_API_URL is not a valid URL (${(err as Error).message})`);
+  }
+  const config = options.configPath ? loadConfigFile(options.configPath) : undefined;
+  const { visible, ignored } = resolveFromOptions(options, config);
+  const descriptorCache = new Map<string, ToolDescriptor>();
+  const listCache = new Map<string, ToolDescriptor[]>();
+  const profileCache = new Map<string, ReadonlySet<string>>();
+  const client = new CohereClient({
+    baseUrl,
+    apiKey: options.apiKey,
+    clientName: options.clientName,
+    timeoutMs: options.timeoutMs,
+    maxRetries: options.maxRetries,
+    retryBaseMs: options.retryBaseMs,
+    maxRetryDelayMs: options.maxRetryDelayMs,
+  });
+  const app: App = {
+    options,
+    config,
+    logger,
+    client,
+    catalog: CATALOG,
+    byName: BY_NAME,
+    visible,
+    ignored,
+    profileVisible(name) {
+      let v = profileCache.get(name);
+      if (!v) {
+        const p = config?.profiles[name];
+        if (!p) throw new ConfigError(`No profile "${name}"`);
+        v = resolveVisible(policyTools, profileSpec(p));
+        profileCache.set(name, v);
+      }
+      return v;
+    },
+    descriptorsFor(set) {
+      const key = CATALOG.filter((t) => set.has(t.name))
+        .map((t) => t.name)
+        .join(",");
+      let list = listCache.get(key);
+      if (!list) {
+        list = CATALOG.filter((t) => set.has(t.name)).map((t) => {
+          let d = descriptorCache.get(t.name);
+          if (!d) {
+            d = describeTool(t);
+            descriptorCache.set(t.name, d);
+          }
+          return d;
+        });
+        listCache.set(key, list);
+      }
+      return list;
+    },
+    guards: [],
+    metrics: { calls: 0, errors: 0 },
+    secrets: () => (options.apiKey ? [options.apiKey] : []),
+    async close() {
+      await client.close();
+      await app.audit?.close();
+    },
+  };
+  return app;
+}

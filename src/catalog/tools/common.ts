@@ -1,0 +1,89 @@
+/** Small zod pieces shared by several tools. Keep descriptions short: they cost agent context. */
+import { z } from "zod";
+
+export const priority = z
+  .number()
+  .int()
+  .min(0)
+  .max(999)
+  .optional()
+  .describe("0 (default) is the highest priority; higher numbers are handled later under load");
+
+/** A Cohere resource id in a path segment: no slashes, no traversal. */
+export const resourceId = (what: string) =>
+  z
+    .string()
+    .min(1)
+    .max(256)
+    .regex(/^[^/?#\s]+$/, "must be a single path segment (no '/', '?', '#' or spaces)")
+    .describe(what);
+
+export const pageSize = (max: number, dflt: number) =>
+  z.number().int().min(1).max(max).optional().describe(`Items per page (default ${dflt}, max ${max})`);
+
+export const pageToken = z.string().min(1).optional().describe("next_page_token from the previous page");
+
+export const truncate = z
+  .enum(["NONE", "START", "END"])
+  .optional()
+  .describe("How to handle inputs longer than the model's limit (default END; NONE errors)");
+
+/**
+ * File content given inline. Exactly one of `*_text` or `*_base64` must be given
+ * (checked by the tool's superRefine). Returns bytes.
+ */
+export function fileBytes(text: string | undefined, base64: string | undefined): Uint8Array {
+  if (text !== undefined) return new TextEncoder().encode(text);
+  return Uint8Array.from(Buffer.from(base64 ?? "", "base64"));
+}
+
+export const base64String = z
+  .string()
+  .min(1)
+  .regex(/^[A-Za-z0-9+/\r\n]+={0,2}\s*$/, "must be base64");
+
+/* ---- Generation and embedding pieces (chat, embed, legacy) ---- */
+
+/** Top-k sampling, 0 disables (Cohere chat v1/v2, generate). */
+export const topK = z.number().int().min(0).max(500).optional();
+
+/** Nucleus sampling (Cohere chat v1/v2, generate). */
+export const topP = z.number().min(0.01).max(0.99).optional();
+
+/** Best-effort deterministic sampling. */
+export const seed = z.number().int().min(0).optional();
+
+/** Cohere `EmbedInputType` (required for embed v3+ models). */
+export const embedInputType = z.enum(["search_document", "search_query", "classification", "clustering", "image"]);
+
+/** Cohere `EmbeddingType` list (default ["float"]). */
+export const embeddingTypes = z
+  .array(z.enum(["float", "int8", "uint8", "binary", "ubinary", "base64"]))
+  .min(1)
+  .optional();
+
+/** A file name for a multipart part: one path segment, no quotes or line breaks. */
+export const fileName = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[^/\\"\r\n]+$/, "must be a plain file name (no '/', '\\', quotes or line breaks)");
+
+const CONTENT_TYPES: Record<string, string> = {
+  wav: "audio/wav",
+  mp3: "audio/mpeg",
+  mpeg: "audio/mpeg",
+  mpga: "audio/mpeg",
+  flac: "audio/flac",
+  ogg: "audio/ogg",
+  csv: "text/csv",
+  txt: "text/plain",
+  json: "application/json",
+};
+
+/** Content type guessed from a file name's extension (like Python's mimetypes), else `fallback`. */
+export function contentTypeFor(filename: string, fallback = "application/octet-stream"): string {
+  const dot = filename.lastIndexOf(".");
+  if (dot < 0) return fallback;
+  return CONTENT_TYPES[filename.slice(dot + 1).toLowerCase()] ?? fallback;
+}

@@ -1,0 +1,311 @@
+/**
+ * The Cohere HTTP client: one undici keep-alive Pool per origin, JSON and multipart bodies,
+ * repeat-form query arrays, a timeout per attempt, and retries on 408/429/5xx that honour
+ * Retry-After. Write and destructive calls are retried only when the failure happened before
+ * the request reached Cohere (connection refused, DNS, connect timeout).
+ */
+import { Pool, FormData, type Dispatcher } from "undici";
+import { CohereApiError, CohereTransportError, redactSecret } from "./errors.js";
+import type { MultipartPart } from "../catalog/types.js";
+
+export interface ClientOptions {
+  baseUrl: string;
+  apiKey?: string;
+  clientName: string;
+  /** Per attempt, until the response headers arrive (like Cohere's SDK). */
+  timeoutMs: number;
+  maxRetries: number;
+  /** Base of exponential backoff when no Retry-After is sent. */
+  retryBaseMs: number;
+  /** Cap for any single wait, Retry-After included. */
+  maxRetryDelayMs: number;
+  userAgent?: string;
+}
+
+export type QueryValue = string | number | boolean | Array<string | number | boolean> | undefined;
+
+export interface CohereRequest {
+  method: "GET" | "POST" | "PATCH" | "DELETE";
+  path: string; // already filled in, starting with /v1 or /v2
+  query?: Record<string, QueryValue>;
+  json?: unknown;
+  multipart?: MultipartPart[];
+  headers?: Record<string, string>;
+  /** May this request be sent again after it may have reached Cohere? */
+  retryable: boolean;
+  signal?: AbortSignal;
+  /** Return the body as a stream instead of parsing it. */
+  stream?: boolean;
+  /** Called before each retry wait, e.g. to report progress. */
+  onRetry?: (info: { attempt: number; delayMs: number; status?: number; reason: string }) => void;
+}
+
+export interface CohereResponse {
+  status: number;
+  headers: Record<string, string>;
+  /** Parsed JSON (or undefined for an empty body). Absent when `stream` was requested. */
+  data?: unknown;
+  /** The raw body stream when `stream` was requested. */
+  body?: Dispatcher.ResponseData["body"];
+  attempts: number;
+  requestId?: string;
+}
+
+const RETRY_STATUS = (s: number) => s === 408 || s === 429 || s >= 500;
+
+/** Error codes that mean the request never left this machine, so any method may be retried. */
+const PRE_SEND_CODES = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+]);
+
+export function normaliseBaseUrl(raw: string): string {
+  let u = raw.trim().replace(/\/+$/, "");
+  u = u.replace(/\/v[12]$/, "");
+  const parsed = new URL(u); // throws on garbage: caught by config
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    throw new Error(`CO_API_URL must be http(s), got ${parsed.protocol}`);
+  }
+  return u;
+}
+
+export function buildQuery(query: Record<string, QueryValue> | undefined): string {
+  if (!query) return "";
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(query)) {
+    if (v === undefined) continue;
+    const values = Array.isArray(v) ? v : [v];
+    for (const item of values) parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(String(item))}`);
+  }
+  return parts.length ? `?${parts.join("&")}` : "";
+}
+
+/** Seconds or HTTP date → milliseconds to wait, or undefined. */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) {
+    const secs = Number(trimmed);
+    return secs >= 0 ? secs * 1000 : undefined;
+  }
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - now);
+}
+
+function headerRecord(h: Dispatcher.ResponseData["headers"]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined) continue;
+    out[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
+  }
+  return out;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason ?? new Error("aborted"));
+    const t = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal?.reason ?? new Error("aborted"));
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+function errorCode(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let i = 0; i < 4 && e && typeof e === "object"; i++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+export class CohereClient {
+  private readonly pools = new Map<string, Pool>();
+  readonly options: ClientOptions;
+  private readonly origin: string;
+  private readonly basePath: string;
+
+  constructor(options: ClientOptions) {
+    this.options = options;
+    const u = new URL(options.baseUrl);
+    this.origin = u.origin;
+    this.basePath = u.pathname.replace(/\/+$/, "");
+  }
+
+  private pool(): Pool {
+    let p = this.pools.get(this.origin);
+    if (!p) {
+      p = new Pool(this.origin, {
+        connections: 64,
+        keepAliveTimeout: 30_000,
+        keepAliveMaxTimeout: 120_000,
+        headersTimeout: 0, // we enforce our own per-attempt timeout
+        bodyTimeout: 0,
+      });
+      this.pools.set(this.origin, p);
+    }
+    return p;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((p) => p.close().catch(() => undefined)));
+    this.pools.clear();
+  }
+
+  private redact(text: string): string {
+    return redactSecret(text, this.options.apiKey);
+  }
+
+  /** Send a request with retries. Throws CohereApiError (HTTP error) or CohereTransportError. */
+  async request(req: CohereRequest): Promise<CohereResponse> {
+    const { apiKey } = this.options;
+    if (!apiKey) {
+      throw new CohereTransportError(
+        "missing_key",
+        "No Cohere API key is configured. Set CO_API_KEY (or COHERE_API_KEY) in the server's environment and restart it.",
+        false,
+      );
+    }
+    const path = this.basePath + req.path + buildQuery(req.query);
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${apiKey}`,
+      accept: req.stream ? "text/event-stream, application/stream+json, application/json" : "application/json",
+      "x-client-name": this.options.clientName,
+      "user-agent": this.options.userAgent ?? "cohere-mcp",
+      ...req.headers,
+    };
+    let body: string | FormData | undefined;
+    if (req.multipart) {
+      const fd = new FormData();
+      for (const part of req.multipart) {
+        if (typeof part.value === "string" && part.filename === undefined) fd.append(part.name, part.value);
+        else {
+          const bytes = typeof part.value === "string" ? new TextEncoder().encode(part.value) : part.value;
+          fd.append(part.name, new Blob([bytes], { type: part.contentType ?? "application/octet-stream" }), part.filename ?? part.name);
+        }
+      }
+      body = fd;
+    } else if (req.json !== undefined) {
+      body = JSON.stringify(req.json);
+      headers["content-type"] = "application/json";
+    }
+
+    const max = Math.max(0, this.options.maxRetries);
+    for (let attempt = 0; ; attempt++) {
+      if (req.signal?.aborted) throw abortError(req.signal);
+      const timeout = AbortSignal.timeout(this.options.timeoutMs);
+      const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await this.pool().request({ method: req.method, path, headers, body, signal });
+      } catch (err) {
+        if (req.signal?.aborted) throw abortError(req.signal);
+        const code = errorCode(err);
+        const timedOut = timeout.aborted;
+        const preSend = code !== undefined && PRE_SEND_CODES.has(code);
+        const canRetry = attempt < max && (preSend || (req.retryable && !timedOut));
+        if (canRetry) {
+          const delay = this.backoff(attempt);
+          req.onRetry?.({ attempt: attempt + 1, delayMs: delay, reason: code ?? "network error" });
+          await sleep(delay, req.signal);
+          continue;
+        }
+        if (timedOut) {
+          throw new CohereTransportError(
+            "timeout",
+            `Cohere did not answer within ${this.options.timeoutMs} ms (${req.method} ${req.path}). ` +
+              "Try again, send less input, or ask the operator to raise --timeout.",
+            !req.retryable,
+          );
+        }
+        const msg = this.redact(err instanceof Error ? err.message : String(err));
+        throw new CohereTransportError(
+          "network",
+          `Could not reach Cohere at ${this.origin} (${code ?? msg}). Check the network and CO_API_URL, then try again.`,
+          !preSend && !req.retryable,
+        );
+      }
+
+      const resHeaders = headerRecord(res.headers);
+      const status = res.statusCode;
+      if (status >= 200 && status < 300) {
+        const requestId = resHeaders["x-request-id"] ?? resHeaders["x-cohere-request-id"];
+        if (req.stream) return { status, headers: resHeaders, body: res.body, attempts: attempt + 1, requestId };
+        let text: string;
+        try {
+          text = await res.body.text();
+        } catch (err) {
+          if (req.signal?.aborted) throw abortError(req.signal);
+          // the response was cut while reading: retry only what may be repeated
+          if (attempt < max && req.retryable) {
+            const delay = this.backoff(attempt);
+            req.onRetry?.({ attempt: attempt + 1, delayMs: delay, reason: "connection reset while reading" });
+            await sleep(delay, req.signal);
+            continue;
+          }
+          throw new CohereTransportError(
+            "reset",
+            `The connection to Cohere was cut while reading the answer to ${req.method} ${req.path}. ` +
+              (req.retryable ? "Try again." : "The action may or may not have happened: check its status before retrying."),
+            !req.retryable,
+          );
+        }
+        let data: unknown = undefined;
+        if (text.length > 0) {
+          try {
+            data = JSON.parse(text);
+          } catch {
+            throw new CohereTransportError(
+              "bad_body",
+              `Cohere answered ${status} with a body that is not JSON (${text.length} bytes, starting ${JSON.stringify(
+                this.redact(text.slice(0, 80)),
+              )}). This is usually a proxy or a Cohere outage: try again shortly.`,
+              false,
+            );
+          }
+        }
+        return { status, headers: resHeaders, data, attempts: attempt + 1, requestId };
+      }
+
+      // HTTP error
+      let errText = "";
+      try {
+        errText = await res.body.text();
+      } catch {
+        /* ignore */
+      }
+      if (RETRY_STATUS(status) && attempt < max && req.retryable) {
+        const retryAfter = parseRetryAfter(resHeaders["retry-after"]);
+        const delay = Math.min(retryAfter ?? this.backoff(attempt), this.options.maxRetryDelayMs);
+        req.onRetry?.({ attempt: attempt + 1, delayMs: delay, status, reason: `HTTP ${status}` });
+        await sleep(delay, req.signal);
+        continue;
+      }
+      throw CohereApiError.from(status, errText, resHeaders, attempt + 1, this.options.apiKey);
+    }
+  }
+
+  private backoff(attempt: number): number {
+    const base = this.options.retryBaseMs * 2 ** attempt;
+    const jitter = 1 + (Math.random() * 0.2 - 0.1);
+    return Math.min(Math.round(base * jitter), this.options.maxRetryDelayMs);
+  }
+}
+
+function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error) return reason;
+  return new CohereTransportError("cancelled", "The request was cancelled.", false);
+}

@@ -1,0 +1,92 @@
+/** Cohere errors, turned into messages an agent can act on. The API key never appears in them. */
+
+/** Replace every occurrence of the secret (and its bearer form) with a marker. */
+export function redactSecret(text: string, secret: string | undefined): string {
+  if (!secret || secret.length < 4) return text;
+  return text.split(secret).join("[REDACTED]");
+}
+
+/** What to do about each status, from Cohere's own error table. */
+const ADVICE: Record<number, string> = {
+  400: "Fix the fields or values named in the message and call again.",
+  401: "The Cohere API key is missing, invalid or expired: the operator must set a valid CO_API_KEY.",
+  402: "The Cohere account reached a billing or spending limit: the operator must add or update the payment method in the Cohere dashboard.",
+  403: "This key may not use that resource or model (some models need a Production key).",
+  404: "Check the id or model name (list the resources first) and that it belongs to this account.",
+  408: "Cohere timed out: try again.",
+  422: "The request was well formed but Cohere could not process it: change the inputs.",
+  429: "Rate limit reached: wait before calling again, send fewer calls per minute, or ask the operator for a Production key (Trial keys allow far fewer calls).",
+  498: "The API token is invalid: the operator must set a valid CO_API_KEY.",
+  499: "The request was cancelled before it completed: call again when ready.",
+  500: "Cohere had an internal error (already retried): try again later; contact Cohere support if it persists.",
+  501: "Cohere does not implement this for the chosen model or options.",
+  502: "Cohere's gateway failed (already retried): try again later.",
+  503: "Cohere is unavailable (already retried): try again later.",
+  504: "Cohere timed out (already retried): try again later, or send less input.",
+};
+
+export function adviceFor(status: number): string {
+  return ADVICE[status] ?? (status >= 500 ? ADVICE[500]! : "Check the request and try again.");
+}
+
+export class CohereApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly cohereMessage: string,
+    readonly requestId: string | undefined,
+    readonly attempts: number,
+    readonly retryAfter: string | undefined,
+  ) {
+    super(`Cohere returned ${status}: ${cohereMessage}`);
+    this.name = "CohereApiError";
+  }
+
+  static from(
+    status: number,
+    body: string,
+    headers: Record<string, string>,
+    attempts: number,
+    apiKey: string | undefined,
+  ): CohereApiError {
+    let message = "";
+    try {
+      const parsed: unknown = JSON.parse(body);
+      if (parsed && typeof parsed === "object" && typeof (parsed as { message?: unknown }).message === "string") {
+        message = (parsed as { message: string }).message;
+      } else message = body;
+    } catch {
+      message = body;
+    }
+    message = redactSecret(message.trim().slice(0, 2000), apiKey) || "(no message)";
+    return new CohereApiError(
+      status,
+      message,
+      headers["x-request-id"] ?? headers["x-cohere-request-id"],
+      attempts,
+      headers["retry-after"],
+    );
+  }
+
+  /** The text an agent sees. */
+  toToolText(): string {
+    const parts = [`Cohere API error ${this.status}: ${this.cohereMessage}`, adviceFor(this.status)];
+    if (this.status === 429 && this.retryAfter) parts.push(`Cohere asked to wait ${this.retryAfter} s (Retry-After).`);
+    if (this.attempts > 1) parts.push(`(${this.attempts} attempts made.)`);
+    if (this.requestId) parts.push(`Request id: ${this.requestId}.`);
+    return parts.join(" ");
+  }
+}
+
+export type TransportKind = "missing_key" | "timeout" | "network" | "reset" | "bad_body" | "cancelled" | "stream";
+
+export class CohereTransportError extends Error {
+  constructor(
+    readonly kind: TransportKind,
+    message: string,
+    /** True when a write may have happened: the agent must check before retrying. */
+    readonly outcomeUnknown: boolean,
+  ) {
+    super(message);
+    this.name = "CohereTransportError";
+  }
+}

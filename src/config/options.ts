@@ -1,0 +1,197 @@
+/**
+ * Command-line flags and environment variables → one Options object. Flags win over env.
+ * Nothing here touches the network or the catalog.
+ */
+import { parseArgs } from "node:util";
+import { parseList } from "../policy/allowlist.js";
+import { ConfigError } from "./file.js";
+
+export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
+export type ConfirmMode = "elicit" | "never";
+
+export interface Options {
+  mode: "stdio" | "http" | "list-tools" | "help" | "version";
+  tools?: string[];
+  excludeTools?: string[];
+  allowWrite: boolean;
+  allowDestructive: boolean;
+  configPath?: string;
+  profile?: string;
+  apiKey?: string;
+  /** Which env var the key came from, for messages. */
+  apiKeySource?: string;
+  baseUrl: string;
+  clientName: string;
+  timeoutMs: number;
+  maxRetries: number;
+  retryBaseMs: number;
+  maxRetryDelayMs: number;
+  logLevel: LogLevel;
+  logFile?: string;
+  maxOutputChars: number;
+  host: string;
+  port: number;
+  sessions: boolean;
+  allowedHosts?: string[];
+  allowedOrigins?: string[];
+  auditLog?: string;
+  allowFileRead: string[];
+  confirmDestructive: ConfirmMode;
+  json: boolean;
+}
+
+export const DEFAULTS = {
+  baseUrl: "https://api.cohere.com",
+  clientName: "cohere-mcp",
+  timeoutMs: 120_000,
+  maxRetries: 2,
+  retryBaseMs: 1_000,
+  maxRetryDelayMs: 60_000,
+  maxOutputChars: 20_000,
+  host: "127.0.0.1",
+  port: 8080,
+} as const;
+
+/** Every flag, its env var and its help line: the README's flag table is built from this. */
+export const FLAGS = [
+  { flag: "--tools LIST", env: "COHERE_MCP_TOOLS", help: "Tools to expose: names, groups or globs, comma-separated (default: the non-deprecated read tools)" },
+  { flag: "--exclude-tools LIST", env: "COHERE_MCP_EXCLUDE_TOOLS", help: "Tools to hide whatever else selects them" },
+  { flag: "--allow-write", env: "COHERE_MCP_ALLOW_WRITE=1", help: "Let groups and globs select write tools (create, update)" },
+  { flag: "--allow-destructive", env: "COHERE_MCP_ALLOW_DESTRUCTIVE=1", help: "Let groups and globs select destructive tools (delete, cancel)" },
+  { flag: "--config FILE", env: "COHERE_MCP_CONFIG", help: "JSON config with named profiles (and HTTP agents); see config.schema.json" },
+  { flag: "--profile NAME", env: "COHERE_MCP_PROFILE", help: "Profile from the config file; --tools then narrows inside it" },
+  { flag: "--list-tools", env: "", help: "Print the visible tools with class and group, then exit" },
+  { flag: "--json", env: "", help: "With --list-tools: print JSON" },
+  { flag: "--timeout MS", env: "COHERE_MCP_TIMEOUT_MS", help: `Per-attempt timeout until Cohere's headers arrive (default ${DEFAULTS.timeoutMs})` },
+  { flag: "--max-retries N", env: "COHERE_MCP_MAX_RETRIES", help: `Retries on 408/429/5xx for read tools (default ${DEFAULTS.maxRetries})` },
+  { flag: "--retry-base-ms MS", env: "COHERE_MCP_RETRY_BASE_MS", help: `Backoff base when no Retry-After is sent (default ${DEFAULTS.retryBaseMs})` },
+  { flag: "--max-retry-delay-ms MS", env: "COHERE_MCP_MAX_RETRY_DELAY_MS", help: `Cap on any retry wait, Retry-After included (default ${DEFAULTS.maxRetryDelayMs})` },
+  { flag: "--client-name NAME", env: "COHERE_MCP_CLIENT_NAME", help: `X-Client-Name sent to Cohere (default ${DEFAULTS.clientName})` },
+  { flag: "--max-output-chars N", env: "COHERE_MCP_MAX_OUTPUT_CHARS", help: `Output budget per tool result (default ${DEFAULTS.maxOutputChars})` },
+  { flag: "--log-level LEVEL", env: "COHERE_MCP_LOG_LEVEL", help: "debug | info | warn | error | silent (default info; logs go to stderr)" },
+  { flag: "--log-file FILE", env: "COHERE_MCP_LOG_FILE", help: "Write logs to this file instead of stderr" },
+  { flag: "--http", env: "", help: "Serve streamable HTTP at /mcp instead of stdio" },
+  { flag: "--host HOST", env: "COHERE_MCP_HOST", help: `HTTP bind address (default ${DEFAULTS.host})` },
+  { flag: "--port PORT", env: "COHERE_MCP_PORT", help: `HTTP port (default ${DEFAULTS.port}; 0 picks a free one)` },
+  { flag: "--sessions", env: "", help: "HTTP: stateful sessions instead of stateless" },
+  { flag: "--allowed-hosts LIST", env: "COHERE_MCP_ALLOWED_HOSTS", help: "HTTP: Host header values accepted (default loopback names)" },
+  { flag: "--allowed-origins LIST", env: "COHERE_MCP_ALLOWED_ORIGINS", help: "HTTP: Origin header values accepted (default none but loopback)" },
+  { flag: "--audit-log FILE", env: "COHERE_MCP_AUDIT_LOG", help: "Write one JSON audit line per tool call to FILE ('-' for stderr)" },
+  { flag: "--allow-file-read DIR", env: "COHERE_MCP_ALLOW_FILE_READ", help: "Let file inputs name paths inside DIR (repeatable)" },
+  { flag: "--confirm-destructive MODE", env: "COHERE_MCP_CONFIRM_DESTRUCTIVE", help: "elicit (ask the user; refuse if the client cannot ask) | never (no confirmation)" },
+] as const;
+
+export const ENV = [
+  { env: "CO_API_KEY", help: "Cohere API key (also read: COHERE_API_KEY)" },
+  { env: "CO_API_URL", help: `Cohere base URL (default ${DEFAULTS.baseUrl}; a trailing /v1 or /v2 is tolerated)` },
+] as const;
+
+function intOpt(name: string, value: string | undefined, fallback: number, min = 0): number {
+  if (value === undefined || value === "") return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be an integer ≥ ${min}, got "${value}"`);
+  return n;
+}
+
+function boolEnv(v: string | undefined): boolean {
+  return v !== undefined && /^(1|true|yes|on)$/i.test(v.trim());
+}
+
+export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        tools: { type: "string", multiple: true },
+        "exclude-tools": { type: "string", multiple: true },
+        "allow-write": { type: "boolean" },
+        "allow-destructive": { type: "boolean" },
+        config: { type: "string" },
+        profile: { type: "string" },
+        "list-tools": { type: "boolean" },
+        json: { type: "boolean" },
+        timeout: { type: "string" },
+        "max-retries": { type: "string" },
+        "retry-base-ms": { type: "string" },
+        "max-retry-delay-ms": { type: "string" },
+        "client-name": { type: "string" },
+        "max-output-chars": { type: "string" },
+        "log-level": { type: "string" },
+        "log-file": { type: "string" },
+        http: { type: "boolean" },
+        host: { type: "string" },
+        port: { type: "string" },
+        sessions: { type: "boolean" },
+        "allowed-hosts": { type: "string", multiple: true },
+        "allowed-origins": { type: "string", multiple: true },
+        "audit-log": { type: "string" },
+        "allow-file-read": { type: "string", multiple: true },
+        "confirm-destructive": { type: "string" },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "v" },
+      },
+    });
+  } catch (err) {
+    throw new ConfigError(`${(err as Error).message}. Run cohere-mcp --help for the flags.`);
+  }
+  const v = parsed.values;
+  const apiKey = env.CO_API_KEY || env.COHERE_API_KEY || undefined;
+  const logLevel = (v["log-level"] ?? env.COHERE_MCP_LOG_LEVEL ?? "info") as LogLevel;
+  if (!["debug", "info", "warn", "error", "silent"].includes(logLevel)) {
+    throw new ConfigError(`--log-level must be debug, info, warn, error or silent, got "${logLevel}"`);
+  }
+  const confirm = (v["confirm-destructive"] ?? env.COHERE_MCP_CONFIRM_DESTRUCTIVE ?? "elicit") as ConfirmMode;
+  if (confirm !== "elicit" && confirm !== "never") {
+    throw new ConfigError(`--confirm-destructive must be elicit or never, got "${confirm}"`);
+  }
+  const mode: Options["mode"] = v.help
+    ? "help"
+    : v.version
+      ? "version"
+      : v["list-tools"]
+        ? "list-tools"
+        : v.http
+          ? "http"
+          : "stdio";
+  return {
+    mode,
+    tools: parseList(v.tools ?? env.COHERE_MCP_TOOLS),
+    excludeTools: parseList(v["exclude-tools"] ?? env.COHERE_MCP_EXCLUDE_TOOLS),
+    allowWrite: v["allow-write"] ?? boolEnv(env.COHERE_MCP_ALLOW_WRITE),
+    allowDestructive: v["allow-destructive"] ?? boolEnv(env.COHERE_MCP_ALLOW_DESTRUCTIVE),
+    configPath: v.config ?? env.COHERE_MCP_CONFIG,
+    profile: v.profile ?? env.COHERE_MCP_PROFILE,
+    apiKey,
+    apiKeySource: env.CO_API_KEY ? "CO_API_KEY" : env.COHERE_API_KEY ? "COHERE_API_KEY" : undefined,
+    baseUrl: env.CO_API_URL || DEFAULTS.baseUrl,
+    clientName: v["client-name"] ?? env.COHERE_MCP_CLIENT_NAME ?? DEFAULTS.clientName,
+    timeoutMs: intOpt("--timeout", v.timeout ?? env.COHERE_MCP_TIMEOUT_MS, DEFAULTS.timeoutMs, 1),
+    maxRetries: intOpt("--max-retries", v["max-retries"] ?? env.COHERE_MCP_MAX_RETRIES, DEFAULTS.maxRetries),
+    retryBaseMs: intOpt("--retry-base-ms", v["retry-base-ms"] ?? env.COHERE_MCP_RETRY_BASE_MS, DEFAULTS.retryBaseMs),
+    maxRetryDelayMs: intOpt(
+      "--max-retry-delay-ms",
+      v["max-retry-delay-ms"] ?? env.COHERE_MCP_MAX_RETRY_DELAY_MS,
+      DEFAULTS.maxRetryDelayMs,
+    ),
+    logLevel,
+    logFile: v["log-file"] ?? env.COHERE_MCP_LOG_FILE,
+    maxOutputChars: intOpt(
+      "--max-output-chars",
+      v["max-output-chars"] ?? env.COHERE_MCP_MAX_OUTPUT_CHARS,
+      DEFAULTS.maxOutputChars,
+      500,
+    ),
+    host: v.host ?? env.COHERE_MCP_HOST ?? DEFAULTS.host,
+    port: intOpt("--port", v.port ?? env.COHERE_MCP_PORT, DEFAULTS.port),
+    sessions: v.sessions ?? false,
+    allowedHosts: parseList(v["allowed-hosts"] ?? env.COHERE_MCP_ALLOWED_HOSTS),
+    allowedOrigins: parseList(v["allowed-origins"] ?? env.COHERE_MCP_ALLOWED_ORIGINS),
+    auditLog: v["audit-log"] ?? env.COHERE_MCP_AUDIT_LOG,
+    allowFileRead: v["allow-file-read"] ?? parseList(env.COHERE_MCP_ALLOW_FILE_READ) ?? [],
+    confirmDestructive: confirm,
+    json: v.json ?? false,
+  };
+}

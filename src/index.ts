@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+/**
+ * Entry point: flags → app → transport. Modules a mode does not need are not loaded.
+ */
+import { parseOptions, FLAGS, ENV, type Options } from "./config/options.js";
+import { createLogger } from "./logger.js";
+
+const VERSION = "0.1.0";
+
+function usage(): string {
+  const w = Math.max(...FLAGS.map((f) => f.flag.length));
+  const lines = [
+    "cohere-mcp — the Cohere API as MCP tools, behind a deny-by-default allowlist",
+    "",
+    "Usage: cohere-mcp [flags]            (stdio, for Claude Desktop and other MCP clients)",
+    "       cohere-mcp --http [flags]     (streamable HTTP at /mcp)",
+    "       cohere-mcp --list-tools [flags]",
+    "",
+    "Flags:",
+    ...FLAGS.map((f) => `  ${f.flag.padEnd(w)}  ${f.help}${f.env ? ` [env ${f.env}]` : ""}`),
+    "",
+    "Environment:",
+    ...ENV.map((e) => `  ${e.env.padEnd(w)}  ${e.help}`),
+  ];
+  return lines.join("\n");
+}
+
+async function listTools(options: Options): Promise<void> {
+  const { createApp } = await import("./app.js");
+  const app = createApp(options, createLogger("silent"));
+  const tools = app.catalog.filter((t) => app.visible.has(t.name));
+  if (options.json) {
+    process.stdout.write(
+      JSON.stringify(
+        tools.map((t) => ({ name: t.name, access: t.access, group: t.group, deprecated: t.deprecated === true })),
+        null,
+        2,
+      ) + "\n",
+    );
+  } else {
+    const w = Math.max(4, ...tools.map((t) => t.name.length));
+    const out = [`${"TOOL".padEnd(w)}  ${"CLASS".padEnd(11)}  GROUP`];
+    for (const t of tools) {
+      out.push(`${t.name.padEnd(w)}  ${t.access.padEnd(11)}  ${t.group}${t.deprecated ? "  (deprecated)" : ""}`);
+    }
+    out.push("", `${tools.length} of ${app.catalog.length} tools visible.`);
+    if (app.ignored.length) out.push(`Ignored (outside the profile): ${app.ignored.join(", ")}`);
+    process.stdout.write(out.join("\n") + "\n");
+  }
+  await app.close();
+}
+
+async function main(): Promise<void> {
+  let options: Options;
+  try {
+    options = parseOptions(process.argv.slice(2), process.env);
+  } catch (err) {
+    process.stderr.write(`cohere-mcp: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  if (options.mode === "help") {
+    process.stdout.write(usage() + "\n");
+    return;
+  }
+  if (options.mode === "version") {
+    process.stdout.write(VERSION + "\n");
+    return;
+  }
+  try {
+    if (options.mode === "list-tools") return await listTools(options);
+    const logger = createLogger(options.logLevel, options.logFile);
+    const { createApp } = await import("./app.js");
+    const app = createApp(options, logger);
+    if (options.auditLog) {
+      const { createAuditSink } = await import("./audit.js");
+      app.audit = createAuditSink(options.auditLog, app.secrets);
+    }
+    if (options.mode === "http") {
+      const { serveHttp } = await import("./transports/http.js");
+      await serveHttp(app);
+    } else {
+      const { serveStdio } = await import("./transports/stdio.js");
+      await serveStdio(app);
+    }
+  } catch (err) {
+    const e = err as Error;
+    const known = ["ConfigError", "PolicyError"].includes(e.name);
+    process.stderr.write(`cohere-mcp: ${known ? e.message : (e.stack ?? e.message)}\n`);
+    process.exit(2);
+  }
+}
+
+void main();

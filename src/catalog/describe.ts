@@ -6,7 +6,6 @@ import { zodToJsonSchema } from "zod-to-json-schema";
 import type { Access, ToolDef } from "./types.js";
 
 export interface ToolAnnotations {
-  title: string;
   readOnlyHint: boolean;
   destructiveHint: boolean;
   idempotentHint: boolean;
@@ -24,7 +23,6 @@ export interface ToolDescriptor {
 export function annotationsFor(t: Pick<ToolDef, "title" | "access" | "idempotent">): ToolAnnotations {
   const defaults: Record<Access, boolean> = { read: true, write: false, destructive: true };
   return {
-    title: t.title,
     readOnlyHint: t.access === "read",
     destructiveHint: t.access === "destructive",
     idempotentHint: t.idempotent ?? defaults[t.access],
@@ -32,9 +30,30 @@ export function annotationsFor(t: Pick<ToolDef, "title" | "access" | "idempotent
   };
 }
 
+/**
+ * Shrink what every agent pays for in context without loosening validation (zod still checks
+ * the full, strict schema): nested `additionalProperties: false` go (kept at the top, where an
+ * unknown argument is most likely), and `{type: "string", const: x}` becomes `{const: x}`.
+ */
+export function compactSchema(node: unknown, depth = 0): unknown {
+  if (Array.isArray(node)) return node.map((n) => compactSchema(n, depth));
+  if (!node || typeof node !== "object") return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node as Record<string, unknown>)) {
+    if (k === "additionalProperties" && v === false && depth > 0) continue;
+    // property names are data, not schema keywords: recurse into their values only
+    out[k] = k === "properties" && v && typeof v === "object"
+      ? Object.fromEntries(Object.entries(v).map(([pk, pv]) => [pk, compactSchema(pv, depth + 1)]))
+      : compactSchema(v, depth + 1);
+  }
+  if ("const" in out && typeof out.type === "string") delete out.type;
+  return out;
+}
+
 export function inputJsonSchema(t: ToolDef): ToolDescriptor["inputSchema"] {
-  const schema = zodToJsonSchema(t.input, { $refStrategy: "none", target: "jsonSchema7" }) as Record<string, unknown>;
-  delete schema.$schema;
+  const raw = zodToJsonSchema(t.input, { $refStrategy: "none", target: "jsonSchema7" }) as Record<string, unknown>;
+  delete raw.$schema;
+  const schema = compactSchema(raw) as Record<string, unknown>;
   if (schema.type !== "object") throw new Error(`tool ${t.name}: input schema must be an object at the top`);
   for (const k of ["anyOf", "oneOf", "allOf"]) {
     if (k in schema) throw new Error(`tool ${t.name}: top-level ${k} is not allowed`);

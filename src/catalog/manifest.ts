@@ -8,6 +8,7 @@ import { annotationsFor, inputJsonSchema } from "./describe.js";
 import { configFileSchema } from "../config/file.js";
 import { resolveVisible } from "../policy/allowlist.js";
 import { policyTools } from "../app.js";
+import { ENV, FLAGS } from "../config/options.js";
 
 export function buildManifest(): Record<string, unknown> {
   const defaults = resolveVisible(policyTools, {});
@@ -63,12 +64,32 @@ export function buildToolTable(): string {
   ].join("\n");
 }
 
-/** Replace the generated table inside README text (markers must exist). */
+export const FLAGS_START = "<!-- flags:start -->";
+export const FLAGS_END = "<!-- flags:end -->";
+
+export function buildFlagTable(): string {
+  const esc = (s: string) => s.replace(/\|/g, "\\|");
+  return [
+    FLAGS_START,
+    "| flag | env | meaning |",
+    "|---|---|---|",
+    ...FLAGS.map((f) => `| \`${f.flag}\` | ${f.env ? `\`${f.env}\`` : ""} | ${esc(f.help)} |`),
+    ...ENV.map((e) => `| | \`${e.env}\` | ${esc(e.help)} |`),
+    FLAGS_END,
+  ].join("\n");
+}
+
+function replaceBetween(text: string, start: string, end: string, body: string): string {
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  if (a < 0 || b < 0) throw new Error(`README has no ${start} … ${end} markers`);
+  return text.slice(0, a) + body + text.slice(b + end.length);
+}
+
+/** Replace the generated tables inside README text (markers must exist). */
 export function withToolTable(readme: string): string {
-  const start = readme.indexOf(TABLE_START);
-  const end = readme.indexOf(TABLE_END);
-  if (start < 0 || end < 0) throw new Error("README has no tool table markers");
-  return readme.slice(0, start) + buildToolTable() + readme.slice(end + TABLE_END.length);
+  const withTools = replaceBetween(readme, TABLE_START, TABLE_END, buildToolTable());
+  return replaceBetween(withTools, FLAGS_START, FLAGS_END, buildFlagTable());
 }
 
 export const stringify = (v: unknown) => JSON.stringify(v, null, 2) + "\n";

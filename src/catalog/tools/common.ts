@@ -7,7 +7,7 @@ export const priority = z
   .min(0)
   .max(999)
   .optional()
-  .describe("0 (default) is the highest priority; higher numbers are handled later under load");
+  .describe("0 = highest (default); higher is served later under load");
 
 /** A Cohere resource id in a path segment: no slashes, no traversal. */
 export const resourceId = (what: string) =>
@@ -15,7 +15,8 @@ export const resourceId = (what: string) =>
     .string()
     .min(1)
     .max(256)
-    .regex(/^[^/?#\s]+$/, "must be a single path segment (no '/', '?', '#' or spaces)")
+    // refine, not regex: checked just the same, but not spelled out in every tool's schema
+    .refine((v) => /^[^/?#\s]+$/.test(v), "must be a single path segment (no '/', '?', '#' or spaces)")
     .describe(what);
 
 export const pageSize = (max: number, dflt: number) =>
@@ -40,7 +41,7 @@ export function fileBytes(text: string | undefined, base64: string | undefined):
 export const base64String = z
   .string()
   .min(1)
-  .regex(/^[A-Za-z0-9+/\r\n]+={0,2}\s*$/, "must be base64");
+  .refine((v) => /^[A-Za-z0-9+/\r\n]+={0,2}\s*$/.test(v), "must be base64");
 
 /* ---- Generation and embedding pieces (chat, embed, legacy) ---- */
 
@@ -67,7 +68,7 @@ export const fileName = z
   .string()
   .min(1)
   .max(255)
-  .regex(/^[^/\\"\r\n]+$/, "must be a plain file name (no '/', '\\', quotes or line breaks)");
+  .refine((v) => /^[^/\\"\r\n]+$/.test(v), "must be a plain file name (no '/', '\\', quotes or line breaks)");
 
 const CONTENT_TYPES: Record<string, string> = {
   wav: "audio/wav",
@@ -87,3 +88,24 @@ export function contentTypeFor(filename: string, fallback = "application/octet-s
   if (dot < 0) return fallback;
   return CONTENT_TYPES[filename.slice(dot + 1).toLowerCase()] ?? fallback;
 }
+
+/**
+ * Error map for z.union so agents see why a value failed instead of zod's bare "Invalid input":
+ * the first nested issue of a branch whose shape matched (e.g. "0.type: Invalid discriminator value…"),
+ * else `Expected <expected>`. Use as `z.union([...], { errorMap: explainUnion("...") })`.
+ */
+export const explainUnion =
+  (expected: string): z.ZodErrorMap =>
+  (issue, ctx) => {
+    if (ctx.data === undefined) return { message: "Required" };
+    if (issue.code === z.ZodIssueCode.invalid_union) {
+      for (const e of issue.unionErrors) {
+        const first = e.issues[0];
+        if (first && first.path.length > issue.path.length) {
+          const rel = first.path.slice(issue.path.length).join(".");
+          return { message: rel ? `${rel}: ${first.message}` : first.message };
+        }
+      }
+    }
+    return { message: `Expected ${expected}` };
+  };

@@ -1,0 +1,18 @@
+import { z } from "zod";
+import { defineTool } from "../types.js";
+
+export const check_api_key = defineTool({
+  name: "check_api_key",
+  title: "Check API key",
+  group: "account",
+  access: "read",
+  method: "POST",
+  path: "/v1/check-api-key",
+  apiVersion: "v1",
+  description:
+    "Check that the configured Cohere API key is valid and active. " +
+    "Returns {valid, organization_id?, owner_id?}. Takes no input.",
+  input: z.object({}).strict(),
+  buildRequest: () => ({}),
+  resource: () => "API key",
+});

@@ -1,0 +1,76 @@
+import { z } from "zod";
+import { defineTool, type MultipartPart } from "../types.js";
+import { base64String, contentTypeFor, fileBytes } from "./common.js";
+
+const AUDIO_EXT = "flac|mp3|mpeg|mpga|ogg|wav";
+const EXT_FOR_TYPE: Record<string, string> = {
+  "audio/wav": "wav",
+  "audio/x-wav": "wav",
+  "audio/wave": "wav",
+  "audio/mpeg": "mp3",
+  "audio/mp3": "mp3",
+  "audio/flac": "flac",
+  "audio/x-flac": "flac",
+  "audio/ogg": "ogg",
+};
+
+/** The file name sent with the audio part: the given one, else one matching content_type, else audio.wav. */
+export function audioFilename(filename: string | undefined, contentType: string | undefined): string {
+  if (filename) return filename;
+  const ext = contentType ? EXT_FOR_TYPE[contentType.toLowerCase()] : undefined;
+  return `audio.${ext ?? "wav"}`;
+}
+
+export const transcribe_audio = defineTool({
+  name: "transcribe_audio",
+  title: "Transcribe audio",
+  group: "audio",
+  access: "read",
+  method: "POST",
+  path: "/v2/audio/transcriptions",
+  apiVersion: "v2",
+  description:
+    "Transcribe speech in an audio file (flac, mp3, mpeg, mpga, ogg or wav, sent inline as base64) to text. " +
+    "Returns {text}. Billed and rate limited; stores nothing.",
+  input: z
+    .object({
+      model: z.string().min(1).describe("Transcription model, e.g. cohere-transcribe-03-2026"),
+      language: z
+        .string()
+        .regex(/^[a-z]{2}$/, "must be an ISO-639-1 code such as en")
+        .describe("Spoken language, ISO-639-1 (e.g. en)"),
+      file_base64: base64String.describe("The audio file's bytes, base64"),
+      filename: z
+        .string()
+        .max(255)
+        .refine(
+          (v) => new RegExp(`^[^/\\\\"\\r\\n]+\\.(${AUDIO_EXT}|${AUDIO_EXT.toUpperCase()})$`).test(v),
+          `must be a plain file name ending in .${AUDIO_EXT.split("|").join(", .")}`,
+        )
+        .optional()
+        .describe("File name; its extension tells the format (default audio.wav)"),
+      content_type: z
+        .string()
+        .refine((v) => /^[\w.+-]+\/[\w.+-]+$/.test(v), "must be a MIME type such as audio/mpeg")
+        .optional()
+        .describe("MIME type (default: guessed from filename)"),
+      temperature: z.number().min(0).max(1).optional().describe("Sampling temperature 0–1"),
+    })
+    .strict(),
+  buildRequest: (i) => {
+    const filename = audioFilename(i.filename, i.content_type);
+    const parts: MultipartPart[] = [
+      { name: "model", value: i.model },
+      { name: "language", value: i.language },
+    ];
+    if (i.temperature !== undefined) parts.push({ name: "temperature", value: String(i.temperature) });
+    parts.push({
+      name: "file",
+      value: fileBytes(undefined, i.file_base64),
+      filename,
+      contentType: i.content_type ?? contentTypeFor(filename, "audio/wav"),
+    });
+    return { multipart: parts };
+  },
+  resource: (i) => `audio ${audioFilename(i.filename, i.content_type)} with model ${i.model}`,
+});

@@ -1,0 +1,147 @@
+import { z } from "zod";
+import { defineTool } from "../types.js";
+import { explainUnion, priority, seed, topK, topP } from "./common.js";
+
+/* Content blocks (spec: ChatTextContent, ImageContent, ChatThinkingContent, DocumentContent). */
+const textPart = z.object({ type: z.literal("text"), text: z.string() }).strict();
+
+const imagePart = z
+  .object({
+    type: z.literal("image_url"),
+    image_url: z
+      .object({
+        url: z.string().min(1).describe("URL or data URI"),
+        detail: z.enum(["auto", "low", "high"]).optional(),
+      })
+      .strict(),
+  })
+  .strict();
+
+const thinkingPart = z.object({ type: z.literal("thinking"), thinking: z.string() }).strict();
+
+/** Spec `Document`: free-form `data` dict plus an optional id that citations refer to. */
+const document = z.object({ id: z.string().optional(), data: z.record(z.unknown()) }).strict();
+
+/** Tool output as a document; kept free-form here to save schema size (it is a `Document`). */
+const documentPart = z.object({ type: z.literal("document"), document: z.record(z.unknown()) }).strict();
+
+/** Message content: a string, or a list of content blocks. */
+const content = <T extends z.ZodTypeAny>(part: T) =>
+  z.union([z.string(), z.array(part)], { errorMap: explainUnion("a string or a list of content blocks") });
+
+const toolCall = z
+  .object({
+    id: z.string(),
+    type: z.literal("function"),
+    function: z.object({ name: z.string(), arguments: z.string() }).strict().optional(),
+  })
+  .strict();
+
+/* Messages (spec: ChatMessageV2, discriminated on `role`). */
+const message = z.discriminatedUnion("role", [
+  z.object({ role: z.literal("user"), content: content(z.discriminatedUnion("type", [textPart, imagePart])) }).strict(),
+  z
+    .object({
+      role: z.literal("assistant"),
+      content: content(z.discriminatedUnion("type", [textPart, thinkingPart])).optional(),
+      tool_calls: z.array(toolCall).optional(),
+      tool_plan: z.string().optional(),
+      citations: z.array(z.record(z.unknown())).optional(),
+    })
+    .strict(),
+  // The spec also allows a list of text blocks here; a plain string says the same in far less schema.
+  z.object({ role: z.literal("system"), content: z.string() }).strict(),
+  z
+    .object({
+      role: z.literal("tool"),
+      tool_call_id: z.string(),
+      content: content(z.discriminatedUnion("type", [textPart, documentPart])),
+    })
+    .strict(),
+]);
+
+/* Spec: ToolV2. `function` is optional in the spec but a tool without it cannot be called. */
+const tool = z
+  .object({
+    type: z.literal("function"),
+    function: z
+      .object({
+        name: z.string().min(1),
+        description: z.string().optional(),
+        parameters: z.record(z.unknown()).describe("JSON Schema of the arguments"),
+      })
+      .strict(),
+  })
+  .strict();
+
+/* Spec: ResponseFormatV2, discriminated on `type`. */
+const responseFormat = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("text") }).strict(),
+  z
+    .object({
+      type: z.literal("json_object"),
+      json_schema: z.record(z.unknown()).optional(),
+    })
+    .strict(),
+]);
+
+export const chat = defineTool({
+  name: "chat",
+  title: "Chat (Command)",
+  group: "chat",
+  access: "read",
+  method: "POST",
+  path: "/v2/chat",
+  apiVersion: "v2",
+  description:
+    "Generate the next assistant reply for a conversation with a Cohere Command model (Chat v2); supports tool use, " +
+    "grounded answers over `documents` with citations, JSON output and reasoning. " +
+    "Returns the assistant message (text, tool_calls, citations), finish_reason and token usage. " +
+    "Billed per token; rate limited (Trial 20/min, Production 500/min).",
+  input: z
+    .object({
+      model: z.string().min(1).describe("e.g. command-a-03-2025"),
+      messages: z.array(message).min(1),
+      tools: z.array(tool).optional(),
+      strict_tools: z.boolean().optional().describe("Beta: calls follow tool schemas"),
+      tool_choice: z.enum(["REQUIRED", "NONE"]).optional(),
+      documents: z
+        .array(z.union([z.string(), document], { errorMap: explainUnion("a string or {data, id?}") }))
+        .optional()
+        .describe("Sources the reply may cite"),
+      citation_options: z
+        .object({ mode: z.enum(["ENABLED", "DISABLED", "FAST", "ACCURATE", "OFF"]).optional() })
+        .strict()
+        .optional(),
+      response_format: responseFormat.optional(),
+      safety_mode: z.enum(["CONTEXTUAL", "STRICT", "OFF"]).optional(),
+      max_tokens: z.number().int().min(1).optional(),
+      stop_sequences: z.array(z.string()).max(5).optional(),
+      temperature: z.number().min(0).max(1).optional(),
+      seed,
+      frequency_penalty: z.number().min(0).max(1).optional(),
+      presence_penalty: z.number().min(0).max(1).optional(),
+      k: topK,
+      p: topP,
+      logprobs: z.boolean().optional(),
+      thinking: z
+        .object({
+          type: z.enum(["enabled", "disabled"]),
+          token_budget: z.number().int().min(1).optional(),
+        })
+        .strict()
+        .optional(),
+      priority,
+    })
+    .strict()
+    .superRefine((i, ctx) => {
+      if (i.tool_choice === "REQUIRED" && !i.tools?.length) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ["tool_choice"],
+          message: "tool_choice REQUIRED needs a non-empty `tools` list",
+        });
+      }
+    }),
+  resource: (i) => `with ${i.model}`,
+});

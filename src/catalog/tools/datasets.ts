@@ -1,0 +1,197 @@
+import { z } from "zod";
+import { defineTool, type MultipartPart } from "../types.js";
+import { base64String, contentTypeFor, fileBytes, fileName, resourceId } from "./common.js";
+
+/** DatasetType in the spec. */
+export const DATASET_TYPES = [
+  "embed-input",
+  "embed-result",
+  "cluster-result",
+  "cluster-outliers",
+  "reranker-finetune-input",
+  "single-label-classification-finetune-input",
+  "chat-finetune-input",
+  "multi-label-classification-finetune-input",
+  "batch-chat-input",
+  "batch-openai-chat-input",
+  "batch-embed-v2-input",
+  "batch-chat-v2-input",
+] as const;
+
+/** DatasetValidationStatus in the spec. */
+const VALIDATION_STATUSES = ["unknown", "queued", "processing", "failed", "validated", "skipped"] as const;
+
+/** The path's `^(?!usage$)` pattern: `usage` is the usage endpoint, not a dataset. */
+const datasetId = resourceId("Dataset id").refine((v) => v !== "usage", "'usage' is not a dataset id");
+
+/** Query keys of create_dataset (everything but the file parts). */
+const CREATE_QUERY = [
+  "name",
+  "type",
+  "keep_original_file",
+  "skip_malformed_input",
+  "keep_fields",
+  "optional_fields",
+  "text_separator",
+  "csv_delimiter",
+] as const;
+
+/**
+ * File name for an uploaded part when none is given: `<base>.<ext>`, with the extension
+ * sniffed from the bytes (Parquet/Avro magic, JSON lines) or from the CSV/text options.
+ */
+export function defaultDatasetFilename(
+  base: string,
+  bytes: Uint8Array,
+  hints: { csv_delimiter?: string; text_separator?: string },
+): string {
+  const head = new TextDecoder().decode(bytes.subarray(0, 4));
+  if (head === "PAR1") return `${base}.parquet`;
+  if (head.startsWith("Obj\u0001")) return `${base}.avro`;
+  const first = new TextDecoder().decode(bytes.subarray(0, 64)).trimStart()[0];
+  if (first === "{") return `${base}.jsonl`;
+  if (hints.csv_delimiter !== undefined) return `${base}.csv`;
+  if (hints.text_separator !== undefined) return `${base}.txt`;
+  return `${base}.jsonl`;
+}
+
+export const create_dataset = defineTool({
+  name: "create_dataset",
+  title: "Create a dataset",
+  group: "datasets",
+  access: "write",
+  method: "POST",
+  path: "/v1/datasets",
+  apiVersion: "v1",
+  description:
+    "Upload a file (inline text or base64; jsonl, csv, txt, parquet, avro) as a Cohere dataset to feed an embed job (type embed-input), a batch (batch-*-input) or a fine-tune. " +
+    "Returns {id}; validation runs async: poll get_dataset until validation_status is validated (failed: read validation_error). Storage counts toward the 10 GB org quota.",
+  input: z
+    .object({
+      name: z.string().min(1).describe("Dataset name"),
+      type: z.enum(DATASET_TYPES).describe("Dataset type; decides how the data is validated"),
+      data_text: z.string().min(1).optional().describe("File content as text (give this or data_base64)"),
+      data_base64: base64String.optional().describe("File content as base64 (binary formats)"),
+      data_filename: fileName.optional().describe("File name; extension gives the format (default data.jsonl)"),
+      eval_data_text: z.string().min(1).optional().describe("Optional evaluation file, as text"),
+      eval_data_base64: base64String.optional().describe("Optional evaluation file, as base64"),
+      eval_data_filename: fileName.optional().describe("Evaluation file name (default eval_data.jsonl)"),
+      keep_original_file: z.boolean().optional().describe("Also store the original file"),
+      skip_malformed_input: z.boolean().optional().describe("Drop malformed rows (reported as warnings) instead of failing"),
+      keep_fields: z.array(z.string().min(1)).optional().describe("Extra fields to keep; validation fails if one is missing"),
+      optional_fields: z.array(z.string().min(1)).optional().describe("Extra fields to keep when present"),
+      text_separator: z.string().min(1).optional().describe("Splits a .txt upload into entries"),
+      csv_delimiter: z.string().min(1).optional().describe("Delimiter of a .csv upload"),
+    })
+    .strict()
+    .superRefine((v, ctx) => {
+      if ((v.data_text === undefined) === (v.data_base64 === undefined)) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ["data_text"],
+          message: "give exactly one of data_text or data_base64",
+        });
+      }
+      if (v.eval_data_text !== undefined && v.eval_data_base64 !== undefined) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ["eval_data_text"],
+          message: "give at most one of eval_data_text or eval_data_base64",
+        });
+      }
+      if (v.eval_data_filename !== undefined && v.eval_data_text === undefined && v.eval_data_base64 === undefined) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ["eval_data_filename"],
+          message: "eval_data_filename needs eval_data_text or eval_data_base64",
+        });
+      }
+    }),
+  query: CREATE_QUERY,
+  buildRequest: (i) => {
+    const query: Record<string, string | boolean | string[] | undefined> = {};
+    for (const key of CREATE_QUERY) query[key] = i[key];
+
+    const hints = { csv_delimiter: i.csv_delimiter, text_separator: i.text_separator };
+    const data = fileBytes(i.data_text, i.data_base64);
+    const dataName = i.data_filename ?? defaultDatasetFilename("data", data, hints);
+    const multipart: MultipartPart[] = [
+      { name: "data", value: data, filename: dataName, contentType: contentTypeFor(dataName) },
+    ];
+    if (i.eval_data_text !== undefined || i.eval_data_base64 !== undefined) {
+      const evalData = fileBytes(i.eval_data_text, i.eval_data_base64);
+      const evalName = i.eval_data_filename ?? defaultDatasetFilename("eval_data", evalData, hints);
+      multipart.push({ name: "eval_data", value: evalData, filename: evalName, contentType: contentTypeFor(evalName) });
+    }
+    return { query, multipart };
+  },
+  resource: (i) => `dataset "${i.name}" (${i.type})`,
+});
+
+export const list_datasets = defineTool({
+  name: "list_datasets",
+  title: "List datasets",
+  group: "datasets",
+  access: "read",
+  method: "GET",
+  path: "/v1/datasets",
+  apiVersion: "v1",
+  description:
+    "List the organization's datasets, optionally filtered by type, validation status or creation date. " +
+    "Returns datasets[] (id, name, dataset_type, validation_status); pages by offset/limit with no total: ask for the next offset until fewer than limit come back.",
+  input: z
+    .object({
+      datasetType: z.string().min(1).optional().describe("Dataset type, e.g. embed-input"),
+      before: z.string().datetime({ offset: true }).optional().describe("Created before (ISO 8601)"),
+      after: z.string().datetime({ offset: true }).optional().describe("Created after (ISO 8601)"),
+      limit: z.number().int().min(1).optional().describe("Max datasets to return"),
+      offset: z.number().int().min(0).optional().describe("Datasets to skip"),
+      validationStatus: z.enum(VALIDATION_STATUSES).optional().describe("Validation status"),
+    })
+    .strict(),
+  resource: (i) => (i.datasetType ? `${i.datasetType} datasets` : "datasets"),
+});
+
+export const get_dataset_usage = defineTool({
+  name: "get_dataset_usage",
+  title: "Get dataset storage usage",
+  group: "datasets",
+  access: "read",
+  method: "GET",
+  path: "/v1/datasets/usage",
+  apiVersion: "v1",
+  description:
+    "Get the organization's dataset storage use in bytes ({organization_usage}); the limit is 10 GB across all users. " +
+    "Check it before a large create_dataset; free space with delete_dataset.",
+  input: z.object({}).strict(),
+  resource: () => "dataset storage usage",
+});
+
+export const get_dataset = defineTool({
+  name: "get_dataset",
+  title: "Get a dataset",
+  group: "datasets",
+  access: "read",
+  method: "GET",
+  path: "/v1/datasets/{id}",
+  apiVersion: "v1",
+  description:
+    "Get one dataset by id: validation_status (poll after create_dataset until validated or failed), validation_error and warnings, schema, and dataset_parts with download URLs (e.g. an embed job's or batch's output).",
+  input: z.object({ id: datasetId }).strict(),
+  resource: (i) => `dataset ${i.id}`,
+});
+
+export const delete_dataset = defineTool({
+  name: "delete_dataset",
+  title: "Delete a dataset",
+  group: "datasets",
+  access: "destructive",
+  method: "DELETE",
+  path: "/v1/datasets/{id}",
+  apiVersion: "v1",
+  description:
+    "Permanently delete a dataset and free its storage; this cannot be undone (datasets are also auto-deleted after 30 days). " +
+    "Returns an empty object.",
+  input: z.object({ id: datasetId }).strict(),
+  resource: (i) => `dataset ${i.id}`,
+});

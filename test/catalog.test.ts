@@ -1,0 +1,84 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { CATALOG } from "../src/catalog/index.js";
+import { describeTool } from "../src/catalog/describe.js";
+import { buildConfigSchema, buildManifest, stringify, withToolTable } from "../src/catalog/manifest.js";
+
+const root = new URL("../", import.meta.url);
+const read = (f: string) => readFileSync(new URL(f, root), "utf8");
+const operations = JSON.parse(readFileSync(new URL("./fixtures/cohere-operations.json", import.meta.url), "utf8")) as {
+  operations: Array<{ method: string; path: string; deprecated: boolean }>;
+};
+
+describe("catalog", () => {
+  it("has one tool per operation in the spec (41), each on the spec's method and path", () => {
+    expect(CATALOG).toHaveLength(41);
+    const ops = new Set(operations.operations.map((o) => `${o.method} ${o.path}`));
+    const tools = new Set(CATALOG.map((t) => `${t.method} ${t.path}`));
+    expect([...tools].sort()).toEqual([...ops].sort());
+  });
+
+  it("marks every spec-deprecated operation deprecated", () => {
+    for (const op of operations.operations.filter((o) => o.deprecated)) {
+      const t = CATALOG.find((x) => x.method === op.method && x.path === op.path)!;
+      expect(t.deprecated, t.name).toBe(true);
+    }
+  });
+
+  it("names are unique, snake_case, ≤ 64 chars", () => {
+    const names = CATALOG.map((t) => t.name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const n of names) {
+      expect(n).toMatch(/^[a-z0-9_]+$/);
+      expect(n.length).toBeLessThanOrEqual(64);
+    }
+  });
+
+  it("every tool carries a title, a description and all four annotations consistent with its class", () => {
+    for (const t of CATALOG) {
+      const d = describeTool(t);
+      const a = d.annotations;
+      expect(d.title, t.name).toBeTruthy();
+      expect(d.description.length, t.name).toBeGreaterThan(40);
+      for (const k of ["readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"] as const) {
+        expect(typeof a[k], `${t.name}.${k}`).toBe("boolean");
+      }
+      expect(a.readOnlyHint, t.name).toBe(t.access === "read");
+      expect(a.destructiveHint, t.name).toBe(t.access === "destructive");
+      expect(a.openWorldHint, t.name).toBe(true);
+      if (t.access === "read") expect(a.idempotentHint, t.name).toBe(true);
+      if (t.method === "DELETE") expect(t.access, t.name).toBe("destructive");
+      if (/^cancel_/.test(t.name)) expect(t.access, t.name).toBe("destructive");
+      if (/^(create|update)_/.test(t.name)) expect(t.access, t.name).toBe("write");
+      if (t.method === "GET") expect(t.access, t.name).toBe("read");
+    }
+  });
+
+  it("input schemas are plain objects without $schema or top-level unions", () => {
+    for (const t of CATALOG) {
+      const s = describeTool(t).inputSchema;
+      expect(s.type, t.name).toBe("object");
+      for (const k of ["$schema", "anyOf", "oneOf", "allOf", "$ref", "definitions"]) expect(k in s, `${t.name} ${k}`).toBe(false);
+    }
+  });
+
+  it.each(CATALOG.map((t) => [t.name, t] as const))("schema snapshot: %s", async (name, t) => {
+    const d = describeTool(t);
+    await expect(stringify({ description: d.description, annotations: d.annotations, inputSchema: d.inputSchema })).toMatchFileSnapshot(
+      `./__snapshots__/schemas/${name}.json`,
+    );
+  });
+});
+
+describe("generated files are fresh (run `npm run manifest` when this fails)", () => {
+  it("tools.manifest.json", () => {
+    expect(read("tools.manifest.json")).toBe(stringify(buildManifest()));
+  });
+  it("config.schema.json", () => {
+    expect(read("config.schema.json")).toBe(stringify(buildConfigSchema()));
+  });
+  it("README tool and flag tables", () => {
+    const readme = read("README.md");
+    expect(readme).toBe(withToolTable(readme));
+  });
+});

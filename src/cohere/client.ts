@@ -4,7 +4,7 @@
  * Retry-After. Write and destructive calls are retried only when the failure happened before
  * the request reached Cohere (connection refused, DNS, connect timeout).
  */
-import { Pool, FormData, type Dispatcher } from "undici";
+import type { Pool, Dispatcher } from "undici";
 import { CohereApiError, CohereTransportError, redactSecret } from "./errors.js";
 import type { MultipartPart } from "../catalog/types.js";
 
@@ -50,6 +50,9 @@ export interface CohereResponse {
   attempts: number;
   requestId?: string;
 }
+
+let undiciModule: Promise<typeof import("undici")> | undefined;
+const loadUndici = () => (undiciModule ??= import("undici"));
 
 const RETRY_STATUS = (s: number) => s === 408 || s === 429 || s >= 500;
 
@@ -144,9 +147,12 @@ export class CohereClient {
     this.basePath = u.pathname.replace(/\/+$/, "");
   }
 
-  private pool(): Pool {
+  /** undici is loaded on the first Cohere call, not at start-up (it costs ~80 ms of cold start). */
+  private async pool(): Promise<Pool> {
     let p = this.pools.get(this.origin);
     if (!p) {
+      const { Pool } = await loadUndici();
+      if ((p = this.pools.get(this.origin))) return p;
       p = new Pool(this.origin, {
         connections: 64,
         keepAliveTimeout: 30_000,
@@ -186,8 +192,9 @@ export class CohereClient {
       "user-agent": this.options.userAgent ?? "cohere-mcp",
       ...req.headers,
     };
-    let body: string | FormData | undefined;
+    let body: string | InstanceType<typeof import("undici").FormData> | undefined;
     if (req.multipart) {
+      const { FormData } = await loadUndici();
       const fd = new FormData();
       for (const part of req.multipart) {
         if (typeof part.value === "string" && part.filename === undefined) fd.append(part.name, part.value);
@@ -209,7 +216,7 @@ export class CohereClient {
       const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
       let res: Dispatcher.ResponseData;
       try {
-        res = await this.pool().request({ method: req.method, path, headers, body, signal });
+        res = await (await this.pool()).request({ method: req.method, path, headers, body, signal });
       } catch (err) {
         if (req.signal?.aborted) throw abortError(req.signal);
         const code = errorCode(err);

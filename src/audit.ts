@@ -11,8 +11,10 @@ export type DenyReason = "not_in_profile" | "unknown_tool" | "invalid_input" | "
 
 export interface AuditEvent {
   time: string;
+  /** Agent name; "(unauthenticated)" when a request had no valid token. */
   agent: string;
   transport: "stdio" | "http";
+  /** Tool name, or for a refused request that was not a tools/call, its JSON-RPC method in parentheses. */
   tool: string;
   access?: Access;
   decision: Decision;
@@ -26,7 +28,11 @@ export interface AuditEvent {
   latencyMs: number;
   argsHash?: string;
   ignoredTools?: string[];
+  /** HTTP: the peer address (requests refused before an agent is known). */
+  remote?: string;
 }
+
+export const UNAUTHENTICATED = "(unauthenticated)";
 
 export function hashArgs(args: unknown): string {
   let text: string;
@@ -38,16 +44,34 @@ export function hashArgs(args: unknown): string {
   return "sha256:" + createHash("sha256").update(text).digest("hex").slice(0, 16);
 }
 
+/** `input_tokens: 12, output_tokens: 40` → `12 input tokens, 40 output tokens`. */
+export function billedText(b: Record<string, number> | undefined): string {
+  if (!b) return "";
+  return Object.entries(b)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => {
+      const unit = k.replace(/_/g, " ").replace(/s$/, "");
+      return `${n} ${unit}${n === 1 ? "" : "s"}`;
+    })
+    .join(", ");
+}
+
 /** `search-agent called rerank (read) on 25 documents with rerank-v3.5: allowed, 200 in 41 ms` */
 export function sentence(e: AuditEvent): string {
   const cls = e.access ? ` (${e.access})` : "";
-  const on = e.resource ? ` on ${e.resource}` : "";
+  const on = e.resource ? (/^(with|on|for) /.test(e.resource) ? ` ${e.resource}` : ` on ${e.resource}`) : "";
+  const who = e.agent === UNAUTHENTICATED ? `An unauthenticated request${e.remote ? ` from ${e.remote}` : ""}` : e.agent;
   if (e.decision === "denied") {
     const why = e.reason ? e.reason.replace(/_/g, " ") : "denied";
-    return `${e.agent} called ${e.tool}${cls}${on}: denied (${why}${e.detail ? `: ${e.detail}` : ""})`;
+    return `${who} called ${e.tool}${cls}${on}: denied (${why}${e.detail ? `: ${e.detail}` : ""})`;
   }
   const status = e.status !== undefined ? `${e.status}` : (e.outcome ?? "no answer");
-  return `${e.agent} called ${e.tool}${cls}${on}: allowed, ${status} in ${Math.round(e.latencyMs)} ms`;
+  const failed = e.status !== undefined && e.outcome && e.outcome !== "ok" ? ` (${e.outcome.replace(/_/g, " ")})` : "";
+  const billed = billedText(e.billedUnits);
+  return (
+    `${who} called ${e.tool}${cls}${on}: allowed, ${status}${failed} in ${Math.round(e.latencyMs)} ms` +
+    (billed ? `, billed ${billed}` : "")
+  );
 }
 
 export interface AuditSink {
@@ -58,10 +82,19 @@ export interface AuditSink {
 /** Writes `{...event, text: sentence}` as one JSON line to a file or stderr. */
 export function createAuditSink(target: string, secrets: () => string[]): AuditSink {
   const out: WriteStream | NodeJS.WriteStream = target === "-" ? process.stderr : createWriteStream(target, { flags: "a" });
+  if (out !== process.stderr) {
+    // An unwritable audit file must not crash the server mid-call; say so on stderr once.
+    let warned = false;
+    out.on("error", (err: Error) => {
+      if (!warned) process.stderr.write(`cohere-mcp: cannot write the audit log ${target}: ${err.message}\n`);
+      warned = true;
+    });
+  }
   return {
     record(e) {
-      let line = JSON.stringify({ type: "audit", ...e, text: sentence(e) });
-      for (const s of secrets()) if (s) line = line.split(s).join("[REDACTED]");
+      const event = { ...e, latencyMs: Math.round(e.latencyMs * 10) / 10 };
+      let line = JSON.stringify({ type: "audit", ...event, text: sentence(e) });
+      for (const s of secrets()) if (s && s.length >= 4) line = line.split(s).join("[REDACTED]");
       out.write(line + "\n");
     },
     close() {

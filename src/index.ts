@@ -73,7 +73,18 @@ async function main(): Promise<void> {
     const app = createApp(options, logger);
     if (options.auditLog) {
       const { createAuditSink } = await import("./audit.js");
-      app.audit = createAuditSink(options.auditLog, app.secrets);
+      // Late-bound: the HTTP transport adds agent tokens to app.secrets.
+      app.audit = createAuditSink(options.auditLog, () => app.secrets());
+    }
+    // Profile rules apply on every transport: argument constraints, then per-agent limits.
+    if (app.config) {
+      const { argumentGuard } = await import("./policy/guards.js");
+      const { MemoryCounterStore, checkRateLimitConfig, rateLimitGuard } = await import("./policy/ratelimit.js");
+      checkRateLimitConfig(app.config, new Set(app.byName.keys()));
+      app.guards.push(
+        argumentGuard(app.config),
+        rateLimitGuard(app.config, new MemoryCounterStore(), { windowMs: options.rateWindowMs }),
+      );
     }
     if (options.mode === "http") {
       const { serveHttp } = await import("./transports/http.js");

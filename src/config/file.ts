@@ -30,9 +30,17 @@ export const profileSchema = z
     arguments: argumentRulesSchema.optional().describe("Limits on arguments, checked before anything is sent"),
     rate_limit: z
       .object({
-        per_minute: z.number().int().positive().optional(),
-        per_tool_per_minute: z.record(z.number().int().positive()).optional(),
-        per_month: z.number().int().positive().optional(),
+        per_minute: z.number().int().positive().optional().describe("Calls per minute by one agent, all tools together"),
+        per_tool_per_minute: z
+          .record(z.number().int().positive())
+          .optional()
+          .describe("Calls per minute by one agent to one tool, keyed by tool name"),
+        per_month: z
+          .number()
+          .int()
+          .positive()
+          .optional()
+          .describe("Calls per calendar month (UTC) by one agent; the in-memory counter restarts with the process"),
       })
       .strict()
       .optional()
@@ -50,7 +58,12 @@ export const agentSchema = z
       .regex(/^[a-f0-9]{64}$/i, "a hex SHA-256")
       .optional()
       .describe("SHA-256 (hex) of the agent's bearer token"),
-    token_env: z.string().optional().describe("Name of an environment variable holding the agent's bearer token"),
+    token_env: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name")
+      .optional()
+      .describe("Name of an environment variable holding the agent's bearer token"),
+    description: z.string().optional(),
   })
   .strict()
   .refine((a) => (a.token_sha256 ? 1 : 0) + (a.token_env ? 1 : 0) === 1, {

@@ -37,7 +37,25 @@ export interface Options {
   auditLog?: string;
   allowFileRead: string[];
   confirmDestructive: ConfirmMode;
+  /** Largest file a path input may name. */
+  maxFileBytes: number;
+  /** Wait tools: first interval between polls (grows ×1.5 up to 30 s). */
+  pollIntervalMs: number;
+  /** Wait tools: the most any wait may last, whatever timeout_s the agent asks for. */
+  maxWaitS: number;
   json: boolean;
+  /** HTTP: largest request body accepted (413 above). */
+  maxBodyBytes: number;
+  /** HTTP: longest a POST to /mcp may take before its calls are cancelled. */
+  requestTimeoutMs: number;
+  /** HTTP: how long SIGTERM/SIGINT lets in-flight calls finish. */
+  shutdownGraceMs: number;
+  /** HTTP --sessions: a session unused this long is closed. */
+  sessionIdleMs: number;
+  /** HTTP --sessions: most sessions open at once (new ones get 503 beyond). */
+  maxSessions: number;
+  /** Length of a rate_limit "minute" (tests only: COHERE_MCP_RATE_WINDOW_MS). */
+  rateWindowMs: number;
 }
 
 export const DEFAULTS = {
@@ -50,6 +68,14 @@ export const DEFAULTS = {
   maxOutputChars: 20_000,
   host: "127.0.0.1",
   port: 8080,
+  maxBodyBytes: 4 * 1024 * 1024,
+  requestTimeoutMs: 900_000,
+  shutdownGraceMs: 20_000,
+  sessionIdleMs: 30 * 60_000,
+  maxSessions: 1_000,
+  maxFileBytes: 50 * 1024 * 1024,
+  pollIntervalMs: 2_000,
+  maxWaitS: 600,
 } as const;
 
 /** Every flag, its env var and its help line: the README's flag table is built from this. */
@@ -76,9 +102,17 @@ export const FLAGS = [
   { flag: "--sessions", env: "", help: "HTTP: stateful sessions instead of stateless" },
   { flag: "--allowed-hosts LIST", env: "COHERE_MCP_ALLOWED_HOSTS", help: "HTTP: Host header values accepted (default loopback names)" },
   { flag: "--allowed-origins LIST", env: "COHERE_MCP_ALLOWED_ORIGINS", help: "HTTP: Origin header values accepted (default none but loopback)" },
+  { flag: "--max-body-bytes N", env: "COHERE_MCP_MAX_BODY_BYTES", help: `HTTP: largest request body accepted, 413 above (default ${DEFAULTS.maxBodyBytes})` },
+  { flag: "--request-timeout-ms MS", env: "COHERE_MCP_REQUEST_TIMEOUT_MS", help: `HTTP: a POST's calls are cancelled after this long (default ${DEFAULTS.requestTimeoutMs})` },
+  { flag: "--shutdown-grace-ms MS", env: "COHERE_MCP_SHUTDOWN_GRACE_MS", help: `HTTP: on SIGTERM/SIGINT, how long in-flight calls may finish (default ${DEFAULTS.shutdownGraceMs})` },
+  { flag: "--session-idle-ms MS", env: "COHERE_MCP_SESSION_IDLE_MS", help: `HTTP --sessions: close a session unused this long (default ${DEFAULTS.sessionIdleMs})` },
+  { flag: "--max-sessions N", env: "COHERE_MCP_MAX_SESSIONS", help: `HTTP --sessions: most open sessions; new ones get 503 beyond (default ${DEFAULTS.maxSessions})` },
   { flag: "--audit-log FILE", env: "COHERE_MCP_AUDIT_LOG", help: "Write one JSON audit line per tool call to FILE ('-' for stderr)" },
   { flag: "--allow-file-read DIR", env: "COHERE_MCP_ALLOW_FILE_READ", help: "Let file inputs name paths inside DIR (repeatable)" },
   { flag: "--confirm-destructive MODE", env: "COHERE_MCP_CONFIRM_DESTRUCTIVE", help: "elicit (ask the user; refuse if the client cannot ask) | never (no confirmation)" },
+  { flag: "--max-file-bytes N", env: "COHERE_MCP_MAX_FILE_BYTES", help: `Largest file a path input may name (default ${DEFAULTS.maxFileBytes})` },
+  { flag: "--poll-interval-ms MS", env: "COHERE_MCP_POLL_INTERVAL_MS", help: `wait_for_* tools: first wait between polls, growing ×1.5 to 30 s (default ${DEFAULTS.pollIntervalMs})` },
+  { flag: "--max-wait-s N", env: "COHERE_MCP_MAX_WAIT_S", help: `wait_for_* tools: longest wait, whatever timeout_s asks (default ${DEFAULTS.maxWaitS})` },
 ] as const;
 
 export const ENV = [
@@ -128,8 +162,16 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
         "allowed-hosts": { type: "string", multiple: true },
         "allowed-origins": { type: "string", multiple: true },
         "audit-log": { type: "string" },
+        "max-body-bytes": { type: "string" },
+        "request-timeout-ms": { type: "string" },
+        "shutdown-grace-ms": { type: "string" },
+        "session-idle-ms": { type: "string" },
+        "max-sessions": { type: "string" },
         "allow-file-read": { type: "string", multiple: true },
         "confirm-destructive": { type: "string" },
+        "max-file-bytes": { type: "string" },
+        "poll-interval-ms": { type: "string" },
+        "max-wait-s": { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -192,6 +234,20 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     auditLog: v["audit-log"] ?? env.COHERE_MCP_AUDIT_LOG,
     allowFileRead: v["allow-file-read"] ?? parseList(env.COHERE_MCP_ALLOW_FILE_READ) ?? [],
     confirmDestructive: confirm,
+    maxFileBytes: intOpt("--max-file-bytes", v["max-file-bytes"] ?? env.COHERE_MCP_MAX_FILE_BYTES, DEFAULTS.maxFileBytes, 1),
+    pollIntervalMs: intOpt("--poll-interval-ms", v["poll-interval-ms"] ?? env.COHERE_MCP_POLL_INTERVAL_MS, DEFAULTS.pollIntervalMs, 1),
+    maxWaitS: intOpt("--max-wait-s", v["max-wait-s"] ?? env.COHERE_MCP_MAX_WAIT_S, DEFAULTS.maxWaitS, 1),
     json: v.json ?? false,
+    maxBodyBytes: intOpt("--max-body-bytes", v["max-body-bytes"] ?? env.COHERE_MCP_MAX_BODY_BYTES, DEFAULTS.maxBodyBytes, 1024),
+    requestTimeoutMs: intOpt(
+      "--request-timeout-ms",
+      v["request-timeout-ms"] ?? env.COHERE_MCP_REQUEST_TIMEOUT_MS,
+      DEFAULTS.requestTimeoutMs,
+      1,
+    ),
+    shutdownGraceMs: intOpt("--shutdown-grace-ms", v["shutdown-grace-ms"] ?? env.COHERE_MCP_SHUTDOWN_GRACE_MS, DEFAULTS.shutdownGraceMs),
+    sessionIdleMs: intOpt("--session-idle-ms", v["session-idle-ms"] ?? env.COHERE_MCP_SESSION_IDLE_MS, DEFAULTS.sessionIdleMs, 1),
+    maxSessions: intOpt("--max-sessions", v["max-sessions"] ?? env.COHERE_MCP_MAX_SESSIONS, DEFAULTS.maxSessions, 1),
+    rateWindowMs: intOpt("COHERE_MCP_RATE_WINDOW_MS", env.COHERE_MCP_RATE_WINDOW_MS, 60_000, 1),
   };
 }

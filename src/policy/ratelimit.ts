@@ -1,0 +1,149 @@
+/**
+ * Per-agent call limits from a profile's `rate_limit`: calls per minute (all tools), calls per
+ * minute to one tool, and a monthly call budget. A Guard in callTool, run after the argument
+ * rules, so only calls that would be sent count.
+ *
+ * Counters live behind CounterStore, keyed by agent name, so a store shared by replicas
+ * (Redis INCR + PEXPIRE NX, say) can replace the in-memory one without touching the guard.
+ * Windows are fixed and start at a key's first hit: a minute limit of 2 allows 2 calls in the
+ * minute after the first, then refuses with the seconds left until that minute ends.
+ */
+import { ConfigError, type ConfigFile } from "../config/file.js";
+import type { ToolDef } from "../catalog/types.js";
+import type { AgentScope, Guard } from "../server.js";
+
+export interface CounterStore {
+  /**
+   * Add one hit to `key` and return the count in its current window and when that window ends
+   * (epoch ms). A key with no live window starts one of `ttlMs` at this hit.
+   */
+  increment(key: string, ttlMs: number): Promise<{ count: number; resetAt: number }>;
+  /** Take one hit back (a later limit refused the call, so it is not sent). */
+  decrement(key: string): Promise<void>;
+}
+
+/** One process's counters. Expired windows are dropped as they are met and by a periodic sweep. */
+export class MemoryCounterStore implements CounterStore {
+  private readonly windows = new Map<string, { count: number; resetAt: number }>();
+  private ops = 0;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  async increment(key: string, ttlMs: number): Promise<{ count: number; resetAt: number }> {
+    const t = this.now();
+    if (++this.ops % 1024 === 0) this.sweep(t);
+    let w = this.windows.get(key);
+    if (!w || w.resetAt <= t) {
+      w = { count: 0, resetAt: t + ttlMs };
+      this.windows.set(key, w);
+    }
+    w.count++;
+    return { count: w.count, resetAt: w.resetAt };
+  }
+
+  async decrement(key: string): Promise<void> {
+    const w = this.windows.get(key);
+    if (w && w.count > 0) w.count--;
+  }
+
+  /** Live windows (for tests and metrics). */
+  get size(): number {
+    return this.windows.size;
+  }
+
+  private sweep(t: number): void {
+    for (const [k, w] of this.windows) if (w.resetAt <= t) this.windows.delete(k);
+  }
+}
+
+export interface RateLimitOptions {
+  /** Length of a "minute" (tests shorten it). */
+  windowMs?: number;
+  now?: () => number;
+}
+
+/** First instant of the next calendar month, UTC. */
+export function monthEnd(t: number): number {
+  const d = new Date(t);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+}
+
+function monthLabel(t: number): string {
+  return new Date(t).toISOString().slice(0, 7);
+}
+
+/** Refuse per_tool_per_minute keys that name no tool (a typo would silently not limit). */
+export function checkRateLimitConfig(config: ConfigFile | undefined, toolNames: ReadonlySet<string>): void {
+  const problems: string[] = [];
+  for (const [name, p] of Object.entries(config?.profiles ?? {})) {
+    for (const tool of Object.keys(p.rate_limit?.per_tool_per_minute ?? {})) {
+      if (!toolNames.has(tool)) problems.push(`profiles.${name}.rate_limit.per_tool_per_minute: "${tool}" is not a tool name`);
+    }
+  }
+  if (problems.length) throw new ConfigError(`Invalid rate limits:\n  - ${problems.join("\n  - ")}`);
+}
+
+interface Limit {
+  key: string;
+  limit: number;
+  ttlMs: number;
+  what: string;
+  rule: string;
+}
+
+export function rateLimitGuard(config: ConfigFile | undefined, store: CounterStore, opts: RateLimitOptions = {}): Guard {
+  const windowMs = opts.windowMs ?? 60_000;
+  const now = opts.now ?? Date.now;
+  const per = windowMs === 60_000 ? "per minute" : `per ${windowMs / 1000} s`;
+  return {
+    async check(scope: AgentScope, tool: ToolDef) {
+      const rl = scope.profile ? config?.profiles[scope.profile]?.rate_limit : undefined;
+      if (!rl) return { ok: true };
+      const t = now();
+      const a = scope.agent;
+      const limits: Limit[] = [];
+      if (rl.per_minute !== undefined) {
+        limits.push({ key: `rl:${a}:minute`, limit: rl.per_minute, ttlMs: windowMs, what: `calls ${per}`, rule: "per_minute" });
+      }
+      const perTool = rl.per_tool_per_minute?.[tool.name];
+      if (perTool !== undefined) {
+        limits.push({
+          key: `rl:${a}:tool:${tool.name}:minute`,
+          limit: perTool,
+          ttlMs: windowMs,
+          what: `${tool.name} calls ${per}`,
+          rule: `per_tool_per_minute.${tool.name}`,
+        });
+      }
+      if (rl.per_month !== undefined) {
+        limits.push({
+          key: `rl:${a}:month:${monthLabel(t)}`,
+          limit: rl.per_month,
+          ttlMs: monthEnd(t) - t,
+          what: "calls this month (UTC)",
+          rule: "per_month",
+        });
+      }
+      const taken: string[] = [];
+      for (const l of limits) {
+        const { count, resetAt } = await store.increment(l.key, l.ttlMs);
+        taken.push(l.key);
+        if (count > l.limit) {
+          for (const k of taken) await store.decrement(k);
+          const retryS = Math.max(1, Math.ceil((resetAt - now()) / 1000));
+          const when = l.rule === "per_month" ? ` (the budget renews ${new Date(resetAt).toISOString()})` : "";
+          return {
+            ok: false,
+            reason: "rate_limit",
+            message:
+              `Rate limited (429): agent "${a}" has used its ${l.limit} ${l.what} ` +
+              `(profile "${scope.profile}", rate_limit.${l.rule}); nothing was sent to Cohere. ` +
+              `Retry in ${retryS} s${when}.`,
+            detail: `rate_limit.${l.rule} of profile "${scope.profile}": ${l.limit} ${l.what} used; retry in ${retryS} s`,
+          };
+        }
+      }
+      return { ok: true };
+    },
+  };
+}

@@ -39,7 +39,8 @@ export const policyTools: readonly PolicyTool[] = CATALOG.map((t) => ({
   name: t.name,
   group: t.group,
   access: t.access,
-  deprecated: t.deprecated === true,
+  // The policy reads `deprecated` as "not in the default set": so are records with defaultVisible: false.
+  deprecated: t.deprecated === true || t.defaultVisible === false,
 }));
 
 export function profileSpec(p: Profile): PolicySpec {

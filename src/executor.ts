@@ -1,28 +1,25 @@
 /**
  * The one generic executor: validate → build the HTTP request from the record → call Cohere →
- * shape the result. Every tool goes through here; special cases are hooks on the record.
+ * shape the result. Every tool goes through here; special cases are hooks on the record:
+ * `localKeys` (inputs kept here), `stream` (forward pieces as progress), `poll` (wait tools),
+ * `shape`/`output` (structured results), all bounded by the output budget.
  */
 import type { z } from "zod";
 import type { BuiltRequest, ToolDef } from "./catalog/types.js";
-import type { CohereClient, CohereResponse } from "./cohere/client.js";
+import type { CohereClient } from "./cohere/client.js";
 import { CohereApiError, CohereTransportError } from "./cohere/errors.js";
+import { readStream, StreamCutError } from "./cohere/stream.js";
+import { runPoll } from "./poll.js";
+import { budgetText } from "./shape/budget.js";
+import { shapeResult, type TextContent, type ToolResult } from "./shape/result.js";
 
-export interface TextContent {
-  type: "text";
-  text: string;
-}
-
-export interface ToolResult {
-  content: TextContent[];
-  structuredContent?: Record<string, unknown>;
-  isError?: boolean;
-  [k: string]: unknown;
-}
+export { budgetText };
+export type { TextContent, ToolResult };
 
 /** What happened, for the audit log and metrics. */
 export interface CallOutcome {
   ok: boolean;
-  /** invalid_input | cohere_error | transport_error | cancelled */
+  /** invalid_input | cohere_error | transport_error | cancelled | stream_cut | generation_error */
   failure?: string;
   status?: number;
   requestId?: string;
@@ -37,6 +34,11 @@ export interface ExecContext {
   signal?: AbortSignal;
   maxOutputChars: number;
   onRetry?: (info: { attempt: number; delayMs: number; status?: number; reason: string }) => void;
+  /** Set when the caller sent a progress token: streamed pieces and poll statuses go here, in order. */
+  progress?: (message: string) => void;
+  /** Wait tools: first poll interval and the server's bound on any wait. */
+  pollIntervalMs?: number;
+  maxWaitS?: number;
 }
 
 export function errorResult(text: string): ToolResult {
@@ -72,11 +74,20 @@ export function parseInput(
 
 const PLACEHOLDER = /\{([A-Za-z0-9_]+)\}/g;
 
-/** Fill the path template and split the rest of the input into query/body. */
+/** The input without the record's local keys (those are for cohere-mcp, never sent to Cohere). */
+export function sendable(tool: ToolDef, input: Record<string, unknown>): Record<string, unknown> {
+  if (!tool.localKeys?.length) return input;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(input)) if (!tool.localKeys.includes(k)) out[k] = v;
+  return out;
+}
+
+/** Fill the path template and split the rest of the input into query/body. Local keys never go. */
 export function buildHttpRequest(
   tool: ToolDef,
-  input: Record<string, unknown>,
+  fullInput: Record<string, unknown>,
 ): { path: string } & BuiltRequest {
+  const input = sendable(tool, fullInput);
   const pathKeys = new Set<string>();
   const path = tool.path.replace(PLACEHOLDER, (_, key: string) => {
     pathKeys.add(key);
@@ -111,25 +122,6 @@ export function billedUnits(data: unknown): Record<string, number> | undefined {
   return Object.keys(out).length ? out : undefined;
 }
 
-/** Keep a result inside the output budget, saying what was cut and how to get the rest. */
-export function budgetText(text: string, max: number, hint: string): string {
-  if (text.length <= max) return text;
-  const marker = `\n[truncated: ${text.length - max} of ${text.length} characters cut by the server's output budget. ${hint}]`;
-  return text.slice(0, Math.max(0, max - marker.length)) + marker;
-}
-
-function defaultShape(tool: ToolDef, res: CohereResponse, ctx: ExecContext): ToolResult {
-  if (res.data === undefined) {
-    return { content: [{ type: "text", text: `${tool.title}: done (HTTP ${res.status}, empty body).` }] };
-  }
-  const text = JSON.stringify(res.data);
-  const hint = /^list_/.test(tool.name)
-    ? "Ask for a smaller page (page_size/limit) or filter the list."
-    : "Ask for less (fewer inputs, a narrower query) to see the whole result.";
-  const result: ToolResult = { content: [{ type: "text", text: budgetText(text, ctx.maxOutputChars, hint) }] };
-  return result;
-}
-
 /**
  * Run one validated call. Never throws: every failure becomes a tool result with isError,
  * keeping Cohere's status and message and saying what to do next.
@@ -150,31 +142,50 @@ export async function executeTool(
     };
   }
   try {
+    if (tool.poll) {
+      const { result, last, polls } = await runPoll(tool, tool.poll, req.path, input, {
+        client: ctx.client,
+        signal: ctx.signal,
+        progress: ctx.progress,
+        maxOutputChars: ctx.maxOutputChars,
+        pollIntervalMs: ctx.pollIntervalMs ?? 2_000,
+        maxWaitS: ctx.maxWaitS ?? 600,
+      });
+      return {
+        result,
+        outcome: { ok: true, status: last?.status, requestId: last?.requestId, attempts: polls, resource, sent: polls > 0 },
+      };
+    }
+    const streaming = tool.stream !== undefined && ctx.progress !== undefined;
     const res = await ctx.client.request({
       method: tool.method,
       path: req.path,
       query: req.query,
-      json: req.json,
+      json: streaming ? { ...(req.json as Record<string, unknown>), stream: true } : req.json,
       multipart: req.multipart,
       headers: req.headers,
       retryable: tool.access === "read",
       signal: ctx.signal,
       onRetry: ctx.onRetry,
+      stream: streaming,
     });
+    const data = streaming && res.body ? await readStream(tool.stream!, res.body, ctx.progress!, ctx.signal) : res.data;
+    const result = shapeResult(tool, data, input, ctx.maxOutputChars);
     return {
-      result: defaultShape(tool, res, ctx),
+      result,
       outcome: {
-        ok: true,
+        ok: result.isError !== true,
+        failure: result.isError ? "generation_error" : undefined,
         status: res.status,
         requestId: res.requestId,
         attempts: res.attempts,
-        billedUnits: billedUnits(res.data),
+        billedUnits: billedUnits(data),
         resource,
         sent: true,
       },
     };
   } catch (err) {
-    return failure(tool, err, resource);
+    return failure(tool, err, resource, ctx.maxOutputChars);
   }
 }
 
@@ -182,7 +193,17 @@ export function failure(
   tool: ToolDef,
   err: unknown,
   resource: string | undefined,
+  maxOutputChars = 20_000,
 ): { result: ToolResult; outcome: CallOutcome } {
+  if (err instanceof StreamCutError) {
+    const text = err.partialText
+      ? `${err.message} Text received so far (${err.partialText.length} characters):\n${err.partialText}`
+      : `${err.message} No text had arrived. Try again.`;
+    return {
+      result: errorResult(budgetText(text, maxOutputChars, "Ask for a shorter reply (max_tokens).")),
+      outcome: { ok: false, failure: "stream_cut", status: 200, resource, sent: true },
+    };
+  }
   if (err instanceof CohereApiError) {
     return {
       result: errorResult(err.toToolText()),

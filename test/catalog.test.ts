@@ -11,11 +11,30 @@ const operations = JSON.parse(readFileSync(new URL("./fixtures/cohere-operations
 };
 
 describe("catalog", () => {
+  /** Composite tools: records on a spec operation's path that run a hook (polling) instead of one call. */
+  const COMPOSITE = ["wait_for_batch", "wait_for_embed_job", "wait_for_finetuned_model"];
+  const operationTools = CATALOG.filter((t) => !t.poll);
+
   it("has one tool per operation in the spec (41), each on the spec's method and path", () => {
-    expect(CATALOG).toHaveLength(41);
+    expect(operationTools).toHaveLength(41);
+    const ops = operations.operations.map((o) => `${o.method} ${o.path}`);
+    expect(new Set(ops).size).toBe(41);
+    expect(operationTools.map((t) => `${t.method} ${t.path}`).sort()).toEqual([...ops].sort());
+  });
+
+  it("composite tools come on top: wait tools, read class, each on a spec GET whose tool is in its group", () => {
+    expect(CATALOG.filter((t) => t.poll).map((t) => t.name).sort()).toEqual(COMPOSITE);
     const ops = new Set(operations.operations.map((o) => `${o.method} ${o.path}`));
-    const tools = new Set(CATALOG.map((t) => `${t.method} ${t.path}`));
-    expect([...tools].sort()).toEqual([...ops].sort());
+    for (const t of CATALOG.filter((x) => x.poll)) {
+      expect(t.method, t.name).toBe("GET");
+      expect(t.access, t.name).toBe("read");
+      expect(ops.has(`GET ${t.path}`), t.name).toBe(true);
+      const get = operationTools.find((o) => o.method === "GET" && o.path === t.path)!;
+      expect(t.group, t.name).toBe(get.group);
+      expect(t.deprecated === true, t.name).toBe(get.deprecated === true);
+      expect(t.defaultVisible, t.name).toBe(false);
+      expect(t.localKeys, t.name).toEqual(["timeout_s"]);
+    }
   });
 
   it("marks every spec-deprecated operation deprecated", () => {
@@ -64,7 +83,9 @@ describe("catalog", () => {
 
   it.each(CATALOG.map((t) => [t.name, t] as const))("schema snapshot: %s", async (name, t) => {
     const d = describeTool(t);
-    await expect(stringify({ description: d.description, annotations: d.annotations, inputSchema: d.inputSchema })).toMatchFileSnapshot(
+    await expect(
+      stringify({ description: d.description, annotations: d.annotations, inputSchema: d.inputSchema, outputSchema: d.outputSchema }),
+    ).toMatchFileSnapshot(
       `./__snapshots__/schemas/${name}.json`,
     );
   });

@@ -79,7 +79,8 @@ describe("stdio server, default flags", () => {
     expect(req.headers["x-client-name"]).toBe("cohere-mcp");
     expect(req.body).toEqual({ model: "rerank-v3.5", query: "capital of france", documents: ["bananas", "paris is the capital of france"] });
     expect(req.valid).toBe(true);
-    expect(textOf(r)).toMatch(/"index":1/);
+    expect(textOf(r)).toMatch(/best first \(document index: relevance score\):\n1: /);
+    expect((r.structuredContent as { results: Array<{ index: number }> }).results[0]!.index).toBe(1);
   });
 
   it("keeps Cohere's status and message and adds what to do", async () => {
@@ -166,7 +167,7 @@ describe("stdio server, configuration", () => {
     expect(r.stdout).toMatch(/create_dataset\s+write\s+datasets/);
     expect(r.stdout).toMatch(/list_datasets\s+read\s+datasets/);
     expect(r.stdout).not.toMatch(/delete_dataset/);
-    expect(r.stdout).toMatch(/4 of 41 tools visible/);
+    expect(r.stdout).toMatch(/4 of 44 tools visible/);
     const j = await runCli(["--list-tools", "--json"]);
     expect(JSON.parse(j.stdout)).toHaveLength(DEFAULT_SET.length);
   });

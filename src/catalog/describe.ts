@@ -3,7 +3,7 @@
  * no `$schema` tag, no $refs), title, and the four annotations derived from the access class.
  */
 import { zodToJsonSchema } from "zod-to-json-schema";
-import type { Access, ToolDef } from "./types.js";
+import type { Access, JsonType, ToolDef } from "./types.js";
 
 export interface ToolAnnotations {
   readOnlyHint: boolean;
@@ -17,6 +17,8 @@ export interface ToolDescriptor {
   title: string;
   description: string;
   inputSchema: { type: "object"; properties?: Record<string, unknown>; required?: string[]; [k: string]: unknown };
+  /** Minimal schema of structuredContent: top-level property types only; extra properties allowed. */
+  outputSchema?: { type: "object"; properties: Record<string, { type: JsonType }> };
   annotations: ToolAnnotations;
 }
 
@@ -33,14 +35,22 @@ export function annotationsFor(t: Pick<ToolDef, "title" | "access" | "idempotent
 /**
  * Shrink what every agent pays for in context without loosening validation (zod still checks
  * the full, strict schema): nested `additionalProperties: false` go (kept at the top, where an
- * unknown argument is most likely), and `{type: "string", const: x}` becomes `{const: x}`.
+ * unknown argument is most likely), `{type: "string", const: x}` becomes `{const: x}`, and the
+ * constraints that only say "not empty" (`minLength: 1`, `minItems: 1`) or "anything"
+ * (`additionalProperties: {}`) are left out.
  */
+function isEmptyObject(v: unknown): boolean {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 0;
+}
+
 export function compactSchema(node: unknown, depth = 0): unknown {
   if (Array.isArray(node)) return node.map((n) => compactSchema(n, depth));
   if (!node || typeof node !== "object") return node;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(node as Record<string, unknown>)) {
     if (k === "additionalProperties" && v === false && depth > 0) continue;
+    if (k === "additionalProperties" && isEmptyObject(v)) continue;
+    if ((k === "minLength" || k === "minItems") && v === 1) continue;
     // property names are data, not schema keywords: recurse into their values only
     out[k] = k === "properties" && v && typeof v === "object"
       ? Object.fromEntries(Object.entries(v).map(([pk, pv]) => [pk, compactSchema(pv, depth + 1)]))
@@ -61,12 +71,22 @@ export function inputJsonSchema(t: ToolDef): ToolDescriptor["inputSchema"] {
   return schema as ToolDescriptor["inputSchema"];
 }
 
+export function outputJsonSchema(t: ToolDef): ToolDescriptor["outputSchema"] {
+  if (!t.output) return undefined;
+  const properties: Record<string, { type: JsonType }> = {};
+  for (const [k, type] of Object.entries(t.output)) properties[k] = { type };
+  return { type: "object", properties };
+}
+
 export function describeTool(t: ToolDef): ToolDescriptor {
-  return {
+  const d: ToolDescriptor = {
     name: t.name,
     title: t.title,
     description: t.deprecated ? `[Deprecated] ${t.description}` : t.description,
     inputSchema: inputJsonSchema(t),
     annotations: annotationsFor(t),
   };
+  const out = outputJsonSchema(t);
+  if (out) d.outputSchema = out;
+  return d;
 }

@@ -1,6 +1,7 @@
 /**
  * The catalog: every Cohere operation as a tool record, in one ordered list.
- * Order is the order agents see in tools/list (most useful first).
+ * Order is the order agents see in tools/list (most useful first). One record per Cohere
+ * operation, plus the composite wait_for_* tools (records with a `poll` hook).
  */
 import type { ToolDef } from "./types.js";
 import { chat } from "./tools/chat.js";
@@ -32,6 +33,7 @@ import {
   authorize_connector_oauth,
 } from "./tools/connectors.js";
 import { chat_v1, generate, summarize, embed_v1, rerank_v1 } from "./tools/legacy.js";
+import { wait_for_embed_job, wait_for_batch, wait_for_finetuned_model } from "./tools/wait.js";
 
 export const CATALOG: readonly ToolDef[] = [
   chat,
@@ -50,15 +52,18 @@ export const CATALOG: readonly ToolDef[] = [
   delete_dataset,
   list_embed_jobs,
   get_embed_job,
+  wait_for_embed_job,
   create_embed_job,
   cancel_embed_job,
   list_batches,
   get_batch,
+  wait_for_batch,
   create_batch,
   cancel_batch,
   classify,
   list_finetuned_models,
   get_finetuned_model,
+  wait_for_finetuned_model,
   list_finetuning_events,
   list_training_step_metrics,
   create_finetuned_model,

@@ -4,7 +4,7 @@
  */
 import { zodToJsonSchema } from "zod-to-json-schema";
 import { CATALOG } from "./index.js";
-import { annotationsFor, inputJsonSchema } from "./describe.js";
+import { annotationsFor, inputJsonSchema, outputJsonSchema } from "./describe.js";
 import { configFileSchema } from "../config/file.js";
 import { resolveVisible } from "../policy/allowlist.js";
 import { policyTools } from "../app.js";
@@ -32,6 +32,7 @@ export function buildManifest(): Record<string, unknown> {
       annotations: annotationsFor(t),
       description: t.description,
       inputSchema: inputJsonSchema(t),
+      outputSchema: outputJsonSchema(t),
     })),
   };
 }

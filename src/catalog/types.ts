@@ -48,6 +48,45 @@ export interface BuiltRequest {
   headers?: Record<string, string>;
 }
 
+/** JSON types an output property may declare (kept minimal: it costs agent context in tools/list). */
+export type JsonType = "string" | "number" | "integer" | "boolean" | "array" | "object";
+
+/**
+ * What a tool returns beside its text: `structured` becomes `structuredContent` (it must match the
+ * record's `output`), `text` the short readable content (omitted: the JSON of `structured`).
+ * `error` marks a result that is a failure even though Cohere answered 200 (e.g. finish_reason ERROR).
+ */
+export interface Shaped {
+  structured: Record<string, unknown>;
+  text?: string;
+  error?: boolean;
+}
+
+/** Which streamed wire format a tool's Cohere call speaks when the caller asked for progress. */
+export type StreamKind = "chat-v2" | "chat-v1" | "generate";
+
+/** A composite "wait" tool: poll the record's GET path until a terminal status or the deadline. */
+export interface PollSpec {
+  /** Key of the resource in the structured result (e.g. "embed_job"). */
+  key: string;
+  /** The resource object inside the GET response (e.g. `data.batch`). */
+  pick: (data: unknown) => Record<string, unknown> | undefined;
+  /** Terminal statuses: polling stops on any of them. */
+  terminal: readonly string[];
+  /** What to do next once the poll ended (terminal state or timeout). */
+  next: (resource: Record<string, unknown>, done: boolean) => string;
+}
+
+/** A file input given as a path (read only inside --allow-file-read directories). */
+export interface FileInput {
+  /** Input key holding the path, e.g. "data_path". */
+  key: string;
+  /** Inline base64 key the file's bytes go into, e.g. "data_base64". */
+  into: string;
+  /** Input key of the file name; set to the path's base name when absent. */
+  filename?: string;
+}
+
 export interface ToolDef<I extends Record<string, unknown> = Record<string, any>> {
   /** snake_case verb_noun, ≤ 64 chars, ^[a-zA-Z0-9_-]+$ */
   name: string;
@@ -76,6 +115,29 @@ export interface ToolDef<I extends Record<string, unknown> = Record<string, any>
   idempotent?: boolean;
   /** The resource this call acts on, for audit lines and confirmations (e.g. a dataset id). */
   resource?: (input: I) => string | undefined;
+
+  /* ---- Optional hooks the one executor (and callTool) understand ---- */
+
+  /** false: not in the default tool set even though it is a non-deprecated read tool. */
+  defaultVisible?: boolean;
+  /** Input keys cohere-mcp uses itself; never sent to Cohere (e.g. embed's `return_vectors`). */
+  localKeys?: readonly string[];
+  /** Top-level properties of `structuredContent` → the tool's `outputSchema`. Absent: no structured result. */
+  output?: Readonly<Record<string, JsonType>>;
+  /** Turn Cohere's JSON into the structured result and readable text. Default: the JSON as is. */
+  shape?: (data: unknown, input: I, budget: { maxChars: number }) => Shaped;
+  /** How to get what the output budget cut (added to the truncation marker). */
+  budgetHint?: string;
+  /** How to fetch the next page, when the response is one page of several. */
+  nextPage?: (data: Record<string, unknown>, input: I) => string | undefined;
+  /** Stream this call (forwarding pieces as progress) when the caller sent a progress token. */
+  stream?: StreamKind;
+  /** Composite wait tool: poll `path` (a GET) until done. */
+  poll?: PollSpec;
+  /** Path inputs read from disk (only with --allow-file-read) into inline base64 inputs. */
+  files?: readonly FileInput[];
+  /** Destructive tools: a cheap GET that finds the target's human name for the confirmation. */
+  confirmLookup?: { path: string; name: (data: unknown) => string | undefined };
 }
 
 /** Helper so each tool file gets inference on `I` from its zod schema. */

@@ -212,12 +212,23 @@ export class CohereClient {
     const max = Math.max(0, this.options.maxRetries);
     for (let attempt = 0; ; attempt++) {
       if (req.signal?.aborted) throw abortError(req.signal);
-      const timeout = AbortSignal.timeout(this.options.timeoutMs);
+      // A stream's timeout ends when the headers arrive (like Cohere's SDK): the body may then
+      // flow for as long as the generation takes, until the caller's signal aborts it.
+      const streamTimeout = req.stream ? new AbortController() : undefined;
+      const streamTimer = streamTimeout
+        ? setTimeout(
+            () => streamTimeout.abort(new DOMException("The operation was aborted due to timeout", "TimeoutError")),
+            this.options.timeoutMs,
+          )
+        : undefined;
+      const timeout = streamTimeout?.signal ?? AbortSignal.timeout(this.options.timeoutMs);
       const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
       let res: Dispatcher.ResponseData;
       try {
         res = await (await this.pool()).request({ method: req.method, path, headers, body, signal });
+        clearTimeout(streamTimer);
       } catch (err) {
+        clearTimeout(streamTimer);
         if (req.signal?.aborted) throw abortError(req.signal);
         const code = errorCode(err);
         const timedOut = timeout.aborted;

@@ -10,9 +10,9 @@ export const check_api_key = defineTool({
   path: "/v1/check-api-key",
   apiVersion: "v1",
   description:
-    "Check that the configured Cohere API key is valid and active. " +
-    "Returns {valid, organization_id?, owner_id?}. Takes no input.",
+    "Check that the configured Cohere API key is valid; gives organization_id and owner_id.",
   input: z.object({}).strict(),
   buildRequest: () => ({}),
   resource: () => "API key",
+  output: { valid: "boolean" },
 });

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { defineTool, type MultipartPart } from "../types.js";
-import { base64String, contentTypeFor, fileBytes } from "./common.js";
+import { base64String, contentTypeFor, fileBytes, filePath } from "./common.js";
+import { shapeTextField } from "../../shape/ranking.js";
 
 const AUDIO_EXT = "flac|mp3|mpeg|mpga|ogg|wav";
 const EXT_FOR_TYPE: Record<string, string> = {
@@ -30,16 +31,17 @@ export const transcribe_audio = defineTool({
   path: "/v2/audio/transcriptions",
   apiVersion: "v2",
   description:
-    "Transcribe speech in an audio file (flac, mp3, mpeg, mpga, ogg or wav, sent inline as base64) to text. " +
-    "Returns {text}. Billed and rate limited; stores nothing.",
+    "Transcribe speech (flac, mp3, mpeg, mpga, ogg or wav; base64, or a path if the server allows) to text. " +
+    "Billed and rate limited; stores nothing.",
   input: z
     .object({
-      model: z.string().min(1).describe("Transcription model, e.g. cohere-transcribe-03-2026"),
+      model: z.string().min(1).describe("e.g. cohere-transcribe-03-2026"),
       language: z
         .string()
         .regex(/^[a-z]{2}$/, "must be an ISO-639-1 code such as en")
-        .describe("Spoken language, ISO-639-1 (e.g. en)"),
-      file_base64: base64String.describe("The audio file's bytes, base64"),
+        .describe("ISO-639-1, e.g. en"),
+      file_base64: base64String.optional().describe("Audio bytes, base64"),
+      file_path: filePath,
       filename: z
         .string()
         .max(255)
@@ -48,15 +50,20 @@ export const transcribe_audio = defineTool({
           `must be a plain file name ending in .${AUDIO_EXT.split("|").join(", .")}`,
         )
         .optional()
-        .describe("File name; its extension tells the format (default audio.wav)"),
+        .describe("Its extension gives the format (default audio.wav)"),
       content_type: z
         .string()
         .refine((v) => /^[\w.+-]+\/[\w.+-]+$/.test(v), "must be a MIME type such as audio/mpeg")
         .optional()
-        .describe("MIME type (default: guessed from filename)"),
-      temperature: z.number().min(0).max(1).optional().describe("Sampling temperature 0–1"),
+        .describe("MIME type (default: from filename)"),
+      temperature: z.number().min(0).max(1).optional(),
     })
-    .strict(),
+    .strict()
+    .superRefine((v, ctx) => {
+      if ((v.file_base64 === undefined) === (v.file_path === undefined)) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["file_base64"], message: "give exactly one of file_base64 or file_path" });
+      }
+    }),
   buildRequest: (i) => {
     const filename = audioFilename(i.filename, i.content_type);
     const parts: MultipartPart[] = [
@@ -73,4 +80,8 @@ export const transcribe_audio = defineTool({
     return { multipart: parts };
   },
   resource: (i) => `audio ${audioFilename(i.filename, i.content_type)} with model ${i.model}`,
+  files: [{ key: "file_path", into: "file_base64", filename: "filename" }],
+  shape: shapeTextField("text"),
+  output: { text: "string" },
+  budgetHint: "Transcribe a shorter recording.",
 });

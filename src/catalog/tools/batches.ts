@@ -23,6 +23,7 @@ export const create_batch = defineTool({
     })
     .strict(),
   resource: (i) => `batch "${i.name}" on dataset ${i.input_dataset_id} with model ${i.model}`,
+  output: { batch: "object" },
 });
 
 export const list_batches = defineTool({
@@ -34,16 +35,16 @@ export const list_batches = defineTool({
   path: "/v2/batches",
   apiVersion: "v2",
   description:
-    "List your batches with status and record counts. " +
-    "Returns batches[] and next_page_token: pass it as page_token for the next page (absent on the last page).",
+    "List batches with status and record counts. Pass next_page_token as page_token for more.",
   input: z
     .object({
       page_size: pageSize(1000, 50),
       page_token: pageToken,
-      order_by: z.enum(["created_at", "updated_at"]).optional().describe("Sort by creation or last update time"),
+      order_by: z.enum(["created_at", "updated_at"]).optional(),
     })
     .strict(),
   resource: () => "batches",
+  output: { batches: "array", next_page_token: "string" },
 });
 
 export const get_batch = defineTool({
@@ -55,10 +56,11 @@ export const get_batch = defineTool({
   path: "/v2/batches/{id}",
   apiVersion: "v2",
   description:
-    "Get one batch: status (BATCH_STATUS_QUEUED, _IN_PROGRESS, _COMPLETED, _FAILED, ...), record and token counts, status_reason, " +
-    "and output_dataset_id once completed (read it with get_dataset). Poll every 30 s or so while it runs.",
+    "One batch: status (BATCH_STATUS_QUEUED, _IN_PROGRESS, _COMPLETED, _FAILED, ...), counts, status_reason " +
+    "and, once completed, output_dataset_id for get_dataset. wait_for_batch polls it for you.",
   input: z.object({ id: batchId }).strict(),
   resource: (i) => `batch ${i.id}`,
+  output: { batch: "object" },
 });
 
 export const cancel_batch = defineTool({

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { defineTool } from "../types.js";
 import { explainUnion, priority, seed, topK, topP } from "./common.js";
+import { shapeChatV2 } from "../../shape/chat.js";
 
 /* Content blocks (spec: ChatTextContent, ImageContent, ChatThinkingContent, DocumentContent). */
 const textPart = z.object({ type: z.literal("text"), text: z.string() }).strict();
@@ -94,10 +95,8 @@ export const chat = defineTool({
   path: "/v2/chat",
   apiVersion: "v2",
   description:
-    "Generate the next assistant reply for a conversation with a Cohere Command model (Chat v2); supports tool use, " +
-    "grounded answers over `documents` with citations, JSON output and reasoning. " +
-    "Returns the assistant message (text, tool_calls, citations), finish_reason and token usage. " +
-    "Billed per token; rate limited (Trial 20/min, Production 500/min).",
+    "Next assistant reply from a Cohere Command model (Chat v2): tool use, cited answers over `documents`, JSON output, reasoning. " +
+    "Streams as progress given a progress token. Billed per token; rate limited (Trial 20/min, Production 500/min).",
   input: z
     .object({
       model: z.string().min(1).describe("e.g. command-a-03-2025"),
@@ -144,4 +143,8 @@ export const chat = defineTool({
       }
     }),
   resource: (i) => `with ${i.model}`,
+  stream: "chat-v2",
+  shape: shapeChatV2,
+  output: { text: "string", finish_reason: "string", tool_calls: "array" },
+  budgetHint: "Ask for a shorter reply (max_tokens) or fewer documents.",
 });

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { defineTool } from "../types.js";
 import { truncate } from "./common.js";
+import { shapeClassify } from "../../shape/ranking.js";
 
 export const classify = defineTool({
   name: "classify",
@@ -44,4 +45,7 @@ export const classify = defineTool({
       }
     }),
   resource: (i) => `${i.inputs.length} inputs${i.model ? ` with ${i.model}` : ""}`,
+  shape: shapeClassify,
+  output: { classifications: "array" },
+  budgetHint: "Classify fewer inputs per call.",
 });

@@ -7,7 +7,7 @@ export const priority = z
   .min(0)
   .max(999)
   .optional()
-  .describe("0 = highest (default); higher is served later under load");
+  .describe("0 = highest (default)");
 
 /** A Cohere resource id in a path segment: no slashes, no traversal. */
 export const resourceId = (what: string) =>
@@ -20,14 +20,14 @@ export const resourceId = (what: string) =>
     .describe(what);
 
 export const pageSize = (max: number, dflt: number) =>
-  z.number().int().min(1).max(max).optional().describe(`Items per page (default ${dflt}, max ${max})`);
+  z.number().int().min(1).max(max).optional().describe(`Default ${dflt}`);
 
 export const pageToken = z.string().min(1).optional().describe("next_page_token from the previous page");
 
 export const truncate = z
   .enum(["NONE", "START", "END"])
   .optional()
-  .describe("How to handle inputs longer than the model's limit (default END; NONE errors)");
+  .describe("Cut over-long inputs at START or END (default); NONE errors");
 
 /**
  * File content given inline. Exactly one of `*_text` or `*_base64` must be given
@@ -62,6 +62,21 @@ export const embeddingTypes = z
   .array(z.enum(["float", "int8", "uint8", "binary", "ubinary", "base64"]))
   .min(1)
   .optional();
+
+/** `data[key].name`, e.g. a dataset's name for a confirmation. */
+export function nameOf(data: unknown, key: string): string | undefined {
+  const inner = (data as Record<string, unknown> | undefined)?.[key] as { name?: unknown } | undefined;
+  return typeof inner?.name === "string" ? inner.name : undefined;
+}
+
+/** A file by path: read only inside the operator's --allow-file-read directories. */
+export const filePath = z.string().min(1).optional().describe("File path (needs --allow-file-read)");
+
+/** embed / embed_v1: a local input (never sent to Cohere) that asks for the vectors themselves. */
+export const returnVectors = z.boolean().optional().describe("Return the vectors, not a summary");
+
+export const EMBED_OUTPUT = { count: "integer", dimensions: "integer", embeddings: "object" } as const;
+export const EMBED_HINT = "Embed fewer inputs per call, or use a smaller output_dimension or a compact embedding_types.";
 
 /** A file name for a multipart part: one path segment, no quotes or line breaks. */
 export const fileName = z

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { defineTool } from "../types.js";
-import { resourceId } from "./common.js";
+import { nameOf, resourceId } from "./common.js";
 
 const connectorId = resourceId("Connector id");
 
@@ -64,6 +64,7 @@ export const list_connectors = defineTool({
     })
     .strict(),
   resource: () => "connectors",
+  output: { connectors: "array" },
 });
 
 export const create_connector = defineTool({
@@ -92,6 +93,7 @@ export const create_connector = defineTool({
     .strict()
     .superRefine(oneAuth),
   resource: (i) => `connector "${i.name}" (${i.url})`,
+  output: { connector: "object" },
 });
 
 export const get_connector = defineTool({
@@ -107,6 +109,7 @@ export const get_connector = defineTool({
     "Get one connector (deprecated API): name, url, auth_type, auth_status, active and excludes. Secrets are never returned.",
   input: z.object({ id: connectorId }).strict(),
   resource: (i) => `connector ${i.id}`,
+  output: { connector: "object" },
 });
 
 export const update_connector = defineTool({
@@ -135,6 +138,7 @@ export const update_connector = defineTool({
     .strict()
     .superRefine(oneAuth),
   resource: (i) => `connector ${i.id}`,
+  output: { connector: "object" },
 });
 
 export const delete_connector = defineTool({
@@ -150,6 +154,7 @@ export const delete_connector = defineTool({
     "Permanently delete a connector (deprecated API); chats can no longer use it and this cannot be undone.",
   input: z.object({ id: connectorId }).strict(),
   resource: (i) => `connector ${i.id}`,
+  confirmLookup: { path: "/v1/connectors/{id}", name: (d) => nameOf(d, "connector") },
 });
 
 export const authorize_connector_oauth = defineTool({
@@ -173,4 +178,5 @@ export const authorize_connector_oauth = defineTool({
   query: ["after_token_redirect"],
   buildRequest: (i) => ({ query: { after_token_redirect: i.after_token_redirect } }),
   resource: (i) => `connector ${i.id}`,
+  output: { redirect_url: "string" },
 });

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { defineTool, type MultipartPart } from "../types.js";
-import { base64String, contentTypeFor, fileBytes, fileName, resourceId } from "./common.js";
+import { base64String, contentTypeFor, fileBytes, fileName, filePath, nameOf, resourceId } from "./common.js";
 
 /** DatasetType in the spec. */
 export const DATASET_TYPES = [
@@ -64,17 +64,19 @@ export const create_dataset = defineTool({
   path: "/v1/datasets",
   apiVersion: "v1",
   description:
-    "Upload a file (inline text or base64; jsonl, csv, txt, parquet, avro) as a Cohere dataset to feed an embed job (type embed-input), a batch (batch-*-input) or a fine-tune. " +
+    "Upload a file (text, base64 or a path if allowed; jsonl, csv, txt, parquet, avro) as a Cohere dataset to feed an embed job (type embed-input), a batch (batch-*-input) or a fine-tune. " +
     "Returns {id}; validation runs async: poll get_dataset until validation_status is validated (failed: read validation_error). Storage counts toward the 10 GB org quota.",
   input: z
     .object({
       name: z.string().min(1).describe("Dataset name"),
       type: z.enum(DATASET_TYPES).describe("Dataset type; decides how the data is validated"),
-      data_text: z.string().min(1).optional().describe("File content as text (give this or data_base64)"),
+      data_text: z.string().min(1).optional().describe("File content as text (or data_base64, or data_path)"),
       data_base64: base64String.optional().describe("File content as base64 (binary formats)"),
+      data_path: filePath,
       data_filename: fileName.optional().describe("File name; extension gives the format (default data.jsonl)"),
       eval_data_text: z.string().min(1).optional().describe("Optional evaluation file, as text"),
       eval_data_base64: base64String.optional().describe("Optional evaluation file, as base64"),
+      eval_data_path: filePath,
       eval_data_filename: fileName.optional().describe("Evaluation file name (default eval_data.jsonl)"),
       keep_original_file: z.boolean().optional().describe("Also store the original file"),
       skip_malformed_input: z.boolean().optional().describe("Drop malformed rows (reported as warnings) instead of failing"),
@@ -85,25 +87,27 @@ export const create_dataset = defineTool({
     })
     .strict()
     .superRefine((v, ctx) => {
-      if ((v.data_text === undefined) === (v.data_base64 === undefined)) {
+      const given = (keys: Array<keyof typeof v>) => keys.filter((k) => v[k] !== undefined).length;
+      if (given(["data_text", "data_base64", "data_path"]) !== 1) {
         ctx.addIssue({
           code: z.ZodIssueCode.custom,
           path: ["data_text"],
-          message: "give exactly one of data_text or data_base64",
+          message: "give exactly one of data_text, data_base64 or data_path",
         });
       }
-      if (v.eval_data_text !== undefined && v.eval_data_base64 !== undefined) {
+      const evals = given(["eval_data_text", "eval_data_base64", "eval_data_path"]);
+      if (evals > 1) {
         ctx.addIssue({
           code: z.ZodIssueCode.custom,
           path: ["eval_data_text"],
-          message: "give at most one of eval_data_text or eval_data_base64",
+          message: "give at most one of eval_data_text, eval_data_base64 or eval_data_path",
         });
       }
-      if (v.eval_data_filename !== undefined && v.eval_data_text === undefined && v.eval_data_base64 === undefined) {
+      if (v.eval_data_filename !== undefined && evals === 0) {
         ctx.addIssue({
           code: z.ZodIssueCode.custom,
           path: ["eval_data_filename"],
-          message: "eval_data_filename needs eval_data_text or eval_data_base64",
+          message: "eval_data_filename needs eval_data_text, eval_data_base64 or eval_data_path",
         });
       }
     }),
@@ -126,6 +130,11 @@ export const create_dataset = defineTool({
     return { query, multipart };
   },
   resource: (i) => `dataset "${i.name}" (${i.type})`,
+  files: [
+    { key: "data_path", into: "data_base64", filename: "data_filename" },
+    { key: "eval_data_path", into: "eval_data_base64", filename: "eval_data_filename" },
+  ],
+  output: { id: "string" },
 });
 
 export const list_datasets = defineTool({
@@ -137,19 +146,26 @@ export const list_datasets = defineTool({
   path: "/v1/datasets",
   apiVersion: "v1",
   description:
-    "List the organization's datasets, optionally filtered by type, validation status or creation date. " +
-    "Returns datasets[] (id, name, dataset_type, validation_status); pages by offset/limit with no total: ask for the next offset until fewer than limit come back.",
+    "List datasets (id, name, dataset_type, validation_status), optionally by type, status or date; " +
+    "page with offset/limit until fewer than limit come back.",
   input: z
     .object({
       datasetType: z.string().min(1).optional().describe("Dataset type, e.g. embed-input"),
-      before: z.string().datetime({ offset: true }).optional().describe("Created before (ISO 8601)"),
-      after: z.string().datetime({ offset: true }).optional().describe("Created after (ISO 8601)"),
-      limit: z.number().int().min(1).optional().describe("Max datasets to return"),
-      offset: z.number().int().min(0).optional().describe("Datasets to skip"),
-      validationStatus: z.enum(VALIDATION_STATUSES).optional().describe("Validation status"),
+      before: z.string().datetime({ offset: true }).optional().describe("Created before"),
+      after: z.string().datetime({ offset: true }).optional().describe("Created after"),
+      limit: z.number().int().min(1).optional(),
+      offset: z.number().int().min(0).optional(),
+      validationStatus: z.enum(VALIDATION_STATUSES).optional(),
     })
     .strict(),
   resource: (i) => (i.datasetType ? `${i.datasetType} datasets` : "datasets"),
+  output: { datasets: "array" },
+  nextPage: (d, i) => {
+    const n = Array.isArray(d.datasets) ? d.datasets.length : 0;
+    return i.limit !== undefined && n >= i.limit
+      ? `More may exist: call list_datasets again with offset: ${(i.offset ?? 0) + n}.`
+      : undefined;
+  },
 });
 
 export const get_dataset_usage = defineTool({
@@ -161,10 +177,10 @@ export const get_dataset_usage = defineTool({
   path: "/v1/datasets/usage",
   apiVersion: "v1",
   description:
-    "Get the organization's dataset storage use in bytes ({organization_usage}); the limit is 10 GB across all users. " +
-    "Check it before a large create_dataset; free space with delete_dataset.",
+    "Bytes of dataset storage the organization uses (limit 10 GB); check it before a large create_dataset.",
   input: z.object({}).strict(),
   resource: () => "dataset storage usage",
+  output: { organization_usage: "number" },
 });
 
 export const get_dataset = defineTool({
@@ -176,9 +192,11 @@ export const get_dataset = defineTool({
   path: "/v1/datasets/{id}",
   apiVersion: "v1",
   description:
-    "Get one dataset by id: validation_status (poll after create_dataset until validated or failed), validation_error and warnings, schema, and dataset_parts with download URLs (e.g. an embed job's or batch's output).",
+    "One dataset: validation_status (poll after create_dataset until validated or failed), validation_error, " +
+    "and dataset_parts with download URLs (e.g. a job's output).",
   input: z.object({ id: datasetId }).strict(),
   resource: (i) => `dataset ${i.id}`,
+  output: { dataset: "object" },
 });
 
 export const delete_dataset = defineTool({
@@ -194,4 +212,5 @@ export const delete_dataset = defineTool({
     "Returns an empty object.",
   input: z.object({ id: datasetId }).strict(),
   resource: (i) => `dataset ${i.id}`,
+  confirmLookup: { path: "/v1/datasets/{id}", name: (d) => nameOf(d, "dataset") },
 });

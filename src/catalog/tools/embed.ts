@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { defineTool } from "../types.js";
-import { embedInputType, embeddingTypes, explainUnion, priority, truncate } from "./common.js";
+import { EMBED_HINT, EMBED_OUTPUT, embedInputType, embeddingTypes, explainUnion, priority, returnVectors, truncate } from "./common.js";
+import { shapeEmbeddings } from "../../shape/embed.js";
 
 /** Cohere accepts at most 96 texts, images or inputs per call. */
 const EMBED_MAX_INPUTS = 96;
@@ -29,9 +30,8 @@ export const embed = defineTool({
   path: "/v2/embed",
   apiVersion: "v2",
   description:
-    "Turn texts, images or mixed inputs into embedding vectors (Cohere Embed v2), for search, clustering or classification; " +
-    "give exactly one of `texts`, `images`, `inputs` (≤96 per call). " +
-    "Returns `embeddings` keyed by embedding type, in input order. Billed per token; rate limited (2,000 inputs/min).",
+    "Embedding vectors (Cohere Embed v2) for one of `texts`, `images` or `inputs` (≤96); a summary unless return_vectors. " +
+    "Billed per token; rate limited (2,000 inputs/min).",
   input: z
     .object({
       model: z.string().min(1).describe("e.g. embed-v4.0"),
@@ -59,6 +59,7 @@ export const embed = defineTool({
       embedding_types: embeddingTypes,
       truncate,
       priority,
+      return_vectors: returnVectors,
     })
     .strict()
     .superRefine((i, ctx) => {
@@ -75,4 +76,8 @@ export const embed = defineTool({
       }
     }),
   resource: (i) => `${(i.texts ?? i.images ?? i.inputs ?? []).length} inputs with ${i.model}`,
+  localKeys: ["return_vectors"],
+  shape: (data, i, budget) => shapeEmbeddings(data, i, budget.maxChars),
+  output: EMBED_OUTPUT,
+  budgetHint: EMBED_HINT,
 });

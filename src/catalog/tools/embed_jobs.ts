@@ -26,6 +26,7 @@ export const create_embed_job = defineTool({
     })
     .strict(),
   resource: (i) => `embed job on dataset ${i.dataset_id} with model ${i.model}`,
+  output: { job_id: "string" },
 });
 
 export const list_embed_jobs = defineTool({
@@ -37,9 +38,10 @@ export const list_embed_jobs = defineTool({
   path: "/v1/embed-jobs",
   apiVersion: "v1",
   description:
-    "List all your embed jobs (no pagination). Returns embed_jobs[] with job_id, status, input_dataset_id and output_dataset_id.",
+    "List all embed jobs (no paging) with job_id, status, input_dataset_id and output_dataset_id.",
   input: z.object({}).strict(),
   resource: () => "embed jobs",
+  output: { embed_jobs: "array" },
 });
 
 export const get_embed_job = defineTool({
@@ -51,10 +53,11 @@ export const get_embed_job = defineTool({
   path: "/v1/embed-jobs/{id}",
   apiVersion: "v1",
   description:
-    "Get one embed job: status (processing, complete, cancelling, cancelled, failed) and, once complete, output_dataset_id: " +
-    "fetch that with get_dataset. Poll every 30 s or so while processing.",
+    "One embed job: status (processing, complete, cancelling, cancelled, failed) and, once complete, " +
+    "output_dataset_id for get_dataset. wait_for_embed_job polls it for you.",
   input: z.object({ id: jobId }).strict(),
   resource: (i) => `embed job ${i.id}`,
+  output: { status: "string" },
 });
 
 export const cancel_embed_job = defineTool({

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { defineTool } from "../types.js";
-import { pageToken, resourceId } from "./common.js";
+import { nameOf, pageToken, resourceId } from "./common.js";
 
 /** BaseType in the spec. */
 const BASE_TYPES = [
@@ -80,6 +80,7 @@ export const list_finetuned_models = defineTool({
     "Returns finetuned_models[], total_size and next_page_token: pass it as page_token for more.",
   input: z.object({ page_size: ftPageSize, page_token: pageToken, order_by: orderBy }).strict(),
   resource: () => "fine-tuned models",
+  output: { finetuned_models: "array", next_page_token: "string" },
 });
 
 export const create_finetuned_model = defineTool({
@@ -96,6 +97,7 @@ export const create_finetuned_model = defineTool({
     "Returns {finetuned_model}: poll get_finetuned_model until status is STATUS_READY (or STATUS_FAILED); list_finetuning_events shows progress.",
   input: z.object({ name: ftName, settings }).strict(),
   resource: (i) => `fine-tuned model "${i.name}" on dataset ${i.settings.dataset_id}`,
+  output: { finetuned_model: "object" },
 });
 
 export const update_finetuned_model = defineTool({
@@ -113,6 +115,7 @@ export const update_finetuned_model = defineTool({
     "(read them with get_finetuned_model first). Returns {finetuned_model}.",
   input: z.object({ id: ftId, name: ftName, settings }).strict(),
   resource: (i) => `fine-tuned model ${i.id}`,
+  output: { finetuned_model: "object" },
 });
 
 export const get_finetuned_model = defineTool({
@@ -129,6 +132,7 @@ export const get_finetuned_model = defineTool({
     "Poll it after create_finetuned_model until STATUS_READY (usable) or STATUS_FAILED.",
   input: z.object({ id: ftId }).strict(),
   resource: (i) => `fine-tuned model ${i.id}`,
+  output: { finetuned_model: "object" },
 });
 
 export const delete_finetuned_model = defineTool({
@@ -144,6 +148,7 @@ export const delete_finetuned_model = defineTool({
     "Permanently delete a fine-tuned model (deprecated API); it can no longer be used and this cannot be undone.",
   input: z.object({ id: ftId }).strict(),
   resource: (i) => `fine-tuned model ${i.id}`,
+  confirmLookup: { path: "/v1/finetuning/finetuned-models/{id}", name: (d) => nameOf(d, "finetuned_model") },
 });
 
 export const list_finetuning_events = defineTool({
@@ -167,6 +172,7 @@ export const list_finetuning_events = defineTool({
     })
     .strict(),
   resource: (i) => `fine-tuned model ${i.finetuned_model_id}`,
+  output: { events: "array", next_page_token: "string" },
 });
 
 export const list_training_step_metrics = defineTool({
@@ -189,4 +195,5 @@ export const list_training_step_metrics = defineTool({
     })
     .strict(),
   resource: (i) => `fine-tuned model ${i.finetuned_model_id}`,
+  output: { step_metrics: "array", next_page_token: "string" },
 });

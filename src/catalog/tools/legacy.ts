@@ -4,7 +4,10 @@
  */
 import { z } from "zod";
 import { defineTool } from "../types.js";
-import { embedInputType, embeddingTypes, explainUnion, seed, topK, topP, truncate } from "./common.js";
+import { EMBED_HINT, EMBED_OUTPUT, embedInputType, embeddingTypes, explainUnion, returnVectors, seed, topK, topP, truncate } from "./common.js";
+import { shapeChatV1, shapeGenerate } from "../../shape/chat.js";
+import { shapeEmbeddings } from "../../shape/embed.js";
+import { shapeRerank, shapeTextField } from "../../shape/ranking.js";
 
 const penalty = z.number().min(0).max(1).optional();
 const stopSequences = z.array(z.string()).max(5).optional();
@@ -124,6 +127,10 @@ export const chat_v1 = defineTool({
       }
     }),
   resource: (i) => (i.model ? `with ${i.model}` : undefined),
+  stream: "chat-v1",
+  shape: shapeChatV1,
+  output: { text: "string", finish_reason: "string" },
+  budgetHint: "Ask for a shorter reply (max_tokens) or fewer documents.",
 });
 
 /* ---------- generate (spec: /v1/generate, deprecated) ---------- */
@@ -161,6 +168,10 @@ export const generate = defineTool({
     })
     .strict(),
   resource: (i) => (i.model ? `with ${i.model}` : undefined),
+  stream: "generate",
+  shape: shapeGenerate,
+  output: { generations: "array" },
+  budgetHint: "Ask for fewer or shorter generations (num_generations, max_tokens).",
 });
 
 /* ---------- summarize (spec: /v1/summarize, deprecated) ---------- */
@@ -192,6 +203,8 @@ export const summarize = defineTool({
     })
     .strict(),
   resource: (i) => `${i.text.length} characters${i.model ? ` with ${i.model}` : ""}`,
+  shape: shapeTextField("summary"),
+  output: { summary: "string" },
 });
 
 /* ---------- embed_v1 (spec: /v1/embed) ---------- */
@@ -221,6 +234,7 @@ export const embed_v1 = defineTool({
       input_type: embedInputType.optional().describe("Required for v3+ models"),
       embedding_types: embeddingTypes,
       truncate,
+      return_vectors: returnVectors,
     })
     .strict()
     .superRefine((i, ctx) => {
@@ -233,6 +247,10 @@ export const embed_v1 = defineTool({
       }
     }),
   resource: (i) => `${(i.texts ?? i.images ?? []).length} inputs${i.model ? ` with ${i.model}` : ""}`,
+  localKeys: ["return_vectors"],
+  shape: (data, i, budget) => shapeEmbeddings(data, i, budget.maxChars),
+  output: EMBED_OUTPUT,
+  budgetHint: EMBED_HINT,
 });
 
 /* ---------- rerank_v1 (spec: /v1/rerank) ---------- */
@@ -268,4 +286,7 @@ export const rerank_v1 = defineTool({
     })
     .strict(),
   resource: (i) => `${i.documents.length} documents${i.model ? ` with ${i.model}` : ""}`,
+  shape: shapeRerank,
+  output: { results: "array" },
+  budgetHint: "Ask for fewer results (top_n), or leave out return_documents.",
 });

@@ -14,8 +14,8 @@ export const list_models = defineTool({
   path: "/v1/models",
   apiVersion: "v1",
   description:
-    "List the Cohere models this key can use, optionally only those for one endpoint (or just its default model). " +
-    "Returns models[] (name, endpoints, context_length, features) and next_page_token: pass it as page_token for more.",
+    "Models this key can use, optionally for one endpoint (or its default): name, endpoints, context_length, features. " +
+    "Pass next_page_token as page_token for more.",
   input: z
     .object({
       page_size: pageSize(1000, 20),
@@ -34,6 +34,7 @@ export const list_models = defineTool({
       }
     }),
   resource: (i) => (i.endpoint ? `models for ${i.endpoint}` : "models"),
+  output: { models: "array", next_page_token: "string" },
 });
 
 export const get_model = defineTool({
@@ -45,12 +46,12 @@ export const get_model = defineTool({
   path: "/v1/models/{model}",
   apiVersion: "v1",
   description:
-    "Get one model's details by name: endpoints it supports, context_length, features, is_deprecated, tokenizer_url. " +
-    "Use list_models to find names.",
+    "One model's details by name: endpoints, context_length, features, is_deprecated. list_models gives the names.",
   input: z
     .object({
       model: resourceId("Model name, e.g. command-a-03-2025"),
     })
     .strict(),
   resource: (i) => `model ${i.model}`,
+  output: { name: "string" },
 });

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { defineTool } from "../types.js";
 import { priority } from "./common.js";
+import { shapeRerank } from "../../shape/ranking.js";
 
 export const rerank = defineTool({
   name: "rerank",
@@ -11,22 +12,24 @@ export const rerank = defineTool({
   path: "/v2/rerank",
   apiVersion: "v2",
   description:
-    "Order documents by relevance to a query (Cohere Rerank v2). Use after a search to keep the best hits. " +
-    "Returns results as {index, relevance_score}, best first; index points into `documents`. " +
-    "Billed per search unit; rate limited (Trial 10/min).",
+    "Order documents by relevance to a query (Cohere Rerank v2), e.g. to keep the best search hits; " +
+    "results are {index into `documents`, relevance_score}, best first. Billed per search unit; rate limited.",
   input: z
     .object({
-      model: z.string().min(1).describe("Rerank model, e.g. rerank-v3.5"),
-      query: z.string().min(1).describe("The search query"),
+      model: z.string().min(1).describe("e.g. rerank-v3.5"),
+      query: z.string().min(1),
       documents: z
         .array(z.string())
         .min(1)
         .max(10000)
-        .describe("Texts to rank against the query (≤1,000 recommended; format structured data as YAML)"),
-      top_n: z.number().int().min(1).optional().describe("Return only the best N results"),
-      max_tokens_per_doc: z.number().int().min(1).optional().describe("Truncate each document to N tokens (default 4096)"),
+        .describe("≤1,000 recommended; structured data as YAML"),
+      top_n: z.number().int().min(1).optional().describe("Only the best N"),
+      max_tokens_per_doc: z.number().int().min(1).optional().describe("Default 4096"),
       priority,
     })
     .strict(),
   resource: (i) => `${i.documents.length} documents with ${i.model}`,
+  shape: shapeRerank,
+  output: { results: "array" },
+  budgetHint: "Ask for fewer results (top_n).",
 });

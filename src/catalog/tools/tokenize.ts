@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { defineTool } from "../types.js";
+import { shapeTextField } from "../../shape/ranking.js";
 
-const model = z.string().min(1).describe("Model whose tokenizer to use, e.g. command-a-03-2025");
+const model = z.string().min(1).describe("e.g. command-a-03-2025");
 
 export const tokenize = defineTool({
   name: "tokenize",
@@ -12,15 +13,16 @@ export const tokenize = defineTool({
   path: "/v1/tokenize",
   apiVersion: "v1",
   description:
-    "Split text into the model's BPE tokens, e.g. to count tokens before a call or to check a context limit. " +
-    "Returns tokens (ids) and token_strings. Stores nothing; rate limited.",
+    "Split text into the model's tokens, e.g. to count them against a context limit. Rate limited.",
   input: z
     .object({
-      text: z.string().min(1).max(65536).describe("Text to tokenize (1–65,536 characters)"),
+      text: z.string().min(1).max(65536),
       model,
     })
     .strict(),
   resource: (i) => `${i.text.length} characters with model ${i.model}`,
+  output: { tokens: "array" },
+  budgetHint: "Tokenize a shorter text (split it and add up the counts).",
 });
 
 export const detokenize = defineTool({
@@ -32,13 +34,15 @@ export const detokenize = defineTool({
   path: "/v1/detokenize",
   apiVersion: "v1",
   description:
-    "Turn token ids (as returned by tokenize) back into text with the model's tokenizer. " +
-    "Returns {text}. Stores nothing; rate limited.",
+    "Turn token ids (from tokenize) back into text with the model's tokenizer. Rate limited.",
   input: z
     .object({
-      tokens: z.array(z.number().int()).min(1).max(65536).describe("Token ids to decode"),
+      tokens: z.array(z.number().int()).min(1).max(65536),
       model,
     })
     .strict(),
   resource: (i) => `${i.tokens.length} tokens with model ${i.model}`,
+  shape: shapeTextField("text"),
+  output: { text: "string" },
+  budgetHint: "Detokenize fewer tokens per call.",
 });

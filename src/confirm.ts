@@ -1,0 +1,86 @@
+/**
+ * Human confirmation for destructive tools. With --confirm-destructive=elicit (the default) the
+ * user is asked through MCP elicitation, naming the exact target ("Delete dataset ds_123
+ * 'support-tickets'?"), and the call proceeds only on an explicit accept. Decline, cancel, an
+ * error or no answer send nothing. A client that cannot elicit gets a refusal that tells the
+ * operator about --confirm-destructive=never; `never` runs without asking.
+ */
+import type { ToolDef } from "./catalog/types.js";
+import type { CohereClient } from "./cohere/client.js";
+import type { ConfirmMode } from "./config/options.js";
+
+export type ElicitAnswer = "accept" | "decline" | "cancel";
+/** Ask the user; resolves with their action, rejects on error or timeout. */
+export type ElicitFn = (message: string) => Promise<ElicitAnswer>;
+
+/** How long a confirmation may stay unanswered. */
+export const CONFIRM_TIMEOUT_MS = 120_000;
+
+export type Verdict = { ok: true } | { ok: false; message: string; detail: string };
+
+const PLACEHOLDER = /\{([A-Za-z0-9_]+)\}/g;
+
+/** A human name for the target from a cheap GET (e.g. a dataset's name); undefined on any failure. */
+async function lookupName(
+  tool: ToolDef,
+  input: Record<string, unknown>,
+  client: CohereClient,
+  signal?: AbortSignal,
+): Promise<string | undefined> {
+  const lookup = tool.confirmLookup;
+  if (!lookup) return undefined;
+  try {
+    const path = lookup.path.replace(PLACEHOLDER, (_, k: string) => encodeURIComponent(String(input[k])));
+    const timeout = AbortSignal.timeout(5_000);
+    const res = await client.request({
+      method: "GET",
+      path,
+      retryable: false,
+      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+    });
+    const name = lookup.name(res.data);
+    return name ? name.slice(0, 200) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** "Delete dataset ds_123 'support-tickets'? This cannot be undone." */
+export function confirmMessage(tool: ToolDef, resource: string | undefined, name: string | undefined): string {
+  const verb = tool.title.split(" ")[0] ?? tool.title;
+  const target = resource ?? tool.title.toLowerCase();
+  return `${verb} ${target}${name ? ` '${name}'` : ""}? This cannot be undone.`;
+}
+
+export async function confirmDestructive(
+  tool: ToolDef,
+  input: Record<string, unknown>,
+  resource: string | undefined,
+  opts: { mode: ConfirmMode; elicit?: ElicitFn; client: CohereClient; signal?: AbortSignal },
+): Promise<Verdict> {
+  if (tool.access !== "destructive" || opts.mode === "never") return { ok: true };
+  if (!opts.elicit) {
+    return {
+      ok: false,
+      detail: "client cannot elicit",
+      message:
+        `${tool.name} is destructive and needs the user's confirmation, but this MCP client cannot ask (it does not support elicitation), ` +
+        "so nothing was sent to Cohere. The operator can start cohere-mcp with --confirm-destructive=never to run destructive tools without asking.",
+    };
+  }
+  const name = await lookupName(tool, input, opts.client, opts.signal);
+  const message = confirmMessage(tool, resource, name);
+  let answer: ElicitAnswer | "no answer";
+  try {
+    answer = await opts.elicit(message);
+  } catch {
+    answer = "no answer";
+  }
+  if (answer === "accept") return { ok: true };
+  const what = answer === "decline" ? "The user declined" : answer === "cancel" ? "The user dismissed" : "There was no answer to";
+  return {
+    ok: false,
+    detail: `${answer}: ${message}`,
+    message: `${what} the confirmation "${message}", so nothing was sent to Cohere.`,
+  };
+}

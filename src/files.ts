@@ -1,0 +1,127 @@
+/**
+ * File inputs by path (`data_path`, `file_path`): only when the operator named directories with
+ * --allow-file-read, and over HTTP only for agents whose profile has `allow_file_read: true`.
+ * A path is refused when it has a `..` segment, lies outside every allowed directory, resolves
+ * (through symlinks) outside them, is not a regular file, or is over the size limit. The bytes
+ * replace the path as the tool's inline base64 input, so the rest of the pipeline is unchanged.
+ */
+import { constants } from "node:fs";
+import { open, realpath } from "node:fs/promises";
+import { basename, isAbsolute, relative, resolve, sep } from "node:path";
+import type { ToolDef } from "./catalog/types.js";
+
+export type FileAccess =
+  | { allowed: true; dirs: readonly string[]; maxBytes: number }
+  | { allowed: false; why: string };
+
+export class FileRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "FileRefused";
+  }
+}
+
+function inside(path: string, dir: string): boolean {
+  const rel = relative(dir, path);
+  return rel !== "" && rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
+}
+
+/** The allowed directories, resolved through symlinks (missing ones are skipped). */
+async function realDirs(dirs: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const d of dirs) {
+    try {
+      out.push(await realpath(resolve(d)));
+    } catch {
+      /* a directory that does not exist allows nothing */
+    }
+  }
+  return out;
+}
+
+/** Read one file the rules allow; throws FileRefused with a message for the agent. */
+export async function readAllowedFile(
+  raw: string,
+  dirs: readonly string[],
+  maxBytes: number,
+): Promise<{ bytes: Uint8Array; name: string }> {
+  const shown = JSON.stringify(raw.slice(0, 200));
+  if (!raw || raw.includes("\0")) throw new FileRefused(`The path ${shown} is not a valid file path.`);
+  if (raw.split(/[\\/]+/).includes("..")) {
+    throw new FileRefused(`The path ${shown} contains '..'; give a path inside an allowed directory without '..'.`);
+  }
+  const roots = await realDirs(dirs);
+  const where = `allowed directories: ${dirs.join(", ")}`;
+  if (!roots.length) throw new FileRefused(`None of the allowed directories exists (${where}).`);
+  const configured = dirs.map((d) => resolve(d));
+  const candidates = isAbsolute(raw) ? [resolve(raw)] : roots.map((r) => resolve(r, raw));
+  let real: string | undefined;
+  for (const c of candidates) {
+    if (!roots.some((r) => inside(c, r)) && !configured.some((r) => inside(c, r))) continue;
+    try {
+      real = await realpath(c);
+      break;
+    } catch {
+      /* try the next directory */
+    }
+  }
+  if (real === undefined) {
+    const outside = isAbsolute(raw) && !roots.some((r) => inside(resolve(raw), r)) && !configured.some((r) => inside(resolve(raw), r));
+    throw new FileRefused(
+      outside ? `The path ${shown} is outside the ${where}.` : `No file ${shown} in the ${where}.`,
+    );
+  }
+  if (!roots.some((r) => inside(real!, r))) {
+    throw new FileRefused(`The path ${shown} resolves (through a symlink) outside the ${where}.`);
+  }
+  // O_NOFOLLOW: the resolved path itself must not have become a symlink since it was checked
+  const fh = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW).catch((err: NodeJS.ErrnoException) => {
+    throw new FileRefused(`Cannot open ${shown}: ${err.code ?? err.message}.`);
+  });
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new FileRefused(`The path ${shown} is not a regular file.`);
+    if (st.size > maxBytes) {
+      throw new FileRefused(`The file ${shown} is ${st.size} bytes, over the server's limit of ${maxBytes} bytes (--max-file-bytes).`);
+    }
+    const buf = Buffer.alloc(st.size);
+    let off = 0;
+    while (off < st.size) {
+      const { bytesRead } = await fh.read(buf, off, st.size - off, off);
+      if (bytesRead === 0) break;
+      off += bytesRead;
+    }
+    return { bytes: new Uint8Array(buf.buffer, buf.byteOffset, off), name: basename(real) };
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Which path inputs this call uses. */
+export function pathInputs(tool: ToolDef, input: Record<string, unknown>): string[] {
+  return (tool.files ?? []).filter((f) => typeof input[f.key] === "string").map((f) => f.key);
+}
+
+/**
+ * Replace each path input by the file's bytes (base64, in the tool's inline key) and its base
+ * name (when no file name was given). Throws FileRefused when the path may not be read.
+ */
+export async function resolveFileInputs(
+  tool: ToolDef,
+  input: Record<string, unknown>,
+  access: FileAccess,
+): Promise<Record<string, unknown>> {
+  const used = pathInputs(tool, input);
+  if (!used.length) return input;
+  if (!access.allowed) throw new FileRefused(access.why);
+  const out: Record<string, unknown> = { ...input };
+  for (const f of tool.files ?? []) {
+    const raw = input[f.key];
+    if (typeof raw !== "string") continue;
+    const { bytes, name } = await readAllowedFile(raw, access.dirs, access.maxBytes);
+    delete out[f.key];
+    out[f.into] = Buffer.from(bytes).toString("base64");
+    if (f.filename && out[f.filename] === undefined) out[f.filename] = name;
+  }
+  return out;
+}

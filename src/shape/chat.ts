@@ -1,0 +1,97 @@
+/**
+ * Chat and generate results: the reply text is the readable content; the structured result is a
+ * flat view of Cohere's answer. A streamed call is assembled into Cohere's non-streamed answer
+ * first (src/cohere/stream.ts), so both go through these same functions and look the same.
+ * A reply that ended with finish_reason ERROR / TIMEOUT is a tool error that keeps the text.
+ */
+import type { Shaped } from "../catalog/types.js";
+
+type Obj = Record<string, unknown>;
+const obj = (v: unknown): Obj => (v && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {});
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+const V2_ERRORS = new Set(["ERROR", "TIMEOUT"]);
+const V1_ERRORS = new Set(["ERROR", "ERROR_TOXIC", "ERROR_LIMIT"]);
+/** Finish reasons worth telling the agent about in the text. */
+const QUIET = new Set(["COMPLETE", "TOOL_CALL"]);
+
+export function errorText(finish: string, error: unknown, text: string): string {
+  const why = typeof error === "string" && error ? `: ${error}` : "";
+  return text
+    ? `Cohere stopped the reply with finish_reason ${finish}${why}. Text received so far (${text.length} characters):\n${text}`
+    : `Cohere stopped the reply with finish_reason ${finish}${why} before any text. Try again.`;
+}
+
+function toolCallLines(calls: unknown[]): string {
+  return calls
+    .map((c) => {
+      const call = obj(c);
+      const fn = obj(call.function);
+      const name = fn.name ?? call.name;
+      const args = fn.arguments ?? (call.parameters !== undefined ? JSON.stringify(call.parameters) : "");
+      return `- ${String(name)}(${String(args)})${call.id ? ` id=${String(call.id)}` : ""}`;
+    })
+    .join("\n");
+}
+
+/** Chat v2: `{id, finish_reason, message: {content[], tool_plan, tool_calls, citations}, usage, logprobs}`. */
+export function shapeChatV2(data: unknown): Shaped {
+  const d = obj(data);
+  const message = obj(d.message);
+  const blocks = arr(message.content).map(obj);
+  const text = blocks.filter((b) => b.type === "text").map((b) => String(b.text ?? "")).join("");
+  const thinking = blocks.filter((b) => b.type === "thinking").map((b) => String(b.thinking ?? "")).join("");
+  const finish = typeof d.finish_reason === "string" ? d.finish_reason : "";
+  const structured: Obj = { text };
+  if (typeof d.id === "string") structured.id = d.id;
+  if (finish) structured.finish_reason = finish;
+  if (thinking) structured.thinking = thinking;
+  if (typeof message.tool_plan === "string") structured.tool_plan = message.tool_plan;
+  if (arr(message.tool_calls).length) structured.tool_calls = message.tool_calls;
+  if (arr(message.citations).length) structured.citations = message.citations;
+  if (d.usage && typeof d.usage === "object") structured.usage = d.usage;
+  if (Array.isArray(d.logprobs)) structured.logprobs = d.logprobs;
+  if (typeof d.error === "string") structured.error = d.error;
+  if (V2_ERRORS.has(finish)) return { structured, text: errorText(finish, d.error, text), error: true };
+  const parts: string[] = [];
+  if (typeof message.tool_plan === "string" && message.tool_plan) parts.push(`Plan: ${message.tool_plan}`);
+  if (text) parts.push(text);
+  if (arr(message.tool_calls).length) {
+    parts.push(`Tool calls (answer each with a tool message carrying its id):\n${toolCallLines(arr(message.tool_calls))}`);
+  }
+  if (finish && !QUIET.has(finish)) parts.push(`[finish_reason: ${finish}]`);
+  return { structured, text: parts.join("\n\n") || "(empty reply)" };
+}
+
+/** Chat v1: `{text, generation_id, finish_reason, tool_calls, citations, documents, chat_history, meta}`. */
+export function shapeChatV1(data: unknown): Shaped {
+  const d = obj(data);
+  const structured: Obj = {};
+  // chat_history repeats the whole conversation the agent already holds: leave it out
+  for (const [k, v] of Object.entries(d)) if (k !== "chat_history" && v !== null && v !== undefined) structured[k] = v;
+  const text = typeof d.text === "string" ? d.text : "";
+  structured.text = text;
+  const finish = typeof d.finish_reason === "string" ? d.finish_reason : "";
+  if (V1_ERRORS.has(finish)) return { structured, text: errorText(finish, d.error, text), error: true };
+  const parts = [text];
+  if (arr(d.tool_calls).length) parts.push(`Tool calls:\n${toolCallLines(arr(d.tool_calls))}`);
+  if (finish && finish !== "COMPLETE") parts.push(`[finish_reason: ${finish}]`);
+  return { structured, text: parts.filter(Boolean).join("\n\n") || "(empty reply)" };
+}
+
+/** Generate: `{id, generations: [{text, index, finish_reason, ...}], prompt, meta}`. */
+export function shapeGenerate(data: unknown): Shaped {
+  const d = obj(data);
+  const generations = arr(d.generations).map(obj);
+  const structured: Obj = {};
+  // the prompt is the agent's own input: not worth repeating
+  for (const [k, v] of Object.entries(d)) if (k !== "prompt" && v !== null && v !== undefined) structured[k] = v;
+  structured.generations = generations;
+  const texts = generations.map((g) => String(g.text ?? ""));
+  const text = texts.length === 1 ? texts[0]! : texts.map((t, i) => `[${i}] ${t}`).join("\n\n");
+  const failed = generations.find((g) => typeof g.finish_reason === "string" && V1_ERRORS.has(g.finish_reason));
+  if (failed || typeof d.error === "string") {
+    return { structured, text: errorText(String(failed?.finish_reason ?? "ERROR"), d.error, text), error: true };
+  }
+  return { structured, text: text || "(empty generation)" };
+}

@@ -1,0 +1,85 @@
+/**
+ * From Cohere's JSON to an MCP tool result: the record's `shape` hook (or the JSON as is) gives
+ * the structured result and the readable text; the output budget bounds both, so that text plus
+ * structuredContent stay within --max-output-chars together.
+ */
+import type { Shaped, ToolDef } from "../catalog/types.js";
+import { budgetText, fitJson } from "./budget.js";
+
+export interface TextContent {
+  type: "text";
+  text: string;
+}
+
+export interface ToolResult {
+  content: TextContent[];
+  structuredContent?: Record<string, unknown>;
+  isError?: boolean;
+  [k: string]: unknown;
+}
+
+/** Room left for the rest of the result (keys, the text's wrapper). */
+const OVERHEAD = 100;
+
+export function defaultHint(tool: ToolDef): string {
+  if (tool.budgetHint) return tool.budgetHint;
+  return /^list_/.test(tool.name)
+    ? "Ask for a smaller page (page_size or limit) and fetch the rest page by page."
+    : "Ask for less (fewer inputs, a narrower query) to see the whole result.";
+}
+
+/** Cohere sends `null` for absent fields now and then; a typed outputSchema wants them absent. */
+export function dropNulls(data: unknown): Record<string, unknown> {
+  if (!data || typeof data !== "object") return data === undefined ? {} : { value: data };
+  if (Array.isArray(data)) return { items: data };
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(data)) if (v !== null && v !== undefined) out[k] = v;
+  return out;
+}
+
+/** The generic "more pages" line: Cohere's next_page_token, passed back as page_token. */
+function nextPageLine(tool: ToolDef, data: Record<string, unknown>, input: Record<string, unknown>): string | undefined {
+  if (tool.nextPage) return tool.nextPage(data, input);
+  const token = data.next_page_token;
+  if (typeof token === "string" && token.length > 0) {
+    return `More results: call ${tool.name} again with page_token: ${JSON.stringify(token)}.`;
+  }
+  return undefined;
+}
+
+/** Budget a shaped result into the final tool result. */
+export function finishResult(
+  tool: ToolDef,
+  shaped: Shaped,
+  input: Record<string, unknown>,
+  max: number,
+  raw?: Record<string, unknown>,
+): ToolResult {
+  const hint = defaultHint(tool);
+  const more = nextPageLine(tool, raw ?? shaped.structured, input);
+  let text: string;
+  let structured: Record<string, unknown>;
+  if (shaped.text !== undefined) {
+    text = budgetText(more ? `${shaped.text}\n${more}` : shaped.text, Math.floor(max / 2), hint);
+    structured = fitJson(shaped.structured, Math.max(0, max - text.length - OVERHEAD), hint, max).value;
+  } else {
+    // the text is the JSON itself: each half of the budget
+    const half = Math.floor(max / 2) - OVERHEAD;
+    structured = fitJson(shaped.structured, half - (more?.length ?? 0), hint, max).value;
+    text = JSON.stringify(structured) + (more ? `\n${more}` : "");
+  }
+  const result: ToolResult = { content: [{ type: "text", text }] };
+  if (tool.output) result.structuredContent = structured;
+  if (shaped.error) result.isError = true;
+  return result;
+}
+
+/** Shape Cohere's answer with the record's hook (or as is) and budget it. */
+export function shapeResult(tool: ToolDef, data: unknown, input: Record<string, unknown>, max: number): ToolResult {
+  if (data === undefined && !tool.output) {
+    return { content: [{ type: "text", text: `${tool.title}: done (empty answer from Cohere).` }] };
+  }
+  const raw = dropNulls(data);
+  const shaped = tool.shape ? tool.shape(data, input, { maxChars: max }) : { structured: raw };
+  return finishResult(tool, shaped, input, max, raw);
+}

@@ -458,3 +458,22 @@ describe("legacy v1 tools", () => {
     expect(issues(rerank_v1, { query: "q", documents: ["a"], top_n: 0 }).join()).toMatch(/greater than or equal to 1/);
   });
 });
+
+describe("chat tool-message document blocks (spec Document requires data)", () => {
+  it("rejects a document block without data before anything is sent", async () => {
+    const { chat } = await import("../src/catalog/tools/chat.js");
+    const base = {
+      model: "command-a-03-2025",
+      messages: [
+        { role: "user", content: "hi" },
+        { role: "assistant", tool_calls: [{ id: "c1", type: "function", function: { name: "f", arguments: "{}" } }] },
+      ],
+    };
+    const withDoc = (document: unknown) => ({
+      ...base,
+      messages: [...base.messages, { role: "tool", tool_call_id: "c1", content: [{ type: "document", document }] }],
+    });
+    expect(chat.input.safeParse(withDoc({ title: "x" })).success).toBe(false);
+    expect(chat.input.safeParse(withDoc({ id: "d1", data: { title: "x" } })).success).toBe(true);
+  });
+});

@@ -23,8 +23,8 @@ const thinkingPart = z.object({ type: z.literal("thinking"), thinking: z.string(
 /** Spec `Document`: free-form `data` dict plus an optional id that citations refer to. */
 const document = z.object({ id: z.string().optional(), data: z.record(z.unknown()) }).strict();
 
-/** Tool output as a document; kept free-form here to save schema size (it is a `Document`). */
-const documentPart = z.object({ type: z.literal("document"), document: z.record(z.unknown()) }).strict();
+/** Tool output as a document block: a spec `Document` (data required). */
+const documentPart = z.object({ type: z.literal("document"), document }).strict();
 
 /** Message content: a string, or a list of content blocks. */
 const content = <T extends z.ZodTypeAny>(part: T) =>

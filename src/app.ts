@@ -2,9 +2,9 @@
  * The application: config → policy → catalog → Cohere client, assembled once per process and
  * shared by every agent and transport.
  */
-import { CATALOG, BY_NAME } from "./catalog/index.js";
+import { TOOL_INDEX, loadRecords, type ToolInfo } from "./catalog/light.js";
 import type { ToolDef } from "./catalog/types.js";
-import { describeTool, type ToolDescriptor } from "./catalog/describe.js";
+import type { ToolDescriptor } from "./catalog/describe.js";
 import { CohereClient, normaliseBaseUrl } from "./cohere/client.js";
 import { ConfigError, loadConfigFile, type ConfigFile, type Profile } from "./config/file.js";
 import type { Options } from "./config/options.js";
@@ -18,8 +18,10 @@ export interface App {
   config?: ConfigFile;
   logger: Logger;
   client: CohereClient;
-  catalog: readonly ToolDef[];
-  byName: ReadonlyMap<string, ToolDef>;
+  /** Every tool's name, class, group and descriptor (no zod: cheap at start-up). */
+  tools: readonly ToolInfo[];
+  /** The full record of a tool (zod schema, hooks); the catalog loads on first use. */
+  loadTool(name: string): Promise<ToolDef | undefined>;
   /** Visible set for stdio / --list-tools (flags, or --profile narrowed by --tools). */
   visible: ReadonlySet<string>;
   /** Items of --tools that named nothing inside --profile. */
@@ -35,13 +37,7 @@ export interface App {
   close(): Promise<void>;
 }
 
-export const policyTools: readonly PolicyTool[] = CATALOG.map((t) => ({
-  name: t.name,
-  group: t.group,
-  access: t.access,
-  // The policy reads `deprecated` as "not in the default set": so are records with defaultVisible: false.
-  deprecated: t.deprecated === true || t.defaultVisible === false,
-}));
+export const policyTools: readonly PolicyTool[] = TOOL_INDEX.map((t) => t.policy);
 
 export function profileSpec(p: Profile): PolicySpec {
   return {
@@ -98,7 +94,6 @@ export function createApp(options: Options, logger: Logger): App {
   }
   const config = options.configPath ? loadConfigFile(options.configPath) : undefined;
   const { visible, ignored } = resolveFromOptions(options, config);
-  const descriptorCache = new Map<string, ToolDescriptor>();
   const listCache = new Map<string, ToolDescriptor[]>();
   const profileCache = new Map<string, ReadonlySet<string>>();
   const client = new CohereClient({
@@ -115,8 +110,10 @@ export function createApp(options: Options, logger: Logger): App {
     config,
     logger,
     client,
-    catalog: CATALOG,
-    byName: BY_NAME,
+    tools: TOOL_INDEX,
+    async loadTool(name) {
+      return (await loadRecords()).get(name);
+    },
     visible,
     ignored,
     profileVisible(name) {
@@ -130,19 +127,11 @@ export function createApp(options: Options, logger: Logger): App {
       return v;
     },
     descriptorsFor(set) {
-      const key = CATALOG.filter((t) => set.has(t.name))
-        .map((t) => t.name)
-        .join(",");
+      const chosen = TOOL_INDEX.filter((t) => set.has(t.name));
+      const key = chosen.map((t) => t.name).join(",");
       let list = listCache.get(key);
       if (!list) {
-        list = CATALOG.filter((t) => set.has(t.name)).map((t) => {
-          let d = descriptorCache.get(t.name);
-          if (!d) {
-            d = describeTool(t);
-            descriptorCache.set(t.name, d);
-          }
-          return d;
-        });
+        list = chosen.map((t) => t.descriptor);
         listCache.set(key, list);
       }
       return list;

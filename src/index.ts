@@ -28,7 +28,7 @@ function usage(): string {
 async function listTools(options: Options): Promise<void> {
   const { createApp } = await import("./app.js");
   const app = createApp(options, createLogger("silent"));
-  const tools = app.catalog.filter((t) => app.visible.has(t.name));
+  const tools = app.tools.filter((t) => app.visible.has(t.name));
   if (options.json) {
     process.stdout.write(
       JSON.stringify(
@@ -43,7 +43,7 @@ async function listTools(options: Options): Promise<void> {
     for (const t of tools) {
       out.push(`${t.name.padEnd(w)}  ${t.access.padEnd(11)}  ${t.group}${t.deprecated ? "  (deprecated)" : ""}`);
     }
-    out.push("", `${tools.length} of ${app.catalog.length} tools visible.`);
+    out.push("", `${tools.length} of ${app.tools.length} tools visible.`);
     if (app.ignored.length) out.push(`Ignored (outside the profile): ${app.ignored.join(", ")}`);
     process.stdout.write(out.join("\n") + "\n");
   }
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
     if (app.config) {
       const { argumentGuard } = await import("./policy/guards.js");
       const { MemoryCounterStore, checkRateLimitConfig, rateLimitGuard } = await import("./policy/ratelimit.js");
-      checkRateLimitConfig(app.config, new Set(app.byName.keys()));
+      checkRateLimitConfig(app.config, new Set(app.tools.map((t) => t.name)));
       app.guards.push(
         argumentGuard(app.config),
         rateLimitGuard(app.config, new MemoryCounterStore(), { windowMs: options.rateWindowMs }),

@@ -58,7 +58,11 @@ export function createMcpServer(app: App, scope: AgentScope): Server {
       "Errors are returned as tool results with what to do next.",
   });
   const listed: ToolDescriptor[] = app.descriptorsFor(scope.visible);
-  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: listed }));
+  server.setRequestHandler(ListToolsRequestSchema, async () => {
+    // Load the full records once the list is on its way, so the first call does not wait.
+    setImmediate(() => void app.loadTool(""));
+    return { tools: listed };
+  });
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     // Progress (streamed pieces, poll statuses) only when the caller asked for it, in order,
     // and all sent before the result.
@@ -144,7 +148,7 @@ export async function callTool(
   extras: CallExtras,
 ): Promise<ToolResult> {
   const started = performance.now();
-  const tool = app.byName.get(name);
+  const tool = await app.loadTool(name);
   const base = {
     time: new Date().toISOString(),
     agent: scope.agent,

@@ -103,3 +103,14 @@ describe("generated files are fresh (run `npm run manifest` when this fails)", (
     expect(readme).toBe(withToolTable(readme));
   });
 });
+
+describe("start-up index (served from tools.manifest.json without loading zod)", () => {
+  it("gives every tool the same descriptor and policy facts as the catalog records", async () => {
+    const { TOOL_INDEX, policyOf } = await import("../src/catalog/light.js");
+    expect(TOOL_INDEX.map((t) => t.name)).toEqual(CATALOG.map((t) => t.name));
+    for (const [i, t] of CATALOG.entries()) {
+      expect(TOOL_INDEX[i]!.descriptor, t.name).toEqual(describeTool(t));
+      expect(TOOL_INDEX[i]!.policy, t.name).toEqual(policyOf(t));
+    }
+  });
+});

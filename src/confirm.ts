@@ -56,9 +56,19 @@ export async function confirmDestructive(
   tool: ToolDef,
   input: Record<string, unknown>,
   resource: string | undefined,
-  opts: { mode: ConfirmMode; elicit?: ElicitFn; client: CohereClient; signal?: AbortSignal },
+  opts: { mode: ConfirmMode; elicit?: ElicitFn; stateless?: boolean; client: CohereClient; signal?: AbortSignal },
 ): Promise<Verdict> {
   if (tool.access !== "destructive" || opts.mode === "never") return { ok: true };
+  if (!opts.elicit && opts.stateless) {
+    return {
+      ok: false,
+      detail: "stateless HTTP cannot elicit",
+      message:
+        `${tool.name} is destructive and needs the user's confirmation, but this server runs stateless HTTP, where it cannot ask the user, ` +
+        "so nothing was sent to Cohere. The operator can start cohere-mcp with --sessions (clients that support elicitation are then asked) " +
+        "or with --confirm-destructive=never to run destructive tools without asking.",
+    };
+  }
   if (!opts.elicit) {
     return {
       ok: false,

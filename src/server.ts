@@ -24,6 +24,8 @@ export interface AgentScope {
   ignored?: string[];
   /** Profile name, for checks that need it (argument rules, limits). */
   profile?: string;
+  /** Stateless HTTP: each request is a fresh server that cannot ask the user anything. */
+  stateless?: boolean;
 }
 
 /** A check run after validation and before anything is sent (argument rules, rate limits). */
@@ -203,6 +205,7 @@ export async function callTool(
   const confirmed = await confirmDestructive(tool, input, safeResource(tool, input), {
     mode: app.options.confirmDestructive,
     elicit: extras.elicit,
+    stateless: scope.stateless,
     client: app.client,
     signal: extras.signal,
   });

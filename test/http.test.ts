@@ -478,6 +478,7 @@ describe("destructive confirmation over HTTP", () => {
       const a = await connect(stateless.url);
       const r1 = await a.client.callTool({ name: "delete_dataset", arguments: { id: "ds-1" } });
       expect(r1.isError).toBe(true);
+      expect(textOf(r1)).toMatch(/stateless HTTP, where it cannot ask the user.*--sessions.*--confirm-destructive=never/);
       expect(a.asked).toEqual([]);
       expect(emu.requests.filter((r) => r.method === "DELETE")).toHaveLength(0);
       await a.client.close();

@@ -313,7 +313,14 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
       visible = r.visible;
       ignored.push(...r.ignored.map((s) => s.slice(0, 64)));
     }
-    scope = { agent, transport: "http", visible, ignored: ignored.length ? ignored : undefined, profile: ceiling.profile };
+    scope = {
+      agent,
+      transport: "http",
+      visible,
+      ignored: ignored.length ? ignored : undefined,
+      profile: ceiling.profile,
+      stateless: !app.options.sessions,
+    };
     if (scopeCache.size >= 1000) scopeCache.clear();
     scopeCache.set(key, scope);
     return scope;

@@ -593,7 +593,7 @@ function checkEmbedV2(ctx: Ctx): string | undefined {
   if (given.length !== 1) return `exactly one of texts, images or inputs must be given (got ${given.length ? given.join(", ") : "none"})`;
   if (b.images && /v3/.test(String(b.model)) && (b.images as unknown[]).length > 1)
     return "images must contain at most 1 item for Embed v3 models";
-  if (b.output_dimension !== undefined && !String(b.model).startsWith("embed-v4"))
+  if (b.output_dimension !== undefined && !(Number(/^embed-v(\d+)/.exec(String(b.model))?.[1] ?? 0) >= 4))
     return "output_dimension is only supported by embed-v4.0 and newer models";
   return undefined;
 }

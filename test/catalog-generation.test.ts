@@ -443,7 +443,7 @@ describe("legacy v1 tools", () => {
   it("rerank_v1", () => {
     accepts(rerank_v1, {
       documents: [
-        { text: "Carson City is the capital city of the American state of Nevada." },
+        { text: "Carson City is the capital city of the American state of Nevada.", title: "Nevada" },
         { text: "Washington, D.C. is the capital of the United States.", title: "DC" },
         "Capital punishment has existed in the United States since before the United States was a country.",
       ],
@@ -454,7 +454,9 @@ describe("legacy v1 tools", () => {
       return_documents: true,
     });
     expect(issues(rerank_v1, { documents: ["a"] })).toEqual(["query: Required"]);
-    expect(issues(rerank_v1, { query: "q", documents: [{ title: "no text" }] }).join()).toMatch(/documents\.0/);
+    expect(issues(rerank_v1, { query: "q", documents: [{ title: "no text" }] }).join()).toMatch(/documents\.0: object documents need the rank_fields "text"/);
+    expect(issues(rerank_v1, { query: "q", documents: [{ text: "a" }], rank_fields: ["title"] }).join()).toMatch(/"title"/);
+    expect(issues(embed_v1, { images: ["https://example.com/cat.png"] }).join()).toMatch(/data URI/);
     expect(issues(rerank_v1, { query: "q", documents: ["a"], top_n: 0 }).join()).toMatch(/greater than or equal to 1/);
   });
 });

@@ -17,7 +17,23 @@ export const resourceId = (what: string) =>
     .max(256)
     // refine, not regex: checked just the same, but not spelled out in every tool's schema
     .refine((v) => /^[^/?#\s]+$/.test(v), "must be a single path segment (no '/', '?', '#' or spaces)")
+    // "." and ".." are dot-segments: a URL resolver would send the call to another path
+    .refine((v) => v !== "." && v !== "..", "must not be '.' or '..'")
     .describe(what);
+
+/** An image for embed: Cohere takes data URIs of these types only. */
+export const imageDataUri = z
+  .string()
+  .refine(
+    (v) => /^data:image\/(jpeg|png|webp|gif);base64,/i.test(v),
+    "must be a data URI of type image/jpeg, image/png, image/webp or image/gif (data:image/png;base64,...)",
+  );
+
+/** output_dimension exists from embed-v4.0 on (embed-v4.0, embed-v5…); older families refuse it. */
+export function outputDimensionSupported(model: string | undefined): boolean {
+  const major = /^embed-v(\d+)/.exec(model ?? "")?.[1];
+  return major !== undefined && Number(major) >= 4;
+}
 
 export const pageSize = (max: number, dflt: number) =>
   z.number().int().min(1).max(max).optional().describe(`Default ${dflt}`);

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { defineTool } from "../types.js";
-import { EMBED_HINT, EMBED_OUTPUT, embedInputType, embeddingTypes, explainUnion, priority, returnVectors, truncate } from "./common.js";
+import { EMBED_HINT, EMBED_OUTPUT, embedInputType, embeddingTypes, explainUnion, imageDataUri, outputDimensionSupported, priority, returnVectors, truncate } from "./common.js";
 import { shapeEmbeddings } from "../../shape/embed.js";
 
 /** Cohere accepts at most 96 texts, images or inputs per call. */
@@ -38,7 +38,7 @@ export const embed = defineTool({
       input_type: embedInputType.describe("search_document to index, search_query to search"),
       texts: z.array(z.string()).min(1).max(EMBED_MAX_INPUTS, tooMany("texts")).optional(),
       images: z
-        .array(z.string().min(1))
+        .array(imageDataUri)
         .min(1)
         .max(EMBED_MAX_INPUTS, tooMany("images"))
         .optional()
@@ -72,6 +72,13 @@ export const embed = defineTool({
             given.length === 0
               ? "give one of `texts`, `images` or `inputs`"
               : `give only one of \`texts\`, \`images\` or \`inputs\` (got ${given.join(" and ")})`,
+        });
+      }
+      if (i.output_dimension !== undefined && !outputDimensionSupported(i.model)) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ["output_dimension"],
+          message: `${i.model} does not take output_dimension (embed-v4.0 and newer only); leave it out`,
         });
       }
     }),

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { defineTool } from "../types.js";
-import { EMBED_HINT, EMBED_OUTPUT, embedInputType, embeddingTypes, explainUnion, returnVectors, seed, topK, topP, truncate } from "./common.js";
+import { EMBED_HINT, EMBED_OUTPUT, embedInputType, embeddingTypes, explainUnion, imageDataUri, returnVectors, seed, topK, topP, truncate } from "./common.js";
 import { shapeChatV1, shapeGenerate } from "../../shape/chat.js";
 import { shapeEmbeddings } from "../../shape/embed.js";
 import { shapeRerank, shapeTextField } from "../../shape/ranking.js";
@@ -225,7 +225,7 @@ export const embed_v1 = defineTool({
     .object({
       texts: z.array(z.string()).min(1).max(96, "at most 96 texts per call; split into several calls").optional(),
       images: z
-        .array(z.string().min(1))
+        .array(imageDataUri)
         .min(1)
         .max(96, "at most 96 images per call; split into several calls")
         .optional()
@@ -273,8 +273,8 @@ export const rerank_v1 = defineTool({
       query: z.string().min(1),
       documents: z
         .array(
-          z.union([z.string(), z.object({ text: z.string() }).passthrough()], {
-            errorMap: explainUnion("a string or an object with `text`"),
+          z.union([z.string(), z.record(z.unknown())], {
+            errorMap: explainUnion("a string or an object with the rank_fields (default `text`)"),
           }),
         )
         .min(1)
@@ -284,7 +284,22 @@ export const rerank_v1 = defineTool({
       return_documents: z.boolean().optional(),
       max_chunks_per_doc: z.number().int().min(1).optional(),
     })
-    .strict(),
+    .strict()
+    .superRefine((i, ctx) => {
+      // Object documents are ranked on rank_fields (default ["text"]): each must have them.
+      const fields = i.rank_fields?.length ? i.rank_fields : ["text"];
+      i.documents.forEach((d, n) => {
+        if (typeof d === "string") return;
+        const missing = fields.filter((f) => !Object.prototype.hasOwnProperty.call(d, f));
+        if (missing.length) {
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            path: ["documents", n],
+            message: `object documents need the rank_fields ${missing.map((f) => `"${f}"`).join(", ")}`,
+          });
+        }
+      });
+    }),
   resource: (i) => `${i.documents.length} documents${i.model ? ` with ${i.model}` : ""}`,
   shape: shapeRerank,
   output: { results: "array" },

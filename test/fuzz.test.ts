@@ -54,23 +54,13 @@ function checkResult(c: FuzzCase, r: Result): void {
 /**
  * Requests the emulator refused, by class. Some kinds are not counted as invalid:
  *  - ACCEPTED: well-formed requests whose data only Cohere can judge — an opaque page token
- *    that was never issued (no client-side check can know which tokens are live), or
- *    output_dimension with a model name the catalog does not know (it refuses the known
- *    pre-v4 families and lets unknown or future model ids through for Cohere to judge).
+ *    that was never issued (no client-side check can know which tokens are live).
  * Anything else fails the suite. (The fuzzer's first findings, F1–F4, were fixed in the
  * catalog; their reproducers below now assert the fixed behaviour.)
  */
 type Accepted = { id: string; re: RegExp; when?: (r: RecordedRequest) => boolean };
 const ACCEPTED: Accepted[] = [
   { id: "unknown page_token (opaque; only Cohere can tell)", re: /page_token [\s\S]* is not valid/ },
-  {
-    id: "output_dimension with a model name unknown to the catalog (Cohere judges)",
-    re: /output_dimension is only supported/,
-    when: (r) => {
-      const model = (r.body as { model?: unknown } | undefined)?.model;
-      return typeof model === "string" && !/^embed-(english|multilingual)/.test(model);
-    },
-  },
 ];
 const classes = new Map<string, { n: number; example: string }>();
 function invalidUpstream(): string[] {

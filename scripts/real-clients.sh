@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# Real MCP clients against the built cohere-mcp and the bundled Cohere emulator (issue 5):
+#   - @modelcontextprotocol/inspector-cli 0.16.8 --cli: tools/list and tools/call over stdio,
+#     over streamable HTTP, and from a Claude Desktop-style mcpServers config (--config --server)
+#   - @modelcontextprotocol/conformance 0.1.13, generic server scenarios, against --http
+#     (skipped when test/conformance.test.ts runs them inside `npm test`)
+#   - LangChain's @langchain/mcp-adapters: load the tools over stdio and invoke one
+# One PASS/FAIL line per check; exits 1 if any check fails.
+#
+#   npm run test:clients        (builds first)
+#   bash scripts/real-clients.sh   (uses dist/ as it is)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$(pwd)"
+
+KEY="clients-key-SECRET-5e6f7a8b9c0d"
+TMP="$(mktemp -d)"
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+passes=0
+fails=0
+pass() { echo "PASS $1"; passes=$((passes + 1)); }
+fail() {
+  echo "FAIL $1"
+  if [ -n "${2:-}" ] && [ -f "$2" ]; then head -c 2000 "$2" | sed 's/^/    /'; echo; fi
+  fails=$((fails + 1))
+}
+
+INSPECTOR=(node "$ROOT/node_modules/@modelcontextprotocol/inspector-cli/build/cli.js" --cli)
+CONFORMANCE=(node "$ROOT/node_modules/@modelcontextprotocol/conformance/dist/index.js")
+[ -f "${CONFORMANCE[1]}" ] || CONFORMANCE=("$ROOT/node_modules/.bin/conformance")
+
+# wait_for FILE REGEX: print the first match of REGEX in FILE, waiting up to 15 s
+wait_for() {
+  for _ in $(seq 1 150); do
+    if m=$(grep -o -m1 -E "$2" "$1" 2>/dev/null); then echo "$m"; return 0; fi
+    sleep 0.1
+  done
+  return 1
+}
+
+# check_list FILE [NAME]: FILE holds a tools/list result that includes `rerank` and no write tool
+check_list() {
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const names = (r.tools ?? []).map((t) => t.name);
+    if (!names.includes("rerank")) throw new Error("no rerank in " + names.join(","));
+    if (names.includes("delete_dataset")) throw new Error("a destructive tool is listed by default");
+    console.log(names.length);
+  ' "$1" 2>>"$1.err"
+}
+
+# check_call FILE: FILE holds a successful rerank result (not an error, best document first)
+check_call() {
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    if (r.isError) throw new Error("tool error: " + JSON.stringify(r.content));
+    const text = (r.content ?? []).map((c) => c.text ?? "").join("");
+    const results = r.structuredContent?.results ?? JSON.parse(text).results;
+    if (!Array.isArray(results) || results[0].index !== 0) throw new Error("unexpected answer: " + text.slice(0, 200));
+  ' "$1" 2>>"$1.err"
+}
+
+CALL_ARGS=(--method tools/call --tool-name rerank --tool-arg model=rerank-v3.5 --tool-arg "query=capital of france"
+  --tool-arg 'documents=["Paris is the capital of France","Bananas are yellow"]')
+
+echo "real clients against cohere-mcp ($(node --version), $(date -u +%Y-%m-%dT%H:%M:%SZ))"
+
+# --- the emulator -----------------------------------------------------------------------------
+node dist/emulator/cli.js --port 0 --api-key "$KEY" >"$TMP/emu.out" 2>"$TMP/emu.err" &
+PIDS+=($!)
+if ! EMU="$(wait_for "$TMP/emu.out" 'http://[0-9.:]+')"; then
+  fail "emulator start" "$TMP/emu.err"
+  exit 1
+fi
+echo "emulator: $EMU"
+
+# --- inspector-cli over stdio -----------------------------------------------------------------
+ENVARGS=(-e "CO_API_KEY=$KEY" -e "CO_API_URL=$EMU")
+if timeout 60 "${INSPECTOR[@]}" "${ENVARGS[@]}" node "$ROOT/dist/src/index.js" --method tools/list >"$TMP/s-list.json" 2>"$TMP/s-list.err" &&
+  n=$(check_list "$TMP/s-list.json"); then
+  pass "inspector-cli 0.16.8, stdio: tools/list ($n tools)"
+else
+  fail "inspector-cli 0.16.8, stdio: tools/list" "$TMP/s-list.err"
+fi
+if timeout 60 "${INSPECTOR[@]}" "${ENVARGS[@]}" node "$ROOT/dist/src/index.js" "${CALL_ARGS[@]}" >"$TMP/s-call.json" 2>"$TMP/s-call.err" &&
+  check_call "$TMP/s-call.json"; then
+  pass "inspector-cli 0.16.8, stdio: tools/call rerank"
+else
+  fail "inspector-cli 0.16.8, stdio: tools/call rerank" "$TMP/s-call.json.err"
+fi
+
+# --- cohere-mcp --http ------------------------------------------------------------------------
+CO_API_KEY="$KEY" CO_API_URL="$EMU" node dist/src/index.js --http --host 127.0.0.1 --port 0 >"$TMP/http.out" 2>"$TMP/http.err" &
+HTTP_PID=$!
+PIDS+=($HTTP_PID)
+if MCP_URL="$(wait_for "$TMP/http.err" 'http://127\.0\.0\.1:[0-9]+/mcp')"; then
+  echo "cohere-mcp --http: $MCP_URL"
+  if timeout 60 "${INSPECTOR[@]}" "$MCP_URL" --transport http --method tools/list >"$TMP/h-list.json" 2>"$TMP/h-list.err" &&
+    n=$(check_list "$TMP/h-list.json"); then
+    pass "inspector-cli 0.16.8, streamable HTTP: tools/list ($n tools)"
+  else
+    fail "inspector-cli 0.16.8, streamable HTTP: tools/list" "$TMP/h-list.err"
+  fi
+  if timeout 60 "${INSPECTOR[@]}" "$MCP_URL" --transport http "${CALL_ARGS[@]}" >"$TMP/h-call.json" 2>"$TMP/h-call.err" &&
+    check_call "$TMP/h-call.json"; then
+    pass "inspector-cli 0.16.8, streamable HTTP: tools/call rerank"
+  else
+    fail "inspector-cli 0.16.8, streamable HTTP: tools/call rerank" "$TMP/h-call.json.err"
+  fi
+else
+  fail "cohere-mcp --http start (HTTP transport not available?)" "$TMP/http.err"
+  MCP_URL=""
+fi
+
+# --- inspector-cli from a Claude Desktop-style config file ------------------------------------
+KEY="$KEY" EMU="$EMU" MCP_URL="$MCP_URL" ENTRY="$ROOT/dist/src/index.js" node -e '
+  const e = process.env;
+  const servers = {
+    other: { command: "node", args: ["-e", "process.exit(3)"] },
+    cohere: { command: "node", args: [e.ENTRY], env: { CO_API_KEY: e.KEY, CO_API_URL: e.EMU } },
+  };
+  if (e.MCP_URL) servers["cohere-http"] = { type: "streamable-http", url: e.MCP_URL };
+  process.stdout.write(JSON.stringify({ mcpServers: servers }, null, 2));
+' >"$TMP/claude_desktop_config.json"
+if timeout 60 "${INSPECTOR[@]}" --config "$TMP/claude_desktop_config.json" --server cohere --method tools/list >"$TMP/c-list.json" 2>"$TMP/c-list.err" &&
+  n=$(check_list "$TMP/c-list.json"); then
+  pass "inspector-cli 0.16.8, mcpServers config (--config --server cohere): tools/list ($n tools)"
+else
+  fail "inspector-cli 0.16.8, mcpServers config (--config --server cohere): tools/list" "$TMP/c-list.err"
+fi
+if timeout 60 "${INSPECTOR[@]}" --config "$TMP/claude_desktop_config.json" --server cohere "${CALL_ARGS[@]}" >"$TMP/c-call.json" 2>"$TMP/c-call.err" &&
+  check_call "$TMP/c-call.json"; then
+  pass "inspector-cli 0.16.8, mcpServers config (--config --server cohere): tools/call rerank"
+else
+  fail "inspector-cli 0.16.8, mcpServers config (--config --server cohere): tools/call rerank" "$TMP/c-call.json.err"
+fi
+if [ -n "$MCP_URL" ]; then
+  if timeout 60 "${INSPECTOR[@]}" --config "$TMP/claude_desktop_config.json" --server cohere-http "${CALL_ARGS[@]}" >"$TMP/ch-call.json" 2>"$TMP/ch-call.err" &&
+    check_call "$TMP/ch-call.json"; then
+    pass "inspector-cli 0.16.8, mcpServers config (streamable-http entry): tools/call rerank"
+  else
+    fail "inspector-cli 0.16.8, mcpServers config (streamable-http entry): tools/call rerank" "$TMP/ch-call.json.err"
+  fi
+fi
+
+# --- conformance suite ------------------------------------------------------------------------
+if [ -f test/conformance.test.ts ]; then
+  echo "SKIP conformance 0.1.13: run inside npm test by test/conformance.test.ts (stateless and --sessions)"
+elif [ -n "$MCP_URL" ]; then
+  for scenario in server-initialize ping tools-list dns-rebinding-protection; do
+    if NO_COLOR=1 timeout 120 "${CONFORMANCE[@]}" server --url "$MCP_URL" --scenario "$scenario" >"$TMP/conf-$scenario.out" 2>&1; then
+      pass "conformance 0.1.13: $scenario"
+    else
+      fail "conformance 0.1.13: $scenario" "$TMP/conf-$scenario.out"
+    fi
+  done
+else
+  fail "conformance 0.1.13: no HTTP server to test"
+fi
+
+# --- LangChain MCP adapters -------------------------------------------------------------------
+if KEY="$KEY" EMU="$EMU" ENTRY="$ROOT/dist/src/index.js" timeout 120 node --input-type=module >"$TMP/lc.out" 2>"$TMP/lc.err" <<'JS'; then
+import { MultiServerMCPClient } from "@langchain/mcp-adapters";
+const client = new MultiServerMCPClient({
+  mcpServers: {
+    cohere: {
+      transport: "stdio",
+      command: process.execPath,
+      args: [process.env.ENTRY],
+      env: { PATH: process.env.PATH ?? "", CO_API_KEY: process.env.KEY, CO_API_URL: process.env.EMU },
+    },
+  },
+});
+try {
+  const tools = await client.getTools();
+  const rerank = tools.find((t) => t.name === "rerank");
+  if (!rerank) throw new Error(`rerank not among ${tools.map((t) => t.name).join(", ")}`);
+  const out = await rerank.invoke({ model: "rerank-v3.5", query: "capital of france", documents: ["Paris is the capital of France", "Bananas are yellow"] });
+  const text = typeof out === "string" ? out : JSON.stringify(out);
+  if (!/results|relevance/.test(text) || /isError|Invalid arguments/.test(text)) throw new Error(`unexpected answer: ${text.slice(0, 300)}`);
+  console.log(`${tools.length} tools loaded; rerank answered`);
+} finally {
+  await client.close();
+}
+JS
+  pass "@langchain/mcp-adapters $(node -p 'require("@langchain/mcp-adapters/package.json").version' 2>/dev/null): $(tail -1 "$TMP/lc.out")"
+else
+  cat "$TMP/lc.out" >>"$TMP/lc.err"
+  fail "@langchain/mcp-adapters: load tools over stdio and invoke rerank" "$TMP/lc.err"
+fi
+
+echo "real clients: $passes passed, $fails failed"
+[ "$fails" -eq 0 ]

@@ -1,0 +1,537 @@
+/**
+ * Allowlist bypass attempts (issue 5): every shape we could think of for reaching a tool the
+ * agent may not use — case changes, unicode look-alikes, zero-width characters, whitespace,
+ * trailing dots and separators, prefixes, the exact names of every hidden tool, non-string
+ * names, a second `initialize`, batch JSON-RPC arrays, and over HTTP widening headers and
+ * query strings, another agent's session, other agents' names. None may reach a hidden tool:
+ * the emulator must record nothing for them, and each attempt is one audit line (denied).
+ * The shapes tried and their count are printed.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { startEmulator, type CohereEmulator } from "../emulator/server.js";
+import { BENCH_KEY, ENTRY, connectHttp, proofDir, connectOurStdio, scrubbedEnv, spawnOurHttp, textOf, type HttpServer, type McpConn } from "../bench/lib.js";
+
+type Channel = "stdio" | "HTTP stateless" | "HTTP --sessions";
+const CHANNELS: Channel[] = ["stdio", "HTTP stateless", "HTTP --sessions"];
+const tried = new Map<string, Map<Channel, number>>();
+function note(channel: Channel, shape: string): void {
+  const row = tried.get(shape) ?? new Map<Channel, number>();
+  row.set(channel, (row.get(channel) ?? 0) + 1);
+  tried.set(shape, row);
+}
+
+let emu: CohereEmulator;
+const dir = proofDir();
+
+beforeAll(async () => {
+  emu = await startEmulator({ apiKey: BENCH_KEY });
+});
+beforeEach(() => emu.reset());
+afterAll(async () => {
+  await emu.stop();
+  const sum = (ch: Channel) => [...tried.values()].reduce((a, row) => a + (row.get(ch) ?? 0), 0);
+  const total = CHANNELS.reduce((a, ch) => a + sum(ch), 0);
+  const w = Math.max(...[...tried.keys()].map((k) => k.length));
+  console.log(
+    [
+      `bypass: ${total} attempts in ${tried.size} shapes (stdio ${sum("stdio")}, HTTP stateless ${sum("HTTP stateless")}, HTTP --sessions ${sum("HTTP --sessions")}); none reached a hidden tool.`,
+      `  ${"shape".padEnd(w)}  ${CHANNELS.map((c) => c.padStart(17)).join("")}`,
+      ...[...tried].map(([k, row]) => `  ${k.padEnd(w)}  ${CHANNELS.map((c) => String(row.get(c) ?? "").padStart(17)).join("")}`),
+    ].join("\n"),
+  );
+});
+
+/** The name with its first lower-case letter at or after `from` in upper case. */
+function oneUpper(name: string, from: number): string {
+  const i = name.slice(from).search(/[a-z]/) + from;
+  return name.slice(0, i) + name[i]!.toUpperCase() + name.slice(i + 1);
+}
+
+/** Look-alike spellings of a tool name. */
+function variants(name: string): Array<[shape: string, value: string]> {
+  const mid = Math.floor(name.length / 2);
+  const at = (s: string, i: number, ins: string) => s.slice(0, i) + ins + s.slice(i);
+  const out: Array<[string, string]> = [
+    ["case: UPPER", name.toUpperCase()],
+    ["case: Title", name[0]!.toUpperCase() + name.slice(1)],
+    ["case: one letter", oneUpper(name, mid)],
+    ["unicode: Cyrillic е/а/о for e/a/o", name.replace(/e/g, "\u0435").replace(/a/g, "\u0430").replace(/o/g, "\u043e")],
+    ["unicode: one Cyrillic letter", name.replace(/[eao]/, (c) => ({ e: "\u0435", a: "\u0430", o: "\u043e" })[c]!)],
+    ["unicode: Greek ο for o", name.replace(/o/g, "\u03bf")],
+    ["unicode: fullwidth", [...name].map((ch) => (ch === "_" ? "\uff3f" : String.fromCharCode(ch.charCodeAt(0) + 0xfee0))).join("")],
+    ["unicode: mathematical bold", [...name].map((ch) => (/[a-z]/.test(ch) ? String.fromCodePoint(0x1d41a + ch.charCodeAt(0) - 97) : ch)).join("")],
+    ["unicode: NFKC-equivalent ligature/compat chars", name.replace("fi", "\ufb01").replace(/_/g, "\uff3f")],
+    ["unicode: combining mark after a letter", at(name, 1, "\u0301")],
+    ["unicode: underscore look-alike (‗ U+2017)", name.replace(/_/g, "\u2017")],
+    ["unicode: dash instead of underscore", name.replace(/_/g, "-")],
+    ["separator: dot instead of underscore", name.replace(/_/g, ".")],
+    ["separator: removed", name.replace(/_/g, "")],
+    ["separator: doubled", name.replace(/_/g, "__")],
+  ];
+  for (const [label, zw] of [
+    ["U+200B zero-width space", "\u200b"],
+    ["U+200C ZWNJ", "\u200c"],
+    ["U+200D ZWJ", "\u200d"],
+    ["U+2060 word joiner", "\u2060"],
+    ["U+FEFF BOM", "\ufeff"],
+    ["U+00AD soft hyphen", "\u00ad"],
+  ] as const) {
+    out.push([`zero-width: ${label} at start`, zw + name], [`zero-width: ${label} inside`, at(name, mid, zw)], [`zero-width: ${label} at end`, name + zw]);
+  }
+  for (const [label, ws] of [
+    ["space", " "],
+    ["tab", "\t"],
+    ["newline", "\n"],
+    ["CR LF", "\r\n"],
+    ["NBSP", "\u00a0"],
+    ["ideographic space", "\u3000"],
+  ] as const) {
+    out.push([`whitespace: leading ${label}`, ws + name], [`whitespace: trailing ${label}`, name + ws]);
+  }
+  for (const t of [".", "..", "/", "\\", "\u0000", "%00", "()", "#", "?x=1", ";", ":", "*", "~"]) out.push([`trailing: ${JSON.stringify(t)}`, name + t]);
+  for (const p of ["cohere_", "cohere.", "cohere/", "tools/", "./", "../", "mcp__cohere__", "default,", "*"]) out.push([`prefix: ${JSON.stringify(p)}`, p + name]);
+  out.push(
+    ["encoded: %5F for _", name.replace(/_/g, "%5F")],
+    ["encoded: \\u005f literally", name.replace(/_/g, "\\u005f")],
+    ["encoded: HTML entity", name.replace(/_/g, "&#95;")],
+    ["list: with a visible tool", `rerank,${name}`],
+  );
+  return out;
+}
+
+const HIDDEN_TARGETS: Record<string, Record<string, unknown>> = {
+  delete_dataset: { id: "ds-1" },
+  create_dataset: { name: "x", type: "embed-input", data: { content: '{"text":"a"}\n', filename: "a.jsonl" } },
+  cancel_batch: { id: "batch-1" },
+  chat_v1: { message: "hi" },
+};
+const GROUPS_AND_GLOBS = ["*", "datasets", "delete_*", "*_dataset", "default", "all", "legacy", "?elete_dataset", ""];
+
+// ---------------------------------------------------------------------------------------------
+
+describe("over stdio (default flags: 16 read tools visible)", () => {
+  let c: McpConn;
+  const audit = join(dir, `bypass-stdio-audit-${process.pid}.jsonl`);
+  let visible: Set<string>;
+  let hidden: string[];
+  let attempts = 0;
+
+  beforeAll(async () => {
+    c = await connectOurStdio(emu.url, ["--audit-log", audit]);
+    visible = new Set((await c.client.listTools()).tools.map((t) => t.name));
+    hidden = (JSON.parse(readFileSync(join(import.meta.dirname, "..", "tools.manifest.json"), "utf8")) as { tools: Array<{ name: string }> }).tools
+      .map((t) => t.name)
+      .filter((n) => !visible.has(n));
+  });
+  afterAll(async () => c?.close());
+
+  let protocolRefusals = 0;
+  async function refused(name: unknown, args: Record<string, unknown>, shape: string): Promise<void> {
+    attempts++;
+    note("stdio", shape);
+    let r: unknown;
+    try {
+      r = await c.client.callTool({ name: name as string, arguments: args });
+    } catch {
+      protocolRefusals++; // a JSON-RPC error is a refusal too (the SDK checks the request's shape first)
+      return;
+    }
+    expect((r as { isError?: boolean }).isError, `${shape}: ${JSON.stringify(name)} → ${textOf(r)}`).toBe(true);
+  }
+
+  it("every hidden tool by its exact name is refused, and says how to enable it", async () => {
+    expect(hidden.length).toBeGreaterThanOrEqual(25);
+    for (const name of hidden) {
+      await refused(name, HIDDEN_TARGETS[name] ?? {}, "tools/call name: exact name of a hidden tool");
+    }
+    expect(emu.requests).toEqual([]);
+  });
+
+  it("look-alike spellings of hidden tools are refused", async () => {
+    for (const [target, args] of Object.entries(HIDDEN_TARGETS)) {
+      for (const [shape, name] of variants(target)) await refused(name, args, `tools/call name: ${shape}`);
+    }
+    for (const g of GROUPS_AND_GLOBS) await refused(g, { id: "ds-1" }, "tools/call name: group, glob or keyword");
+    expect(emu.requests).toEqual([]);
+  });
+
+  it("non-string and structured names are refused", async () => {
+    for (const [shape, name] of [
+      ["name: number", 123],
+      ["name: null", null],
+      ["name: true", true],
+      ["name: array", ["delete_dataset"]],
+      ["name: object", { name: "delete_dataset" }],
+    ] as const) {
+      await refused(name, { id: "ds-1" }, `tools/call ${shape}`);
+    }
+    expect(emu.requests).toEqual([]);
+  });
+
+  it("arguments or _meta that name tools or flags do not widen anything", async () => {
+    for (const [shape, args] of [
+      ["arguments.tools = '*'", { id: "ds-1", tools: "*" }],
+      ["arguments.allow_destructive = true", { id: "ds-1", allow_destructive: true, "--allow-destructive": true }],
+      ["arguments.__proto__ widening", JSON.parse('{"id":"ds-1","__proto__":{"allowDestructive":true,"visible":["delete_dataset"]}}') as Record<string, unknown>],
+    ] as const) {
+      await refused("delete_dataset", args, `tools/call with ${shape}`);
+    }
+    attempts++;
+    note("stdio", "tools/call with params._meta naming tools");
+    const r = await c.client.request(
+      { method: "tools/call", params: { name: "delete_dataset", arguments: { id: "ds-1" }, _meta: { tools: "*", profile: "admin" } } },
+      (await import("@modelcontextprotocol/sdk/types.js")).CallToolResultSchema,
+    );
+    expect(r.isError).toBe(true);
+    expect(emu.requests).toEqual([]);
+  });
+
+  it("one denied audit line per attempt, none of them a hidden tool allowed", async () => {
+    await c.close();
+    const lines = readFileSync(audit, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { decision: string; tool: string });
+    // calls the SDK refused as malformed (non-string names) never reach the server: no line
+    expect(lines.length).toBe(attempts - protocolRefusals);
+    expect(protocolRefusals).toBeLessThanOrEqual(5);
+    expect(lines.filter((l) => l.decision !== "denied")).toEqual([]);
+    expect(readFileSync(audit, "utf8")).not.toContain(BENCH_KEY);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Raw JSON-RPC over stdio: a second initialize, batches
+
+class RawStdio {
+  private buf = "";
+  private waiters = new Map<number | string, (m: Record<string, unknown>) => void>();
+  readonly all: Array<Record<string, unknown>> = [];
+  constructor(readonly child: ChildProcess) {
+    child.stdout!.on("data", (d: Buffer) => {
+      this.buf += d.toString();
+      let nl: number;
+      while ((nl = this.buf.indexOf("\n")) >= 0) {
+        const line = this.buf.slice(0, nl);
+        this.buf = this.buf.slice(nl + 1);
+        try {
+          const msg = JSON.parse(line) as Record<string, unknown>;
+          this.all.push(msg);
+          const id = msg.id as number | string | undefined;
+          if (id !== undefined && this.waiters.has(id)) {
+            this.waiters.get(id)!(msg);
+            this.waiters.delete(id);
+          }
+        } catch {
+          this.all.push({ unparsable: line });
+        }
+      }
+    });
+  }
+  send(msg: unknown): void {
+    this.child.stdin!.write(JSON.stringify(msg) + "\n");
+  }
+  request(id: number, method: string, params: unknown): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no answer to ${method} #${id}`)), 5_000);
+      this.waiters.set(id, (m) => {
+        clearTimeout(t);
+        resolve(m);
+      });
+      this.send({ jsonrpc: "2.0", id, method, params });
+    });
+  }
+}
+
+describe("raw JSON-RPC over stdio", () => {
+  let child: ChildProcess;
+  let raw: RawStdio;
+  beforeAll(async () => {
+    child = spawn(process.execPath, [ENTRY], {
+      env: scrubbedEnv({ CO_API_KEY: BENCH_KEY, CO_API_URL: emu.url }),
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    child.stderr!.resume();
+    raw = new RawStdio(child);
+    const init = await raw.request(1, "initialize", {
+      protocolVersion: "2025-06-18",
+      capabilities: {},
+      clientInfo: { name: "bypass", version: "1" },
+    });
+    expect(init.result).toBeTruthy();
+    raw.send({ jsonrpc: "2.0", method: "notifications/initialized" });
+  });
+  afterAll(() => {
+    child.stdin!.end();
+    child.kill();
+  });
+
+  it("a second initialize (other client info, elicitation, sampling, roots) widens nothing", async () => {
+    note("stdio", "second initialize, then tools/list and a hidden call");
+    const again = await raw.request(2, "initialize", {
+      protocolVersion: "2025-06-18",
+      capabilities: { elicitation: {}, sampling: {}, roots: { listChanged: true }, experimental: { tools: "*" } },
+      clientInfo: { name: "admin", version: "9" },
+    });
+    expect(again.error ?? again.result).toBeTruthy();
+    const list = await raw.request(3, "tools/list", {});
+    const names = ((list.result as { tools: Array<{ name: string }> }).tools ?? []).map((t) => t.name);
+    expect(names).not.toContain("delete_dataset");
+    expect(names.length).toBe(16);
+    const call = await raw.request(4, "tools/call", { name: "delete_dataset", arguments: { id: "ds-1" } });
+    expect(call.error ?? (call.result as { isError?: boolean }).isError).toBeTruthy();
+    expect(emu.requests).toEqual([]);
+  });
+
+  it("batch arrays (hidden calls, initialize + call) reach nothing, and the server keeps answering", async () => {
+    const batches: Array<[string, unknown[]]> = [
+      ["batch: two hidden calls", [
+        { jsonrpc: "2.0", id: 10, method: "tools/call", params: { name: "delete_dataset", arguments: { id: "ds-1" } } },
+        { jsonrpc: "2.0", id: 11, method: "tools/call", params: { name: "cancel_batch", arguments: { id: "b-1" } } },
+      ]],
+      ["batch: initialize + hidden call", [
+        { jsonrpc: "2.0", id: 12, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "x", version: "1" } } },
+        { jsonrpc: "2.0", id: 13, method: "tools/call", params: { name: "delete_dataset", arguments: { id: "ds-1" } } },
+      ]],
+      ["batch: visible + hidden call", [
+        { jsonrpc: "2.0", id: 14, method: "tools/call", params: { name: "list_datasets", arguments: {} } },
+        { jsonrpc: "2.0", id: 15, method: "tools/call", params: { name: "delete_dataset", arguments: { id: "ds-1" } } },
+      ]],
+      ["batch: nested array", [[{ jsonrpc: "2.0", id: 16, method: "tools/call", params: { name: "delete_dataset", arguments: { id: "ds-1" } } }]]],
+    ];
+    for (const [shape, batch] of batches) {
+      note("stdio", shape);
+      raw.send(batch);
+    }
+    // then a normal request must still be answered
+    const ping = await raw.request(20, "ping", {});
+    expect(ping.result).toEqual({});
+    await new Promise((r) => setTimeout(r, 200));
+    const hiddenHits = emu.requests.filter((r) => /datasets\/ds-1|batches\/b-1/.test(r.path));
+    expect(hiddenHits).toEqual([]);
+    // whatever answered a batched hidden call, it was not a success
+    for (const m of raw.all) {
+      if (m.id === 10 || m.id === 11 || m.id === 13 || m.id === 15 || m.id === 16) {
+        expect(m.error ?? (m.result as { isError?: boolean } | undefined)?.isError).toBeTruthy();
+      }
+    }
+  });
+
+  it("a message that is not JSON-RPC, or not JSON, does not stop the server", async () => {
+    for (const junk of ["{", "[]", "null", '"tools/call"', '{"jsonrpc":"2.0","id":30,"method":"tools/call","params":"delete_dataset"}']) {
+      note("stdio", "malformed message, then a ping");
+      child.stdin!.write(junk + "\n");
+    }
+    const ping = await raw.request(31, "ping", {});
+    expect(ping.result).toEqual({});
+    expect(emu.requests.filter((r) => r.method === "DELETE")).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// HTTP: agents with tokens, widening headers and query strings, sessions of another agent
+
+const READER_TOKEN = "reader-token-SECRET-5b6c7d8e9f";
+const CURATOR_TOKEN = "curator-token-SECRET-1a2b3c4d5e";
+
+type Rpc = { status: number; messages: Array<Record<string, unknown>>; headers: Headers };
+
+async function rpc(url: string, body: unknown, headers: Record<string, string>): Promise<Rpc> {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  const messages: Array<Record<string, unknown>> = [];
+  for (const line of text.split("\n")) {
+    if (line.startsWith("data:")) {
+      try {
+        messages.push(JSON.parse(line.slice(5)) as Record<string, unknown>);
+      } catch {
+        /* keep going */
+      }
+    }
+  }
+  if (!messages.length && text.trim()) {
+    try {
+      const j = JSON.parse(text) as Record<string, unknown> | Array<Record<string, unknown>>;
+      messages.push(...(Array.isArray(j) ? j : [j]));
+    } catch {
+      /* not JSON */
+    }
+  }
+  return { status: res.status, messages, headers: res.headers };
+}
+
+const INIT = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "bypass", version: "1" } } };
+const callMsg = (name: string, args: Record<string, unknown>, id = 2) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: args } });
+
+/** Refused: an HTTP error, a JSON-RPC error, or a tool error — never a successful result. */
+function expectRefused(r: Rpc, shape: string): void {
+  if (r.status >= 400) return;
+  expect(r.messages.length, `${shape}: no answer (${r.status})`).toBeGreaterThan(0);
+  for (const m of r.messages) {
+    if (m.id === undefined) continue;
+    const result = m.result as { isError?: boolean } | undefined;
+    expect(m.error !== undefined || result?.isError === true, `${shape}: ${JSON.stringify(m).slice(0, 300)}`).toBe(true);
+  }
+}
+
+describe.each([
+  ["stateless", [] as string[]],
+  ["--sessions", ["--sessions"]],
+])("over HTTP (%s), agent 'reader' (rerank, embed) trying to reach 'curator' tools", (mode, extra) => {
+  let srv: HttpServer | undefined;
+  let reason = "";
+  const audit = join(dir, `bypass-http-audit-${mode.replace(/\W/g, "")}-${process.pid}.jsonl`);
+  let attempts = 0;
+  const channel: Channel = mode === "stateless" ? "HTTP stateless" : "HTTP --sessions";
+
+  beforeAll(async () => {
+    const cfg = join(dir, `bypass-agents-${process.pid}.json`);
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        profiles: {
+          reader: { tools: ["rerank", "embed"] },
+          curator: { tools: "datasets", allow_write: true, allow_destructive: true },
+        },
+        agents: [
+          { name: "reader", profile: "reader", token_env: "READER_TOKEN" },
+          { name: "curator", profile: "curator", token_env: "CURATOR_TOKEN" },
+        ],
+      }),
+    );
+    const started = await spawnOurHttp(
+      emu.url,
+      ["--config", cfg, "--audit-log", audit, "--confirm-destructive", "never", ...extra],
+      { READER_TOKEN, CURATOR_TOKEN },
+    );
+    srv = started.server;
+    reason = started.reason ?? "";
+  });
+  afterAll(async () => srv?.stop());
+
+  const reader = { authorization: `Bearer ${READER_TOKEN}` };
+
+  /** Stateless: one POST. Sessions: initialize first, then the call on that session. */
+  async function attempt(shape: string, name: string, args: Record<string, unknown>, headers: Record<string, string> = {}, query = ""): Promise<void> {
+    attempts++;
+    note(channel, shape);
+    const url = srv!.mcpUrl + query;
+    if (mode === "stateless") {
+      expectRefused(await rpc(url, callMsg(name, args), { ...reader, ...headers }), shape);
+      return;
+    }
+    const init = await rpc(url, INIT, { ...reader, ...headers });
+    const sid = init.headers.get("mcp-session-id");
+    if (!sid) {
+      expect(init.status, shape).toBeGreaterThanOrEqual(400);
+      attempts--; // refused before any tool call: no audit line for a call
+      return;
+    }
+    await rpc(url, { jsonrpc: "2.0", method: "notifications/initialized" }, { ...reader, ...headers, "mcp-session-id": sid });
+    expectRefused(await rpc(url, callMsg(name, args), { ...reader, ...headers, "mcp-session-id": sid }), shape);
+  }
+
+  it("widening headers and query strings neither list nor run a hidden tool", async (ctx) => {
+    if (!srv) return ctx.skip(`HTTP: not available (${reason})`);
+    const widen: Array<[string, Record<string, string>, string]> = [
+      ["X-MCP-Tools: *", { "x-mcp-tools": "*" }, ""],
+      ["X-MCP-Tools: delete_dataset", { "x-mcp-tools": "delete_dataset" }, ""],
+      ["X-MCP-Tools: datasets (a group)", { "x-mcp-tools": "datasets" }, ""],
+      ["X-MCP-Tools: rerank,delete_dataset", { "x-mcp-tools": "rerank,delete_dataset" }, ""],
+      ["X-MCP-Tools: default", { "x-mcp-tools": "default" }, ""],
+      ["X-MCP-Tools: DELETE_DATASET", { "x-mcp-tools": "DELETE_DATASET" }, ""],
+      ["X-MCP-Tools: ' delete_dataset ' (padded)", { "x-mcp-tools": " delete_dataset , *" }, ""],
+      ["X-MCP-Tools: ',,*' (empty items)", { "x-mcp-tools": ",,*" }, ""],
+      ["?tools=*", {}, "?tools=*"],
+      ["?tools=delete_dataset", {}, "?tools=delete_dataset"],
+      ["?tools=%2A (encoded *)", {}, "?tools=%2A"],
+      ["?tools=delete%5Fdataset (encoded _)", {}, "?tools=delete%5Fdataset"],
+      ["?tools=rerank&tools=delete_dataset (repeated)", {}, "?tools=rerank&tools=delete_dataset"],
+      ["?TOOLS=* (other case)", {}, "?TOOLS=*"],
+      ["header narrows, query widens", { "x-mcp-tools": "rerank" }, "?tools=delete_dataset"],
+      ["X-MCP-Profile: curator", { "x-mcp-profile": "curator" }, ""],
+      ["X-MCP-Agent: curator", { "x-mcp-agent": "curator" }, ""],
+      ["X-Forwarded-User: curator", { "x-forwarded-user": "curator", "x-forwarded-for": "127.0.0.1" }, ""],
+      ["?profile=curator&agent=curator", {}, "?profile=curator&agent=curator"],
+      ["X-MCP-Allow-Destructive: 1", { "x-mcp-allow-destructive": "1", "x-mcp-allow-write": "1" }, ""],
+    ];
+    for (const [shape, headers, query] of widen) {
+      // listed?
+      if (mode === "stateless") {
+        const list = await rpc(srv.mcpUrl + query, { jsonrpc: "2.0", id: 9, method: "tools/list", params: {} }, { ...reader, ...headers });
+        const names = list.messages.flatMap((m) => ((m.result as { tools?: Array<{ name: string }> } | undefined)?.tools ?? []).map((t) => t.name));
+        for (const n of names) expect(["rerank", "embed"], `${shape} listed ${n}`).toContain(n);
+      }
+      await attempt(shape, "delete_dataset", { id: "ds-1" }, headers, query);
+      await attempt(shape, "list_datasets", {}, headers, query);
+    }
+    expect(emu.requests).toEqual([]);
+  });
+
+  it("look-alike names, batches and a second initialize over HTTP", async (ctx) => {
+    if (!srv) return ctx.skip(`HTTP: not available (${reason})`);
+    for (const [shape, name] of variants("delete_dataset")) await attempt(`tools/call name: ${shape}`, name, { id: "ds-1" });
+    // batch arrays in one POST
+    for (const [shape, batch] of [
+      ["batch: two hidden calls", [callMsg("delete_dataset", { id: "ds-1" }, 3), callMsg("list_datasets", {}, 4)]],
+      ["batch: initialize + hidden call", [INIT, callMsg("delete_dataset", { id: "ds-1" }, 5)]],
+      ["batch: visible + hidden call", [callMsg("rerank", { model: "rerank-v3.5", query: "q", documents: ["a"] }, 6), callMsg("delete_dataset", { id: "ds-1" }, 7)]],
+    ] as const) {
+      note(channel, shape);
+      const r = await rpc(srv.mcpUrl, batch, reader);
+      for (const m of r.messages) {
+        if (m.id === 6) continue; // the visible rerank may run
+        const result = m.result as { isError?: boolean; protocolVersion?: string } | undefined;
+        if (result?.protocolVersion) continue; // the initialize answer
+        expect(m.error !== undefined || result?.isError === true, `${shape}: ${JSON.stringify(m).slice(0, 200)}`).toBe(true);
+      }
+    }
+    // a second initialize on the same session (sessions) / another initialize (stateless)
+    note(channel, "second initialize, then a hidden call");
+    const init = await rpc(srv.mcpUrl, INIT, reader);
+    const sid = init.headers.get("mcp-session-id");
+    const h = sid ? { ...reader, "mcp-session-id": sid } : reader;
+    const again = await rpc(srv.mcpUrl, { ...INIT, id: 8, params: { ...INIT.params, capabilities: { elicitation: {}, experimental: { tools: "*" } } } }, h);
+    expect(again.status >= 400 || again.messages.some((m) => m.error !== undefined || m.result !== undefined)).toBe(true);
+    expectRefused(await rpc(srv.mcpUrl, callMsg("delete_dataset", { id: "ds-1" }, 9), h), "after a second initialize");
+    expect(emu.requests.filter((r) => !/\/v2\/rerank$/.test(r.path))).toEqual([]);
+  });
+
+  it("another agent's session id, with the reader's token, is not the curator's session", async (ctx) => {
+    if (!srv) return ctx.skip(`HTTP: not available (${reason})`);
+    if (mode !== "--sessions") return ctx.skip("sessions only");
+    const cur = await rpc(srv.mcpUrl, INIT, { authorization: `Bearer ${CURATOR_TOKEN}` });
+    const sid = cur.headers.get("mcp-session-id");
+    expect(sid).toBeTruthy();
+    note(channel, "another agent's Mcp-Session-Id");
+    const r = await rpc(srv.mcpUrl, callMsg("delete_dataset", { id: "ds-1" }), { ...reader, "mcp-session-id": sid! });
+    expectRefused(r, "curator's session id");
+    expect(emu.requests.filter((x) => x.method === "DELETE")).toEqual([]);
+  });
+
+  it("the reader cannot use the curator through an SDK client either; audit lines hold no token", async (ctx) => {
+    if (!srv) return ctx.skip(`HTTP: not available (${reason})`);
+    const c = await connectHttp(srv.mcpUrl, { ...reader, "x-mcp-tools": "*" });
+    try {
+      const names = (await c.client.listTools()).tools.map((t) => t.name).sort();
+      expect(names).toEqual(["embed", "rerank"]);
+      note(channel, "SDK client with X-MCP-Tools: *");
+      const r = await c.client.callTool({ name: "delete_dataset", arguments: { id: "ds-1" } });
+      expect(r.isError).toBe(true);
+    } finally {
+      await c.close();
+    }
+    const text = readFileSync(audit, "utf8");
+    for (const secret of [READER_TOKEN, CURATOR_TOKEN, BENCH_KEY]) expect(text).not.toContain(secret);
+    const lines = text.trim().split("\n").map((l) => JSON.parse(l) as { decision: string; tool: string; agent: string });
+    const hiddenAllowed = lines.filter((l) => l.decision === "allowed" && l.tool !== "rerank" && l.tool !== "embed");
+    expect(hiddenAllowed).toEqual([]);
+    expect(lines.filter((l) => l.agent === "reader" && l.decision === "denied").length).toBeGreaterThanOrEqual(attempts);
+    expect(srv.stderr()).not.toContain(READER_TOKEN);
+    expect(srv.stderr()).not.toContain(CURATOR_TOKEN);
+  });
+});

@@ -1,0 +1,157 @@
+/**
+ * Secrets (issue 5): drive a stdio server and an HTTP server with agents through the paths
+ * where a key or token could slip into output — successes, upstream errors that echo the key,
+ * retries, timeouts, refused tools, bad and near-miss bearer tokens, debug logging — then scan
+ * every log line, audit line, stderr byte and tool result for the Cohere key and the agent
+ * tokens. Every secret here carries SECRET_MARKER, so a secret cut short is caught as well.
+ * (`npm run test:stress` repeats the scan over the logs of every proof suite.)
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startEmulator, type CohereEmulator } from "../emulator/server.js";
+import {
+  BENCH_KEY,
+  RERANK_ARGS,
+  SECRET_MARKER,
+  connectHttp,
+  connectOurStdio,
+  proofDir,
+  spawnOurHttp,
+  textOf,
+  type McpConn,
+} from "../bench/lib.js";
+
+const ALICE = "alice-token-SECRET-0f1e2d3c4b5a69788796a5b4";
+const BOB = "bob-token-SECRET-aa11bb22cc33dd44ee55ff66";
+const SECRETS = [BENCH_KEY, ALICE, BOB];
+
+let emu: CohereEmulator;
+const dir = proofDir();
+const results: string[] = [];
+const keep = (r: unknown) => results.push(JSON.stringify(r));
+
+beforeAll(async () => {
+  emu = await startEmulator({ apiKey: BENCH_KEY });
+});
+afterAll(async () => emu.stop());
+
+/** Lines of `text` that hold a secret or the marker. */
+function leaks(text: string): string[] {
+  return text.split("\n").filter((l) => l.includes(SECRET_MARKER) || SECRETS.some((s) => l.includes(s) || l.includes(s.slice(0, 12))));
+}
+
+async function upstreamTroubles(c: McpConn): Promise<void> {
+  keep(await c.client.callTool({ name: "rerank", arguments: RERANK_ARGS }));
+  keep(await c.client.callTool({ name: "embed", arguments: { model: "embed-v4.0", input_type: "search_query", texts: ["hello"] } }));
+  // Cohere echoing the key in an error, on a status that is retried and on one that is not
+  emu.addFault({ path: "/v2/rerank", fault: { kind: "status", status: 401, message: `invalid api token: Bearer ${BENCH_KEY}` } });
+  keep(await c.client.callTool({ name: "rerank", arguments: RERANK_ARGS }));
+  emu.addFault({ path: "/v2/rerank", times: 5, fault: { kind: "status", status: 503, message: `upstream auth ${BENCH_KEY} failed` } });
+  keep(await c.client.callTool({ name: "rerank", arguments: RERANK_ARGS }));
+  emu.addFault({ path: "/v2/rerank", fault: { kind: "status", status: 429, retryAfter: "0", message: `slow down, ${BENCH_KEY}` } });
+  keep(await c.client.callTool({ name: "rerank", arguments: RERANK_ARGS }));
+  emu.addFault({ path: "/v1/models/x", fault: { kind: "status", status: 404, message: `model x not found for key ${BENCH_KEY}` } });
+  keep(await c.client.callTool({ name: "get_model", arguments: { model: "x" } }));
+  emu.addFault({ path: "/v2/rerank", fault: { kind: "reset" } });
+  keep(await c.client.callTool({ name: "rerank", arguments: RERANK_ARGS }));
+  emu.addFault({ path: "/v2/rerank", fault: { kind: "not-json" } });
+  keep(await c.client.callTool({ name: "rerank", arguments: RERANK_ARGS }));
+  emu.addFault({ path: "/v2/rerank", fault: { kind: "delay", ms: 3_000 } });
+  keep(await c.client.callTool({ name: "rerank", arguments: RERANK_ARGS }));
+  // refused and invalid calls
+  keep(await c.client.callTool({ name: "delete_dataset", arguments: { id: "ds-1" } }));
+  keep(await c.client.callTool({ name: "rerank", arguments: { model: "m" } }));
+  emu.clearFaults();
+}
+
+describe("stdio, debug logging to a file, audit on", () => {
+  const log = join(dir, `secrets-stdio-log-${process.pid}.jsonl`);
+  const audit = join(dir, `secrets-stdio-audit-${process.pid}.jsonl`);
+  let c: McpConn;
+  beforeAll(async () => {
+    c = await connectOurStdio(emu.url, ["--log-level", "debug", "--log-file", log, "--audit-log", audit, "--timeout", "500"], {
+      COHERE_MCP_RETRY_BASE_MS: "5",
+    });
+  });
+
+  it("no key in the log file, the audit file, stderr or any tool result", async () => {
+    await upstreamTroubles(c);
+    // an agent that pastes the key into its own arguments: logs and audit must still not hold it
+    const own = await c.client.callTool({ name: "tokenize", arguments: { model: "command-a-03-2025", text: `my key is ${BENCH_KEY}` } });
+    expect(own.isError).toBeFalsy();
+    const stderr = c.stderr();
+    await c.close();
+    const logText = readFileSync(log, "utf8");
+    const auditText = readFileSync(audit, "utf8");
+    expect(logText.split("\n").length).toBeGreaterThan(3);
+    expect(auditText.trim().split("\n").length).toBeGreaterThanOrEqual(12);
+    expect(leaks(logText)).toEqual([]);
+    expect(leaks(auditText)).toEqual([]);
+    expect(leaks(stderr)).toEqual([]);
+    expect(leaks(results.join("\n"))).toEqual([]);
+  });
+});
+
+describe("HTTP with two agents, debug logging, audit on", () => {
+  const log = join(dir, `secrets-http-log-${process.pid}.jsonl`);
+  const audit = join(dir, `secrets-http-audit-${process.pid}.jsonl`);
+
+  it("no key or token in logs, audit, stderr, results, 401 answers or headers", async (ctx) => {
+    const cfg = join(dir, `secrets-agents-${process.pid}.json`);
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        profiles: { all: { tools: "default" }, small: { tools: ["rerank"] } },
+        agents: [
+          { name: "alice", profile: "all", token_env: "ALICE_TOKEN" },
+          { name: "bob", profile: "small", token_env: "BOB_TOKEN" },
+        ],
+      }),
+    );
+    const started = await spawnOurHttp(
+      emu.url,
+      ["--config", cfg, "--log-level", "debug", "--log-file", log, "--audit-log", audit, "--timeout", "500"],
+      { ALICE_TOKEN: ALICE, BOB_TOKEN: BOB, COHERE_MCP_RETRY_BASE_MS: "5" },
+    );
+    if (!started.server) return ctx.skip(`HTTP: not available (${started.reason})`);
+    const srv = started.server;
+    const answers: string[] = [];
+    try {
+      const alice = await connectHttp(srv.mcpUrl, { authorization: `Bearer ${ALICE}` });
+      await upstreamTroubles(alice);
+      await alice.close();
+      const bob = await connectHttp(srv.mcpUrl, { authorization: `Bearer ${BOB}` });
+      keep(await bob.client.callTool({ name: "embed", arguments: { model: "embed-v4.0", input_type: "search_query", texts: ["x"] } }));
+      await bob.close();
+      // bad and near-miss credentials: none may be echoed back or written down
+      for (const auth of [
+        `Bearer ${ALICE}x`,
+        `Bearer ${ALICE.slice(0, -1)}`,
+        `bearer ${BOB.toUpperCase()}`,
+        `Basic ${Buffer.from(`alice:${ALICE}`).toString("base64")}`,
+        `Bearer ${BENCH_KEY}`,
+        `Bearer ${ALICE} ${BOB}`,
+        `Token ${BOB}`,
+      ]) {
+        const res = await fetch(srv.mcpUrl, {
+          method: "POST",
+          headers: { authorization: auth, "content-type": "application/json", accept: "application/json, text/event-stream" },
+          body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "rerank", arguments: RERANK_ARGS } }),
+        });
+        expect(res.status, auth.slice(0, 12)).toBe(401);
+        answers.push(`${JSON.stringify([...res.headers])} ${await res.text()}`);
+      }
+    } finally {
+      await srv.stop();
+    }
+    const logText = readFileSync(log, "utf8");
+    const auditText = readFileSync(audit, "utf8");
+    expect(auditText).toMatch(/"reason":"auth"/);
+    expect(leaks(logText)).toEqual([]);
+    expect(leaks(auditText)).toEqual([]);
+    expect(leaks(srv.stderr())).toEqual([]);
+    expect(leaks(answers.join("\n"))).toEqual([]);
+    expect(leaks(results.join("\n"))).toEqual([]);
+  });
+});

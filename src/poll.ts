@@ -5,7 +5,7 @@
  */
 import type { PollSpec, ToolDef } from "./catalog/types.js";
 import type { CohereClient, CohereResponse } from "./cohere/client.js";
-import { CohereTransportError } from "./cohere/errors.js";
+import { CohereTransportError, sleep } from "./cohere/errors.js";
 import { finishResult, type ToolResult } from "./shape/result.js";
 
 export interface PollContext {
@@ -22,20 +22,6 @@ export interface PollContext {
 export const DEFAULT_WAIT_S = 50;
 const MAX_INTERVAL_MS = 30_000;
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new CohereTransportError("cancelled", "The request was cancelled.", false));
-    const t = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(new CohereTransportError("cancelled", "The request was cancelled.", false));
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
 
 export interface PollOutcome {
   result: ToolResult;

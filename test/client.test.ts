@@ -72,6 +72,20 @@ describe("Cohere client over a real socket", () => {
     await client.close();
   });
 
+  it("a cancel during retry backoff ends at once as 'cancelled', whatever the abort reason", async () => {
+    const client = make({ retryBaseMs: 5_000 });
+    emu.addFault({ path: "/v1/check-api-key", times: 3, fault: { kind: "status", status: 503, message: "busy" } });
+    const ac = new AbortController();
+    setTimeout(() => ac.abort("client went away"), 100);
+    const t0 = Date.now();
+    const err = await client.request({ ...check, signal: ac.signal }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CohereTransportError);
+    expect((err as CohereTransportError).kind).toBe("cancelled");
+    expect(Date.now() - t0).toBeLessThan(2_000);
+    expect(emu.requests).toHaveLength(1); // no retry started
+    await client.close();
+  });
+
   it("does not retry 400/401/404", async () => {
     const client = make();
     for (const status of [400, 401, 404]) {

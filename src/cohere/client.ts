@@ -5,7 +5,7 @@
  * the request reached Cohere (connection refused, DNS, connect timeout).
  */
 import type { Pool, Dispatcher } from "undici";
-import { CohereApiError, CohereTransportError, redactSecret } from "./errors.js";
+import { abortError, CohereApiError, CohereTransportError, redactSecret, sleep } from "./errors.js";
 import type { MultipartPart } from "../catalog/types.js";
 
 export interface ClientOptions {
@@ -109,20 +109,6 @@ function headerRecord(h: Dispatcher.ResponseData["headers"]): Record<string, str
   return out;
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason ?? new Error("aborted"));
-    const t = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal?.reason ?? new Error("aborted"));
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
 
 function errorCode(err: unknown): string | undefined {
   let e: unknown = err;
@@ -336,8 +322,3 @@ export class CohereClient {
   }
 }
 
-function abortError(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  if (reason instanceof Error) return reason;
-  return new CohereTransportError("cancelled", "The request was cancelled.", false);
-}

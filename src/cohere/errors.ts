@@ -90,3 +90,26 @@ export class CohereTransportError extends Error {
     this.name = "CohereTransportError";
   }
 }
+
+/** The error a cancelled call ends with: the caller's own Error reason, or a "cancelled" transport error. */
+export function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error) return reason;
+  return new CohereTransportError("cancelled", "The request was cancelled.", false);
+}
+
+/** Wait `ms`, or reject with abortError() as soon as `signal` aborts (retry backoff, polling). */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(abortError(signal));
+    const t = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(abortError(signal!));
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}

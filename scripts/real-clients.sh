@@ -195,5 +195,5 @@ else
   fail "@langchain/mcp-adapters: load tools over stdio and invoke rerank" "$TMP/lc.err"
 fi
 
-echo "real clients: $passes passed, $fails failed"
+echo "clients: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]

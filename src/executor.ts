@@ -10,6 +10,7 @@ import type { CohereClient } from "./cohere/client.js";
 import { CohereApiError, CohereTransportError } from "./cohere/errors.js";
 import { readStream, StreamCutError } from "./cohere/stream.js";
 import { runPoll } from "./poll.js";
+import { DEFAULTS } from "./config/options.js";
 import { budgetText } from "./shape/budget.js";
 import { shapeResult, type TextContent, type ToolResult } from "./shape/result.js";
 
@@ -148,8 +149,8 @@ export async function executeTool(
         signal: ctx.signal,
         progress: ctx.progress,
         maxOutputChars: ctx.maxOutputChars,
-        pollIntervalMs: ctx.pollIntervalMs ?? 2_000,
-        maxWaitS: ctx.maxWaitS ?? 600,
+        pollIntervalMs: ctx.pollIntervalMs ?? DEFAULTS.pollIntervalMs,
+        maxWaitS: ctx.maxWaitS ?? DEFAULTS.maxWaitS,
       });
       return {
         result,
@@ -247,7 +248,8 @@ export function failure(
   };
 }
 
-function safeResource(tool: ToolDef, input: Record<string, unknown>): string | undefined {
+/** The record's resource phrase, or undefined if its hook throws on odd input. */
+export function safeResource(tool: ToolDef, input: Record<string, unknown>): string | undefined {
   try {
     return tool.resource?.(input);
   } catch {

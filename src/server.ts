@@ -9,7 +9,7 @@ import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv
 import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation";
 import type { ToolDef } from "./catalog/types.js";
 import type { ToolDescriptor } from "./catalog/describe.js";
-import { errorResult, executeTool, parseInput, type CallOutcome, type ToolResult } from "./executor.js";
+import { errorResult, executeTool, parseInput, safeResource, type CallOutcome, type ToolResult } from "./executor.js";
 import { confirmDestructive, CONFIRM_TIMEOUT_MS, type ElicitFn } from "./confirm.js";
 import { FileRefused, pathInputs, resolveFileInputs, type FileAccess } from "./files.js";
 import { hashArgs, type AuditEvent, type DenyReason } from "./audit.js";
@@ -251,10 +251,3 @@ function recordAllowed(
   });
 }
 
-function safeResource(tool: ToolDef, input: Record<string, unknown>): string | undefined {
-  try {
-    return tool.resource?.(input);
-  } catch {
-    return undefined;
-  }
-}

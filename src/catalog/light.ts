@@ -8,23 +8,15 @@
  * and that the manifest is fresh, so the two can never disagree in a checked-in tree.
  */
 import { readFileSync } from "node:fs";
-import type { Access, Group, HttpMethod, ToolDef } from "./types.js";
+import type { Access, Group, ToolDef } from "./types.js";
 import type { ToolAnnotations, ToolDescriptor } from "./describe.js";
 import type { PolicyTool } from "../policy/allowlist.js";
 
-/** One tool of tools.manifest.json. */
-export interface ManifestTool {
-  name: string;
-  title: string;
-  group: Group;
-  access: Access;
-  method: HttpMethod;
-  path: string;
-  apiVersion: "v1" | "v2";
+/** One tool of tools.manifest.json: the record's plain fields plus its generated descriptor parts. */
+export interface ManifestTool extends Pick<ToolDef, "name" | "title" | "group" | "access" | "method" | "path" | "apiVersion" | "description"> {
   deprecated: boolean;
   defaultVisible: boolean;
   annotations: ToolAnnotations;
-  description: string;
   inputSchema: ToolDescriptor["inputSchema"];
   outputSchema?: ToolDescriptor["outputSchema"];
 }

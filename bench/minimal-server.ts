@@ -9,7 +9,7 @@
  */
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import { z } from "zod";
+import { z } from "zod/v3";
 import type { Pool } from "undici";
 
 const base = (process.env.CO_API_URL ?? "https://api.cohere.com").replace(/\/+$/, "");

@@ -4,7 +4,7 @@
  * `localKeys` (inputs kept here), `stream` (forward pieces as progress), `poll` (wait tools),
  * `shape`/`output` (structured results), all bounded by the output budget.
  */
-import type { z } from "zod";
+import type { z } from "zod/v3";
 import type { BuiltRequest, ToolDef } from "./catalog/types.js";
 import type { CohereClient } from "./cohere/client.js";
 import { CohereApiError, CohereTransportError } from "./cohere/errors.js";

@@ -9,7 +9,7 @@
  * the ids Cohere returned, so get/update/cancel/delete act on real resources.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { z } from "zod";
+import type { z } from "zod/v3";
 import { startEmulator, type CohereEmulator, type RecordedRequest } from "../emulator/server.js";
 import { CATALOG } from "../src/catalog/index.js";
 import type { ToolDef } from "../src/catalog/types.js";

@@ -3,7 +3,7 @@
  * record: validate input with `input`, build the HTTP request from `method`/`path`/`query`,
  * call Cohere, shape the result. Special cases are small optional hooks on the record.
  */
-import type { z } from "zod";
+import type { z } from "zod/v3";
 
 /** read: no stored state changes (GET, and POSTs that only compute output).
  *  write: creates or changes a stored resource (create, update, OAuth authorize).

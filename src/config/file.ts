@@ -3,7 +3,7 @@
  * Validated by zod; `npm run manifest` writes config.schema.json from this for editors.
  */
 import { readFileSync } from "node:fs";
-import { z } from "zod";
+import { z } from "zod/v3";
 
 const list = z
   .union([z.string(), z.array(z.string())])

@@ -15,7 +15,7 @@
  *   job_ids       embed job / batch / fine-tuned model ids a call names (`id` in those groups,
  *                 `finetuned_model_id`) must match a glob.
  */
-import { z } from "zod";
+import { z } from "zod/v3";
 import type { ToolDef } from "../catalog/types.js";
 import type { ArgumentRules, ConfigFile } from "../config/file.js";
 import type { AgentScope, Guard } from "../server.js";

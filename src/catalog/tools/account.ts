@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { z } from "zod/v3";
 import { defineTool } from "../types.js";
 
 export const check_api_key = defineTool({

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { z } from "zod/v3";
 import { defineTool, type MultipartPart } from "../types.js";
 import { base64String, contentTypeFor, fileBytes, filePath } from "./common.js";
 import { shapeTextField } from "../../shape/ranking.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { z } from "zod/v3";
 import { defineTool } from "../types.js";
 import { explainUnion, priority, seed, topK, topP } from "./common.js";
 import { shapeChatV2 } from "../../shape/chat.js";

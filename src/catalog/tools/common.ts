@@ -1,5 +1,5 @@
 /** Small zod pieces shared by several tools. Keep descriptions short: they cost agent context. */
-import { z } from "zod";
+import { z } from "zod/v3";
 
 export const priority = z
   .number()

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { z } from "zod/v3";
 import { defineTool } from "../types.js";
 import { EMBED_HINT, EMBED_OUTPUT, embedInputType, embeddingTypes, explainUnion, imageDataUri, outputDimensionSupported, priority, returnVectors, truncate } from "./common.js";
 import { shapeEmbeddings } from "../../shape/embed.js";

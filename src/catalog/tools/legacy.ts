@@ -2,7 +2,7 @@
  * Legacy v1 generation endpoints. All deprecated: generate and summarize by Cohere's spec,
  * chat/embed/rerank v1 because the v2 tools supersede them. `stream` is never exposed.
  */
-import { z } from "zod";
+import { z } from "zod/v3";
 import { defineTool } from "../types.js";
 import { EMBED_HINT, EMBED_OUTPUT, embedInputType, embeddingTypes, explainUnion, imageDataUri, returnVectors, seed, topK, topP, truncate } from "./common.js";
 import { shapeChatV1, shapeGenerate } from "../../shape/chat.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { z } from "zod/v3";
 import { defineTool } from "../types.js";
 import { priority } from "./common.js";
 import { shapeRerank } from "../../shape/ranking.js";

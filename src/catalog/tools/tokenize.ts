@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { z } from "zod/v3";
 import { defineTool } from "../types.js";
 import { shapeTextField } from "../../shape/ranking.js";
 

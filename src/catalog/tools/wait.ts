@@ -3,7 +3,7 @@
  * for, with a `poll` hook the executor runs (src/poll.ts). Read class; not in the default set
  * (an agent that can start jobs names their group, which brings these along).
  */
-import { z } from "zod";
+import { z } from "zod/v3";
 import { defineTool } from "../types.js";
 import { resourceId } from "./common.js";
 

@@ -11,7 +11,9 @@ import type { Options } from "./config/options.js";
 import { narrow, parseList, resolveVisible, type PolicySpec, type PolicyTool } from "./policy/allowlist.js";
 import type { Logger } from "./logger.js";
 import type { AuditSink } from "./audit.js";
-import type { Guard } from "./server.js";
+import type { Guard } from "./policy/types.js";
+import type { CounterStore } from "./store/types.js";
+import { MemoryCounterStore } from "./store/memory.js";
 
 export interface App {
   options: Options;
@@ -30,6 +32,8 @@ export interface App {
   profileVisible(name: string): ReadonlySet<string>;
   descriptorsFor(visible: ReadonlySet<string>): ToolDescriptor[];
   guards: Guard[];
+  /** Every counter the gateway keeps (limits, budgets, throttles): memory, or shared by replicas. */
+  store: CounterStore;
   audit?: AuditSink;
   metrics: { calls: number; errors: number };
   /** Secrets that must never be written anywhere. */
@@ -137,10 +141,12 @@ export function createApp(options: Options, logger: Logger): App {
       return list;
     },
     guards: [],
+    store: new MemoryCounterStore(),
     metrics: { calls: 0, errors: 0 },
     secrets: () => (options.apiKey ? [options.apiKey] : []),
     async close() {
       await client.close();
+      await app.store.close();
       await app.audit?.close();
     },
   };

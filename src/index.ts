@@ -79,15 +79,15 @@ async function main(): Promise<void> {
     // Profile rules apply on every transport: argument constraints, then per-agent limits.
     if (app.config) {
       const { argumentGuard } = await import("./policy/guards.js");
-      const { MemoryCounterStore, checkRateLimitConfig, rateLimitGuard } = await import("./policy/ratelimit.js");
+      const { checkRateLimitConfig, rateLimitGuard } = await import("./policy/ratelimit.js");
       checkRateLimitConfig(app.config, new Set(app.tools.map((t) => t.name)));
       app.guards.push(
         argumentGuard(app.config),
-        rateLimitGuard(app.config, new MemoryCounterStore(), { windowMs: options.rateWindowMs }),
+        rateLimitGuard(app.config, app.store, { windowMs: options.rateWindowMs }),
       );
     }
     if (options.mode === "http") {
-      const { serveHttp } = await import("./transports/http.js");
+      const { serveHttp } = await import("./transports/http/index.js");
       await serveHttp(app);
     } else {
       const { serveStdio } = await import("./transports/stdio.js");

@@ -15,30 +15,9 @@ import { FileRefused, pathInputs, resolveFileInputs, type FileAccess } from "./f
 import { hashArgs, type AuditEvent, type DenyReason } from "./audit.js";
 import { howToEnable } from "./policy/allowlist.js";
 import type { App } from "./app.js";
+import type { AgentScope, GuardVerdict } from "./policy/types.js";
 
-export interface AgentScope {
-  agent: string;
-  transport: "stdio" | "http";
-  visible: ReadonlySet<string>;
-  /** Items a request tried to add beyond its ceiling (noted in the audit). */
-  ignored?: string[];
-  /** Profile name, for checks that need it (argument rules, limits). */
-  profile?: string;
-  /** Stateless HTTP: each request is a fresh server that cannot ask the user anything. */
-  stateless?: boolean;
-}
-
-/** A check run after validation and before anything is sent (argument rules, rate limits). */
-export interface Guard {
-  check(
-    scope: AgentScope,
-    tool: ToolDef,
-    input: Record<string, unknown>,
-  ): GuardVerdict | Promise<GuardVerdict>;
-}
-
-/** `message` goes to the agent; `detail` (default: message) to the audit line. */
-export type GuardVerdict = { ok: true } | { ok: false; reason: DenyReason; message: string; detail?: string };
+export type { AgentScope, Guard, GuardVerdict } from "./policy/types.js";
 
 export const SERVER_INFO = { name: "cohere-mcp", version: "0.1.0" };
 
@@ -187,40 +166,55 @@ export async function callTool(
   }
   const parsed = parseInput(tool, args);
   if (!parsed.ok) return deny("invalid_input", parsed.result.content[0]!.text, undefined);
-  let input = parsed.input;
-  for (const guard of app.guards) {
-    const verdict = await guard.check(scope, tool, input);
-    if (!verdict.ok) return deny(verdict.reason, verdict.message, verdict.detail ?? verdict.message, safeResource(tool, input));
-  }
-  if (pathInputs(tool, input).length) {
-    try {
-      input = await resolveFileInputs(tool, input, fileAccess(app, scope));
-    } catch (err) {
-      const why =
-        err instanceof FileRefused ? err.message : `The file could not be read (${(err as NodeJS.ErrnoException).code ?? String(err)}).`;
-      const message = why.includes("nothing was sent") ? why : `${why} Nothing was sent to Cohere.`;
-      return deny("argument_rule", message, why, safeResource(tool, input));
+  // What guards hold or count (a concurrency slot, a budget to charge) is settled exactly once.
+  const afters: NonNullable<Extract<GuardVerdict, { ok: true }>["after"]>[] = [];
+  let outcome: CallOutcome = { ok: false, failure: "refused", sent: false };
+  try {
+    let input = parsed.input;
+    for (const guard of app.guards) {
+      const verdict = await guard.check(scope, tool, input);
+      if (!verdict.ok) return deny(verdict.reason, verdict.message, verdict.detail ?? verdict.message, safeResource(tool, input));
+      if (verdict.after) afters.push(verdict.after);
+    }
+    if (pathInputs(tool, input).length) {
+      try {
+        input = await resolveFileInputs(tool, input, fileAccess(app, scope));
+      } catch (err) {
+        const why =
+          err instanceof FileRefused ? err.message : `The file could not be read (${(err as NodeJS.ErrnoException).code ?? String(err)}).`;
+        const message = why.includes("nothing was sent") ? why : `${why} Nothing was sent to Cohere.`;
+        return deny("argument_rule", message, why, safeResource(tool, input));
+      }
+    }
+    const confirmed = await confirmDestructive(tool, input, safeResource(tool, input), {
+      mode: app.options.confirmDestructive,
+      elicit: extras.elicit,
+      stateless: scope.stateless,
+      client: app.client,
+      signal: extras.signal,
+    });
+    if (!confirmed.ok) return deny("not_confirmed", confirmed.message, confirmed.detail, safeResource(tool, input));
+
+    const executed = await executeTool(tool, input, {
+      client: app.client,
+      signal: extras.signal,
+      maxOutputChars: app.options.maxOutputChars,
+      progress: extras.progress,
+      pollIntervalMs: app.options.pollIntervalMs,
+      maxWaitS: app.options.maxWaitS,
+    });
+    outcome = executed.outcome;
+    recordAllowed(app, base, outcome, started);
+    return executed.result;
+  } finally {
+    for (const after of afters) {
+      try {
+        await after(outcome);
+      } catch (err) {
+        app.logger.error("a guard could not settle a call", { tool: tool.name, agent: scope.agent, error: (err as Error)?.message });
+      }
     }
   }
-  const confirmed = await confirmDestructive(tool, input, safeResource(tool, input), {
-    mode: app.options.confirmDestructive,
-    elicit: extras.elicit,
-    stateless: scope.stateless,
-    client: app.client,
-    signal: extras.signal,
-  });
-  if (!confirmed.ok) return deny("not_confirmed", confirmed.message, confirmed.detail, safeResource(tool, input));
-
-  const { result, outcome } = await executeTool(tool, input, {
-    client: app.client,
-    signal: extras.signal,
-    maxOutputChars: app.options.maxOutputChars,
-    progress: extras.progress,
-    pollIntervalMs: app.options.pollIntervalMs,
-    maxWaitS: app.options.maxWaitS,
-  });
-  recordAllowed(app, base, outcome, started);
-  return result;
 }
 
 function recordAllowed(

@@ -18,7 +18,7 @@
 import { z } from "zod/v3";
 import type { ToolDef } from "../catalog/types.js";
 import type { ArgumentRules, ConfigFile } from "../config/file.js";
-import type { AgentScope, Guard } from "../server.js";
+import type { AgentScope, Guard } from "./types.js";
 
 export interface RuleViolation {
   rule: keyof ArgumentRules;

@@ -3,58 +3,17 @@
  * minute to one tool, and a monthly call budget. A Guard in callTool, run after the argument
  * rules, so only calls that would be sent count.
  *
- * Counters live behind CounterStore, keyed by agent name, so a store shared by replicas
- * (Redis INCR + PEXPIRE NX, say) can replace the in-memory one without touching the guard.
- * Windows are fixed and start at a key's first hit: a minute limit of 2 allows 2 calls in the
- * minute after the first, then refuses with the seconds left until that minute ends.
+ * Counters live in a CounterStore (src/store), keyed by agent name; every limit that applies to
+ * a call is taken in one atomic step, so a store shared by replicas keeps the limit across all
+ * of them. Windows are fixed and start at a key's first hit: a minute limit of 2 allows 2 calls in
+ * the minute after the first, then refuses with the seconds left until that minute ends.
  */
 import { ConfigError, type ConfigFile } from "../config/file.js";
 import type { ToolDef } from "../catalog/types.js";
-import type { AgentScope, Guard } from "../server.js";
+import type { CounterStore, WindowSpec } from "../store/types.js";
+import type { AgentScope, Guard } from "./types.js";
 
-export interface CounterStore {
-  /**
-   * Add one hit to `key` and return the count in its current window and when that window ends
-   * (epoch ms). A key with no live window starts one of `ttlMs` at this hit.
-   */
-  increment(key: string, ttlMs: number): Promise<{ count: number; resetAt: number }>;
-  /** Take one hit back (a later limit refused the call, so it is not sent). */
-  decrement(key: string): Promise<void>;
-}
-
-/** One process's counters. Expired windows are dropped as they are met and by a periodic sweep. */
-export class MemoryCounterStore implements CounterStore {
-  private readonly windows = new Map<string, { count: number; resetAt: number }>();
-  private ops = 0;
-
-  constructor(private readonly now: () => number = Date.now) {}
-
-  async increment(key: string, ttlMs: number): Promise<{ count: number; resetAt: number }> {
-    const t = this.now();
-    if (++this.ops % 1024 === 0) this.sweep(t);
-    let w = this.windows.get(key);
-    if (!w || w.resetAt <= t) {
-      w = { count: 0, resetAt: t + ttlMs };
-      this.windows.set(key, w);
-    }
-    w.count++;
-    return { count: w.count, resetAt: w.resetAt };
-  }
-
-  async decrement(key: string): Promise<void> {
-    const w = this.windows.get(key);
-    if (w && w.count > 0) w.count--;
-  }
-
-  /** Live windows (for tests and metrics). */
-  get size(): number {
-    return this.windows.size;
-  }
-
-  private sweep(t: number): void {
-    for (const [k, w] of this.windows) if (w.resetAt <= t) this.windows.delete(k);
-  }
-}
+export { MemoryCounterStore } from "../store/memory.js";
 
 export interface RateLimitOptions {
   /** Length of a "minute" (tests shorten it). */
@@ -83,10 +42,7 @@ export function checkRateLimitConfig(config: ConfigFile | undefined, toolNames: 
   if (problems.length) throw new ConfigError(`Invalid rate limits:\n  - ${problems.join("\n  - ")}`);
 }
 
-interface Limit {
-  key: string;
-  limit: number;
-  ttlMs: number;
+interface Limit extends WindowSpec {
   what: string;
   rule: string;
 }
@@ -124,24 +80,21 @@ export function rateLimitGuard(config: ConfigFile | undefined, store: CounterSto
           rule: "per_month",
         });
       }
-      const taken: string[] = [];
-      for (const l of limits) {
-        const { count, resetAt } = await store.increment(l.key, l.ttlMs);
-        taken.push(l.key);
-        if (count > l.limit) {
-          for (const k of taken) await store.decrement(k);
-          const retryS = Math.max(1, Math.ceil((resetAt - now()) / 1000));
-          const when = l.rule === "per_month" ? ` (the budget renews ${new Date(resetAt).toISOString()})` : "";
-          return {
-            ok: false,
-            reason: "rate_limit",
-            message:
-              `Rate limited (429): agent "${a}" has used its ${l.limit} ${l.what} ` +
-              `(profile "${scope.profile}", rate_limit.${l.rule}); nothing was sent to Cohere. ` +
-              `Retry in ${retryS} s${when}.`,
-            detail: `rate_limit.${l.rule} of profile "${scope.profile}": ${l.limit} ${l.what} used; retry in ${retryS} s`,
-          };
-        }
+      if (!limits.length) return { ok: true };
+      const taken = await store.take(limits);
+      if (!taken.ok) {
+        const l = limits[taken.index]!;
+        const retryS = Math.max(1, Math.ceil((taken.resetAt - now()) / 1000));
+        const when = l.rule === "per_month" ? ` (the budget renews ${new Date(taken.resetAt).toISOString()})` : "";
+        return {
+          ok: false,
+          reason: "rate_limit",
+          message:
+            `Rate limited (429): agent "${a}" has used its ${l.limit} ${l.what} ` +
+            `(profile "${scope.profile}", rate_limit.${l.rule}); nothing was sent to Cohere. ` +
+            `Retry in ${retryS} s${when}.`,
+          detail: `rate_limit.${l.rule} of profile "${scope.profile}": ${l.limit} ${l.what} used; retry in ${retryS} s`,
+        };
       }
       return { ok: true };
     },

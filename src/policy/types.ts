@@ -1,0 +1,35 @@
+/**
+ * The types every policy step shares: who is calling (AgentScope) and what a check before a
+ * call may answer (Guard). Kept apart from server.ts and app.ts so that neither imports the
+ * other: app → policy/types ← server.
+ */
+import type { ToolDef } from "../catalog/types.js";
+import type { DenyReason } from "../audit.js";
+import type { CallOutcome } from "../executor.js";
+
+export interface AgentScope {
+  agent: string;
+  transport: "stdio" | "http";
+  visible: ReadonlySet<string>;
+  /** Items a request tried to add beyond its ceiling (noted in the audit). */
+  ignored?: string[];
+  /** Profile name, for checks that need it (argument rules, limits). */
+  profile?: string;
+  /** Stateless HTTP: each request is a fresh server that cannot ask the user anything. */
+  stateless?: boolean;
+}
+
+/**
+ * A check run after validation and before anything is sent (argument rules, rate limits,
+ * budgets, concurrency). A guard that holds or counts something returns `after`: callTool calls
+ * it exactly once when the call ends, with what happened (`sent: false` when a later step
+ * refused the call), so the guard can release a slot or charge what Cohere billed.
+ */
+export interface Guard {
+  check(scope: AgentScope, tool: ToolDef, input: Record<string, unknown>): GuardVerdict | Promise<GuardVerdict>;
+}
+
+/** `message` goes to the agent; `detail` (default: message) to the audit line. */
+export type GuardVerdict =
+  | { ok: true; after?: (outcome: CallOutcome) => void | Promise<void> }
+  | { ok: false; reason: DenyReason; message: string; detail?: string };

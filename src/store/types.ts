@@ -1,0 +1,48 @@
+/**
+ * Shared counters: every limit, budget and throttle the gateway keeps is a set of windows in one
+ * CounterStore. One process uses the memory store; replicas share a store (Redis) so that a limit
+ * of 100 means 100 across all of them.
+ *
+ * A window is a counter under a key that starts at its first hit and lives `ttlMs` (a fixed
+ * window: "60 calls per minute" counts from the first call of that minute; a calendar month is a
+ * key named after the month with a TTL to its end). Each decision is one atomic step of the
+ * store, so concurrent callers on any replica can never pass a limit together.
+ */
+export interface WindowSpec {
+  key: string;
+  /** The most the window may hold. */
+  limit: number;
+  /** Life of a window started by this take. */
+  ttlMs: number;
+  /** How much this take adds (default 1). */
+  cost?: number;
+}
+
+export type TakeResult =
+  | { ok: true; counts: number[]; resetAts: number[] }
+  /** `index`: the first window without room; nothing was added to any window. */
+  | { ok: false; index: number; count: number; resetAt: number };
+
+export interface CounterReading {
+  /** 0 when the window does not exist (or has ended). */
+  count: number;
+  /** When the window ends (epoch ms); undefined when it does not exist. */
+  resetAt?: number;
+}
+
+export interface CounterStore {
+  /** Which implementation, for logs and /readyz ("memory", "redis"). */
+  readonly kind: string;
+  /**
+   * All or nothing: when every window has room for its cost, add it to each and say ok;
+   * otherwise add nothing and name the first full window.
+   */
+  take(windows: readonly WindowSpec[]): Promise<TakeResult>;
+  /** Add `amount` without a limit (charging after the fact; may be negative to give back). */
+  add(key: string, amount: number, ttlMs: number): Promise<CounterReading>;
+  /** Current values, in order. */
+  get(keys: readonly string[]): Promise<CounterReading[]>;
+  /** Throws when the store cannot be reached (for /readyz). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

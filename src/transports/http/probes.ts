@@ -1,0 +1,41 @@
+/**
+ * /healthz (process up) and /readyz (config loaded, Cohere's host resolves; 503 while shutting
+ * down). They answer GET without auth and without the Host check (orchestrators probe by pod
+ * IP), and say nothing about agents or tools.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { lookup } from "node:dns/promises";
+import net from "node:net";
+import type { App } from "../../app.js";
+import { sendJson } from "./io.js";
+
+export const PROBE_PATHS = new Set(["/healthz", "/readyz"]);
+
+async function readiness(app: App, draining: boolean): Promise<{ ok: boolean; checks: Record<string, string> }> {
+  const checks: Record<string, string> = { config: app.config ? "loaded" : "none (flags only)" };
+  if (draining) return { ok: false, checks: { ...checks, server: "shutting down" } };
+  const host = new URL(app.client.options.baseUrl).hostname.replace(/^\[|\]$/g, "");
+  if (net.isIP(host)) return { ok: true, checks: { ...checks, cohere: `${host} (address)` } };
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const addr = await Promise.race([
+      lookup(host),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error("DNS lookup timed out after 2 s")), 2_000);
+      }),
+    ]);
+    return { ok: true, checks: { ...checks, cohere: `${host} resolves to ${addr.address}` } };
+  } catch (err) {
+    return { ok: false, checks: { ...checks, cohere: `${host} does not resolve: ${(err as Error).message}` } };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function answerProbe(app: App, req: IncomingMessage, res: ServerResponse, path: string, draining: boolean): Promise<void> {
+  const method = req.method ?? "GET";
+  if (method !== "GET" && method !== "HEAD") return sendJson(res, 405, { error: "method not allowed" }, { Allow: "GET, HEAD" });
+  if (path === "/healthz") return sendJson(res, 200, { status: "ok" });
+  const r = await readiness(app, draining);
+  return sendJson(res, r.ok ? 200 : 503, { status: r.ok ? "ready" : "not ready", checks: r.checks });
+}

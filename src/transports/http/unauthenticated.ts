@@ -1,0 +1,56 @@
+/**
+ * A request without a valid bearer token: read at most a small body (to name the refused call in
+ * the audit), write one audit line, answer 401 with a Bearer challenge.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { App } from "../../app.js";
+import type { AuthResult } from "../../auth.js";
+import { UNAUTHENTICATED } from "../../audit.js";
+import { headerValue, readBody, remoteOf, rpcError, sendJson } from "./io.js";
+import { inspectBody } from "./rpc.js";
+
+/** How much of an unauthenticated body is read, to name the refused call in the audit. */
+const AUTH_PEEK_BYTES = 64 * 1024;
+
+export async function refuseUnauthenticated(
+  app: App,
+  req: IncomingMessage,
+  res: ServerResponse,
+  verdict: Extract<AuthResult, { ok: false }>,
+  path: string,
+  started: number,
+): Promise<void> {
+  const method = req.method ?? "GET";
+  // Peek at a small body only, to name the refused call in the audit line.
+  let label = `(${method} ${path})`;
+  const declared = Number(headerValue(req, "content-length") ?? NaN);
+  let consumed = method !== "POST";
+  if (method === "POST" && declared <= AUTH_PEEK_BYTES) {
+    const peek = await readBody(req, AUTH_PEEK_BYTES, 0);
+    consumed = true;
+    if (peek.ok) {
+      try {
+        label = inspectBody(JSON.parse(peek.text)).label;
+      } catch {
+        /* not JSON: keep the generic label */
+      }
+    }
+  }
+  app.audit?.record({
+    time: new Date().toISOString(),
+    agent: UNAUTHENTICATED,
+    transport: "http",
+    tool: label,
+    decision: "denied",
+    reason: "auth",
+    detail: verdict.message,
+    latencyMs: performance.now() - started,
+    remote: remoteOf(req),
+  });
+  app.logger.warn("refused a request without a valid bearer token", { reason: verdict.reason, remote: remoteOf(req) });
+  const challenge = verdict.reason === "missing" ? 'Bearer realm="cohere-mcp"' : 'Bearer realm="cohere-mcp", error="invalid_token"';
+  return sendJson(res, 401, rpcError(-32001, `Unauthorized: ${verdict.message}`), {
+    "WWW-Authenticate": challenge,
+    ...(consumed ? {} : { Connection: "close" }),
+  });
+}

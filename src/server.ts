@@ -14,6 +14,7 @@ import { confirmDestructive, CONFIRM_TIMEOUT_MS, type ElicitFn } from "./confirm
 import { FileRefused, pathInputs, resolveFileInputs, type FileAccess } from "./files.js";
 import { hashArgs, type AuditEvent, type DenyReason } from "./audit.js";
 import { howToEnable } from "./policy/allowlist.js";
+import { redactResult } from "./redact.js";
 import type { App } from "./app.js";
 
 export interface AgentScope {
@@ -169,7 +170,7 @@ export async function callTool(
       resource,
       latencyMs: performance.now() - started,
     });
-    return errorResult(message);
+    return redactResult(errorResult(message), app.secrets());
   };
 
   if (!tool) {
@@ -220,7 +221,8 @@ export async function callTool(
     maxWaitS: app.options.maxWaitS,
   });
   recordAllowed(app, base, outcome, started);
-  return result;
+  // the last net: no secret leaves in a result, whatever path built it
+  return redactResult(result, app.secrets());
 }
 
 function recordAllowed(

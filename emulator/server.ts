@@ -4,6 +4,7 @@
  *
  *   const emu = await startEmulator();          // http://127.0.0.1:<free port>
  *   emu.addFault({ path: "/v2/chat", fault: { kind: "status", status: 429, retryAfter: "1" } });
+ *   emu.addFault({ path: /./, times: Infinity, fault: { kind: "echo-auth" } });   // a hostile proxy
  *   ...
  *   await emu.stop();
  *
@@ -49,11 +50,22 @@ export interface RecordedRequest {
 }
 
 export type Fault =
-  | { kind: "status"; status: number; message?: string; retryAfter?: string }
+  | { kind: "status"; status: number; message?: string; retryAfter?: string; headers?: Record<string, string> }
   | { kind: "reset" }
-  | { kind: "not-json" }
+  /** A 200 whose body is not JSON (an HTML error page unless `body` is given). */
+  | { kind: "not-json"; body?: string }
   | { kind: "cut-stream"; afterEvents: number }
-  | { kind: "delay"; ms: number };
+  | { kind: "delay"; ms: number }
+  /** This exact answer instead of the route's (after auth; the request is still validated and recorded). */
+  | { kind: "json"; status?: number; body: unknown; headers?: Record<string, string> }
+  /**
+   * A hostile proxy that echoes the request's Authorization header: the route's normal answer
+   * with the header value appended to every string of a JSON body (except ids, statuses and
+   * other enum-like fields, so the answer still works), split across two consecutive text
+   * pieces of a stream (`splitAt` characters in the first; default half), and sent back as
+   * the x-request-id header. With `cut`, a stream is cut right after the first half.
+   */
+  | { kind: "echo-auth"; splitAt?: number; cut?: boolean };
 
 export interface FaultRule {
   method?: string;
@@ -271,6 +283,54 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** Keys whose values stay as they are under echo-auth: ids, statuses and enum-like fields the client switches on. */
+const ECHO_KEEP = /^(?:id|.*_id|status|type|role|finish_reason|event_type|object|is_finished|embedding_types|input_type|response_type|dataset_type|state|name_type|format|content_type)$/;
+
+/** A copy of `value` with `echo` appended to every string except those under ECHO_KEEP keys. */
+export function echoInto(value: unknown, echo: string, key = ""): unknown {
+  if (typeof value === "string") return ECHO_KEEP.test(key) ? value : `${value} ${echo}`;
+  if (Array.isArray(value)) return value.map((v) => echoInto(v, echo, key));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, echoInto(v, echo, k)]));
+  }
+  return value;
+}
+
+/**
+ * The first event carrying text is followed by two copies of itself whose texts are the echo's
+ * two halves (so the echo is split across two pieces); every other event gets it whole.
+ */
+function echoIntoStream(events: StreamEvent[], echo: string, splitAt = Math.floor(echo.length / 2)): StreamEvent[] {
+  const cut = Math.min(splitAt, echo.length);
+  const out: StreamEvent[] = [];
+  let split = false;
+  for (const ev of events) {
+    const path = textPath(ev.data);
+    if (path && !split) {
+      split = true;
+      const withText = (text: string): StreamEvent => {
+        const data = structuredClone(ev.data) as Record<string, unknown>;
+        let node = data;
+        for (const k of path.slice(0, -1)) node = node[k] as Record<string, unknown>;
+        node[path[path.length - 1]!] = text;
+        return { name: ev.name, data };
+      };
+      out.push(ev, withText(` ${echo.slice(0, cut)}`), withText(`${echo.slice(cut)} `));
+      continue;
+    }
+    out.push({ name: ev.name, data: echoInto(ev.data, echo) });
+  }
+  return out;
+}
+
+/** Where an event's streamed text is: v2 delta.message.content.text, v1/generate `text`. */
+function textPath(data: unknown): string[] | undefined {
+  const d = data as { type?: unknown; event_type?: unknown; delta?: { message?: { content?: { text?: unknown } } }; text?: unknown };
+  if (d?.type === "content-delta" && typeof d.delta?.message?.content?.text === "string") return ["delta", "message", "content", "text"];
+  if (d?.event_type === "text-generation" && typeof d.text === "string") return ["text"];
+  return undefined;
+}
+
 function faultFromJson(input: unknown): FaultRule {
   if (!input || typeof input !== "object") throw new Error("fault rule must be a JSON object");
   const o = input as Record<string, unknown>;
@@ -299,7 +359,15 @@ function checkFault(rule: FaultRule): void {
       if (!Number.isInteger(f.status) || f.status < 100 || f.status > 599) throw new Error("status fault needs an HTTP status 100..599");
       return;
     case "reset":
+      return;
     case "not-json":
+      if (f.body !== undefined && typeof f.body !== "string") throw new Error("not-json fault: body must be a string");
+      return;
+    case "json":
+      if (f.status !== undefined && (!Number.isInteger(f.status) || f.status < 100 || f.status > 599)) throw new Error("json fault: status must be 100..599");
+      return;
+    case "echo-auth":
+      if (f.splitAt !== undefined && (!Number.isInteger(f.splitAt) || f.splitAt < 0)) throw new Error("echo-auth fault: splitAt must be an integer >= 0");
       return;
     case "cut-stream":
       if (!Number.isInteger(f.afterEvents) || f.afterEvents < 0) throw new Error("cut-stream fault needs afterEvents >= 0");
@@ -308,7 +376,7 @@ function checkFault(rule: FaultRule): void {
       if (typeof f.ms !== "number" || f.ms < 0) throw new Error("delay fault needs ms >= 0");
       return;
     default:
-      throw new Error("fault.kind must be one of status, reset, not-json, cut-stream, delay");
+      throw new Error("fault.kind must be one of status, reset, not-json, cut-stream, delay, json, echo-auth");
   }
 }
 
@@ -575,12 +643,16 @@ export class CohereEmulator {
       await sleep(fault.ms, ac.signal);
       if (ac.signal.aborted) return;
     } else if (fault?.kind === "status") {
-      const extra: Record<string, string> = {};
+      const extra: Record<string, string> = { ...fault.headers };
       if (fault.retryAfter !== undefined) extra["retry-after"] = fault.retryAfter;
       this.sendJson(res, fault.status, { message: fault.message ?? DEFAULT_STATUS_MESSAGES[fault.status] ?? `emulated ${fault.status} error` }, extra);
       return;
+    } else if (fault?.kind === "json" && !failure) {
+      this.sendJson(res, fault.status ?? 200, fault.body, fault.headers);
+      return;
     } else if (fault?.kind === "not-json") {
-      const html = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><p>upstream connect error</p></body></html>";
+      const html =
+        fault.body ?? "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><p>upstream connect error</p></body></html>";
       res.writeHead(200, { "content-type": JSON_TYPE, "content-length": String(Buffer.byteLength(html)) });
       res.end(html);
       return;
@@ -610,17 +682,31 @@ export class CohereEmulator {
     }
 
     const cutAfter = fault?.kind === "cut-stream" ? fault.afterEvents : undefined;
+    const echo = fault?.kind === "echo-auth" ? (headers.authorization ?? "") : undefined;
+    const echoHeaders: Record<string, string> = echo !== undefined ? { "x-request-id": echo } : {};
     switch (reply.kind) {
       case "json":
-        this.sendJson(res, reply.status, reply.body, { "x-emulator-request-id": String(rec.id), ...reply.headers });
+        this.sendJson(res, reply.status, echo !== undefined ? echoInto(reply.body, echo) : reply.body, {
+          "x-emulator-request-id": String(rec.id),
+          ...reply.headers,
+          ...echoHeaders,
+        });
         return;
       case "empty":
-        res.writeHead(reply.status, { "content-length": "0", "x-emulator-request-id": String(rec.id) });
+        res.writeHead(reply.status, { "content-length": "0", "x-emulator-request-id": String(rec.id), ...echoHeaders });
         res.end();
         return;
-      case "stream":
-        await this.writeStream(res, reply.format, reply.events, ac.signal, cutAfter, destroy, rec.id);
+      case "stream": {
+        if (fault?.kind !== "echo-auth") {
+          await this.writeStream(res, reply.format, reply.events, ac.signal, cutAfter, destroy, rec.id);
+          return;
+        }
+        const events = echoIntoStream(reply.events, echo!, fault.splitAt);
+        // cut right after the piece holding the echo's first half
+        const cutAt = fault.cut ? events.findIndex((ev) => textPath(ev.data)) + 2 : undefined;
+        await this.writeStream(res, reply.format, events, ac.signal, cutAt || undefined, destroy, rec.id, echoHeaders);
         return;
+      }
     }
   }
 
@@ -689,11 +775,13 @@ export class CohereEmulator {
     cutAfter: number | undefined,
     destroy: () => void,
     id: number,
+    extraHeaders: Record<string, string> = {},
   ): Promise<void> {
     res.writeHead(200, {
       "content-type": format === "sse" ? "text/event-stream" : "application/stream+json",
       "cache-control": "no-cache",
       "x-emulator-request-id": String(id),
+      ...extraHeaders,
     });
     res.flushHeaders();
     let flushed: Promise<void> = Promise.resolve();

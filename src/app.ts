@@ -108,6 +108,8 @@ export function createApp(options: Options, logger: Logger): App {
     maxRetries: options.maxRetries,
     retryBaseMs: options.retryBaseMs,
     maxRetryDelayMs: options.maxRetryDelayMs,
+    // late-bound: the HTTP transport adds agent tokens to app.secrets
+    secrets: () => app.secrets(),
   });
   const app: App = {
     options,

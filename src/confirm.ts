@@ -1,13 +1,16 @@
 /**
  * Human confirmation for destructive tools. With --confirm-destructive=elicit (the default) the
  * user is asked through MCP elicitation, naming the exact target ("Delete dataset ds_123
- * 'support-tickets'?"), and the call proceeds only on an explicit accept. Decline, cancel, an
+ * "support-tickets"?"), and the call proceeds only on an explicit accept. The name is stored
+ * upstream and the id comes from the agent: both are shown quoted/escaped (src/text.ts), so a
+ * crafted name cannot add lines, reorder text or close the quote to rewrite the question. Decline, cancel, an
  * error or no answer send nothing. A client that cannot elicit gets a refusal that tells the
  * operator about --confirm-destructive=never; `never` runs without asking.
  */
 import type { ToolDef } from "./catalog/types.js";
 import type { CohereClient } from "./cohere/client.js";
 import type { ConfirmMode } from "./config/options.js";
+import { escapeControls, quoteForHumans } from "./text.js";
 
 export type ElicitAnswer = "accept" | "decline" | "cancel";
 /** Ask the user; resolves with their action, rejects on error or timeout. */
@@ -39,17 +42,20 @@ async function lookupName(
       signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
     });
     const name = lookup.name(res.data);
-    return name ? name.slice(0, 200) : undefined;
+    return name || undefined;
   } catch {
     return undefined;
   }
 }
 
-/** "Delete dataset ds_123 'support-tickets'? This cannot be undone." */
+/** Longest part of an upstream-stored name shown in the question. */
+export const CONFIRM_NAME_CHARS = 200;
+
+/** `Delete dataset ds_123 "support-tickets"? This cannot be undone.` (name quoted and escaped) */
 export function confirmMessage(tool: ToolDef, resource: string | undefined, name: string | undefined): string {
   const verb = tool.title.split(" ")[0] ?? tool.title;
-  const target = resource ?? tool.title.toLowerCase();
-  return `${verb} ${target}${name ? ` '${name}'` : ""}? This cannot be undone.`;
+  const target = escapeControls(resource ?? tool.title.toLowerCase());
+  return `${verb} ${target}${name ? ` ${quoteForHumans(name, CONFIRM_NAME_CHARS)}` : ""}? This cannot be undone.`;
 }
 
 export async function confirmDestructive(

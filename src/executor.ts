@@ -13,6 +13,7 @@ import { runPoll } from "./poll.js";
 import { DEFAULTS } from "./config/options.js";
 import { budgetText } from "./shape/budget.js";
 import { shapeResult, type TextContent, type ToolResult } from "./shape/result.js";
+import { redactDeep, redactTail, redactText, StreamRedactor, type Secrets } from "./redact.js";
 
 export { budgetText };
 export type { TextContent, ToolResult };
@@ -133,6 +134,8 @@ export async function executeTool(
   ctx: ExecContext,
 ): Promise<{ result: ToolResult; outcome: CallOutcome }> {
   const resource = safeResource(tool, input);
+  // the Cohere key and every agent token: kept out of results and progress whatever Cohere sends
+  const secrets = ctx.client.secrets();
   let req: ReturnType<typeof buildHttpRequest>;
   try {
     req = buildHttpRequest(tool, input);
@@ -144,10 +147,11 @@ export async function executeTool(
   }
   try {
     if (tool.poll) {
+      const progress = ctx.progress;
       const { result, last, polls } = await runPoll(tool, tool.poll, req.path, input, {
         client: ctx.client,
         signal: ctx.signal,
-        progress: ctx.progress,
+        progress: progress && ((message: string) => progress(redactText(message, secrets))),
         maxOutputChars: ctx.maxOutputChars,
         pollIntervalMs: ctx.pollIntervalMs ?? DEFAULTS.pollIntervalMs,
         maxWaitS: ctx.maxWaitS ?? DEFAULTS.maxWaitS,
@@ -170,8 +174,19 @@ export async function executeTool(
       onRetry: ctx.onRetry,
       stream: streaming,
     });
-    const data = streaming && res.body ? await readStream(tool.stream!, res.body, ctx.progress!, ctx.signal) : res.data;
-    const result = shapeResult(tool, data, input, ctx.maxOutputChars);
+    let data = res.data;
+    if (streaming && res.body) {
+      // pieces go out as progress: a secret split across pieces is held back until it is whole
+      const red = new StreamRedactor(secrets);
+      const progress = ctx.progress!;
+      const send = (piece: string) => piece && progress(piece);
+      try {
+        data = redactDeep(await readStream(tool.stream!, res.body, (piece) => send(red.push(piece)), ctx.signal), secrets);
+      } finally {
+        send(red.flush());
+      }
+    }
+    const result = shapeResult(tool, data, input, ctx.maxOutputChars, secrets);
     return {
       result,
       outcome: {
@@ -186,7 +201,7 @@ export async function executeTool(
       },
     };
   } catch (err) {
-    return failure(tool, err, resource, ctx.maxOutputChars);
+    return failure(tool, err, resource, ctx.maxOutputChars, secrets);
   }
 }
 
@@ -195,13 +210,16 @@ export function failure(
   err: unknown,
   resource: string | undefined,
   maxOutputChars = 20_000,
+  secrets: Secrets = [],
 ): { result: ToolResult; outcome: CallOutcome } {
   if (err instanceof StreamCutError) {
-    const text = err.partialText
-      ? `${err.message} Text received so far (${err.partialText.length} characters):\n${err.partialText}`
+    // the stream was cut: its end may be the start of a secret
+    const partial = redactTail(redactText(err.partialText, secrets), secrets);
+    const text = partial
+      ? `${err.message} Text received so far (${partial.length} characters):\n${partial}`
       : `${err.message} No text had arrived. Try again.`;
     return {
-      result: errorResult(budgetText(text, maxOutputChars, "Ask for a shorter reply (max_tokens).")),
+      result: errorResult(budgetText(text, maxOutputChars, "Ask for a shorter reply (max_tokens).", secrets)),
       outcome: { ok: false, failure: "stream_cut", status: 200, resource, sent: true },
     };
   }
@@ -243,7 +261,7 @@ export function failure(
     };
   }
   return {
-    result: errorResult(`Unexpected error in ${tool.name}: ${message}`),
+    result: errorResult(`Unexpected error in ${tool.name}: ${redactText(message, secrets)}`),
     outcome: { ok: false, failure: "internal", resource, sent: false },
   };
 }

@@ -82,5 +82,5 @@ export async function runPoll(
     ? `${spec.key} ${status} after ${waitedS} s (${polls} polls). ${next}`
     : `Still ${status} after ${waitedS} s${capped} (${polls} polls); stopped waiting. ${next}`;
   const text = `${head}\n${JSON.stringify(res)}`;
-  return { result: finishResult(tool, { structured, text }, input, ctx.maxOutputChars), last, polls };
+  return { result: finishResult(tool, { structured, text }, input, ctx.maxOutputChars, undefined, ctx.client.secrets()), last, polls };
 }

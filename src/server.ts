@@ -14,6 +14,7 @@ import { confirmDestructive, CONFIRM_TIMEOUT_MS, type ElicitFn } from "./confirm
 import { FileRefused, pathInputs, resolveFileInputs, type FileAccess } from "./files.js";
 import { hashArgs, type AuditEvent, type DenyReason } from "./audit.js";
 import { howToEnable } from "./policy/allowlist.js";
+import { redactResult } from "./redact.js";
 import type { App } from "./app.js";
 import type { AgentScope, GuardVerdict } from "./policy/types.js";
 
@@ -148,7 +149,7 @@ export async function callTool(
       resource,
       latencyMs: performance.now() - started,
     });
-    return errorResult(message);
+    return redactResult(errorResult(message), app.secrets());
   };
 
   if (!tool) {
@@ -205,7 +206,8 @@ export async function callTool(
     });
     outcome = executed.outcome;
     recordAllowed(app, base, outcome, started);
-    return executed.result;
+    // the last net: no secret leaves in a result, whatever path built it
+    return redactResult(executed.result, app.secrets());
   } finally {
     for (const after of afters) {
       try {

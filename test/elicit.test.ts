@@ -50,7 +50,7 @@ describe("elicitation for destructive tools", () => {
       const id = await makeDataset(c);
       const r = (await c.client.callTool({ name: "delete_dataset", arguments: { id } })) as ToolCallResult;
       expect(r.isError, textOf(r)).toBeFalsy();
-      expect(asked).toEqual([`Delete dataset ${id} 'support-tickets'? This cannot be undone.`]);
+      expect(asked).toEqual([`Delete dataset ${id} "support-tickets"? This cannot be undone.`]);
       expect(emu.requests.map((q) => `${q.method} ${q.path}`)).toEqual([
         "POST /v1/datasets",
         `GET /v1/datasets/${id}`, // the name for the question
@@ -58,6 +58,32 @@ describe("elicitation for destructive tools", () => {
       ]);
       // write tools are not confirmed
       expect(asked).toHaveLength(1);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it("a crafted upstream name cannot rewrite the question: quoted, controls and bidi overrides escaped, cut", async () => {
+    const { c, asked } = await elicitingClient(TOOLS, () => ({ action: "decline" }));
+    try {
+      // a name that tries to end the question, add lines, reverse the text and close the quote
+      const crafted =
+        "x\"? This cannot be undone.\r\n\nKeep dataset ds-other \u202e'safe'\u202c\u2028\u2066ok\u2069\u001b[2K\u0085\u007f\\";
+      const id = await makeDataset(c, crafted);
+      const long = await makeDataset(c, "n".repeat(5_000));
+      await c.client.callTool({ name: "delete_dataset", arguments: { id } });
+      await c.client.callTool({ name: "delete_dataset", arguments: { id: long } });
+      expect(asked).toHaveLength(2);
+      const [q1, q2] = asked as [string, string];
+      // one line, no control or bidi character left, one quoted value, our own ending once
+      expect(q1).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u2028\u2029]/);
+      expect(q1).toMatch(/^Delete dataset \S+ "(?:[^"\\]|\\.)*"\? This cannot be undone\.$/);
+      expect(q1).toBe(
+        `Delete dataset ${id} "x\\"? This cannot be undone.\\r\\n\\nKeep dataset ds-other \\u202e'safe'\\u202c\\u2028\\u2066ok\\u2069\\u001b[2K\\u0085\\u007f\\\\"? This cannot be undone.`,
+      );
+      // a long name is cut, with the original length
+      expect(q2).toBe(`Delete dataset ${long} "${"n".repeat(200)}…" (5000 characters)? This cannot be undone.`);
+      expect(deletes()).toEqual([]);
     } finally {
       await c.close();
     }

@@ -2,8 +2,14 @@
  * File inputs by path: off unless --allow-file-read; inside the allowed directory only (no '..',
  * no symlink out, no absolute path elsewhere, size limit); over HTTP only for profiles with
  * allow_file_read. Every refusal sends nothing to Cohere.
+ *
+ * Issue 8: a directory swapped for a symlink out while a read is in flight (a real renameat2
+ * race) never yields an outside file (finding 1); FIFOs in the directory do not block the file
+ * threads for everyone (finding 2); refusals never show the allowed directory's absolute path,
+ * only its label (finding 13).
  */
-import { mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { closeSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -12,8 +18,10 @@ import { createApp } from "../src/app.js";
 import type { AuditEvent } from "../src/audit.js";
 import { parseOptions } from "../src/config/options.js";
 import { createLogger } from "../src/logger.js";
+import { FileRefused, readAllowedFile } from "../src/files.js";
 import { callTool } from "../src/server.js";
 import { connectStdio, textOf, TEST_KEY, type Connected, type ToolCallResult } from "./helpers.js";
+import { startSwapper } from "./swap-race.js";
 
 let emu: CohereEmulator;
 const root = realpathSync(mkdtempSync(join(tmpdir(), "cmcp-files-")));
@@ -106,6 +114,8 @@ describe("with --allow-file-read DIR", () => {
     expect(textOf(r)).toMatch(why);
     expect(textOf(r)).toMatch(/Nothing was sent to Cohere/);
     expect(textOf(r)).not.toContain("secret\"}");
+    // the allowed directory is named by its label, never by its absolute path
+    expect(textOf(r)).not.toContain(allowed);
     expect(emu.requests).toHaveLength(0);
   });
 
@@ -153,6 +163,128 @@ describe("over HTTP, only profiles with allow_file_read", () => {
       expect(stdio.isError, textOf(stdio)).toBeFalsy();
     } finally {
       await app.close();
+    }
+  });
+});
+
+describe("refusals name the allowed directory by its label, not its absolute path (finding 13)", () => {
+  it("LABEL=DIR names it LABEL; DIR alone names it by its base name; the absolute path never shows", async () => {
+    for (const [flag, label] of [[`docs=${allowed}`, '"docs"'], [allowed, '"allowed"']] as const) {
+      const c = await connectStdio(emu.url, ["--tools", "create_dataset", "--allow-file-read", flag, "--max-file-bytes", "1000"]);
+      try {
+        for (const path of ["nope.jsonl", join(outside, "secret.jsonl"), "link-out.jsonl", "big.jsonl", "sub"]) {
+          const r = (await c.client.callTool({ name: "create_dataset", arguments: dataset(path) })) as ToolCallResult;
+          expect(r.isError).toBe(true);
+          expect(textOf(r)).not.toContain(allowed);
+          if (!/over the server's limit|not a regular file/.test(textOf(r))) expect(textOf(r)).toContain(label);
+        }
+        // a labelled directory still reads files relative to it
+        const ok = (await c.client.callTool({ name: "create_dataset", arguments: dataset("data.jsonl") })) as ToolCallResult;
+        expect(ok.isError, textOf(ok)).toBeFalsy();
+      } finally {
+        await c.close();
+      }
+    }
+    const none = await connectStdio(emu.url, ["--tools", "create_dataset", "--allow-file-read", join(root, "missing-dir")]);
+    try {
+      const r = (await none.client.callTool({ name: "create_dataset", arguments: dataset("x.jsonl") })) as ToolCallResult;
+      expect(textOf(r)).toMatch(/None of the allowed directories exists \(allowed directories: "missing-dir"/);
+      expect(textOf(r)).not.toContain(root);
+    } finally {
+      await none.close();
+    }
+  });
+});
+
+describe("a directory swapped for a symlink out during reads (finding 1)", () => {
+  const TRIES = Number(process.env.SWAP_RACE_TRIES ?? 3000);
+
+  it(`${TRIES} reads of race/secret.jsonl while race/ and a link to an outside directory are exchanged: 0 outside`, async (ctx) => {
+    const base = realpathSync(mkdtempSync(join(tmpdir(), "cmcp-race-")));
+    const dirIn = join(base, "allowed");
+    const dirOut = join(base, "outside");
+    mkdirSync(join(dirIn, "race"), { recursive: true });
+    mkdirSync(dirOut);
+    writeFileSync(join(dirIn, "race", "secret.jsonl"), '{"text":"inside"}\n');
+    writeFileSync(join(dirOut, "secret.jsonl"), '{"text":"OUTSIDE"}\n');
+    symlinkSync(dirOut, join(dirIn, "swap"));
+    const swapper = startSwapper(join(dirIn, "race"), join(dirIn, "swap"));
+    if (typeof swapper === "string") return ctx.skip(swapper);
+    let inside = 0;
+    let outsideReads = 0;
+    const refusals = new Map<string, number>();
+    try {
+      for (let i = 0; i < TRIES; i++) {
+        try {
+          const { bytes } = await readAllowedFile("race/secret.jsonl", [dirIn], 1000);
+          if (Buffer.from(bytes).toString().includes("OUTSIDE")) outsideReads++;
+          else inside++;
+        } catch (err) {
+          if (!(err instanceof FileRefused)) throw err;
+          const kind = err.message.replace(/^The path "[^"]*" |^No file "[^"]*" |^Cannot open "[^"]*": /, "").slice(0, 40);
+          refusals.set(kind, (refusals.get(kind) ?? 0) + 1);
+        }
+      }
+    } finally {
+      await swapper.stop();
+    }
+    const refused = [...refusals.values()].reduce((a, b) => a + b, 0);
+    console.log(
+      `file race (${swapper.how}): ${TRIES} tries, ${inside} inside reads, ${outsideReads} outside reads, ${refused} refused ` +
+        `(${[...refusals].map(([k, n]) => `${n}× ${k}…`).join("; ")})`,
+    );
+    expect(outsideReads).toBe(0);
+    // the race was real: some tries met the swapped state, some read the inside file
+    expect(refused).toBeGreaterThan(0);
+    expect(inside).toBeGreaterThan(0);
+  });
+});
+
+describe("FIFOs in the allowed directory (finding 2)", () => {
+  it("five FIFO paths at once are refused at once, and a normal read, another tool and the audit keep flowing", async () => {
+    const base = realpathSync(mkdtempSync(join(tmpdir(), "cmcp-fifo-")));
+    const dirIn = join(base, "allowed");
+    mkdirSync(dirIn);
+    writeFileSync(join(dirIn, "data.jsonl"), JSONL);
+    const fifos = [0, 1, 2, 3, 4].map((i) => join(dirIn, `pipe${i}.jsonl`));
+    for (const f of fifos) execFileSync("mkfifo", [f]);
+    const audit = join(base, "audit.jsonl");
+    // the server's libuv file pool is the default 4 threads: five blocked opens would hold them all
+    const c = await connectStdio(emu.url, ["--tools", "create_dataset,list_datasets", "--allow-file-read", dirIn, "--audit-log", audit]);
+    const bound = (ms: number) => new Promise<"timed out">((r) => setTimeout(() => r("timed out"), ms).unref());
+    try {
+      const started = performance.now();
+      const piped = fifos.map((f, i) =>
+        c.client.callTool({ name: "create_dataset", arguments: dataset(i % 2 ? f : `pipe${i}.jsonl`) }) as Promise<ToolCallResult>,
+      );
+      await new Promise((r) => setTimeout(r, 200));
+      const normal = c.client.callTool({ name: "create_dataset", arguments: dataset("data.jsonl") }) as Promise<ToolCallResult>;
+      const other = c.client.callTool({ name: "list_datasets", arguments: {} }) as Promise<ToolCallResult>;
+      const all = await Promise.race([Promise.all([...piped, normal, other]), bound(15_000)]);
+      expect(all, "calls still blocked after 15 s").not.toBe("timed out");
+      const results = all as ToolCallResult[];
+      for (const r of results.slice(0, 5)) {
+        expect(r.isError).toBe(true);
+        expect(textOf(r)).toMatch(/is not a regular file/);
+      }
+      expect(results[5]!.isError, textOf(results[5])).toBeFalsy();
+      expect(results[6]!.isError, textOf(results[6])).toBeFalsy();
+      console.log(`fifo: 5 FIFO reads + 1 file read + 1 other call answered in ${Math.round(performance.now() - started)} ms`);
+      // one uploaded dataset, nothing from a pipe
+      expect(emu.requests.filter((q) => q.method === "POST")).toHaveLength(1);
+      // the audit file got its lines (its writes use the same thread pool)
+      await new Promise((r) => setTimeout(r, 300));
+      expect(readFileSync(audit, "utf8").trim().split("\n")).toHaveLength(7);
+    } finally {
+      // release opens blocked on the pipes (only the code before this fix blocks there)
+      for (const f of fifos) {
+        try {
+          closeSync(openSync(f, constants.O_WRONLY | constants.O_NONBLOCK));
+        } catch {
+          /* no reader waiting */
+        }
+      }
+      await c.close();
     }
   });
 });

@@ -52,6 +52,33 @@ describe("argument rules (checkArguments)", () => {
     expect(checkArguments(rules, tool("rerank"), { model: "m", query: "q", documents: ["a"] })).toBeUndefined();
   });
 
+  it("max_input_chars counts every character of text however it is split or nested; max_content_parts counts content items", () => {
+    const mb = "x".repeat(1_000_000);
+    // one 1 MB document passes max_documents but not max_input_chars
+    expect(checkArguments({ max_documents: 10 }, tool("rerank"), { model: "m", query: "q", documents: [mb] })).toBeUndefined();
+    const big = checkArguments({ max_documents: 10, max_input_chars: 100_000 }, tool("rerank"), { model: "m", query: "q", documents: [mb] });
+    expect(big?.rule).toBe("max_input_chars");
+    expect(big?.problem).toMatch(/1000002 characters of text, at most 100000 allowed per call/) // the document, the query, the model;
+    // split over many strings, nested in messages, or in a tool without any count rule: the same total
+    const chat = { model: "m", messages: [{ role: "user", content: [{ type: "text", text: "a".repeat(60) }, { type: "text", text: "b".repeat(60) }] }] };
+    expect(checkArguments({ max_input_chars: 100 }, tool("chat"), chat)?.rule).toBe("max_input_chars");
+    expect(checkArguments({ max_input_chars: 200 }, tool("chat"), chat)).toBeUndefined();
+    expect(checkArguments({ max_input_chars: 10 }, tool("tokenize"), { model: "m", text: "12345678901" })?.rule).toBe("max_input_chars");
+    expect(checkArguments({ max_input_chars: 10 }, tool("create_dataset"), { name: "d", type: "embed-input", data_text: "x".repeat(20) })?.rule).toBe(
+      "max_input_chars",
+    );
+    // 96 inputs of 50 content parts pass max_inputs but not max_content_parts
+    const inputs = Array.from({ length: 96 }, () => ({ content: Array.from({ length: 50 }, () => ({ type: "text", text: "t" })) }));
+    expect(checkArguments({ max_inputs: 96 }, tool("embed"), { model: "m", inputs })).toBeUndefined();
+    const parts = checkArguments({ max_inputs: 96, max_content_parts: 200 }, tool("embed"), { model: "m", inputs });
+    expect(parts?.rule).toBe("max_content_parts");
+    expect(parts?.problem).toMatch(/4800 content parts given, at most 200 allowed per call/);
+    // a plain-string message content is one part
+    const msgs = { model: "m", messages: [{ role: "user", content: "a" }, { role: "assistant", content: "b" }, { role: "user", content: "c" }] };
+    expect(checkArguments({ max_content_parts: 3 }, tool("chat"), msgs)).toBeUndefined();
+    expect(checkArguments({ max_content_parts: 2 }, tool("chat"), msgs)?.rule).toBe("max_content_parts");
+  });
+
   it("dataset_ids and job_ids: globs over the ids a call names", () => {
     const rules = { dataset_ids: ["team-a-*"], job_ids: ["job-a-*"] };
     expect(checkArguments(rules, tool("get_dataset"), { id: "team-a-1" })).toBeUndefined();
@@ -203,6 +230,29 @@ describe("guards over HTTP", () => {
 });
 
 describe("guards over stdio with --profile", () => {
+  it("max_input_chars and max_content_parts refuse before anything is sent, naming the rule", async () => {
+    const config = writeConfig({
+      profiles: { sized: { tools: ["rerank", "embed", "chat"], arguments: { max_documents: 100, max_inputs: 96, max_input_chars: 100_000, max_content_parts: 200 } } },
+    });
+    const c = await connectStdio(emu.url, ["--config", config, "--profile", "sized"]);
+    try {
+      const doc = await c.client.callTool({ name: "rerank", arguments: { ...RERANK, documents: ["x".repeat(1_000_000)] } });
+      expect(doc.isError).toBe(true);
+      expect(textOf(doc)).toMatch(/^Refused by argument rule "max_input_chars" of profile "sized": the arguments hold 10000\d\d characters of text, at most 100000 allowed per call; send less text or split the call\. Nothing was sent to Cohere\.$/);
+      const inputs = Array.from({ length: 96 }, () => ({ content: Array.from({ length: 50 }, () => ({ type: "text", text: "t" })) }));
+      const parts = await c.client.callTool({ name: "embed", arguments: { model: "embed-v4.0", input_type: "search_document", inputs } });
+      expect(parts.isError).toBe(true);
+      expect(textOf(parts)).toMatch(/argument rule "max_content_parts" of profile "sized": 4800 content parts given, at most 200 allowed/);
+      expect(emu.requests).toHaveLength(0);
+      // within the limits the same tools run
+      const ok = await c.client.callTool({ name: "rerank", arguments: RERANK });
+      expect(ok.isError, textOf(ok)).toBeFalsy();
+      expect(emu.requests).toHaveLength(1);
+    } finally {
+      await c.close();
+    }
+  });
+
   it("apply the same rules", async () => {
     const config = writeConfig({ profiles: { small: { tools: ["rerank"], arguments: { max_documents: 1 } } } });
     const c = await connectStdio(emu.url, ["--config", config, "--profile", "small"]);

@@ -5,11 +5,20 @@
  * every log line, audit line, stderr byte and tool result for the Cohere key and the agent
  * tokens. Every secret here carries SECRET_MARKER, so a secret cut short is caught as well.
  * (`npm run test:stress` repeats the scan over the logs of every proof suite.)
+ *
+ * Issue 8: a hostile upstream (the emulator's echo-auth / json / status / not-json faults) that
+ * echoes the Authorization header into 2xx bodies of every tool, into x-request-id and
+ * Retry-After, at every offset around each cut (the 2,000-character error message, the
+ * 80-character non-JSON preview, the output budget's text and structured cuts), split across
+ * streamed pieces at every position, and in a stream cut mid-key. Results and progress are
+ * checked strictly: not even a 6-character prefix of a secret may come out.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
+import { CATALOG } from "../src/catalog/index.js";
+import { byName, CASES, WAITERS, waiterArgs, type Ids } from "./wire-cases.js";
 import {
   BENCH_KEY,
   RERANK_ARGS,
@@ -124,6 +133,17 @@ describe("HTTP with two agents, debug logging, audit on", () => {
       const bob = await connectHttp(srv.mcpUrl, { authorization: `Bearer ${BOB}` });
       keep(await bob.client.callTool({ name: "embed", arguments: { model: "embed-v4.0", input_type: "search_query", texts: ["x"] } }));
       await bob.close();
+      // an upstream that somehow holds agent tokens: every token the HTTP server knows is redacted too
+      const tokenEcho: string[] = [];
+      const alice2 = await connectHttp(srv.mcpUrl, { authorization: `Bearer ${ALICE}` });
+      emu.addFault({ path: "/v1/models", fault: { kind: "json", body: { models: [{ name: `m ${ALICE} ${BOB}`, endpoints: ["chat"] }] }, headers: { "x-request-id": BOB } } });
+      tokenEcho.push(JSON.stringify(await alice2.client.callTool({ name: "list_models", arguments: {} })));
+      emu.addFault({ path: "/v2/rerank", fault: { kind: "status", status: 400, message: `bad ${BOB} ${"y".repeat(1990)}${ALICE}`, headers: { "x-request-id": ALICE } } });
+      tokenEcho.push(JSON.stringify(await alice2.client.callTool({ name: "rerank", arguments: RERANK_ARGS })));
+      await alice2.close();
+      expect(tokenEcho.join("\n")).toMatch(/\[REDACTED\]/);
+      expect(strictLeaks(tokenEcho.join("\n"))).toEqual([]);
+      results.push(...tokenEcho);
       // bad and near-miss credentials: none may be echoed back or written down
       for (const auth of [
         `Bearer ${ALICE}x`,
@@ -153,5 +173,180 @@ describe("HTTP with two agents, debug logging, audit on", () => {
     expect(leaks(srv.stderr())).toEqual([]);
     expect(leaks(answers.join("\n"))).toEqual([]);
     expect(leaks(results.join("\n"))).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Issue 8: a hostile upstream that echoes the Authorization header
+
+const AUTH = `Bearer ${BENCH_KEY}`;
+/** The strict check: a whole secret, or the first 6 characters of one, anywhere. */
+function strictLeaks(text: string): string[] {
+  return text.split("\n").filter((l) => l.includes(SECRET_MARKER) || SECRETS.some((s) => l.includes(s.slice(0, 6))));
+}
+/** The JSON a tool answered (structuredContent, else the text's JSON). */
+function dataOf(r: unknown): Record<string, any> {
+  const res = r as { structuredContent?: Record<string, any> };
+  if (res.structuredContent) return res.structuredContent;
+  try {
+    return JSON.parse(textOf(r)) as Record<string, any>;
+  } catch {
+    const m = /\{[\s\S]*\}/.exec(textOf(r));
+    return m ? (JSON.parse(m[0]) as Record<string, any>) : {};
+  }
+}
+
+describe("a hostile upstream echoing the Authorization header (stdio)", () => {
+  let hostile: CohereEmulator;
+  let c: McpConn;
+  const log = join(dir, `secrets-hostile-log-${process.pid}.jsonl`);
+  const audit = join(dir, `secrets-hostile-audit-${process.pid}.jsonl`);
+  const out: string[] = [];
+  const call = async (name: string, args: Record<string, unknown>, progress?: string[]) => {
+    const r = await c.client.callTool({ name, arguments: args }, undefined, progress ? { onprogress: (p) => progress.push(p.message ?? "") } : undefined);
+    out.push(JSON.stringify(r));
+    return r as { isError?: boolean; content?: Array<{ text?: string }>; structuredContent?: Record<string, unknown> };
+  };
+  beforeAll(async () => {
+    hostile = await startEmulator({ apiKey: BENCH_KEY });
+    c = await connectOurStdio(
+      hostile.url,
+      ["--tools", CATALOG.map((t) => t.name).join(","), "--confirm-destructive", "never", "--max-retries", "0", "--log-level", "debug", "--log-file", log, "--audit-log", audit],
+      { COHERE_MCP_RETRY_BASE_MS: "5" },
+    );
+  });
+  afterAll(async () => {
+    await c?.close();
+    await hostile?.stop();
+    console.log(`secrets: ${out.length} results from the hostile upstream, each scanned for a secret or its 6-character prefix: 0 found`);
+    expect(strictLeaks(readFileSync(log, "utf8"))).toEqual([]);
+    expect(strictLeaks(readFileSync(audit, "utf8"))).toEqual([]);
+  });
+
+  it("every tool: the key echoed in 2xx bodies and x-request-id never reaches the agent (text or structuredContent)", async () => {
+    hostile.addFault({ path: /./, times: Infinity, fault: { kind: "echo-auth" } });
+    const ids: Ids = {};
+    const tools = new Set<string>();
+    let shown = 0;
+    let ok = 0;
+    for (const k of CASES) {
+      const r = await call(k.tool, k.args(ids));
+      tools.add(k.tool);
+      if (!r.isError) ok++;
+      if (!r.isError && k.capture) k.capture(dataOf(r), ids);
+      if (JSON.stringify(r).includes("[REDACTED]")) shown++;
+      for (const [name, w] of Object.entries(WAITERS)) {
+        if (w.after !== k.tool || k.status !== undefined || !ids[w.id]) continue;
+        const rw = await call(name, waiterArgs(byName.get(name)!, ids[w.id]!));
+        tools.add(name);
+        if (JSON.stringify(rw).includes("[REDACTED]")) shown++;
+      }
+    }
+    hostile.clearFaults();
+    console.log(`secrets: echo-auth over ${tools.size} tools (${out.length} calls, ${ok} of ${CASES.length} table calls succeeded): the echoed key reached ${shown} results, redacted every time`);
+    expect(tools.size).toBe(CATALOG.length);
+    expect(hostile.requests.every((q) => q.headers.authorization === AUTH)).toBe(true);
+    // the echo did reach the agent-visible output of most tools (so the redaction is what kept it out)
+    expect(shown).toBeGreaterThanOrEqual(30);
+    expect(strictLeaks(out.join("\n"))).toEqual([]);
+  });
+
+  it("error messages: the key at every offset around the 2,000-character cut, a prefix left at the cut, and in x-request-id / Retry-After", async () => {
+    const before = out.length;
+    for (let off = 1993 - AUTH.length - 2; off <= 2001; off++) {
+      hostile.addFault({
+        path: "/v2/rerank",
+        fault: { kind: "status", status: 400, message: `${"x".repeat(off)}${AUTH} and more`, headers: { "x-request-id": `req-${off} ${AUTH}` } },
+      });
+      const r = await call("rerank", RERANK_ARGS);
+      expect(r.isError).toBe(true);
+    }
+    // (d) only a prefix of the key, ending exactly at the cut (no whole key to redact first)
+    for (let n = 6; n <= BENCH_KEY.length - 1; n++) {
+      hostile.addFault({ path: "/v2/rerank", fault: { kind: "status", status: 400, message: `${"x".repeat(2000 - n)}${BENCH_KEY.slice(0, n)}zzzz` } });
+      const r = await call("rerank", RERANK_ARGS);
+      expect(textOf(r)).toMatch(/\[REDACTED\]/);
+    }
+    // Retry-After on a 429 (shown to the agent) and a 503
+    hostile.addFault({ path: "/v2/rerank", fault: { kind: "status", status: 429, retryAfter: `1 ${AUTH}`, headers: { "x-request-id": AUTH } } });
+    const limited = await call("rerank", RERANK_ARGS);
+    expect(textOf(limited)).toMatch(/Retry-After/);
+    hostile.addFault({ path: "/v2/rerank", fault: { kind: "status", status: 503, retryAfter: AUTH, headers: { "x-cohere-request-id": AUTH } } });
+    await call("rerank", RERANK_ARGS);
+    expect(out.length - before).toBeGreaterThan(60);
+    expect(strictLeaks(out.slice(before).join("\n"))).toEqual([]);
+  });
+
+  it("non-JSON 2xx bodies: the key at every offset around the 80-character preview", async () => {
+    const before = out.length;
+    for (let off = 80 - AUTH.length - 2; off <= 81; off++) {
+      hostile.addFault({ path: "/v2/rerank", fault: { kind: "not-json", body: `${"<".repeat(off)}${AUTH}</html>` } });
+      const r = await call("rerank", RERANK_ARGS);
+      expect(textOf(r)).toMatch(/not JSON/);
+    }
+    // (d) only a prefix of the key, cut by the preview
+    hostile.addFault({ path: "/v2/rerank", fault: { kind: "not-json", body: `${"<".repeat(70)}${BENCH_KEY.slice(0, 15)}zzzz` } });
+    expect(textOf(await call("rerank", RERANK_ARGS))).toMatch(/\[REDACTED\]/);
+    expect(strictLeaks(out.slice(before).join("\n"))).toEqual([]);
+  });
+
+  it("the output budget: the key at every offset around the text cut and the structured cut", async () => {
+    const small = await connectOurStdio(hostile.url, ["--tools", "chat,get_dataset", "--max-output-chars", "500"]);
+    const before = out.length;
+    try {
+      for (let off = 0; off <= 480; off += 1) {
+        const text = `${"z".repeat(off)}${AUTH}${"w".repeat(600)}`;
+        hostile.addFault({
+          path: "/v2/chat",
+          fault: {
+            kind: "json",
+            body: { id: "c1", finish_reason: "COMPLETE", message: { role: "assistant", content: [{ type: "text", text }] }, usage: { billed_units: { input_tokens: 1, output_tokens: 1 } } },
+          },
+        });
+        const r = await small.client.callTool({ name: "chat", arguments: { model: "command-a-03-2025", messages: [{ role: "user", content: "hi" }] } });
+        out.push(JSON.stringify(r));
+      }
+      for (let off = 0; off <= 480; off += 1) {
+        hostile.addFault({
+          path: "/v1/datasets/ds-1",
+          fault: { kind: "json", body: { dataset: { id: "ds-1", name: `${"n".repeat(off)}${AUTH}${"m".repeat(600)}`, dataset_type: "embed-input", validation_status: "validated" } } },
+        });
+        const r = await small.client.callTool({ name: "get_dataset", arguments: { id: "ds-1" } });
+        out.push(JSON.stringify(r));
+      }
+    } finally {
+      await small.close();
+    }
+    const results = out.slice(before);
+    expect(results.filter((r) => r.includes("truncated")).length).toBeGreaterThan(900);
+    expect(strictLeaks(results.join("\n"))).toEqual([]);
+  });
+
+  it("streamed pieces: the key split across two deltas at every position, and a stream cut mid-key", async () => {
+    const before = out.length;
+    const progress: string[] = [];
+    let split = 0;
+    let cutWithText = 0;
+    for (const cut of [false, true]) {
+      for (let at = 0; at <= AUTH.length; at++) {
+        hostile.addFault({ path: "/v2/chat", fault: { kind: "echo-auth", splitAt: at, cut } });
+        const pieces: string[] = [];
+        const r = await call("chat", { model: "command-a-03-2025", messages: [{ role: "user", content: "hello there" }] }, pieces);
+        if (cut) {
+          // a reset may drop the last pieces in flight: the cut is what matters, and no prefix shows
+          expect(textOf(r)).toMatch(/cut mid-stream/);
+          if (pieces.length) cutWithText++;
+        } else {
+          expect(pieces.join(""), `split at ${at}`).toContain("[REDACTED]");
+        }
+        progress.push(...pieces);
+        split++;
+      }
+    }
+    console.log(
+      `secrets: ${split} streamed chats with the key split across deltas (${cutWithText} of ${AUTH.length + 1} cut mid-key with pieces delivered; ${progress.length} progress messages): none shows a secret or its 6-character prefix`,
+    );
+    expect(strictLeaks(progress.join("\n"))).toEqual([]);
+    expect(strictLeaks(out.slice(before).join("\n"))).toEqual([]);
   });
 });

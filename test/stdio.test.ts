@@ -1,6 +1,11 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
-import { connectStdio, runCli, textOf, TEST_KEY, type Connected } from "./helpers.js";
+import { HeadScanner } from "../src/transports/stdio-lines.js";
+import { connectStdio, ENTRY, runCli, textOf, TEST_KEY, type Connected } from "./helpers.js";
 
 let emu: CohereEmulator;
 beforeAll(async () => {
@@ -186,5 +191,157 @@ describe("stdio server, configuration", () => {
     const bad = await runCli(["--list-tools", "--config", file, "--profile", "nope"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/No profile "nope"/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Issue 8, finding 10: a message over the stdio limit is answered, logged and audited; the
+// server keeps serving.
+
+type Rpc = Record<string, any>;
+
+/** cohere-mcp over raw stdio: write lines, wait for the answer with an id. */
+class RawServer {
+  readonly child: ChildProcess;
+  private buf = "";
+  private err = "";
+  readonly messages: Rpc[] = [];
+  private waiters = new Map<number | string | null, (m: Rpc) => void>();
+  constructor(args: string[]) {
+    this.child = spawn(process.execPath, [ENTRY, ...args], {
+      env: { PATH: process.env.PATH ?? "", CO_API_KEY: TEST_KEY, CO_API_URL: emu.url },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    this.child.stderr!.on("data", (d: Buffer) => (this.err += d.toString()));
+    this.child.stdout!.on("data", (d: Buffer) => {
+      this.buf += d.toString();
+      let nl: number;
+      while ((nl = this.buf.indexOf("\n")) >= 0) {
+        const m = JSON.parse(this.buf.slice(0, nl)) as Rpc;
+        this.buf = this.buf.slice(nl + 1);
+        this.messages.push(m);
+        const w = this.waiters.get(m.id ?? null);
+        if (w) {
+          this.waiters.delete(m.id ?? null);
+          w(m);
+        }
+      }
+    });
+  }
+  stderr(): string {
+    return this.err;
+  }
+  write(text: string): void {
+    this.child.stdin!.write(text + "\n");
+  }
+  answer(id: number | string | null, ms = 15_000): Promise<Rpc> {
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no answer for id ${String(id)}; exit ${this.child.exitCode}; stderr: ${this.err.slice(-500)}`)), ms);
+      this.waiters.set(id, (m) => {
+        clearTimeout(t);
+        resolve(m);
+      });
+    });
+  }
+  async request(id: number, method: string, params: unknown): Promise<Rpc> {
+    const p = this.answer(id);
+    this.write(JSON.stringify({ jsonrpc: "2.0", id, method, params }));
+    return p;
+  }
+  async start(): Promise<void> {
+    const init = await this.request(1, "initialize", { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } });
+    expect(init.result).toBeTruthy();
+    this.write(JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }));
+  }
+  stop(): void {
+    this.child.stdin!.end();
+    if (this.child.exitCode === null) this.child.kill();
+  }
+}
+
+const transcribe = (id: number, base64Chars: number) =>
+  JSON.stringify({
+    jsonrpc: "2.0",
+    id,
+    method: "tools/call",
+    params: { name: "transcribe_audio", arguments: { model: "cohere-transcribe-03-2026", language: "en", file_base64: "A".repeat(base64Chars) } },
+  });
+
+describe("stdio: a message over the size limit (finding 10)", () => {
+  it("the scanner finds the top-level id, method and tool name at any chunk boundary, and nothing nested", () => {
+    const msg = JSON.stringify({
+      params: { arguments: { id: "nested-id", method: "nested", name: "no" }, name: "tool \"x\"\u00e9" },
+      jsonrpc: "2.0",
+      method: "tools/call",
+      id: 42,
+    });
+    for (const size of [1, 2, 3, 7, 64, msg.length]) {
+      const s = new HeadScanner();
+      const buf = Buffer.from(msg);
+      for (let i = 0; i < buf.length; i += size) s.feed(buf.subarray(i, i + size));
+      expect(s.result(), `chunks of ${size}`).toEqual({ id: 42, method: "tools/call", tool: 'tool "x"é' });
+    }
+    const odd = new HeadScanner();
+    odd.feed(Buffer.from('[{"id":1,"method":"x"}]'));
+    expect(odd.result()).toEqual({ id: undefined, method: undefined, tool: undefined });
+  });
+
+
+  it("an 11 MB transcribe_audio call gets a JSON-RPC error naming the limit and --allow-file-read; logged, audited; the server keeps serving", async () => {
+    const audit = join(mkdtempSync(join(tmpdir(), "cmcp-big-")), "audit.jsonl");
+    const srv = new RawServer(["--audit-log", audit]);
+    try {
+      await srv.start();
+      const big = srv.answer(5);
+      srv.write(transcribe(5, 11 * 1024 * 1024)); // 8 MB of audio as base64 is ~11 MB
+      const r = await big;
+      expect(r.error.code).toBe(-32600);
+      expect(r.error.message).toMatch(/^tools\/call "transcribe_audio" was refused: the message is 1153\d{4} bytes, over this server's limit of 10485760 bytes/);
+      expect(r.error.message).toMatch(/--max-message-bytes/);
+      expect(r.error.message).toMatch(/--allow-file-read DIR/);
+      expect(r.error.message).toMatch(/Nothing was sent to Cohere/);
+      // still serving: a ping and a tool call
+      expect((await srv.request(6, "ping", {})).result).toEqual({});
+      const tok = await srv.request(7, "tools/call", { name: "tokenize", arguments: { model: "command-a-03-2025", text: "still here" } });
+      expect(tok.result.isError).toBeFalsy();
+      expect(srv.child.exitCode).toBeNull();
+      expect(emu.requests.map((q) => q.path)).toEqual(["/v1/tokenize"]);
+      // logged to stderr, audited as a denied call
+      expect(srv.stderr()).toMatch(/"level":"warn","msg":"refused a stdio message over --max-message-bytes".*"bytes":1153\d{4},"limit":10485760,"method":"tools\/call","tool":"transcribe_audio","id":5/);
+      await new Promise((res) => setTimeout(res, 200));
+      const lines = readFileSync(audit, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Rpc);
+      expect(lines[0]).toMatchObject({ tool: "transcribe_audio", decision: "denied", reason: "invalid_input", transport: "stdio" });
+      expect(lines[0]!.detail).toMatch(/over --max-message-bytes 10485760/);
+      expect(lines).toHaveLength(2);
+    } finally {
+      srv.stop();
+    }
+  });
+
+  it("--max-message-bytes sets the limit; the id is found wherever it is; a notification is not answered; junk gets id null", async () => {
+    const srv = new RawServer(["--max-message-bytes", "100000"]);
+    try {
+      await srv.start();
+      // under the limit: served
+      const small = srv.answer(10);
+      srv.write(transcribe(10, 50_000));
+      expect((await small).result).toBeTruthy();
+      // over it, with the id after the huge params
+      const late = srv.answer("late-id");
+      srv.write(`{"jsonrpc":"2.0","method":"tools/call","params":{"name":"tokenize","arguments":{"model":"m","text":"${"x".repeat(200_000)}"}},"id":"late-id"}`);
+      const r = await late;
+      expect(r.error.message).toMatch(/^tools\/call "tokenize" was refused: the message is 2001\d\d bytes, over this server's limit of 100000 bytes/);
+      // an oversized notification gets no answer; a message with no readable id gets id null
+      srv.write(`{"jsonrpc":"2.0","method":"notifications/message","params":{"data":"${"y".repeat(150_000)}"}}`);
+      const junk = srv.answer(null);
+      srv.write(`[{"id": ${"9".repeat(150_000)}`);
+      expect((await junk).error.message).toMatch(/^The message was refused: the message is 1500\d\d bytes/);
+      expect((await srv.request(11, "ping", {})).result).toEqual({});
+      // no answer for the notification: exactly the answers asked for
+      expect(srv.messages.map((m) => m.id)).toEqual([1, 10, "late-id", null, 11]);
+      expect(emu.requests.filter((q) => q.path === "/v1/tokenize")).toHaveLength(0);
+    } finally {
+      srv.stop();
+    }
   });
 });

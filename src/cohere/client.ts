@@ -5,7 +5,8 @@
  * the request reached Cohere (connection refused, DNS, connect timeout).
  */
 import type { Pool, Dispatcher } from "undici";
-import { abortError, CohereApiError, CohereTransportError, redactSecret, sleep } from "./errors.js";
+import { abortError, CohereApiError, CohereTransportError, sleep } from "./errors.js";
+import { cutRedacted, redactHeaders, redactParsed, redactText, type Secrets } from "../redact.js";
 import type { MultipartPart } from "../catalog/types.js";
 
 export interface ClientOptions {
@@ -20,6 +21,12 @@ export interface ClientOptions {
   /** Cap for any single wait, Retry-After included. */
   maxRetryDelayMs: number;
   userAgent?: string;
+  /**
+   * Every secret to keep out of what the client returns (the key is always one): an upstream or
+   * proxy may echo the Authorization header in a body or a header. Read on each request, so
+   * tokens added later count.
+   */
+  secrets?: () => Secrets;
 }
 
 export type QueryValue = string | number | boolean | Array<string | number | boolean> | undefined;
@@ -156,8 +163,15 @@ export class CohereClient {
     this.pools.clear();
   }
 
+  /** The key and every other secret the process knows. */
+  secrets(): Secrets {
+    const more = this.options.secrets?.() ?? [];
+    const key = this.options.apiKey;
+    return key && !more.includes(key) ? [key, ...more] : more;
+  }
+
   private redact(text: string): string {
-    return redactSecret(text, this.options.apiKey);
+    return redactText(text, this.secrets());
   }
 
   /** Send a request with retries. Throws CohereApiError (HTTP error) or CohereTransportError. */
@@ -252,7 +266,8 @@ export class CohereClient {
         res.body.once("close", finish);
       }
 
-      const resHeaders = headerRecord(res.headers);
+      const secrets = this.secrets();
+      const resHeaders = redactHeaders(headerRecord(res.headers), secrets);
       const status = res.statusCode;
       try {
         if (status >= 200 && status < 300) {
@@ -280,12 +295,12 @@ export class CohereClient {
           let data: unknown = undefined;
           if (text.length > 0) {
             try {
-              data = JSON.parse(text);
+              data = redactParsed(text, JSON.parse(text) as unknown, secrets);
             } catch {
               throw new CohereTransportError(
                 "bad_body",
                 `Cohere answered ${status} with a body that is not JSON (${text.length} bytes, starting ${JSON.stringify(
-                  this.redact(text.slice(0, 80)),
+                  cutRedacted(text, 80, secrets),
                 )}). This is usually a proxy or a Cohere outage: try again shortly.`,
                 false,
               );
@@ -308,7 +323,7 @@ export class CohereClient {
           await sleep(delay, req.signal);
           continue;
         }
-        throw CohereApiError.from(status, errText, resHeaders, attempt + 1, this.options.apiKey);
+        throw CohereApiError.from(status, errText, resHeaders, attempt + 1, secrets);
       } finally {
         if (!(req.stream && status >= 200 && status < 300)) finish();
       }

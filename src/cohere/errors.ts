@@ -1,9 +1,18 @@
-/** Cohere errors, turned into messages an agent can act on. The API key never appears in them. */
+/**
+ * Cohere errors, turned into messages an agent can act on. The API key and agent tokens never
+ * appear in them: the message and every header value copied are redacted before any cut.
+ */
+import { cutRedacted, redactText, type Secrets } from "../redact.js";
 
-/** Replace every occurrence of the secret (and its bearer form) with a marker. */
-export function redactSecret(text: string, secret: string | undefined): string {
-  if (!secret || secret.length < 4) return text;
-  return text.split(secret).join("[REDACTED]");
+/** Longest upstream error message kept (after redaction). */
+export const MAX_ERROR_MESSAGE = 2000;
+
+const asList = (secrets: string | Secrets | undefined): Secrets =>
+  secrets === undefined ? [] : typeof secrets === "string" ? [secrets] : secrets;
+
+/** Replace every occurrence of the secret(s) (and so their bearer form) with a marker. */
+export function redactSecret(text: string, secrets: string | Secrets | undefined): string {
+  return redactText(text, asList(secrets));
 }
 
 /** What to do about each status, from Cohere's own error table. */
@@ -46,8 +55,10 @@ export class CohereApiError extends Error {
     body: string,
     headers: Record<string, string>,
     attempts: number,
-    apiKey: string | undefined,
+    /** The Cohere key, or every secret the process knows. */
+    secrets: string | Secrets | undefined,
   ): CohereApiError {
+    const list = asList(secrets);
     let message = "";
     try {
       const parsed: unknown = JSON.parse(body);
@@ -57,13 +68,14 @@ export class CohereApiError extends Error {
     } catch {
       message = body;
     }
-    message = redactSecret(message.trim().slice(0, 2000), apiKey) || "(no message)";
+    message = cutRedacted(message.trim(), MAX_ERROR_MESSAGE, list) || "(no message)";
+    const header = (v: string | undefined) => (v === undefined ? undefined : cutRedacted(v, 200, list));
     return new CohereApiError(
       status,
       message,
-      headers["x-request-id"] ?? headers["x-cohere-request-id"],
+      header(headers["x-request-id"] ?? headers["x-cohere-request-id"]),
       attempts,
-      headers["retry-after"],
+      header(headers["retry-after"]),
     );
   }
 

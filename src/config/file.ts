@@ -15,6 +15,18 @@ export const argumentRulesSchema = z
     max_documents: z.number().int().positive().optional().describe("Maximum rerank documents per call"),
     max_inputs: z.number().int().positive().optional().describe("Maximum embed texts/images/inputs per call"),
     max_tokens: z.number().int().positive().optional().describe("Maximum `max_tokens` a call may request"),
+    max_input_chars: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe("Maximum total characters of text per call: every string value in the arguments (texts, documents, messages, inline file content)"),
+    max_content_parts: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe("Maximum content parts per call: items of every `content` array (embed inputs, chat messages); a plain-string content is one"),
     dataset_ids: z.array(z.string()).optional().describe("Allowed dataset ids (globs)"),
     job_ids: z.array(z.string()).optional().describe("Allowed embed-job / batch / fine-tune ids (globs)"),
   })

@@ -54,6 +54,8 @@ export interface Options {
   sessionIdleMs: number;
   /** HTTP --sessions: most sessions open at once (new ones get 503 beyond). */
   maxSessions: number;
+  /** stdio: largest JSON-RPC message read; a bigger one is answered with an error. */
+  maxMessageBytes: number;
   /** Length of a rate_limit "minute" (tests only: COHERE_MCP_RATE_WINDOW_MS). */
   rateWindowMs: number;
 }
@@ -76,6 +78,7 @@ export const DEFAULTS = {
   maxFileBytes: 50 * 1024 * 1024,
   pollIntervalMs: 2_000,
   maxWaitS: 600,
+  maxMessageBytes: 10 * 1024 * 1024,
 } as const;
 
 /** Every flag, its env var and its help line: the README's flag table is built from this. */
@@ -108,11 +111,12 @@ export const FLAGS = [
   { flag: "--session-idle-ms MS", env: "COHERE_MCP_SESSION_IDLE_MS", help: `HTTP --sessions: close a session unused this long (default ${DEFAULTS.sessionIdleMs})` },
   { flag: "--max-sessions N", env: "COHERE_MCP_MAX_SESSIONS", help: `HTTP --sessions: most open sessions; new ones get 503 beyond (default ${DEFAULTS.maxSessions})` },
   { flag: "--audit-log FILE", env: "COHERE_MCP_AUDIT_LOG", help: "Write one JSON audit line per tool call to FILE ('-' for stderr)" },
-  { flag: "--allow-file-read DIR", env: "COHERE_MCP_ALLOW_FILE_READ", help: "Let file inputs name paths inside DIR (repeatable)" },
+  { flag: "--allow-file-read DIR", env: "COHERE_MCP_ALLOW_FILE_READ", help: "Let file inputs name paths inside DIR (repeatable; LABEL=DIR names it LABEL to agents, default its base name)" },
   { flag: "--confirm-destructive MODE", env: "COHERE_MCP_CONFIRM_DESTRUCTIVE", help: "elicit (ask the user; refuse if the client cannot ask) | never (no confirmation)" },
   { flag: "--max-file-bytes N", env: "COHERE_MCP_MAX_FILE_BYTES", help: `Largest file a path input may name (default ${DEFAULTS.maxFileBytes})` },
   { flag: "--poll-interval-ms MS", env: "COHERE_MCP_POLL_INTERVAL_MS", help: `wait_for_* tools: first wait between polls, growing ×1.5 to 30 s (default ${DEFAULTS.pollIntervalMs})` },
   { flag: "--max-wait-s N", env: "COHERE_MCP_MAX_WAIT_S", help: `wait_for_* tools: longest wait, whatever timeout_s asks (default ${DEFAULTS.maxWaitS})` },
+  { flag: "--max-message-bytes N", env: "COHERE_MCP_MAX_MESSAGE_BYTES", help: `stdio: largest JSON-RPC message read; a bigger one gets an error pointing to --allow-file-read (default ${DEFAULTS.maxMessageBytes})` },
 ] as const;
 
 export const ENV = [
@@ -172,6 +176,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
         "max-file-bytes": { type: "string" },
         "poll-interval-ms": { type: "string" },
         "max-wait-s": { type: "string" },
+        "max-message-bytes": { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -237,6 +242,12 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     maxFileBytes: intOpt("--max-file-bytes", v["max-file-bytes"] ?? env.COHERE_MCP_MAX_FILE_BYTES, DEFAULTS.maxFileBytes, 1),
     pollIntervalMs: intOpt("--poll-interval-ms", v["poll-interval-ms"] ?? env.COHERE_MCP_POLL_INTERVAL_MS, DEFAULTS.pollIntervalMs, 1),
     maxWaitS: intOpt("--max-wait-s", v["max-wait-s"] ?? env.COHERE_MCP_MAX_WAIT_S, DEFAULTS.maxWaitS, 1),
+    maxMessageBytes: intOpt(
+      "--max-message-bytes",
+      v["max-message-bytes"] ?? env.COHERE_MCP_MAX_MESSAGE_BYTES,
+      DEFAULTS.maxMessageBytes,
+      1024,
+    ),
     json: v.json ?? false,
     maxBodyBytes: intOpt("--max-body-bytes", v["max-body-bytes"] ?? env.COHERE_MCP_MAX_BODY_BYTES, DEFAULTS.maxBodyBytes, 1024),
     requestTimeoutMs: intOpt(

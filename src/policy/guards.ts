@@ -10,6 +10,12 @@
  *   max_documents rerank / rerank_v1: at most this many documents.
  *   max_inputs    embed / embed_v1 (texts + images + inputs) and classify (inputs).
  *   max_tokens    chat / chat_v1 / generate: max_tokens must be given and at most this.
+ *   max_input_chars   every tool: total characters of every string value in the arguments
+ *                 (texts, documents, messages, inline file content, ...), however nested, so one
+ *                 1 MB document counts as much as a thousand small ones. Files named by path are
+ *                 bounded by --max-file-bytes instead.
+ *   max_content_parts every tool: items of every `content` array in the arguments (embed
+ *                 `inputs[].content`, chat `messages[].content`); a plain-string content is one.
  *   dataset_ids   dataset ids a call names (datasets tools' `id`, `dataset_id`,
  *                 `input_dataset_id`, a fine-tune's settings.dataset_id) must match a glob.
  *   job_ids       embed job / batch / fine-tuned model ids a call names (`id` in those groups,
@@ -88,6 +94,29 @@ export function jobIds(tool: ToolDef, input: Record<string, unknown>): string[] 
   return out;
 }
 
+type Walked = Record<string, unknown> | unknown[];
+
+/**
+ * Total characters of every string value in the arguments, and content parts (items of every
+ * array under a `content` key; a string `content` is one part). Iterative: validated input is
+ * bounded, but deep nesting must not cost a stack.
+ */
+export function measureInput(input: Record<string, unknown>): { chars: number; parts: number } {
+  let chars = 0;
+  let parts = 0;
+  const stack: Walked[] = [input];
+  while (stack.length) {
+    const node = stack.pop()!;
+    const entries: Array<[string | number, unknown]> = Array.isArray(node) ? node.map((v, i) => [i, v]) : Object.entries(node);
+    for (const [key, v] of entries) {
+      if (key === "content") parts += Array.isArray(v) ? v.length : typeof v === "string" ? 1 : 0;
+      if (typeof v === "string") chars += v.length;
+      else if (v && typeof v === "object") stack.push(v as Walked);
+    }
+  }
+  return { chars, parts };
+}
+
 /** The first rule a call breaks, or undefined. */
 export function checkArguments(
   rules: ArgumentRules,
@@ -120,6 +149,21 @@ export function checkArguments(
     const n = len(input.texts) + len(input.images) + len(input.inputs);
     if (n > rules.max_inputs) {
       return { rule: "max_inputs", problem: `${n} inputs given, at most ${rules.max_inputs} allowed; split the call` };
+    }
+  }
+  if (rules.max_input_chars !== undefined || rules.max_content_parts !== undefined) {
+    const { chars, parts } = measureInput(input);
+    if (rules.max_input_chars !== undefined && chars > rules.max_input_chars) {
+      return {
+        rule: "max_input_chars",
+        problem: `the arguments hold ${chars} characters of text, at most ${rules.max_input_chars} allowed per call; send less text or split the call`,
+      };
+    }
+    if (rules.max_content_parts !== undefined && parts > rules.max_content_parts) {
+      return {
+        rule: "max_content_parts",
+        problem: `${parts} content parts given, at most ${rules.max_content_parts} allowed per call; send fewer parts or split the call`,
+      };
     }
   }
   if (rules.max_tokens !== undefined && TOKEN_TOOLS.has(tool.name)) {

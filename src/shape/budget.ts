@@ -2,14 +2,17 @@
  * The output budget: nothing a tool returns may flood the agent's context. Text is cut with a
  * marker; structured results are shrunk by dropping whole trailing items of their biggest arrays
  * (never half a vector or half a record), cutting long strings, and saying exactly what was cut
- * and how to get it in a top-level `truncated` note.
+ * and how to get it in a top-level `truncated` note. Secrets are redacted before any cut, and a
+ * cut's end is checked for a secret's prefix (src/redact.ts).
  */
+import { redactDeep, redactTail, redactText, type Secrets } from "../redact.js";
 
 /** Keep a text inside the budget, saying what was cut and how to get the rest. */
-export function budgetText(text: string, max: number, hint: string): string {
+export function budgetText(text: string, max: number, hint: string, secrets: Secrets = []): string {
+  text = redactText(text, secrets);
   if (text.length <= max) return text;
   const marker = `\n[truncated: ${text.length - max} of ${text.length} characters cut by the server's output budget. ${hint}]`;
-  return text.slice(0, Math.max(0, max - marker.length)) + marker;
+  return redactTail(text.slice(0, Math.max(0, max - marker.length)), secrets) + marker;
 }
 
 export interface Cut {
@@ -69,14 +72,20 @@ function record(cuts: Cut[], cut: Cut): void {
 }
 
 /** Remove about `need` characters from the target; returns false when nothing could be removed. */
-function cutTarget(t: { parent: Record<string, Json> | Json[]; key: string | number; path: string }, need: number, cuts: Cut[], totals: Map<string, number>): boolean {
+function cutTarget(
+  t: { parent: Record<string, Json> | Json[]; key: string | number; path: string },
+  need: number,
+  cuts: Cut[],
+  totals: Map<string, number>,
+  secrets: Secrets,
+): boolean {
   const value = (t.parent as Record<string | number, Json>)[t.key]!;
   if (typeof value === "string") {
     const total = totals.get(t.path) ?? value.length;
     totals.set(t.path, total);
     const keep = Math.max(0, value.length - need - 1);
     if (keep >= value.length) return false;
-    (t.parent as Record<string | number, Json>)[t.key] = value.slice(0, keep) + "…";
+    (t.parent as Record<string | number, Json>)[t.key] = redactTail(value.slice(0, keep), secrets) + "…";
     record(cuts, { path: t.path, kept: keep, total, unit: "characters" });
     return true;
   }
@@ -106,11 +115,11 @@ function cutTarget(t: { parent: Record<string, Json> | Json[]; key: string | num
   return false;
 }
 
-export function describeCuts(cuts: Cut[], max: number, hint: string): string {
+export function describeCuts(cuts: Cut[], max: number, hint: string, secrets: Secrets = []): string {
   const parts = cuts.slice(0, 4).map((c) => `${c.path}: kept ${c.kept} of ${c.total} ${c.unit}`);
   if (cuts.length > 4) parts.push(`${cuts.length - 4} more cuts`);
-  const note = `Cut to fit the server's output budget (${max} characters): ${parts.join("; ")}. ${hint}`;
-  return note.length > NOTE_MAX ? note.slice(0, NOTE_MAX - 1) + "…" : note;
+  const note = redactText(`Cut to fit the server's output budget (${max} characters): ${parts.join("; ")}. ${hint}`, secrets);
+  return note.length > NOTE_MAX ? redactTail(note.slice(0, NOTE_MAX - 1), secrets) + "…" : note;
 }
 
 /**
@@ -123,9 +132,11 @@ export function fitJson(
   hint: string,
   /** The budget named in the note (the whole result's, when this part gets a share of it). */
   shownMax = max,
+  /** Redacted before any cut; a cut string's end is checked for a secret's prefix. */
+  secrets: Secrets = [],
 ): { value: Record<string, unknown>; cuts: Cut[] } {
   if (size(value) <= max) return { value, cuts: [] };
-  const copy = JSON.parse(JSON.stringify(value)) as Record<string, Json>;
+  const copy = redactDeep(JSON.parse(JSON.stringify(value)) as Record<string, Json>, secrets);
   const cuts: Cut[] = [];
   const totals = new Map<string, number>();
   const room = Math.max(0, max - NOTE_MAX - 20);
@@ -133,9 +144,9 @@ export function fitJson(
     const current = size(copy);
     if (current <= room) break;
     const target = findTarget(copy);
-    if (!target || !cutTarget(target, current - room, cuts, totals)) break;
+    if (!target || !cutTarget(target, current - room, cuts, totals, secrets)) break;
   }
-  const note = describeCuts(cuts, shownMax, hint);
+  const note = describeCuts(cuts, shownMax, hint, secrets);
   if (size(copy) + note.length + 20 > max) {
     // nothing left that can be cut (e.g. hundreds of top-level scalars): say so instead of flooding
     return { value: { truncated: `The result was too large for the server's output budget (${shownMax} characters) and was left out. ${hint}` }, cuts };

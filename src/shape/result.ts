@@ -5,6 +5,7 @@
  */
 import type { Shaped, ToolDef } from "../catalog/types.js";
 import { budgetText, fitJson } from "./budget.js";
+import type { Secrets } from "../redact.js";
 
 export interface TextContent {
   type: "text";
@@ -54,18 +55,20 @@ export function finishResult(
   input: Record<string, unknown>,
   max: number,
   raw?: Record<string, unknown>,
+  /** Redacted before the budget cuts anything (the data should already be; this is the net). */
+  secrets: Secrets = [],
 ): ToolResult {
   const hint = defaultHint(tool);
   const more = nextPageLine(tool, raw ?? shaped.structured, input);
   let text: string;
   let structured: Record<string, unknown>;
   if (shaped.text !== undefined) {
-    text = budgetText(more ? `${shaped.text}\n${more}` : shaped.text, Math.floor(max / 2), hint);
-    structured = fitJson(shaped.structured, Math.max(0, max - text.length - OVERHEAD), hint, max).value;
+    text = budgetText(more ? `${shaped.text}\n${more}` : shaped.text, Math.floor(max / 2), hint, secrets);
+    structured = fitJson(shaped.structured, Math.max(0, max - text.length - OVERHEAD), hint, max, secrets).value;
   } else {
     // the text is the JSON itself: each half of the budget
     const half = Math.floor(max / 2) - OVERHEAD;
-    structured = fitJson(shaped.structured, half - (more?.length ?? 0), hint, max).value;
+    structured = fitJson(shaped.structured, half - (more?.length ?? 0), hint, max, secrets).value;
     text = JSON.stringify(structured) + (more ? `\n${more}` : "");
   }
   const result: ToolResult = { content: [{ type: "text", text }] };
@@ -75,11 +78,17 @@ export function finishResult(
 }
 
 /** Shape Cohere's answer with the record's hook (or as is) and budget it. */
-export function shapeResult(tool: ToolDef, data: unknown, input: Record<string, unknown>, max: number): ToolResult {
+export function shapeResult(
+  tool: ToolDef,
+  data: unknown,
+  input: Record<string, unknown>,
+  max: number,
+  secrets: Secrets = [],
+): ToolResult {
   if (data === undefined && !tool.output) {
     return { content: [{ type: "text", text: `${tool.title}: done (empty answer from Cohere).` }] };
   }
   const raw = dropNulls(data);
   const shaped = tool.shape ? tool.shape(data, input, { maxChars: max }) : { structured: raw };
-  return finishResult(tool, shaped, input, max, raw);
+  return finishResult(tool, shaped, input, max, raw, secrets);
 }

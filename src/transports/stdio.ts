@@ -1,17 +1,51 @@
-/** stdio: one agent (the local client), the process's own visible set. stdout is the protocol's. */
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+/**
+ * stdio: one agent (the local client), the process's own visible set. stdout is the protocol's.
+ * Messages are framed by our LineTransport: one over --max-message-bytes is answered with an
+ * error (and logged and audited) instead of closing the transport.
+ */
 import { createMcpServer } from "../server.js";
 import type { App } from "../app.js";
+import { LineTransport, type OversizedMessage } from "./stdio-lines.js";
+
+/** What an agent is told when its message is too big. */
+export function oversizedText(m: OversizedMessage): string {
+  const what = m.method === "tools/call" && m.tool ? `tools/call ${JSON.stringify(m.tool)}` : m.method ?? "The message";
+  return (
+    `${what} was refused: the message is ${m.bytes} bytes, over this server's limit of ${m.limit} bytes for one message ` +
+    "(--max-message-bytes). Nothing was sent to Cohere. Send large content by file path instead: the operator starts " +
+    "cohere-mcp with --allow-file-read DIR and the call names the file (file_path, data_path) rather than its base64 content."
+  );
+}
 
 export async function serveStdio(app: App): Promise<void> {
+  const agent = app.options.profile ?? "stdio";
   const server = createMcpServer(app, {
-    agent: app.options.profile ?? "stdio",
+    agent,
     transport: "stdio",
     visible: app.visible,
     ignored: app.ignored,
     profile: app.options.profile ?? app.config?.default_profile,
   });
-  const transport = new StdioServerTransport();
+  const onOversized = (m: OversizedMessage) => {
+    app.logger.warn("refused a stdio message over --max-message-bytes", {
+      bytes: m.bytes,
+      limit: m.limit,
+      method: m.method,
+      tool: m.tool,
+      id: m.id,
+    });
+    app.audit?.record({
+      time: new Date().toISOString(),
+      agent,
+      transport: "stdio",
+      tool: m.method === "tools/call" ? (m.tool ?? "(tools/call)") : `(${m.method ?? "unknown"})`,
+      decision: "denied",
+      reason: "invalid_input",
+      detail: `message of ${m.bytes} bytes over --max-message-bytes ${m.limit}`,
+      latencyMs: 0,
+    });
+  };
+  const transport = new LineTransport(process.stdin, process.stdout, app.options.maxMessageBytes, onOversized, oversizedText);
   let closing = false;
   const shutdown = async (code: number) => {
     if (closing) return;

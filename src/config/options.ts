@@ -200,7 +200,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
           : "stdio";
   return {
     mode,
-    tools: parseList(v.tools ?? env.COHERE_MCP_TOOLS),
+    // An empty COHERE_MCP_TOOLS is unset (the default set), not "no tools": an MCPB host passes a
+    // cleared form field as "".
+    tools: parseList(v.tools ?? (env.COHERE_MCP_TOOLS?.trim() ? env.COHERE_MCP_TOOLS : undefined)),
     excludeTools: parseList(v["exclude-tools"] ?? env.COHERE_MCP_EXCLUDE_TOOLS),
     allowWrite: v["allow-write"] ?? boolEnv(env.COHERE_MCP_ALLOW_WRITE),
     allowDestructive: v["allow-destructive"] ?? boolEnv(env.COHERE_MCP_ALLOW_DESTRUCTIVE),

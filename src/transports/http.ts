@@ -27,6 +27,7 @@ import { narrow, parseList, resolveVisible } from "../policy/allowlist.js";
 import { policyTools, type App } from "../app.js";
 import { ConfigError } from "../config/file.js";
 import { UNAUTHENTICATED } from "../audit.js";
+import { notFound, unauthorized } from "./http-challenge.js";
 
 export const ANONYMOUS = "anonymous";
 const MCP_PATH = "/mcp";
@@ -444,7 +445,7 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
     for (const [k, v] of Object.entries(cors)) res.setHeader(k, v);
     res.setHeader("X-Content-Type-Options", "nosniff");
 
-    if (path !== MCP_PATH) return sendJson(res, 404, { error: `not found; MCP is served at ${MCP_PATH}` });
+    if (path !== MCP_PATH) return sendJson(res, 404, notFound(path, MCP_PATH));
     if (method === "OPTIONS") {
       res.writeHead(204, {
         "Access-Control-Allow-Methods": "GET, POST, DELETE, OPTIONS",
@@ -500,11 +501,8 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
         remote: remoteOf(req),
       });
       log.warn("refused a request without a valid bearer token", { reason: verdict.reason, remote: remoteOf(req) });
-      const challenge = verdict.reason === "missing" ? 'Bearer realm="cohere-mcp"' : 'Bearer realm="cohere-mcp", error="invalid_token"';
-      return sendJson(res, 401, rpcError(-32001, `Unauthorized: ${verdict.message}`), {
-        "WWW-Authenticate": challenge,
-        ...(consumed ? {} : { Connection: "close" }),
-      });
+      const refusal = unauthorized({ reason: verdict.reason });
+      return sendJson(res, refusal.status, refusal.body, { ...refusal.headers, ...(consumed ? {} : { Connection: "close" }) });
     }
     if (verdict?.ok) agent = verdict.agent.name;
 

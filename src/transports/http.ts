@@ -28,6 +28,7 @@ import { policyTools, type App } from "../app.js";
 import { ConfigError } from "../config/file.js";
 import { UNAUTHENTICATED } from "../audit.js";
 import { notFound, unauthorized } from "./http-challenge.js";
+import { resumableStreams } from "./event-store.js";
 
 export const ANONYMOUS = "anonymous";
 const MCP_PATH = "/mcp";
@@ -651,6 +652,7 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
       const server = createMcpServer(app, scope);
       let session: Session | undefined;
       const transport = new StreamableHTTPServerTransport({
+        ...resumableStreams(o.sseReplayBytes, o.sseRetryMs), // SSE priming event + retry (SEP-1699)
         sessionIdGenerator: () => randomUUID(),
         onsessioninitialized: (id) => {
           session = { id, agent, transport, server, lastSeen: Date.now(), active: 1 };

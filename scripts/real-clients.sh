@@ -1,9 +1,19 @@
 #!/usr/bin/env bash
-# Real MCP clients against the built cohere-mcp and the bundled Cohere emulator (issue 5):
+# Real MCP clients against the built cohere-mcp and the bundled Cohere emulator (issues 5, 14):
 #   - @modelcontextprotocol/inspector-cli 0.16.8 --cli: tools/list and tools/call over stdio,
 #     over streamable HTTP, and from a Claude Desktop-style mcpServers config (--config --server)
-#   - @modelcontextprotocol/conformance 0.1.13, generic server scenarios, against --http
-#     (skipped when test/conformance.test.ts runs them inside `npm test`)
+#   - the MCP TypeScript SDK v2 client (@modelcontextprotocol/client) in `auto` version
+#     negotiation, over stdio, HTTP stateless and HTTP --sessions: it must fall back to
+#     2025-11-25 cleanly, list tools and call one (scripts/clients/sdk-v2.mjs)
+#   - the Vercel AI SDK's @ai-sdk/mcp: load the tools as AI SDK tools and run one, over stdio
+#     and HTTP (scripts/clients/ai-sdk.mjs)
+#   - mcp-remote (how Claude Desktop reaches a remote server): list and call through it with an
+#     agent's bearer token; with a wrong token it must fail and show the server's explanation
+#     (scripts/clients/mcp-remote.mjs)
+#   - @modelcontextprotocol/conformance 0.1.16 under Node 22 (the npm package node@22, installed
+#     in scripts/node22 so the project stays on Node 20): every 2025-11-25 server scenario, in
+#     stateless and --sessions mode, against scripts/node22/conformance-baseline.yml (the ones
+#     that do not apply, and why). 0.1.13 runs under Node 20 inside npm test (test/conformance.test.ts).
 #   - LangChain's @langchain/mcp-adapters: load the tools over stdio and invoke one
 # One PASS/FAIL line per check; exits 1 if any check fails.
 #
@@ -24,9 +34,10 @@ trap cleanup EXIT
 
 passes=0
 fails=0
-pass() { echo "PASS $1"; passes=$((passes + 1)); }
+LAST=$SECONDS # each PASS/FAIL line ends with the seconds since the previous one
+pass() { echo "PASS $1 [$((SECONDS - LAST)) s]"; LAST=$SECONDS; passes=$((passes + 1)); }
 fail() {
-  echo "FAIL $1"
+  echo "FAIL $1 [$((SECONDS - LAST)) s]"; LAST=$SECONDS
   if [ -n "${2:-}" ] && [ -f "$2" ]; then head -c 2000 "$2" | sed 's/^/    /'; echo; fi
   fails=$((fails + 1))
 }
@@ -162,6 +173,92 @@ elif [ -n "$MCP_URL" ]; then
   done
 else
   fail "conformance 0.1.13: no HTTP server to test"
+fi
+
+# --- more servers: --sessions, and one with an agent and a bearer token -----------------------
+AGENT_TOKEN="clients-agent-token-7d1e5f3a9b2c"
+start_http() { # NAME ARGS...: start cohere-mcp --http in the background (its PID is kept for cleanup)
+  local name="$1"; shift
+  AGENT_TOKEN="$AGENT_TOKEN" CO_API_KEY="$KEY" CO_API_URL="$EMU" node dist/src/index.js --http --host 127.0.0.1 --port 0 "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
+  PIDS+=($!)
+}
+printf '%s' '{"profiles":{"search":{"tools":["rerank","embed","list_models"]}},"agents":[{"name":"desktop","profile":"search","token_env":"AGENT_TOKEN"}]}' >"$TMP/team.json"
+start_http sessions --sessions
+start_http agents --config "$TMP/team.json"
+SESS_URL="$(wait_for "$TMP/sessions.err" 'http://127\.0\.0\.1:[0-9]+/mcp')" || { fail "cohere-mcp --http --sessions start" "$TMP/sessions.err"; SESS_URL=""; }
+AGENT_URL="$(wait_for "$TMP/agents.err" 'http://127\.0\.0\.1:[0-9]+/mcp')" || { fail "cohere-mcp --http --config (agents) start" "$TMP/agents.err"; AGENT_URL=""; }
+[ -n "$SESS_URL" ] && echo "cohere-mcp --http --sessions: $SESS_URL"
+[ -n "$AGENT_URL" ] && echo "cohere-mcp --http --config (one agent, bearer token): $AGENT_URL"
+
+# client_check LABEL LOGNAME CMD...: PASS with the command's last stdout line, or FAIL with its output
+client_check() {
+  local label="$1" log="$2"; shift 2
+  if timeout 120 "$@" >"$TMP/$log.out" 2>"$TMP/$log.err"; then
+    pass "$label: $(tail -1 "$TMP/$log.out")"
+  else
+    cat "$TMP/$log.out" >>"$TMP/$log.err"
+    fail "$label" "$TMP/$log.err"
+  fi
+}
+
+# --- the SDK v2 client, auto negotiation ------------------------------------------------------
+pkgv() { node -p 'require(process.argv[1]).version' "$ROOT/node_modules/$1/package.json" 2>/dev/null; }
+V2="@modelcontextprotocol/client $(pkgv @modelcontextprotocol/client) (auto)"
+client_check "$V2, stdio" v2-stdio env CO_API_KEY="$KEY" CO_API_URL="$EMU" node scripts/clients/sdk-v2.mjs stdio "$ROOT/dist/src/index.js"
+[ -n "$MCP_URL" ] && client_check "$V2, HTTP stateless" v2-http node scripts/clients/sdk-v2.mjs http "$MCP_URL"
+[ -n "$SESS_URL" ] && client_check "$V2, HTTP --sessions" v2-sess node scripts/clients/sdk-v2.mjs http "$SESS_URL"
+
+# --- the Vercel AI SDK ------------------------------------------------------------------------
+AI="@ai-sdk/mcp $(pkgv @ai-sdk/mcp)"
+client_check "$AI, stdio" ai-stdio env CO_API_KEY="$KEY" CO_API_URL="$EMU" node scripts/clients/ai-sdk.mjs stdio "$ROOT/dist/src/index.js"
+[ -n "$MCP_URL" ] && client_check "$AI, HTTP stateless" ai-http node scripts/clients/ai-sdk.mjs http "$MCP_URL"
+[ -n "$SESS_URL" ] && client_check "$AI, HTTP --sessions" ai-sess node scripts/clients/ai-sdk.mjs http "$SESS_URL"
+
+# --- mcp-remote, with an agent's token --------------------------------------------------------
+if [ -n "$AGENT_URL" ]; then
+  MR="mcp-remote $(pkgv mcp-remote)"
+  client_check "$MR, HTTP + bearer token" mr-ok node scripts/clients/mcp-remote.mjs ok "$AGENT_URL" "$AGENT_TOKEN"
+  for strategy in http-only http-first; do
+    if timeout 120 node scripts/clients/mcp-remote.mjs wrong "$AGENT_URL" "wrong-token-0000000000000000" --transport "$strategy" >"$TMP/mr-wrong-$strategy.out" 2>"$TMP/mr-wrong-$strategy.err"; then
+      pass "$MR, HTTP + wrong token (--transport $strategy): refused, and mcp-remote shows why:"
+      sed 's/^/    /' "$TMP/mr-wrong-$strategy.out"
+    else
+      cat "$TMP/mr-wrong-$strategy.out" >>"$TMP/mr-wrong-$strategy.err"
+      fail "$MR, HTTP + wrong token (--transport $strategy)" "$TMP/mr-wrong-$strategy.err"
+    fi
+  done
+fi
+
+# --- conformance 0.1.16 under Node 22 ---------------------------------------------------------
+N22="$ROOT/scripts/node22"
+if [ ! -x "$N22/node_modules/.bin/node" ] || [ ! -f "$N22/node_modules/@modelcontextprotocol/conformance/dist/index.js" ]; then
+  (cd "$N22" && npm ci --no-audit --no-fund --loglevel=error >"$TMP/node22-install.log" 2>&1) || fail "npm ci in scripts/node22 (node@22, conformance)" "$TMP/node22-install.log"
+fi
+NODE22="$N22/node_modules/.bin/node"
+CONF22=("$NODE22" "$N22/node_modules/@modelcontextprotocol/conformance/dist/index.js")
+if [ -x "$NODE22" ] && [ -f "${CONF22[1]}" ]; then
+  CV="conformance $(node -p 'require(process.argv[1]).version' "$N22/node_modules/@modelcontextprotocol/conformance/package.json") on Node $("$NODE22" --version)"
+  # Stateless, there is no session: the multiple-streams scenario (which needs one) does not apply either.
+  { cat "$N22/conformance-baseline.yml"; printf '  # stateless only: no session, so no concurrent session streams to test\n  - server-sse-multiple-streams\n'; } >"$TMP/baseline-stateless.yml"
+  for mode in stateless sessions; do
+    url="$MCP_URL"; baseline="$TMP/baseline-stateless.yml"
+    if [ "$mode" = sessions ]; then url="$SESS_URL"; baseline="$N22/conformance-baseline.yml"; fi
+    [ -n "$url" ] || continue
+    if NO_COLOR=1 FORCE_COLOR=0 timeout 600 "${CONF22[@]}" server --url "$url" --suite all --spec-version 2025-11-25 \
+      --expected-failures "$baseline" -o "$TMP/conformance-$mode" >"$TMP/conf22-$mode.out" 2>&1; then
+      summary=$(sed 's/\x1b\[[0-9;]*m//g' "$TMP/conf22-$mode.out" | sed -n '/=== SUMMARY ===/,/^Total:/p')
+      # A scenario passes when it ran checks and all passed; the rest are the baseline's (not applicable).
+      passing=$(printf '%s\n' "$summary" | grep -E '^✓ .*: [1-9][0-9]* passed, 0 failed')
+      total=$(printf '%s\n' "$summary" | grep -cE '^[✓✗] ')
+      pass "$CV, $mode: $(printf '%s\n' "$passing" | grep -c .) of $total scenarios pass, the others are not applicable (baseline)"
+      printf '%s\n' "$passing" | sed 's/^/    /'
+    else
+      sed 's/\x1b\[[0-9;]*m//g' "$TMP/conf22-$mode.out" | sed -n '/=== SUMMARY ===/,$p' >"$TMP/conf22-$mode.summary"
+      fail "$CV, $mode" "$TMP/conf22-$mode.summary"
+    fi
+  done
+else
+  fail "Node 22 and conformance 0.1.16 are not installed in scripts/node22" "$TMP/node22-install.log"
 fi
 
 # --- LangChain MCP adapters -------------------------------------------------------------------

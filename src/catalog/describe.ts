@@ -35,12 +35,27 @@ export function annotationsFor(t: Pick<ToolDef, "title" | "access" | "idempotent
 /**
  * Shrink what every agent pays for in context without loosening validation (zod still checks
  * the full, strict schema): nested `additionalProperties: false` go (kept at the top, where an
- * unknown argument is most likely), `{type: "string", const: x}` becomes `{const: x}`, and the
- * constraints that only say "not empty" (`minLength: 1`, `minItems: 1`) or "anything"
- * (`additionalProperties: {}`) are left out.
+ * unknown argument is most likely), and the constraints that only say "not empty"
+ * (`minLength: 1`, `minItems: 1`) or "anything" (`additionalProperties: {}`) are left out.
+ *
+ * And keep the schema portable (test/schema-portability.test.ts): no `format` (a bare
+ * `new Ajv2020()` throws on an unknown format, and several model APIs refuse it; zod still
+ * checks dates and URLs), and a `type` beside every `const` (older Gemini clients drop a tool
+ * whose `const` has none).
  */
 function isEmptyObject(v: unknown): boolean {
   return typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 0;
+}
+
+/** The JSON Schema type of a literal (what a `const` needs beside it). */
+function jsonTypeOf(v: unknown): JsonType | "null" | undefined {
+  if (v === null) return "null";
+  if (typeof v === "string") return "string";
+  if (typeof v === "boolean") return "boolean";
+  if (typeof v === "number") return Number.isInteger(v) ? "integer" : "number";
+  if (Array.isArray(v)) return "array";
+  if (typeof v === "object") return "object";
+  return undefined;
 }
 
 export function compactSchema(node: unknown, depth = 0): unknown {
@@ -51,12 +66,16 @@ export function compactSchema(node: unknown, depth = 0): unknown {
     if (k === "additionalProperties" && v === false && depth > 0) continue;
     if (k === "additionalProperties" && isEmptyObject(v)) continue;
     if ((k === "minLength" || k === "minItems") && v === 1) continue;
+    if (k === "format" && typeof v === "string") continue;
     // property names are data, not schema keywords: recurse into their values only
     out[k] = k === "properties" && v && typeof v === "object"
       ? Object.fromEntries(Object.entries(v).map(([pk, pv]) => [pk, compactSchema(pv, depth + 1)]))
       : compactSchema(v, depth + 1);
   }
-  if ("const" in out && typeof out.type === "string") delete out.type;
+  if ("const" in out && out.type === undefined) {
+    const type = jsonTypeOf(out.const);
+    if (type) return { type, ...out };
+  }
   return out;
 }
 

@@ -56,6 +56,10 @@ export interface Options {
   maxSessions: number;
   /** stdio: largest JSON-RPC message read; a bigger one is answered with an error. */
   maxMessageBytes: number;
+  /** HTTP --sessions: bytes of sent messages each session keeps for SSE resumption (0: no priming events). */
+  sseReplayBytes: number;
+  /** HTTP --sessions: the `retry` (ms) a POST stream's priming event tells clients to wait before reconnecting. */
+  sseRetryMs: number;
   /** Length of a rate_limit "minute" (tests only: COHERE_MCP_RATE_WINDOW_MS). */
   rateWindowMs: number;
 }
@@ -75,6 +79,8 @@ export const DEFAULTS = {
   shutdownGraceMs: 20_000,
   sessionIdleMs: 30 * 60_000,
   maxSessions: 1_000,
+  sseReplayBytes: 256 * 1024,
+  sseRetryMs: 2_000,
   maxFileBytes: 50 * 1024 * 1024,
   pollIntervalMs: 2_000,
   maxWaitS: 600,
@@ -110,6 +116,8 @@ export const FLAGS = [
   { flag: "--shutdown-grace-ms MS", env: "COHERE_MCP_SHUTDOWN_GRACE_MS", help: `HTTP: on SIGTERM/SIGINT, how long in-flight calls may finish (default ${DEFAULTS.shutdownGraceMs})` },
   { flag: "--session-idle-ms MS", env: "COHERE_MCP_SESSION_IDLE_MS", help: `HTTP --sessions: close a session unused this long (default ${DEFAULTS.sessionIdleMs})` },
   { flag: "--max-sessions N", env: "COHERE_MCP_MAX_SESSIONS", help: `HTTP --sessions: most open sessions; new ones get 503 beyond (default ${DEFAULTS.maxSessions})` },
+  { flag: "--sse-replay-bytes N", env: "COHERE_MCP_SSE_REPLAY_BYTES", help: `HTTP --sessions: sent messages kept per session for a client that resumes a stream (Last-Event-ID); 0 = no priming events (default ${DEFAULTS.sseReplayBytes})` },
+  { flag: "--sse-retry-ms MS", env: "COHERE_MCP_SSE_RETRY_MS", help: `HTTP --sessions: the retry a POST stream's priming event announces, i.e. how long a client waits to reconnect (default ${DEFAULTS.sseRetryMs})` },
   { flag: "--audit-log FILE", env: "COHERE_MCP_AUDIT_LOG", help: "Write one JSON audit line per tool call to FILE ('-' for stderr)" },
   { flag: "--allow-file-read DIR", env: "COHERE_MCP_ALLOW_FILE_READ", help: "Let file inputs name paths inside DIR (repeatable; LABEL=DIR names it LABEL to agents, default its base name)" },
   { flag: "--confirm-destructive MODE", env: "COHERE_MCP_CONFIRM_DESTRUCTIVE", help: "elicit (ask the user; refuse if the client cannot ask) | never (no confirmation)" },
@@ -171,6 +179,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
         "shutdown-grace-ms": { type: "string" },
         "session-idle-ms": { type: "string" },
         "max-sessions": { type: "string" },
+        "sse-replay-bytes": { type: "string" },
+        "sse-retry-ms": { type: "string" },
         "allow-file-read": { type: "string", multiple: true },
         "confirm-destructive": { type: "string" },
         "max-file-bytes": { type: "string" },
@@ -205,7 +215,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
           : "stdio";
   return {
     mode,
-    tools: parseList(v.tools ?? env.COHERE_MCP_TOOLS),
+    // An empty COHERE_MCP_TOOLS is unset (the default set), not "no tools": an MCPB host passes a
+    // cleared form field as "".
+    tools: parseList(v.tools ?? (env.COHERE_MCP_TOOLS?.trim() ? env.COHERE_MCP_TOOLS : undefined)),
     excludeTools: parseList(v["exclude-tools"] ?? env.COHERE_MCP_EXCLUDE_TOOLS),
     allowWrite: v["allow-write"] ?? boolEnv(env.COHERE_MCP_ALLOW_WRITE),
     allowDestructive: v["allow-destructive"] ?? boolEnv(env.COHERE_MCP_ALLOW_DESTRUCTIVE),
@@ -259,6 +271,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     shutdownGraceMs: intOpt("--shutdown-grace-ms", v["shutdown-grace-ms"] ?? env.COHERE_MCP_SHUTDOWN_GRACE_MS, DEFAULTS.shutdownGraceMs),
     sessionIdleMs: intOpt("--session-idle-ms", v["session-idle-ms"] ?? env.COHERE_MCP_SESSION_IDLE_MS, DEFAULTS.sessionIdleMs, 1),
     maxSessions: intOpt("--max-sessions", v["max-sessions"] ?? env.COHERE_MCP_MAX_SESSIONS, DEFAULTS.maxSessions, 1),
+    sseReplayBytes: intOpt("--sse-replay-bytes", v["sse-replay-bytes"] ?? env.COHERE_MCP_SSE_REPLAY_BYTES, DEFAULTS.sseReplayBytes),
+    sseRetryMs: intOpt("--sse-retry-ms", v["sse-retry-ms"] ?? env.COHERE_MCP_SSE_RETRY_MS, DEFAULTS.sseRetryMs, 1),
     rateWindowMs: intOpt("COHERE_MCP_RATE_WINDOW_MS", env.COHERE_MCP_RATE_WINDOW_MS, 60_000, 1),
   };
 }

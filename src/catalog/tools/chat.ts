@@ -96,7 +96,7 @@ export const chat = defineTool({
   apiVersion: "v2",
   description:
     "Next assistant reply from a Cohere Command model (Chat v2): tool use, cited answers over `documents`, JSON output, reasoning. " +
-    "Streams as progress given a progress token. Billed per token; rate limited (Trial 20/min, Production 500/min).",
+    "Billed per token; rate limited (Trial 20/min, Production 500/min).",
   input: z
     .object({
       model: z.string().min(1).describe("e.g. command-a-03-2025"),

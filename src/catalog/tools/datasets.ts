@@ -193,7 +193,7 @@ export const get_dataset = defineTool({
   apiVersion: "v1",
   description:
     "One dataset: validation_status (poll after create_dataset until validated or failed), validation_error, " +
-    "and dataset_parts with download URLs (e.g. a job's output).",
+    "and dataset_parts with download URLs.",
   input: z.object({ id: datasetId }).strict(),
   resource: (i) => `dataset ${i.id}`,
   output: { dataset: "object" },

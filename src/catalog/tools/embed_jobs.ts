@@ -54,7 +54,7 @@ export const get_embed_job = defineTool({
   apiVersion: "v1",
   description:
     "One embed job: status (processing, complete, cancelling, cancelled, failed) and, once complete, " +
-    "output_dataset_id for get_dataset. wait_for_embed_job polls it for you.",
+    "output_dataset_id for get_dataset. wait_for_embed_job polls it.",
   input: z.object({ id: jobId }).strict(),
   resource: (i) => `embed job ${i.id}`,
   output: { status: "string" },

@@ -12,7 +12,7 @@ export const rerank = defineTool({
   path: "/v2/rerank",
   apiVersion: "v2",
   description:
-    "Order documents by relevance to a query (Cohere Rerank v2), e.g. to keep the best search hits; " +
+    "Order documents by relevance to a query (Cohere Rerank v2); " +
     "results are {index into `documents`, relevance_score}, best first. Billed per search unit; rate limited.",
   input: z
     .object({

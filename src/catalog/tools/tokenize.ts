@@ -13,7 +13,7 @@ export const tokenize = defineTool({
   path: "/v1/tokenize",
   apiVersion: "v1",
   description:
-    "Split text into the model's tokens, e.g. to count them against a context limit. Rate limited.",
+    "Split text into the model's tokens (e.g. to count them). Rate limited.",
   input: z
     .object({
       text: z.string().min(1).max(65536),

@@ -27,6 +27,7 @@ import { createSessionTable } from "./sessions.js";
 import { answerProbe, PROBE_PATHS } from "./probes.js";
 import { refuseUnauthenticated } from "./unauthenticated.js";
 import { installShutdown } from "./lifecycle.js";
+import { notFound } from "./challenge.js";
 
 export { ANONYMOUS, planHttp, type HttpPlan } from "./plan.js";
 export { hostAllowed, isLoopbackHost, originAllowed, splitHost } from "./origin.js";
@@ -82,7 +83,7 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
     for (const [k, v] of Object.entries(corsHeaders(origin))) res.setHeader(k, v);
     res.setHeader("X-Content-Type-Options", "nosniff");
 
-    if (path !== MCP_PATH) return sendJson(res, 404, { error: `not found; MCP is served at ${MCP_PATH}` });
+    if (path !== MCP_PATH) return sendJson(res, 404, notFound(path, MCP_PATH));
     if (method === "OPTIONS") {
       res.writeHead(204, {
         "Access-Control-Allow-Methods": "GET, POST, DELETE, OPTIONS",

@@ -13,6 +13,7 @@ import { headerValue, rpcError, sendJson } from "./io.js";
 import type { InFlightRequests } from "./inflight.js";
 import type { RpcRequestInfo } from "./rpc.js";
 import type { ScopeResolver } from "./scopes.js";
+import { resumableStreams } from "./event-store.js";
 
 interface Session {
   id: string;
@@ -57,6 +58,7 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
     const server = createMcpServer(app, scope);
     let session: Session | undefined;
     const transport = new StreamableHTTPServerTransport({
+      ...resumableStreams(o.sseReplayBytes, o.sseRetryMs), // SSE priming event + retry (SEP-1699)
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
         session = { id, agent, transport, server, lastSeen: Date.now(), active: 1 };

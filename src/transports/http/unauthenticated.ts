@@ -6,8 +6,9 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { App } from "../../app.js";
 import type { AuthResult } from "../../auth.js";
 import { UNAUTHENTICATED } from "../../audit.js";
-import { headerValue, readBody, remoteOf, rpcError, sendJson } from "./io.js";
+import { headerValue, readBody, remoteOf, sendJson } from "./io.js";
 import { inspectBody } from "./rpc.js";
+import { unauthorized } from "./challenge.js";
 
 /** How much of an unauthenticated body is read, to name the refused call in the audit. */
 const AUTH_PEEK_BYTES = 64 * 1024;
@@ -48,9 +49,6 @@ export async function refuseUnauthenticated(
     remote: remoteOf(req),
   });
   app.logger.warn("refused a request without a valid bearer token", { reason: verdict.reason, remote: remoteOf(req) });
-  const challenge = verdict.reason === "missing" ? 'Bearer realm="cohere-mcp"' : 'Bearer realm="cohere-mcp", error="invalid_token"';
-  return sendJson(res, 401, rpcError(-32001, `Unauthorized: ${verdict.message}`), {
-    "WWW-Authenticate": challenge,
-    ...(consumed ? {} : { Connection: "close" }),
-  });
+  const refusal = unauthorized({ reason: verdict.reason });
+  return sendJson(res, refusal.status, refusal.body, { ...refusal.headers, ...(consumed ? {} : { Connection: "close" }) });
 }

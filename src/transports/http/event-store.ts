@@ -1,0 +1,84 @@
+/**
+ * Resumable SSE for --sessions (SEP-1699): the SDK's StreamableHTTPServerTransport sends a
+ * priming event (an event id, a `retry:` field and empty data) at the start of every POST
+ * stream once it has an event store, and stores each message it sends there, so a client whose
+ * stream drops can GET /mcp with `Last-Event-ID` and receive what it missed, waiting `retry` ms
+ * before it reconnects. The SDK gates priming on the client's protocol version (2025-11-25 or
+ * newer: older clients cannot parse empty data).
+ *
+ * One store per session (it dies with the session), bounded in bytes: the oldest events go
+ * first, so a session never holds more than --sse-replay-bytes of replayable messages.
+ */
+import type { EventStore, StreamableHTTPServerTransportOptions } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+
+interface StoredEvent {
+  id: string;
+  streamId: string;
+  seq: number;
+  message: JSONRPCMessage;
+  bytes: number;
+}
+
+export class SessionEventStore implements EventStore {
+  private readonly byId = new Map<string, StoredEvent>();
+  private queue: StoredEvent[] = [];
+  private head = 0;
+  private seq = 0;
+  private total = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  /** Bytes held now (for tests and debugging). */
+  get bytes(): number {
+    return this.total;
+  }
+
+  async storeEvent(streamId: string, message: JSONRPCMessage): Promise<string> {
+    const seq = ++this.seq;
+    const id = `${seq}_${streamId}`;
+    const bytes = JSON.stringify(message).length + id.length;
+    const e: StoredEvent = { id, streamId, seq, message, bytes };
+    this.queue.push(e);
+    this.byId.set(id, e);
+    this.total += bytes;
+    // Oldest first; the newest event is kept even when it alone is over the bound.
+    while (this.total > this.maxBytes && this.queue.length - this.head > 1) {
+      const old = this.queue[this.head++]!;
+      this.byId.delete(old.id);
+      this.total -= old.bytes;
+    }
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    return id;
+  }
+
+  async getStreamIdForEventId(eventId: string): Promise<string | undefined> {
+    return this.byId.get(eventId)?.streamId;
+  }
+
+  async replayEventsAfter(
+    lastEventId: string,
+    { send }: { send: (eventId: string, message: JSONRPCMessage) => Promise<void> },
+  ): Promise<string> {
+    const last = this.byId.get(lastEventId);
+    if (!last) throw new Error(`Unknown or expired event id: ${lastEventId.slice(0, 100)}`);
+    for (let i = this.head; i < this.queue.length; i++) {
+      const e = this.queue[i]!;
+      if (e.streamId !== last.streamId || e.seq <= last.seq) continue;
+      if (!("jsonrpc" in e.message)) continue; // a priming event carries no message
+      await send(e.id, e.message);
+    }
+    return last.streamId;
+  }
+}
+
+/**
+ * The options that make a session's POST streams resumable: an event store and the `retry`
+ * the priming event announces. `replayBytes` 0 turns both off (no priming events).
+ */
+export function resumableStreams(replayBytes: number, retryMs: number): Pick<StreamableHTTPServerTransportOptions, "eventStore" | "retryInterval"> {
+  return replayBytes > 0 ? { eventStore: new SessionEventStore(replayBytes), retryInterval: retryMs } : {};
+}

@@ -1,10 +1,12 @@
 /**
  * A request without a valid bearer token: read at most a small body (to name the refused call in
- * the audit), write one audit line, answer 401 with a Bearer challenge.
+ * the audit), write one audit line, answer 401 with a Bearer challenge. OAuth refusals come here
+ * too: 401 (with resource_metadata), 403 (a valid token this server will not serve) and 503 (the
+ * identity provider cannot be reached to check the token).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { App } from "../../app.js";
-import type { AuthResult } from "../../auth.js";
+import type { Refusal } from "../../identity.js";
 import { UNAUTHENTICATED } from "../../audit.js";
 import { headerValue, readBody, remoteOf, rpcError, sendJson } from "./io.js";
 import { inspectBody } from "./rpc.js";
@@ -16,7 +18,7 @@ export async function refuseUnauthenticated(
   app: App,
   req: IncomingMessage,
   res: ServerResponse,
-  verdict: Extract<AuthResult, { ok: false }>,
+  verdict: Refusal,
   path: string,
   started: number,
 ): Promise<void> {
@@ -38,19 +40,23 @@ export async function refuseUnauthenticated(
   }
   app.audit?.record({
     time: new Date().toISOString(),
-    agent: UNAUTHENTICATED,
+    agent: verdict.agent ?? UNAUTHENTICATED,
+    ...verdict.claims,
     transport: "http",
     tool: label,
     decision: "denied",
-    reason: "auth",
+    reason: verdict.reason === "insufficient_scope" ? "insufficient_scope" : "auth",
     detail: verdict.message,
     latencyMs: performance.now() - started,
     remote: remoteOf(req),
   });
-  app.logger.warn("refused a request without a valid bearer token", { reason: verdict.reason, remote: remoteOf(req) });
-  const challenge = verdict.reason === "missing" ? 'Bearer realm="cohere-mcp"' : 'Bearer realm="cohere-mcp", error="invalid_token"';
-  return sendJson(res, 401, rpcError(-32001, `Unauthorized: ${verdict.message}`), {
-    "WWW-Authenticate": challenge,
+  app.logger.warn("refused a request without a valid bearer token", { reason: verdict.reason, status: verdict.status, remote: remoteOf(req) });
+  const challenge =
+    verdict.challenge ?? (verdict.reason === "missing" ? 'Bearer realm="cohere-mcp"' : 'Bearer realm="cohere-mcp", error="invalid_token"');
+  const what = verdict.status === 401 ? "Unauthorized" : verdict.status === 403 ? "Forbidden" : "Service unavailable";
+  return sendJson(res, verdict.status, rpcError(-32001, `${what}: ${verdict.message}`), {
+    ...(challenge ? { "WWW-Authenticate": challenge } : {}),
+    ...(verdict.status === 503 ? { "Retry-After": "5" } : {}),
     ...(consumed ? {} : { Connection: "close" }),
   });
 }

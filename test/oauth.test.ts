@@ -457,6 +457,14 @@ describe("cohere-mcp --http --sessions with oauth", () => {
     const st = await post(s.srv.url, call("rerank", RERANK), STATIC_TOKEN, { "mcp-session-id": sid });
     expect(st.status).toBe(404);
     expect(emu.requests).toEqual([]);
+    // same agent (client_id), another subject: a valid token, but not the session's identity
+    const k = idp.signingKey();
+    const real = await importPKCS8(await pkcs8Of(k), "RS256");
+    const otherSub = await new SignJWT(claimsFor(s.resource, { sub: "another-user" })).setProtectedHeader({ alg: "RS256", kid: k.kid }).sign(real);
+    tokensSeen.add(otherSub);
+    expect((await post(s.srv.url, call("rerank", RERANK), otherSub, { "mcp-session-id": sid })).status).toBe(404);
+    expect((await post(s.srv.url, INIT, otherSub)).status).toBe(200); // the token itself is fine
+    expect(emu.requests).toEqual([]);
     // the owner, with a new token of its own, keeps using the session
     const again = await tokenFor("search-bot", s.resource);
     const ok = await post(s.srv.url, call("rerank", RERANK), again, { "mcp-session-id": sid });

@@ -11,7 +11,7 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { exportJWK, exportSPKI, generateKeyPair, type JWK } from "jose";
+import { exportJWK, exportSPKI, generateKeyPair, importJWK, SignJWT, type JWK, type JWTPayload } from "jose";
 import Provider, { errors as oidcErrors } from "oidc-provider";
 
 export interface IdpClient {
@@ -34,6 +34,8 @@ export interface Idp {
   signingKey(): JWK;
   /** PEM of the current signing key's public half. */
   publicPem(): Promise<string>;
+  /** A JWT signed with the issuer's current key, with whatever claims and header the test wants. */
+  sign(claims: JWTPayload, header?: Record<string, unknown>, crit?: Record<string, boolean>): Promise<string>;
   /** A token straight from the token endpoint (as any client would get it). */
   token(clientId: string, resource: string, scope?: string): Promise<{ access_token: string; scope?: string; expires_in: number }>;
   /** Token requests the provider answered, by client id. */
@@ -117,8 +119,12 @@ export async function startIdp(clients: IdpClient[], extra: { introspector?: { c
     resources,
     tokenRequests,
     signingKey: () => keys[0]!,
+    async sign(claims, header = {}, crit) {
+      const k = keys[0]!;
+      const key = await importJWK(k, "RS256");
+      return new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid: k.kid, typ: "at+jwt", ...header }).sign(key, crit ? { crit } : undefined);
+    },
     async publicPem() {
-      const { importJWK } = await import("jose");
       const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub } = keys[0]!;
       return exportSPKI((await importJWK(pub, "RS256", { extractable: true })) as CryptoKey);
     },

@@ -11,7 +11,7 @@ import { writeFileSync } from "node:fs";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { ClientCredentialsProvider } from "@modelcontextprotocol/sdk/client/auth-extensions.js";
-import { generateKeyPair, SignJWT, UnsecuredJWT, importPKCS8 } from "jose";
+import { generateKeyPair, SignJWT, UnsecuredJWT } from "jose";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
 import { freePort, proofDir, sleep } from "../bench/lib.js";
@@ -310,15 +310,14 @@ describe("cohere-mcp --http with oauth (stateless)", () => {
       ["HS256 re-signed with the issuer's public JWK", await new SignJWT(claimsFor(s.resource)).setProtectedHeader({ alg: "HS256", kid: k.kid }).sign(new TextEncoder().encode(JSON.stringify({ kty: k.kty, n: k.n, e: k.e }))), /algorithm/],
     ];
     // the real issuer's own key, but a claim wrong: proves the checks, not just the signature
-    const real = await importPKCS8(await pkcs8Of(k), "RS256");
     shapes.push(
-      ["issuer's key, wrong aud", await new SignJWT(claimsFor(s.resource, { aud: otherResource })).setProtectedHeader({ alg: "RS256", kid: k.kid }).sign(real), /another audience/],
-      ["issuer's key, expired an hour ago", await new SignJWT(claimsFor(s.resource, { exp: Math.floor(Date.now() / 1000) - 3600 })).setProtectedHeader({ alg: "RS256", kid: k.kid }).sign(real), /expired/],
-      ["issuer's key, no exp", await new SignJWT(claimsFor(s.resource, { exp: undefined })).setProtectedHeader({ alg: "RS256", kid: k.kid }).sign(real), /claim exp/],
-      ["issuer's key, not valid for an hour (nbf)", await new SignJWT(claimsFor(s.resource, { nbf: Math.floor(Date.now() / 1000) + 3600 })).setProtectedHeader({ alg: "RS256", kid: k.kid }).sign(real), /not valid yet/],
+      ["issuer's key, wrong aud", await idp.sign(claimsFor(s.resource, { aud: otherResource })), /another audience/],
+      ["issuer's key, expired an hour ago", await idp.sign(claimsFor(s.resource, { exp: Math.floor(Date.now() / 1000) - 3600 })), /expired/],
+      ["issuer's key, no exp", await idp.sign(claimsFor(s.resource, { exp: undefined })), /claim exp/],
+      ["issuer's key, not valid for an hour (nbf)", await idp.sign(claimsFor(s.resource, { nbf: Math.floor(Date.now() / 1000) + 3600 })), /not valid yet/],
     );
     // the control: the same forging path with every claim right is accepted
-    const control = await new SignJWT(claimsFor(s.resource)).setProtectedHeader({ alg: "RS256", kid: k.kid }).sign(real);
+    const control = await idp.sign(claimsFor(s.resource));
     expect((await post(s.srv.url, LIST, control)).status).toBe(200);
     // a real token that expires while we wait (2 s lifetime + 1 s skew)
     const exp = JSON.parse(Buffer.from(short.split(".")[1]!, "base64url").toString()).exp as number;
@@ -458,9 +457,7 @@ describe("cohere-mcp --http --sessions with oauth", () => {
     expect(st.status).toBe(404);
     expect(emu.requests).toEqual([]);
     // same agent (client_id), another subject: a valid token, but not the session's identity
-    const k = idp.signingKey();
-    const real = await importPKCS8(await pkcs8Of(k), "RS256");
-    const otherSub = await new SignJWT(claimsFor(s.resource, { sub: "another-user" })).setProtectedHeader({ alg: "RS256", kid: k.kid }).sign(real);
+    const otherSub = await idp.sign(claimsFor(s.resource, { sub: "another-user" }));
     tokensSeen.add(otherSub);
     expect((await post(s.srv.url, call("rerank", RERANK), otherSub, { "mcp-session-id": sid })).status).toBe(404);
     expect((await post(s.srv.url, INIT, otherSub)).status).toBe(200); // the token itself is fine
@@ -503,9 +500,3 @@ describe("cohere-mcp --http --sessions with oauth", () => {
     }
   });
 });
-
-/** PKCS#8 PEM of a private RSA JWK (the issuer's signing key, which the test generated). */
-async function pkcs8Of(jwk: Record<string, unknown>): Promise<string> {
-  const { importJWK, exportPKCS8 } = await import("jose");
-  return exportPKCS8((await importJWK(jwk as never, "RS256", { extractable: true })) as never);
-}

@@ -500,3 +500,52 @@ describe("cohere-mcp --http --sessions with oauth", () => {
     }
   });
 });
+
+describe("when the issuer cannot be reached", () => {
+  it("a token is answered 503 (retry later), not 401; keys fetched before are kept while the issuer is down", async () => {
+    const own = await startIdp([{ client_id: "search-bot", client_secret: secret("search-bot"), scope: "cohere:read", groups: ["search-team"] }]);
+    const port = await freePort();
+    const resource = `http://127.0.0.1:${port}/mcp`;
+    own.resources.add(resource);
+    const deadPort = await freePort();
+    const cfg = join(dir, `oauth-down-${process.pid}.json`);
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        profiles: { search: { tools: SEARCH_TOOLS } },
+        oauth: { issuer: own.issuer, resource, default_profile: "search", jwks_max_age_s: 1, jwks_cooldown_s: 1, fetch_timeout_ms: 1000 },
+      }),
+    );
+    const srv = await startHttp(emu.url, ["--port", String(port), "--config", cfg]);
+    const cfgDead = join(dir, `oauth-dead-${process.pid}.json`);
+    const deadIssuer = `http://127.0.0.1:${deadPort}`;
+    writeFileSync(cfgDead, JSON.stringify({ profiles: { search: { tools: SEARCH_TOOLS } }, oauth: { issuer: deadIssuer, resource: `http://127.0.0.1:${deadPort + 1}/mcp`, default_profile: "search" } }));
+    const dead = await startHttp(emu.url, ["--config", cfgDead]);
+    try {
+      // an issuer that never answered: 503 with Retry-After, nothing sent
+      const forged = new UnsecuredJWT({ iss: deadIssuer, aud: `http://127.0.0.1:${deadPort + 1}/mcp`, exp: Math.floor(Date.now() / 1000) + 60 }).encode();
+      const withKid = `${Buffer.from(JSON.stringify({ alg: "RS256", kid: "k1" })).toString("base64url")}.${forged.split(".")[1]}.c2ln`;
+      const r = await post(dead.url, call("rerank", RERANK), withKid);
+      expect(r.status).toBe(503);
+      expect(r.headers.get("retry-after")).toBe("5");
+      expect(JSON.stringify(r.json)).toMatch(/retry/);
+      // an issuer that answered once, then went down: the keys it published still verify its tokens
+      const token = (await own.token("search-bot", resource, ALL_SCOPES)).access_token;
+      tokensSeen.add(token);
+      expect((await post(srv.url, call("rerank", RERANK), token)).status).toBe(200);
+      await own.stop();
+      await sleep(1_200); // past jwks_max_age_s: the key set is stale and cannot be refreshed
+      expect((await post(srv.url, call("rerank", RERANK), token)).status).toBe(200);
+      // ...but nothing new is trusted: a key the last set did not hold is refused
+      const { privateKey } = await generateKeyPair("RS256");
+      const stranger = await new SignJWT({ iss: own.issuer, aud: resource, client_id: "search-bot", scope: "cohere:read", exp: Math.floor(Date.now() / 1000) + 60 })
+        .setProtectedHeader({ alg: "RS256", kid: "k9" })
+        .sign(privateKey);
+      expect((await post(srv.url, call("rerank", RERANK), stranger)).status).toBe(401);
+      expect(emu.requests.length).toBe(2);
+    } finally {
+      await srv.stop();
+      await dead.stop();
+    }
+  });
+});

@@ -195,13 +195,13 @@ describe("HTTP with OAuth agents beside static ones, debug logging, audit on", (
       JSON.stringify({
         profiles: { all: { tools: "default" } },
         agents: [{ name: "alice", profile: "all", token_env: "ALICE_TOKEN" }],
-        oauth: { issuer: idp.issuer, resource, default_profile: "all", introspection: { client_id: "rs", client_secret_env: "RS_SECRET" } },
+        oauth: { issuer: idp.issuer, resource, default_profile: "all", introspection: { client_id: "rs", client_secret_env: "RS_CREDENTIAL" } },
       }),
     );
     const started = await spawnOurHttp(
       emu.url,
       ["--config", cfg, "--log-level", "debug", "--log-file", log, "--audit-log", audit, "--timeout", "500"],
-      { ALICE_TOKEN: ALICE, RS_SECRET: INTROSPECTION_SECRET, COHERE_MCP_RETRY_BASE_MS: "5" },
+      { ALICE_TOKEN: ALICE, RS_CREDENTIAL: INTROSPECTION_SECRET, COHERE_MCP_RETRY_BASE_MS: "5" },
       10_000,
       port,
     );

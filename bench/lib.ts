@@ -215,8 +215,10 @@ export async function spawnOurHttp(
   args: string[] = [],
   env: Record<string, string | undefined> = {},
   timeoutMs = 10_000,
+  /** A port chosen beforehand (e.g. for a config naming this server's URL); default: a free one. */
+  fixedPort?: number,
 ): Promise<{ server?: HttpServer; reason?: string }> {
-  const port = await freePort();
+  const port = fixedPort ?? (await freePort());
   const proc = track(
     spawn(process.execPath, [ENTRY, "--http", "--host", "127.0.0.1", "--port", String(port), ...args], {
       env: scrubbedEnv({ CO_API_KEY: BENCH_KEY, CO_API_URL: upstream, ...env }),

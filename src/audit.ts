@@ -7,9 +7,16 @@ import { createWriteStream, type WriteStream } from "node:fs";
 import type { Access } from "./catalog/types.js";
 
 export type Decision = "allowed" | "denied";
-export type DenyReason = "not_in_profile" | "unknown_tool" | "invalid_input" | "argument_rule" | "rate_limit" | "auth" | "not_confirmed";
+export type DenyReason = "not_in_profile" | "unknown_tool" | "invalid_input" | "argument_rule" | "rate_limit" | "auth" | "not_confirmed" | "insufficient_scope";
 
-export interface AuditEvent {
+/** Who an OAuth access token names (never the token itself). */
+export interface AuditClaims {
+  sub?: string;
+  client_id?: string;
+  jti?: string;
+}
+
+export interface AuditEvent extends AuditClaims {
   time: string;
   /** Agent name; "(unauthenticated)" when a request had no valid token. */
   agent: string;

@@ -46,7 +46,7 @@ interface Entry {
   digest: Buffer;
 }
 
-const BEARER = /^Bearer[ \t]+([A-Za-z0-9\-._~+/]+=*)[ \t]*$/i;
+export const BEARER = /^Bearer[ \t]+([A-Za-z0-9\-._~+/]+=*)[ \t]*$/i;
 
 export function createAuthenticator(
   configs: readonly AgentConfig[],

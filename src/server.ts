@@ -7,6 +7,7 @@ import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
 import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation";
+import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import type { ToolDef } from "./catalog/types.js";
 import type { ToolDescriptor } from "./catalog/describe.js";
 import { errorResult, executeTool, parseInput, safeResource, type CallOutcome, type ToolResult } from "./executor.js";
@@ -31,7 +32,14 @@ const lazyValidator: jsonSchemaValidator = {
 /** Pause between the last progress notification and the result (see the call handler). */
 const PROGRESS_SETTLE_MS = 25;
 
-export function createMcpServer(app: App, scope: AgentScope): Server {
+/**
+ * A scope fixed for the server's life, or one worked out per request from the request's
+ * credential (HTTP sessions: each request's token may grant different scopes).
+ */
+export type ScopeSource = AgentScope | ((authInfo: AuthInfo | undefined) => AgentScope);
+
+export function createMcpServer(app: App, source: ScopeSource): Server {
+  const scopeOf = typeof source === "function" ? source : () => source;
   const server = new Server(SERVER_INFO, {
     jsonSchemaValidator: lazyValidator,
     capabilities: { tools: { listChanged: false }, logging: {} },
@@ -39,11 +47,11 @@ export function createMcpServer(app: App, scope: AgentScope): Server {
       "Cohere API tools. Read tools run freely; write and destructive tools appear only when the operator enables them. " +
       "Errors are returned as tool results with what to do next.",
   });
-  const listed: ToolDescriptor[] = app.descriptorsFor(scope.visible);
-  server.setRequestHandler(ListToolsRequestSchema, async () => {
+  const listed: ToolDescriptor[] | undefined = typeof source === "function" ? undefined : app.descriptorsFor(source.visible);
+  server.setRequestHandler(ListToolsRequestSchema, async (_request, extra) => {
     // Load the full records once the list is on its way, so the first call does not wait.
     setImmediate(() => void app.loadTool(""));
-    return { tools: listed };
+    return { tools: listed ?? app.descriptorsFor(scopeOf(extra.authInfo).visible) };
   });
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     // Progress (streamed pieces, poll statuses) only when the caller asked for it, in order,
@@ -73,7 +81,7 @@ export function createMcpServer(app: App, scope: AgentScope): Server {
           return r.action;
         }
       : undefined;
-    const result = await callTool(app, scope, request.params.name, request.params.arguments, {
+    const result = await callTool(app, scopeOf(extra.authInfo), request.params.name, request.params.arguments, {
       signal: extra.signal,
       progress,
       elicit,
@@ -134,6 +142,7 @@ export async function callTool(
   const base = {
     time: new Date().toISOString(),
     agent: scope.agent,
+    ...scope.claims,
     transport: scope.transport,
     tool: name,
     access: tool?.access,

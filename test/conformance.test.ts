@@ -53,3 +53,19 @@ describe.each([
     expect(r.code, plain).toBe(0);
   });
 });
+
+// Issue 12 asks for the suite's authorization scenarios for servers "where the pinned version has
+// them". 0.1.13 has none: every auth/* scenario tests a client (so do 0.1.16 and 0.2.0-alpha.12).
+// The OAuth resource server is proven against a real provider in test/oauth.test.ts instead. When
+// a bump brings server-side authorization scenarios, this fails so that they get wired in here.
+describe("MCP conformance suite: authorization scenarios for servers", () => {
+  it("the pinned version lists none (wire them in when a bump adds some)", async () => {
+    const out = await new Promise<string>((resolve) =>
+      execFile(CONFORMANCE, ["list"], { timeout: 30_000, env: { PATH: process.env.PATH ?? "", NO_COLOR: "1" } }, (_e, stdout) => resolve(stdout)),
+    );
+    const server = out.split(/Client scenarios/)[0]!;
+    expect(server).toMatch(/Server scenarios/);
+    expect(out).toMatch(/auth\/[a-z-]+/); // the client side has them: the listing is read right
+    expect(server.match(/^\s*-\s*(\S*auth\S*)/gm) ?? []).toEqual([]);
+  });
+});

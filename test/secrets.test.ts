@@ -4,6 +4,8 @@
  * retries, timeouts, refused tools, bad and near-miss bearer tokens, debug logging — then scan
  * every log line, audit line, stderr byte and tool result for the Cohere key and the agent
  * tokens. Every secret here carries SECRET_MARKER, so a secret cut short is caught as well.
+ * With OAuth (issue 12): access tokens (good, near-miss, expired, opaque), client secrets and
+ * the introspection secret; a JWT carries no marker, so each is looked for whole and by parts.
  * (`npm run test:stress` repeats the scan over the logs of every proof suite.)
  *
  * Issue 8: a hostile upstream (the emulator's echo-auth / json / status / not-json faults) that
@@ -19,8 +21,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
 import { CATALOG } from "../src/catalog/index.js";
 import { byName, CASES, WAITERS, waiterArgs, type Ids } from "./wire-cases.js";
+import { startIdp, type Idp } from "./oauth-idp.js";
 import {
   BENCH_KEY,
+  freePort,
   RERANK_ARGS,
   SECRET_MARKER,
   connectHttp,
@@ -348,5 +352,102 @@ describe("a hostile upstream echoing the Authorization header (stdio)", () => {
     );
     expect(strictLeaks(progress.join("\n"))).toEqual([]);
     expect(strictLeaks(out.slice(before).join("\n"))).toEqual([]);
+  });
+});
+
+describe("HTTP with OAuth agents beside static ones, debug logging, audit on", () => {
+  const log = join(dir, `secrets-oauth-log-${process.pid}.jsonl`);
+  const audit = join(dir, `secrets-oauth-audit-${process.pid}.jsonl`);
+  const CLIENT_SECRET = "oauth-client-secret-SECRET-5e6f7a8b9c0d";
+  const INTROSPECTION_SECRET = "introspection-secret-SECRET-1f2e3d4c";
+  let idp: Idp | undefined;
+  afterAll(async () => idp?.stop());
+
+  /** Lines holding a token whole, its signature (or a long piece of it), or its header+payload. */
+  function tokenLeaks(text: string, tokens: readonly string[]): string[] {
+    const needles = tokens.flatMap((t) => {
+      const parts = t.split(".");
+      const sig = parts.length === 3 ? parts[2]! : t;
+      return [t, sig.slice(0, 20), sig.slice(-20), ...(parts.length === 3 ? [`${parts[0]}.${parts[1]}`] : [])].filter((n) => n.length >= 12);
+    });
+    return text.split("\n").filter((l) => needles.some((n) => l.includes(n)));
+  }
+
+  it("no access token, client secret or introspection secret in logs, audit, stderr, answers or headers", async (ctx) => {
+    idp = await startIdp(
+      [
+        { client_id: "bot", client_secret: CLIENT_SECRET, scope: "cohere:read", groups: ["g"] },
+        { client_id: "opaque-bot", client_secret: CLIENT_SECRET, scope: "cohere:read", groups: ["g"], format: "opaque" },
+      ],
+      { introspector: { client_id: "rs", client_secret: INTROSPECTION_SECRET } },
+    );
+    const port = await freePort();
+    const resource = `http://127.0.0.1:${port}/mcp`;
+    idp.resources.add(resource).add("http://127.0.0.1:9/elsewhere");
+    const cfg = join(dir, `secrets-oauth-${process.pid}.json`);
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        profiles: { all: { tools: "default" } },
+        agents: [{ name: "alice", profile: "all", token_env: "ALICE_TOKEN" }],
+        oauth: { issuer: idp.issuer, resource, default_profile: "all", introspection: { client_id: "rs", client_secret_env: "RS_CREDENTIAL" } },
+      }),
+    );
+    const started = await spawnOurHttp(
+      emu.url,
+      ["--config", cfg, "--log-level", "debug", "--log-file", log, "--audit-log", audit, "--timeout", "500"],
+      { ALICE_TOKEN: ALICE, RS_CREDENTIAL: INTROSPECTION_SECRET, COHERE_MCP_RETRY_BASE_MS: "5" },
+      10_000,
+      port,
+    );
+    if (!started.server) return ctx.skip(`HTTP: not available (${started.reason})`);
+    const srv = started.server;
+    const tokens: string[] = [];
+    const answers: string[] = [];
+    const send = async (token: string, name = "rerank", args: Record<string, unknown> = RERANK_ARGS) => {
+      const res = await fetch(srv.mcpUrl, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json", accept: "application/json, text/event-stream" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name, arguments: args } }),
+      });
+      answers.push(`${res.status} ${JSON.stringify([...res.headers])} ${await res.text()}`);
+      return res.status;
+    };
+    try {
+      const good = (await idp.token("bot", resource, "cohere:read")).access_token;
+      const opaque = (await idp.token("opaque-bot", resource, "cohere:read")).access_token;
+      const elsewhere = (await idp.token("bot", "http://127.0.0.1:9/elsewhere", "cohere:read")).access_token;
+      const expired = await idp.sign({ iss: idp.issuer, aud: resource, client_id: "bot", sub: "bot", scope: "cohere:read", exp: Math.floor(Date.now() / 1000) - 600 });
+      tokens.push(good, opaque, elsewhere, expired);
+      expect(await send(good)).toBe(200);
+      expect(await send(opaque)).toBe(200);
+      // an agent pasting its own token into arguments: logs and audit must still not hold it
+      expect(await send(good, "tokenize", { model: "command-a-03-2025", text: `my token is ${good}` })).toBe(200);
+      // upstream echoing the bearer it was shown (it never is shown one; the key is what it sees)
+      emu.addFault({ path: "/v2/rerank", fault: { kind: "status", status: 401, message: `invalid api token: Bearer ${BENCH_KEY}` } });
+      expect(await send(good)).toBe(200);
+      emu.clearFaults();
+      const near = [good.slice(0, -2) + (good.endsWith("A") ? "BB" : "AA"), good.slice(0, -10), `${good}.x`, opaque.slice(0, -1), elsewhere, expired];
+      tokens.push(...near);
+      for (const t of near) expect(await send(t), t.slice(0, 10)).toBe(401);
+      expect(await send(ALICE)).toBe(200);
+    } finally {
+      await srv.stop();
+    }
+    const logText = readFileSync(log, "utf8");
+    const auditText = readFileSync(audit, "utf8");
+    expect(auditText).toMatch(/"client_id":"bot"/);
+    expect(auditText).toMatch(/"reason":"auth"/);
+    for (const [what, text] of [
+      ["log", logText],
+      ["audit", auditText],
+      ["stderr", srv.stderr()],
+      ["answers", answers.join("\n")],
+    ] as const) {
+      expect(tokenLeaks(text, tokens), what).toEqual([]);
+      expect(leaks(text), what).toEqual([]);
+      expect(text, what).not.toContain(CLIENT_SECRET.slice(0, 16));
+      expect(text, what).not.toContain(INTROSPECTION_SECRET.slice(0, 16));
+    }
   });
 });

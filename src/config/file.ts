@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod/v3";
+import { oauthProfileProblems, oauthSchema } from "./oauth.js";
 
 const list = z
   .union([z.string(), z.array(z.string())])
@@ -88,6 +89,7 @@ export const configFileSchema = z
     profiles: z.record(profileSchema).default({}),
     default_profile: z.string().optional().describe("Profile used when --profile is not given"),
     agents: z.array(agentSchema).optional().describe("HTTP agents: each with its own credential and profile"),
+    oauth: oauthSchema.optional().describe("HTTP: accept access tokens from your identity provider (OAuth 2.1 resource server)"),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -103,6 +105,7 @@ export const configFileSchema = z
       if (seen.has(a.name)) ctx.addIssue({ code: "custom", path: ["agents", i, "name"], message: `duplicate agent "${a.name}"` });
       seen.add(a.name);
     });
+    if (cfg.oauth) for (const p of oauthProfileProblems(cfg.oauth, names)) ctx.addIssue({ code: "custom", ...p });
   });
 
 export type Profile = z.infer<typeof profileSchema>;

@@ -4,7 +4,7 @@
  * other: app → policy/types ← server.
  */
 import type { ToolDef } from "../catalog/types.js";
-import type { DenyReason } from "../audit.js";
+import type { AuditClaims, DenyReason } from "../audit.js";
 import type { CallOutcome } from "../executor.js";
 
 export interface AgentScope {
@@ -17,6 +17,8 @@ export interface AgentScope {
   profile?: string;
   /** Stateless HTTP: each request is a fresh server that cannot ask the user anything. */
   stateless?: boolean;
+  /** OAuth agents: sub, client_id and jti of the request's token, for the audit line. */
+  claims?: AuditClaims;
 }
 
 /**

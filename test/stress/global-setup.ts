@@ -1,11 +1,15 @@
 /**
  * After every stress suite: scan every file the suites left in PROOF_LOG_DIR (server stderr,
  * --log-file logs, --audit-log lines) for the Cohere key and agent tokens. All of them carry
- * SECRET_MARKER, so a secret cut short is caught too. Any hit fails the run.
+ * SECRET_MARKER, so a secret cut short is caught too. OAuth access tokens carry no marker: any
+ * JWT-shaped string (a base64url JSON header and payload) counts as a leak. Any hit fails the run.
  */
 import { mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { SECRET_MARKER } from "../../bench/lib.js";
+
+/** `{"...` and `{"...` base64url-encoded, dot-joined: the start of a JWT. */
+const JWT_SHAPED = /eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}/;
 
 export function setup(): void {
   mkdirSync(process.env.PROOF_LOG_DIR!, { recursive: true });
@@ -21,7 +25,7 @@ export function teardown(): void {
     const ls = text.split("\n");
     lines += ls.length;
     ls.forEach((l, i) => {
-      if (l.includes(SECRET_MARKER)) hits.push(`${f}:${i + 1}: ${l.slice(0, 200)}`);
+      if (l.includes(SECRET_MARKER) || JWT_SHAPED.test(l)) hits.push(`${f}:${i + 1}: ${l.slice(0, 200)}`);
     });
   }
   console.log(`secrets: scanned ${lines} lines in ${files.length} log and audit files under ${dir}: ${hits.length} secret(s) found`);

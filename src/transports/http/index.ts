@@ -2,10 +2,13 @@
  * Streamable HTTP at /mcp on plain node:http, with the SDK's StreamableHTTPServerTransport.
  *
  * Every request to /mcp goes through, in order:
- *   Host / Origin allowlist (403, origin.ts)  →  draining (503)  →  bearer token (401, audited;
- *   unauthenticated.ts)  →  body size (413) and JSON (400)  →  the agent's scope (scopes.ts)  →
- *   the stateless fast path (fastpath.ts), a fresh SDK server per POST, or a session
- *   (sessions.ts).
+ *   Host / Origin allowlist (403, origin.ts)  →  draining (503)  →  credential: a static token or
+ *   an OAuth access token (401/403, audited; unauthenticated.ts, src/identity.ts)  →  body size
+ *   (413) and JSON (400)  →  OAuth scopes of the calls (403 insufficient_scope, oauth.ts)  →  the
+ *   agent's scope (scopes.ts)  →  the stateless fast path (fastpath.ts), a fresh SDK server per
+ *   POST, or a session (sessions.ts).
+ *
+ * With `oauth` configured, the protected resource metadata (RFC 9728) is public, like probes.
  *
  * Stateless by default, so replicas need no shared state beyond counters (src/store). Probes
  * (probes.ts) skip the Host check and auth. Shutdown (lifecycle.ts) drains in-flight calls.
@@ -13,6 +16,7 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import net from "node:net";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import { createMcpServer } from "../../server.js";
 import type { App } from "../../app.js";
 import { ConfigError } from "../../config/file.js";
@@ -28,6 +32,8 @@ import { answerProbe, PROBE_PATHS } from "./probes.js";
 import { refuseUnauthenticated } from "./unauthenticated.js";
 import { installShutdown } from "./lifecycle.js";
 import { notFound } from "./challenge.js";
+import { answerResourceMetadata, authInfoOf, refuseInsufficientScope, scopeShortfall } from "./oauth.js";
+import { anonymousIdentity, type Identity } from "../../identity.js";
 
 export { ANONYMOUS, planHttp, type HttpPlan } from "./plan.js";
 export { hostAllowed, isLoopbackHost, originAllowed, splitHost } from "./origin.js";
@@ -43,7 +49,7 @@ export interface HttpHandle {
 export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env): Promise<HttpHandle> {
   const o = app.options;
   const log = app.logger;
-  const plan = planHttp(app, env);
+  const plan = await planHttp(app, env);
   const auth = plan.auth;
   if (auth) {
     const before = app.secrets;
@@ -57,6 +63,7 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
     });
   }
 
+  const anonymous = anonymousIdentity(ANONYMOUS, plan.ceilings.get(ANONYMOUS)?.profile);
   const requests = new InFlightRequests(log, o.requestTimeoutMs);
   const scopeFor = createScopeResolver(app, plan);
   const sessions = o.sessions ? createSessionTable(app, requests, scopeFor) : undefined;
@@ -68,6 +75,7 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
     const method = req.method ?? "GET";
 
     if (PROBE_PATHS.has(path)) return answerProbe(app, req, res, path, requests.draining);
+    if (auth?.oauth?.metadataPaths.has(path)) return answerResourceMetadata(auth.oauth, req, res);
 
     // DNS-rebinding protection first: nothing else is looked at for a foreign Host or Origin.
     const hostHeader = headerValue(req, "host");
@@ -83,7 +91,10 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
     for (const [k, v] of Object.entries(corsHeaders(origin))) res.setHeader(k, v);
     res.setHeader("X-Content-Type-Options", "nosniff");
 
-    if (path !== MCP_PATH) return sendJson(res, 404, notFound(path, MCP_PATH));
+    if (path !== MCP_PATH) {
+      // With OAuth on, the protected resource metadata names the real authorization server.
+      return sendJson(res, 404, auth?.oauth ? { error: `not found; MCP is served at ${MCP_PATH}` } : notFound(path, MCP_PATH));
+    }
     if (method === "OPTIONS") {
       res.writeHead(204, {
         "Access-Control-Allow-Methods": "GET, POST, DELETE, OPTIONS",
@@ -109,10 +120,11 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
     }
 
     // Who is calling: checked on the headers, before an unauthenticated body is read in full.
-    let agent = ANONYMOUS;
-    const verdict = auth?.authenticate(headerValue(req, "authorization"));
+    let who: Identity = anonymous;
+    const verdict = await auth?.authenticate(headerValue(req, "authorization"));
     if (verdict && !verdict.ok) return refuseUnauthenticated(app, req, res, verdict, MCP_PATH, started);
-    if (verdict?.ok) agent = verdict.agent.name;
+    if (verdict?.ok) who = verdict.identity;
+    const agent = who.agent;
 
     // Body: size first, then JSON.
     let body: unknown;
@@ -136,11 +148,16 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
       info = inspectBody(body);
     }
     res.setHeader("X-MCP-Agent", agent);
+    if (auth?.oauth && who.kind === "oauth") {
+      const short = scopeShortfall(plan, who, body);
+      if (short.length) return refuseInsufficientScope(app, auth.oauth, req, res, who, short, started);
+      (req as IncomingMessage & { auth?: AuthInfo }).auth = authInfoOf(auth.oauth, who);
+    }
 
-    if (sessions) return sessions.handle(req, res, agent, body, info, url);
+    if (sessions) return sessions.handle(req, res, who, body, info, url);
 
     // Stateless: the fast path, or a fresh server and transport for this one POST.
-    const scope = scopeFor(agent, headerValue(req, "x-mcp-tools"), url.searchParams.get("tools") ?? undefined);
+    const scope = scopeFor(who, headerValue(req, "x-mcp-tools"), url.searchParams.get("tools") ?? undefined);
     const plain = plainCall(req, body);
     if (plain) return runPlainCall(app, requests, req, res, scope, plain);
     const server = createMcpServer(app, scope);

@@ -1,7 +1,9 @@
 /**
  * --sessions: Mcp-Session-Id, a GET stream for server messages, DELETE to end, idle expiry and a
- * cap on open sessions. A session belongs to the agent that opened it: another agent's request
- * with its id is answered as for an unknown session.
+ * cap on open sessions. A session belongs to the identity that opened it (a static agent, or an
+ * OAuth agent and subject): another identity's request with its id is answered as for an unknown
+ * session. Each request on a session is scoped by its own credential (an OAuth client may come
+ * back with a refreshed or stepped-up token) and the narrowing headers the session opened with.
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -14,10 +16,13 @@ import type { InFlightRequests } from "./inflight.js";
 import type { RpcRequestInfo } from "./rpc.js";
 import type { ScopeResolver } from "./scopes.js";
 import { resumableStreams } from "./event-store.js";
+import type { Identity } from "../../identity.js";
+import { identityOf } from "./oauth.js";
 
 interface Session {
   id: string;
   agent: string;
+  owner: string;
   transport: StreamableHTTPServerTransport;
   server: Server;
   lastSeen: number;
@@ -25,7 +30,7 @@ interface Session {
 }
 
 export interface SessionTable {
-  handle(req: IncomingMessage, res: ServerResponse, agent: string, body: unknown, info: RpcRequestInfo, url: URL): Promise<void>;
+  handle(req: IncomingMessage, res: ServerResponse, who: Identity, body: unknown, info: RpcRequestInfo, url: URL): Promise<void>;
   /** Shutdown: end the GET streams so clients stop waiting on them. */
   closeStreams(): void;
   closeAll(why: string): void;
@@ -44,7 +49,8 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
     void s.server.close();
   };
 
-  const open = async (req: IncomingMessage, res: ServerResponse, agent: string, body: unknown, info: RpcRequestInfo, url: URL) => {
+  const open = async (req: IncomingMessage, res: ServerResponse, who: Identity, body: unknown, info: RpcRequestInfo, url: URL) => {
+    const agent = who.agent;
     if (sessions.size >= o.maxSessions) {
       log.warn("refused a new session: too many open", { open: sessions.size, max: o.maxSessions });
       return sendJson(
@@ -54,14 +60,16 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
         { "Retry-After": "30" },
       );
     }
-    const scope = scopeFor(agent, headerValue(req, "x-mcp-tools"), url.searchParams.get("tools") ?? undefined);
-    const server = createMcpServer(app, scope);
+    const headerItems = headerValue(req, "x-mcp-tools");
+    const queryItems = url.searchParams.get("tools") ?? undefined;
+    const scope = scopeFor(who, headerItems, queryItems);
+    const server = createMcpServer(app, (authInfo) => scopeFor(identityOf(authInfo) ?? who, headerItems, queryItems));
     let session: Session | undefined;
     const transport = new StreamableHTTPServerTransport({
       ...resumableStreams(o.sseReplayBytes, o.sseRetryMs), // SSE priming event + retry (SEP-1699)
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
-        session = { id, agent, transport, server, lastSeen: Date.now(), active: 1 };
+        session = { id, agent, owner: who.owner, transport, server, lastSeen: Date.now(), active: 1 };
         sessions.set(id, session);
         log.debug("session opened", { session: id, agent, tools: scope.visible.size });
       },
@@ -86,17 +94,17 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
     });
   };
 
-  const handle: SessionTable["handle"] = async (req, res, agent, body, info, url) => {
+  const handle: SessionTable["handle"] = async (req, res, who, body, info, url) => {
     const sid = headerValue(req, "mcp-session-id");
     if (!sid) {
       if (req.method !== "POST" || !info.isInitialize) {
         return sendJson(res, 400, rpcError(-32000, "Bad Request: Mcp-Session-Id header is required (initialize first)"));
       }
-      return open(req, res, agent, body, info, url);
+      return open(req, res, who, body, info, url);
     }
     const s = sessions.get(sid);
-    // A session id of another agent is treated as unknown: sessions do not cross agents.
-    if (!s || s.agent !== agent) return sendJson(res, 404, rpcError(-32001, "Session not found"));
+    // A session id of another identity is treated as unknown: sessions do not cross identities.
+    if (!s || s.owner !== who.owner) return sendJson(res, 404, rpcError(-32001, "Session not found"));
     s.lastSeen = Date.now();
     const counts = req.method !== "GET";
     if (counts) s.active++;

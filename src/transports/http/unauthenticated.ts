@@ -1,12 +1,15 @@
 /**
  * A request without a valid bearer token: read at most a small body (to name the refused call in
- * the audit), write one audit line, answer 401 with a Bearer challenge.
+ * the audit), write one audit line, answer 401 with a Bearer challenge. OAuth refusals come here
+ * too: 401 (with resource_metadata), 403 (a valid token this server will not serve) and 503 (the
+ * identity provider cannot be reached to check the token).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { App } from "../../app.js";
-import type { AuthResult } from "../../auth.js";
+import type { Refusal } from "../../identity.js";
+import type { AuthFailure } from "../../auth.js";
 import { UNAUTHENTICATED } from "../../audit.js";
-import { headerValue, readBody, remoteOf, sendJson } from "./io.js";
+import { headerValue, readBody, remoteOf, rpcError, sendJson } from "./io.js";
 import { inspectBody } from "./rpc.js";
 import { unauthorized } from "./challenge.js";
 
@@ -17,7 +20,7 @@ export async function refuseUnauthenticated(
   app: App,
   req: IncomingMessage,
   res: ServerResponse,
-  verdict: Extract<AuthResult, { ok: false }>,
+  verdict: Refusal,
   path: string,
   started: number,
 ): Promise<void> {
@@ -39,16 +42,31 @@ export async function refuseUnauthenticated(
   }
   app.audit?.record({
     time: new Date().toISOString(),
-    agent: UNAUTHENTICATED,
+    agent: verdict.agent ?? UNAUTHENTICATED,
+    ...verdict.claims,
     transport: "http",
     tool: label,
     decision: "denied",
-    reason: "auth",
+    reason: verdict.reason === "insufficient_scope" ? "insufficient_scope" : "auth",
     detail: verdict.message,
     latencyMs: performance.now() - started,
     remote: remoteOf(req),
   });
-  app.logger.warn("refused a request without a valid bearer token", { reason: verdict.reason, remote: remoteOf(req) });
-  const refusal = unauthorized({ reason: verdict.reason });
-  return sendJson(res, refusal.status, refusal.body, { ...refusal.headers, ...(consumed ? {} : { Connection: "close" }) });
+  app.logger.warn("refused a request without a valid bearer token", { reason: verdict.reason, status: verdict.status, remote: remoteOf(req) });
+  const close: Record<string, string> = consumed ? {} : { Connection: "close" };
+  if (verdict.challenge === undefined && verdict.status === 401 && isStaticFailure(verdict.reason)) {
+    // A static-token server: a challenge and body that say what was wrong (challenge.ts).
+    const refusal = unauthorized({ reason: verdict.reason });
+    return sendJson(res, refusal.status, refusal.body, { ...refusal.headers, ...close });
+  }
+  const what = verdict.status === 401 ? "Unauthorized" : verdict.status === 403 ? "Forbidden" : "Service unavailable";
+  return sendJson(res, verdict.status, rpcError(-32001, `${what}: ${verdict.message}`), {
+    ...(verdict.challenge ? { "WWW-Authenticate": verdict.challenge } : {}),
+    ...(verdict.status === 503 ? { "Retry-After": "5" } : {}),
+    ...close,
+  });
+}
+
+function isStaticFailure(reason: Refusal["reason"]): reason is AuthFailure {
+  return reason === "missing" || reason === "malformed" || reason === "invalid";
 }

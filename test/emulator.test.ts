@@ -139,7 +139,7 @@ describe("generation endpoints", () => {
 
     const tools = [{ type: "function", function: { name: "get_weather", parameters: { type: "object" } } }];
     r = await callJson("POST", "/v2/chat", {
-      body: { model: "m", tools, messages: [{ role: "user", content: "please use get_weather for Paris" }] },
+      body: { model: "command-a-03-2025", tools, messages: [{ role: "user", content: "please use get_weather for Paris" }] },
     });
     expect(r.body.finish_reason).toBe("TOOL_CALL");
     expect(r.body.message.tool_plan).toEqual(expect.any(String));
@@ -148,16 +148,16 @@ describe("generation endpoints", () => {
     ]);
 
     r = await callJson("POST", "/v2/chat", {
-      body: { model: "m", documents: ["Paris is the capital of France."], messages: [{ role: "user", content: "capital?" }] },
+      body: { model: "command-a-03-2025", documents: ["Paris is the capital of France."], messages: [{ role: "user", content: "capital?" }] },
     });
     const text: string = r.body.message.content[0].text;
     const c = r.body.message.citations[0];
     expect(text.slice(c.start, c.end)).toBe(c.text);
-    expect(c.sources[0]).toMatchObject({ type: "document", id: "doc_0" });
+    expect(c.sources[0]).toMatchObject({ type: "document", id: "doc:0" });
   });
 
   it("v2 chat streams SSE events that rebuild the non-streamed answer", async () => {
-    const body = { model: "m", messages: [{ role: "user", content: "one two three four five six seven eight nine ten eleven" }] };
+    const body = { model: "command-a-03-2025", messages: [{ role: "user", content: "one two three four five six seven eight nine ten eleven" }] };
     const plain = await callJson("POST", "/v2/chat", { body });
     const res = await call("POST", "/v2/chat", { body: { ...body, stream: true } });
     expect(res.headers.get("content-type")).toBe("text/event-stream");
@@ -178,10 +178,10 @@ describe("generation endpoints", () => {
 
   it("streams tool calls and emulated errors", async () => {
     const tools = [{ type: "function", function: { name: "lookup", parameters: {} } }];
-    let res = await call("POST", "/v2/chat", { body: { model: "m", stream: true, tools, messages: [{ role: "user", content: "lookup it" }] } });
+    let res = await call("POST", "/v2/chat", { body: { model: "command-a-03-2025", stream: true, tools, messages: [{ role: "user", content: "lookup it" }] } });
     let types = parseSse(await res.text()).map((e) => e.event);
     expect(types).toEqual(expect.arrayContaining(["tool-plan-delta", "tool-call-start", "tool-call-delta", "tool-call-end"]));
-    res = await call("POST", "/v2/chat", { body: { model: "m", stream: true, messages: [{ role: "user", content: "boom [emulate:error] now" }] } });
+    res = await call("POST", "/v2/chat", { body: { model: "command-a-03-2025", stream: true, messages: [{ role: "user", content: "boom [emulate:error] now" }] } });
     const events = parseSse(await res.text());
     types = events.map((e) => e.event);
     expect(types.at(-1)).toBe("message-end");
@@ -305,7 +305,7 @@ describe("multipart", () => {
     expect(bad.body.message).toMatch(/data must be a file part/);
 
     const audio = new FormData();
-    audio.append("model", "cohere-transcribe");
+    audio.append("model", "cohere-transcribe-03-2026");
     audio.append("language", "en");
     audio.append("file", new Blob([new Uint8Array([0, 1, 2, 255, 254])]), "clip.wav");
     const t = await callJson("POST", "/v2/audio/transcriptions", { form: audio });
@@ -326,7 +326,7 @@ describe("stateful resources", () => {
     const statuses = [];
     for (let i = 0; i < 3; i++) statuses.push((await callJson("GET", `/v2/batches/${id}`)).body.batch.status);
     expect(statuses).toEqual(["BATCH_STATUS_IN_PROGRESS", "BATCH_STATUS_COMPLETED", "BATCH_STATUS_COMPLETED"]);
-    const { body: b2 } = await callJson("POST", "/v2/batches", { body: { name: "c", input_dataset_id: "ds-1", model: "m" } });
+    const { body: b2 } = await callJson("POST", "/v2/batches", { body: { name: "c", input_dataset_id: "ds-1", model: "command-a-03-2025" } });
     expect(await callJson("POST", `/v2/batches/${b2.batch.id}:cancel`)).toMatchObject({ status: 200, body: {} });
     const page = await callJson("GET", "/v2/batches?page_size=1");
     expect(page.body.batches).toHaveLength(1);
@@ -389,10 +389,10 @@ describe("faults and aborts", () => {
       body: JSON.stringify({ method: "POST", path: "re:^/v1/(tokenize|detokenize)$", times: null, fault: { kind: "status", status: 503 } }),
     });
     expect(add.status).toBe(200);
-    expect((await callJson("POST", "/v1/tokenize", { body: { text: "a", model: "m" } })).status).toBe(503);
-    expect((await callJson("POST", "/v1/tokenize", { body: { text: "a", model: "m" } })).status).toBe(503);
+    expect((await callJson("POST", "/v1/tokenize", { body: { text: "a", model: "command-a-03-2025" } })).status).toBe(503);
+    expect((await callJson("POST", "/v1/tokenize", { body: { text: "a", model: "command-a-03-2025" } })).status).toBe(503);
     await fetch(`${emu.url}/_emulator/faults`, { method: "DELETE" });
-    expect((await callJson("POST", "/v1/tokenize", { body: { text: "a", model: "m" } })).status).toBe(200);
+    expect((await callJson("POST", "/v1/tokenize", { body: { text: "a", model: "command-a-03-2025" } })).status).toBe(200);
     const recorded = await (await fetch(`${emu.url}/_emulator/requests`)).json();
     expect(recorded).toHaveLength(3);
 
@@ -405,7 +405,7 @@ describe("faults and aborts", () => {
     await expect(nj.json()).rejects.toThrow();
 
     emu.addFault({ path: "/v2/chat", fault: { kind: "cut-stream", afterEvents: 2 } });
-    const res = await call("POST", "/v2/chat", { body: { model: "m", stream: true, messages: [{ role: "user", content: "a b c d e f g h i j k l" }] } });
+    const res = await call("POST", "/v2/chat", { body: { model: "command-a-03-2025", stream: true, messages: [{ role: "user", content: "a b c d e f g h i j k l" }] } });
     expect(res.status).toBe(200);
     await expect(res.text()).rejects.toThrow();
   });
@@ -427,7 +427,7 @@ describe("faults and aborts", () => {
     const ac = new AbortController();
     const res = await call("POST", "/v2/chat", {
       signal: ac.signal,
-      body: { model: "m", stream: true, messages: [{ role: "user", content: "word ".repeat(60) }] },
+      body: { model: "command-a-03-2025", stream: true, messages: [{ role: "user", content: "word ".repeat(60) }] },
     });
     const reader = res.body!.getReader();
     await reader.read();

@@ -95,6 +95,7 @@ export const MODELS: readonly ModelInfo[] = [
   embedModel("embed-english-v3.0", { default_endpoints: ["classify"] }),
   embedModel("embed-multilingual-v3.0"),
   embedModel("embed-english-light-v3.0"),
+  embedModel("embed-english-v2.0", { is_deprecated: true, context_length: 512, features: [] }),
   rerankModel("rerank-v4.0-pro", { context_length: 32768 }),
   rerankModel("rerank-v3.5", { default_endpoints: ["rerank"], sampling_defaults: { max_tokens_per_doc: 4096 } }),
   rerankModel("rerank-english-v3.0"),
@@ -177,9 +178,18 @@ export function checkMaxTokens(model: string, maxTokens: unknown): void {
   }
 }
 
-/** The X-API-Warning Cohere sends for a deprecated model (declared on GET /v1/models/{model}). */
-export function deprecatedModelWarning(m: ModelInfo): string | undefined {
-  return m.is_deprecated
+/**
+ * The X-API-Warning Cohere sends about a deprecated model, on the operations whose answers the
+ * spec declares it for (GET /v1/models/{model}, embed v1/v2, embed jobs).
+ */
+export function deprecatedModelWarning(m: ModelInfo | undefined): string | undefined {
+  return m?.is_deprecated
     ? `Model ${m.name} is deprecated, for more information please refer to https://docs.cohere.com/docs/deprecations`
     : undefined;
+}
+
+/** `{"x-api-warning": …}` when `name` is a deprecated model, else undefined. */
+export function modelWarningHeaders(state: EmulatorState, name: unknown): Record<string, string> | undefined {
+  const w = typeof name === "string" ? deprecatedModelWarning(findModel(state, name)) : undefined;
+  return w ? { "x-api-warning": w } : undefined;
 }

@@ -1,5 +1,5 @@
 /** Embed (v1, v2) and rerank (v1, v2): deterministic vectors and word-overlap relevance. */
-import { embedDimension, useModel } from "../models.js";
+import { embedDimension, modelWarningHeaders, useModel } from "../models.js";
 import * as S from "../schemas.js";
 import { countTokens, embeddingAs, embedFloat, imageInfo, overlapScore, sha256, uuidFrom, type EmbeddingType } from "../util.js";
 import { badRequest, json, type Ctx, type Reply, type Route } from "./types.js";
@@ -43,7 +43,7 @@ function embedV2(ctx: Ctx): Reply {
     response_type: "embeddings_by_type",
   };
   if (images.length) out.images = images.map(imageInfo);
-  return json(out);
+  return json(out, 200, modelWarningHeaders(ctx.state, model));
 }
 
 function embedV1(ctx: Ctx): Reply {
@@ -59,8 +59,9 @@ function embedV1(ctx: Ctx): Reply {
   if (imgs.length) billed.images = imgs.length;
   const base: Record<string, unknown> = { id: uuidFrom(`embed1:${ctx.seq}:${JSON.stringify(b)}`), texts, meta: meta("1", billed) };
   if (imgs.length) base.images = imgs.map(imageInfo);
-  if (explicit) return json({ response_type: "embeddings_by_type", ...base, embeddings: byType });
-  return json({ response_type: "embeddings_floats", ...base, embeddings: floats });
+  const headers = modelWarningHeaders(ctx.state, model);
+  if (explicit) return json({ response_type: "embeddings_by_type", ...base, embeddings: byType }, 200, headers);
+  return json({ response_type: "embeddings_floats", ...base, embeddings: floats }, 200, headers);
 }
 
 function checkEmbedV2(ctx: Ctx): string | undefined {

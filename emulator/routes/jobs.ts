@@ -1,5 +1,5 @@
 /** Background work: embed jobs (v1) and batches (v2), which advance one step per GET. */
-import { findModel, useModel } from "../models.js";
+import { findModel, modelWarningHeaders, useModel } from "../models.js";
 import * as S from "../schemas.js";
 import { ORG_ID, OWNER_ID, type BatchRec, type EmbedJobRec } from "../state.js";
 import { uuidFrom } from "../util.js";
@@ -147,7 +147,7 @@ export const JOB_ROUTES: Route[] = [
       };
       if (ctx.body.name !== undefined) job.name = ctx.body.name;
       st.embedJobs.set(job_id, { job, gets: 0 });
-      return json({ job_id, meta: meta("1") });
+      return json({ job_id, meta: meta("1") }, 200, modelWarningHeaders(st, job.model));
     },
   },
   {
@@ -162,7 +162,10 @@ export const JOB_ROUTES: Route[] = [
     method: "GET",
     path: "/v1/embed-jobs/{id}",
     body: "none",
-    handle: (ctx) => json(embedJobView(ctx, getEmbedJobRec(ctx), true)),
+    handle: (ctx) => {
+      const job = embedJobView(ctx, getEmbedJobRec(ctx), true);
+      return json(job, 200, modelWarningHeaders(ctx.state, job.model));
+    },
   },
   {
     op: "cancel-embed-job",

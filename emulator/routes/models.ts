@@ -18,7 +18,7 @@ function listModels(ctx: Ctx): Reply {
 function getModel(ctx: Ctx): Reply {
   const m = MODELS.find((x) => x.name === ctx.params.model);
   if (!m) notFound(`model '${ctx.params.model}' not found, make sure the correct model ID was used and that you have access to the model.`);
-  const warning = deprecatedModelWarning(m!);
+  const warning = deprecatedModelWarning(m);
   return json(m, 200, warning ? { "x-api-warning": warning } : undefined);
 }
 

@@ -1,9 +1,18 @@
 /** Cohere errors, turned into messages an agent can act on. The API key never appears in them. */
+import { specificAdvice } from "./advice.js";
 
 /** Replace every occurrence of the secret (and its bearer form) with a marker. */
 export function redactSecret(text: string, secret: string | undefined): string {
   if (!secret || secret.length < 4) return text;
   return text.split(secret).join("[REDACTED]");
+}
+
+/**
+ * The id Cohere gives a request: its `x-debug-trace-id` header (on every answer; the spec
+ * declares no request-id header), or an `x-request-id` a proxy in front of it may add.
+ */
+export function requestIdOf(headers: Record<string, string>): string | undefined {
+  return headers["x-debug-trace-id"] || headers["x-request-id"] || headers["x-cohere-request-id"] || undefined;
 }
 
 /** What to do about each status, from Cohere's own error table. */
@@ -25,8 +34,8 @@ const ADVICE: Record<number, string> = {
   504: "Cohere timed out (already retried): try again later, or send less input.",
 };
 
-export function adviceFor(status: number): string {
-  return ADVICE[status] ?? (status >= 500 ? ADVICE[500]! : "Check the request and try again.");
+export function adviceFor(status: number, cohereMessage = ""): string {
+  return specificAdvice(status, cohereMessage) ?? ADVICE[status] ?? (status >= 500 ? ADVICE[500]! : "Check the request and try again.");
 }
 
 export class CohereApiError extends Error {
@@ -49,11 +58,15 @@ export class CohereApiError extends Error {
     apiKey: string | undefined,
   ): CohereApiError {
     let message = "";
+    let bodyId: string | undefined;
     try {
       const parsed: unknown = JSON.parse(body);
       if (parsed && typeof parsed === "object" && typeof (parsed as { message?: unknown }).message === "string") {
         message = (parsed as { message: string }).message;
       } else message = body;
+      // the spec's error body is {message, id}
+      const id = (parsed as { id?: unknown } | null)?.id;
+      if (typeof id === "string" && id) bodyId = id;
     } catch {
       message = body;
     }
@@ -61,7 +74,7 @@ export class CohereApiError extends Error {
     return new CohereApiError(
       status,
       message,
-      headers["x-request-id"] ?? headers["x-cohere-request-id"],
+      requestIdOf(headers) ?? (bodyId ? redactSecret(bodyId.slice(0, 200), apiKey) : undefined),
       attempts,
       headers["retry-after"],
     );
@@ -69,7 +82,7 @@ export class CohereApiError extends Error {
 
   /** The text an agent sees. */
   toToolText(): string {
-    const parts = [`Cohere API error ${this.status}: ${this.cohereMessage}`, adviceFor(this.status)];
+    const parts = [`Cohere API error ${this.status}: ${this.cohereMessage}`, adviceFor(this.status, this.cohereMessage)];
     if (this.status === 429 && this.retryAfter) parts.push(`Cohere asked to wait ${this.retryAfter} s (Retry-After).`);
     if (this.attempts > 1) parts.push(`(${this.attempts} attempts made.)`);
     if (this.requestId) parts.push(`Request id: ${this.requestId}.`);

@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
 import { examplesOf, type ExampleRequest } from "./spec/examples.js";
+import Ajv2020Module from "ajv/dist/2020.js";
 import { errorsText, LISTED_REQUIRED_DEFECTS, loadSpec, opPointer } from "./spec/openapi.js";
 
 const KEY = "fidelity-key";
@@ -373,4 +374,60 @@ describe("error bodies follow the spec's error responses", () => {
       else expect(body).not.toHaveProperty("id");
     });
   }
+});
+
+describe("tool calling like Cohere's, on the spec's own tool examples", () => {
+  const Ajv2020 = (Ajv2020Module as unknown as { default?: typeof Ajv2020Module }).default ?? Ajv2020Module;
+  /** A tool's parameters as JSON Schema (the v2 example writes Python's "str" for string). */
+  const schemaOf = (parameters: Record<string, unknown>): Record<string, unknown> =>
+    JSON.parse(JSON.stringify(parameters).replace(/"type":"str"/g, '"type":"string"')) as Record<string, unknown>;
+
+  it("v2: both tools are called, each with arguments that validate against its parameters schema; streamed in fragments", async () => {
+    const op = byId.get("chatv2")!;
+    const toolExamples = examplesOf(op).filter((e) => Array.isArray((e.body as { tools?: unknown }).tools));
+    expect(toolExamples.length).toBe(2); // one plain, one streamed
+    const ajv = new Ajv2020({ strict: false });
+    for (const ex of toolExamples) {
+      const body = ex.body as { tools: Array<{ function: { name: string; parameters: Record<string, unknown> } }> };
+      const plain = await send({ ...ex, body: { ...body, stream: false } });
+      const out = JSON.parse(plain.text) as { finish_reason: string; message: { tool_calls: Array<{ id: string; function: { name: string; arguments: string } }> } };
+      expect(out.finish_reason).toBe("TOOL_CALL");
+      expect(out.message.tool_calls.map((t) => t.function.name)).toEqual(body.tools.map((t) => t.function.name));
+      for (const call of out.message.tool_calls) {
+        const tool = body.tools.find((t) => t.function.name === call.function.name)!;
+        const v = ajv.compile({ ...schemaOf(tool.function.parameters), required: Object.keys((tool.function.parameters.properties as object) ?? {}) });
+        expect(v(JSON.parse(call.function.arguments)), `${call.function.name}: ${call.function.arguments}`).toBe(true);
+        expect(call.id).toMatch(new RegExp(`^${call.function.name}_[a-z0-9]{12}$`));
+      }
+      expect(out.message.tool_calls.map((t) => JSON.parse(t.function.arguments))).toEqual([{ day: "2023-09-29" }, { category: "Electronics" }]);
+
+      const streamed = await send({ ...ex, body: { ...body, stream: true } });
+      const events = eventsOf(streamed.text, "text/event-stream").map((e) => e.data);
+      for (const index of [0, 1]) {
+        const deltas = events.filter((e) => e.type === "tool-call-delta" && e.index === index);
+        expect(deltas.length, `tool call ${index} arrives in fragments`).toBeGreaterThan(1);
+        const args = deltas.map((e) => (e.delta as { message: { tool_calls: { function: { arguments: string } } } }).message.tool_calls.function.arguments).join("");
+        expect(args).toBe(out.message.tool_calls[index]!.function.arguments);
+      }
+    }
+  });
+
+  it("v1: the same example in v1 form calls both tools with their required parameters", async () => {
+    const ex = examplesOf(byId.get("chat")!).find((e) => Array.isArray((e.body as { tools?: unknown }).tools))!;
+    const out = JSON.parse((await send(ex)).text) as { tool_calls: Array<{ name: string; parameters: Record<string, unknown> }> };
+    expect(out.tool_calls).toEqual([
+      { name: "query_daily_sales_report", parameters: { day: "2023-09-29" } },
+      { name: "query_product_catalog", parameters: { category: "Electronics" } },
+    ]);
+  });
+
+  it("no tool is called for a request that needs none, unless tool_choice is REQUIRED", async () => {
+    const ex = examplesOf(byId.get("chatv2")!).find((e) => Array.isArray((e.body as { tools?: unknown }).tools))!;
+    const body = { ...(ex.body as object), stream: false, messages: [{ role: "user", content: "Tell me a joke about penguins." }] };
+    const none = JSON.parse((await send({ ...ex, body })).text) as { finish_reason: string };
+    expect(none.finish_reason).toBe("COMPLETE");
+    const forced = JSON.parse((await send({ ...ex, body: { ...body, tool_choice: "REQUIRED" } })).text) as { finish_reason: string; message: { tool_calls: unknown[] } };
+    expect(forced.finish_reason).toBe("TOOL_CALL");
+    expect(forced.message.tool_calls).toHaveLength(1);
+  });
 });

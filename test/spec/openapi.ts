@@ -169,7 +169,11 @@ export function opPointer(method: string, path: string): string {
 
 /** Ajv errors as short lines: `/message/content/0 must have required property 'text'`. */
 export function errorsText(v: ValidateFunction, max = 8): string {
-  return (v.errors ?? [])
+  const all = v.errors ?? [];
+  // a union's other branches fail on their tag (const) and the union itself (oneOf): noise
+  // next to the matching branch's real problem, so left out when there is one
+  const real = all.filter((e) => e.keyword !== "const" && e.keyword !== "oneOf");
+  return (real.length ? real : all)
     .slice(0, max)
     .map((e) => `${e.instancePath || "/"} ${e.message ?? ""}${e.params && "allowedValues" in e.params ? ` ${JSON.stringify(e.params.allowedValues)}` : ""}`)
     .join("; ");

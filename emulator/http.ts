@@ -1,8 +1,10 @@
 /** Request plumbing for the emulator: route matching, body reading, query and form checks. */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ROUTES, type FormSpec, type Route } from "./routes/index.js";
+import { ROUTES, type Ctx, type FormSpec, type Route } from "./routes/index.js";
 import type { QuerySpec } from "./schemas.js";
-import type { ParsedMultipart } from "./util.js";
+import type { RecordedRequest } from "./server.js";
+import { multipartBoundary, parseMultipart, type ParsedMultipart } from "./util.js";
+import { validate } from "./validate.js";
 
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 export const JSON_TYPE = "application/json";
@@ -172,4 +174,43 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   const text = JSON.stringify(body);
   res.writeHead(status, { "content-type": JSON_TYPE, "content-length": String(Buffer.byteLength(text)), ...headers });
   res.end(text);
+}
+
+/** The request contract of a route (content type, body, query, form, extra checks): the first problem, or undefined. */
+export function validateRequest(route: Route, ctx: Ctx, rec: Pick<RecordedRequest, "body" | "multipart">, raw: Buffer, contentType: string | undefined): string | undefined {
+  const qProblem = validateQuery(route.query, ctx.query);
+  if (route.body === "json") {
+    if (!isJsonType(contentType)) return `content-type must be application/json (got ${contentType ?? "none"})`;
+    if (!raw.length) return "request body is required";
+    if (rec.body === undefined) return "request body is not valid JSON";
+    if (qProblem) return qProblem;
+    const problem = route.schema ? validate(route.schema, rec.body) : undefined;
+    if (problem) return problem;
+  } else if (route.body === "multipart") {
+    const boundary = multipartBoundary(contentType);
+    if (!boundary) return `content-type must be multipart/form-data with a boundary (got ${contentType ?? "none"})`;
+    let mp: ParsedMultipart;
+    try {
+      mp = parseMultipart(raw, boundary);
+    } catch (e) {
+      return `malformed multipart body: ${(e as Error).message}`;
+    }
+    rec.multipart = {
+      fields: mp.fields,
+      files: Object.fromEntries(Object.entries(mp.files).map(([k, f]) => [k, { filename: f.filename, contentType: f.contentType, size: f.size, text: f.text }])),
+    };
+    ctx.multipart = mp;
+    if (qProblem) return qProblem;
+    const problem = route.form ? validateForm(route.form, mp) : undefined;
+    if (problem) return problem;
+  } else {
+    const text = raw.toString("utf8").trim();
+    if (text !== "" && text !== "{}") {
+      const b = rec.body;
+      const empty = b !== null && typeof b === "object" && !Array.isArray(b) && Object.keys(b).length === 0;
+      if (!empty) return "this endpoint does not take a request body";
+    }
+    if (qProblem) return qProblem;
+  }
+  return route.check?.(ctx);
 }

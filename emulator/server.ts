@@ -18,11 +18,9 @@ import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { handleControl, type Controllable } from "./control.js";
 import { DEFAULT_STATUS_MESSAGES, FaultList, type Fault, type FaultRule } from "./faults.js";
-import { isJsonType, JSON_TYPE, matchRoute, parseQuery, readBody, sendJson, sleep, validateForm, validateQuery } from "./http.js";
-import { ApiError, type Ctx, type Reply, type Route } from "./routes/index.js";
+import { isJsonType, JSON_TYPE, matchRoute, parseQuery, readBody, sendJson, sleep, validateRequest } from "./http.js";
+import { ApiError, type Ctx, type Reply } from "./routes/index.js";
 import { EmulatorState } from "./state.js";
-import { multipartBoundary, parseMultipart, type ParsedMultipart } from "./util.js";
-import { validate } from "./validate.js";
 import { writeStream, type StreamSplit } from "./wire.js";
 
 export type { Fault, FaultRule } from "./faults.js";
@@ -315,7 +313,7 @@ export class CohereEmulator implements Controllable {
       if (authProblem) failure = { status: 401, message: authProblem };
     }
     if (!failure && route) {
-      const problem = this.validateRequest(route, ctx, rec, raw, contentType);
+      const problem = validateRequest(route, ctx, rec, raw, contentType);
       if (problem) failure = { status: 400, message: `invalid request: ${problem}` };
     }
     if (failure) {
@@ -390,44 +388,6 @@ export class CohereEmulator implements Controllable {
     if (!token) return "no api key supplied";
     if (this.opts.apiKey !== undefined && token !== this.opts.apiKey) return "invalid api token";
     return undefined;
-  }
-
-  private validateRequest(route: Route, ctx: Ctx, rec: RecordedRequest, raw: Buffer, contentType: string | undefined): string | undefined {
-    const qProblem = validateQuery(route.query, ctx.query);
-    if (route.body === "json") {
-      if (!isJsonType(contentType)) return `content-type must be application/json (got ${contentType ?? "none"})`;
-      if (!raw.length) return "request body is required";
-      if (rec.body === undefined) return "request body is not valid JSON";
-      if (qProblem) return qProblem;
-      const problem = route.schema ? validate(route.schema, rec.body) : undefined;
-      if (problem) return problem;
-    } else if (route.body === "multipart") {
-      const boundary = multipartBoundary(contentType);
-      if (!boundary) return `content-type must be multipart/form-data with a boundary (got ${contentType ?? "none"})`;
-      let mp: ParsedMultipart;
-      try {
-        mp = parseMultipart(raw, boundary);
-      } catch (e) {
-        return `malformed multipart body: ${(e as Error).message}`;
-      }
-      rec.multipart = {
-        fields: mp.fields,
-        files: Object.fromEntries(Object.entries(mp.files).map(([k, f]) => [k, { filename: f.filename, contentType: f.contentType, size: f.size, text: f.text }])),
-      };
-      ctx.multipart = mp;
-      if (qProblem) return qProblem;
-      const problem = route.form ? validateForm(route.form, mp) : undefined;
-      if (problem) return problem;
-    } else {
-      const text = raw.toString("utf8").trim();
-      if (text !== "" && text !== "{}") {
-        const b = rec.body;
-        const empty = b !== null && typeof b === "object" && !Array.isArray(b) && Object.keys(b).length === 0;
-        if (!empty) return "this endpoint does not take a request body";
-      }
-      if (qProblem) return qProblem;
-    }
-    return route.check?.(ctx);
   }
 
   private sendPartialThenReset(res: ServerResponse, destroy: () => void): void {

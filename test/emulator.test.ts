@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
+import { cutPoints } from "../emulator/wire.js";
+import { prng } from "../emulator/util.js";
 
 const KEY = "test-key";
 let emu: CohereEmulator;
@@ -437,5 +439,55 @@ describe("faults and aborts", () => {
     const aborted = await waiting;
     expect(aborted.aborted).toBe(true);
     expect(aborted.valid).toBe(true);
+  });
+});
+
+describe("streams as networks deliver them", () => {
+  it("the split option cuts inside every multi-byte UTF-8 character and between every CR and LF", () => {
+    const buf = Buffer.from("data: {\"t\":\"Zürich 東京 🚀\"}\r\n\r\n", "utf8");
+    const cuts = cutPoints(buf, prng(3), 6);
+    const at = new Set(cuts.map((c) => c.at));
+    buf.forEach((b, i) => {
+      if (b >= 0xc0) expect(at.has(i + 1), `inside the character at byte ${i}`).toBe(true);
+      if (b === 0x0d) expect(at.has(i + 1), `between CR and LF at byte ${i}`).toBe(true);
+    });
+    // and chunks no longer than asked otherwise
+    const bounds = [0, ...cuts.map((c) => c.at), buf.length];
+    for (let i = 1; i < bounds.length; i++) expect(bounds[i]! - bounds[i - 1]!).toBeLessThanOrEqual(6);
+  });
+
+  it("control API: stream-split (CRLF lines, tiny chunks) and stream-format (v1 streams as SSE)", async () => {
+    const body = { model: "command-a-03-2025", stream: true, messages: [{ role: "user", content: "Grüße aus 東京 🚀" }] };
+    const plain = await (await call("POST", "/v2/chat", { body })).text();
+    expect(plain).not.toContain("\r\n");
+    let r = await fetch(`${emu.url}/_emulator/stream-split`, { method: "POST", body: JSON.stringify({ maxChunkBytes: 2, crlf: true }) });
+    expect(r.status).toBe(200);
+    const split = await (await call("POST", "/v2/chat", { body })).text();
+    expect(split).toContain("\r\n\r\n");
+    expect(split.replace(/\r\n/g, "\n").replace(/"id":"[^"]+"/g, "")).toBe(plain.replace(/"id":"[^"]+"/g, ""));
+    r = await fetch(`${emu.url}/_emulator/stream-split`, { method: "POST", body: JSON.stringify({ maxChunkBytes: 0 }) });
+    expect(r.status).toBe(400);
+
+    r = await fetch(`${emu.url}/_emulator/stream-format`, { method: "POST", body: JSON.stringify({ format: "sse" }) });
+    expect(r.status).toBe(200);
+    const v1 = await call("POST", "/v1/chat", { body: { message: "hi", stream: true } });
+    expect(v1.headers.get("content-type")).toBe("text/event-stream");
+    const gen = await call("POST", "/v1/generate", { body: { prompt: "hi", stream: true } });
+    expect(gen.headers.get("content-type")).toBe("text/event-stream");
+    await gen.text();
+    await v1.text();
+    emu.reset();
+    const back = await call("POST", "/v1/chat", { body: { message: "hi", stream: true } });
+    expect(back.headers.get("content-type")).toBe("application/stream+json");
+    await back.text();
+  });
+
+  it("v1 chat switches to SSE on `Accepts` (the spec's header), not on `Accept`", async () => {
+    const accept = await call("POST", "/v1/chat", { body: { message: "hi", stream: true }, headers: { accept: "text/event-stream" } });
+    expect(accept.headers.get("content-type")).toBe("application/stream+json");
+    await accept.text();
+    const accepts = await call("POST", "/v1/chat", { body: { message: "hi", stream: true }, headers: { accepts: "text/event-stream" } });
+    expect(accepts.headers.get("content-type")).toBe("text/event-stream");
+    await accepts.text();
   });
 });

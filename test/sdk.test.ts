@@ -148,6 +148,8 @@ const DOCS = [
   { data: { title: "Penguin habitats", snippet: "Emperor penguins only live in Antarctica." } },
 ];
 // a File: the SDK's {data, filename} form is sent as "[object Object]" by 8.1.0's multipart encoder
+// a 1×1 PNG
+const PNG = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
 const jsonl = () => new File(['{"text": "The quick brown fox jumps over the lazy dog"}\n'], "data.jsonl", { type: "application/jsonl" });
 
 const ids: Record<string, string> = {};
@@ -345,6 +347,58 @@ describe("cohere-ai (the official SDK) against the emulator", () => {
     strict("v2.chatStream", S.V2ChatStreamResponse, true);
     expect(events.filter((e) => e.type === "tool-call-start")).toHaveLength(2);
     expect(events.filter((e) => e.type === "tool-call-delta").length).toBeGreaterThan(4);
+  });
+
+  it("more shapes through the strict serializers: documents, logprobs, thinking, JSON, limits, tools, images", async () => {
+    const variants: Array<[string, () => Promise<unknown>, Schema, boolean]> = [
+      [
+        "v2.chat",
+        () => co.v2.chat({ model: "command-a-03-2025", messages: [{ role: "system", content: "be brief" }, { role: "user", content: "Which penguins are tallest?" }], documents: DOCS, logprobs: true, thinking: { type: "enabled" } }),
+        S.V2ChatResponse,
+        false,
+      ],
+      ["v2.chat", () => co.v2.chat({ model: "command-a-03-2025", messages: [{ role: "user", content: "hi" }], responseFormat: { type: "json_object" }, maxTokens: 3 }), S.V2ChatResponse, false],
+      ["v2.chat", () => co.v2.chat({ model: "command-a-03-2025", messages: [{ role: "user", content: "Tell me about LLMs" }], stopSequences: ["LLM"] }), S.V2ChatResponse, false],
+      [
+        "v2.chatStream",
+        async () => drain(await co.v2.chatStream({ model: "command-a-03-2025", messages: [{ role: "user", content: "hi there" }], thinking: { type: "enabled" }, maxTokens: 4 })),
+        S.V2ChatStreamResponse,
+        true,
+      ],
+      [
+        "chat",
+        () =>
+          co.chat({
+            message: SALES_QUESTION,
+            tools: [
+              { name: "query_daily_sales_report", description: "Sales for a given day.", parameterDefinitions: { day: { type: "str", description: "YYYY-MM-DD", required: true } } },
+              { name: "query_product_catalog", description: "Products, categories, prices and stock levels.", parameterDefinitions: { category: { type: "str", required: true } } },
+            ],
+          }),
+        S.NonStreamedChatResponse,
+        false,
+      ],
+      [
+        "chatStream",
+        async () =>
+          drain(
+            await co.chatStream({
+              message: SALES_QUESTION,
+              tools: [{ name: "query_product_catalog", description: "Products, categories, prices and stock levels.", parameterDefinitions: { category: { type: "str", required: true } } }],
+            }),
+          ),
+        S.StreamedChatResponse,
+        true,
+      ],
+      ["chat", () => co.chat({ message: "hello", documents: [{ title: "t", snippet: "s" }], maxTokens: 5, chatHistory: [{ role: "USER", message: "a" }] }), S.NonStreamedChatResponse, false],
+      ["generateStream", async () => drain(await co.generateStream({ prompt: "Please explain to me how LLMs work", maxTokens: 3, numGenerations: 2 })), S.GenerateStreamedResponse, true],
+      ["embed", () => co.embed({ model: "embed-english-v3.0", inputType: "image", images: [PNG], embeddingTypes: ["int8", "ubinary"] }), S.EmbedResponse, false],
+      ["v2.embed", () => co.v2.embed({ model: "embed-v4.0", inputType: "search_document", inputs: [{ content: [{ type: "text", text: "hi" }, { type: "image_url", imageUrl: { url: PNG } }] }], embeddingTypes: ["base64"] }), S.EmbedByTypeResponse, false],
+    ];
+    for (const [method, run, schema, stream] of variants) {
+      await run();
+      strict(method, schema, stream);
+    }
   });
 
   it("Cohere's errors reach the SDK as its typed errors", async () => {

@@ -2,6 +2,10 @@
 /**
  * Starts the Cohere emulator as its own process:
  *   node dist/emulator/cli.js [--port N] [--host H] [--latency MS] [--api-key K] [--stream-delay MS] [--max-recorded N]
+ *                             [--stream-split BYTES] [--stream-crlf] [--stream-format sse|ndjson]
+ * --stream-split delivers streamed answers in chunks of at most BYTES (cut inside UTF-8
+ * characters and between \r and \n too); --stream-crlf ends stream lines with \r\n;
+ * --stream-format forces v1 chat / generate streams to SSE or NDJSON.
  * Prints "cohere-emulator listening on <url>" to stdout and exits cleanly on SIGINT/SIGTERM.
  */
 import { parseArgs } from "node:util";
@@ -28,6 +32,9 @@ async function main(): Promise<void> {
         "api-key": { type: "string" },
         "stream-delay": { type: "string" },
         "max-recorded": { type: "string" },
+        "stream-split": { type: "string" },
+        "stream-crlf": { type: "boolean" },
+        "stream-format": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -38,10 +45,18 @@ async function main(): Promise<void> {
   }
   if (values.help) {
     process.stdout.write(
-      "usage: cohere-emulator [--port N] [--host H] [--latency MS] [--api-key K] [--stream-delay MS] [--max-recorded N]\n",
+      "usage: cohere-emulator [--port N] [--host H] [--latency MS] [--api-key K] [--stream-delay MS] [--max-recorded N]\n" +
+        "                       [--stream-split BYTES] [--stream-crlf] [--stream-format sse|ndjson]\n",
     );
     return;
   }
+  const format = values["stream-format"] as string | undefined;
+  if (format !== undefined && format !== "sse" && format !== "ndjson") {
+    process.stderr.write(`cohere-emulator: --stream-format must be sse or ndjson (got ${JSON.stringify(format)})\n`);
+    process.exit(2);
+  }
+  const splitBytes = num("stream-split", values["stream-split"] as string | undefined);
+  const crlf = values["stream-crlf"] === true;
   const emu = await startEmulator({
     port: num("port", values.port as string | undefined),
     host: values.host as string | undefined,
@@ -49,6 +64,8 @@ async function main(): Promise<void> {
     apiKey: values["api-key"] as string | undefined,
     streamChunkDelayMs: num("stream-delay", values["stream-delay"] as string | undefined),
     maxRecordedRequests: num("max-recorded", values["max-recorded"] as string | undefined),
+    streamSplit: splitBytes !== undefined || crlf ? { maxChunkBytes: splitBytes ? Math.max(1, Math.round(splitBytes)) : undefined, crlf } : undefined,
+    streamFormat: format,
   });
   process.stdout.write(`cohere-emulator listening on ${emu.url}\n`);
 

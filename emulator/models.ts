@@ -1,4 +1,14 @@
-/** The fixed model catalogue served by GET /v1/models (shapes follow GetModelResponse). */
+/**
+ * The fixed model catalogue served by GET /v1/models (shapes follow GetModelResponse), and the
+ * model checks every generation / embedding call goes through, with Cohere's own messages:
+ *   unknown model            → 404 "model 'x' not found, make sure the correct model ID was used…"
+ *   model of the wrong kind  → 400 "invalid request: model 'x' is not supported by the chat API"
+ *   max_tokens over the cap  → 400 "too many tokens: max tokens must be less than or equal to N…"
+ * Every model named by an example request in Cohere's spec is here (command, command-r,
+ * command-a-plus-05-2026, command-a-vision-07-2025, rerank-v4.0-pro, …) so those examples run.
+ */
+import { ApiError } from "./routes/types.js";
+import type { EmulatorState } from "./state.js";
 
 export type Endpoint = "chat" | "embed" | "classify" | "summarize" | "rerank" | "rate" | "generate";
 
@@ -14,117 +24,81 @@ export interface ModelInfo {
   sampling_defaults?: Record<string, number>;
 }
 
+/** Largest max_tokens a generation model accepts (Cohere: "the maximum output for this model"). */
+const MAX_OUTPUT: Record<string, number> = {
+  "command-a-03-2025": 8192,
+  "command-a-plus-05-2026": 8192,
+  "command-a-vision-07-2025": 8192,
+  "command-r-plus-08-2024": 4096,
+  "command-r-08-2024": 4096,
+  "command-r7b-12-2024": 4096,
+  "command-r": 4096,
+  command: 4096,
+};
+const DEFAULT_MAX_OUTPUT = 4096;
+
+/** Speech-to-text models: served by /v2/audio/transcriptions only (no CompatibleEndpoint names them). */
+export const TRANSCRIBE_MODELS: readonly string[] = ["cohere-transcribe-03-2026"];
+
 const tok = (name: string) => `https://storage.googleapis.com/cohere-public/tokenizers/${name}.json`;
 
 const CHAT_FEATURES = ["json_mode", "json_schema", "safety_modes", "strict_tools", "tool_use"];
 const CHAT_SAMPLING = { temperature: 0.3, k: 0, p: 0.75, frequency_penalty: 0, presence_penalty: 0 };
 
+const chatModel = (name: string, o: Partial<ModelInfo> = {}): ModelInfo => ({
+  name,
+  is_deprecated: false,
+  endpoints: ["chat", "generate", "summarize"],
+  finetuned: false,
+  context_length: 128000,
+  tokenizer_url: tok(name),
+  default_endpoints: [],
+  features: CHAT_FEATURES,
+  sampling_defaults: CHAT_SAMPLING,
+  ...o,
+});
+
+const embedModel = (name: string, o: Partial<ModelInfo> = {}): ModelInfo => ({
+  name,
+  is_deprecated: false,
+  endpoints: ["embed", "classify"],
+  finetuned: false,
+  context_length: 512,
+  tokenizer_url: tok(name),
+  default_endpoints: [],
+  features: ["multimodal"],
+  ...o,
+});
+
+const rerankModel = (name: string, o: Partial<ModelInfo> = {}): ModelInfo => ({
+  name,
+  is_deprecated: false,
+  endpoints: ["rerank"],
+  finetuned: false,
+  context_length: 4096,
+  tokenizer_url: tok(name),
+  default_endpoints: [],
+  features: [],
+  ...o,
+});
+
 export const MODELS: readonly ModelInfo[] = [
-  {
-    name: "command-a-03-2025",
-    is_deprecated: false,
-    endpoints: ["chat", "generate", "summarize"],
-    finetuned: false,
-    context_length: 256000,
-    tokenizer_url: tok("command-a-03-2025"),
-    default_endpoints: ["chat"],
-    features: CHAT_FEATURES,
-    sampling_defaults: CHAT_SAMPLING,
-  },
-  {
-    name: "command-r-plus-08-2024",
-    is_deprecated: false,
-    endpoints: ["chat", "generate", "summarize"],
-    finetuned: false,
-    context_length: 128000,
-    tokenizer_url: tok("command-r-plus-08-2024"),
-    default_endpoints: [],
-    features: CHAT_FEATURES,
-    sampling_defaults: CHAT_SAMPLING,
-  },
-  {
-    name: "command-r-08-2024",
-    is_deprecated: false,
-    endpoints: ["chat", "generate", "summarize"],
-    finetuned: false,
-    context_length: 128000,
-    tokenizer_url: tok("command-r-08-2024"),
-    default_endpoints: ["generate", "summarize"],
-    features: CHAT_FEATURES,
-    sampling_defaults: CHAT_SAMPLING,
-  },
-  {
-    name: "command-r7b-12-2024",
-    is_deprecated: false,
-    endpoints: ["chat", "generate", "summarize"],
-    finetuned: false,
-    context_length: 128000,
-    tokenizer_url: tok("command-r7b-12-2024"),
-    default_endpoints: [],
-    features: CHAT_FEATURES,
-    sampling_defaults: CHAT_SAMPLING,
-  },
-  {
-    name: "embed-v4.0",
-    is_deprecated: false,
-    endpoints: ["embed", "classify"],
-    finetuned: false,
-    context_length: 128000,
-    tokenizer_url: tok("embed-v4.0"),
-    default_endpoints: ["embed"],
-    features: ["multimodal", "output_dimension"],
-  },
-  {
-    name: "embed-english-v3.0",
-    is_deprecated: false,
-    endpoints: ["embed", "classify"],
-    finetuned: false,
-    context_length: 512,
-    tokenizer_url: tok("embed-english-v3.0"),
-    default_endpoints: ["classify"],
-    features: ["multimodal"],
-  },
-  {
-    name: "embed-multilingual-v3.0",
-    is_deprecated: false,
-    endpoints: ["embed", "classify"],
-    finetuned: false,
-    context_length: 512,
-    tokenizer_url: tok("embed-multilingual-v3.0"),
-    default_endpoints: [],
-    features: ["multimodal"],
-  },
-  {
-    name: "embed-english-light-v3.0",
-    is_deprecated: false,
-    endpoints: ["embed", "classify"],
-    finetuned: false,
-    context_length: 512,
-    tokenizer_url: tok("embed-english-light-v3.0"),
-    default_endpoints: [],
-    features: ["multimodal"],
-  },
-  {
-    name: "rerank-v3.5",
-    is_deprecated: false,
-    endpoints: ["rerank"],
-    finetuned: false,
-    context_length: 4096,
-    tokenizer_url: tok("rerank-v3.5"),
-    default_endpoints: ["rerank"],
-    features: [],
-    sampling_defaults: { max_tokens_per_doc: 4096 },
-  },
-  {
-    name: "rerank-english-v3.0",
-    is_deprecated: false,
-    endpoints: ["rerank"],
-    finetuned: false,
-    context_length: 4096,
-    tokenizer_url: tok("rerank-english-v3.0"),
-    default_endpoints: [],
-    features: [],
-  },
+  chatModel("command-a-03-2025", { context_length: 256000, default_endpoints: ["chat"] }),
+  chatModel("command-a-plus-05-2026", { context_length: 256000 }),
+  chatModel("command-a-vision-07-2025", { endpoints: ["chat"], features: [...CHAT_FEATURES, "vision"] }),
+  chatModel("command-r-plus-08-2024"),
+  chatModel("command-r-08-2024", { default_endpoints: ["generate", "summarize"] }),
+  chatModel("command-r7b-12-2024"),
+  chatModel("command-r", { is_deprecated: true }),
+  chatModel("command", { is_deprecated: true, context_length: 4096, features: [] }),
+  embedModel("embed-v4.0", { context_length: 128000, default_endpoints: ["embed"], features: ["multimodal", "output_dimension"] }),
+  embedModel("embed-english-v3.0", { default_endpoints: ["classify"] }),
+  embedModel("embed-multilingual-v3.0"),
+  embedModel("embed-english-light-v3.0"),
+  embedModel("embed-english-v2.0", { is_deprecated: true, context_length: 512, features: [] }),
+  rerankModel("rerank-v4.0-pro", { context_length: 32768 }),
+  rerankModel("rerank-v3.5", { default_endpoints: ["rerank"], sampling_defaults: { max_tokens_per_doc: 4096 } }),
+  rerankModel("rerank-english-v3.0"),
 ];
 
 /** Embedding dimension for a model (output_dimension wins when given). */
@@ -134,4 +108,88 @@ export function embedDimension(model: string | undefined, outputDimension?: numb
   if (m.startsWith("embed-v4")) return 1536;
   if (m.includes("light")) return 384;
   return 1024;
+}
+
+const NOT_FOUND = (name: string) => `model '${name}' not found, make sure the correct model ID was used and that you have access to the model.`;
+
+/** The API name Cohere uses in "is not supported by the … API". */
+const API_NAME: Record<Endpoint, string> = {
+  chat: "chat",
+  embed: "embed",
+  classify: "classify",
+  summarize: "summarize",
+  rerank: "rerank",
+  rate: "rate",
+  generate: "generate",
+};
+
+/** Fine-tune base types → the endpoints a fine-tuned model serves. */
+const FINETUNE_ENDPOINTS: Record<string, Endpoint[]> = {
+  BASE_TYPE_CHAT: ["chat"],
+  BASE_TYPE_GENERATIVE: ["generate", "chat"],
+  BASE_TYPE_CLASSIFICATION: ["classify"],
+  BASE_TYPE_RERANK: ["rerank"],
+};
+
+/** A stored fine-tune addressed as `<id>-ft` or `<id>`, as a catalogue entry. */
+function finetuned(state: EmulatorState, name: string): ModelInfo | undefined {
+  const rec = state.finetunes.get(name.replace(/-ft$/, ""));
+  if (!rec) return undefined;
+  const baseType = ((rec.model.settings as { base_model?: { base_type?: string } } | undefined)?.base_model?.base_type ?? "") as string;
+  return { ...chatModel(name), finetuned: true, endpoints: FINETUNE_ENDPOINTS[baseType] ?? ["chat"] };
+}
+
+export function findModel(state: EmulatorState, name: string): ModelInfo | undefined {
+  return MODELS.find((m) => m.name === name) ?? finetuned(state, name);
+}
+
+/**
+ * The model a call runs on: the one asked for (404 unknown, 400 wrong kind) or the endpoint's
+ * default. Returns its name.
+ */
+export function useModel(state: EmulatorState, requested: unknown, endpoint: Endpoint): string {
+  if (typeof requested !== "string") return MODELS.find((m) => m.default_endpoints.includes(endpoint))!.name;
+  const m = findModel(state, requested);
+  if (!m) throw new ApiError(404, NOT_FOUND(requested));
+  if (!m.endpoints.includes(endpoint)) throw new ApiError(400, `invalid request: model '${requested}' is not supported by the ${API_NAME[endpoint]} API`);
+  return m.name;
+}
+
+/** Any known model (tokenize / detokenize take every catalogue model). */
+export function knownModel(state: EmulatorState, requested: string): void {
+  if (!findModel(state, requested)) throw new ApiError(404, NOT_FOUND(requested));
+}
+
+export function transcribeModel(requested: string): void {
+  if (!TRANSCRIBE_MODELS.includes(requested)) {
+    if (MODELS.some((m) => m.name === requested)) {
+      throw new ApiError(400, `invalid request: model '${requested}' is not supported by the audio transcriptions API`);
+    }
+    throw new ApiError(404, NOT_FOUND(requested));
+  }
+}
+
+/** max_tokens above what the model can return → Cohere's "too many tokens" 400. */
+export function checkMaxTokens(model: string, maxTokens: unknown): void {
+  if (typeof maxTokens !== "number") return;
+  const cap = MAX_OUTPUT[model] ?? DEFAULT_MAX_OUTPUT;
+  if (maxTokens > cap) {
+    throw new ApiError(400, `too many tokens: max tokens must be less than or equal to ${cap}, the maximum output for this model - received ${maxTokens}.`);
+  }
+}
+
+/**
+ * The X-API-Warning Cohere sends about a deprecated model, on the operations whose answers the
+ * spec declares it for (GET /v1/models/{model}, embed v1/v2, embed jobs).
+ */
+export function deprecatedModelWarning(m: ModelInfo | undefined): string | undefined {
+  return m?.is_deprecated
+    ? `Model ${m.name} is deprecated, for more information please refer to https://docs.cohere.com/docs/deprecations`
+    : undefined;
+}
+
+/** `{"x-api-warning": …}` when `name` is a deprecated model, else undefined. */
+export function modelWarningHeaders(state: EmulatorState, name: unknown): Record<string, string> | undefined {
+  const w = typeof name === "string" ? deprecatedModelWarning(findModel(state, name)) : undefined;
+  return w ? { "x-api-warning": w } : undefined;
 }

@@ -8,7 +8,7 @@ import type { z } from "zod/v3";
 import type { BuiltRequest, ToolDef } from "./catalog/types.js";
 import type { CohereClient } from "./cohere/client.js";
 import { CohereApiError, CohereTransportError } from "./cohere/errors.js";
-import { readStream, StreamCutError } from "./cohere/stream.js";
+import { readStream, STREAM_ACCEPT, StreamCutError } from "./cohere/stream.js";
 import { runPoll } from "./poll.js";
 import { DEFAULTS } from "./config/options.js";
 import { budgetText } from "./shape/budget.js";
@@ -168,7 +168,8 @@ export async function executeTool(
       query: req.query,
       json: streaming ? { ...(req.json as Record<string, unknown>), stream: true } : req.json,
       multipart: req.multipart,
-      headers: req.headers,
+      // a stream asks for the format its parser expects (v1 stays NDJSON: no `Accepts` header)
+      headers: streaming ? { ...req.headers, accept: STREAM_ACCEPT[tool.stream!] } : req.headers,
       retryable: tool.access === "read",
       signal: ctx.signal,
       onRetry: ctx.onRetry,
@@ -181,12 +182,14 @@ export async function executeTool(
       const progress = ctx.progress!;
       const send = (piece: string) => piece && progress(piece);
       try {
-        data = redactDeep(await readStream(tool.stream!, res.body, (piece) => send(red.push(piece)), ctx.signal), secrets);
+        // the parser follows the answer's content-type, whatever was asked for
+        const streamed = await readStream(tool.stream!, res.body, (piece) => send(red.push(piece)), ctx.signal, res.headers["content-type"]);
+        data = redactDeep(streamed, secrets);
       } finally {
         send(red.flush());
       }
     }
-    const result = shapeResult(tool, data, input, ctx.maxOutputChars, secrets);
+    const result = shapeResult(tool, data, input, ctx.maxOutputChars, secrets, [res.warning]);
     return {
       result,
       outcome: {

@@ -46,6 +46,7 @@ export async function runPoll(
   let resource: Record<string, unknown> | undefined;
   let status = "unknown";
   let done = false;
+  const warnings: string[] = [];
 
   for (;;) {
     const left = deadline - Date.now();
@@ -60,6 +61,7 @@ export async function runPoll(
       throw err;
     }
     polls++;
+    if (last.warning) warnings.push(last.warning);
     resource = spec.pick(last.data) ?? resource;
     status = typeof resource?.status === "string" ? resource.status : "unknown";
     done = spec.terminal.includes(status);
@@ -82,5 +84,6 @@ export async function runPoll(
     ? `${spec.key} ${status} after ${waitedS} s (${polls} polls). ${next}`
     : `Still ${status} after ${waitedS} s${capped} (${polls} polls); stopped waiting. ${next}`;
   const text = `${head}\n${JSON.stringify(res)}`;
-  return { result: finishResult(tool, { structured, text }, input, ctx.maxOutputChars, undefined, ctx.client.secrets()), last, polls };
+  // an X-API-Warning is told once, however many polls carried it
+  return { result: finishResult(tool, { structured, text }, input, ctx.maxOutputChars, undefined, ctx.client.secrets(), warnings), last, polls };
 }

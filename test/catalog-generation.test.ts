@@ -157,7 +157,6 @@ describe("chat (POST /v2/chat)", () => {
       tool_choice: "REQUIRED",
       documents: ["plain text doc", { id: "d1", data: { title: "T", text: "body" } }],
       citation_options: { mode: "FAST" },
-      response_format: { type: "json_object", json_schema: { type: "object", required: ["a"] } },
       safety_mode: "OFF",
       max_tokens: 500,
       stop_sequences: ["END"],
@@ -172,6 +171,11 @@ describe("chat (POST /v2/chat)", () => {
       priority: 999,
     });
     accepts(chat, { ...hello, response_format: { type: "text" }, thinking: { type: "disabled" }, citation_options: { mode: "OFF" } });
+    // JSON output, without documents: Cohere answers 400 "response_format is not supported with RAG" to both together
+    accepts(chat, { ...hello, response_format: { type: "json_object", json_schema: { type: "object", required: ["a"] } } });
+    expect(issues(chat, { ...hello, documents: ["d"], response_format: { type: "json_object" } })).toEqual([
+      "response_format: Cohere does not combine JSON output with `documents` (RAG): drop response_format or the documents",
+    ]);
   });
 
   it("rejects `stream` and other unknown keys", () => {
@@ -328,7 +332,7 @@ describe("classify (POST /v1/classify)", () => {
   it("rejects missing, empty and too many inputs", () => {
     expect(issues(classify, { examples })).toEqual(["inputs: Required"]);
     expect(issues(classify, { inputs: [""] }).join()).toMatch(/inputs\.0/);
-    expect(issues(classify, { inputs: Array.from({ length: 97 }, () => "x") })).toEqual([
+    expect(issues(classify, { inputs: Array.from({ length: 97 }, () => "x"), examples })).toEqual([
       "inputs: at most 96 inputs per call; split into several calls",
     ]);
   });
@@ -410,7 +414,11 @@ describe("legacy v1 tools", () => {
 
   it("generate", () => {
     accepts(generate, { prompt: "Please explain to me how LLMs work" });
-    accepts(generate, { prompt: "x", num_generations: 5, max_tokens: 0, return_likelihoods: "GENERATION", temperature: 5 });
+    // max_tokens 0 only scores the prompt: Cohere allows it with return_likelihoods ALL alone
+    accepts(generate, { prompt: "x", num_generations: 5, max_tokens: 0, return_likelihoods: "ALL", temperature: 5 });
+    expect(issues(generate, { prompt: "x", max_tokens: 0, return_likelihoods: "GENERATION" })).toEqual([
+      "max_tokens: 0 is only allowed with return_likelihoods ALL",
+    ]);
     expect(issues(generate, { prompt: "x", stream: false }).join()).toMatch(/Unrecognized key.*stream/);
     expect(issues(generate, {})).toEqual(["prompt: Required"]);
     expect(issues(generate, { prompt: "x", num_generations: 6 }).join()).toMatch(/less than or equal to 5/);

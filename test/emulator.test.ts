@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
+import { cutPoints } from "../emulator/wire.js";
+import { prng } from "../emulator/util.js";
 
 const KEY = "test-key";
 let emu: CohereEmulator;
@@ -139,7 +141,7 @@ describe("generation endpoints", () => {
 
     const tools = [{ type: "function", function: { name: "get_weather", parameters: { type: "object" } } }];
     r = await callJson("POST", "/v2/chat", {
-      body: { model: "m", tools, messages: [{ role: "user", content: "please use get_weather for Paris" }] },
+      body: { model: "command-a-03-2025", tools, messages: [{ role: "user", content: "please use get_weather for Paris" }] },
     });
     expect(r.body.finish_reason).toBe("TOOL_CALL");
     expect(r.body.message.tool_plan).toEqual(expect.any(String));
@@ -148,16 +150,16 @@ describe("generation endpoints", () => {
     ]);
 
     r = await callJson("POST", "/v2/chat", {
-      body: { model: "m", documents: ["Paris is the capital of France."], messages: [{ role: "user", content: "capital?" }] },
+      body: { model: "command-a-03-2025", documents: ["Paris is the capital of France."], messages: [{ role: "user", content: "capital?" }] },
     });
     const text: string = r.body.message.content[0].text;
     const c = r.body.message.citations[0];
     expect(text.slice(c.start, c.end)).toBe(c.text);
-    expect(c.sources[0]).toMatchObject({ type: "document", id: "doc_0" });
+    expect(c.sources[0]).toMatchObject({ type: "document", id: "doc:0" });
   });
 
   it("v2 chat streams SSE events that rebuild the non-streamed answer", async () => {
-    const body = { model: "m", messages: [{ role: "user", content: "one two three four five six seven eight nine ten eleven" }] };
+    const body = { model: "command-a-03-2025", messages: [{ role: "user", content: "one two three four five six seven eight nine ten eleven" }] };
     const plain = await callJson("POST", "/v2/chat", { body });
     const res = await call("POST", "/v2/chat", { body: { ...body, stream: true } });
     expect(res.headers.get("content-type")).toBe("text/event-stream");
@@ -178,10 +180,10 @@ describe("generation endpoints", () => {
 
   it("streams tool calls and emulated errors", async () => {
     const tools = [{ type: "function", function: { name: "lookup", parameters: {} } }];
-    let res = await call("POST", "/v2/chat", { body: { model: "m", stream: true, tools, messages: [{ role: "user", content: "lookup it" }] } });
+    let res = await call("POST", "/v2/chat", { body: { model: "command-a-03-2025", stream: true, tools, messages: [{ role: "user", content: "lookup it" }] } });
     let types = parseSse(await res.text()).map((e) => e.event);
     expect(types).toEqual(expect.arrayContaining(["tool-plan-delta", "tool-call-start", "tool-call-delta", "tool-call-end"]));
-    res = await call("POST", "/v2/chat", { body: { model: "m", stream: true, messages: [{ role: "user", content: "boom [emulate:error] now" }] } });
+    res = await call("POST", "/v2/chat", { body: { model: "command-a-03-2025", stream: true, messages: [{ role: "user", content: "boom [emulate:error] now" }] } });
     const events = parseSse(await res.text());
     types = events.map((e) => e.event);
     expect(types.at(-1)).toBe("message-end");
@@ -305,7 +307,7 @@ describe("multipart", () => {
     expect(bad.body.message).toMatch(/data must be a file part/);
 
     const audio = new FormData();
-    audio.append("model", "cohere-transcribe");
+    audio.append("model", "cohere-transcribe-03-2026");
     audio.append("language", "en");
     audio.append("file", new Blob([new Uint8Array([0, 1, 2, 255, 254])]), "clip.wav");
     const t = await callJson("POST", "/v2/audio/transcriptions", { form: audio });
@@ -326,7 +328,7 @@ describe("stateful resources", () => {
     const statuses = [];
     for (let i = 0; i < 3; i++) statuses.push((await callJson("GET", `/v2/batches/${id}`)).body.batch.status);
     expect(statuses).toEqual(["BATCH_STATUS_IN_PROGRESS", "BATCH_STATUS_COMPLETED", "BATCH_STATUS_COMPLETED"]);
-    const { body: b2 } = await callJson("POST", "/v2/batches", { body: { name: "c", input_dataset_id: "ds-1", model: "m" } });
+    const { body: b2 } = await callJson("POST", "/v2/batches", { body: { name: "c", input_dataset_id: "ds-1", model: "command-a-03-2025" } });
     expect(await callJson("POST", `/v2/batches/${b2.batch.id}:cancel`)).toMatchObject({ status: 200, body: {} });
     const page = await callJson("GET", "/v2/batches?page_size=1");
     expect(page.body.batches).toHaveLength(1);
@@ -389,10 +391,10 @@ describe("faults and aborts", () => {
       body: JSON.stringify({ method: "POST", path: "re:^/v1/(tokenize|detokenize)$", times: null, fault: { kind: "status", status: 503 } }),
     });
     expect(add.status).toBe(200);
-    expect((await callJson("POST", "/v1/tokenize", { body: { text: "a", model: "m" } })).status).toBe(503);
-    expect((await callJson("POST", "/v1/tokenize", { body: { text: "a", model: "m" } })).status).toBe(503);
+    expect((await callJson("POST", "/v1/tokenize", { body: { text: "a", model: "command-a-03-2025" } })).status).toBe(503);
+    expect((await callJson("POST", "/v1/tokenize", { body: { text: "a", model: "command-a-03-2025" } })).status).toBe(503);
     await fetch(`${emu.url}/_emulator/faults`, { method: "DELETE" });
-    expect((await callJson("POST", "/v1/tokenize", { body: { text: "a", model: "m" } })).status).toBe(200);
+    expect((await callJson("POST", "/v1/tokenize", { body: { text: "a", model: "command-a-03-2025" } })).status).toBe(200);
     const recorded = await (await fetch(`${emu.url}/_emulator/requests`)).json();
     expect(recorded).toHaveLength(3);
 
@@ -405,7 +407,7 @@ describe("faults and aborts", () => {
     await expect(nj.json()).rejects.toThrow();
 
     emu.addFault({ path: "/v2/chat", fault: { kind: "cut-stream", afterEvents: 2 } });
-    const res = await call("POST", "/v2/chat", { body: { model: "m", stream: true, messages: [{ role: "user", content: "a b c d e f g h i j k l" }] } });
+    const res = await call("POST", "/v2/chat", { body: { model: "command-a-03-2025", stream: true, messages: [{ role: "user", content: "a b c d e f g h i j k l" }] } });
     expect(res.status).toBe(200);
     await expect(res.text()).rejects.toThrow();
   });
@@ -427,7 +429,7 @@ describe("faults and aborts", () => {
     const ac = new AbortController();
     const res = await call("POST", "/v2/chat", {
       signal: ac.signal,
-      body: { model: "m", stream: true, messages: [{ role: "user", content: "word ".repeat(60) }] },
+      body: { model: "command-a-03-2025", stream: true, messages: [{ role: "user", content: "word ".repeat(60) }] },
     });
     const reader = res.body!.getReader();
     await reader.read();
@@ -437,5 +439,55 @@ describe("faults and aborts", () => {
     const aborted = await waiting;
     expect(aborted.aborted).toBe(true);
     expect(aborted.valid).toBe(true);
+  });
+});
+
+describe("streams as networks deliver them", () => {
+  it("the split option cuts inside every multi-byte UTF-8 character and between every CR and LF", () => {
+    const buf = Buffer.from("data: {\"t\":\"Zürich 東京 🚀\"}\r\n\r\n", "utf8");
+    const cuts = cutPoints(buf, prng(3), 6);
+    const at = new Set(cuts.map((c) => c.at));
+    buf.forEach((b, i) => {
+      if (b >= 0xc0) expect(at.has(i + 1), `inside the character at byte ${i}`).toBe(true);
+      if (b === 0x0d) expect(at.has(i + 1), `between CR and LF at byte ${i}`).toBe(true);
+    });
+    // and chunks no longer than asked otherwise
+    const bounds = [0, ...cuts.map((c) => c.at), buf.length];
+    for (let i = 1; i < bounds.length; i++) expect(bounds[i]! - bounds[i - 1]!).toBeLessThanOrEqual(6);
+  });
+
+  it("control API: stream-split (CRLF lines, tiny chunks) and stream-format (v1 streams as SSE)", async () => {
+    const body = { model: "command-a-03-2025", stream: true, messages: [{ role: "user", content: "Grüße aus 東京 🚀" }] };
+    const plain = await (await call("POST", "/v2/chat", { body })).text();
+    expect(plain).not.toContain("\r\n");
+    let r = await fetch(`${emu.url}/_emulator/stream-split`, { method: "POST", body: JSON.stringify({ maxChunkBytes: 2, crlf: true }) });
+    expect(r.status).toBe(200);
+    const split = await (await call("POST", "/v2/chat", { body })).text();
+    expect(split).toContain("\r\n\r\n");
+    expect(split.replace(/\r\n/g, "\n").replace(/"id":"[^"]+"/g, "")).toBe(plain.replace(/"id":"[^"]+"/g, ""));
+    r = await fetch(`${emu.url}/_emulator/stream-split`, { method: "POST", body: JSON.stringify({ maxChunkBytes: 0 }) });
+    expect(r.status).toBe(400);
+
+    r = await fetch(`${emu.url}/_emulator/stream-format`, { method: "POST", body: JSON.stringify({ format: "sse" }) });
+    expect(r.status).toBe(200);
+    const v1 = await call("POST", "/v1/chat", { body: { message: "hi", stream: true } });
+    expect(v1.headers.get("content-type")).toBe("text/event-stream");
+    const gen = await call("POST", "/v1/generate", { body: { prompt: "hi", stream: true } });
+    expect(gen.headers.get("content-type")).toBe("text/event-stream");
+    await gen.text();
+    await v1.text();
+    emu.reset();
+    const back = await call("POST", "/v1/chat", { body: { message: "hi", stream: true } });
+    expect(back.headers.get("content-type")).toBe("application/stream+json");
+    await back.text();
+  });
+
+  it("v1 chat switches to SSE on `Accepts` (the spec's header), not on `Accept`", async () => {
+    const accept = await call("POST", "/v1/chat", { body: { message: "hi", stream: true }, headers: { accept: "text/event-stream" } });
+    expect(accept.headers.get("content-type")).toBe("application/stream+json");
+    await accept.text();
+    const accepts = await call("POST", "/v1/chat", { body: { message: "hi", stream: true }, headers: { accepts: "text/event-stream" } });
+    expect(accepts.headers.get("content-type")).toBe("text/event-stream");
+    await accepts.text();
   });
 });

@@ -20,6 +20,7 @@ afterAll(async () => {
 });
 beforeEach(() => emu.reset());
 
+const WARNING = "The /v1/generate endpoint is deprecated and no longer maintained, for more information please refer to https://docs.cohere.com/docs/migrating-from-cogenerate-to-cochat";
 const LONG = "Please tell me everything you know about the history of the city of Paris and the river Seine in detail";
 const chatArgs = (content: string) => ({ model: "command-a-03-2025", messages: [{ role: "user", content }] });
 
@@ -153,11 +154,14 @@ describe("streamed chat_v1 and generate (NDJSON)", () => {
     expectInOrder(progress);
     const s = r.structuredContent as { generations: Array<{ text: string }> };
     expect(progress.map((p) => p.message).join("")).toBe(s.generations[0]!.text);
-    expect(textOf(r)).toBe(s.generations[0]!.text);
+    // generate is deprecated: Cohere's X-API-Warning follows the text, once
+    expect(textOf(r)).toBe(`${s.generations[0]!.text}\n\nCohere warning (X-API-Warning): ${WARNING}`);
     const plain = (await c.client.callTool({ name: "generate", arguments: { prompt: LONG } })) as ToolCallResult;
-    expect(Object.keys((plain.structuredContent as typeof s).generations[0]!).sort()).toEqual(
-      Object.keys(s.generations[0]!).sort(),
-    );
+    // a streamed generation also says how it ended (SingleGenerationInStream); the plain one cannot
+    const { finish_reason, ...streamedKeys } = s.generations[0] as Record<string, unknown>;
+    expect(finish_reason).toBe("COMPLETE");
+    expect(Object.keys((plain.structuredContent as typeof s).generations[0]!).sort()).toEqual(Object.keys(streamedKeys).sort());
+    expect(textOf(plain)).toBe(textOf(r));
 
     const bad = await streamed("generate", { prompt: `${LONG} [emulate:error]` });
     expect(bad.r.isError).toBe(true);

@@ -127,7 +127,7 @@ describe("wait tools", () => {
       const j = await call("create_embed_job", { model: "embed-v4.0", dataset_id: await dataset(), input_type: "search_document" });
       id = (j.structuredContent as { job_id: string }).job_id;
     } else if (tool === "wait_for_batch") {
-      const b = await call("create_batch", { name: "n", input_dataset_id: await dataset("batch-chat-v2-input"), model: "m" });
+      const b = await call("create_batch", { name: "n", input_dataset_id: await dataset("batch-chat-v2-input"), model: "command-a-03-2025" });
       id = (b.structuredContent as { batch: { id: string } }).batch.id;
     } else {
       const f = await call("create_finetuned_model", { name: "f", settings: { base_model: { base_type: "BASE_TYPE_CHAT" }, dataset_id: "ds-x" } });

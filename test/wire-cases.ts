@@ -175,13 +175,20 @@ const chatToolTurn = {
   priority: 0,
 };
 
+// Grounded and JSON are two calls: Cohere refuses response_format json_object with documents
+// ("invalid request: response_format is not supported with RAG.").
 const chatGrounded = {
   model: "command-a-03-2025",
-  messages: [{ role: "user", content: [{ type: "text", text: "Which city is the capital of France? Answer in JSON." }] }],
+  messages: [{ role: "user", content: [{ type: "text", text: "Which city is the capital of France?" }] }],
   documents: ["Paris is the capital of France.", { id: "doc-de", data: { title: "Germany", text: "Berlin is the capital of Germany." } }],
   citation_options: { mode: "FAST" },
-  response_format: { type: "json_object", json_schema: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } },
   logprobs: true,
+};
+
+const chatJson = {
+  model: "command-a-03-2025",
+  messages: [{ role: "user", content: [{ type: "text", text: "Which city is the capital of France? Answer in JSON." }] }],
+  response_format: { type: "json_object", json_schema: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } },
 };
 
 const chatFirstToolTurn = {
@@ -330,9 +337,15 @@ export const CASES: WireCase[] = [
   },
   {
     tool: "chat",
-    label: "grounded JSON",
+    label: "grounded",
     args: () => chatGrounded,
     wire: () => ({ method: "POST", path: "/v2/chat", json: chatGrounded }),
+  },
+  {
+    tool: "chat",
+    label: "JSON",
+    args: () => chatJson,
+    wire: () => ({ method: "POST", path: "/v2/chat", json: chatJson }),
   },
   {
     tool: "chat",

@@ -5,7 +5,7 @@
  * the request reached Cohere (connection refused, DNS, connect timeout).
  */
 import type { Pool, Dispatcher } from "undici";
-import { abortError, CohereApiError, CohereTransportError, sleep } from "./errors.js";
+import { abortError, CohereApiError, CohereTransportError, requestIdOf, sleep } from "./errors.js";
 import { cutRedacted, redactHeaders, redactParsed, redactText, type Secrets } from "../redact.js";
 import type { MultipartPart } from "../catalog/types.js";
 
@@ -56,6 +56,8 @@ export interface CohereResponse {
   body?: Dispatcher.ResponseData["body"];
   attempts: number;
   requestId?: string;
+  /** Cohere's X-API-Warning (deprecated operation, model or parameter), when it sent one. */
+  warning?: string;
 }
 
 let undiciModule: Promise<typeof import("undici")> | undefined;
@@ -271,8 +273,9 @@ export class CohereClient {
       const status = res.statusCode;
       try {
         if (status >= 200 && status < 300) {
-          const requestId = resHeaders["x-request-id"] ?? resHeaders["x-cohere-request-id"];
-          if (req.stream) return { status, headers: resHeaders, body: res.body, attempts: attempt + 1, requestId };
+          const requestId = requestIdOf(resHeaders);
+          const warning = resHeaders["x-api-warning"] || undefined;
+          if (req.stream) return { status, headers: resHeaders, body: res.body, attempts: attempt + 1, requestId, warning };
           let text: string;
           try {
             text = await res.body.text();
@@ -306,7 +309,7 @@ export class CohereClient {
               );
             }
           }
-          return { status, headers: resHeaders, data, attempts: attempt + 1, requestId };
+          return { status, headers: resHeaders, data, attempts: attempt + 1, requestId, warning };
         }
 
         // HTTP error

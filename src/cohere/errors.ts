@@ -3,6 +3,7 @@
  * appear in them: the message and every header value copied are redacted before any cut.
  */
 import { cutRedacted, redactText, type Secrets } from "../redact.js";
+import { specificAdvice } from "./advice.js";
 
 /** Longest upstream error message kept (after redaction). */
 export const MAX_ERROR_MESSAGE = 2000;
@@ -13,6 +14,14 @@ const asList = (secrets: string | Secrets | undefined): Secrets =>
 /** Replace every occurrence of the secret(s) (and so their bearer form) with a marker. */
 export function redactSecret(text: string, secrets: string | Secrets | undefined): string {
   return redactText(text, asList(secrets));
+}
+
+/**
+ * The id Cohere gives a request: its `x-debug-trace-id` header (on every answer; the spec
+ * declares no request-id header), or an `x-request-id` a proxy in front of it may add.
+ */
+export function requestIdOf(headers: Record<string, string>): string | undefined {
+  return headers["x-debug-trace-id"] || headers["x-request-id"] || headers["x-cohere-request-id"] || undefined;
 }
 
 /** What to do about each status, from Cohere's own error table. */
@@ -34,8 +43,8 @@ const ADVICE: Record<number, string> = {
   504: "Cohere timed out (already retried): try again later, or send less input.",
 };
 
-export function adviceFor(status: number): string {
-  return ADVICE[status] ?? (status >= 500 ? ADVICE[500]! : "Check the request and try again.");
+export function adviceFor(status: number, cohereMessage = ""): string {
+  return specificAdvice(status, cohereMessage) ?? ADVICE[status] ?? (status >= 500 ? ADVICE[500]! : "Check the request and try again.");
 }
 
 export class CohereApiError extends Error {
@@ -60,11 +69,15 @@ export class CohereApiError extends Error {
   ): CohereApiError {
     const list = asList(secrets);
     let message = "";
+    let bodyId: string | undefined;
     try {
       const parsed: unknown = JSON.parse(body);
       if (parsed && typeof parsed === "object" && typeof (parsed as { message?: unknown }).message === "string") {
         message = (parsed as { message: string }).message;
       } else message = body;
+      // the spec's error body is {message, id}
+      const id = (parsed as { id?: unknown } | null)?.id;
+      if (typeof id === "string" && id) bodyId = id;
     } catch {
       message = body;
     }
@@ -73,7 +86,7 @@ export class CohereApiError extends Error {
     return new CohereApiError(
       status,
       message,
-      header(headers["x-request-id"] ?? headers["x-cohere-request-id"]),
+      header(requestIdOf(headers) ?? bodyId),
       attempts,
       header(headers["retry-after"]),
     );
@@ -81,7 +94,7 @@ export class CohereApiError extends Error {
 
   /** The text an agent sees. */
   toToolText(): string {
-    const parts = [`Cohere API error ${this.status}: ${this.cohereMessage}`, adviceFor(this.status)];
+    const parts = [`Cohere API error ${this.status}: ${this.cohereMessage}`, adviceFor(this.status, this.cohereMessage)];
     if (this.status === 429 && this.retryAfter) parts.push(`Cohere asked to wait ${this.retryAfter} s (Retry-After).`);
     if (this.attempts > 1) parts.push(`(${this.attempts} attempts made.)`);
     if (this.requestId) parts.push(`Request id: ${this.requestId}.`);

@@ -24,42 +24,48 @@ type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (v && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {});
 const str = (v: unknown): string => (typeof v === "string" ? v : "");
 
-/** Split SSE into the JSON of each `data:` field; stops at `[DONE]`. */
+/**
+ * Split SSE into the JSON of each `data:` field; stops at `[DONE]`. Lines end in \n, \r\n or \r
+ * (the SSE spec allows all three); a chunk may end anywhere, even between \r and \n or inside a
+ * UTF-8 character (TextDecoder in stream mode keeps the partial bytes).
+ */
 async function* sseEvents(body: AsyncIterable<Uint8Array | string>): AsyncGenerator<unknown> {
   const decoder = new TextDecoder();
   let buf = "";
-  const parse = function* (block: string): Generator<unknown | typeof DONE> {
-    const data = block
-      .split(/\r?\n/)
-      .filter((l) => l.startsWith("data:"))
-      .map((l) => l.slice(5).replace(/^ /, ""))
-      .join("\n");
-    if (!data) return;
-    if (data.trim() === "[DONE]") {
-      yield DONE;
-      return;
-    }
+  let data: string[] = [];
+  /** The event the buffered data lines make, or DONE; resets the buffer. */
+  const dispatch = (): unknown | typeof DONE | undefined => {
+    const text = data.join("\n");
+    data = [];
+    if (!text) return undefined;
+    if (text.trim() === "[DONE]") return DONE;
     try {
-      yield JSON.parse(data) as unknown;
+      return JSON.parse(text) as unknown;
     } catch {
-      /* a malformed event is skipped, like Cohere's SDK does */
+      return undefined; // a malformed event is skipped, like Cohere's SDK does
     }
+  };
+  const line = (l: string): unknown | typeof DONE | undefined => {
+    if (l === "") return dispatch();
+    if (l.startsWith("data:")) data.push(l.slice(5).replace(/^ /, ""));
+    return undefined;
   };
   for await (const chunk of body) {
     buf += typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
     let m: RegExpExecArray | null;
-    while ((m = /\r?\n\r?\n/.exec(buf))) {
-      const block = buf.slice(0, m.index);
+    // a trailing \r may be the first half of \r\n: keep it until the next chunk says
+    while ((m = /\r\n|\n|\r(?=[^\n])/.exec(buf))) {
+      const ev = line(buf.slice(0, m.index));
       buf = buf.slice(m.index + m[0].length);
-      for (const ev of parse(block)) {
-        if (ev === DONE) return;
-        yield ev;
-      }
+      if (ev === DONE) return;
+      if (ev !== undefined) yield ev;
     }
   }
-  for (const ev of parse(buf + decoder.decode())) {
+  buf += decoder.decode();
+  for (const l of [...buf.replace(/\r$/, "").split(/\r\n|\n|\r/), ""]) {
+    const ev = line(l);
     if (ev === DONE) return;
-    yield ev;
+    if (ev !== undefined) yield ev;
   }
 }
 
@@ -131,7 +137,9 @@ function chatV2Assembler(): Assembler {
           const block = (blocks[index] ??= { type: c.thinking !== undefined ? "thinking" : "text", text: "" });
           const piece = str(c.text) + str(c.thinking);
           block.text += piece;
+          // the spec sends one LogprobItem per delta; an array of them is tolerated too
           if (Array.isArray(ev.logprobs)) logprobs.push(...(ev.logprobs as unknown[]));
+          else if (ev.logprobs && typeof ev.logprobs === "object") logprobs.push(ev.logprobs);
           return block.type === "thinking" ? `[thinking] ${piece}` : piece;
         }
         case "tool-plan-delta": {
@@ -220,7 +228,9 @@ function chatV1Assembler(): Assembler {
       const response = obj(end?.response);
       // Cohere's final event carries the whole non-streamed answer; build it only when absent.
       const out: Obj = Object.keys(response).length ? { ...response } : { text, generation_id: generationId };
-      if (typeof end?.finish_reason === "string") out.finish_reason = end.finish_reason;
+      // stream-end's own finish_reason cannot say STOP_SEQUENCE (its enum lacks it): the
+      // response inside it can, so that one wins
+      if (typeof response.finish_reason !== "string" && typeof end?.finish_reason === "string") out.finish_reason = end.finish_reason;
       if (out.text === undefined) out.text = text;
       if (out.citations === undefined && citations.length) out.citations = citations;
       if (out.tool_calls === undefined && toolCalls !== undefined) out.tool_calls = toolCalls;
@@ -279,17 +289,38 @@ const ASSEMBLERS: Record<StreamKind, () => Assembler> = {
 };
 
 /**
+ * The Accept header each stream asks with. v2 chat streams SSE. v1 chat and generate stream
+ * NDJSON unless the request carries `Accepts: text/event-stream` (the spec's header, with an
+ * "s"), which cohere-mcp never sends: asking for application/stream+json keeps them NDJSON.
+ */
+export const STREAM_ACCEPT: Record<StreamKind, string> = {
+  "chat-v2": "text/event-stream",
+  "chat-v1": "application/stream+json",
+  generate: "application/stream+json",
+};
+
+/** SSE or NDJSON: by the answer's content-type when it says, else what the stream kind sends. */
+export function streamFormat(kind: StreamKind, contentType: string | undefined): "sse" | "ndjson" {
+  const ct = (contentType ?? "").toLowerCase();
+  if (ct.startsWith("text/event-stream")) return "sse";
+  if (/^application\/(stream\+json|x-ndjson|jsonl|json)/.test(ct)) return "ndjson";
+  return kind === "chat-v2" ? "sse" : "ndjson";
+}
+
+/**
  * Read a streamed body to the end. `onPiece` gets each piece in order. Throws StreamCutError
  * when the stream breaks off, and a "cancelled" CohereTransportError when `signal` aborted it.
+ * `contentType` (the answer's header) picks the parser, whatever the kind.
  */
 export async function readStream(
   kind: StreamKind,
   body: AsyncIterable<Uint8Array | string>,
   onPiece: (piece: string) => void,
   signal?: AbortSignal,
+  contentType?: string,
 ): Promise<Obj> {
   const asm = ASSEMBLERS[kind]();
-  const events = kind === "chat-v2" ? sseEvents(body) : ndjsonEvents(body);
+  const events = streamFormat(kind, contentType) === "sse" ? sseEvents(body) : ndjsonEvents(body);
   let count = 0;
   try {
     for await (const ev of events) {

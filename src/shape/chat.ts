@@ -12,8 +12,30 @@ const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 const V2_ERRORS = new Set(["ERROR", "TIMEOUT"]);
 const V1_ERRORS = new Set(["ERROR", "ERROR_TOXIC", "ERROR_LIMIT"]);
-/** Finish reasons worth telling the agent about in the text. */
-const QUIET = new Set(["COMPLETE", "TOOL_CALL"]);
+
+const isJsonMode = (input: unknown) => (input as { response_format?: { type?: unknown } } | undefined)?.response_format?.type === "json_object";
+
+/**
+ * What the agent is told about a reply that did not end on its own: cut at max_tokens (and, in
+ * JSON mode, that the JSON will not parse), or stopped at a stop sequence.
+ */
+export function finishNote(finish: string, json: boolean): string | undefined {
+  switch (finish) {
+    case "":
+    case "COMPLETE":
+    case "TOOL_CALL":
+      return undefined;
+    case "MAX_TOKENS":
+      return (
+        "[finish_reason: MAX_TOKENS] The reply was cut off at max_tokens: call again with a larger max_tokens, or ask for a shorter answer." +
+        (json ? " The JSON above is incomplete and will not parse." : "")
+      );
+    case "STOP_SEQUENCE":
+      return "[finish_reason: STOP_SEQUENCE] The reply stopped at one of the stop_sequences (the sequence itself is left out).";
+    default:
+      return `[finish_reason: ${finish}]`;
+  }
+}
 
 export function errorText(finish: string, error: unknown, text: string): string {
   const why = typeof error === "string" && error ? `: ${error}` : "";
@@ -35,7 +57,7 @@ function toolCallLines(calls: unknown[]): string {
 }
 
 /** Chat v2: `{id, finish_reason, message: {content[], tool_plan, tool_calls, citations}, usage, logprobs}`. */
-export function shapeChatV2(data: unknown): Shaped {
+export function shapeChatV2(data: unknown, input?: unknown): Shaped {
   const d = obj(data);
   const message = obj(d.message);
   const blocks = arr(message.content).map(obj);
@@ -50,6 +72,7 @@ export function shapeChatV2(data: unknown): Shaped {
   if (arr(message.tool_calls).length) structured.tool_calls = message.tool_calls;
   if (arr(message.citations).length) structured.citations = message.citations;
   if (d.usage && typeof d.usage === "object") structured.usage = d.usage;
+  if (finish === "MAX_TOKENS") structured.truncated = true;
   if (Array.isArray(d.logprobs)) structured.logprobs = d.logprobs;
   if (typeof d.error === "string") structured.error = d.error;
   if (V2_ERRORS.has(finish)) return { structured, text: errorText(finish, d.error, text), error: true };
@@ -59,12 +82,13 @@ export function shapeChatV2(data: unknown): Shaped {
   if (arr(message.tool_calls).length) {
     parts.push(`Tool calls (answer each with a tool message carrying its id):\n${toolCallLines(arr(message.tool_calls))}`);
   }
-  if (finish && !QUIET.has(finish)) parts.push(`[finish_reason: ${finish}]`);
+  const note = finishNote(finish, isJsonMode(input));
+  if (note) parts.push(note);
   return { structured, text: parts.join("\n\n") || "(empty reply)" };
 }
 
 /** Chat v1: `{text, generation_id, finish_reason, tool_calls, citations, documents, chat_history, meta}`. */
-export function shapeChatV1(data: unknown): Shaped {
+export function shapeChatV1(data: unknown, input?: unknown): Shaped {
   const d = obj(data);
   const structured: Obj = {};
   // chat_history repeats the whole conversation the agent already holds: leave it out
@@ -75,7 +99,9 @@ export function shapeChatV1(data: unknown): Shaped {
   if (V1_ERRORS.has(finish)) return { structured, text: errorText(finish, d.error, text), error: true };
   const parts = [text];
   if (arr(d.tool_calls).length) parts.push(`Tool calls:\n${toolCallLines(arr(d.tool_calls))}`);
-  if (finish && finish !== "COMPLETE") parts.push(`[finish_reason: ${finish}]`);
+  if (finish === "MAX_TOKENS") structured.truncated = true;
+  const note = finishNote(finish, isJsonMode(input));
+  if (note) parts.push(note);
   return { structured, text: parts.filter(Boolean).join("\n\n") || "(empty reply)" };
 }
 
@@ -93,5 +119,8 @@ export function shapeGenerate(data: unknown): Shaped {
   if (failed || typeof d.error === "string") {
     return { structured, text: errorText(String(failed?.finish_reason ?? "ERROR"), d.error, text), error: true };
   }
-  return { structured, text: text || "(empty generation)" };
+  // a streamed answer says how each generation ended (the plain answer does not)
+  const notes = [...new Set(generations.map((g) => finishNote(typeof g.finish_reason === "string" ? g.finish_reason : "", false)))].filter(Boolean);
+  if (generations.some((g) => g.finish_reason === "MAX_TOKENS")) structured.truncated = true;
+  return { structured, text: [text || "(empty generation)", ...notes].join("\n\n") };
 }

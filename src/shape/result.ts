@@ -57,19 +57,23 @@ export function finishResult(
   raw?: Record<string, unknown>,
   /** Redacted before the budget cuts anything (the data should already be; this is the net). */
   secrets: Secrets = [],
+  warnings?: Iterable<string | undefined>,
 ): ToolResult {
   const hint = defaultHint(tool);
   const more = nextPageLine(tool, raw ?? shaped.structured, input);
+  // the warning is never cut: the rest of the text makes room for it
+  const warn = warningLines(warnings);
+  const tail = warn ? `\n\n${warn}` : "";
   let text: string;
   let structured: Record<string, unknown>;
   if (shaped.text !== undefined) {
-    text = budgetText(more ? `${shaped.text}\n${more}` : shaped.text, Math.floor(max / 2), hint, secrets);
+    text = budgetText(more ? `${shaped.text}\n${more}` : shaped.text, Math.max(0, Math.floor(max / 2) - tail.length), hint, secrets) + tail;
     structured = fitJson(shaped.structured, Math.max(0, max - text.length - OVERHEAD), hint, max, secrets).value;
   } else {
     // the text is the JSON itself: each half of the budget
     const half = Math.floor(max / 2) - OVERHEAD;
-    structured = fitJson(shaped.structured, half - (more?.length ?? 0), hint, max, secrets).value;
-    text = JSON.stringify(structured) + (more ? `\n${more}` : "");
+    structured = fitJson(shaped.structured, half - (more?.length ?? 0) - tail.length, hint, max, secrets).value;
+    text = JSON.stringify(structured) + (more ? `\n${more}` : "") + tail;
   }
   const result: ToolResult = { content: [{ type: "text", text }] };
   if (tool.output) result.structuredContent = structured;
@@ -84,11 +88,22 @@ export function shapeResult(
   input: Record<string, unknown>,
   max: number,
   secrets: Secrets = [],
+  warnings?: Iterable<string | undefined>,
 ): ToolResult {
   if (data === undefined && !tool.output) {
-    return { content: [{ type: "text", text: `${tool.title}: done (empty answer from Cohere).` }] };
+    const warn = warningLines(warnings);
+    return { content: [{ type: "text", text: `${tool.title}: done (empty answer from Cohere).${warn ? `\n\n${warn}` : ""}` }] };
   }
   const raw = dropNulls(data);
   const shaped = tool.shape ? tool.shape(data, input, { maxChars: max }) : { structured: raw };
-  return finishResult(tool, shaped, input, max, raw, secrets);
+  return finishResult(tool, shaped, input, max, raw, secrets, warnings);
+}
+
+/**
+ * Cohere's X-API-Warning (a deprecated operation, model or parameter), told to the agent once
+ * per result however many answers it came with: the last lines of the text.
+ */
+export function warningLines(warnings: Iterable<string | undefined> = []): string | undefined {
+  const unique = [...new Set([...warnings].filter((w): w is string => typeof w === "string" && w.trim() !== ""))];
+  return unique.length ? unique.map((w) => `Cohere warning (X-API-Warning): ${w.trim().slice(0, 300)}`).join("\n") : undefined;
 }

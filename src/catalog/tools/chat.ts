@@ -38,6 +38,12 @@ const toolCall = z
   })
   .strict();
 
+/** Content with no text (or only spaces) and no image. */
+function isEmptyContent(c: string | Array<{ type: string; text?: string }>): boolean {
+  if (typeof c === "string") return c.trim() === "";
+  return !c.some((b) => b.type === "image_url" || (b.type === "text" && (b.text ?? "").trim() !== ""));
+}
+
 /* Messages (spec: ChatMessageV2, discriminated on `role`). */
 const message = z.discriminatedUnion("role", [
   z.object({ role: z.literal("user"), content: content(z.discriminatedUnion("type", [textPart, imagePart])) }).strict(),
@@ -139,6 +145,24 @@ export const chat = defineTool({
           code: z.ZodIssueCode.custom,
           path: ["tool_choice"],
           message: "tool_choice REQUIRED needs a non-empty `tools` list",
+        });
+      }
+      // Cohere's 400s "system turn must be the first in the list" and "message must not be empty in a turn"
+      let other = false;
+      i.messages.forEach((m, n) => {
+        if (m.role === "system" && other) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["messages", n, "role"], message: "a system message must come before every other message" });
+        }
+        if (m.role !== "system") other = true;
+        if ((m.role === "user" || m.role === "system") && isEmptyContent(m.content)) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["messages", n, "content"], message: "must not be empty" });
+        }
+      });
+      if (i.response_format?.type === "json_object" && i.documents?.length) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ["response_format"],
+          message: "Cohere does not combine JSON output with `documents` (RAG): drop response_format or the documents",
         });
       }
     }),

@@ -36,6 +36,14 @@ export const classify = defineTool({
       const counts = new Map<string, number>();
       for (const e of i.examples ?? []) counts.set(e.label, (counts.get(e.label) ?? 0) + 1);
       const thin = [...counts].filter(([, n]) => n < 2).map(([label]) => JSON.stringify(label));
+      // Cohere's "min classes for classify request is 2": few-shot needs two labels at least
+      if (!i.model && counts.size < 2) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ["examples"],
+          message: `give examples for at least 2 different labels (got ${counts.size}), or a fine-tuned classify \`model\``,
+        });
+      }
       if (thin.length) {
         ctx.addIssue({
           code: z.ZodIssueCode.custom,

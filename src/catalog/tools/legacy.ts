@@ -118,6 +118,23 @@ export const chat_v1 = defineTool({
           message: "`schema` is only allowed with type json_object",
         });
       }
+      if (i.message.trim() === "" && !i.tool_results?.length) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["message"], message: "must not be only whitespace (unless tool_results are given)" });
+      }
+      let other = false;
+      (i.chat_history ?? []).forEach((m, n) => {
+        if (m.role === "SYSTEM" && other) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["chat_history", n, "role"], message: "a SYSTEM message must come before every other message" });
+        }
+        if (m.role !== "SYSTEM") other = true;
+      });
+      if (i.response_format?.type === "json_object" && i.documents?.length) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ["response_format"],
+          message: "Cohere does not combine JSON output with `documents` (RAG): drop response_format or the documents",
+        });
+      }
       if (i.tool_results?.length && !i.tools?.length) {
         ctx.addIssue({
           code: z.ZodIssueCode.custom,
@@ -149,7 +166,7 @@ export const generate = defineTool({
     "Returns `generations` (text, optional token likelihoods). Billed per token and rate limited.",
   input: z
     .object({
-      prompt: z.string().min(1),
+      prompt: z.string().min(1).refine((p) => p.trim() !== "", "must not be only whitespace"),
       model: z.string().min(1).optional(),
       num_generations: z.number().int().min(1).max(5).optional(),
       max_tokens: z.number().int().min(0).optional(),
@@ -166,7 +183,12 @@ export const generate = defineTool({
       return_likelihoods: z.enum(["GENERATION", "ALL", "NONE"]).optional(),
       raw_prompting: z.boolean().optional().describe("Send the prompt without pre-processing"),
     })
-    .strict(),
+    .strict()
+    .superRefine((i, ctx) => {
+      if (i.max_tokens === 0 && i.return_likelihoods !== "ALL") {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["max_tokens"], message: "0 is only allowed with return_likelihoods ALL" });
+      }
+    }),
   resource: (i) => (i.model ? `with ${i.model}` : undefined),
   stream: "generate",
   shape: shapeGenerate,
@@ -270,7 +292,7 @@ export const rerank_v1 = defineTool({
   input: z
     .object({
       model: z.string().min(1).optional().describe("e.g. rerank-v3.5"),
-      query: z.string().min(1),
+      query: z.string().min(1).refine((q) => q.trim() !== "", "must not be only whitespace"),
       documents: z
         .array(
           z.union([z.string(), z.record(z.unknown())], {

@@ -17,7 +17,7 @@ export const rerank = defineTool({
   input: z
     .object({
       model: z.string().min(1).describe("e.g. rerank-v3.5"),
-      query: z.string().min(1),
+      query: z.string().min(1).refine((q) => q.trim() !== "", "must not be only whitespace"),
       documents: z
         .array(z.string())
         .min(1)

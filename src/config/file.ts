@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod/v3";
+import { agentLimitsSchema } from "./limits.js";
 
 const list = z
   .union([z.string(), z.array(z.string())])
@@ -46,6 +47,7 @@ export const profileSchema = z
       .optional()
       .describe("Per-agent call limits"),
     allow_file_read: z.boolean().optional().describe("May tools read files from --allow-file-read directories"),
+    limits: agentLimitsSchema.optional().describe("The agent's share of sessions, upstream connections and audited refusals"),
   })
   .strict();
 

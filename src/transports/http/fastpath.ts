@@ -6,7 +6,7 @@
  * headers) goes through the SDK transport (see plainCall in rpc.ts for what qualifies).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { callTool } from "../../server.js";
+import { callTool, refuseMalformedCall } from "../../server.js";
 import type { App } from "../../app.js";
 import type { AgentScope } from "../../policy/types.js";
 import { sendJson } from "./io.js";
@@ -24,7 +24,14 @@ export async function runPlainCall(
   if (call.method === "tools/list") {
     return sendJson(res, 200, { jsonrpc: "2.0", id: call.id, result: { tools: app.descriptorsFor(scope.visible) } });
   }
+  if (call.malformed) {
+    const message = await refuseMalformedCall(app, scope, call.malformed.params, call.malformed.problem);
+    return sendJson(res, 200, { jsonrpc: "2.0", id: call.id, error: { code: -32602, message } });
+  }
   const ac = new AbortController();
+  // An AbortError, so that a call cut by the client or --request-timeout-ms is audited as
+  // "cancelled" (as on the SDK path), not "internal".
+  const abort = (message: string) => ac.abort(new DOMException(message, "AbortError"));
   let answered = false;
   const answer = (status: number, payload: unknown) => {
     if (answered) return;
@@ -34,7 +41,7 @@ export async function runPlainCall(
   const f: InFlight = {
     res,
     cancel: (message) => {
-      ac.abort(new Error(message));
+      abort(message);
       answer(200, { jsonrpc: "2.0", id: call.id, error: { code: -32001, message } });
     },
   };
@@ -42,7 +49,7 @@ export async function runPlainCall(
   const timer = requests.startTimer(f);
   res.once("close", () => {
     clearTimeout(timer);
-    if (!answered) ac.abort(new Error("the client closed the connection")); // cancel upstream at once
+    if (!answered) abort("the client closed the connection"); // cancel upstream at once
     requests.delete(f);
   });
   try {

@@ -24,6 +24,8 @@ export type DenyReason =
   | "rate_limit"
   | "auth"
   | "not_confirmed"
+  /** The agent already had its share of calls in flight (--max-concurrent-calls). */
+  | "concurrency"
   /** A summary line: refusals (or failed logins) past a throttle, not written one by one. */
   | "throttled";
 

@@ -27,6 +27,8 @@ import { createSessionTable } from "./sessions.js";
 import { answerProbe, PROBE_PATHS } from "./probes.js";
 import { refuseUnauthenticated } from "./unauthenticated.js";
 import { installShutdown } from "./lifecycle.js";
+import { createAuthThrottle } from "./auththrottle.js";
+import { capConnectionsPerAddress, probeDetail, requestUrl } from "./clients.js";
 
 export { ANONYMOUS, planHttp, type HttpPlan } from "./plan.js";
 export { hostAllowed, isLoopbackHost, originAllowed, splitHost } from "./origin.js";
@@ -60,13 +62,21 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
   const scopeFor = createScopeResolver(app, plan);
   const sessions = o.sessions ? createSessionTable(app, requests, scopeFor) : undefined;
 
+  const authThrottle = auth ? createAuthThrottle(app) : undefined;
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now();
-    const url = new URL(req.url ?? "/", "http://localhost");
+    const url = requestUrl(req);
+    if (!url) {
+      log.warn("refused a request whose target is not a valid URL", { target: (req.url ?? "").slice(0, 200), remote: remoteOf(req) });
+      return sendJson(res, 400, rpcError(-32600, "Bad Request: the request target is not a valid URL path"), { Connection: "close" });
+    }
     const path = url.pathname;
     const method = req.method ?? "GET";
 
-    if (PROBE_PATHS.has(path)) return answerProbe(app, req, res, path, requests.draining);
+    if (PROBE_PATHS.has(path)) {
+      return answerProbe(app, req, res, path, requests.draining, await probeDetail(req, auth, authThrottle));
+    }
 
     // DNS-rebinding protection first: nothing else is looked at for a foreign Host or Origin.
     const hostHeader = headerValue(req, "host");
@@ -108,9 +118,14 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
     }
 
     // Who is calling: checked on the headers, before an unauthenticated body is read in full.
+    // An address past its failed authentications gets 429 before its token is looked at.
     let agent = ANONYMOUS;
+    if (authThrottle?.refuseIfBlocked(req, res)) return;
     const verdict = auth?.authenticate(headerValue(req, "authorization"));
-    if (verdict && !verdict.ok) return refuseUnauthenticated(app, req, res, verdict, MCP_PATH, started);
+    if (verdict && !verdict.ok) {
+      if (await authThrottle?.failed(req, res)) return;
+      return refuseUnauthenticated(app, req, res, verdict, MCP_PATH, started);
+    }
     if (verdict?.ok) agent = verdict.agent.name;
 
     // Body: size first, then JSON.
@@ -151,13 +166,25 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
     });
   };
 
-  const httpServer = http.createServer((req, res) => {
+  const limits = o.limits;
+  const httpServer = http.createServer(
+    {
+      // Slow clients (finding 9): headers within a few seconds, checked every second (Node's
+      // default is 60 s, checked every 30 s); an unauthenticated body has --body-timeout-ms
+      // (unauthenticated.ts).
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: Math.max(300_000, limits.headersTimeoutMs),
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 2))),
+    },
+    (req, res) => {
     handle(req, res).catch((err: unknown) => {
       log.error("HTTP request failed", { error: (err as Error)?.message ?? String(err) });
       if (!res.headersSent) sendJson(res, 500, rpcError(-32603, "Internal error"));
       else if (!res.writableEnded) res.destroy();
     });
-  });
+    },
+  );
+  capConnectionsPerAddress(httpServer, limits.maxConnectionsPerAddress, log);
   httpServer.on("clientError", (_err, socket) => {
     if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
     else socket.destroy();

@@ -26,9 +26,22 @@ export async function refuseUnauthenticated(
   const declared = Number(headerValue(req, "content-length") ?? NaN);
   let consumed = method !== "POST";
   if (method === "POST" && declared <= AUTH_PEEK_BYTES) {
-    const peek = await readBody(req, AUTH_PEEK_BYTES, 0);
-    consumed = true;
-    if (peek.ok) {
+    // A slow body is not waited for: --body-timeout-ms, then the answer and the socket closed.
+    let timer: NodeJS.Timeout | undefined;
+    const peek = await Promise.race([
+      readBody(req, AUTH_PEEK_BYTES, 0),
+      new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), app.options.limits.bodyTimeoutMs))),
+    ]);
+    clearTimeout(timer);
+    consumed = peek !== undefined;
+    if (!consumed) {
+      app.logger.warn("an unauthenticated request's body did not arrive within --body-timeout-ms; closing", {
+        ms: app.options.limits.bodyTimeoutMs,
+        remote: remoteOf(req),
+      });
+      res.once("finish", () => req.socket.destroy());
+    }
+    if (peek?.ok) {
       try {
         label = inspectBody(JSON.parse(peek.text)).label;
       } catch {

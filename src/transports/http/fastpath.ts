@@ -6,7 +6,7 @@
  * headers) goes through the SDK transport (see plainCall in rpc.ts for what qualifies).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { callTool, refuseMalformedCall } from "../../server.js";
+import { callTool, malformedCall, refuseMalformedCall } from "../../server.js";
 import type { App } from "../../app.js";
 import type { AgentScope } from "../../policy/types.js";
 import { sendJson } from "./io.js";
@@ -58,4 +58,31 @@ export async function runPlainCall(
   } catch (err) {
     answer(200, { jsonrpc: "2.0", id: call.id, error: { code: -32603, message: `Internal error: ${(err as Error).message}` } });
   }
+}
+
+/**
+ * tools/call messages whose params are not an object at all (a string, a number, an array): the
+ * SDK refuses such a POST as invalid JSON-RPC before any handler runs, so no audit line would
+ * say that the agent tried. They are answered here, the whole POST refused (-32602; in a batch,
+ * nothing in it runs, as the SDK would do), with one audit line for each tools/call in it.
+ */
+export async function refuseUnstructuredCalls(app: App, res: ServerResponse, scope: AgentScope, body: unknown): Promise<boolean> {
+  const msgs: unknown[] = Array.isArray(body) ? body : [body];
+  const calls = msgs.filter(
+    (m): m is { id?: unknown; method: string; params?: unknown } =>
+      !!m && typeof m === "object" && (m as { method?: unknown }).method === "tools/call",
+  );
+  const bad = (p: unknown) => p !== undefined && (p === null || typeof p !== "object" || Array.isArray(p));
+  if (!calls.some((c) => bad(c.params))) return false;
+  const errors: unknown[] = [];
+  for (const c of calls) {
+    const problem = bad(c.params)
+      ? malformedCall(c.params)!
+      : "refused with its batch: another tools/call in the same POST had params that are not an object";
+    const message = await refuseMalformedCall(app, scope, c.params, problem);
+    const id = typeof c.id === "string" || typeof c.id === "number" ? c.id : null;
+    errors.push({ jsonrpc: "2.0", id, error: { code: -32602, message } });
+  }
+  sendJson(res, 200, Array.isArray(body) ? errors : errors[0]);
+  return true;
 }

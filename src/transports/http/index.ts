@@ -22,7 +22,7 @@ import { inspectBody, plainCall, type RpcRequestInfo } from "./rpc.js";
 import { ANONYMOUS, planHttp } from "./plan.js";
 import { createScopeResolver } from "./scopes.js";
 import { InFlightRequests } from "./inflight.js";
-import { runPlainCall } from "./fastpath.js";
+import { refuseUnstructuredCalls, runPlainCall } from "./fastpath.js";
 import { createSessionTable } from "./sessions.js";
 import { answerProbe, PROBE_PATHS } from "./probes.js";
 import { refuseUnauthenticated } from "./unauthenticated.js";
@@ -150,11 +150,13 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
       info = inspectBody(body);
     }
     res.setHeader("X-MCP-Agent", agent);
+    const scope = scopeFor(agent, headerValue(req, "x-mcp-tools"), url.searchParams.get("tools") ?? undefined);
+    // A tools/call whose params are not an object: refused and audited here (the SDK would not audit it).
+    if (method === "POST" && (await refuseUnstructuredCalls(app, res, scope, body))) return;
 
     if (sessions) return sessions.handle(req, res, agent, body, info, url);
 
     // Stateless: the fast path, or a fresh server and transport for this one POST.
-    const scope = scopeFor(agent, headerValue(req, "x-mcp-tools"), url.searchParams.get("tools") ?? undefined);
     const plain = plainCall(req, body);
     if (plain) return runPlainCall(app, requests, req, res, scope, plain);
     const server = createMcpServer(app, scope);

@@ -15,6 +15,7 @@ import { errorResult, executeTool, parseInput, safeResource, type CallOutcome, t
 import { confirmDestructive, CONFIRM_TIMEOUT_MS, type ElicitFn } from "./confirm.js";
 import { FileRefused, pathInputs, resolveFileInputs, type FileAccess } from "./files.js";
 import { hashArgs, type AuditEvent, type DenyReason } from "./audit.js";
+import { quoteValue } from "./show.js";
 import { howToEnable } from "./policy/allowlist.js";
 import type { App } from "./app.js";
 import type { AgentScope, GuardVerdict } from "./policy/types.js";
@@ -99,6 +100,18 @@ export function createMcpServer(app: App, scope: AgentScope): Server {
     onCall,
   );
   return server;
+}
+
+/** A caller's tool name in a message back to it: redacted (before the cut), quoted, escaped, at most 100 characters. */
+function quotedName(name: string, secrets: readonly string[]): string {
+  const head = name.length > 400 ? name.slice(0, 400) : name;
+  return quoteValue(redactSecrets(head, secrets), 100, head === name ? undefined : name.length);
+}
+
+/** Every secret (longer than 3 characters) in `text` replaced by [REDACTED]. */
+function redactSecrets(text: string, secrets: readonly string[]): string {
+  for (const s of secrets) if (s.length >= 4 && text.includes(s)) text = text.split(s).join("[REDACTED]");
+  return text;
 }
 
 /** Any tools/call request: its params are checked by malformedCall, not by a schema. */
@@ -212,13 +225,14 @@ export async function callTool(
         latencyMs: performance.now() - started,
       });
     }
-    return errorResult(verdict.message ?? message);
+    // A refusal may quote the agent's own input (a name, an id): never a secret, even one it sent.
+    return errorResult(redactSecrets(verdict.message ?? message, app.secrets()));
   };
 
   if (!tool) {
     return deny(
       "unknown_tool",
-      `Unknown tool "${String(name).slice(0, 100)}". Call tools/list to see the tools available to this agent.`,
+      `Unknown tool ${quotedName(String(name), app.secrets())}. Call tools/list to see the tools available to this agent.`,
     );
   }
   if (!scope.visible.has(tool.name)) {

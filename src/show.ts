@@ -45,6 +45,12 @@ export function showValue(value: string, max = AUDIT_VALUE_CHARS, total = value.
   return `"${escapeForHumans(cutChars(value, max))}…" (${total} characters)`;
 }
 
+/** A caller's value, always quoted and escaped (cut with its length): for messages to the agent. */
+export function quoteValue(value: string, max = AUDIT_VALUE_CHARS, total = value.length): string {
+  if (!isCut(value, max, total)) return `"${escapeForHumans(value)}"`;
+  return `"${escapeForHumans(cutChars(value, max))}…" (${total} characters)`;
+}
+
 /** A caller's value in a JSON field: escaped (no quotes), cut to `max` with `…` and the original length. */
 export function boundValue(value: string, max = AUDIT_VALUE_CHARS, total = value.length): string {
   if (!isCut(value, max, total)) return isPlainToken(value, max) ? value : escapeForHumans(value);

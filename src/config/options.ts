@@ -103,7 +103,7 @@ export const DEFAULTS = {
   maxAuthFailures: 10,
   headersTimeoutMs: 5_000,
   bodyTimeoutMs: 5_000,
-  maxConnectionsPerAddress: 256,
+  maxConnectionsPerAddress: 1024,
 } as const;
 
 /** Every flag, its env var and its help line: the README's flag table is built from this. */

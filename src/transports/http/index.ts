@@ -187,9 +187,13 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
     },
   );
   capConnectionsPerAddress(httpServer, limits.maxConnectionsPerAddress, log);
-  httpServer.on("clientError", (_err, socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-    else socket.destroy();
+  httpServer.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+    // Closed, not just half-closed: a client that keeps trickling bytes must not keep the socket.
+    const timedOut = err.code === "ERR_HTTP_REQUEST_TIMEOUT";
+    if (socket.writable) {
+      socket.end(`HTTP/1.1 ${timedOut ? "408 Request Timeout" : "400 Bad Request"}\r\nConnection: close\r\n\r\n`);
+      setTimeout(() => socket.destroy(), 250).unref();
+    } else socket.destroy();
   });
   if (log.level === "debug") {
     httpServer.on("request", (req: IncomingMessage, res: ServerResponse) => {

@@ -260,14 +260,26 @@ describe("over HTTP, hostile agents", () => {
   });
 
   it("a stateless call cut by --request-timeout-ms or by the client going away is audited once, as cancelled (finding 11)", async () => {
-    emu.addFault({ path: "/v2/rerank", times: 2, fault: { kind: "delay", ms: 3_000 } });
+    emu.addFault({ path: "/v2/rerank", times: 4, fault: { kind: "delay", ms: 3_000 } });
     const before = readLines(audit).length;
-    const timedOut = await rpc(srv.url, call("rerank", RERANK, 1), open);
-    expect(JSON.stringify(timedOut.messages[0])).toMatch(/timed out after 600 ms/);
+    // the fast path, and the SDK's transport (a progress token takes the call there)
+    const sdk = { _meta: { progressToken: 5 } };
+    for (const extra of [{}, sdk]) {
+      const timedOut = await rpc(srv.url, call("rerank", RERANK, 1, extra), open);
+      expect(JSON.stringify(timedOut.messages)).toMatch(/timed out after 600 ms/);
+    }
     // a client that goes away mid-call
-    await new Promise<void>((resolve) => {
+    for (const extra of [{}, sdk]) await goAway(JSON.stringify(call("rerank", RERANK, 2, extra)));
+    await eventually(() => expect(readLines(audit).slice(before).filter((l) => l.tool === "rerank")).toHaveLength(4), 5_000);
+    const lines = readLines(audit).slice(before).filter((l) => l.tool === "rerank");
+    expect(lines.map((l) => l.outcome)).toEqual(["cancelled", "cancelled", "cancelled", "cancelled"]);
+    expect(lines.map((l) => l.decision)).toEqual(["allowed", "allowed", "allowed", "allowed"]);
+  });
+
+  /** POST a call and close the connection 300 ms later, before the answer. */
+  const goAway = (body: string) =>
+    new Promise<void>((resolve) => {
       const u = new URL(srv.url);
-      const body = JSON.stringify(call("rerank", RERANK, 2));
       const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: "POST", headers: { ...MCP_HEADERS, ...open, "Content-Length": Buffer.byteLength(body) } });
       req.on("error", () => resolve());
       req.end(body);
@@ -276,11 +288,6 @@ describe("over HTTP, hostile agents", () => {
         resolve();
       }, 300);
     });
-    await eventually(() => expect(readLines(audit).slice(before).filter((l) => l.tool === "rerank")).toHaveLength(2), 5_000);
-    const lines = readLines(audit).slice(before).filter((l) => l.tool === "rerank");
-    expect(lines.map((l) => l.outcome)).toEqual(["cancelled", "cancelled"]);
-    expect(lines.map((l) => l.decision)).toEqual(["allowed", "allowed"]);
-  });
 
   it("no line holds a token or the key", async () => {
     const text = readFileSync(audit, "utf8");

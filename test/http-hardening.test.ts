@@ -242,6 +242,24 @@ describe("failed authentications are throttled per address (finding 8)", () => {
     const later = await from("127.0.0.2", srv.url, { headers: { ...MCP_HEADERS, ...bearer(A_TOKEN) }, body });
     expect(later.status).toBe(200);
   }, 30_000);
+
+  it("requests with no token at all are always 401 (never blocked), but past 5 a window are counted in one summary line", async () => {
+    const body = JSON.stringify(call("rerank", RERANK, 1));
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) statuses.push((await from("127.0.0.3", srv.url, { headers: MCP_HEADERS, body })).status);
+    expect(statuses.every((s) => s === 401)).toBe(true);
+    const ok = await from("127.0.0.3", srv.url, { headers: { ...MCP_HEADERS, ...bearer(A_TOKEN) }, body });
+    expect(ok.status).toBe(200);
+    const s = await eventually(() => {
+      const lines = readFileSync(audit, "utf8").trim().split("\n").map((l) => JSON.parse(l) as AuditEvent & { text: string });
+      const mine = lines.filter((l) => l.remote === "127.0.0.3");
+      const sum = mine.find((l) => l.reason === "throttled");
+      expect(sum).toBeDefined();
+      return { sum: sum!, mine };
+    }, 10_000, 100);
+    expect(s.mine.filter((l) => l.reason === "auth")).toHaveLength(5);
+    expect(s.sum).toMatchObject({ tool: "(requests without a token)", suppressed: 25 });
+  }, 30_000);
 });
 
 describe("slow clients and connection floods (finding 9)", () => {

@@ -1,27 +1,35 @@
 /**
  * Failed authentications, throttled per client address (issue 8, finding 8). The first
- * --max-auth-failures failures of an address in a minute are answered 401 and audited as before;
- * past that, every request from the address gets 429 with Retry-After until the window ends —
- * its token is not even looked at, so a right guess cannot be told from a wrong one — and the
- * audit and the log get ONE summary line per window instead of one per try.
+ * --max-auth-failures wrong (or malformed) tokens from an address in a minute are answered 401
+ * and audited as before; past that, every request from the address gets 429 with Retry-After
+ * until the window ends — its token is not even looked at, so a right guess cannot be told from
+ * a wrong one — and the audit and the log get ONE summary line per window instead of one per try.
  *
- * The failure counts live in app.store (shared by replicas); each process also remembers the
- * addresses it has seen go over, so that it refuses them before checking a token.
+ * Requests with no token at all are not guesses (a client discovering that it must log in
+ * sends one): they are always answered 401, but past the same number a minute they too are
+ * counted in a summary line instead of being written one by one.
+ *
+ * The counts live in app.store (shared by replicas); each process also remembers the addresses
+ * it has seen go over, so that it refuses them before checking a token.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { App } from "../../app.js";
 import { UNAUTHENTICATED } from "../../audit.js";
-import { WindowThrottle } from "../../policy/throttle.js";
+import { WindowThrottle, type ThrottleSummary } from "../../policy/throttle.js";
+import type { AuthFailure } from "../../auth.js";
 import { remoteOf, rpcError, sendJson } from "./io.js";
 
 /** Addresses remembered as blocked at once; the oldest are forgotten beyond (the store still counts). */
 const MAX_BLOCKED = 10_000;
 
+/** What to do with a failed authentication: already answered (429), answer 401 and audit, or answer 401 quietly. */
+export type FailureHandling = "answered" | "audit" | "quiet";
+
 export interface AuthThrottle {
   /** Answered 429 (and true) when the request's address is over its failures for this window. */
   refuseIfBlocked(req: IncomingMessage, res: ServerResponse): boolean;
-  /** Count a failed authentication; answered 429 (and true) when it is over the limit. */
-  failed(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  /** Count a failed authentication; a wrong token over the limit is answered 429 here. */
+  failed(req: IncomingMessage, res: ServerResponse, reason: AuthFailure): Promise<FailureHandling>;
   /** Count a failed authentication without answering (e.g. a wrong token on /readyz); true when over. */
   count(remote: string): Promise<boolean>;
   blocked(remote: string): boolean;
@@ -33,36 +41,36 @@ export function createAuthThrottle(app: App): AuthThrottle | undefined {
   const windowMs = app.options.rateWindowMs;
   const per = windowMs === 60_000 ? "a minute" : `per ${windowMs / 1000} s`;
   const blockedUntil = new Map<string, number>();
-  const throttle = new WindowThrottle<null>(
-    () => app.store,
-    "af",
-    windowMs,
-    (s) => {
-      const from = new Date(s.from).toISOString();
-      const to = new Date(s.to).toISOString();
-      app.audit?.record({
-        time: to,
-        agent: UNAUTHENTICATED,
-        transport: "http",
-        tool: "(failed authentications)",
-        decision: "denied",
-        reason: "throttled",
-        detail: `past ${limit} ${per}, --max-auth-failures`,
-        suppressed: s.suppressed,
-        windowFrom: from,
-        windowTo: to,
-        remote: s.subject,
-        latencyMs: 0,
-      });
-      app.logger.warn("failed authentications past --max-auth-failures were answered 429 and not logged one by one", {
-        remote: s.subject,
-        suppressed: s.suppressed,
-        from,
-        to,
-      });
-    },
+  const summary = (what: string, answered: string) => (s: ThrottleSummary<null>) => {
+    const from = new Date(s.from).toISOString();
+    const to = new Date(s.to).toISOString();
+    app.audit?.record({
+      time: to,
+      agent: UNAUTHENTICATED,
+      transport: "http",
+      tool: `(${what})`,
+      decision: "denied",
+      reason: "throttled",
+      detail: `past ${limit} ${per}, --max-auth-failures`,
+      suppressed: s.suppressed,
+      windowFrom: from,
+      windowTo: to,
+      remote: s.subject,
+      latencyMs: 0,
+    });
+    app.logger.warn(`${what} past --max-auth-failures were answered ${answered} and not logged one by one`, {
+      remote: s.subject,
+      suppressed: s.suppressed,
+      from,
+      to,
+    });
+  };
+  const throttle = new WindowThrottle<null>(() => app.store, "af", windowMs, summary("failed authentications", "429"));
+  const tokenless = new WindowThrottle<null>(() => app.store, "an", windowMs, summary("requests without a token", "401"));
+  app.onClose.push(
+    () => throttle.close(),
+    () => tokenless.close(),
   );
-  app.onClose.push(() => throttle.close());
 
   const blocked = (remote: string): boolean => {
     const until = blockedUntil.get(remote);
@@ -97,17 +105,17 @@ export function createAuthThrottle(app: App): AuthThrottle | undefined {
       return true;
     },
     count,
-    async failed(req, res) {
+    async failed(req, res, reason) {
       const remote = remoteOf(req);
-      let over: boolean;
       try {
-        over = await count(remote);
+        if (reason === "missing") return (await tokenless.hit(remote, limit, null)).allowed ? "audit" : "quiet";
+        if (!(await count(remote))) return "audit";
       } catch (err) {
         app.logger.error("the failed-authentication throttle could not count", { error: (err as Error)?.message });
-        return false;
+        return "audit";
       }
-      if (over) answer(res, blockedUntil.get(remote)!);
-      return over;
+      answer(res, blockedUntil.get(remote)!);
+      return "answered";
     },
   };
 }

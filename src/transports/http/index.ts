@@ -123,8 +123,9 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
     if (authThrottle?.refuseIfBlocked(req, res)) return;
     const verdict = auth?.authenticate(headerValue(req, "authorization"));
     if (verdict && !verdict.ok) {
-      if (await authThrottle?.failed(req, res)) return;
-      return refuseUnauthenticated(app, req, res, verdict, MCP_PATH, started);
+      const handling = authThrottle ? await authThrottle.failed(req, res, verdict.reason) : "audit";
+      if (handling === "answered") return;
+      return refuseUnauthenticated(app, req, res, verdict, MCP_PATH, started, handling === "quiet");
     }
     if (verdict?.ok) agent = verdict.agent.name;
 

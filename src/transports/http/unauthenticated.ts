@@ -19,13 +19,15 @@ export async function refuseUnauthenticated(
   verdict: Extract<AuthResult, { ok: false }>,
   path: string,
   started: number,
+  /** Past the throttle (auththrottle.ts): counted in a summary line, not audited or logged one by one. */
+  quiet = false,
 ): Promise<void> {
   const method = req.method ?? "GET";
   // Peek at a small body only, to name the refused call in the audit line.
   let label = `(${method} ${path})`;
   const declared = Number(headerValue(req, "content-length") ?? NaN);
   let consumed = method !== "POST";
-  if (method === "POST" && declared <= AUTH_PEEK_BYTES) {
+  if (method === "POST" && declared <= AUTH_PEEK_BYTES && !quiet) {
     // A slow body is not waited for: --body-timeout-ms, then the answer and the socket closed.
     let timer: NodeJS.Timeout | undefined;
     const peek = await Promise.race([
@@ -49,18 +51,20 @@ export async function refuseUnauthenticated(
       }
     }
   }
-  app.audit?.record({
-    time: new Date().toISOString(),
-    agent: UNAUTHENTICATED,
-    transport: "http",
-    tool: label,
-    decision: "denied",
-    reason: "auth",
-    detail: verdict.message,
-    latencyMs: performance.now() - started,
-    remote: remoteOf(req),
-  });
-  app.logger.warn("refused a request without a valid bearer token", { reason: verdict.reason, remote: remoteOf(req) });
+  if (!quiet) {
+    app.audit?.record({
+      time: new Date().toISOString(),
+      agent: UNAUTHENTICATED,
+      transport: "http",
+      tool: label,
+      decision: "denied",
+      reason: "auth",
+      detail: verdict.message,
+      latencyMs: performance.now() - started,
+      remote: remoteOf(req),
+    });
+    app.logger.warn("refused a request without a valid bearer token", { reason: verdict.reason, remote: remoteOf(req) });
+  }
   const challenge = verdict.reason === "missing" ? 'Bearer realm="cohere-mcp"' : 'Bearer realm="cohere-mcp", error="invalid_token"';
   return sendJson(res, 401, rpcError(-32001, `Unauthorized: ${verdict.message}`), {
     "WWW-Authenticate": challenge,

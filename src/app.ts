@@ -14,6 +14,7 @@ import type { AuditSink } from "./audit.js";
 import type { Guard } from "./policy/types.js";
 import type { CounterStore } from "./store/types.js";
 import { MemoryCounterStore } from "./store/memory.js";
+import { createRefusalPolicy, type RefusalPolicy } from "./policy/refusals.js";
 
 export interface App {
   options: Options;
@@ -35,6 +36,10 @@ export interface App {
   /** Every counter the gateway keeps (limits, budgets, throttles): memory, or shared by replicas. */
   store: CounterStore;
   audit?: AuditSink;
+  /** Refused calls: charged to the agent's rate limit, throttled in the audit (policy/refusals.ts). */
+  refusals: RefusalPolicy;
+  /** Run first by close(): e.g. write the audit summaries of throttles still counting. */
+  onClose: Array<() => Promise<void>>;
   metrics: { calls: number; errors: number };
   /** Secrets that must never be written anywhere. */
   secrets(): string[];
@@ -144,13 +149,25 @@ export function createApp(options: Options, logger: Logger): App {
     },
     guards: [],
     store: new MemoryCounterStore(),
+    refusals: undefined as unknown as RefusalPolicy, // set below: it reads app.store and app.audit late
+    onClose: [],
     metrics: { calls: 0, errors: 0 },
     secrets: () => (options.apiKey ? [options.apiKey] : []),
     async close() {
+      for (const f of app.onClose.splice(0)) await f().catch(() => undefined);
+      await app.refusals.close();
       await client.close();
       await app.store.close();
       await app.audit?.close();
     },
   };
+  app.refusals = createRefusalPolicy({
+    config,
+    store: () => app.store,
+    maxPerMinute: options.limits.maxRefusalsPerMinute,
+    windowMs: options.rateWindowMs,
+    audit: () => app.audit,
+    logger,
+  });
   return app;
 }

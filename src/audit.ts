@@ -1,13 +1,35 @@
 /**
  * One audit event per tool call, allowed or denied: a JSON line for machines and a sentence
  * for people. Arguments are never logged whole: a hash, plus the resource acted on.
+ *
+ * Whatever came from a caller or from Cohere (tool names, ids, models, methods, request ids,
+ * refusal details) is redacted of secrets, then bounded (src/show.ts: 200 characters a value,
+ * 600 a phrase, with `…` and the original length) and escaped, in the JSON fields and in the
+ * sentence alike: a 4 MB tool name costs a few hundred bytes, and no value can add a line, move
+ * the cursor or reorder the text of `jq -r .text`. A value that is not a plain token is quoted
+ * in the sentence. Throttled refusals and failed logins are not written one by one: one summary
+ * line per window (`suppressed`) says how many were left out.
  */
 import { createHash } from "node:crypto";
 import { createWriteStream, type WriteStream } from "node:fs";
 import type { Access } from "./catalog/types.js";
+import { AUDIT_PHRASE_CHARS, AUDIT_VALUE_CHARS, boundPhrase, boundValue, showValue } from "./show.js";
 
 export type Decision = "allowed" | "denied";
-export type DenyReason = "not_in_profile" | "unknown_tool" | "invalid_input" | "argument_rule" | "rate_limit" | "auth" | "not_confirmed" | "insufficient_scope";
+export type DenyReason =
+  | "not_in_profile"
+  | "unknown_tool"
+  | "invalid_input"
+  | "argument_rule"
+  | "rate_limit"
+  | "auth"
+  | "not_confirmed"
+  /** OAuth: the token lacks the scope of the tool's access class. */
+  | "insufficient_scope"
+  /** The agent already had its share of calls in flight (--max-concurrent-calls). */
+  | "concurrency"
+  /** A summary line: refusals (or failed logins) past a throttle, not written one by one. */
+  | "throttled";
 
 /** Who an OAuth access token names (never the token itself). */
 export interface AuditClaims {
@@ -37,7 +59,15 @@ export interface AuditEvent extends AuditClaims {
   ignoredTools?: string[];
   /** HTTP: the peer address (requests refused before an agent is known). */
   remote?: string;
+  /** Summary lines (reason "throttled"): how many refusals of this window were not written. */
+  suppressed?: number;
+  /** Summary lines: the window the suppressed refusals fell in (ISO times). */
+  windowFrom?: string;
+  windowTo?: string;
 }
+
+/** Most ignoredTools items kept in a line (each at most 64 characters). */
+const AUDIT_LIST_ITEMS = 20;
 
 export const UNAUTHENTICATED = "(unauthenticated)";
 
@@ -63,22 +93,86 @@ export function billedText(b: Record<string, number> | undefined): string {
     .join(", ");
 }
 
+/** Original lengths of fields cut before `sentence` saw them (see prepare). */
+export type FieldLengths = Partial<Record<"tool" | "agent" | "resource" | "detail" | "remote", number>>;
+
 /** `search-agent called rerank (read) on 25 documents with rerank-v3.5: allowed, 200 in 41 ms` */
-export function sentence(e: AuditEvent): string {
+export function sentence(e: AuditEvent, total: FieldLengths = {}): string {
   const cls = e.access ? ` (${e.access})` : "";
-  const on = e.resource ? (/^(with|on|for) /.test(e.resource) ? ` ${e.resource}` : ` on ${e.resource}`) : "";
-  const who = e.agent === UNAUTHENTICATED ? `An unauthenticated request${e.remote ? ` from ${e.remote}` : ""}` : e.agent;
+  const resource = e.resource !== undefined ? boundPhrase(e.resource, AUDIT_PHRASE_CHARS, total.resource) : undefined;
+  const on = resource ? (/^(with|on|for) /.test(resource) ? ` ${resource}` : ` on ${resource}`) : "";
+  const remote = e.remote !== undefined ? showValue(e.remote, AUDIT_VALUE_CHARS, total.remote) : undefined;
+  const who =
+    e.agent === UNAUTHENTICATED
+      ? `An unauthenticated request${remote ? ` from ${remote}` : ""}`
+      : showValue(e.agent, AUDIT_VALUE_CHARS, total.agent);
+  // A catalog tool's name is ours; anything else the caller wrote.
+  const tool = e.access ? e.tool : showValue(e.tool, AUDIT_VALUE_CHARS, total.tool);
+  if (e.suppressed !== undefined) {
+    // "mallory: 5120 further refused calls suppressed from 12:00:00Z to 12:01:00Z (past 60 a minute)"
+    const subject = e.agent === UNAUTHENTICATED ? (remote ?? "an unknown address") : who;
+    const what = e.tool.replace(/^\((.*)\)$/, "$1");
+    const span = e.windowFrom && e.windowTo ? ` from ${e.windowFrom} to ${e.windowTo}` : " in this window";
+    const detail = e.detail !== undefined ? ` (${boundPhrase(e.detail, AUDIT_PHRASE_CHARS, total.detail)})` : "";
+    return `${subject}: ${e.suppressed} further ${what} suppressed${span}${detail}`;
+  }
   if (e.decision === "denied") {
     const why = e.reason ? e.reason.replace(/_/g, " ") : "denied";
-    return `${who} called ${e.tool}${cls}${on}: denied (${why}${e.detail ? `: ${e.detail}` : ""})`;
+    const detail = e.detail !== undefined ? boundPhrase(e.detail, AUDIT_PHRASE_CHARS, total.detail) : "";
+    return `${who} called ${tool}${cls}${on}: denied (${why}${detail ? `: ${detail}` : ""})`;
   }
   const status = e.status !== undefined ? `${e.status}` : (e.outcome ?? "no answer");
   const failed = e.status !== undefined && e.outcome && e.outcome !== "ok" ? ` (${e.outcome.replace(/_/g, " ")})` : "";
   const billed = billedText(e.billedUnits);
   return (
-    `${who} called ${e.tool}${cls}${on}: allowed, ${status}${failed} in ${Math.round(e.latencyMs)} ms` +
+    `${who} called ${tool}${cls}${on}: allowed, ${status}${failed} in ${Math.round(e.latencyMs)} ms` +
     (billed ? `, billed ${billed}` : "")
   );
+}
+
+function redact(text: string, secrets: readonly string[]): string {
+  for (const s of secrets) if (text.includes(s)) text = text.split(s).join("[REDACTED]");
+  return text;
+}
+
+/**
+ * The event as written: every caller-supplied string redacted, then bounded and escaped.
+ * A huge value is cut to a working prefix first (its bound plus the longest secret, so a secret
+ * across the cut is still found whole and redacted) and its original length kept for the marker.
+ */
+export function prepare(e: AuditEvent, secrets: readonly string[]): { event: AuditEvent; text: string } {
+  const pad = secrets.reduce((m, s) => Math.max(m, s.length), 0) + 16;
+  const total: FieldLengths = {};
+  const raw: AuditEvent = { ...e };
+  for (const k of ["tool", "agent", "resource", "detail", "remote"] as const) {
+    const v = e[k];
+    if (typeof v !== "string") continue;
+    const max = (k === "resource" || k === "detail" ? AUDIT_PHRASE_CHARS : AUDIT_VALUE_CHARS) + pad;
+    const head = v.length > max ? v.slice(0, max) : v;
+    raw[k] = redact(head, secrets);
+    if (head !== v) total[k] = v.length;
+  }
+  const event: AuditEvent = {
+    ...raw,
+    tool: boundValue(raw.tool, AUDIT_VALUE_CHARS, total.tool),
+    agent: boundValue(raw.agent, AUDIT_VALUE_CHARS, total.agent),
+    latencyMs: Math.round(e.latencyMs * 10) / 10,
+  };
+  if (raw.resource !== undefined) event.resource = boundPhrase(raw.resource, AUDIT_PHRASE_CHARS, total.resource);
+  if (raw.detail !== undefined) event.detail = boundPhrase(raw.detail, AUDIT_PHRASE_CHARS, total.detail);
+  if (raw.remote !== undefined) event.remote = boundValue(raw.remote, AUDIT_VALUE_CHARS, total.remote);
+  // OAuth claims come from the issuer, not from us: bounded and escaped like caller values
+  for (const k of ["sub", "client_id", "jti"] as const) {
+    const v = e[k];
+    if (typeof v === "string") event[k] = boundValue(redact(v.slice(0, AUDIT_VALUE_CHARS + pad), secrets), AUDIT_VALUE_CHARS, v.length);
+  }
+  if (e.requestId !== undefined) event.requestId = boundValue(redact(e.requestId.slice(0, AUDIT_VALUE_CHARS + pad), secrets), AUDIT_VALUE_CHARS, e.requestId.length);
+  if (e.ignoredTools) {
+    const items = e.ignoredTools.slice(0, AUDIT_LIST_ITEMS).map((t) => boundValue(redact(t.slice(0, 64 + pad), secrets), 64, t.length));
+    if (e.ignoredTools.length > AUDIT_LIST_ITEMS) items.push(`… (${e.ignoredTools.length} items)`);
+    event.ignoredTools = items;
+  }
+  return { event, text: sentence(raw, total) };
 }
 
 export interface AuditSink {
@@ -99,10 +193,10 @@ export function createAuditSink(target: string, secrets: () => string[]): AuditS
   }
   return {
     record(e) {
-      const event = { ...e, latencyMs: Math.round(e.latencyMs * 10) / 10 };
-      let line = JSON.stringify({ type: "audit", ...event, text: sentence(e) });
-      for (const s of secrets()) if (s && s.length >= 4) line = line.split(s).join("[REDACTED]");
-      out.write(line + "\n");
+      const known = secrets().filter((s) => s && s.length >= 4);
+      const { event, text } = prepare(e, known);
+      // Once more over the whole line: nothing of ours may carry a secret either.
+      out.write(redact(JSON.stringify({ type: "audit", ...event, text }), known) + "\n");
     },
     close() {
       if (out === process.stderr) return Promise.resolve();

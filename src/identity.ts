@@ -90,3 +90,8 @@ export function createIdentityAuthenticator(staticAuth: Authenticator, oauth?: O
     secrets: () => [...staticAuth.secrets(), ...(oauth?.secrets() ?? [])],
   };
 }
+
+/** A refusal that counts as a guessed credential (for the failed-authentication throttle): a 401. */
+export function isGuess(r: Refusal): r is Refusal & { reason: "missing" | "malformed" | "invalid" } {
+  return r.status === 401 && (r.reason === "missing" || r.reason === "malformed" || r.reason === "invalid");
+}

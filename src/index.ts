@@ -86,6 +86,11 @@ async function main(): Promise<void> {
         rateLimitGuard(app.config, app.store, { windowMs: options.rateWindowMs }),
       );
     }
+    // Each agent's share of the upstream connections (a slot per call, released when it ends).
+    const { concurrencyGuard } = await import("./policy/concurrency.js");
+    app.guards.push(
+      concurrencyGuard({ config: app.config, httpDefault: options.limits.maxConcurrentCalls, waitMs: options.limits.concurrencyWaitMs }),
+    );
     if (options.mode === "http") {
       const { serveHttp } = await import("./transports/http/index.js");
       await serveHttp(app);

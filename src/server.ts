@@ -4,7 +4,9 @@
  * executor, visibility in the policy, transports in src/transports.
  */
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import { Protocol } from "@modelcontextprotocol/sdk/shared/protocol.js";
+import { ErrorCode, ListToolsRequestSchema, McpError } from "@modelcontextprotocol/sdk/types.js";
+import * as z4 from "zod/v4";
 import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
 import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
@@ -14,8 +16,9 @@ import { errorResult, executeTool, parseInput, safeResource, type CallOutcome, t
 import { confirmDestructive, CONFIRM_TIMEOUT_MS, type ElicitFn } from "./confirm.js";
 import { FileRefused, pathInputs, resolveFileInputs, type FileAccess } from "./files.js";
 import { hashArgs, type AuditEvent, type DenyReason } from "./audit.js";
+import { quoteValue } from "./show.js";
 import { howToEnable } from "./policy/allowlist.js";
-import { redactResult } from "./redact.js";
+import { redactResult, redactText } from "./redact.js";
 import type { App } from "./app.js";
 import type { AgentScope, GuardVerdict } from "./policy/types.js";
 
@@ -53,7 +56,15 @@ export function createMcpServer(app: App, source: ScopeSource): Server {
     setImmediate(() => void app.loadTool(""));
     return { tools: listed ?? app.descriptorsFor(scopeOf(extra.authInfo).visible) };
   });
-  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+  // tools/call is registered on the base Protocol with a schema that accepts any params, so that
+  // a malformed call (no string name, arguments not an object) reaches us: the Server's own check
+  // would answer it with a schema dump and no audit line. We answer it with a short -32602 and
+  // audit it once (finding 11).
+  const onCall = async (request: z4.infer<typeof AnyToolsCall>, extra: CallHandlerExtra): Promise<ToolResult> => {
+    const scope = scopeOf(extra.authInfo);
+    const problem = malformedCall(request.params);
+    if (problem) throw new McpError(ErrorCode.InvalidParams, await refuseMalformedCall(app, scope, request.params, problem));
+    const params = request.params as { name: string; arguments?: Record<string, unknown> };
     // Progress (streamed pieces, poll statuses) only when the caller asked for it, in order,
     // and all sent before the result.
     const token = extra._meta?.progressToken;
@@ -81,7 +92,7 @@ export function createMcpServer(app: App, source: ScopeSource): Server {
           return r.action;
         }
       : undefined;
-    const result = await callTool(app, scopeOf(extra.authInfo), request.params.name, request.params.arguments, {
+    const result = await callTool(app, scope, params.name, params.arguments, {
       signal: extra.signal,
       progress,
       elicit,
@@ -92,8 +103,66 @@ export function createMcpServer(app: App, source: ScopeSource): Server {
     // the result would be dropped. A short gap after the last one keeps them apart.
     if (n > 0 && !extra.signal.aborted) await new Promise((r) => setTimeout(r, PROGRESS_SETTLE_MS));
     return result;
-  });
+  };
+  (Protocol.prototype.setRequestHandler as (this: Server, schema: typeof AnyToolsCall, h: typeof onCall) => void).call(
+    server,
+    AnyToolsCall,
+    onCall,
+  );
   return server;
+}
+
+/** A caller's tool name in a message back to it: redacted (before the cut), quoted, escaped, at most 100 characters. */
+function quotedName(name: string, secrets: readonly string[]): string {
+  const head = name.length > 400 ? name.slice(0, 400) : name;
+  return quoteValue(redactText(head, secrets), 100, head === name ? undefined : name.length);
+}
+
+
+/** Any tools/call request: its params are checked by malformedCall, not by a schema. */
+const AnyToolsCall = z4.object({ method: z4.literal("tools/call"), params: z4.unknown().optional() });
+type CallHandlerExtra = Parameters<Parameters<Server["setRequestHandler"]>[1]>[1];
+
+const kindOf = (v: unknown): string =>
+  v === null ? "null" : Array.isArray(v) ? "an array" : typeof v === "object" ? "an object" : v === undefined ? "nothing" : `a ${typeof v}`;
+
+/** What is wrong with a tools/call's params; undefined when they name a tool and give object arguments. */
+export function malformedCall(params: unknown): string | undefined {
+  if (params === null || typeof params !== "object" || Array.isArray(params)) {
+    return `params must be an object with the tool's "name" and its "arguments", got ${kindOf(params)}`;
+  }
+  const p = params as { name?: unknown; arguments?: unknown };
+  if (p.name === undefined) return `params.name is missing: give the tool's name as a string`;
+  if (typeof p.name !== "string") return `params.name must be a string (the tool's name), got ${kindOf(p.name)}`;
+  const a = p.arguments;
+  if (a !== undefined && (a === null || typeof a !== "object" || Array.isArray(a))) {
+    return `params.arguments must be an object (the tool's input, by name), got ${kindOf(a)}`;
+  }
+  return undefined;
+}
+
+/**
+ * A malformed tools/call: audited once (denied, invalid_input), counted like any refusal, and
+ * answered with the returned message as a JSON-RPC -32602 error.
+ */
+export async function refuseMalformedCall(app: App, scope: AgentScope, params: unknown, problem: string): Promise<string> {
+  const name = params && typeof params === "object" ? (params as { name?: unknown }).name : undefined;
+  const verdict = await app.refusals.refused(scope, "invalid_input");
+  if (verdict.write) {
+    app.audit?.record({
+      time: new Date().toISOString(),
+      agent: scope.agent,
+      transport: scope.transport,
+      tool: typeof name === "string" ? name : "(tools/call)",
+      decision: "denied",
+      reason: "invalid_input",
+      detail: `malformed tools/call: ${problem}`,
+      argsHash: app.audit ? hashArgs(params) : undefined,
+      ignoredTools: scope.ignored?.length ? scope.ignored : undefined,
+      latencyMs: 0,
+    });
+  }
+  return verdict.message ?? `Invalid tools/call: ${problem}. Nothing was run.`;
 }
 
 export interface CallExtras {
@@ -149,22 +218,27 @@ export async function callTool(
     argsHash: app.audit ? hashArgs(args) : undefined,
     ignoredTools: scope.ignored?.length ? scope.ignored : undefined,
   };
-  const deny = (reason: DenyReason, message: string, detail?: string, resource?: string): ToolResult => {
-    app.audit?.record({
-      ...base,
-      decision: "denied",
-      reason,
-      detail,
-      resource,
-      latencyMs: performance.now() - started,
-    });
-    return redactResult(errorResult(message), app.secrets());
+  const deny = async (reason: DenyReason, message: string, detail?: string, resource?: string): Promise<ToolResult> => {
+    // Refusals count toward the agent's rate limit and a throttle on audit lines (policy/refusals.ts).
+    const verdict = await app.refusals.refused(scope, reason);
+    if (verdict.write) {
+      app.audit?.record({
+        ...base,
+        decision: "denied",
+        reason,
+        detail,
+        resource,
+        latencyMs: performance.now() - started,
+      });
+    }
+    // A refusal may quote the agent's own input (a name, an id): never a secret, even one it sent.
+    return errorResult(redactText(verdict.message ?? message, app.secrets()));
   };
 
   if (!tool) {
     return deny(
       "unknown_tool",
-      `Unknown tool "${String(name).slice(0, 100)}". Call tools/list to see the tools available to this agent.`,
+      `Unknown tool ${quotedName(String(name), app.secrets())}. Call tools/list to see the tools available to this agent.`,
     );
   }
   if (!scope.visible.has(tool.name)) {

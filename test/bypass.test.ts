@@ -13,7 +13,10 @@
  * Issue 8 adds shapes that try to get round the other rules: a file read outside
  * --allow-file-read through a directory swap race and through FIFOs, arguments that pass the
  * item counts by size (one 1 MB document, 96 inputs of 50 content parts), and a message over
- * the stdio size limit that used to stop the server.
+ * the stdio size limit that used to stop the server. Malformed calls (a non-string name, array
+ * arguments) are audited too, and every audit line's `text` is one line with no control or bidi
+ * character whatever the name held. An agent that keeps trying is throttled: past
+ * --max-refusals-per-minute its refusals are a short 429 and one summary line.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { closeSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
@@ -111,8 +114,26 @@ function variants(name: string): Array<[shape: string, value: string]> {
     ["encoded: \\u005f literally", name.replace(/_/g, "\\u005f")],
     ["encoded: HTML entity", name.replace(/_/g, "&#95;")],
     ["list: with a visible tool", `rerank,${name}`],
+    ["hostile: newline and a forged audit sentence", `${name}\nroot called ${name} (destructive): allowed, 200 in 1 ms`],
+    ["hostile: CR, ANSI erase-line and cursor-up", `\r\u001b[2K\u001b[1A${name}`],
+    ["hostile: bidi override (U+202E) and isolate (U+2066)", `\u202e${name}\u2066`],
+    ["hostile: C1 NEL (U+0085) and LINE SEPARATOR (U+2028)", `${name}\u0085\u2028x`],
+    ["hostile: 1 MB name", name + "x".repeat(1024 * 1024)],
   );
   return out;
+}
+
+/** What must never reach a terminal from a caller's value (issue 8, finding 4). */
+const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u2028\u2029]/;
+
+/** Each audit line: its `text` is one line without control/bidi characters, and is bounded. */
+function expectSafeAudit(raw: string): void {
+  for (const l of raw.trim().split("\n")) {
+    expect(Buffer.byteLength(l), l.slice(0, 200)).toBeLessThan(4_000);
+    const { text, tool } = JSON.parse(l) as { text: string; tool: string };
+    expect(FORBIDDEN.test(text), JSON.stringify(text)).toBe(false);
+    expect(FORBIDDEN.test(tool), JSON.stringify(tool)).toBe(false);
+  }
 }
 
 const HIDDEN_TARGETS: Record<string, Record<string, unknown>> = {
@@ -133,7 +154,8 @@ describe("over stdio (default flags: 16 read tools visible)", () => {
   let attempts = 0;
 
   beforeAll(async () => {
-    c = await connectOurStdio(emu.url, ["--audit-log", audit]);
+    // every attempt audited one by one (the refusal throttle has its own test below)
+    c = await connectOurStdio(emu.url, ["--audit-log", audit, "--max-refusals-per-minute", "0"]);
     visible = new Set((await c.client.listTools()).tools.map((t) => t.name));
     hidden = (JSON.parse(readFileSync(join(import.meta.dirname, "..", "tools.manifest.json"), "utf8")) as { tools: Array<{ name: string }> }).tools
       .map((t) => t.name)
@@ -171,7 +193,7 @@ describe("over stdio (default flags: 16 read tools visible)", () => {
     expect(emu.requests).toEqual([]);
   });
 
-  it("non-string and structured names are refused", async () => {
+  it("non-string and structured names, and non-object arguments, are refused", async () => {
     for (const [shape, name] of [
       ["name: number", 123],
       ["name: null", null],
@@ -180,6 +202,13 @@ describe("over stdio (default flags: 16 read tools visible)", () => {
       ["name: object", { name: "delete_dataset" }],
     ] as const) {
       await refused(name, { id: "ds-1" }, `tools/call ${shape}`);
+    }
+    for (const [shape, args] of [
+      ["arguments: array", ["ds-1"]],
+      ["arguments: string", "ds-1"],
+      ["arguments: null", null],
+    ] as const) {
+      await refused("delete_dataset", args as unknown as Record<string, unknown>, `tools/call ${shape}`);
     }
     expect(emu.requests).toEqual([]);
   });
@@ -202,14 +231,17 @@ describe("over stdio (default flags: 16 read tools visible)", () => {
     expect(emu.requests).toEqual([]);
   });
 
-  it("one denied audit line per attempt, none of them a hidden tool allowed", async () => {
+  it("one denied audit line per attempt (malformed ones included), none of them a hidden tool allowed, none forged", async () => {
     await c.close();
-    const lines = readFileSync(audit, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { decision: string; tool: string });
-    // calls the SDK refused as malformed (non-string names) never reach the server: no line
-    expect(lines.length).toBe(attempts - protocolRefusals);
-    expect(protocolRefusals).toBeLessThanOrEqual(5);
+    const raw = readFileSync(audit, "utf8");
+    const lines = raw.trim().split("\n").map((l) => JSON.parse(l) as { decision: string; tool: string; reason: string });
+    // malformed calls (non-string names, non-object arguments) are answered -32602 and audited too
+    expect(lines.length).toBe(attempts);
+    expect(protocolRefusals).toBe(8);
     expect(lines.filter((l) => l.decision !== "denied")).toEqual([]);
-    expect(readFileSync(audit, "utf8")).not.toContain(BENCH_KEY);
+    expect(lines.filter((l) => l.reason === "invalid_input" && l.tool === "(tools/call)")).toHaveLength(5);
+    expectSafeAudit(raw);
+    expect(raw).not.toContain(BENCH_KEY);
   });
 });
 
@@ -418,7 +450,7 @@ describe.each([
     );
     const started = await spawnOurHttp(
       emu.url,
-      ["--config", cfg, "--audit-log", audit, "--confirm-destructive", "never", ...extra],
+      ["--config", cfg, "--audit-log", audit, "--confirm-destructive", "never", "--max-refusals-per-minute", "0", "--max-body-bytes", String(4 * 1024 * 1024), ...extra],
       { READER_TOKEN, CURATOR_TOKEN },
     );
     srv = started.server;
@@ -514,6 +546,29 @@ describe.each([
     expect(emu.requests.filter((r) => !/\/v2\/rerank$/.test(r.path))).toEqual([]);
   });
 
+  it("malformed tools/call params (non-string names, non-object arguments) are a -32602, audited once", async (ctx) => {
+    if (!srv) return ctx.skip(`HTTP: not available (${reason})`);
+    const init = mode === "--sessions" ? await rpc(srv.mcpUrl, INIT, reader) : undefined;
+    const sid = init?.headers.get("mcp-session-id");
+    const h = sid ? { ...reader, "mcp-session-id": sid } : reader;
+    for (const [shape, params] of [
+      ["name: number", { name: 123, arguments: { id: "ds-1" } }],
+      ["name: array", { name: ["delete_dataset"], arguments: { id: "ds-1" } }],
+      ["name: missing", { arguments: { id: "ds-1" } }],
+      ["arguments: array", { name: "delete_dataset", arguments: ["ds-1"] }],
+      ["params: a string", "delete_dataset"],
+      ["name: number, with a progress token (SDK path)", { name: 123, arguments: {}, _meta: { progressToken: 1 } }],
+    ] as const) {
+      attempts++;
+      note(channel, `tools/call malformed ${shape}`);
+      const r = await rpc(srv.mcpUrl, { jsonrpc: "2.0", id: 77, method: "tools/call", params }, h);
+      const err = r.messages.find((m) => m.id === 77)?.error as { code: number; message: string } | undefined;
+      expect(err?.code, `${shape}: ${JSON.stringify(r.messages).slice(0, 300)}`).toBe(-32602);
+      expect(err!.message.length, shape).toBeLessThan(200);
+    }
+    expect(emu.requests).toEqual([]);
+  });
+
   it("another agent's session id, with the reader's token, is not the curator's session", async (ctx) => {
     if (!srv) return ctx.skip(`HTTP: not available (${reason})`);
     if (mode !== "--sessions") return ctx.skip("sessions only");
@@ -544,6 +599,7 @@ describe.each([
     const hiddenAllowed = lines.filter((l) => l.decision === "allowed" && l.tool !== "rerank" && l.tool !== "embed");
     expect(hiddenAllowed).toEqual([]);
     expect(lines.filter((l) => l.agent === "reader" && l.decision === "denied").length).toBeGreaterThanOrEqual(attempts);
+    expectSafeAudit(text);
     expect(srv.stderr()).not.toContain(READER_TOKEN);
     expect(srv.stderr()).not.toContain(CURATOR_TOKEN);
   });
@@ -715,7 +771,8 @@ describe.each([
         },
       }),
     );
-    srv = await startHttp(emu.url, ["--port", String(port), "--config", cfg, "--audit-log", audit, "--confirm-destructive", "never", ...extra], {
+    // every refused token must be audited one by one here: the failed-login throttle stays off
+    srv = await startHttp(emu.url, ["--port", String(port), "--config", cfg, "--audit-log", audit, "--confirm-destructive", "never", "--max-auth-failures", "0", "--max-refusals-per-minute", "0", ...extra], {
       READER_TOKEN,
       CO_API_KEY: BENCH_KEY,
     });
@@ -855,5 +912,34 @@ describe.each([
       expect(srv.stderr()).not.toContain(t);
     }
     expect(text).not.toContain(READER_TOKEN);
+  });
+});
+
+// An agent that keeps trying (issue 8, finding 3): refusals are not free to repeat forever.
+
+describe("an agent that keeps trying, with the default refusal throttle (stdio)", () => {
+  it("past 60 refusals a minute: a short 429 each, no line each, one summary line; nothing sent", async () => {
+    const audit = join(dir, `bypass-throttle-audit-${process.pid}.jsonl`);
+    const c = await connectOurStdio(emu.url, ["--audit-log", audit]);
+    const answers: string[] = [];
+    try {
+      for (let i = 0; i < 150; i++) {
+        note("stdio", "repeated hidden calls past --max-refusals-per-minute");
+        const r = await c.client.callTool({ name: "delete_dataset", arguments: { id: `ds-${i}` } });
+        expect(r.isError).toBe(true);
+        answers.push(textOf(r));
+      }
+    } finally {
+      await c.close(); // the server writes the window's summary as it closes
+    }
+    expect(answers.slice(0, 60).every((t) => t.startsWith("Tool delete_dataset (destructive) is not enabled"))).toBe(true);
+    expect(answers.slice(60).every((t) => /^Refused \(not in profile\), and rate limited \(429\)/.test(t))).toBe(true);
+    const lines = readFileSync(audit, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { reason: string; suppressed?: number; text: string });
+    expect(lines.filter((l) => l.reason === "not_in_profile")).toHaveLength(60);
+    const summary = lines.filter((l) => l.reason === "throttled");
+    expect(summary).toHaveLength(1);
+    expect(summary[0]!.suppressed).toBe(90);
+    expect(summary[0]!.text).toMatch(/^stdio: 90 further refused calls suppressed/);
+    expect(emu.requests).toEqual([]);
   });
 });

@@ -308,7 +308,7 @@ describe("request limits", () => {
 describe("sessions (--sessions)", () => {
   let srv: HttpServerProc;
   beforeAll(async () => {
-    srv = await startHttp(emu.url, ["--config", writeConfig(TEAM), "--sessions", "--max-sessions", "3"], TEAM_ENV);
+    srv = await startHttp(emu.url, ["--config", writeConfig(TEAM), "--sessions", "--max-sessions", "3", "--max-sessions-per-agent", "2"], TEAM_ENV);
   });
   afterAll(async () => {
     expect(await srv.stop()).toBe(0);
@@ -374,14 +374,18 @@ describe("sessions (--sessions)", () => {
     }
   });
 
-  it("caps open sessions (503 beyond --max-sessions) and frees a slot on DELETE", async () => {
+  it("caps open sessions per agent (429) and in all (503 beyond --max-sessions, reached by several agents); DELETE frees a slot", async () => {
     const open = [];
-    for (let i = 0; i < 3; i++) open.push(await connectHttp(srv.url, bearer(SEARCH_TOKEN)));
-    const over = await rpc(srv.url, INIT, bearer(SEARCH_TOKEN));
+    for (let i = 0; i < 2; i++) open.push(await connectHttp(srv.url, bearer(SEARCH_TOKEN)));
+    const mine = await rpc(srv.url, INIT, bearer(SEARCH_TOKEN));
+    expect(mine.status).toBe(429);
+    expect(mine.body).toMatch(/Too many open sessions for agent \\"search-agent\\": it holds 2, its cap is 2 \(--max-sessions-per-agent\)/);
+    open.push(await connectHttp(srv.url, bearer(OPS_TOKEN)));
+    const over = await rpc(srv.url, INIT, bearer(OPS_TOKEN));
     expect(over.status).toBe(503);
-    expect(over.body).toMatch(/Too many open sessions/);
+    expect(over.body).toMatch(/Too many open sessions \(3\)/);
     await open[0]!.transport.terminateSession();
-    const next = await connectHttp(srv.url, bearer(SEARCH_TOKEN));
+    const next = await connectHttp(srv.url, bearer(OPS_TOKEN));
     open.push(next);
     for (const c of open.slice(1)) {
       await c.transport.terminateSession();

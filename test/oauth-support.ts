@@ -97,7 +97,8 @@ export async function startOurs(label: string, extra: string[] = []): Promise<St
   );
   const srv = await startHttp(
     emu.url,
-    ["--port", String(port), "--config", cfg, "--audit-log", audit, "--confirm-destructive", "never", ...extra],
+    // refused tokens are what these tests send: the failed-login throttle (tested on its own) stays off
+    ["--port", String(port), "--config", cfg, "--audit-log", audit, "--confirm-destructive", "never", "--max-auth-failures", "0", ...extra],
     { STATIC_READER_TOKEN: STATIC_TOKEN, INTROSPECTION_SECRET },
   );
   expect(srv.url).toBe(resource);

@@ -451,3 +451,74 @@ describe("HTTP with OAuth agents beside static ones, debug logging, audit on", (
     }
   });
 });
+
+describe("HTTP, a hostile agent and a token guesser (issue 8): secrets pasted into names, ids and malformed calls, auth floods", () => {
+  const log = join(dir, `secrets-hostile-log-${process.pid}.jsonl`);
+  const audit = join(dir, `secrets-hostile-audit-${process.pid}.jsonl`);
+
+  it("no key or token, nor a prefix a cut could leave, in audit, logs, stderr, results or answers", async (ctx) => {
+    const cfg = join(dir, `secrets-hostile-agents-${process.pid}.json`);
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        profiles: { ops: { tools: ["rerank", "get_dataset"], arguments: { dataset_ids: ["ds-ok-*"] }, limits: { refusals_per_minute: 1000 } } },
+        agents: [{ name: "alice", profile: "ops", token_env: "ALICE_TOKEN" }],
+      }),
+    );
+    const started = await spawnOurHttp(
+      emu.url,
+      ["--config", cfg, "--log-level", "debug", "--log-file", log, "--audit-log", audit, "--max-auth-failures", "3", "--max-body-bytes", String(9 * 1024 * 1024)],
+      { ALICE_TOKEN: ALICE },
+    );
+    if (!started.server) return ctx.skip(`HTTP: not available (${started.reason})`);
+    const srv = started.server;
+    const answers: string[] = [];
+    const post = async (body: unknown, auth = `Bearer ${ALICE}`) => {
+      const res = await fetch(srv.mcpUrl, {
+        method: "POST",
+        headers: { authorization: auth, "content-type": "application/json", accept: "application/json, text/event-stream" },
+        body: JSON.stringify(body),
+      });
+      answers.push(`${res.status} ${JSON.stringify([...res.headers])} ${await res.text()}`);
+      return res.status;
+    };
+    const tc = (params: unknown, id = 1) => ({ jsonrpc: "2.0", id, method: "tools/call", params });
+    let n = 0;
+    try {
+      // the secret across every cut: the audit's 200 characters, the answer's 100, at every offset near them
+      for (const secret of [BENCH_KEY, ALICE]) {
+        for (const at of [90, 95, 99, 100, 101, 185, 190, 195, 199, 200, 201]) {
+          await post(tc({ name: "n".repeat(at) + secret + "z".repeat(300), arguments: {} }, ++n));
+        }
+        await post(tc({ name: `${"m".repeat(190)}${secret}${"q".repeat(4 * 1024 * 1024)}`, arguments: {} }, ++n)); // 4 MB name
+        await post(tc({ name: `rerank\n${secret}\u001b[2K`, arguments: {} }, ++n));
+        await post(tc({ name: { key: secret }, arguments: [secret] }, ++n)); // malformed
+        await post(tc(secret, ++n)); // params: a string
+        await post(tc({ name: "get_dataset", arguments: { id: `${secret}\u202e` } }, ++n)); // argument rule quotes the id
+        await post(tc({ name: "rerank", arguments: { model: secret, query: "q", documents: "not-an-array" } }, ++n)); // invalid input
+      }
+      // a token guesser: near-miss tokens until the address is throttled, then a burst more
+      for (let i = 0; i < 30; i++) {
+        const status = await post(tc({ name: "rerank", arguments: RERANK_ARGS }), `Bearer ${ALICE.slice(0, -2)}${i}x`);
+        expect(status).toBe(i < 3 ? 401 : 429);
+      }
+      const probe = await fetch(`${srv.url}/readyz`, { headers: { authorization: `Bearer ${BENCH_KEY}` } });
+      answers.push(await probe.text());
+    } finally {
+      await srv.stop();
+    }
+    const logText = readFileSync(log, "utf8");
+    const auditText = readFileSync(audit, "utf8");
+    expect(auditText.trim().split("\n").length).toBeGreaterThanOrEqual(2 * 17 + 3);
+    expect(auditText).toMatch(/"reason":"throttled"/);
+    expect(Math.max(...auditText.split("\n").map((l) => l.length))).toBeLessThan(4_000);
+    expect(leaks(logText)).toEqual([]);
+    expect(leaks(auditText)).toEqual([]);
+    expect(leaks(srv.stderr())).toEqual([]);
+    expect(leaks(answers.join("\n"))).toEqual([]);
+    // and no prefix of 6+ characters of a secret is left at the end of a cut value
+    for (const text of [auditText, answers.join("\n")]) {
+      for (const s of SECRETS) expect(text.includes(`${s.slice(0, 6)}…`), s.slice(0, 6)).toBe(false);
+    }
+  }, 60_000);
+});

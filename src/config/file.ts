@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod/v3";
 import { oauthProfileProblems, oauthSchema } from "./oauth.js";
+import { agentLimitsSchema } from "./limits.js";
 
 const list = z
   .union([z.string(), z.array(z.string())])
@@ -59,6 +60,7 @@ export const profileSchema = z
       .optional()
       .describe("Per-agent call limits"),
     allow_file_read: z.boolean().optional().describe("May tools read files from --allow-file-read directories"),
+    limits: agentLimitsSchema.optional().describe("The agent's share of sessions, upstream connections and audited refusals"),
   })
   .strict();
 

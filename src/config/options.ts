@@ -62,6 +62,27 @@ export interface Options {
   sseRetryMs: number;
   /** Length of a rate_limit "minute" (tests only: COHERE_MCP_RATE_WINDOW_MS). */
   rateWindowMs: number;
+  /** Hardening (issue 8): each agent's share, and what unauthenticated clients may cost. */
+  limits: ServerLimits;
+}
+
+export interface ServerLimits {
+  /** Refused calls per agent per minute audited one by one (0: no throttle). */
+  maxRefusalsPerMinute: number;
+  /** HTTP --sessions: sessions one agent may hold (default a quarter of --max-sessions). */
+  maxSessionsPerAgent?: number;
+  /** Calls one agent may have running upstream at once. */
+  maxConcurrentCalls: number;
+  /** How long a call over that limit waits for a slot before it is refused. */
+  concurrencyWaitMs: number;
+  /** HTTP: failed authentications per client address per minute before 429 (0: no throttle). */
+  maxAuthFailures: number;
+  /** HTTP: a request's headers must arrive within this. */
+  headersTimeoutMs: number;
+  /** HTTP: the body of a request without a valid token must arrive within this. */
+  bodyTimeoutMs: number;
+  /** HTTP: open connections from one client address. */
+  maxConnectionsPerAddress: number;
 }
 
 export const DEFAULTS = {
@@ -85,6 +106,13 @@ export const DEFAULTS = {
   pollIntervalMs: 2_000,
   maxWaitS: 600,
   maxMessageBytes: 10 * 1024 * 1024,
+  maxRefusalsPerMinute: 60,
+  maxConcurrentCalls: 16,
+  concurrencyWaitMs: 2_000,
+  maxAuthFailures: 10,
+  headersTimeoutMs: 5_000,
+  bodyTimeoutMs: 5_000,
+  maxConnectionsPerAddress: 1024,
 } as const;
 
 /** Every flag, its env var and its help line: the README's flag table is built from this. */
@@ -125,6 +153,14 @@ export const FLAGS = [
   { flag: "--poll-interval-ms MS", env: "COHERE_MCP_POLL_INTERVAL_MS", help: `wait_for_* tools: first wait between polls, growing ×1.5 to 30 s (default ${DEFAULTS.pollIntervalMs})` },
   { flag: "--max-wait-s N", env: "COHERE_MCP_MAX_WAIT_S", help: `wait_for_* tools: longest wait, whatever timeout_s asks (default ${DEFAULTS.maxWaitS})` },
   { flag: "--max-message-bytes N", env: "COHERE_MCP_MAX_MESSAGE_BYTES", help: `stdio: largest JSON-RPC message read; a bigger one gets an error pointing to --allow-file-read (default ${DEFAULTS.maxMessageBytes})` },
+  { flag: "--max-refusals-per-minute N", env: "COHERE_MCP_MAX_REFUSALS_PER_MINUTE", help: `Refused calls per agent per minute audited one by one; beyond, a short 429 and one summary line (default ${DEFAULTS.maxRefusalsPerMinute}; 0 = off; profile limits.refusals_per_minute)` },
+  { flag: "--max-sessions-per-agent N", env: "COHERE_MCP_MAX_SESSIONS_PER_AGENT", help: "HTTP --sessions: sessions one agent may hold; 429 beyond (default a quarter of --max-sessions, at least 1; profile limits.max_sessions)" },
+  { flag: "--max-concurrent-calls N", env: "COHERE_MCP_MAX_CONCURRENT_CALLS", help: `HTTP: calls one agent may have running upstream at once (default ${DEFAULTS.maxConcurrentCalls} of the 64 connections; profile limits.max_concurrent_calls)` },
+  { flag: "--concurrency-wait-ms MS", env: "COHERE_MCP_CONCURRENCY_WAIT_MS", help: `HTTP: how long a call over --max-concurrent-calls waits for a slot before it is refused (default ${DEFAULTS.concurrencyWaitMs})` },
+  { flag: "--max-auth-failures N", env: "COHERE_MCP_MAX_AUTH_FAILURES", help: `HTTP: failed authentications per client address per minute; then 429 with Retry-After (default ${DEFAULTS.maxAuthFailures}; 0 = off)` },
+  { flag: "--headers-timeout-ms MS", env: "COHERE_MCP_HEADERS_TIMEOUT_MS", help: `HTTP: a request's headers must arrive within this (default ${DEFAULTS.headersTimeoutMs})` },
+  { flag: "--body-timeout-ms MS", env: "COHERE_MCP_BODY_TIMEOUT_MS", help: `HTTP: the body of a request without a valid token must arrive within this (default ${DEFAULTS.bodyTimeoutMs})` },
+  { flag: "--max-connections-per-address N", env: "COHERE_MCP_MAX_CONNECTIONS_PER_ADDRESS", help: `HTTP: open connections from one client address; more are refused (default ${DEFAULTS.maxConnectionsPerAddress})` },
 ] as const;
 
 export const ENV = [
@@ -187,6 +223,14 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
         "poll-interval-ms": { type: "string" },
         "max-wait-s": { type: "string" },
         "max-message-bytes": { type: "string" },
+        "max-refusals-per-minute": { type: "string" },
+        "max-sessions-per-agent": { type: "string" },
+        "max-concurrent-calls": { type: "string" },
+        "concurrency-wait-ms": { type: "string" },
+        "max-auth-failures": { type: "string" },
+        "headers-timeout-ms": { type: "string" },
+        "body-timeout-ms": { type: "string" },
+        "max-connections-per-address": { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -274,5 +318,26 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     sseReplayBytes: intOpt("--sse-replay-bytes", v["sse-replay-bytes"] ?? env.COHERE_MCP_SSE_REPLAY_BYTES, DEFAULTS.sseReplayBytes),
     sseRetryMs: intOpt("--sse-retry-ms", v["sse-retry-ms"] ?? env.COHERE_MCP_SSE_RETRY_MS, DEFAULTS.sseRetryMs, 1),
     rateWindowMs: intOpt("COHERE_MCP_RATE_WINDOW_MS", env.COHERE_MCP_RATE_WINDOW_MS, 60_000, 1),
+    limits: parseLimits(v, env),
+  };
+}
+
+function parseLimits(v: Record<string, string | boolean | (string | boolean)[] | undefined>, env: NodeJS.ProcessEnv): ServerLimits {
+  const s = (flag: string): string | undefined => v[flag] as string | undefined;
+  const perAgent = s("max-sessions-per-agent") ?? env.COHERE_MCP_MAX_SESSIONS_PER_AGENT;
+  return {
+    maxRefusalsPerMinute: intOpt("--max-refusals-per-minute", s("max-refusals-per-minute") ?? env.COHERE_MCP_MAX_REFUSALS_PER_MINUTE, DEFAULTS.maxRefusalsPerMinute),
+    maxSessionsPerAgent: perAgent ? intOpt("--max-sessions-per-agent", perAgent, 1, 1) : undefined,
+    maxConcurrentCalls: intOpt("--max-concurrent-calls", s("max-concurrent-calls") ?? env.COHERE_MCP_MAX_CONCURRENT_CALLS, DEFAULTS.maxConcurrentCalls, 1),
+    concurrencyWaitMs: intOpt("--concurrency-wait-ms", s("concurrency-wait-ms") ?? env.COHERE_MCP_CONCURRENCY_WAIT_MS, DEFAULTS.concurrencyWaitMs),
+    maxAuthFailures: intOpt("--max-auth-failures", s("max-auth-failures") ?? env.COHERE_MCP_MAX_AUTH_FAILURES, DEFAULTS.maxAuthFailures),
+    headersTimeoutMs: intOpt("--headers-timeout-ms", s("headers-timeout-ms") ?? env.COHERE_MCP_HEADERS_TIMEOUT_MS, DEFAULTS.headersTimeoutMs, 100),
+    bodyTimeoutMs: intOpt("--body-timeout-ms", s("body-timeout-ms") ?? env.COHERE_MCP_BODY_TIMEOUT_MS, DEFAULTS.bodyTimeoutMs, 100),
+    maxConnectionsPerAddress: intOpt(
+      "--max-connections-per-address",
+      s("max-connections-per-address") ?? env.COHERE_MCP_MAX_CONNECTIONS_PER_ADDRESS,
+      DEFAULTS.maxConnectionsPerAddress,
+      1,
+    ),
   };
 }

@@ -42,6 +42,9 @@ export function checkRateLimitConfig(config: ConfigFile | undefined, toolNames: 
   if (problems.length) throw new ConfigError(`Invalid rate limits:\n  - ${problems.join("\n  - ")}`);
 }
 
+/** The agent's per_minute window (refused calls are charged to it too: src/policy/refusals.ts). */
+export const minuteKey = (agent: string): string => `rl:${agent}:minute`;
+
 interface Limit extends WindowSpec {
   what: string;
   rule: string;
@@ -59,7 +62,7 @@ export function rateLimitGuard(config: ConfigFile | undefined, store: CounterSto
       const a = scope.agent;
       const limits: Limit[] = [];
       if (rl.per_minute !== undefined) {
-        limits.push({ key: `rl:${a}:minute`, limit: rl.per_minute, ttlMs: windowMs, what: `calls ${per}`, rule: "per_minute" });
+        limits.push({ key: minuteKey(a), limit: rl.per_minute, ttlMs: windowMs, what: `calls ${per}`, rule: "per_minute" });
       }
       const perTool = rl.per_tool_per_minute?.[tool.name];
       if (perTool !== undefined) {

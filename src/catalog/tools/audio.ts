@@ -1,6 +1,6 @@
 import { z } from "zod/v3";
 import { defineTool, type MultipartPart } from "../types.js";
-import { base64String, contentTypeFor, fileBytes, filePath } from "./common.js";
+import { base64String, contentTypeFor, fileBytes, filePath, shown } from "./common.js";
 import { shapeTextField } from "../../shape/ranking.js";
 
 const AUDIO_EXT = "flac|mp3|mpeg|mpga|ogg|wav";
@@ -79,7 +79,7 @@ export const transcribe_audio = defineTool({
     });
     return { multipart: parts };
   },
-  resource: (i) => `audio ${audioFilename(i.filename, i.content_type)} with model ${i.model}`,
+  resource: (i) => `audio ${shown(audioFilename(i.filename, i.content_type))} with model ${shown(i.model)}`,
   files: [{ key: "file_path", into: "file_base64", filename: "filename" }],
   shape: shapeTextField("text"),
   output: { text: "string" },

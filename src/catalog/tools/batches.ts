@@ -1,6 +1,6 @@
 import { z } from "zod/v3";
 import { defineTool } from "../types.js";
-import { pageSize, pageToken, resourceId } from "./common.js";
+import { pageSize, pageToken, resourceId, quoted, shown } from "./common.js";
 
 const batchId = resourceId("Batch id");
 
@@ -22,7 +22,7 @@ export const create_batch = defineTool({
       model: z.string().min(1).describe("Model to run, e.g. command-a-03-2025"),
     })
     .strict(),
-  resource: (i) => `batch "${i.name}" on dataset ${i.input_dataset_id} with model ${i.model}`,
+  resource: (i) => `batch ${quoted(i.name)} on dataset ${shown(i.input_dataset_id)} with model ${shown(i.model)}`,
   output: { batch: "object" },
 });
 
@@ -59,7 +59,7 @@ export const get_batch = defineTool({
     "One batch: status (BATCH_STATUS_QUEUED, _IN_PROGRESS, _COMPLETED, _FAILED, ...), counts, status_reason " +
     "and, once completed, output_dataset_id for get_dataset. wait_for_batch polls it.",
   input: z.object({ id: batchId }).strict(),
-  resource: (i) => `batch ${i.id}`,
+  resource: (i) => `batch ${shown(i.id)}`,
   output: { batch: "object" },
 });
 
@@ -76,5 +76,5 @@ export const cancel_batch = defineTool({
     "get_batch then shows BATCH_STATUS_CANCELING, then _CANCELED.",
   input: z.object({ id: batchId }).strict(),
   buildRequest: () => ({}),
-  resource: (i) => `batch ${i.id}`,
+  resource: (i) => `batch ${shown(i.id)}`,
 });

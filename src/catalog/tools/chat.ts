@@ -1,6 +1,6 @@
 import { z } from "zod/v3";
 import { defineTool } from "../types.js";
-import { explainUnion, priority, seed, topK, topP } from "./common.js";
+import { explainUnion, priority, seed, topK, topP, shown } from "./common.js";
 import { shapeChatV2 } from "../../shape/chat.js";
 
 /* Content blocks (spec: ChatTextContent, ImageContent, ChatThinkingContent, DocumentContent). */
@@ -166,7 +166,7 @@ export const chat = defineTool({
         });
       }
     }),
-  resource: (i) => `with ${i.model}`,
+  resource: (i) => `with ${shown(i.model)}`,
   stream: "chat-v2",
   shape: shapeChatV2,
   output: { text: "string", finish_reason: "string", tool_calls: "array" },

@@ -1,5 +1,13 @@
 /** Small zod pieces shared by several tools. Keep descriptions short: they cost agent context. */
 import { z } from "zod/v3";
+import { showValue } from "../../show.js";
+import { quoteForHumans } from "../../text.js";
+
+/** A caller's value in a resource phrase (audit sentence, confirmation): as is when it is a plain
+ *  token, else quoted and escaped, cut to 200 characters (src/show.ts). */
+export const shown = (v: unknown): string => (typeof v === "string" ? showValue(v) : String(v));
+/** A caller's name in a resource phrase: always quoted and escaped, cut to 200 characters. */
+export const quoted = (v: string): string => quoteForHumans(v, 200);
 
 export const priority = z
   .number()

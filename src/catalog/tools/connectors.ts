@@ -1,6 +1,6 @@
 import { z } from "zod/v3";
 import { defineTool } from "../types.js";
-import { nameOf, resourceId } from "./common.js";
+import { nameOf, resourceId, quoted, shown } from "./common.js";
 
 const connectorId = resourceId("Connector id");
 
@@ -92,7 +92,7 @@ export const create_connector = defineTool({
     })
     .strict()
     .superRefine(oneAuth),
-  resource: (i) => `connector "${i.name}" (${i.url})`,
+  resource: (i) => `connector ${quoted(i.name)} (${shown(i.url)})`,
   output: { connector: "object" },
 });
 
@@ -108,7 +108,7 @@ export const get_connector = defineTool({
   description:
     "Get one connector (deprecated API): name, url, auth_type, auth_status, active and excludes. Secrets are never returned.",
   input: z.object({ id: connectorId }).strict(),
-  resource: (i) => `connector ${i.id}`,
+  resource: (i) => `connector ${shown(i.id)}`,
   output: { connector: "object" },
 });
 
@@ -137,7 +137,7 @@ export const update_connector = defineTool({
     })
     .strict()
     .superRefine(oneAuth),
-  resource: (i) => `connector ${i.id}`,
+  resource: (i) => `connector ${shown(i.id)}`,
   output: { connector: "object" },
 });
 
@@ -153,7 +153,7 @@ export const delete_connector = defineTool({
   description:
     "Permanently delete a connector (deprecated API); chats can no longer use it and this cannot be undone.",
   input: z.object({ id: connectorId }).strict(),
-  resource: (i) => `connector ${i.id}`,
+  resource: (i) => `connector ${shown(i.id)}`,
   confirmLookup: { path: "/v1/connectors/{id}", name: (d) => nameOf(d, "connector") },
 });
 
@@ -177,6 +177,6 @@ export const authorize_connector_oauth = defineTool({
     .strict(),
   query: ["after_token_redirect"],
   buildRequest: (i) => ({ query: { after_token_redirect: i.after_token_redirect } }),
-  resource: (i) => `connector ${i.id}`,
+  resource: (i) => `connector ${shown(i.id)}`,
   output: { redirect_url: "string" },
 });

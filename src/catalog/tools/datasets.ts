@@ -1,6 +1,6 @@
 import { z } from "zod/v3";
 import { defineTool, type MultipartPart } from "../types.js";
-import { base64String, contentTypeFor, fileBytes, fileName, filePath, nameOf, resourceId } from "./common.js";
+import { base64String, contentTypeFor, fileBytes, fileName, filePath, nameOf, resourceId, quoted, shown } from "./common.js";
 
 /** DatasetType in the spec. */
 export const DATASET_TYPES = [
@@ -129,7 +129,7 @@ export const create_dataset = defineTool({
     }
     return { query, multipart };
   },
-  resource: (i) => `dataset "${i.name}" (${i.type})`,
+  resource: (i) => `dataset ${quoted(i.name)} (${shown(i.type)})`,
   files: [
     { key: "data_path", into: "data_base64", filename: "data_filename" },
     { key: "eval_data_path", into: "eval_data_base64", filename: "eval_data_filename" },
@@ -158,7 +158,7 @@ export const list_datasets = defineTool({
       validationStatus: z.enum(VALIDATION_STATUSES).optional(),
     })
     .strict(),
-  resource: (i) => (i.datasetType ? `${i.datasetType} datasets` : "datasets"),
+  resource: (i) => (i.datasetType ? `${shown(i.datasetType)} datasets` : "datasets"),
   output: { datasets: "array" },
   nextPage: (d, i) => {
     const n = Array.isArray(d.datasets) ? d.datasets.length : 0;
@@ -195,7 +195,7 @@ export const get_dataset = defineTool({
     "One dataset: validation_status (poll after create_dataset until validated or failed), validation_error, " +
     "and dataset_parts with download URLs.",
   input: z.object({ id: datasetId }).strict(),
-  resource: (i) => `dataset ${i.id}`,
+  resource: (i) => `dataset ${shown(i.id)}`,
   output: { dataset: "object" },
 });
 
@@ -211,6 +211,6 @@ export const delete_dataset = defineTool({
     "Permanently delete a dataset and free its storage; this cannot be undone (datasets are also auto-deleted after 30 days). " +
     "Returns an empty object.",
   input: z.object({ id: datasetId }).strict(),
-  resource: (i) => `dataset ${i.id}`,
+  resource: (i) => `dataset ${shown(i.id)}`,
   confirmLookup: { path: "/v1/datasets/{id}", name: (d) => nameOf(d, "dataset") },
 });

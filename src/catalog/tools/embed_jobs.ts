@@ -1,6 +1,6 @@
 import { z } from "zod/v3";
 import { defineTool } from "../types.js";
-import { embedInputType, embeddingTypes, resourceId } from "./common.js";
+import { embedInputType, embeddingTypes, resourceId, shown } from "./common.js";
 
 const jobId = resourceId("Embed job id");
 
@@ -25,7 +25,7 @@ export const create_embed_job = defineTool({
       truncate: z.enum(["START", "END"]).optional().describe("Which end to cut from over-long inputs (default END)"),
     })
     .strict(),
-  resource: (i) => `embed job on dataset ${i.dataset_id} with model ${i.model}`,
+  resource: (i) => `embed job on dataset ${shown(i.dataset_id)} with model ${shown(i.model)}`,
   output: { job_id: "string" },
 });
 
@@ -56,7 +56,7 @@ export const get_embed_job = defineTool({
     "One embed job: status (processing, complete, cancelling, cancelled, failed) and, once complete, " +
     "output_dataset_id for get_dataset. wait_for_embed_job polls it.",
   input: z.object({ id: jobId }).strict(),
-  resource: (i) => `embed job ${i.id}`,
+  resource: (i) => `embed job ${shown(i.id)}`,
   output: { status: "string" },
 });
 
@@ -73,5 +73,5 @@ export const cancel_embed_job = defineTool({
     "Returns no body; get_embed_job then shows cancelling/cancelled.",
   input: z.object({ id: jobId }).strict(),
   buildRequest: () => ({}),
-  resource: (i) => `embed job ${i.id}`,
+  resource: (i) => `embed job ${shown(i.id)}`,
 });

@@ -1,6 +1,6 @@
 import { z } from "zod/v3";
 import { defineTool } from "../types.js";
-import { nameOf, pageToken, resourceId } from "./common.js";
+import { nameOf, pageToken, resourceId, quoted, shown } from "./common.js";
 
 /** BaseType in the spec. */
 const BASE_TYPES = [
@@ -96,7 +96,7 @@ export const create_finetuned_model = defineTool({
     "Train and deploy a custom model on a validated fine-tune dataset (deprecated API). Paid: training is billed per token and can take hours. " +
     "Returns {finetuned_model}: poll get_finetuned_model until status is STATUS_READY (or STATUS_FAILED); list_finetuning_events shows progress.",
   input: z.object({ name: ftName, settings }).strict(),
-  resource: (i) => `fine-tuned model "${i.name}" on dataset ${i.settings.dataset_id}`,
+  resource: (i) => `fine-tuned model ${quoted(i.name)} on dataset ${shown(i.settings.dataset_id)}`,
   output: { finetuned_model: "object" },
 });
 
@@ -114,7 +114,7 @@ export const update_finetuned_model = defineTool({
     "Rename or reconfigure a fine-tuned model (deprecated API). Full replacement: send name and the complete settings " +
     "(read them with get_finetuned_model first). Returns {finetuned_model}.",
   input: z.object({ id: ftId, name: ftName, settings }).strict(),
-  resource: (i) => `fine-tuned model ${i.id}`,
+  resource: (i) => `fine-tuned model ${shown(i.id)}`,
   output: { finetuned_model: "object" },
 });
 
@@ -131,7 +131,7 @@ export const get_finetuned_model = defineTool({
     "Get one fine-tuned model (deprecated API): status (STATUS_QUEUED, STATUS_FINETUNING, STATUS_READY, STATUS_FAILED, ...), settings and timestamps. " +
     "Poll it after create_finetuned_model until STATUS_READY (usable) or STATUS_FAILED.",
   input: z.object({ id: ftId }).strict(),
-  resource: (i) => `fine-tuned model ${i.id}`,
+  resource: (i) => `fine-tuned model ${shown(i.id)}`,
   output: { finetuned_model: "object" },
 });
 
@@ -147,7 +147,7 @@ export const delete_finetuned_model = defineTool({
   description:
     "Permanently delete a fine-tuned model (deprecated API); it can no longer be used and this cannot be undone.",
   input: z.object({ id: ftId }).strict(),
-  resource: (i) => `fine-tuned model ${i.id}`,
+  resource: (i) => `fine-tuned model ${shown(i.id)}`,
   confirmLookup: { path: "/v1/finetuning/finetuned-models/{id}", name: (d) => nameOf(d, "finetuned_model") },
 });
 
@@ -171,7 +171,7 @@ export const list_finetuning_events = defineTool({
       order_by: orderBy,
     })
     .strict(),
-  resource: (i) => `fine-tuned model ${i.finetuned_model_id}`,
+  resource: (i) => `fine-tuned model ${shown(i.finetuned_model_id)}`,
   output: { events: "array", next_page_token: "string" },
 });
 
@@ -194,6 +194,6 @@ export const list_training_step_metrics = defineTool({
       page_token: pageToken,
     })
     .strict(),
-  resource: (i) => `fine-tuned model ${i.finetuned_model_id}`,
+  resource: (i) => `fine-tuned model ${shown(i.finetuned_model_id)}`,
   output: { step_metrics: "array", next_page_token: "string" },
 });

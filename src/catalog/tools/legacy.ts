@@ -4,7 +4,7 @@
  */
 import { z } from "zod/v3";
 import { defineTool } from "../types.js";
-import { EMBED_HINT, EMBED_OUTPUT, embedInputType, embeddingTypes, explainUnion, imageDataUri, returnVectors, seed, topK, topP, truncate } from "./common.js";
+import { EMBED_HINT, EMBED_OUTPUT, embedInputType, embeddingTypes, explainUnion, imageDataUri, returnVectors, seed, topK, topP, truncate, shown } from "./common.js";
 import { shapeChatV1, shapeGenerate } from "../../shape/chat.js";
 import { shapeEmbeddings } from "../../shape/embed.js";
 import { shapeRerank, shapeTextField } from "../../shape/ranking.js";
@@ -143,7 +143,7 @@ export const chat_v1 = defineTool({
         });
       }
     }),
-  resource: (i) => (i.model ? `with ${i.model}` : undefined),
+  resource: (i) => (i.model ? `with ${shown(i.model)}` : undefined),
   stream: "chat-v1",
   shape: shapeChatV1,
   output: { text: "string", finish_reason: "string" },
@@ -189,7 +189,7 @@ export const generate = defineTool({
         ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["max_tokens"], message: "0 is only allowed with return_likelihoods ALL" });
       }
     }),
-  resource: (i) => (i.model ? `with ${i.model}` : undefined),
+  resource: (i) => (i.model ? `with ${shown(i.model)}` : undefined),
   stream: "generate",
   shape: shapeGenerate,
   output: { generations: "array" },
@@ -224,7 +224,7 @@ export const summarize = defineTool({
         .describe('Completes "Generate a summary _", e.g. "focusing on next steps"'),
     })
     .strict(),
-  resource: (i) => `${i.text.length} characters${i.model ? ` with ${i.model}` : ""}`,
+  resource: (i) => `${i.text.length} characters${i.model ? ` with ${shown(i.model)}` : ""}`,
   shape: shapeTextField("summary"),
   output: { summary: "string" },
 });
@@ -268,7 +268,7 @@ export const embed_v1 = defineTool({
         });
       }
     }),
-  resource: (i) => `${(i.texts ?? i.images ?? []).length} inputs${i.model ? ` with ${i.model}` : ""}`,
+  resource: (i) => `${(i.texts ?? i.images ?? []).length} inputs${i.model ? ` with ${shown(i.model)}` : ""}`,
   localKeys: ["return_vectors"],
   shape: (data, i, budget) => shapeEmbeddings(data, i, budget.maxChars),
   output: EMBED_OUTPUT,
@@ -322,7 +322,7 @@ export const rerank_v1 = defineTool({
         }
       });
     }),
-  resource: (i) => `${i.documents.length} documents${i.model ? ` with ${i.model}` : ""}`,
+  resource: (i) => `${i.documents.length} documents${i.model ? ` with ${shown(i.model)}` : ""}`,
   shape: shapeRerank,
   output: { results: "array" },
   budgetHint: "Ask for fewer results (top_n), or leave out return_documents.",

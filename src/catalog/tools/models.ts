@@ -1,6 +1,6 @@
 import { z } from "zod/v3";
 import { defineTool } from "../types.js";
-import { pageSize, pageToken, resourceId } from "./common.js";
+import { pageSize, pageToken, resourceId, shown } from "./common.js";
 
 /** CompatibleEndpoint in the spec. */
 const ENDPOINTS = ["chat", "embed", "classify", "summarize", "rerank", "rate", "generate"] as const;
@@ -33,7 +33,7 @@ export const list_models = defineTool({
         });
       }
     }),
-  resource: (i) => (i.endpoint ? `models for ${i.endpoint}` : "models"),
+  resource: (i) => (i.endpoint ? `models for ${shown(i.endpoint)}` : "models"),
   output: { models: "array", next_page_token: "string" },
 });
 
@@ -52,6 +52,6 @@ export const get_model = defineTool({
       model: resourceId("Model name, e.g. command-a-03-2025"),
     })
     .strict(),
-  resource: (i) => `model ${i.model}`,
+  resource: (i) => `model ${shown(i.model)}`,
   output: { name: "string" },
 });

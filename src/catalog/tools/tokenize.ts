@@ -1,4 +1,5 @@
 import { z } from "zod/v3";
+import { shown } from "./common.js";
 import { defineTool } from "../types.js";
 import { shapeTextField } from "../../shape/ranking.js";
 
@@ -20,7 +21,7 @@ export const tokenize = defineTool({
       model,
     })
     .strict(),
-  resource: (i) => `${i.text.length} characters with model ${i.model}`,
+  resource: (i) => `${i.text.length} characters with model ${shown(i.model)}`,
   output: { tokens: "array" },
   budgetHint: "Tokenize a shorter text (split it and add up the counts).",
 });
@@ -41,7 +42,7 @@ export const detokenize = defineTool({
       model,
     })
     .strict(),
-  resource: (i) => `${i.tokens.length} tokens with model ${i.model}`,
+  resource: (i) => `${i.tokens.length} tokens with model ${shown(i.model)}`,
   shape: shapeTextField("text"),
   output: { text: "string" },
   budgetHint: "Detokenize fewer tokens per call.",

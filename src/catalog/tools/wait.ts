@@ -5,7 +5,7 @@
  */
 import { z } from "zod/v3";
 import { defineTool } from "../types.js";
-import { resourceId } from "./common.js";
+import { resourceId, shown } from "./common.js";
 
 const timeout = z
   .number()
@@ -36,7 +36,7 @@ export const wait_for_embed_job = defineTool({
     "Returns the job and what to do next (its output_dataset_id for get_dataset).",
   input: z.object({ id: resourceId("Embed job id"), timeout_s: timeout }).strict(),
   localKeys: ["timeout_s"],
-  resource: (i) => `embed job ${i.id}`,
+  resource: (i) => `embed job ${shown(i.id)}`,
   poll: {
     key: "embed_job",
     pick: (d) => (d && typeof d === "object" ? (d as Obj) : undefined),
@@ -68,7 +68,7 @@ export const wait_for_batch = defineTool({
     "Returns the batch and what to do next (its output_dataset_id for get_dataset).",
   input: z.object({ id: resourceId("Batch id"), timeout_s: timeout }).strict(),
   localKeys: ["timeout_s"],
-  resource: (i) => `batch ${i.id}`,
+  resource: (i) => `batch ${shown(i.id)}`,
   poll: {
     key: "batch",
     pick: inner("batch"),
@@ -102,7 +102,7 @@ export const wait_for_finetuned_model = defineTool({
     "Returns the model and what to do next.",
   input: z.object({ id: resourceId("Fine-tuned model id"), timeout_s: timeout }).strict(),
   localKeys: ["timeout_s"],
-  resource: (i) => `fine-tuned model ${i.id}`,
+  resource: (i) => `fine-tuned model ${shown(i.id)}`,
   poll: {
     key: "finetuned_model",
     pick: inner("finetuned_model"),

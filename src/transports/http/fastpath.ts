@@ -6,7 +6,7 @@
  * headers) goes through the SDK transport (see plainCall in rpc.ts for what qualifies).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { callTool } from "../../server.js";
+import { callTool, malformedCall, refuseMalformedCall } from "../../server.js";
 import type { App } from "../../app.js";
 import type { AgentScope } from "../../policy/types.js";
 import { sendJson } from "./io.js";
@@ -24,7 +24,14 @@ export async function runPlainCall(
   if (call.method === "tools/list") {
     return sendJson(res, 200, { jsonrpc: "2.0", id: call.id, result: { tools: app.descriptorsFor(scope.visible) } });
   }
+  if (call.malformed) {
+    const message = await refuseMalformedCall(app, scope, call.malformed.params, call.malformed.problem);
+    return sendJson(res, 200, { jsonrpc: "2.0", id: call.id, error: { code: -32602, message } });
+  }
   const ac = new AbortController();
+  // An AbortError, so that a call cut by the client or --request-timeout-ms is audited as
+  // "cancelled" (as on the SDK path), not "internal".
+  const abort = (message: string) => ac.abort(new DOMException(message, "AbortError"));
   let answered = false;
   const answer = (status: number, payload: unknown) => {
     if (answered) return;
@@ -34,7 +41,7 @@ export async function runPlainCall(
   const f: InFlight = {
     res,
     cancel: (message) => {
-      ac.abort(new Error(message));
+      abort(message);
       answer(200, { jsonrpc: "2.0", id: call.id, error: { code: -32001, message } });
     },
   };
@@ -42,7 +49,7 @@ export async function runPlainCall(
   const timer = requests.startTimer(f);
   res.once("close", () => {
     clearTimeout(timer);
-    if (!answered) ac.abort(new Error("the client closed the connection")); // cancel upstream at once
+    if (!answered) abort("the client closed the connection"); // cancel upstream at once
     requests.delete(f);
   });
   try {
@@ -51,4 +58,31 @@ export async function runPlainCall(
   } catch (err) {
     answer(200, { jsonrpc: "2.0", id: call.id, error: { code: -32603, message: `Internal error: ${(err as Error).message}` } });
   }
+}
+
+/**
+ * tools/call messages whose params are not an object at all (a string, a number, an array): the
+ * SDK refuses such a POST as invalid JSON-RPC before any handler runs, so no audit line would
+ * say that the agent tried. They are answered here, the whole POST refused (-32602; in a batch,
+ * nothing in it runs, as the SDK would do), with one audit line for each tools/call in it.
+ */
+export async function refuseUnstructuredCalls(app: App, res: ServerResponse, scope: AgentScope, body: unknown): Promise<boolean> {
+  const msgs: unknown[] = Array.isArray(body) ? body : [body];
+  const calls = msgs.filter(
+    (m): m is { id?: unknown; method: string; params?: unknown } =>
+      !!m && typeof m === "object" && (m as { method?: unknown }).method === "tools/call",
+  );
+  const bad = (p: unknown) => p !== undefined && (p === null || typeof p !== "object" || Array.isArray(p));
+  if (!calls.some((c) => bad(c.params))) return false;
+  const errors: unknown[] = [];
+  for (const c of calls) {
+    const problem = bad(c.params)
+      ? malformedCall(c.params)!
+      : "refused with its batch: another tools/call in the same POST had params that are not an object";
+    const message = await refuseMalformedCall(app, scope, c.params, problem);
+    const id = typeof c.id === "string" || typeof c.id === "number" ? c.id : null;
+    errors.push({ jsonrpc: "2.0", id, error: { code: -32602, message } });
+  }
+  sendJson(res, 200, Array.isArray(body) ? errors : errors[0]);
+  return true;
 }

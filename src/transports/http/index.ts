@@ -26,14 +26,16 @@ import { inspectBody, plainCall, type RpcRequestInfo } from "./rpc.js";
 import { ANONYMOUS, planHttp } from "./plan.js";
 import { createScopeResolver } from "./scopes.js";
 import { InFlightRequests } from "./inflight.js";
-import { runPlainCall } from "./fastpath.js";
+import { refuseUnstructuredCalls, runPlainCall } from "./fastpath.js";
 import { createSessionTable } from "./sessions.js";
 import { answerProbe, PROBE_PATHS } from "./probes.js";
 import { refuseUnauthenticated } from "./unauthenticated.js";
 import { installShutdown } from "./lifecycle.js";
 import { notFound } from "./challenge.js";
 import { answerResourceMetadata, authInfoOf, refuseInsufficientScope, scopeShortfall } from "./oauth.js";
-import { anonymousIdentity, type Identity } from "../../identity.js";
+import { anonymousIdentity, isGuess, type Identity } from "../../identity.js";
+import { createAuthThrottle } from "./auththrottle.js";
+import { capConnectionsPerAddress, probeDetail, requestUrl } from "./clients.js";
 
 export { ANONYMOUS, planHttp, type HttpPlan } from "./plan.js";
 export { hostAllowed, isLoopbackHost, originAllowed, splitHost } from "./origin.js";
@@ -68,13 +70,21 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
   const scopeFor = createScopeResolver(app, plan);
   const sessions = o.sessions ? createSessionTable(app, requests, scopeFor) : undefined;
 
+  const authThrottle = auth ? createAuthThrottle(app) : undefined;
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now();
-    const url = new URL(req.url ?? "/", "http://localhost");
+    const url = requestUrl(req);
+    if (!url) {
+      log.warn("refused a request whose target is not a valid URL", { target: (req.url ?? "").slice(0, 200), remote: remoteOf(req) });
+      return sendJson(res, 400, rpcError(-32600, "Bad Request: the request target is not a valid URL path"), { Connection: "close" });
+    }
     const path = url.pathname;
     const method = req.method ?? "GET";
 
-    if (PROBE_PATHS.has(path)) return answerProbe(app, req, res, path, requests.draining);
+    if (PROBE_PATHS.has(path)) {
+      return answerProbe(app, req, res, path, requests.draining, await probeDetail(req, auth, authThrottle));
+    }
     if (auth?.oauth?.metadataPaths.has(path)) return answerResourceMetadata(auth.oauth, req, res);
 
     // DNS-rebinding protection first: nothing else is looked at for a foreign Host or Origin.
@@ -120,9 +130,17 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
     }
 
     // Who is calling: checked on the headers, before an unauthenticated body is read in full.
+    // An address past its failed authentications gets 429 before its token is looked at.
     let who: Identity = anonymous;
+    if (authThrottle?.refuseIfBlocked(req, res)) return;
     const verdict = await auth?.authenticate(headerValue(req, "authorization"));
-    if (verdict && !verdict.ok) return refuseUnauthenticated(app, req, res, verdict, MCP_PATH, started);
+    if (verdict && !verdict.ok) {
+      // Only a missing, malformed or wrong credential (401) counts toward the throttle: a valid
+      // token refused here (403) or an issuer that cannot be reached (503) is not a guess.
+      const handling = authThrottle && isGuess(verdict) ? await authThrottle.failed(req, res, verdict.reason) : "audit";
+      if (handling === "answered") return;
+      return refuseUnauthenticated(app, req, res, verdict, MCP_PATH, started, handling === "quiet");
+    }
     if (verdict?.ok) who = verdict.identity;
     const agent = who.agent;
 
@@ -153,11 +171,13 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
       if (short.length) return refuseInsufficientScope(app, auth.oauth, req, res, who, short, started);
       (req as IncomingMessage & { auth?: AuthInfo }).auth = authInfoOf(auth.oauth, who);
     }
+    const scope = scopeFor(who, headerValue(req, "x-mcp-tools"), url.searchParams.get("tools") ?? undefined);
+    // A tools/call whose params are not an object: refused and audited here (the SDK would not audit it).
+    if (method === "POST" && (await refuseUnstructuredCalls(app, res, scope, body))) return;
 
     if (sessions) return sessions.handle(req, res, who, body, info, url);
 
     // Stateless: the fast path, or a fresh server and transport for this one POST.
-    const scope = scopeFor(who, headerValue(req, "x-mcp-tools"), url.searchParams.get("tools") ?? undefined);
     const plain = plainCall(req, body);
     if (plain) return runPlainCall(app, requests, req, res, scope, plain);
     const server = createMcpServer(app, scope);
@@ -169,16 +189,32 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
     });
   };
 
-  const httpServer = http.createServer((req, res) => {
+  const limits = o.limits;
+  const httpServer = http.createServer(
+    {
+      // Slow clients (finding 9): headers within a few seconds, checked every second (Node's
+      // default is 60 s, checked every 30 s); an unauthenticated body has --body-timeout-ms
+      // (unauthenticated.ts).
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: Math.max(300_000, limits.headersTimeoutMs),
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 2))),
+    },
+    (req, res) => {
     handle(req, res).catch((err: unknown) => {
       log.error("HTTP request failed", { error: (err as Error)?.message ?? String(err) });
       if (!res.headersSent) sendJson(res, 500, rpcError(-32603, "Internal error"));
       else if (!res.writableEnded) res.destroy();
     });
-  });
-  httpServer.on("clientError", (_err, socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-    else socket.destroy();
+    },
+  );
+  capConnectionsPerAddress(httpServer, limits.maxConnectionsPerAddress, log);
+  httpServer.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+    // Closed, not just half-closed: a client that keeps trickling bytes must not keep the socket.
+    const timedOut = err.code === "ERR_HTTP_REQUEST_TIMEOUT";
+    if (socket.writable) {
+      socket.end(`HTTP/1.1 ${timedOut ? "408 Request Timeout" : "400 Bad Request"}\r\nConnection: close\r\n\r\n`);
+      setTimeout(() => socket.destroy(), 250).unref();
+    } else socket.destroy();
   });
   if (log.level === "debug") {
     httpServer.on("request", (req: IncomingMessage, res: ServerResponse) => {

@@ -69,8 +69,10 @@ export function originAllowed(header: string | undefined, allowed: readonly stri
 }
 
 
-/** CORS headers for an allowed browser origin (none for non-browser clients). */
-export function corsHeaders(origin: string | undefined): Record<string, string> {
+/** CORS headers for an allowed browser origin (none for non-browser clients): the origin as
+ *  normalised (`http://localhost:3000`), never the raw header (`http://localhost:3000/x?y`). */
+export function corsHeaders(header: string | undefined): Record<string, string> {
+  const origin = header === undefined ? undefined : normaliseOrigin(header);
   return origin
     ? {
         "Access-Control-Allow-Origin": origin,

@@ -1,7 +1,8 @@
 /**
  * /healthz (process up) and /readyz (config loaded, Cohere's host resolves; 503 while shutting
  * down). They answer GET without auth and without the Host check (orchestrators probe by pod
- * IP), and say nothing about agents or tools.
+ * IP), and say nothing about agents or tools. Which host Cohere is reached at, what it resolves
+ * to and why not, only a loopback caller or one with a valid token is told (`detailed`).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { lookup } from "node:dns/promises";
@@ -32,10 +33,25 @@ async function readiness(app: App, draining: boolean): Promise<{ ok: boolean; ch
   }
 }
 
-export async function answerProbe(app: App, req: IncomingMessage, res: ServerResponse, path: string, draining: boolean): Promise<void> {
+/** The checks without the upstream's name or addresses: "resolves", "does not resolve". */
+function undetailed(checks: Record<string, string>, ok: boolean): Record<string, string> {
+  const out = { ...checks };
+  if (out.cohere !== undefined) out.cohere = ok ? "resolves" : "does not resolve";
+  return out;
+}
+
+export async function answerProbe(
+  app: App,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  draining: boolean,
+  detailed = true,
+): Promise<void> {
   const method = req.method ?? "GET";
   if (method !== "GET" && method !== "HEAD") return sendJson(res, 405, { error: "method not allowed" }, { Allow: "GET, HEAD" });
   if (path === "/healthz") return sendJson(res, 200, { status: "ok" });
   const r = await readiness(app, draining);
-  return sendJson(res, r.ok ? 200 : 503, { status: r.ok ? "ready" : "not ready", checks: r.checks });
+  const checks = detailed ? r.checks : undetailed(r.checks, r.ok);
+  return sendJson(res, r.ok ? 200 : 503, { status: r.ok ? "ready" : "not ready", checks });
 }

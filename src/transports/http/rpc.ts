@@ -3,6 +3,7 @@
 import type { IncomingMessage } from "node:http";
 import { SUPPORTED_PROTOCOL_VERSIONS, type RequestId } from "@modelcontextprotocol/sdk/types.js";
 import { headerValue } from "./io.js";
+import { malformedCall } from "../../server.js";
 
 export interface RpcRequestInfo {
   ids: RequestId[];
@@ -41,6 +42,8 @@ export interface PlainCall {
   method: "tools/list" | "tools/call";
   name?: string;
   arguments?: Record<string, unknown>;
+  /** A tools/call whose params are not a call (server.ts malformedCall): answered -32602, audited. */
+  malformed?: { problem: string; params: unknown };
 }
 
 /**
@@ -65,10 +68,10 @@ export function plainCall(req: IncomingMessage, body: unknown): PlainCall | unde
   if (m.method === "tools/list") {
     return Object.keys(p).length === 0 ? { id: m.id, method: "tools/list" } : undefined;
   }
-  if (m.method !== "tools/call" || typeof p.name !== "string") return undefined;
+  if (m.method !== "tools/call") return undefined;
   if (Object.keys(p).some((k) => k !== "name" && k !== "arguments")) return undefined; // _meta (progress) → SDK path
-  const args = p.arguments;
-  if (args !== undefined && (!args || typeof args !== "object" || Array.isArray(args))) return undefined;
-  return { id: m.id, method: "tools/call", name: p.name, arguments: args as Record<string, unknown> | undefined };
+  const problem = malformedCall(params);
+  if (problem) return { id: m.id, method: "tools/call", malformed: { problem, params } };
+  return { id: m.id, method: "tools/call", name: p.name as string, arguments: p.arguments as Record<string, unknown> | undefined };
 }
 

@@ -1,9 +1,13 @@
 /**
- * --sessions: Mcp-Session-Id, a GET stream for server messages, DELETE to end, idle expiry and a
- * cap on open sessions. A session belongs to the identity that opened it (a static agent, or an
- * OAuth agent and subject): another identity's request with its id is answered as for an unknown
- * session. Each request on a session is scoped by its own credential (an OAuth client may come
- * back with a refreshed or stepped-up token) and the narrowing headers the session opened with.
+ * --sessions: Mcp-Session-Id, a GET stream for server messages, DELETE to end, idle expiry, a
+ * cap on open sessions (503 beyond --max-sessions) and a smaller cap per agent (429 beyond
+ * profile limits.max_sessions, else --max-sessions-per-agent, else a quarter of --max-sessions),
+ * so only several agents together can fill the table.
+ *
+ * A session belongs to the identity that opened it (a static agent, or an OAuth agent and
+ * subject): another identity's request with its id is answered as for an unknown session. Each
+ * request on a session is scoped by its own credential (an OAuth client may come back with a
+ * refreshed or stepped-up token) and the narrowing headers the session opened with.
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -18,6 +22,7 @@ import type { ScopeResolver } from "./scopes.js";
 import { resumableStreams } from "./event-store.js";
 import type { Identity } from "../../identity.js";
 import { identityOf } from "./oauth.js";
+import { ANONYMOUS } from "./plan.js";
 
 interface Session {
   id: string;
@@ -41,9 +46,26 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
   const o = app.options;
   const log = app.logger;
   const sessions = new Map<string, Session>();
+  /** Sessions per agent, those still initializing included. */
+  const held = new Map<string, number>();
+  const hold = (agent: string, n: number) => {
+    const v = (held.get(agent) ?? 0) + n;
+    if (v > 0) held.set(agent, v);
+    else held.delete(agent);
+  };
+  let opening = 0;
+  const agentCap = (agent: string, profile: string | undefined): { cap: number; source: string } => {
+    const own = profile ? app.config?.profiles[profile]?.limits?.max_sessions : undefined;
+    if (own !== undefined) return { cap: own, source: `profile "${profile}" limits.max_sessions` };
+    if (o.limits.maxSessionsPerAgent !== undefined) return { cap: o.limits.maxSessionsPerAgent, source: "--max-sessions-per-agent" };
+    // Without agents, the one anonymous (loopback) agent may use them all.
+    if (agent === ANONYMOUS) return { cap: o.maxSessions, source: "--max-sessions" };
+    return { cap: Math.max(1, Math.floor(o.maxSessions / 4)), source: "a quarter of --max-sessions" };
+  };
 
   const closeSession = (s: Session, why: string) => {
     if (!sessions.delete(s.id)) return;
+    hold(s.agent, -1);
     log.debug("session closed", { session: s.id, agent: s.agent, why });
     void s.transport.close();
     void s.server.close();
@@ -51,7 +73,25 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
 
   const open = async (req: IncomingMessage, res: ServerResponse, who: Identity, body: unknown, info: RpcRequestInfo, url: URL) => {
     const agent = who.agent;
-    if (sessions.size >= o.maxSessions) {
+    const headerItems = headerValue(req, "x-mcp-tools");
+    const queryItems = url.searchParams.get("tools") ?? undefined;
+    const scope = scopeFor(who, headerItems, queryItems);
+    const { cap, source } = agentCap(agent, scope.profile);
+    const mine = held.get(agent) ?? 0;
+    if (mine >= cap) {
+      log.warn("refused a new session: the agent holds its share", { agent, open: mine, cap });
+      return sendJson(
+        res,
+        429,
+        rpcError(
+          -32000,
+          `Too many open sessions for agent "${agent}": it holds ${mine}, its cap is ${cap} (${source}); ` +
+            "end unused ones with DELETE or retry later",
+        ),
+        { "Retry-After": "30" },
+      );
+    }
+    if (sessions.size + opening >= o.maxSessions) {
       log.warn("refused a new session: too many open", { open: sessions.size, max: o.maxSessions });
       return sendJson(
         res,
@@ -60,15 +100,20 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
         { "Retry-After": "30" },
       );
     }
-    const headerItems = headerValue(req, "x-mcp-tools");
-    const queryItems = url.searchParams.get("tools") ?? undefined;
-    const scope = scopeFor(who, headerItems, queryItems);
+    hold(agent, 1);
+    opening++;
+    let pending = true;
+    const opened = () => {
+      if (pending) opening--;
+      pending = false;
+    };
     const server = createMcpServer(app, (authInfo) => scopeFor(identityOf(authInfo) ?? who, headerItems, queryItems));
     let session: Session | undefined;
     const transport = new StreamableHTTPServerTransport({
       ...resumableStreams(o.sseReplayBytes, o.sseRetryMs), // SSE priming event + retry (SEP-1699)
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
+        opened();
         session = { id, agent, owner: who.owner, transport, server, lastSeen: Date.now(), active: 1 };
         sessions.set(id, session);
         log.debug("session opened", { session: id, agent, tools: scope.visible.size });
@@ -88,6 +133,8 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
         session.lastSeen = Date.now();
       } else {
         // initialize failed before a session existed
+        opened();
+        hold(agent, -1);
         void transport.close();
         void server.close();
       }

@@ -23,16 +23,31 @@ export async function refuseUnauthenticated(
   verdict: Refusal,
   path: string,
   started: number,
+  /** Past the throttle (auththrottle.ts): counted in a summary line, not audited or logged one by one. */
+  quiet = false,
 ): Promise<void> {
   const method = req.method ?? "GET";
   // Peek at a small body only, to name the refused call in the audit line.
   let label = `(${method} ${path})`;
   const declared = Number(headerValue(req, "content-length") ?? NaN);
   let consumed = method !== "POST";
-  if (method === "POST" && declared <= AUTH_PEEK_BYTES) {
-    const peek = await readBody(req, AUTH_PEEK_BYTES, 0);
-    consumed = true;
-    if (peek.ok) {
+  if (method === "POST" && declared <= AUTH_PEEK_BYTES && !quiet) {
+    // A slow body is not waited for: --body-timeout-ms, then the answer and the socket closed.
+    let timer: NodeJS.Timeout | undefined;
+    const peek = await Promise.race([
+      readBody(req, AUTH_PEEK_BYTES, 0),
+      new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), app.options.limits.bodyTimeoutMs))),
+    ]);
+    clearTimeout(timer);
+    consumed = peek !== undefined;
+    if (!consumed) {
+      app.logger.warn("an unauthenticated request's body did not arrive within --body-timeout-ms; closing", {
+        ms: app.options.limits.bodyTimeoutMs,
+        remote: remoteOf(req),
+      });
+      res.once("finish", () => req.socket.destroy());
+    }
+    if (peek?.ok) {
       try {
         label = inspectBody(JSON.parse(peek.text)).label;
       } catch {
@@ -40,19 +55,21 @@ export async function refuseUnauthenticated(
       }
     }
   }
-  app.audit?.record({
-    time: new Date().toISOString(),
-    agent: verdict.agent ?? UNAUTHENTICATED,
-    ...verdict.claims,
-    transport: "http",
-    tool: label,
-    decision: "denied",
-    reason: verdict.reason === "insufficient_scope" ? "insufficient_scope" : "auth",
-    detail: verdict.message,
-    latencyMs: performance.now() - started,
-    remote: remoteOf(req),
-  });
-  app.logger.warn("refused a request without a valid bearer token", { reason: verdict.reason, status: verdict.status, remote: remoteOf(req) });
+  if (!quiet) {
+    app.audit?.record({
+      time: new Date().toISOString(),
+      agent: verdict.agent ?? UNAUTHENTICATED,
+      ...verdict.claims,
+      transport: "http",
+      tool: label,
+      decision: "denied",
+      reason: verdict.reason === "insufficient_scope" ? "insufficient_scope" : "auth",
+      detail: verdict.message,
+      latencyMs: performance.now() - started,
+      remote: remoteOf(req),
+    });
+    app.logger.warn("refused a request without a valid bearer token", { reason: verdict.reason, status: verdict.status, remote: remoteOf(req) });
+  }
   const close: Record<string, string> = consumed ? {} : { Connection: "close" };
   if (verdict.challenge === undefined && verdict.status === 401 && isStaticFailure(verdict.reason)) {
     // A static-token server: a challenge and body that say what was wrong (challenge.ts).

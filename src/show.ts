@@ -1,0 +1,64 @@
+/**
+ * Values that came from a caller (a tool name, an id, a model, a method, an upstream request
+ * id), bounded and made safe for the audit log, built on src/text.ts:
+ *
+ *   showValue   for the `text` sentence: a plain token (letters, digits and `_ . : @ / + ( ) -`,
+ *               at most 200 characters) as is — with no space, quote, control or bidi character
+ *               it cannot pass for another part of the sentence — and anything else quoted and
+ *               escaped as quoteForHumans does: `"aaa…" (4194304 characters)`.
+ *   boundValue  for a JSON field: the same escaping without the quotes, cut with `…` and the
+ *               original length.
+ *   boundPhrase for a phrase of ours that holds caller values (a resource, a refusal detail):
+ *               cut, then control/bidi characters escaped (quotes kept).
+ *
+ * Each takes the original length separately (`total`), so a caller can cut a huge value to a
+ * working prefix first (e.g. to redact secrets in it cheaply) and still report its real size.
+ */
+import { escapeControls, escapeForHumans } from "./text.js";
+
+/** Longest caller value kept in an audit field or sentence. */
+export const AUDIT_VALUE_CHARS = 200;
+/** Longest phrase (resource, detail) kept in an audit line: a few bounded values and our words. */
+export const AUDIT_PHRASE_CHARS = 600;
+
+const PLAIN = /^[A-Za-z0-9_.:@/+()-]+$/;
+
+/** The first `max` characters, never ending inside a surrogate pair. */
+export function cutChars(value: string, max: number): string {
+  if (value.length <= max) return value;
+  let end = Math.max(1, Math.floor(max));
+  const last = value.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return value.slice(0, end);
+}
+
+/** A plain token is safe to show as is: no space, quote, control or bidi character can be in it. */
+export function isPlainToken(value: string, max = AUDIT_VALUE_CHARS): boolean {
+  return value.length > 0 && value.length <= max && PLAIN.test(value);
+}
+
+const isCut = (value: string, max: number, total: number) => value.length > max || total !== value.length;
+
+/** A caller's value in a sentence: as is when it is a plain token, else quoted and escaped (cut with its length). */
+export function showValue(value: string, max = AUDIT_VALUE_CHARS, total = value.length): string {
+  if (!isCut(value, max, total)) return isPlainToken(value, max) ? value : `"${escapeForHumans(value)}"`;
+  return `"${escapeForHumans(cutChars(value, max))}…" (${total} characters)`;
+}
+
+/** A caller's value, always quoted and escaped (cut with its length): for messages to the agent. */
+export function quoteValue(value: string, max = AUDIT_VALUE_CHARS, total = value.length): string {
+  if (!isCut(value, max, total)) return `"${escapeForHumans(value)}"`;
+  return `"${escapeForHumans(cutChars(value, max))}…" (${total} characters)`;
+}
+
+/** A caller's value in a JSON field: escaped (no quotes), cut to `max` with `…` and the original length. */
+export function boundValue(value: string, max = AUDIT_VALUE_CHARS, total = value.length): string {
+  if (!isCut(value, max, total)) return isPlainToken(value, max) ? value : escapeForHumans(value);
+  return `${escapeForHumans(cutChars(value, max))}… (${total} characters)`;
+}
+
+/** A phrase of ours holding caller values: cut to `max` with `…` and the original length, controls escaped. */
+export function boundPhrase(value: string, max = AUDIT_PHRASE_CHARS, total = value.length): string {
+  if (!isCut(value, max, total)) return escapeControls(value);
+  return `${escapeControls(cutChars(value, max))}… (${total} characters)`;
+}

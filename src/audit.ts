@@ -7,7 +7,15 @@ import { createWriteStream, type WriteStream } from "node:fs";
 import type { Access } from "./catalog/types.js";
 
 export type Decision = "allowed" | "denied";
-export type DenyReason = "not_in_profile" | "unknown_tool" | "invalid_input" | "argument_rule" | "rate_limit" | "auth" | "not_confirmed";
+export type DenyReason =
+  | "not_in_profile"
+  | "unknown_tool"
+  | "invalid_input"
+  | "argument_rule"
+  | "rate_limit"
+  | "auth"
+  | "not_confirmed"
+  | "store_unavailable";
 
 export interface AuditEvent {
   time: string;
@@ -30,9 +38,13 @@ export interface AuditEvent {
   ignoredTools?: string[];
   /** HTTP: the peer address (requests refused before an agent is known). */
   remote?: string;
+  /** "local": limits were counted on this replica only (shared store unreachable, --store-failure allow). */
+  counters?: string;
 }
 
 export const UNAUTHENTICATED = "(unauthenticated)";
+
+const LOCAL_NOTE = "; limits counted on this replica only (shared counter store unreachable)";
 
 export function hashArgs(args: unknown): string {
   let text: string;
@@ -63,14 +75,15 @@ export function sentence(e: AuditEvent): string {
   const who = e.agent === UNAUTHENTICATED ? `An unauthenticated request${e.remote ? ` from ${e.remote}` : ""}` : e.agent;
   if (e.decision === "denied") {
     const why = e.reason ? e.reason.replace(/_/g, " ") : "denied";
-    return `${who} called ${e.tool}${cls}${on}: denied (${why}${e.detail ? `: ${e.detail}` : ""})`;
+    return `${who} called ${e.tool}${cls}${on}: denied (${why}${e.detail ? `: ${e.detail}` : ""})${e.counters === "local" ? LOCAL_NOTE : ""}`;
   }
   const status = e.status !== undefined ? `${e.status}` : (e.outcome ?? "no answer");
   const failed = e.status !== undefined && e.outcome && e.outcome !== "ok" ? ` (${e.outcome.replace(/_/g, " ")})` : "";
   const billed = billedText(e.billedUnits);
   return (
     `${who} called ${e.tool}${cls}${on}: allowed, ${status}${failed} in ${Math.round(e.latencyMs)} ms` +
-    (billed ? `, billed ${billed}` : "")
+    (billed ? `, billed ${billed}` : "") +
+    (e.counters === "local" ? LOCAL_NOTE : "")
   );
 }
 

@@ -16,6 +16,7 @@ import { hashArgs, type AuditEvent, type DenyReason } from "./audit.js";
 import { howToEnable } from "./policy/allowlist.js";
 import type { App } from "./app.js";
 import type { AgentScope, GuardVerdict } from "./policy/types.js";
+import { StoreUnavailableError } from "./store/types.js";
 
 export type { AgentScope, Guard, GuardVerdict } from "./policy/types.js";
 
@@ -138,6 +139,8 @@ export async function callTool(
     access: tool?.access,
     argsHash: app.audit ? hashArgs(args) : undefined,
     ignoredTools: scope.ignored?.length ? scope.ignored : undefined,
+    /** Set when the guards counted on this replica only (shared store unreachable). */
+    counters: undefined as string | undefined,
   };
   const deny = (reason: DenyReason, message: string, detail?: string, resource?: string): ToolResult => {
     app.audit?.record({
@@ -172,7 +175,15 @@ export async function callTool(
   try {
     let input = parsed.input;
     for (const guard of app.guards) {
-      const verdict = await guard.check(scope, tool, input);
+      let verdict: GuardVerdict;
+      try {
+        verdict = await guard.check(scope, tool, input);
+      } catch (err) {
+        // A shared counter store that cannot be reached (--store-failure deny): refused, audited.
+        if (!(err instanceof StoreUnavailableError)) throw err;
+        return deny("store_unavailable", err.message, `shared counter store ${err.where} unreachable`, safeResource(tool, input));
+      }
+      base.counters = app.store.fallback;
       if (!verdict.ok) return deny(verdict.reason, verdict.message, verdict.detail ?? verdict.message, safeResource(tool, input));
       if (verdict.after) afters.push(verdict.after);
     }

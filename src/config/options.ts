@@ -2,6 +2,7 @@
  * Command-line flags and environment variables → one Options object. Flags win over env.
  * Nothing here touches the network or the catalog.
  */
+import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { parseList } from "../policy/allowlist.js";
 import { ConfigError } from "./file.js";
@@ -56,7 +57,21 @@ export interface Options {
   maxSessions: number;
   /** Length of a rate_limit "minute" (tests only: COHERE_MCP_RATE_WINDOW_MS). */
   rateWindowMs: number;
+  /** Shared counter store (redis:// or rediss:// URL); undefined: this process's memory. */
+  store?: string;
+  /** Password for the store when the URL has none (COHERE_MCP_STORE_PASSWORD; never logged). */
+  storePassword?: string;
+  /** Prefix of every key the store writes. */
+  storePrefix: string;
+  /** What a call gets while the shared store is unreachable. */
+  storeFailure: StoreFailureMode;
+  /** Longest wait for one store decision before it counts as a failure. */
+  storeTimeoutMs: number;
+  /** This replica's tag: --sessions ids are `<tag>.<uuid>` so a load balancer can route by it. */
+  replicaId: string;
 }
+
+export type StoreFailureMode = "deny" | "allow";
 
 export const DEFAULTS = {
   baseUrl: "https://api.cohere.com",
@@ -76,6 +91,8 @@ export const DEFAULTS = {
   maxFileBytes: 50 * 1024 * 1024,
   pollIntervalMs: 2_000,
   maxWaitS: 600,
+  storePrefix: "cohere-mcp:",
+  storeTimeoutMs: 1_000,
 } as const;
 
 /** Every flag, its env var and its help line: the README's flag table is built from this. */
@@ -113,11 +130,17 @@ export const FLAGS = [
   { flag: "--max-file-bytes N", env: "COHERE_MCP_MAX_FILE_BYTES", help: `Largest file a path input may name (default ${DEFAULTS.maxFileBytes})` },
   { flag: "--poll-interval-ms MS", env: "COHERE_MCP_POLL_INTERVAL_MS", help: `wait_for_* tools: first wait between polls, growing ×1.5 to 30 s (default ${DEFAULTS.pollIntervalMs})` },
   { flag: "--max-wait-s N", env: "COHERE_MCP_MAX_WAIT_S", help: `wait_for_* tools: longest wait, whatever timeout_s asks (default ${DEFAULTS.maxWaitS})` },
+  { flag: "--store URL", env: "COHERE_MCP_STORE", help: "Share every counter (limits, budgets, throttles) with other replicas: redis://[:PASSWORD@]HOST:PORT/DB, rediss:// for TLS (default: this process's memory)" },
+  { flag: "--store-prefix PREFIX", env: "COHERE_MCP_STORE_PREFIX", help: `With --store: prefix of every key written (default ${DEFAULTS.storePrefix})` },
+  { flag: "--store-failure MODE", env: "COHERE_MCP_STORE_FAILURE", help: "With --store, while it is unreachable: deny (refuse calls that count; default) | allow (count on this replica only)" },
+  { flag: "--store-timeout-ms MS", env: "COHERE_MCP_STORE_TIMEOUT_MS", help: `With --store: longest wait for one decision before the store counts as unreachable (default ${DEFAULTS.storeTimeoutMs})` },
+  { flag: "--replica-id TAG", env: "COHERE_MCP_REPLICA_ID", help: "This replica's tag (letters, digits, - and _): session ids start with TAG. so a load balancer can route them (default: random)" },
 ] as const;
 
 export const ENV = [
   { env: "CO_API_KEY", help: "Cohere API key (also read: COHERE_API_KEY)" },
   { env: "CO_API_URL", help: `Cohere base URL (default ${DEFAULTS.baseUrl}; a trailing /v1 or /v2 is tolerated)` },
+  { env: "COHERE_MCP_STORE_PASSWORD", help: "Password for --store when its URL carries none (never logged)" },
 ] as const;
 
 function intOpt(name: string, value: string | undefined, fallback: number, min = 0): number {
@@ -172,6 +195,11 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
         "max-file-bytes": { type: "string" },
         "poll-interval-ms": { type: "string" },
         "max-wait-s": { type: "string" },
+        store: { type: "string" },
+        "store-prefix": { type: "string" },
+        "store-failure": { type: "string" },
+        "store-timeout-ms": { type: "string" },
+        "replica-id": { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -188,6 +216,19 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
   const confirm = (v["confirm-destructive"] ?? env.COHERE_MCP_CONFIRM_DESTRUCTIVE ?? "elicit") as ConfirmMode;
   if (confirm !== "elicit" && confirm !== "never") {
     throw new ConfigError(`--confirm-destructive must be elicit or never, got "${confirm}"`);
+  }
+  const storeFailure = (v["store-failure"] ?? env.COHERE_MCP_STORE_FAILURE ?? "deny") as StoreFailureMode;
+  if (storeFailure !== "deny" && storeFailure !== "allow") {
+    throw new ConfigError(`--store-failure must be deny or allow, got "${storeFailure}"`);
+  }
+  const store = v.store ?? (env.COHERE_MCP_STORE || undefined);
+  if (store !== undefined && !/^rediss?:\/\//i.test(store)) {
+    // Never echo the value: it may carry a password.
+    throw new ConfigError("--store must be a redis:// or rediss:// URL (redis://[:PASSWORD@]HOST:PORT/DB)");
+  }
+  const replicaId = v["replica-id"] ?? (env.COHERE_MCP_REPLICA_ID || randomBytes(4).toString("hex").slice(0, 6));
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(replicaId)) {
+    throw new ConfigError(`--replica-id must be 1 to 32 letters, digits, - or _, got "${replicaId.slice(0, 40)}"`);
   }
   const mode: Options["mode"] = v.help
     ? "help"
@@ -249,5 +290,11 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     sessionIdleMs: intOpt("--session-idle-ms", v["session-idle-ms"] ?? env.COHERE_MCP_SESSION_IDLE_MS, DEFAULTS.sessionIdleMs, 1),
     maxSessions: intOpt("--max-sessions", v["max-sessions"] ?? env.COHERE_MCP_MAX_SESSIONS, DEFAULTS.maxSessions, 1),
     rateWindowMs: intOpt("COHERE_MCP_RATE_WINDOW_MS", env.COHERE_MCP_RATE_WINDOW_MS, 60_000, 1),
+    store,
+    storePassword: env.COHERE_MCP_STORE_PASSWORD || undefined,
+    storePrefix: v["store-prefix"] ?? env.COHERE_MCP_STORE_PREFIX ?? DEFAULTS.storePrefix,
+    storeFailure,
+    storeTimeoutMs: intOpt("--store-timeout-ms", v["store-timeout-ms"] ?? env.COHERE_MCP_STORE_TIMEOUT_MS, DEFAULTS.storeTimeoutMs, 1),
+    replicaId,
   };
 }

@@ -1,6 +1,6 @@
 /**
- * /healthz (process up) and /readyz (config loaded, Cohere's host resolves; 503 while shutting
- * down). They answer GET without auth and without the Host check (orchestrators probe by pod
+ * /healthz (process up) and /readyz (config loaded, Cohere's host resolves, the shared counter
+ * store answers when there is one; 503 while shutting down). They answer GET without auth and without the Host check (orchestrators probe by pod
  * IP), and say nothing about agents or tools.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -14,6 +14,15 @@ export const PROBE_PATHS = new Set(["/healthz", "/readyz"]);
 async function readiness(app: App, draining: boolean): Promise<{ ok: boolean; checks: Record<string, string> }> {
   const checks: Record<string, string> = { config: app.config ? "loaded" : "none (flags only)" };
   if (draining) return { ok: false, checks: { ...checks, server: "shutting down" } };
+  // A shared counter store (--store) that cannot be reached: not ready until it is back.
+  if (app.store.kind !== "memory") {
+    try {
+      await app.store.ping();
+      checks.store = `${app.store.kind} reachable`;
+    } catch (err) {
+      return { ok: false, checks: { ...checks, store: (err as Error).message } };
+    }
+  }
   const host = new URL(app.client.options.baseUrl).hostname.replace(/^\[|\]$/g, "");
   if (net.isIP(host)) return { ok: true, checks: { ...checks, cohere: `${host} (address)` } };
   let timer: NodeJS.Timeout | undefined;

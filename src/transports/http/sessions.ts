@@ -1,7 +1,8 @@
 /**
  * --sessions: Mcp-Session-Id, a GET stream for server messages, DELETE to end, idle expiry and a
  * cap on open sessions. A session belongs to the agent that opened it: another agent's request
- * with its id is answered as for an unknown session.
+ * with its id is answered as for an unknown session. Ids start with the replica's tag
+ * (--replica-id) so that a load balancer can send each session to the replica that holds it.
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -57,7 +58,8 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
     const server = createMcpServer(app, scope);
     let session: Session | undefined;
     const transport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
+      // `<replica tag>.<uuid>`: a load balancer routes a session's requests by its tag (deploy/).
+      sessionIdGenerator: () => `${o.replicaId}.${randomUUID()}`,
       onsessioninitialized: (id) => {
         session = { id, agent, transport, server, lastSeen: Date.now(), active: 1 };
         sessions.set(id, session);

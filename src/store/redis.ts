@@ -151,13 +151,18 @@ export class RedisCounterStore implements CounterStore {
       () => false,
     );
     let timer: NodeJS.Timeout | undefined;
+    let failed: ((err: Error) => void) | undefined;
     const late = new Promise<boolean>((r) => {
       timer = setTimeout(() => r(false), waitMs);
+      // A refused connection or a refused password need not be waited on.
+      failed = () => r(false);
+      this.client.once("error", failed);
     });
     try {
       return await Promise.race([connected, late]);
     } finally {
       clearTimeout(timer);
+      if (failed) this.client.off("error", failed);
     }
   }
 

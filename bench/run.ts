@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
- * `npm run bench` — every figure of issue 5 in one run, so ratios hold on a noisy machine.
+ * `npm run bench` — every figure of issues 5 and 10 in one run, so ratios hold on a noisy machine.
  *
- *   node dist/bench/run.js [--quick] [--no-write] [--out FILE]
+ *   node dist/bench/run.js [--quick] [--no-write] [--out FILE] [--only store]
  *
  * The upstream is the Cohere emulator with zero latency in its own process; every server
  * under test is a child process with the same scrubbed environment, so this process measures
@@ -45,13 +45,19 @@ import {
   type McpConn,
   type Summary,
 } from "./lib.js";
+import { sharedStoreSection } from "./store.js";
 
 // ---------------------------------------------------------------------------------------------
 // Settings
 
 const argv = process.argv.slice(2);
 const QUICK = argv.includes("--quick");
-const WRITE = !argv.includes("--no-write");
+/** --only store: just section 7 (the Redis store), printed and not written. */
+const ONLY = (() => {
+  const i = argv.indexOf("--only");
+  return i >= 0 ? argv[i + 1] : undefined;
+})();
+const WRITE = !argv.includes("--no-write") && ONLY === undefined;
 const OUT = (() => {
   const i = argv.indexOf("--out");
   return i >= 0 && argv[i + 1] ? argv[i + 1]! : join(ROOT, "bench", "RESULTS.md");
@@ -739,12 +745,32 @@ async function main(): Promise<void> {
   out(`HTTP transport: ${http ? `available (${http.mcpUrl}, stateless)` : `not available — ${h.reason}`}`);
   out("");
   try {
-    await overhead(emu.url, http, auditFile);
-    await throughput(http);
-    await peerCompare(emu.url, http);
-    await coldStart(emu.url);
-    await contextCost(emu.url);
-    await memory(emu.url, auditFile);
+    if (!ONLY) {
+      await overhead(emu.url, http, auditFile);
+      await throughput(http);
+      await peerCompare(emu.url, http);
+      await coldStart(emu.url);
+      await contextCost(emu.url);
+      await memory(emu.url, auditFile);
+    }
+    if (!ONLY || ONLY === "store") {
+      await sharedStoreSection({
+        emuUrl: emu.url,
+        tmp,
+        quick: QUICK,
+        levelMs: S.levelMs,
+        warmMs: S.warmMs,
+        seqN: S.seqN,
+        warm: S.warm,
+        out,
+        target: (item, target, measured, met) => targets.push({ item, target, measured, met }),
+        connectMany,
+        closeAll,
+        warmUp,
+        closedLoop,
+        measureSeq,
+      });
+    }
   } finally {
     await http?.stop();
     await emu.stop();
@@ -760,7 +786,7 @@ async function main(): Promise<void> {
   }
   rmSync(tmp, { recursive: true, force: true });
 
-  out("## Targets (issue 5)");
+  out("## Targets (issues 5 and 10)");
   out("");
   out("| item | target | measured | verdict |");
   out("|---|---|---|---|");

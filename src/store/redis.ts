@@ -9,7 +9,8 @@
  * forever. Values are numbers as Redis strings (INCRBYFLOAT: a budget may charge fractions).
  *
  * Failure: commands are never queued while the connection is down (disableOfflineQueue) and each
- * has a timeout, so a decision fails fast instead of waiting; the client reconnects by itself.
+ * decision has a deadline (--store-timeout-ms), so it fails fast instead of waiting; the client
+ * reconnects by itself.
  * What a call gets meanwhile is decided above this (failover.ts).
  */
 import { createHash } from "node:crypto";
@@ -30,8 +31,9 @@ const script = (src: string): Script => ({ src, sha: createHash("sha1").update(s
  */
 const TAKE = script(`
 local n = #KEYS
+local now = redis.call('MGET', unpack(KEYS))
 for i = 1, n do
-  local c = tonumber(redis.call('GET', KEYS[i]) or '0')
+  local c = tonumber(now[i] or '0')
   if c + tonumber(ARGV[3 * i]) > tonumber(ARGV[3 * i - 2]) then
     local pttl = redis.call('PTTL', KEYS[i])
     if pttl < 0 then pttl = tonumber(ARGV[3 * i - 1]) end
@@ -40,7 +42,14 @@ for i = 1, n do
 end
 local out = {1}
 for i = 1, n do
-  local v = redis.call('INCRBYFLOAT', KEYS[i], ARGV[3 * i])
+  local v
+  local cost = ARGV[3 * i]
+  -- INCRBY when both are whole numbers (cheaper); INCRBYFLOAT for fractions
+  if string.find(cost, '^-?%d+$') and (now[i] == false or string.find(now[i], '^-?%d+$')) then
+    v = redis.call('INCRBY', KEYS[i], cost)
+  else
+    v = redis.call('INCRBYFLOAT', KEYS[i], cost)
+  end
   local pttl = redis.call('PTTL', KEYS[i])
   if pttl < 0 then
     pttl = tonumber(ARGV[3 * i - 1])
@@ -106,6 +115,8 @@ export class RedisCounterStore implements CounterStore {
   private readonly timeoutMs: number;
   private closed = false;
   private downSince: number | undefined;
+  private readonly pending = new Set<{ at: number; reject: (err: Error) => void }>();
+  private watchdog: NodeJS.Timeout | undefined;
 
   constructor(opts: RedisStoreOptions) {
     this.prefix = opts.prefix ?? "cohere-mcp:";
@@ -123,7 +134,6 @@ export class RedisCounterStore implements CounterStore {
       password: fromUrl ? undefined : opts.password,
       disableOfflineQueue: true,
       disableClientInfo: true,
-      commandOptions: { timeout: this.timeoutMs },
       socket: {
         connectTimeout: Math.max(this.timeoutMs, 2_000),
         // Reconnect for ever: 50 ms, doubling, at most 1 s apart (with a little jitter).
@@ -174,11 +184,50 @@ export class RedisCounterStore implements CounterStore {
   private async run(s: Script, keys: readonly string[], args: readonly string[]): Promise<Reply> {
     const tail = [String(keys.length), ...keys.map((k) => this.prefix + k), ...args];
     try {
-      return (await this.client.sendCommand(["EVALSHA", s.sha, ...tail])) as Reply;
+      return (await this.deadline(this.client.sendCommand(["EVALSHA", s.sha, ...tail]))) as Reply;
     } catch (err) {
       // Not run at all: Redis does not have the script (first use, or after a restart).
       if (!(err as Error)?.message?.startsWith("NOSCRIPT")) throw err;
-      return (await this.client.sendCommand(["EVAL", s.src, ...tail])) as Reply;
+      return (await this.deadline(this.client.sendCommand(["EVAL", s.src, ...tail]))) as Reply;
+    }
+  }
+
+  /**
+   * A decision not answered within --store-timeout-ms fails (a hung Redis must not hold calls).
+   * One watchdog timer for all pending decisions: node-redis's own per-command timeout creates
+   * an AbortSignal.timeout per command, which cost ~25% of a decision's CPU in bench/store.ts.
+   */
+  private deadline<T>(p: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const entry = { at: Date.now(), reject };
+      this.pending.add(entry);
+      if (!this.watchdog) {
+        this.watchdog = setInterval(() => this.expire(), Math.max(10, Math.min(250, Math.floor(this.timeoutMs / 4))));
+        this.watchdog.unref();
+      }
+      p.then(
+        (v) => {
+          this.pending.delete(entry);
+          resolve(v);
+        },
+        (err: unknown) => {
+          this.pending.delete(entry);
+          reject(err);
+        },
+      );
+    });
+  }
+
+  private expire(): void {
+    const cutoff = Date.now() - this.timeoutMs;
+    for (const e of this.pending) {
+      if (e.at > cutoff) break; // insertion order: the rest are younger
+      this.pending.delete(e);
+      e.reject(new Error(`no answer from ${this.where} within ${this.timeoutMs} ms`));
+    }
+    if (!this.pending.size && this.watchdog) {
+      clearInterval(this.watchdog);
+      this.watchdog = undefined;
     }
   }
 
@@ -225,12 +274,13 @@ export class RedisCounterStore implements CounterStore {
       const since = this.downSince ? ` for ${Math.round((Date.now() - this.downSince) / 1000)} s` : "";
       throw new Error(`${this.where} unreachable${since}; reconnecting`);
     }
-    await this.client.sendCommand(["PING"]);
+    await this.deadline(this.client.sendCommand(["PING"]));
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.watchdog);
     if (!this.client.isOpen) return;
     if (!this.client.isReady) return this.client.destroy();
     let timer: NodeJS.Timeout | undefined;

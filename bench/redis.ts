@@ -17,6 +17,10 @@ export interface RedisServer {
   stop(): Promise<void>;
   /** SIGKILL and wait. */
   kill(): Promise<void>;
+  /** SIGSTOP: Redis hangs (connections stay open, nothing answers). */
+  pause(): void;
+  /** SIGCONT after pause(). */
+  resume(): void;
   /** Start again on the same port and data directory (after stop). */
   restart(): Promise<void>;
   /** Stop and remove the data directory. */
@@ -133,6 +137,12 @@ export async function startRedis(opts: { persist?: boolean; password?: string } 
       proc = undefined;
       p.kill("SIGKILL");
       await waitExit(p);
+    },
+    pause() {
+      proc?.kill("SIGSTOP");
+    },
+    resume() {
+      proc?.kill("SIGCONT");
     },
     async restart() {
       for (let attempt = 0; attempt < 20; attempt++) {

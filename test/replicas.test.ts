@@ -20,13 +20,16 @@ const TEAM = {
   profiles: {
     limited: { tools: ["rerank"], rate_limit: { per_minute: 2, per_month: 1000 } },
     free: { tools: ["rerank"] },
+    counted: { tools: ["rerank"], rate_limit: { per_month: 1000 } },
   },
   agents: [
     { name: "limited-agent", profile: "limited", token_env: "LIMITED_TOKEN" },
     { name: "free-agent", profile: "free", token_env: "FREE_TOKEN" },
+    { name: "counted-agent", profile: "counted", token_env: "COUNTED_TOKEN" },
   ],
 };
-const TEAM_ENV = { LIMITED_TOKEN, FREE_TOKEN };
+const COUNTED_TOKEN = "counted-token-7b2e9d4c1a";
+const TEAM_ENV = { LIMITED_TOKEN, FREE_TOKEN, COUNTED_TOKEN };
 const RERANK = { model: "rerank-v3.5", query: "capital of france", documents: ["bananas", "paris is the capital"] };
 const STORE_PASSWORD = "store-pw-SECRET-5e8a1c";
 
@@ -189,6 +192,34 @@ describe.runIf(HAVE_REDIS)("with a live Redis", () => {
       expect(textOf(r)).toMatch(/cannot be reached/);
       expect((await rawRequest(`${srv.origin}/readyz`, { method: "GET" })).status).toBe(503);
       expect(srv.stderr()).not.toContain("wrong-pw-SECRET-1");
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  it("a Redis that hangs (SIGSTOP): a decision waits at most --store-timeout-ms, then deny refuses; when it answers again, service resumes", async () => {
+    const srv = await startHttp(
+      emu.url,
+      ["--config", writeConfig(TEAM), "--store", redis.url, "--store-timeout-ms", "300", "--store-prefix", `hang-${Date.now()}:`],
+      { ...TEAM_ENV, COHERE_MCP_STORE_PASSWORD: STORE_PASSWORD },
+    );
+    try {
+      expect((await call(srv, COUNTED_TOKEN)).isError).toBeFalsy();
+      redis.pause();
+      try {
+        const t0 = Date.now();
+        const r = await call(srv, COUNTED_TOKEN);
+        expect(r.isError).toBe(true);
+        expect(textOf(r)).toMatch(/cannot be reached/);
+        expect(Date.now() - t0).toBeLessThan(5_000); // bounded by the 300 ms deadline, not a hang
+        expect((await rawRequest(`${srv.origin}/readyz`, { method: "GET" })).status).toBe(503);
+        expect(rerankCalls()).toBe(1);
+      } finally {
+        redis.resume();
+      }
+      await eventually(async () => expect((await rawRequest(`${srv.origin}/readyz`, { method: "GET" })).status).toBe(200), 10_000, 100);
+      await eventually(async () => expect((await call(srv, COUNTED_TOKEN)).isError).toBeFalsy(), 10_000, 200);
+      expect(rerankCalls()).toBe(2);
     } finally {
       await srv.stop();
     }

@@ -134,6 +134,9 @@ export class RedisCounterStore implements CounterStore {
       password: fromUrl ? undefined : opts.password,
       disableOfflineQueue: true,
       disableClientInfo: true,
+      // No per-command timer (node-redis defaults to 5 s, an AbortSignal.timeout per command):
+      // the one watchdog of deadline() bounds every decision instead.
+      commandOptions: { timeout: 0 },
       socket: {
         connectTimeout: Math.max(this.timeoutMs, 2_000),
         // Reconnect for ever: 50 ms, doubling, at most 1 s apart (with a little jitter).
@@ -195,7 +198,7 @@ export class RedisCounterStore implements CounterStore {
   /**
    * A decision not answered within --store-timeout-ms fails (a hung Redis must not hold calls).
    * One watchdog timer for all pending decisions: node-redis's own per-command timeout creates
-   * an AbortSignal.timeout per command, which cost ~25% of a decision's CPU in bench/store.ts.
+   * an AbortSignal.timeout per command, a measurable part of a decision's CPU.
    */
   private deadline<T>(p: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {

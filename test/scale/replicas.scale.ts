@@ -215,6 +215,43 @@ describe("stateless replicas behind nginx, --store-failure deny", () => {
     await victim.start();
   });
 
+  it("a replica stopped with SIGTERM mid-load drains: its in-flight calls finish, the others take the rest, no client sees an error", async () => {
+    emu.setLatency(150);
+    const label = `drain-${Date.now()}-`;
+    const N = 240;
+    const outs: CallOutcome[] = [];
+    let next = 0;
+    let done = 0;
+    const victim = c.replicas[2]!;
+    const worker = async () => {
+      while (next < N) {
+        const i = next++;
+        outs.push(await callTool(c.nginx.url, token("outage"), "rerank", rerank(`${label}${i}`)));
+        done++;
+      }
+    };
+    let exit: number | string | null = null;
+    const stopper = (async () => {
+      while (done < 40) await sleep(5);
+      const p = victim.proc!;
+      const exited = new Promise<void>((r) => p.once("exit", (code, sig) => ((exit = code ?? sig), r())));
+      p.kill("SIGTERM");
+      await exited;
+      victim.proc = undefined;
+    })();
+    try {
+      await Promise.all([...Array.from({ length: 30 }, worker), stopper]);
+    } finally {
+      emu.setLatency(0);
+    }
+    const t = tally(outs);
+    console.log(`SIGTERM mid-load: ${N} calls → ${t.ok} ok, ${t.refused} refused, ${t.failed} failed; the replica exited ${exit}`);
+    expect(exit).toBe(0);
+    expect(t, JSON.stringify(outs.filter((o) => o.kind !== "ok").slice(0, 3))).toEqual({ ok: N, refused: 0, failed: 0 });
+    expect(sentWith(label)).toHaveLength(N);
+    await victim.start();
+  });
+
   it("Redis stopped mid-load and restarted (deny): refused with a clear error and nothing sent while it is down, /readyz 503, service resumes with no restart, no count lost", async () => {
     const label = `deny-${Date.now()}-`;
     const key = `${c.prefix}rl:outage-agent:month:${MONTH}`;

@@ -1,7 +1,7 @@
 /**
  * /healthz (process up) and /readyz (config loaded, Cohere's host resolves, the shared counter
- * store answers when there is one; 503 while shutting down). They answer GET without auth and without the Host check (orchestrators probe by pod
- * IP), and say nothing about agents or tools.
+ * store answers when there is one; 503 while shutting down). They answer GET without auth and
+ * without the Host check (orchestrators probe by pod IP), and say nothing about agents or tools.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { lookup } from "node:dns/promises";

@@ -59,7 +59,9 @@ function waitExit(proc: ChildProcess): Promise<void> {
  * Start redis-server. `persist`: keep the data across stop()/restart() (an RDB written on
  * SIGTERM), as a production Redis with persistence would; otherwise nothing touches the disk.
  */
-export async function startRedis(opts: { persist?: boolean; password?: string } = {}): Promise<RedisServer> {
+export async function startRedis(
+  opts: { persist?: boolean; password?: string; tls?: { cert: string; key: string; ca: string } } = {},
+): Promise<RedisServer> {
   const bin = redisServerPath();
   if (!bin) throw new Error("redis-server is not installed (Debian: apt-get install redis-server)");
   const dir = mkdtempSync(join(tmpdir(), "cohere-mcp-redis-"));
@@ -68,8 +70,11 @@ export async function startRedis(opts: { persist?: boolean; password?: string } 
   let err = "";
 
   const launch = async (): Promise<boolean> => {
+    const listen = opts.tls
+      ? ["--port", "0", "--tls-port", String(port), "--tls-cert-file", opts.tls.cert, "--tls-key-file", opts.tls.key, "--tls-ca-cert-file", opts.tls.ca, "--tls-auth-clients", "no"]
+      : ["--port", String(port)];
     const args = [
-      "--port", String(port),
+      ...listen,
       "--bind", "127.0.0.1",
       "--dir", dir,
       "--daemonize", "no",
@@ -121,7 +126,7 @@ export async function startRedis(opts: { persist?: boolean; password?: string } 
 
   const server: RedisServer = {
     port,
-    url: `redis://127.0.0.1:${port}/0`,
+    url: `${opts.tls ? "rediss" : "redis"}://127.0.0.1:${port}/0`,
     pid: () => proc?.pid,
     stderr: () => err,
     async stop() {

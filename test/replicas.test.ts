@@ -3,7 +3,10 @@
  * session ids carry the replica tag, --store and its secrets, and what a call gets while the
  * shared store cannot be reached (--store-failure deny | allow), then once it is back.
  */
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
 import { runCli, textOf, TEST_KEY, connectStdio } from "./helpers.js";
@@ -222,6 +225,48 @@ describe.runIf(HAVE_REDIS)("with a live Redis", () => {
       expect(rerankCalls()).toBe(2);
     } finally {
       await srv.stop();
+    }
+  });
+
+  it("rediss:// (TLS): the store verifies Redis's certificate and shares counters over it", async (ctx) => {
+    const dir = mkdtempSync(join(tmpdir(), "cohere-mcp-tls-"));
+    try {
+      const openssl = (args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
+      try {
+        openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=test-ca", "-keyout", "ca.key", "-out", "ca.pem"]);
+      } catch {
+        ctx.skip(); // no openssl on this machine
+      }
+      writeFileSync(join(dir, "ext.cnf"), "subjectAltName=IP:127.0.0.1\n");
+      openssl(["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", "redis.key", "-out", "redis.csr"]);
+      openssl(["x509", "-req", "-in", "redis.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", "ext.cnf", "-out", "redis.pem"]);
+      const tls = await startRedis({ tls: { cert: join(dir, "redis.pem"), key: join(dir, "redis.key"), ca: join(dir, "ca.pem") } });
+      try {
+        expect(tls.url).toMatch(/^rediss:\/\//);
+        const args = ["--config", writeConfig(TEAM), "--store", tls.url, "--store-prefix", `tls-${Date.now()}:`];
+        // Trusted through NODE_EXTRA_CA_CERTS: calls count in Redis (per_minute 2 across both processes)
+        const env = { ...TEAM_ENV, NODE_EXTRA_CA_CERTS: join(dir, "ca.pem") };
+        const [a, b] = await Promise.all([startHttp(emu.url, args, env), startHttp(emu.url, args, env)]);
+        try {
+          const results = [await call(a, LIMITED_TOKEN), await call(b, LIMITED_TOKEN), await call(a, LIMITED_TOKEN)];
+          expect(results.map((r) => Boolean(r.isError))).toEqual([false, false, true]);
+          expect(textOf(results[2])).toMatch(/Rate limited \(429\)/);
+        } finally {
+          await Promise.all([a.stop(), b.stop()]);
+        }
+        // Not trusted: the connection is refused, so (deny) a call that counts is refused too.
+        const untrusted = await startHttp(emu.url, args, TEAM_ENV);
+        try {
+          expect(textOf(await call(untrusted, LIMITED_TOKEN))).toMatch(/cannot be reached/);
+          expect((await rawRequest(`${untrusted.origin}/readyz`, { method: "GET" })).status).toBe(503);
+        } finally {
+          await untrusted.stop();
+        }
+      } finally {
+        await tls.dispose();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -12,7 +12,7 @@ process.env.PROOF_LOG_DIR = logDir;
 export default defineConfig({
   root,
   test: {
-    include: ["test/scale/**/*.scale.ts", "test/store.test.ts", "test/replicas.test.ts"],
+    include: ["test/scale/**/*.scale.ts"],
     exclude: ["node_modules", "dist"],
     globalSetup: ["test/stress/global-setup.ts"],
     testTimeout: 180_000,

@@ -2,7 +2,6 @@
  * Command-line flags and environment variables → one Options object. Flags win over env.
  * Nothing here touches the network or the catalog.
  */
-import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { parseList } from "../policy/allowlist.js";
 import { ConfigError } from "./file.js";
@@ -150,6 +149,13 @@ function intOpt(name: string, value: string | undefined, fallback: number, min =
   return n;
 }
 
+/** 6 hex digits: a tag, not a secret (node:crypto is not loaded at start-up for it). */
+function defaultReplicaId(): string {
+  return Math.floor(Math.random() * 0x1000000)
+    .toString(16)
+    .padStart(6, "0");
+}
+
 function boolEnv(v: string | undefined): boolean {
   return v !== undefined && /^(1|true|yes|on)$/i.test(v.trim());
 }
@@ -226,7 +232,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     // Never echo the value: it may carry a password.
     throw new ConfigError("--store must be a redis:// or rediss:// URL (redis://[:PASSWORD@]HOST:PORT/DB)");
   }
-  const replicaId = v["replica-id"] ?? (env.COHERE_MCP_REPLICA_ID || randomBytes(4).toString("hex").slice(0, 6));
+  const replicaId = v["replica-id"] ?? (env.COHERE_MCP_REPLICA_ID || defaultReplicaId());
   if (!/^[A-Za-z0-9_-]{1,32}$/.test(replicaId)) {
     throw new ConfigError(`--replica-id must be 1 to 32 letters, digits, - or _, got "${replicaId.slice(0, 40)}"`);
   }

@@ -134,6 +134,7 @@ export class RedisCounterStore implements CounterStore {
       password: fromUrl ? undefined : opts.password,
       disableOfflineQueue: true,
       disableClientInfo: true,
+      maintNotifications: "disabled", // a Redis Enterprise feature; nothing to negotiate
       // No per-command timer (node-redis defaults to 5 s, an AbortSignal.timeout per command):
       // the one watchdog of deadline() bounds every decision instead.
       commandOptions: { timeout: 0 },

@@ -846,7 +846,13 @@ function patchStoreSection(date: string): void {
   const from = lines.findIndex((l) => l.startsWith("## 7."));
   const to = lines.findIndex((l) => l.startsWith("## Targets"));
   const section = [...lines.slice(from, to), ""];
-  section.splice(1, 0, "", `(measured ${date} with \`npm run bench -- --only store\`; the sections above are from the run dated at the top)`);
+  section.splice(
+    1,
+    0,
+    "",
+    `(measured ${date} with \`npm run bench -- --only store\`, load average at the end ${loadavg().map((x) => x.toFixed(2)).join(" ")}; ` +
+      "the sections above are from the run dated at the top)",
+  );
   const rows = targets.map((t) => `| ${t.item} | ${t.target} | ${t.measured} | ${verdict(t)} |`);
   let body = text.replace(/## 7\.[\s\S]*?(?=## Targets)/, "");
   body = body.replace("## Targets (issue 5)", "## Targets (issues 5 and 10)");

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
- * `npm run bench` — every figure of issue 5 in one run, so ratios hold on a noisy machine.
+ * `npm run bench` — every figure of issues 5 and 10 in one run, so ratios hold on a noisy machine.
  *
- *   node dist/bench/run.js [--quick] [--no-write] [--out FILE]
+ *   node dist/bench/run.js [--quick] [--no-write] [--out FILE] [--only store]
  *
  * The upstream is the Cohere emulator with zero latency in its own process; every server
  * under test is a child process with the same scrubbed environment, so this process measures
@@ -45,12 +45,18 @@ import {
   type McpConn,
   type Summary,
 } from "./lib.js";
+import { sharedStoreSection } from "./store.js";
 
 // ---------------------------------------------------------------------------------------------
 // Settings
 
 const argv = process.argv.slice(2);
 const QUICK = argv.includes("--quick");
+/** --only store: just section 7 (the Redis store); it replaces section 7 and its target rows in RESULTS.md. */
+const ONLY = (() => {
+  const i = argv.indexOf("--only");
+  return i >= 0 ? argv[i + 1] : undefined;
+})();
 const WRITE = !argv.includes("--no-write");
 const OUT = (() => {
   const i = argv.indexOf("--out");
@@ -739,12 +745,32 @@ async function main(): Promise<void> {
   out(`HTTP transport: ${http ? `available (${http.mcpUrl}, stateless)` : `not available — ${h.reason}`}`);
   out("");
   try {
-    await overhead(emu.url, http, auditFile);
-    await throughput(http);
-    await peerCompare(emu.url, http);
-    await coldStart(emu.url);
-    await contextCost(emu.url);
-    await memory(emu.url, auditFile);
+    if (!ONLY) {
+      await overhead(emu.url, http, auditFile);
+      await throughput(http);
+      await peerCompare(emu.url, http);
+      await coldStart(emu.url);
+      await contextCost(emu.url);
+      await memory(emu.url, auditFile);
+    }
+    if (!ONLY || ONLY === "store") {
+      await sharedStoreSection({
+        emuUrl: emu.url,
+        tmp,
+        quick: QUICK,
+        levelMs: S.levelMs,
+        warmMs: S.warmMs,
+        seqN: S.seqN,
+        warm: S.warm,
+        out,
+        target: (item, target, measured, met) => targets.push({ item, target, measured, met }),
+        connectMany,
+        closeAll,
+        warmUp,
+        closedLoop,
+        measureSeq,
+      });
+    }
   } finally {
     await http?.stop();
     await emu.stop();
@@ -760,7 +786,7 @@ async function main(): Promise<void> {
   }
   rmSync(tmp, { recursive: true, force: true });
 
-  out("## Targets (issue 5)");
+  out("## Targets (issues 5 and 10)");
   out("");
   out("| item | target | measured | verdict |");
   out("|---|---|---|---|");
@@ -776,6 +802,10 @@ async function main(): Promise<void> {
   }
   out(`bench took ${f1((Date.now() - started) / 1000)} s`);
 
+  if (WRITE && ONLY === "store") {
+    patchStoreSection(date);
+    return;
+  }
   if (WRITE) {
     const header = [
       "# Benchmark results",
@@ -803,6 +833,42 @@ async function main(): Promise<void> {
     writeFileSync(OUT, header.join("\n") + lines.slice(1).join("\n") + "\n");
     process.stdout.write(`\nwrote ${OUT}\n`);
   }
+}
+
+/** --only store: put this run's section 7 and its target rows into RESULTS.md, the rest as it was. */
+function patchStoreSection(date: string): void {
+  let text: string;
+  try {
+    text = readFileSync(OUT, "utf8");
+  } catch {
+    text = "# Benchmark results\n\n## Targets (issues 5 and 10)\n\n| item | target | measured | verdict |\n|---|---|---|---|\n";
+  }
+  const from = lines.findIndex((l) => l.startsWith("## 7."));
+  const to = lines.findIndex((l) => l.startsWith("## Targets"));
+  const section = [...lines.slice(from, to), ""];
+  section.splice(
+    1,
+    0,
+    "",
+    `(measured ${date} with \`npm run bench -- --only store\`, load average at the end ${loadavg().map((x) => x.toFixed(2)).join(" ")}; ` +
+      "the sections above are from the run dated at the top)",
+  );
+  const rows = targets.map((t) => `| ${t.item} | ${t.target} | ${t.measured} | ${verdict(t)} |`);
+  let body = text.replace(/## 7\.[\s\S]*?(?=## Targets)/, "");
+  body = body.replace("## Targets (issue 5)", "## Targets (issues 5 and 10)");
+  body = body.replace(/## Targets/, `${section.join("\n")}\n## Targets`);
+  body = body.split("\n").filter((l) => !l.startsWith("| 7. ")).join("\n");
+  const tableEnd = (() => {
+    const ls = body.split("\n");
+    const t = ls.findIndex((l) => l.startsWith("## Targets"));
+    let i = t + 1;
+    while (i < ls.length && !ls[i]!.startsWith("|")) i++;
+    while (i < ls.length && ls[i]!.startsWith("|")) i++;
+    ls.splice(i, 0, ...rows);
+    return ls.join("\n");
+  })();
+  writeFileSync(OUT, tableEnd.replace(/\n{3,}/g, "\n\n"));
+  process.stdout.write(`\nwrote section 7 into ${OUT}\n`);
 }
 
 main().catch((err: unknown) => {

@@ -29,7 +29,9 @@ export type DenyReason =
   /** The agent already had its share of calls in flight (--max-concurrent-calls). */
   | "concurrency"
   /** A summary line: refusals (or failed logins) past a throttle, not written one by one. */
-  | "throttled";
+  | "throttled"
+  /** The shared counter store could not be reached (--store-failure deny). */
+  | "store_unavailable";
 
 /** Who an OAuth access token names (never the token itself). */
 export interface AuditClaims {
@@ -64,12 +66,16 @@ export interface AuditEvent extends AuditClaims {
   /** Summary lines: the window the suppressed refusals fell in (ISO times). */
   windowFrom?: string;
   windowTo?: string;
+  /** "local": limits were counted on this replica only (shared store unreachable, --store-failure allow). */
+  counters?: string;
 }
 
 /** Most ignoredTools items kept in a line (each at most 64 characters). */
 const AUDIT_LIST_ITEMS = 20;
 
 export const UNAUTHENTICATED = "(unauthenticated)";
+
+const LOCAL_NOTE = "; limits counted on this replica only (shared counter store unreachable)";
 
 export function hashArgs(args: unknown): string {
   let text: string;
@@ -119,14 +125,15 @@ export function sentence(e: AuditEvent, total: FieldLengths = {}): string {
   if (e.decision === "denied") {
     const why = e.reason ? e.reason.replace(/_/g, " ") : "denied";
     const detail = e.detail !== undefined ? boundPhrase(e.detail, AUDIT_PHRASE_CHARS, total.detail) : "";
-    return `${who} called ${tool}${cls}${on}: denied (${why}${detail ? `: ${detail}` : ""})`;
+    return `${who} called ${tool}${cls}${on}: denied (${why}${detail ? `: ${detail}` : ""})${e.counters === "local" ? LOCAL_NOTE : ""}`;
   }
   const status = e.status !== undefined ? `${e.status}` : (e.outcome ?? "no answer");
   const failed = e.status !== undefined && e.outcome && e.outcome !== "ok" ? ` (${e.outcome.replace(/_/g, " ")})` : "";
   const billed = billedText(e.billedUnits);
   return (
     `${who} called ${tool}${cls}${on}: allowed, ${status}${failed} in ${Math.round(e.latencyMs)} ms` +
-    (billed ? `, billed ${billed}` : "")
+    (billed ? `, billed ${billed}` : "") +
+    (e.counters === "local" ? LOCAL_NOTE : "")
   );
 }
 

@@ -76,6 +76,13 @@ async function main(): Promise<void> {
       // Late-bound: the HTTP transport adds agent tokens to app.secrets.
       app.audit = createAuditSink(options.auditLog, () => app.secrets());
     }
+    // --store: counters shared with other replicas (Redis); before any guard takes app.store.
+    if (options.store) {
+      const { openStore, storeSecrets } = await import("./store/open.js");
+      app.store = await openStore(options, logger);
+      const before = app.secrets;
+      app.secrets = () => [...before(), ...storeSecrets(options)];
+    }
     // Profile rules apply on every transport: argument constraints, then per-agent limits.
     if (app.config) {
       const { argumentGuard } = await import("./policy/guards.js");

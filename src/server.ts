@@ -21,6 +21,7 @@ import { howToEnable } from "./policy/allowlist.js";
 import { redactResult, redactText } from "./redact.js";
 import type { App } from "./app.js";
 import type { AgentScope, GuardVerdict } from "./policy/types.js";
+import { StoreUnavailableError } from "./store/types.js";
 
 export type { AgentScope, Guard, GuardVerdict } from "./policy/types.js";
 
@@ -217,6 +218,8 @@ export async function callTool(
     access: tool?.access,
     argsHash: app.audit ? hashArgs(args) : undefined,
     ignoredTools: scope.ignored?.length ? scope.ignored : undefined,
+    /** Set when the guards counted on this replica only (shared store unreachable). */
+    counters: undefined as string | undefined,
   };
   const deny = async (reason: DenyReason, message: string, detail?: string, resource?: string): Promise<ToolResult> => {
     // Refusals count toward the agent's rate limit and a throttle on audit lines (policy/refusals.ts).
@@ -256,7 +259,15 @@ export async function callTool(
   try {
     let input = parsed.input;
     for (const guard of app.guards) {
-      const verdict = await guard.check(scope, tool, input);
+      let verdict: GuardVerdict;
+      try {
+        verdict = await guard.check(scope, tool, input);
+      } catch (err) {
+        // A shared counter store that cannot be reached (--store-failure deny): refused, audited.
+        if (!(err instanceof StoreUnavailableError)) throw err;
+        return deny("store_unavailable", err.message, `shared counter store ${err.where} unreachable`, safeResource(tool, input));
+      }
+      base.counters = app.store.fallback;
       if (!verdict.ok) return deny(verdict.reason, verdict.message, verdict.detail ?? verdict.message, safeResource(tool, input));
       if (verdict.after) afters.push(verdict.after);
     }

@@ -317,7 +317,7 @@ describe("sessions (--sessions)", () => {
   it("issues a session id, serves calls in it, and DELETE ends it", async () => {
     const c = await connectHttp(srv.url, { ...bearer(SEARCH_TOKEN), "X-MCP-Tools": "rerank,list_models" });
     const sid = c.transport.sessionId;
-    expect(sid).toMatch(/^[0-9a-f-]{36}$/);
+    expect(sid).toMatch(/^[0-9a-f]{6}\.[0-9a-f-]{36}$/); // <replica tag>.<uuid>; the tag defaults to 6 random hex digits
     expect(names((await c.client.listTools()).tools)).toEqual(["list_models", "rerank"]);
     const r = await c.client.callTool({ name: "rerank", arguments: RERANK });
     expect(r.isError).toBeFalsy();

@@ -64,6 +64,18 @@ export interface Options {
   rateWindowMs: number;
   /** Hardening (issue 8): each agent's share, and what unauthenticated clients may cost. */
   limits: ServerLimits;
+  /** Shared counter store (redis:// or rediss:// URL); undefined: this process's memory. */
+  store?: string;
+  /** Password for the store when the URL has none (COHERE_MCP_STORE_PASSWORD; never logged). */
+  storePassword?: string;
+  /** Prefix of every key the store writes. */
+  storePrefix: string;
+  /** What a call gets while the shared store is unreachable. */
+  storeFailure: StoreFailureMode;
+  /** Longest wait for one store decision before it counts as a failure. */
+  storeTimeoutMs: number;
+  /** This replica's tag: --sessions ids are `<tag>.<uuid>` so a load balancer can route by it. */
+  replicaId: string;
 }
 
 export interface ServerLimits {
@@ -84,6 +96,8 @@ export interface ServerLimits {
   /** HTTP: open connections from one client address. */
   maxConnectionsPerAddress: number;
 }
+
+export type StoreFailureMode = "deny" | "allow";
 
 export const DEFAULTS = {
   baseUrl: "https://api.cohere.com",
@@ -113,6 +127,8 @@ export const DEFAULTS = {
   headersTimeoutMs: 5_000,
   bodyTimeoutMs: 5_000,
   maxConnectionsPerAddress: 1024,
+  storePrefix: "cohere-mcp:",
+  storeTimeoutMs: 1_000,
 } as const;
 
 /** Every flag, its env var and its help line: the README's flag table is built from this. */
@@ -161,11 +177,17 @@ export const FLAGS = [
   { flag: "--headers-timeout-ms MS", env: "COHERE_MCP_HEADERS_TIMEOUT_MS", help: `HTTP: a request's headers must arrive within this (default ${DEFAULTS.headersTimeoutMs})` },
   { flag: "--body-timeout-ms MS", env: "COHERE_MCP_BODY_TIMEOUT_MS", help: `HTTP: the body of a request without a valid token must arrive within this (default ${DEFAULTS.bodyTimeoutMs})` },
   { flag: "--max-connections-per-address N", env: "COHERE_MCP_MAX_CONNECTIONS_PER_ADDRESS", help: `HTTP: open connections from one client address; more are refused (default ${DEFAULTS.maxConnectionsPerAddress})` },
+  { flag: "--store URL", env: "COHERE_MCP_STORE", help: "Share every counter (limits, budgets, throttles) with other replicas: redis://[:PASSWORD@]HOST:PORT/DB, rediss:// for TLS (default: this process's memory)" },
+  { flag: "--store-prefix PREFIX", env: "COHERE_MCP_STORE_PREFIX", help: `With --store: prefix of every key written (default ${DEFAULTS.storePrefix})` },
+  { flag: "--store-failure MODE", env: "COHERE_MCP_STORE_FAILURE", help: "With --store, while it is unreachable: deny (refuse calls that count; default) | allow (count on this replica only)" },
+  { flag: "--store-timeout-ms MS", env: "COHERE_MCP_STORE_TIMEOUT_MS", help: `With --store: longest wait for one decision before the store counts as unreachable (default ${DEFAULTS.storeTimeoutMs})` },
+  { flag: "--replica-id TAG", env: "COHERE_MCP_REPLICA_ID", help: "This replica's tag (letters, digits, - and _): session ids start with TAG. so a load balancer can route them (default: random)" },
 ] as const;
 
 export const ENV = [
   { env: "CO_API_KEY", help: "Cohere API key (also read: COHERE_API_KEY)" },
   { env: "CO_API_URL", help: `Cohere base URL (default ${DEFAULTS.baseUrl}; a trailing /v1 or /v2 is tolerated)` },
+  { env: "COHERE_MCP_STORE_PASSWORD", help: "Password for --store when its URL carries none (never logged)" },
 ] as const;
 
 function intOpt(name: string, value: string | undefined, fallback: number, min = 0): number {
@@ -173,6 +195,13 @@ function intOpt(name: string, value: string | undefined, fallback: number, min =
   const n = Number(value);
   if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be an integer ≥ ${min}, got "${value}"`);
   return n;
+}
+
+/** 6 hex digits: a tag, not a secret (node:crypto is not loaded at start-up for it). */
+function defaultReplicaId(): string {
+  return Math.floor(Math.random() * 0x1000000)
+    .toString(16)
+    .padStart(6, "0");
 }
 
 function boolEnv(v: string | undefined): boolean {
@@ -231,6 +260,11 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
         "headers-timeout-ms": { type: "string" },
         "body-timeout-ms": { type: "string" },
         "max-connections-per-address": { type: "string" },
+        store: { type: "string" },
+        "store-prefix": { type: "string" },
+        "store-failure": { type: "string" },
+        "store-timeout-ms": { type: "string" },
+        "replica-id": { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -247,6 +281,19 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
   const confirm = (v["confirm-destructive"] ?? env.COHERE_MCP_CONFIRM_DESTRUCTIVE ?? "elicit") as ConfirmMode;
   if (confirm !== "elicit" && confirm !== "never") {
     throw new ConfigError(`--confirm-destructive must be elicit or never, got "${confirm}"`);
+  }
+  const storeFailure = (v["store-failure"] ?? env.COHERE_MCP_STORE_FAILURE ?? "deny") as StoreFailureMode;
+  if (storeFailure !== "deny" && storeFailure !== "allow") {
+    throw new ConfigError(`--store-failure must be deny or allow, got "${storeFailure}"`);
+  }
+  const store = v.store ?? (env.COHERE_MCP_STORE || undefined);
+  if (store !== undefined && !/^rediss?:\/\//i.test(store)) {
+    // Never echo the value: it may carry a password.
+    throw new ConfigError("--store must be a redis:// or rediss:// URL (redis://[:PASSWORD@]HOST:PORT/DB)");
+  }
+  const replicaId = v["replica-id"] ?? (env.COHERE_MCP_REPLICA_ID || defaultReplicaId());
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(replicaId)) {
+    throw new ConfigError(`--replica-id must be 1 to 32 letters, digits, - or _, got "${replicaId.slice(0, 40)}"`);
   }
   const mode: Options["mode"] = v.help
     ? "help"
@@ -319,6 +366,12 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     sseRetryMs: intOpt("--sse-retry-ms", v["sse-retry-ms"] ?? env.COHERE_MCP_SSE_RETRY_MS, DEFAULTS.sseRetryMs, 1),
     rateWindowMs: intOpt("COHERE_MCP_RATE_WINDOW_MS", env.COHERE_MCP_RATE_WINDOW_MS, 60_000, 1),
     limits: parseLimits(v, env),
+    store,
+    storePassword: env.COHERE_MCP_STORE_PASSWORD || undefined,
+    storePrefix: v["store-prefix"] ?? env.COHERE_MCP_STORE_PREFIX ?? DEFAULTS.storePrefix,
+    storeFailure,
+    storeTimeoutMs: intOpt("--store-timeout-ms", v["store-timeout-ms"] ?? env.COHERE_MCP_STORE_TIMEOUT_MS, DEFAULTS.storeTimeoutMs, 1),
+    replicaId,
   };
 }
 

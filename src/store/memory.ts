@@ -82,6 +82,15 @@ export class MemoryCounterStore implements CounterStore {
     this.windows.clear();
   }
 
+  /** Every live window, removed from this store (the failover hands them to the shared store). */
+  drain(): Array<{ key: string; count: number; resetAt: number }> {
+    const t = this.now();
+    const out: Array<{ key: string; count: number; resetAt: number }> = [];
+    for (const [key, w] of this.windows) if (w.resetAt > t) out.push({ key, count: w.count, resetAt: w.resetAt });
+    this.windows.clear();
+    return out;
+  }
+
   /** Live windows (for tests and metrics). */
   get size(): number {
     return this.windows.size;

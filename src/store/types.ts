@@ -45,4 +45,27 @@ export interface CounterStore {
   /** Throws when the store cannot be reached (for /readyz). */
   ping(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Set while a shared store is unreachable and decisions are made on this replica's own
+   * counters instead (--store-failure allow): the audit line of a call says so.
+   */
+  readonly fallback?: string;
+}
+
+/**
+ * Thrown by take/add/get while a shared store is unreachable and --store-failure is deny:
+ * callTool refuses the call with this message (nothing sent) and audits it.
+ */
+export class StoreUnavailableError extends Error {
+  override name = "StoreUnavailableError";
+  constructor(
+    readonly where: string,
+    readonly lastError?: string,
+  ) {
+    super(
+      `The shared counter store (${where}) cannot be reached, so this call could not be counted against its limits ` +
+        "and was refused; nothing was sent to Cohere. Retry in a few seconds; if it persists, tell the operator " +
+        "(the gateway runs with --store-failure deny and reconnects by itself).",
+    );
+  }
 }

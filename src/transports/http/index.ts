@@ -114,12 +114,11 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
       });
       return void res.end();
     }
-    if (requests.draining) {
-      return sendJson(res, 503, rpcError(-32000, "Server is shutting down; retry on another replica"), {
-        Connection: "close",
-        "Retry-After": "1",
-      });
-    }
+    // Draining (SIGTERM): no new connections are accepted, but a request that arrives on an open
+    // keep-alive connection is served (a load balancer may have sent it as the signal came; a
+    // 503 or a closed connection would fail it, and a POST is not retried), and that connection
+    // then closes.
+    if (requests.draining) res.setHeader("Connection", "close");
     if (method !== "POST" && method !== "GET" && method !== "DELETE") {
       return sendJson(res, 405, rpcError(-32000, "Method not allowed"), { Allow: "GET, POST, DELETE" });
     }

@@ -1,9 +1,11 @@
 /**
  * Graceful shutdown: on SIGTERM or SIGINT stop accepting, let in-flight calls finish for up to
  * --shutdown-grace-ms, cancel what is left, close sessions, and exit 0. A second signal exits at
- * once.
+ * once. Open keep-alive connections are left for their peers to close (see below), so that a
+ * replica behind a load balancer leaves without failing a request.
  */
 import type http from "node:http";
+import net from "node:net";
 import type { App } from "../../app.js";
 import type { InFlightRequests } from "./inflight.js";
 import type { SessionTable } from "./sessions.js";
@@ -25,10 +27,23 @@ export function installShutdown(
         inFlight: requests.size,
         graceMs: o.shutdownGraceMs,
       });
-      const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
-      httpServer.closeIdleConnections();
+      // Stop accepting, but do not close idle keep-alive connections (http.Server.close would):
+      // a load balancer may be writing a request on one right now, and a POST it already sent is
+      // not retried elsewhere. Requests still arriving on them are served with Connection: close
+      // (index.ts); idle ones end when the peer closes them (nginx after its keepalive_timeout,
+      // deploy/nginx.conf: 4 s) or, at the latest, when the wait below is over.
+      const started = Date.now();
+      const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(httpServer, () => resolve()));
       sessions?.closeStreams();
-      await requests.drain(o.shutdownGraceMs, () => httpServer.closeIdleConnections());
+      await requests.drain(o.shutdownGraceMs, () => undefined);
+      const linger = Math.min(o.shutdownGraceMs - (Date.now() - started), httpServer.keepAliveTimeout + 500);
+      if (requests.size === 0 && linger > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([closed, new Promise<void>((r) => (timer = setTimeout(r, linger)))]);
+        clearTimeout(timer);
+        // a call that came in on a keep-alive connection meanwhile gets the rest of the grace
+        await requests.drain(Math.max(0, o.shutdownGraceMs - (Date.now() - started)), () => undefined);
+      }
       if (requests.size > 0) {
         log.warn("shutdown grace over: cancelling the calls still running", { count: requests.size });
         requests.cancelAll("Server shut down before the call finished; it was cancelled");

@@ -1,8 +1,9 @@
 /**
- * /healthz (process up) and /readyz (config loaded, Cohere's host resolves; 503 while shutting
- * down). They answer GET without auth and without the Host check (orchestrators probe by pod
- * IP), and say nothing about agents or tools. Which host Cohere is reached at, what it resolves
- * to and why not, only a loopback caller or one with a valid token is told (`detailed`).
+ * /healthz (process up) and /readyz (config loaded, Cohere's host resolves, the shared counter
+ * store answers when there is one; 503 while shutting down). They answer GET without auth and
+ * without the Host check (orchestrators probe by pod IP), and say nothing about agents or tools.
+ * Which host Cohere is reached at, what it resolves to and why not, only a loopback caller or one
+ * with a valid token is told (`detailed`).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { lookup } from "node:dns/promises";
@@ -15,6 +16,15 @@ export const PROBE_PATHS = new Set(["/healthz", "/readyz"]);
 async function readiness(app: App, draining: boolean): Promise<{ ok: boolean; checks: Record<string, string> }> {
   const checks: Record<string, string> = { config: app.config ? "loaded" : "none (flags only)" };
   if (draining) return { ok: false, checks: { ...checks, server: "shutting down" } };
+  // A shared counter store (--store) that cannot be reached: not ready until it is back.
+  if (app.store.kind !== "memory") {
+    try {
+      await app.store.ping();
+      checks.store = `${app.store.kind} reachable`;
+    } catch (err) {
+      return { ok: false, checks: { ...checks, store: (err as Error).message } };
+    }
+  }
   const host = new URL(app.client.options.baseUrl).hostname.replace(/^\[|\]$/g, "");
   if (net.isIP(host)) return { ok: true, checks: { ...checks, cohere: `${host} (address)` } };
   let timer: NodeJS.Timeout | undefined;

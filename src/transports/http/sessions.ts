@@ -8,6 +8,9 @@
  * subject): another identity's request with its id is answered as for an unknown session. Each
  * request on a session is scoped by its own credential (an OAuth client may come back with a
  * refreshed or stepped-up token) and the narrowing headers the session opened with.
+ *
+ * Ids start with the replica's tag (--replica-id) so that a load balancer can send each session
+ * to the replica that holds it (deploy/nginx.conf).
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -111,7 +114,8 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
     let session: Session | undefined;
     const transport = new StreamableHTTPServerTransport({
       ...resumableStreams(o.sseReplayBytes, o.sseRetryMs), // SSE priming event + retry (SEP-1699)
-      sessionIdGenerator: () => randomUUID(),
+      // `<replica tag>.<uuid>`: a load balancer routes a session's requests by its tag (deploy/).
+      sessionIdGenerator: () => `${o.replicaId}.${randomUUID()}`,
       onsessioninitialized: (id) => {
         opened();
         session = { id, agent, owner: who.owner, transport, server, lastSeen: Date.now(), active: 1 };

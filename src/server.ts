@@ -163,8 +163,11 @@ export async function refuseMalformedCall(app: App, scope: AgentScope, params: u
       latencyMs: 0,
     });
   }
-  return verdict.message ?? `Invalid tools/call: ${problem}. Nothing was run.`;
+  return withPrefix(verdict.prefix, `Invalid tools/call: ${problem}. Nothing was run.`);
 }
+
+/** A throttled refusal's note first, then why this call was refused. */
+const withPrefix = (prefix: string | undefined, message: string) => (prefix ? `${prefix}\nThis call: ${message}` : message);
 
 export interface CallExtras {
   signal?: AbortSignal;
@@ -235,7 +238,7 @@ export async function callTool(
       });
     }
     // A refusal may quote the agent's own input (a name, an id): never a secret, even one it sent.
-    return errorResult(redactText(verdict.message ?? message, app.secrets()));
+    return errorResult(redactText(withPrefix(verdict.prefix, message), app.secrets()));
   };
 
   if (!tool) {

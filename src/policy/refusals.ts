@@ -23,8 +23,9 @@ import type { AgentScope } from "./types.js";
 export interface RefusalVerdict {
   /** Write this refusal's audit line (false: it is counted in the window's summary instead). */
   write: boolean;
-  /** Replaces the refusal's message to the agent (throttled: a short 429). */
-  message?: string;
+  /** Throttled: said to the agent before the refusal's own message (which still says why, and
+   *  when a limit renews). */
+  prefix?: string;
 }
 
 export interface RefusalPolicy {
@@ -101,7 +102,7 @@ export function createRefusalPolicy(o: RefusalOptions): RefusalPolicy {
         const retryS = Math.max(1, Math.ceil((hit.resetAt - now()) / 1000));
         return {
           write: false,
-          message:
+          prefix:
             `Refused (${reason.replace(/_/g, " ")}), and rate limited (429): agent "${scope.agent}" has had more than ` +
             `${limit} refused calls ${per} (${source}). Nothing was sent to Cohere. Fix the calls; retry in ${retryS} s.`,
         };

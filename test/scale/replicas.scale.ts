@@ -132,7 +132,9 @@ async function eventually(check: () => Promise<void> | void, ms = 15_000): Promi
 describe("stateless replicas behind nginx, --store-failure deny", () => {
   let c: Cluster;
   beforeAll(async () => {
-    c = await startCluster([]);
+    // Every one of the 300 calls must leave its own audit line here (the refusal throttle, which
+    // writes one summary line past 60 refusals a minute, is tested in npm test).
+    c = await startCluster(["--max-refusals-per-minute", "0"]);
   }, 60_000);
   afterAll(async () => c?.stop());
 
@@ -434,7 +436,7 @@ describe("a session through nginx (--sessions)", () => {
       const id = (made.structuredContent as { id: string }).id;
       const del = await client.callTool({ name: "delete_dataset", arguments: { id } });
       expect(del.isError, JSON.stringify(del.content)).toBeFalsy();
-      expect(asked).toEqual([`Delete dataset ${id} 'scale-ds'? This cannot be undone.`]);
+      expect(asked).toEqual([`Delete dataset ${id} "scale-ds"? This cannot be undone.`]);
       expect(emu.requests.filter((r) => r.method === "DELETE" && r.path.endsWith(`/datasets/${id}`))).toHaveLength(1);
 
       // every request of the session landed on the replica named by its tag

@@ -7,7 +7,7 @@ import { createWriteStream, type WriteStream } from "node:fs";
 import type { Access } from "./catalog/types.js";
 
 export type Decision = "allowed" | "denied";
-export type DenyReason = "not_in_profile" | "unknown_tool" | "invalid_input" | "argument_rule" | "rate_limit" | "auth" | "not_confirmed";
+export type DenyReason = "not_in_profile" | "unknown_tool" | "invalid_input" | "argument_rule" | "rate_limit" | "auth" | "not_confirmed" | "budget" | "cohere_limit";
 
 export interface AuditEvent {
   time: string;
@@ -26,6 +26,12 @@ export interface AuditEvent {
   requestId?: string;
   billedUnits?: Record<string, number>;
   latencyMs: number;
+  /** Time spent on the Cohere request(s) of an allowed call, retries and polls included. */
+  upstreamMs?: number;
+  /** Retries the Cohere client made. */
+  retries?: number;
+  /** The cohere_keys entry the call used, by its config name (never its value). */
+  key?: string;
   argsHash?: string;
   ignoredTools?: string[];
   /** HTTP: the peer address (requests refused before an agent is known). */
@@ -74,8 +80,18 @@ export function sentence(e: AuditEvent): string {
   );
 }
 
+/** An operator event that is not a call (a configuration reload). */
+export interface AuditNotice {
+  time: string;
+  event: "config_reload";
+  outcome: "ok" | "rejected";
+  text: string;
+}
+
 export interface AuditSink {
   record(e: AuditEvent): void;
+  /** One line for an operator event. */
+  note?(n: AuditNotice): void;
   close(): Promise<void>;
 }
 
@@ -94,6 +110,11 @@ export function createAuditSink(target: string, secrets: () => string[]): AuditS
     record(e) {
       const event = { ...e, latencyMs: Math.round(e.latencyMs * 10) / 10 };
       let line = JSON.stringify({ type: "audit", ...event, text: sentence(e) });
+      for (const s of secrets()) if (s && s.length >= 4) line = line.split(s).join("[REDACTED]");
+      out.write(line + "\n");
+    },
+    note(n) {
+      let line = JSON.stringify({ type: "audit", ...n });
       for (const s of secrets()) if (s && s.length >= 4) line = line.split(s).join("[REDACTED]");
       out.write(line + "\n");
     },

@@ -76,16 +76,15 @@ async function main(): Promise<void> {
       // Late-bound: the HTTP transport adds agent tokens to app.secrets.
       app.audit = createAuditSink(options.auditLog, () => app.secrets());
     }
-    // Profile rules apply on every transport: argument constraints, then per-agent limits.
-    if (app.config) {
-      const { argumentGuard } = await import("./policy/guards.js");
-      const { checkRateLimitConfig, rateLimitGuard } = await import("./policy/ratelimit.js");
-      checkRateLimitConfig(app.config, new Set(app.tools.map((t) => t.name)));
-      app.guards.push(
-        argumentGuard(app.config),
-        rateLimitGuard(app.config, app.store, { windowMs: options.rateWindowMs }),
-      );
+    // Profile rules (argument rules, rate limits, budgets, Cohere key limits) are built with the
+    // configuration in createApp (src/live.ts). Metrics observe the store, audit events and calls.
+    if (options.metricsPort !== undefined) {
+      const { serveMetrics } = await import("./metrics/server.js");
+      await serveMetrics(app);
     }
+    // SIGHUP reloads the config file instead of ending the process.
+    const { installReload } = await import("./reload.js");
+    installReload(app);
     if (options.mode === "http") {
       const { serveHttp } = await import("./transports/http/index.js");
       await serveHttp(app);

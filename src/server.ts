@@ -129,6 +129,8 @@ export async function callTool(
   extras: CallExtras,
 ): Promise<ToolResult> {
   const started = performance.now();
+  // The Cohere key of this agent's profile, taken once: a reload during the call does not switch it.
+  const cohere = app.cohereKey(scope);
   const tool = await app.loadTool(name);
   const base = {
     time: new Date().toISOString(),
@@ -138,6 +140,7 @@ export async function callTool(
     access: tool?.access,
     argsHash: app.audit ? hashArgs(args) : undefined,
     ignoredTools: scope.ignored?.length ? scope.ignored : undefined,
+    key: cohere.declared ? cohere.name : undefined,
   };
   const deny = (reason: DenyReason, message: string, detail?: string, resource?: string): ToolResult => {
     app.audit?.record({
@@ -190,13 +193,16 @@ export async function callTool(
       mode: app.options.confirmDestructive,
       elicit: extras.elicit,
       stateless: scope.stateless,
-      client: app.client,
+      client: cohere.client,
       signal: extras.signal,
     });
     if (!confirmed.ok) return deny("not_confirmed", confirmed.message, confirmed.detail, safeResource(tool, input));
 
+    let retries = 0;
+    const sentAt = performance.now();
     const executed = await executeTool(tool, input, {
-      client: app.client,
+      client: cohere.client,
+      onRetry: () => void retries++,
       signal: extras.signal,
       maxOutputChars: app.options.maxOutputChars,
       progress: extras.progress,
@@ -204,7 +210,7 @@ export async function callTool(
       maxWaitS: app.options.maxWaitS,
     });
     outcome = executed.outcome;
-    recordAllowed(app, base, outcome, started);
+    recordAllowed(app, { ...base, upstreamMs: performance.now() - sentAt, retries: retries || undefined }, outcome, started);
     return executed.result;
   } finally {
     for (const after of afters) {

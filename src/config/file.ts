@@ -4,6 +4,8 @@
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod/v3";
+import { budgetSchema, pricesSchema } from "./budget.js";
+import { cohereKeysSchema, profileKeySchema } from "./keys.js";
 
 const list = z
   .union([z.string(), z.array(z.string())])
@@ -46,6 +48,8 @@ export const profileSchema = z
       .optional()
       .describe("Per-agent call limits"),
     allow_file_read: z.boolean().optional().describe("May tools read files from --allow-file-read directories"),
+    budget: budgetSchema.optional().describe("Per-agent monthly caps on what Cohere bills (and on USD with prices_usd_per_million)"),
+    cohere_key: profileKeySchema,
   })
   .strict();
 
@@ -76,6 +80,8 @@ export const configFileSchema = z
     profiles: z.record(profileSchema).default({}),
     default_profile: z.string().optional().describe("Profile used when --profile is not given"),
     agents: z.array(agentSchema).optional().describe("HTTP agents: each with its own credential and profile"),
+    cohere_keys: cohereKeysSchema.optional(),
+    prices_usd_per_million: pricesSchema.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {

@@ -56,6 +56,11 @@ export interface Options {
   maxSessions: number;
   /** Length of a rate_limit "minute" (tests only: COHERE_MCP_RATE_WINDOW_MS). */
   rateWindowMs: number;
+  /** Budgets and monthly limits renew every this many ms instead of monthly (tests only: COHERE_MCP_BUDGET_PERIOD_MS). */
+  budgetPeriodMs?: number;
+  /** Serve Prometheus metrics at /metrics on this port (absent: no metrics). */
+  metricsPort?: number;
+  metricsHost: string;
 }
 
 export const DEFAULTS = {
@@ -113,6 +118,8 @@ export const FLAGS = [
   { flag: "--max-file-bytes N", env: "COHERE_MCP_MAX_FILE_BYTES", help: `Largest file a path input may name (default ${DEFAULTS.maxFileBytes})` },
   { flag: "--poll-interval-ms MS", env: "COHERE_MCP_POLL_INTERVAL_MS", help: `wait_for_* tools: first wait between polls, growing ×1.5 to 30 s (default ${DEFAULTS.pollIntervalMs})` },
   { flag: "--max-wait-s N", env: "COHERE_MCP_MAX_WAIT_S", help: `wait_for_* tools: longest wait, whatever timeout_s asks (default ${DEFAULTS.maxWaitS})` },
+  { flag: "--metrics-port PORT", env: "COHERE_MCP_METRICS_PORT", help: "Serve Prometheus metrics at /metrics on this port, apart from the agents' port (default: off; 0 picks a free one)" },
+  { flag: "--metrics-host HOST", env: "COHERE_MCP_METRICS_HOST", help: `Bind address of --metrics-port (default ${DEFAULTS.host})` },
 ] as const;
 
 export const ENV = [
@@ -124,6 +131,13 @@ function intOpt(name: string, value: string | undefined, fallback: number, min =
   if (value === undefined || value === "") return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be an integer ≥ ${min}, got "${value}"`);
+  return n;
+}
+
+function metricsPort(value: string | undefined): number | undefined {
+  if (value === undefined || value === "") return undefined;
+  const n = intOpt("--metrics-port", value, 0);
+  if (n > 65535) throw new ConfigError(`--metrics-port must be a port number (0-65535), got "${value}"`);
   return n;
 }
 
@@ -172,6 +186,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
         "max-file-bytes": { type: "string" },
         "poll-interval-ms": { type: "string" },
         "max-wait-s": { type: "string" },
+        "metrics-port": { type: "string" },
+        "metrics-host": { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -249,5 +265,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     sessionIdleMs: intOpt("--session-idle-ms", v["session-idle-ms"] ?? env.COHERE_MCP_SESSION_IDLE_MS, DEFAULTS.sessionIdleMs, 1),
     maxSessions: intOpt("--max-sessions", v["max-sessions"] ?? env.COHERE_MCP_MAX_SESSIONS, DEFAULTS.maxSessions, 1),
     rateWindowMs: intOpt("COHERE_MCP_RATE_WINDOW_MS", env.COHERE_MCP_RATE_WINDOW_MS, 60_000, 1),
+    budgetPeriodMs: env.COHERE_MCP_BUDGET_PERIOD_MS ? intOpt("COHERE_MCP_BUDGET_PERIOD_MS", env.COHERE_MCP_BUDGET_PERIOD_MS, 0, 1) : undefined,
+    metricsPort: metricsPort(v["metrics-port"] ?? env.COHERE_MCP_METRICS_PORT),
+    metricsHost: v["metrics-host"] ?? env.COHERE_MCP_METRICS_HOST ?? DEFAULTS.host,
   };
 }

@@ -19,8 +19,9 @@ import { ConfigError } from "../../config/file.js";
 import { corsHeaders, hostAllowed, originAllowed } from "./origin.js";
 import { DISCARD_SLACK, headerValue, readBody, remoteOf, rpcError, sendJson } from "./io.js";
 import { inspectBody, plainCall, type RpcRequestInfo } from "./rpc.js";
-import { ANONYMOUS, planHttp } from "./plan.js";
-import { createScopeResolver } from "./scopes.js";
+import { ANONYMOUS } from "./plan.js";
+import type { ScopeResolver } from "./scopes.js";
+import { liveHttp, retireSessions } from "./reload.js";
 import { InFlightRequests } from "./inflight.js";
 import { runPlainCall } from "./fastpath.js";
 import { createSessionTable } from "./sessions.js";
@@ -42,12 +43,10 @@ export interface HttpHandle {
 export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env): Promise<HttpHandle> {
   const o = app.options;
   const log = app.logger;
-  const plan = planHttp(app, env);
+  // Plan (ceilings, authenticator) and scopes of the current configuration; swapped on reload.
+  const current = liveHttp(app, env);
+  const { plan } = current();
   const auth = plan.auth;
-  if (auth) {
-    const before = app.secrets;
-    app.secrets = () => [...before(), ...auth.secrets()];
-  }
 
   if (o.requestTimeoutMs < o.maxWaitS * 1000) {
     log.warn("--request-timeout-ms is shorter than --max-wait-s: long wait_for_* calls will be cut short", {
@@ -57,8 +56,9 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
   }
 
   const requests = new InFlightRequests(log, o.requestTimeoutMs);
-  const scopeFor = createScopeResolver(app, plan);
+  const scopeFor: ScopeResolver = (agent, header, query) => current().scopeFor(agent, header, query);
   const sessions = o.sessions ? createSessionTable(app, requests, scopeFor) : undefined;
+  retireSessions(app, sessions);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now();
@@ -109,7 +109,8 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
 
     // Who is calling: checked on the headers, before an unauthenticated body is read in full.
     let agent = ANONYMOUS;
-    const verdict = auth?.authenticate(headerValue(req, "authorization"));
+    const live = current();
+    const verdict = live.plan.auth?.authenticate(headerValue(req, "authorization"));
     if (verdict && !verdict.ok) return refuseUnauthenticated(app, req, res, verdict, MCP_PATH, started);
     if (verdict?.ok) agent = verdict.agent.name;
 
@@ -139,7 +140,7 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
     if (sessions) return sessions.handle(req, res, agent, body, info, url);
 
     // Stateless: the fast path, or a fresh server and transport for this one POST.
-    const scope = scopeFor(agent, headerValue(req, "x-mcp-tools"), url.searchParams.get("tools") ?? undefined);
+    const scope = live.scopeFor(agent, headerValue(req, "x-mcp-tools"), url.searchParams.get("tools") ?? undefined);
     const plain = plainCall(req, body);
     if (plain) return runPlainCall(app, requests, req, res, scope, plain);
     const server = createMcpServer(app, scope);

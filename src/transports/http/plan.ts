@@ -6,9 +6,10 @@ import { ConfigError } from "../../config/file.js";
 import { createAuthenticator, type Authenticator } from "../../auth.js";
 import { resolveVisible } from "../../policy/allowlist.js";
 import { policyTools, type App } from "../../app.js";
+import { ANONYMOUS, type Generation } from "../../live.js";
 import { isLoopbackHost, normaliseOrigin } from "./origin.js";
 
-export const ANONYMOUS = "anonymous";
+export { ANONYMOUS };
 
 export interface HttpPlan {
   auth?: Authenticator;
@@ -16,9 +17,10 @@ export interface HttpPlan {
   ceilings: Map<string, { visible: ReadonlySet<string>; profile?: string }>;
 }
 
-export function planHttp(app: App, env: NodeJS.ProcessEnv): HttpPlan {
+/** The plan for one configuration: `gen` (default: the current one; a reload passes the new one). */
+export function planHttp(app: App, env: NodeJS.ProcessEnv, gen: Generation = app.live.current): HttpPlan {
   const o = app.options;
-  const agents = app.config?.agents ?? [];
+  const agents = gen.config?.agents ?? [];
   const loopback = isLoopbackHost(o.host);
   if (!loopback && agents.length === 0) {
     throw new ConfigError(
@@ -42,7 +44,7 @@ export function planHttp(app: App, env: NodeJS.ProcessEnv): HttpPlan {
     : new Set<string>();
   const ceilings: HttpPlan["ceilings"] = new Map();
   if (agents.length === 0) {
-    ceilings.set(ANONYMOUS, { visible: app.visible, profile: o.profile ?? app.config?.default_profile });
+    ceilings.set(ANONYMOUS, { visible: gen.visible, profile: o.profile ?? gen.config?.default_profile });
     return { ceilings };
   }
   if (o.tools || o.profile) {
@@ -51,9 +53,9 @@ export function planHttp(app: App, env: NodeJS.ProcessEnv): HttpPlan {
     });
   }
   for (const a of agents) {
-    const visible = new Set(app.profileVisible(a.profile));
+    const visible = new Set(gen.profileVisible(a.profile));
     for (const n of exclude) visible.delete(n);
     ceilings.set(a.name, { visible, profile: a.profile });
   }
-  return { auth: createAuthenticator(agents, env, (t) => app.logger.addSecret(t)), ceilings };
+  return { auth: createAuthenticator(agents, env, (t) => app.addSecret(t)), ceilings };
 }

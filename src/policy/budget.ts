@@ -61,6 +61,11 @@ const UNIT_TEXT: Record<BudgetUnit, [string, string]> = {
   usd: ["USD", "USD"],
 };
 
+/** `1,200`, `$3.20` */
+export function numberText(unit: BudgetUnit, n: number): string {
+  return unit === "usd" ? usdText(n) : n.toLocaleString("en-US");
+}
+
 /** `1,200 output tokens`, `$3.20` */
 export function amountText(unit: BudgetUnit, n: number): string {
   if (unit === "usd") return usdText(n);
@@ -185,7 +190,7 @@ export function budgetGuard(config: ConfigFile | undefined, store: CounterStore,
         const resets = `${new Date(period.end).toISOString()} (in ${durationText(period.end - t)})`;
         if (used >= h.limit) {
           return refuse(
-            `Budget spent: agent "${agent}" has used ${amountText(h.unit, used)} of its ${amountText(h.unit, h.limit)} ` +
+            `Budget spent: agent "${agent}" has used ${numberText(h.unit, used)} of its ${amountText(h.unit, h.limit)} ` +
               `${period.text} (${where(h.unit)}; calls still in flight count with what they may bill); nothing was sent to Cohere. ` +
               `The budget resets at ${resets}.`,
             `budget.${h.unit} of profile "${scope.profile}": ${amountText(h.unit, used)} of ${amountText(h.unit, h.limit)} used ${period.text}; resets ${resets}`,
@@ -194,8 +199,8 @@ export function budgetGuard(config: ConfigFile | undefined, store: CounterStore,
         const why = h.unit === "usd" ? "at its price" : reservationWhy(tool, input, h.unit as BilledUnit);
         const hint = h.unit === "output_tokens" && why.startsWith("its max_tokens") ? "Lower max_tokens, or wait: " : "";
         return refuse(
-          `Budget too low for this call: it may bill up to ${amountText(h.unit, h.cost)} (${why}) and agent "${agent}" has ` +
-            `${amountText(h.unit, h.limit - used)} of its ${amountText(h.unit, h.limit)} left ${period.text} (${where(h.unit)}); ` +
+          `Budget too low for this call: it may bill up to ${amountText(h.unit, h.cost)} (${why}) and agent "${agent}" has only ` +
+            `${numberText(h.unit, h.limit - used)} of its ${amountText(h.unit, h.limit)} left ${period.text} (${where(h.unit)}); ` +
             `nothing was sent to Cohere. ${hint}The budget resets at ${resets}.`,
           `budget.${h.unit} of profile "${scope.profile}": needs ${amountText(h.unit, h.cost)}, ${amountText(h.unit, h.limit - used)} left`,
         );

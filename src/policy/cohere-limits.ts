@@ -69,8 +69,8 @@ export function cohereKeyGuard(keys: KeyRing, store: CounterStore, opts: KeyLimi
   const now = opts.now ?? Date.now;
 
   const limitText = (key: CohereKey, endpoint: CohereEndpoint, limit: number) => {
-    const [one, many] = UNIT[endpoint] ?? ["call", "calls"];
-    const what = `${n(limit)} ${limit === 1 ? one : many} ${per(windowMs)}`;
+    const unit = UNIT[endpoint];
+    const what = `${n(limit)}${unit ? ` ${limit === 1 ? unit[0] : unit[1]}` : ""} ${per(windowMs)}`;
     return key.overridden.has(endpoint)
       ? `The limit for ${endpoint} on Cohere key "${key.name}" (${typeName(key)}, cohere_keys.${key.name}.per_minute.${endpoint}) is ${what}`
       : `Cohere's ${typeName(key)} limit for ${endpoint} is ${what}`;
@@ -122,7 +122,7 @@ export function cohereKeyGuard(keys: KeyRing, store: CounterStore, opts: KeyLimi
           const message =
             `Cohere's ${typeName(key)} key "${key.name}" has used its ${n(slot.limit)} calls ${period.text}` +
             `${key.overridden.has("per_month") ? ` (cohere_keys.${key.name}.per_month)` : key.type === "trial" ? " (Trial keys are capped at 1,000 calls a month)" : ""}; ` +
-            `nothing was sent to Cohere. It renews at ${new Date(period.end).toISOString()}${upgrade(key)}.`;
+            `nothing was sent to Cohere. It renews at ${new Date(period.end).toISOString()}${key.type === "trial" ? "; until then, use a Production key" : ""}.`;
           return { ok: false, reason: "cohere_limit", message, detail: `key "${key.name}": ${slot.limit} calls ${period.text} used` };
         }
         const wait = Math.max(1, taken.resetAt - t);

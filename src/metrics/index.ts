@@ -42,7 +42,7 @@ const REASONS = new Set([
   "budget",
   "cohere_limit",
 ]);
-const UNITS = new Set<string>([...BILLED_UNITS, "images"]);
+const UNITS = new Set<string>([...BILLED_UNITS, "images", "image_tokens"]);
 export const OTHER = "other";
 
 export class Telemetry {

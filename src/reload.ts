@@ -6,7 +6,6 @@
  */
 import type { App } from "./app.js";
 import { loadConfigFile, type ConfigFile } from "./config/file.js";
-import type { Generation } from "./live.js";
 
 export interface ReloadDiff {
   agentsAdded: string[];
@@ -85,14 +84,12 @@ export function reloadConfig(app: App): ReloadResult {
     app.logger.warn(text);
     return { ok: false, error: "no --config", text };
   }
-  let prev: Generation | undefined;
   try {
     const config = loadConfigFile(path);
     const swap = app.live.replace(config);
-    prev = swap.prev;
-    const diff = diffConfigs(prev.config, config);
+    const diff = diffConfigs(swap.prev.config, config);
     const text = diffText(diff);
-    if (app.options.mode !== "http" && !sameSet(prev.visible, swap.next.visible)) {
+    if (app.options.mode !== "http" && !sameSet(swap.prev.visible, swap.next.visible)) {
       app.logger.warn("the reloaded profile changes this stdio server's tools; the tool list a client has already read stays until it restarts");
     }
     app.logger.info(text, { generation: swap.next.id, file: path });

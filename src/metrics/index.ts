@@ -180,11 +180,19 @@ export class Telemetry {
     return out;
   }
 
+  private readonly known = new WeakMap<object, ReadonlySet<string>>();
+
   /** An agent name the configuration knows, else "other". */
   agent(name: string): string {
     if (name === UNAUTHENTICATED) return "unauthenticated";
     if (name === ANONYMOUS || name === stdioAgent(this.app.options)) return name;
-    return this.app.live.current.agentProfiles().some((a) => a.agent === name) ? name : OTHER;
+    const gen = this.app.live.current;
+    let names = this.known.get(gen);
+    if (!names) {
+      names = new Set(gen.agentProfiles().map((a) => a.agent));
+      this.known.set(gen, names);
+    }
+    return names.has(name) ? name : OTHER;
   }
 
   private key(name: string | undefined): string {

@@ -215,9 +215,13 @@ export function generationGuard(live: LiveConfig, logger: Logger): Guard {
 
 /** A CounterStore that forwards to whatever `get()` returns at each call. */
 export function storeRef(get: () => CounterStore): CounterStore {
-  return {
+  const ref: CounterStore & { readonly fallback?: string } = {
     get kind() {
       return get().kind;
+    },
+    // A shared store's failover note (--store-failure allow), when the store has one.
+    get fallback() {
+      return (get() as { fallback?: string }).fallback;
     },
     take: (w) => get().take(w),
     add: (k, a, t) => get().add(k, a, t),
@@ -225,4 +229,5 @@ export function storeRef(get: () => CounterStore): CounterStore {
     ping: () => get().ping(),
     close: () => get().close(),
   };
+  return ref;
 }

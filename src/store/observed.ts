@@ -24,9 +24,13 @@ export function observeStore(inner: CounterStore, observe: StoreObserver): Count
         throw err;
       }
     };
-  return {
+  const observed: CounterStore & { readonly fallback?: string } = {
     get kind() {
       return inner.kind;
+    },
+    // A shared store's failover note (--store-failure allow), when the store has one.
+    get fallback() {
+      return (inner as { fallback?: string }).fallback;
     },
     take: timed("take", (w) => inner.take(w)),
     add: timed("add", (k: string, a: number, t: number) => inner.add(k, a, t)),
@@ -34,4 +38,5 @@ export function observeStore(inner: CounterStore, observe: StoreObserver): Count
     ping: timed("ping", () => inner.ping()),
     close: () => inner.close(),
   };
+  return observed;
 }

@@ -11,39 +11,61 @@ import type { Options } from "./config/options.js";
 import { narrow, parseList, resolveVisible, type PolicySpec, type PolicyTool } from "./policy/allowlist.js";
 import type { Logger } from "./logger.js";
 import type { AuditSink } from "./audit.js";
-import type { Guard } from "./policy/types.js";
+import type { AgentScope, Guard } from "./policy/types.js";
+import type { CohereKey } from "./keyring.js";
+import { buildGeneration, generationGuard, LiveConfig, storeRef } from "./live.js";
 import type { CounterStore } from "./store/types.js";
 import { MemoryCounterStore } from "./store/memory.js";
 import { createRefusalPolicy, type RefusalPolicy } from "./policy/refusals.js";
 
 export interface App {
   options: Options;
-  config?: ConfigFile;
+  /** The current configuration (changes on reload; see `live`). */
+  readonly config?: ConfigFile;
   logger: Logger;
+  /** The client for the process's own key (CO_API_KEY): probes, and agents without a cohere_key. */
   client: CohereClient;
   /** Every tool's name, class, group and descriptor (no zod: cheap at start-up). */
   tools: readonly ToolInfo[];
   /** The full record of a tool (zod schema, hooks); the catalog loads on first use. */
   loadTool(name: string): Promise<ToolDef | undefined>;
   /** Visible set for stdio / --list-tools (flags, or --profile narrowed by --tools). */
-  visible: ReadonlySet<string>;
+  readonly visible: ReadonlySet<string>;
   /** Items of --tools that named nothing inside --profile. */
-  ignored: string[];
-  /** Visible set per profile name (HTTP agents). */
+  readonly ignored: string[];
+  /** Visible set per profile name (HTTP agents), in the current configuration. */
   profileVisible(name: string): ReadonlySet<string>;
   descriptorsFor(visible: ReadonlySet<string>): ToolDescriptor[];
+  /** Run in order before a call is sent. The first runs the current configuration's guards
+   *  (src/live.ts); guards that do not depend on the config may be pushed after it. */
   guards: Guard[];
+  /** The configuration and all it derives, swapped whole on reload. */
+  live: LiveConfig;
+  /** The Cohere key (and its client) an agent's calls use. */
+  cohereKey(scope: Pick<AgentScope, "profile">): CohereKey;
   /** Every counter the gateway keeps (limits, budgets, throttles): memory, or shared by replicas. */
   store: CounterStore;
   audit?: AuditSink;
   /** Refused calls: charged to the agent's rate limit, throttled in the audit (policy/refusals.ts). */
   refusals: RefusalPolicy;
-  /** Run first by close(): e.g. write the audit summaries of throttles still counting. */
-  onClose: Array<() => Promise<void>>;
   metrics: { calls: number; errors: number };
   /** Secrets that must never be written anywhere. */
   secrets(): string[];
+  /** Remember a secret (a Cohere key, an agent token): redacted from logs and the audit from now on. */
+  addSecret(secret: string | undefined): void;
+  /** HTTP --sessions: open sessions per agent (metrics read it at each scrape). */
+  sessionCounts?: () => ReadonlyMap<string, number>;
+  /** Run first by close(), in order: e.g. write the audit summaries of throttles still counting,
+   *  stop the metrics server. */
+  onClose(fn: () => Promise<void> | void): void;
   close(): Promise<void>;
+}
+
+export interface AppExtras {
+  /** Environment for cohere_keys and agent tokens (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Clock for budgets and limits (tests). */
+  now?: () => number;
 }
 
 export const policyTools: readonly PolicyTool[] = TOOL_INDEX.map((t) => t.policy);
@@ -93,8 +115,14 @@ export function resolveFromOptions(
   return { visible, ignored };
 }
 
-export function createApp(options: Options, logger: Logger): App {
-  logger.addSecret(options.apiKey);
+export function createApp(options: Options, logger: Logger, extras: AppExtras = {}): App {
+  const secrets = new Set<string>();
+  const addSecret = (secret: string | undefined) => {
+    if (!secret || secret.length < 4) return;
+    secrets.add(secret);
+    logger.addSecret(secret);
+  };
+  addSecret(options.apiKey);
   let baseUrl: string;
   try {
     baseUrl = normaliseBaseUrl(options.baseUrl);
@@ -102,40 +130,70 @@ export function createApp(options: Options, logger: Logger): App {
     throw new ConfigError(`CO_API_URL is not a valid URL (${(err as Error).message})`);
   }
   const config = options.configPath ? loadConfigFile(options.configPath) : undefined;
-  const { visible, ignored } = resolveFromOptions(options, config);
   const listCache = new Map<string, ToolDescriptor[]>();
-  const profileCache = new Map<string, ReadonlySet<string>>();
-  const client = new CohereClient({
+  const clientOptions = {
     baseUrl,
-    apiKey: options.apiKey,
     clientName: options.clientName,
     timeoutMs: options.timeoutMs,
     maxRetries: options.maxRetries,
     retryBaseMs: options.retryBaseMs,
     maxRetryDelayMs: options.maxRetryDelayMs,
-    // late-bound: the HTTP transport adds agent tokens to app.secrets
+    // every client redacts every secret the process knows (late-bound: tokens are learned later)
     secrets: () => app.secrets(),
-  });
+  };
+  const client = new CohereClient({ ...clientOptions, apiKey: options.apiKey });
+  // One client (one connection pool) per key value, kept across reloads.
+  const clients = new Map<string | undefined, CohereClient>([[options.apiKey, client]]);
+  const clientFor = (value: string | undefined) => {
+    let c = clients.get(value);
+    if (!c) {
+      c = new CohereClient({ ...clientOptions, apiKey: value });
+      clients.set(value, c);
+    }
+    return c;
+  };
+  const closers: Array<() => Promise<void> | void> = [];
+  let store: CounterStore = new MemoryCounterStore(extras.now);
+  const live = new LiveConfig(
+    (cfg, id) =>
+      buildGeneration(
+        {
+          options,
+          logger,
+          env: extras.env ?? process.env,
+          store: storeRef(() => store),
+          policyTools,
+          resolveFromOptions,
+          profileSpec,
+          clientFor,
+          addSecret,
+          now: extras.now,
+        },
+        cfg,
+        id,
+      ),
+    config,
+    logger,
+  );
   const app: App = {
     options,
-    config,
+    get config() {
+      return live.current.config;
+    },
     logger,
     client,
     tools: TOOL_INDEX,
     async loadTool(name) {
       return (await loadRecords()).get(name);
     },
-    visible,
-    ignored,
+    get visible() {
+      return live.current.visible;
+    },
+    get ignored() {
+      return live.current.ignored;
+    },
     profileVisible(name) {
-      let v = profileCache.get(name);
-      if (!v) {
-        const p = config?.profiles[name];
-        if (!p) throw new ConfigError(`No profile "${name}"`);
-        v = resolveVisible(policyTools, profileSpec(p));
-        profileCache.set(name, v);
-      }
-      return v;
+      return live.current.profileVisible(name);
     },
     descriptorsFor(set) {
       const chosen = TOOL_INDEX.filter((t) => set.has(t.name));
@@ -147,22 +205,38 @@ export function createApp(options: Options, logger: Logger): App {
       }
       return list;
     },
-    guards: [],
-    store: new MemoryCounterStore(),
+    guards: [generationGuard(live, logger)],
+    live,
+    cohereKey: (scope) => live.current.keys.forProfile(scope.profile),
+    get store() {
+      return store;
+    },
+    set store(s: CounterStore) {
+      store = s;
+    },
     refusals: undefined as unknown as RefusalPolicy, // set below: it reads app.store and app.audit late
-    onClose: [],
     metrics: { calls: 0, errors: 0 },
-    secrets: () => (options.apiKey ? [options.apiKey] : []),
+    secrets: () => [...secrets],
+    addSecret,
+    onClose(fn) {
+      closers.push(fn);
+    },
     async close() {
-      for (const f of app.onClose.splice(0)) await f().catch(() => undefined);
+      for (const fn of closers.splice(0)) {
+        try {
+          await fn();
+        } catch (err) {
+          logger.error("a close step failed", { error: (err as Error)?.message });
+        }
+      }
       await app.refusals.close();
-      await client.close();
+      await Promise.all([...clients.values()].map((c) => c.close()));
       await app.store.close();
       await app.audit?.close();
     },
   };
   app.refusals = createRefusalPolicy({
-    config,
+    config: () => app.config, // the current configuration: a reload changes the limits
     store: () => app.store,
     maxPerMinute: options.limits.maxRefusalsPerMinute,
     windowMs: options.rateWindowMs,

@@ -31,7 +31,11 @@ export type DenyReason =
   /** A summary line: refusals (or failed logins) past a throttle, not written one by one. */
   | "throttled"
   /** The shared counter store could not be reached (--store-failure deny). */
-  | "store_unavailable";
+  | "store_unavailable"
+  /** The agent's monthly budget in Cohere's billed units (or USD) is spent. */
+  | "budget"
+  /** The Cohere key's own limit (per minute per endpoint, Trial month) would be passed. */
+  | "cohere_limit";
 
 /** Who an OAuth access token names (never the token itself). */
 export interface AuditClaims {
@@ -57,6 +61,12 @@ export interface AuditEvent extends AuditClaims {
   requestId?: string;
   billedUnits?: Record<string, number>;
   latencyMs: number;
+  /** Time spent on the Cohere request(s) of an allowed call, retries and polls included. */
+  upstreamMs?: number;
+  /** Retries the Cohere client made. */
+  retries?: number;
+  /** The cohere_keys entry the call used, by its config name (never its value). */
+  key?: string;
   argsHash?: string;
   ignoredTools?: string[];
   /** HTTP: the peer address (requests refused before an agent is known). */
@@ -182,8 +192,18 @@ export function prepare(e: AuditEvent, secrets: readonly string[]): { event: Aud
   return { event, text: sentence(raw, total) };
 }
 
+/** An operator event that is not a call (a configuration reload). */
+export interface AuditNotice {
+  time: string;
+  event: "config_reload";
+  outcome: "ok" | "rejected";
+  text: string;
+}
+
 export interface AuditSink {
   record(e: AuditEvent): void;
+  /** One line for an operator event. */
+  note?(n: AuditNotice): void;
   close(): Promise<void>;
 }
 
@@ -204,6 +224,9 @@ export function createAuditSink(target: string, secrets: () => string[]): AuditS
       const { event, text } = prepare(e, known);
       // Once more over the whole line: nothing of ours may carry a secret either.
       out.write(redact(JSON.stringify({ type: "audit", ...event, text }), known) + "\n");
+    },
+    note(n) {
+      out.write(redact(JSON.stringify({ type: "audit", ...n }), secrets().filter((s) => s && s.length >= 4)) + "\n");
     },
     close() {
       if (out === process.stderr) return Promise.resolve();

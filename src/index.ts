@@ -76,28 +76,27 @@ async function main(): Promise<void> {
       // Late-bound: the HTTP transport adds agent tokens to app.secrets.
       app.audit = createAuditSink(options.auditLog, () => app.secrets());
     }
-    // --store: counters shared with other replicas (Redis); before any guard takes app.store.
+    // --store: counters shared with other replicas (Redis), before anything counts.
     if (options.store) {
       const { openStore, storeSecrets } = await import("./store/open.js");
       app.store = await openStore(options, logger);
-      const before = app.secrets;
-      app.secrets = () => [...before(), ...storeSecrets(options)];
+      for (const secret of storeSecrets(options)) app.addSecret(secret);
     }
-    // Profile rules apply on every transport: argument constraints, then per-agent limits.
-    if (app.config) {
-      const { argumentGuard } = await import("./policy/guards.js");
-      const { checkRateLimitConfig, rateLimitGuard } = await import("./policy/ratelimit.js");
-      checkRateLimitConfig(app.config, new Set(app.tools.map((t) => t.name)));
-      app.guards.push(
-        argumentGuard(app.config),
-        rateLimitGuard(app.config, app.store, { windowMs: options.rateWindowMs }),
-      );
-    }
-    // Each agent's share of the upstream connections (a slot per call, released when it ends).
+    // Profile rules (argument rules, rate limits, budgets, Cohere key limits) are built with the
+    // configuration in createApp (src/live.ts), and rebuilt on reload. Last, each agent's share of
+    // the upstream connections (a slot per call, released when it ends): it may wait.
     const { concurrencyGuard } = await import("./policy/concurrency.js");
     app.guards.push(
-      concurrencyGuard({ config: app.config, httpDefault: options.limits.maxConcurrentCalls, waitMs: options.limits.concurrencyWaitMs }),
+      concurrencyGuard({ config: () => app.config, httpDefault: options.limits.maxConcurrentCalls, waitMs: options.limits.concurrencyWaitMs }),
     );
+    // Metrics observe the store, audit events and calls: after the store is opened.
+    if (options.metricsPort !== undefined) {
+      const { serveMetrics } = await import("./metrics/server.js");
+      await serveMetrics(app);
+    }
+    // SIGHUP reloads the config file instead of ending the process.
+    const { installReload } = await import("./reload.js");
+    installReload(app);
     if (options.mode === "http") {
       const { serveHttp } = await import("./transports/http/index.js");
       await serveHttp(app);

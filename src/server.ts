@@ -211,6 +211,8 @@ export async function callTool(
   extras: CallExtras,
 ): Promise<ToolResult> {
   const started = performance.now();
+  // The Cohere key of this agent's profile, taken once: a reload during the call does not switch it.
+  const cohere = app.cohereKey(scope);
   const tool = await app.loadTool(name);
   const base = {
     time: new Date().toISOString(),
@@ -223,6 +225,7 @@ export async function callTool(
     ignoredTools: scope.ignored?.length ? scope.ignored : undefined,
     /** Set when the guards counted on this replica only (shared store unreachable). */
     counters: undefined as string | undefined,
+    key: cohere.declared ? cohere.name : undefined,
   };
   const deny = async (reason: DenyReason, message: string, detail?: string, resource?: string): Promise<ToolResult> => {
     // Refusals count toward the agent's rate limit and a throttle on audit lines (policy/refusals.ts).
@@ -288,13 +291,16 @@ export async function callTool(
       mode: app.options.confirmDestructive,
       elicit: extras.elicit,
       stateless: scope.stateless,
-      client: app.client,
+      client: cohere.client,
       signal: extras.signal,
     });
     if (!confirmed.ok) return deny("not_confirmed", confirmed.message, confirmed.detail, safeResource(tool, input));
 
+    let retries = 0;
+    const sentAt = performance.now();
     const executed = await executeTool(tool, input, {
-      client: app.client,
+      client: cohere.client,
+      onRetry: () => void retries++,
       signal: extras.signal,
       maxOutputChars: app.options.maxOutputChars,
       progress: extras.progress,
@@ -302,7 +308,7 @@ export async function callTool(
       maxWaitS: app.options.maxWaitS,
     });
     outcome = executed.outcome;
-    recordAllowed(app, base, outcome, started);
+    recordAllowed(app, { ...base, upstreamMs: performance.now() - sentAt, retries: retries || undefined }, outcome, started);
     // the last net: no secret leaves in a result, whatever path built it
     return redactResult(executed.result, app.secrets());
   } finally {

@@ -46,7 +46,7 @@ describe("concurrencyGuard", () => {
   const scope = (agent: string, transport: "http" | "stdio" = "http"): AgentScope => ({ agent, transport, visible: new Set() });
 
   it("holds at most the limit per agent; a waiter gets the next free slot; past the wait it is refused; other agents are apart", async () => {
-    const g = concurrencyGuard({ httpDefault: 2, waitMs: 150 });
+    const g = concurrencyGuard({ httpDefault: 2, waitMs: 150, config: () => undefined });
     const s1 = await g.check(scope("a"), tool, {});
     const s2 = await g.check(scope("a"), tool, {});
     expect(s1.ok && s2.ok).toBe(true);
@@ -72,7 +72,7 @@ describe("concurrencyGuard", () => {
   });
 
   it("stdio has no default limit; a profile's limits.max_concurrent_calls applies anywhere", async () => {
-    const g = concurrencyGuard({ httpDefault: 1, waitMs: 10, config: { profiles: { p: { limits: { max_concurrent_calls: 1 } } } } });
+    const g = concurrencyGuard({ httpDefault: 1, waitMs: 10, config: () => ({ profiles: { p: { limits: { max_concurrent_calls: 1 } } } }) });
     for (let i = 0; i < 5; i++) expect((await g.check(scope("local", "stdio"), tool, {})).ok).toBe(true);
     const withProfile: AgentScope = { ...scope("x", "stdio"), profile: "p" };
     expect((await g.check(withProfile, tool, {})).ok).toBe(true);

@@ -6,6 +6,8 @@ import { readFileSync } from "node:fs";
 import { z } from "zod/v3";
 import { oauthProfileProblems, oauthSchema } from "./oauth.js";
 import { agentLimitsSchema } from "./limits.js";
+import { budgetSchema, pricesSchema } from "./budget.js";
+import { cohereKeysSchema, profileKeySchema } from "./keys.js";
 
 const list = z
   .union([z.string(), z.array(z.string())])
@@ -61,6 +63,8 @@ export const profileSchema = z
       .describe("Per-agent call limits"),
     allow_file_read: z.boolean().optional().describe("May tools read files from --allow-file-read directories"),
     limits: agentLimitsSchema.optional().describe("The agent's share of sessions, upstream connections and audited refusals"),
+    budget: budgetSchema.optional().describe("Per-agent monthly caps on what Cohere bills (and on USD with prices_usd_per_million)"),
+    cohere_key: profileKeySchema,
   })
   .strict();
 
@@ -92,6 +96,8 @@ export const configFileSchema = z
     default_profile: z.string().optional().describe("Profile used when --profile is not given"),
     agents: z.array(agentSchema).optional().describe("HTTP agents: each with its own credential and profile"),
     oauth: oauthSchema.optional().describe("HTTP: accept access tokens from your identity provider (OAuth 2.1 resource server)"),
+    cohere_keys: cohereKeysSchema.optional(),
+    prices_usd_per_million: pricesSchema.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {

@@ -76,6 +76,11 @@ export interface Options {
   storeTimeoutMs: number;
   /** This replica's tag: --sessions ids are `<tag>.<uuid>` so a load balancer can route by it. */
   replicaId: string;
+  /** Budgets and monthly limits renew every this many ms instead of monthly (tests only: COHERE_MCP_BUDGET_PERIOD_MS). */
+  budgetPeriodMs?: number;
+  /** Serve Prometheus metrics at /metrics on this port (absent: no metrics). */
+  metricsPort?: number;
+  metricsHost: string;
 }
 
 export interface ServerLimits {
@@ -182,6 +187,8 @@ export const FLAGS = [
   { flag: "--store-failure MODE", env: "COHERE_MCP_STORE_FAILURE", help: "With --store, while it is unreachable: deny (refuse calls that count; default) | allow (count on this replica only)" },
   { flag: "--store-timeout-ms MS", env: "COHERE_MCP_STORE_TIMEOUT_MS", help: `With --store: longest wait for one decision before the store counts as unreachable (default ${DEFAULTS.storeTimeoutMs})` },
   { flag: "--replica-id TAG", env: "COHERE_MCP_REPLICA_ID", help: "This replica's tag (letters, digits, - and _): session ids start with TAG. so a load balancer can route them (default: random)" },
+  { flag: "--metrics-port PORT", env: "COHERE_MCP_METRICS_PORT", help: "Serve Prometheus metrics at /metrics on this port, apart from the agents' port (default: off; 0 picks a free one)" },
+  { flag: "--metrics-host HOST", env: "COHERE_MCP_METRICS_HOST", help: `Bind address of --metrics-port (default ${DEFAULTS.host})` },
 ] as const;
 
 export const ENV = [
@@ -202,6 +209,13 @@ function defaultReplicaId(): string {
   return Math.floor(Math.random() * 0x1000000)
     .toString(16)
     .padStart(6, "0");
+}
+
+function metricsPort(value: string | undefined): number | undefined {
+  if (value === undefined || value === "") return undefined;
+  const n = intOpt("--metrics-port", value, 0);
+  if (n > 65535) throw new ConfigError(`--metrics-port must be a port number (0-65535), got "${value}"`);
+  return n;
 }
 
 function boolEnv(v: string | undefined): boolean {
@@ -265,6 +279,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
         "store-failure": { type: "string" },
         "store-timeout-ms": { type: "string" },
         "replica-id": { type: "string" },
+        "metrics-port": { type: "string" },
+        "metrics-host": { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -372,6 +388,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     storeFailure,
     storeTimeoutMs: intOpt("--store-timeout-ms", v["store-timeout-ms"] ?? env.COHERE_MCP_STORE_TIMEOUT_MS, DEFAULTS.storeTimeoutMs, 1),
     replicaId,
+    budgetPeriodMs: env.COHERE_MCP_BUDGET_PERIOD_MS ? intOpt("COHERE_MCP_BUDGET_PERIOD_MS", env.COHERE_MCP_BUDGET_PERIOD_MS, 0, 1) : undefined,
+    metricsPort: metricsPort(v["metrics-port"] ?? env.COHERE_MCP_METRICS_PORT),
+    metricsHost: v["metrics-host"] ?? env.COHERE_MCP_METRICS_HOST ?? DEFAULTS.host,
   };
 }
 

@@ -14,7 +14,8 @@ import type { ConfigFile } from "../config/file.js";
 import type { AgentScope, Guard, GuardVerdict } from "./types.js";
 
 export interface ConcurrencyOptions {
-  config?: ConfigFile;
+  /** The current configuration (read per call: a reload may change the profile's share). */
+  config: () => ConfigFile | undefined;
   /** Default limit for HTTP agents (--max-concurrent-calls). */
   httpDefault: number;
   /** How long a call over the limit waits for a slot (--concurrency-wait-ms). */
@@ -29,7 +30,7 @@ interface Slots {
 export function concurrencyGuard(o: ConcurrencyOptions): Guard & { active(agent: string): number } {
   const agents = new Map<string, Slots>();
   const limitOf = (scope: AgentScope): { limit: number; source: string } | undefined => {
-    const own = scope.profile ? o.config?.profiles[scope.profile]?.limits?.max_concurrent_calls : undefined;
+    const own = scope.profile ? o.config()?.profiles[scope.profile]?.limits?.max_concurrent_calls : undefined;
     if (own !== undefined) return { limit: own, source: `profile "${scope.profile}" limits.max_concurrent_calls` };
     return scope.transport === "http" ? { limit: o.httpDefault, source: "--max-concurrent-calls" } : undefined;
   };

@@ -35,7 +35,8 @@ export interface RefusalPolicy {
 }
 
 export interface RefusalOptions {
-  config?: ConfigFile;
+  /** The current configuration (read at each refusal: a reload may change the limits). */
+  config: () => ConfigFile | undefined;
   /** Read at each use (the app may swap its store after start-up). */
   store: () => CounterStore;
   /** Server default (--max-refusals-per-minute); 0: off. */
@@ -87,7 +88,7 @@ export function createRefusalPolicy(o: RefusalOptions): RefusalPolicy {
   );
   return {
     async refused(scope, reason) {
-      const profile = scope.profile ? o.config?.profiles[scope.profile] : undefined;
+      const profile = scope.profile ? o.config()?.profiles[scope.profile] : undefined;
       try {
         const perMinute = profile?.rate_limit?.per_minute;
         if (perMinute !== undefined && reason !== "rate_limit" && reason !== "throttled") {

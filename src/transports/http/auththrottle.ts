@@ -67,10 +67,8 @@ export function createAuthThrottle(app: App): AuthThrottle | undefined {
   };
   const throttle = new WindowThrottle<null>(() => app.store, "af", windowMs, summary("failed authentications", "429"));
   const tokenless = new WindowThrottle<null>(() => app.store, "an", windowMs, summary("requests without a token", "401"));
-  app.onClose.push(
-    () => throttle.close(),
-    () => tokenless.close(),
-  );
+  app.onClose(() => throttle.close());
+  app.onClose(() => tokenless.close());
 
   const blocked = (remote: string): boolean => {
     const until = blockedUntil.get(remote);

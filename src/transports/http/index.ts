@@ -23,8 +23,9 @@ import { ConfigError } from "../../config/file.js";
 import { corsHeaders, hostAllowed, originAllowed } from "./origin.js";
 import { DISCARD_SLACK, headerValue, readBody, remoteOf, rpcError, sendJson } from "./io.js";
 import { inspectBody, plainCall, type RpcRequestInfo } from "./rpc.js";
-import { ANONYMOUS, planHttp } from "./plan.js";
-import { createScopeResolver } from "./scopes.js";
+import { ANONYMOUS, loadOAuthFor } from "./plan.js";
+import type { ScopeResolver } from "./scopes.js";
+import { liveHttp, retireSessions } from "./reload.js";
 import { InFlightRequests } from "./inflight.js";
 import { refuseUnstructuredCalls, runPlainCall } from "./fastpath.js";
 import { createSessionTable } from "./sessions.js";
@@ -51,12 +52,10 @@ export interface HttpHandle {
 export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env): Promise<HttpHandle> {
   const o = app.options;
   const log = app.logger;
-  const plan = await planHttp(app, env);
-  const auth = plan.auth;
-  if (auth) {
-    const before = app.secrets;
-    app.secrets = () => [...before(), ...auth.secrets()];
-  }
+  // Plan (ceilings, authenticator) and scopes of the current configuration; swapped on reload
+  // (./reload.ts). A request reads them once, at its start.
+  await loadOAuthFor(app.config);
+  const current = liveHttp(app, env);
 
   if (o.requestTimeoutMs < o.maxWaitS * 1000) {
     log.warn("--request-timeout-ms is shorter than --max-wait-s: long wait_for_* calls will be cut short", {
@@ -65,12 +64,13 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
     });
   }
 
-  const anonymous = anonymousIdentity(ANONYMOUS, plan.ceilings.get(ANONYMOUS)?.profile);
   const requests = new InFlightRequests(log, o.requestTimeoutMs);
-  const scopeFor = createScopeResolver(app, plan);
+  const scopeFor: ScopeResolver = (agent, header, query) => current().scopeFor(agent, header, query);
   const sessions = o.sessions ? createSessionTable(app, requests, scopeFor) : undefined;
+  retireSessions(app, sessions);
 
-  const authThrottle = auth ? createAuthThrottle(app) : undefined;
+  // Created whatever the configuration: a reload may add agents to a server that had none.
+  const authThrottle = createAuthThrottle(app);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now();
@@ -81,6 +81,9 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
     }
     const path = url.pathname;
     const method = req.method ?? "GET";
+    const live = current();
+    const { plan } = live;
+    const auth = plan.auth;
 
     if (PROBE_PATHS.has(path)) {
       return answerProbe(app, req, res, path, requests.draining, await probeDetail(req, auth, authThrottle));
@@ -130,7 +133,7 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
 
     // Who is calling: checked on the headers, before an unauthenticated body is read in full.
     // An address past its failed authentications gets 429 before its token is looked at.
-    let who: Identity = anonymous;
+    let who: Identity = anonymousIdentity(ANONYMOUS, plan.ceilings.get(ANONYMOUS)?.profile);
     if (authThrottle?.refuseIfBlocked(req, res)) return;
     const verdict = await auth?.authenticate(headerValue(req, "authorization"));
     if (verdict && !verdict.ok) {
@@ -170,7 +173,7 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
       if (short.length) return refuseInsufficientScope(app, auth.oauth, req, res, who, short, started);
       (req as IncomingMessage & { auth?: AuthInfo }).auth = authInfoOf(auth.oauth, who);
     }
-    const scope = scopeFor(who, headerValue(req, "x-mcp-tools"), url.searchParams.get("tools") ?? undefined);
+    const scope = live.scopeFor(who, headerValue(req, "x-mcp-tools"), url.searchParams.get("tools") ?? undefined);
     // A tools/call whose params are not an object: refused and audited here (the SDK would not audit it).
     if (method === "POST" && (await refuseUnstructuredCalls(app, res, scope, body))) return;
 
@@ -247,9 +250,11 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
   const shownHost = net.isIPv6(bare) ? `[${bare}]` : o.host;
   const url = `http://${shownHost}:${addr.port}${MCP_PATH}`;
   process.stderr.write(`cohere-mcp listening on ${url}\n`);
+  const { plan } = current();
   log.info("cohere-mcp ready on HTTP", {
     mode: o.sessions ? "sessions" : "stateless",
-    agents: auth ? auth.agents.map((a) => a.name) : [ANONYMOUS],
+    agents: plan.auth ? plan.auth.agents.map((a) => a.name) : [ANONYMOUS],
+    oauth: plan.auth?.oauth ? "on" : undefined,
     tools: Object.fromEntries([...plan.ceilings].map(([n, c]) => [n, c.visible.size])),
     key: o.apiKey ? `from ${o.apiKeySource}` : "missing (calls will fail until CO_API_KEY is set)",
   });

@@ -1,17 +1,19 @@
 /**
- * Everything that can make HTTP start-up refuse, checked before listening: a non-loopback bind
- * without agents (static or OAuth) or without --allowed-hosts, bad --allowed-origins; and each
- * agent's ceiling (static agents by name, OAuth agents by the profile their token maps to).
+ * Everything that can make HTTP start-up (or a reload) refuse, checked before it takes effect: a
+ * non-loopback bind without agents (static or OAuth) or without --allowed-hosts, bad
+ * --allowed-origins; and each agent's ceiling (static agents by name, OAuth agents by the profile
+ * their token maps to). One plan per configuration generation (src/live.ts, ./reload.ts).
  */
-import { ConfigError } from "../../config/file.js";
+import { ConfigError, type ConfigFile } from "../../config/file.js";
 import { createAuthenticator } from "../../auth.js";
 import { createIdentityAuthenticator, type IdentityAuthenticator } from "../../identity.js";
 import type { OAuthResource } from "../../oauth/index.js";
 import { resolveVisible } from "../../policy/allowlist.js";
 import { policyTools, type App } from "../../app.js";
+import { ANONYMOUS, type Generation } from "../../live.js";
 import { isLoopbackHost, normaliseOrigin } from "./origin.js";
 
-export const ANONYMOUS = "anonymous";
+export { ANONYMOUS };
 
 export interface Ceiling {
   visible: ReadonlySet<string>;
@@ -26,10 +28,23 @@ export interface HttpPlan {
   profileCeiling(profile: string): Ceiling;
 }
 
-export async function planHttp(app: App, env: NodeJS.ProcessEnv): Promise<HttpPlan> {
+type OAuthModule = typeof import("../../oauth/index.js");
+let oauthModule: OAuthModule | undefined;
+
+/**
+ * Load the OAuth module when a configuration needs it: jose and the SDK's discovery are not
+ * loaded otherwise. Called before a plan is built (start-up, and each reload).
+ */
+export async function loadOAuthFor(config: ConfigFile | undefined): Promise<void> {
+  if (config?.oauth && !oauthModule) oauthModule = await import("../../oauth/index.js");
+}
+
+/** The plan for one configuration: `gen` (default: the current one; a reload passes the new one). */
+export function planHttp(app: App, env: NodeJS.ProcessEnv, gen: Generation = app.live.current): HttpPlan {
   const o = app.options;
-  const agents = app.config?.agents ?? [];
-  const oauth = app.config?.oauth;
+  const config = gen.config;
+  const agents = config?.agents ?? [];
+  const oauth = config?.oauth;
   const loopback = isLoopbackHost(o.host);
   if (!loopback && agents.length === 0 && !oauth) {
     throw new ConfigError(
@@ -56,7 +71,7 @@ export async function planHttp(app: App, env: NodeJS.ProcessEnv): Promise<HttpPl
   const profileCeiling = (profile: string): Ceiling => {
     let c = byProfile.get(profile);
     if (!c) {
-      const visible = new Set(app.profileVisible(profile));
+      const visible = new Set(gen.profileVisible(profile));
       for (const n of exclude) visible.delete(n);
       c = { visible, profile };
       byProfile.set(profile, c);
@@ -64,21 +79,20 @@ export async function planHttp(app: App, env: NodeJS.ProcessEnv): Promise<HttpPl
     return c;
   };
   if (agents.length === 0 && !oauth) {
-    ceilings.set(ANONYMOUS, { visible: app.visible, profile: o.profile ?? app.config?.default_profile });
+    ceilings.set(ANONYMOUS, { visible: gen.visible, profile: o.profile ?? config?.default_profile });
     return { ceilings, profileCeiling };
   }
-  if (o.tools || o.profile) {
+  if ((o.tools || o.profile) && gen.id === 1) {
     app.logger.warn("--tools and --profile do not apply to HTTP agents: each agent's profile sets its tools", {
       agents: agents.length,
     });
   }
   for (const a of agents) ceilings.set(a.name, profileCeiling(a.profile));
-  const staticAuth = createAuthenticator(agents, env, (t) => app.logger.addSecret(t));
+  const staticAuth = createAuthenticator(agents, env, (t) => app.addSecret(t));
   let resource: OAuthResource | undefined;
   if (oauth) {
-    // Loaded only when configured: jose and the SDK's discovery are not needed otherwise.
-    const { createOAuth } = await import("../../oauth/index.js");
-    resource = createOAuth(oauth, {
+    if (!oauthModule) throw new Error("internal: the OAuth module was not loaded before the plan (loadOAuthFor)");
+    resource = oauthModule.createOAuth(oauth, {
       env,
       logger: app.logger,
       mcpPath: "/mcp",

@@ -31,6 +31,8 @@ interface Session {
   id: string;
   agent: string;
   owner: string;
+  /** Set by retire(): close when the last request ends. */
+  retired?: string;
   transport: StreamableHTTPServerTransport;
   server: Server;
   lastSeen: number;
@@ -42,6 +44,11 @@ export interface SessionTable {
   /** Shutdown: end the GET streams so clients stop waiting on them. */
   closeStreams(): void;
   closeAll(why: string): void;
+  /** Reload: sessions of these agents end — at once if idle, else when their last request ends;
+   *  their id is unknown from now on (the client gets 404 and initializes again). */
+  retire(agentGone: (agent: string) => boolean, why: string): number;
+  /** Open sessions per agent (metrics). */
+  byAgent(): Map<string, number>;
   readonly size: number;
 }
 
@@ -70,6 +77,16 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
     if (!sessions.delete(s.id)) return;
     hold(s.agent, -1);
     log.debug("session closed", { session: s.id, agent: s.agent, why });
+    void s.transport.close();
+    void s.server.close();
+  };
+
+  /** Sessions retired by a reload that still had requests running. */
+  const retiring = new Set<Session>();
+  const endRetired = (s: Session) => {
+    if (!retiring.delete(s)) return;
+    hold(s.agent, -1);
+    log.debug("session closed", { session: s.id, agent: s.agent, why: s.retired });
     void s.transport.close();
     void s.server.close();
   };
@@ -135,6 +152,7 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
       if (session) {
         session.active--;
         session.lastSeen = Date.now();
+        if (session.retired && session.active <= 0) endRetired(session);
       } else {
         // initialize failed before a session existed
         opened();
@@ -162,6 +180,7 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
     return requests.runTransport(req, res, s.transport, body, info, () => {
       if (counts) s.active--;
       s.lastSeen = Date.now();
+      if (s.retired && s.active <= 0) endRetired(s);
     });
   };
 
@@ -182,7 +201,28 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
     },
     closeAll(why) {
       for (const s of [...sessions.values()]) closeSession(s, why);
+      for (const s of [...retiring]) endRetired(s);
       clearInterval(sweep);
+    },
+    retire(agentGone, why) {
+      let n = 0;
+      for (const s of [...sessions.values()]) {
+        if (!agentGone(s.agent)) continue;
+        n++;
+        if (s.active <= 0) closeSession(s, why);
+        else {
+          // unknown from now on; closed (and its share given back) when its last request ends
+          sessions.delete(s.id);
+          s.retired = why;
+          retiring.add(s);
+        }
+      }
+      return n;
+    },
+    byAgent() {
+      const counts = new Map<string, number>();
+      for (const s of sessions.values()) counts.set(s.agent, (counts.get(s.agent) ?? 0) + 1);
+      return counts;
     },
     get size() {
       return sessions.size;

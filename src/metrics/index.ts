@@ -1,0 +1,263 @@
+/**
+ * Prometheus metrics (prom-client), served by src/metrics/server.ts on --metrics-port only.
+ *
+ * Call metrics are derived from the one audit event each call produces (the audit sink is fanned
+ * out to this observer), so the audit log and the metrics cannot disagree, and metrics work
+ * with --audit-log off. Label values come only from the configuration and the catalog: an agent,
+ * tool, key or unit the current configuration does not name is counted as "other"; nothing from
+ * arguments, tokens or keys ever becomes a label.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { App } from "../app.js";
+import { UNAUTHENTICATED, type AuditEvent, type AuditNotice, type AuditSink } from "../audit.js";
+import { BILLED_UNITS } from "../config/budget.js";
+import { ANONYMOUS, stdioAgent } from "../live.js";
+import { NANOS_PER_USD } from "../policy/billing.js";
+import type { BudgetReading } from "../policy/budget.js";
+import type { Guard } from "../policy/types.js";
+import { observeStore } from "../store/observed.js";
+
+const CALL_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900];
+const STORE_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+
+const OUTCOMES = new Set([
+  "ok",
+  "cohere_error",
+  "transport_error",
+  "cancelled",
+  "stream_cut",
+  "generation_error",
+  "missing_key",
+  "invalid_input",
+  "internal",
+]);
+const REASONS = new Set([
+  "not_in_profile",
+  "unknown_tool",
+  "invalid_input",
+  "argument_rule",
+  "rate_limit",
+  "auth",
+  "not_confirmed",
+  "budget",
+  "cohere_limit",
+]);
+const UNITS = new Set<string>([...BILLED_UNITS, "images", "image_tokens"]);
+export const OTHER = "other";
+
+export class Telemetry {
+  readonly registry = new Registry();
+  private readonly tools: ReadonlySet<string>;
+  private readonly r = [this.registry];
+
+  readonly calls = new Counter({
+    name: "cohere_mcp_calls_total",
+    help: "Tool calls by agent, tool, decision (allowed|denied) and outcome (ok, a failure kind, or refused)",
+    labelNames: ["agent", "tool", "decision", "outcome"] as const,
+    registers: this.r,
+  });
+  readonly callSeconds = new Histogram({
+    name: "cohere_mcp_call_duration_seconds",
+    help: "Whole tool call, from the request to the result (refusals included)",
+    labelNames: ["agent", "tool", "decision"] as const,
+    buckets: CALL_BUCKETS,
+    registers: this.r,
+  });
+  readonly upstreamSeconds = new Histogram({
+    name: "cohere_mcp_upstream_duration_seconds",
+    help: "The Cohere part of an allowed call: its request(s), retries and polls",
+    labelNames: ["agent", "tool"] as const,
+    buckets: CALL_BUCKETS,
+    registers: this.r,
+  });
+  readonly retries = new Counter({
+    name: "cohere_mcp_retries_total",
+    help: "Requests to Cohere sent again (408/429/5xx, connection failures)",
+    labelNames: ["agent", "tool"] as const,
+    registers: this.r,
+  });
+  readonly refusals = new Counter({
+    name: "cohere_mcp_refusals_total",
+    help: "Calls and requests refused before anything was sent, by reason",
+    labelNames: ["agent", "reason"] as const,
+    registers: this.r,
+  });
+  readonly billed = new Counter({
+    name: "cohere_mcp_billed_units_total",
+    help: "Units Cohere billed (its billed_units), by agent, Cohere key (config name) and unit",
+    labelNames: ["agent", "key", "unit"] as const,
+    registers: this.r,
+  });
+  readonly inFlight = new Gauge({
+    name: "cohere_mcp_calls_in_flight",
+    help: "Calls admitted and not yet finished, by agent",
+    labelNames: ["agent"] as const,
+    registers: this.r,
+  });
+  readonly storeErrors = new Counter({
+    name: "cohere_mcp_store_errors_total",
+    help: "Counter store operations that failed",
+    labelNames: ["op"] as const,
+    registers: this.r,
+  });
+  readonly storeSeconds = new Histogram({
+    name: "cohere_mcp_store_duration_seconds",
+    help: "Counter store operation latency",
+    labelNames: ["op"] as const,
+    buckets: STORE_BUCKETS,
+    registers: this.r,
+  });
+  readonly reloads = new Counter({
+    name: "cohere_mcp_config_reloads_total",
+    help: "Configuration reloads (SIGHUP), by outcome (ok|rejected)",
+    labelNames: ["outcome"] as const,
+    registers: this.r,
+  });
+
+  constructor(private readonly app: App) {
+    this.tools = new Set(app.tools.map((t) => t.name));
+    collectDefaultMetrics({ register: this.registry });
+    const self = this;
+    let reading: { at: number; value: Promise<Array<{ agent: string; r: BudgetReading }>> } | undefined;
+    // Both budget gauges read the store once per scrape.
+    const budgets = () => {
+      const now = Date.now();
+      if (!reading || now - reading.at > 500) reading = { at: now, value: self.readBudgets() };
+      return reading.value;
+    };
+    const value = (r: BudgetReading, n: number) => (r.unit === "usd" ? n / NANOS_PER_USD : n);
+    new Gauge({
+      name: "cohere_mcp_budget_used",
+      help: "Budget used this month (UTC) by agent and unit (usd in dollars), calls in flight included",
+      labelNames: ["agent", "unit"] as const,
+      registers: this.r,
+      async collect() {
+        this.reset();
+        for (const { agent, r } of await budgets()) this.set({ agent, unit: r.unit }, value(r, r.used));
+      },
+    });
+    new Gauge({
+      name: "cohere_mcp_budget_remaining",
+      help: "Budget left this month (UTC) by agent and unit (usd in dollars)",
+      labelNames: ["agent", "unit"] as const,
+      registers: this.r,
+      async collect() {
+        this.reset();
+        for (const { agent, r } of await budgets()) this.set({ agent, unit: r.unit }, value(r, Math.max(0, r.limit - r.used)));
+      },
+    });
+    new Gauge({
+      name: "cohere_mcp_sessions_open",
+      help: "Open MCP sessions (HTTP --sessions) by agent",
+      labelNames: ["agent"] as const,
+      registers: this.r,
+      collect() {
+        this.reset();
+        for (const [agent, n] of app.sessionCounts?.() ?? []) this.inc({ agent: self.agent(agent) }, n);
+      },
+    });
+    new Gauge({
+      name: "cohere_mcp_config_generation",
+      help: "Configuration generation in force: 1 at start, +1 per successful reload",
+      registers: this.r,
+      collect() {
+        this.set(app.live.current.id);
+      },
+    });
+  }
+
+  private async readBudgets(): Promise<Array<{ agent: string; r: BudgetReading }>> {
+    const gen = this.app.live.current;
+    if (!gen.budgets) return [];
+    const out: Array<{ agent: string; r: BudgetReading }> = [];
+    for (const { agent, profile } of gen.agentProfiles()) {
+      try {
+        for (const r of await gen.budgets.usage(agent, profile)) out.push({ agent, r });
+      } catch {
+        /* the store is down: counted by cohere_mcp_store_errors_total; no budget figures this scrape */
+      }
+    }
+    return out;
+  }
+
+  private readonly known = new WeakMap<object, ReadonlySet<string>>();
+
+  /** An agent name the configuration knows, else "other". */
+  agent(name: string): string {
+    if (name === UNAUTHENTICATED) return "unauthenticated";
+    if (name === ANONYMOUS || name === stdioAgent(this.app.options)) return name;
+    const gen = this.app.live.current;
+    let names = this.known.get(gen);
+    if (!names) {
+      names = new Set(gen.agentProfiles().map((a) => a.agent));
+      this.known.set(gen, names);
+    }
+    return names.has(name) ? name : OTHER;
+  }
+
+  private key(name: string | undefined): string {
+    if (name === undefined) return "default";
+    return this.app.live.current.keys.byName.has(name) ? name : OTHER;
+  }
+
+  observe(e: AuditEvent): void {
+    const agent = this.agent(e.agent);
+    const tool = this.tools.has(e.tool) ? e.tool : OTHER;
+    const denied = e.decision === "denied";
+    const outcome = denied ? "refused" : OUTCOMES.has(e.outcome ?? "") ? e.outcome! : OTHER;
+    this.calls.inc({ agent, tool, decision: e.decision, outcome });
+    this.callSeconds.observe({ agent, tool, decision: e.decision }, e.latencyMs / 1000);
+    if (denied) {
+      this.refusals.inc({ agent, reason: REASONS.has(e.reason ?? "") ? e.reason! : OTHER });
+      return;
+    }
+    if (e.upstreamMs !== undefined) this.upstreamSeconds.observe({ agent, tool }, e.upstreamMs / 1000);
+    if (e.retries) this.retries.inc({ agent, tool }, e.retries);
+    const key = this.key(e.key);
+    for (const [unit, n] of Object.entries(e.billedUnits ?? {})) {
+      if (n > 0) this.billed.inc({ agent, key, unit: UNITS.has(unit) ? unit : OTHER }, n);
+    }
+  }
+
+  notice(n: AuditNotice): void {
+    if (n.event === "config_reload") this.reloads.inc({ outcome: n.outcome });
+  }
+
+  /** Counts the calls in flight: admitted (every other guard said yes) until they end. */
+  inFlightGuard(): Guard {
+    return {
+      check: (scope) => {
+        const labels = { agent: this.agent(scope.agent) };
+        this.inFlight.inc(labels);
+        return { ok: true, after: () => void this.inFlight.dec(labels) };
+      },
+    };
+  }
+}
+
+/** The audit sink (if any) and the metrics, fed by the same events. */
+export function fanOut(sink: AuditSink | undefined, t: Telemetry): AuditSink {
+  return {
+    record(e) {
+      sink?.record(e);
+      t.observe(e);
+    },
+    note(n) {
+      sink?.note?.(n);
+      t.notice(n);
+    },
+    close: () => sink?.close() ?? Promise.resolve(),
+  };
+}
+
+/** Turn metrics on: observe the store, the audit events and the calls in flight. */
+export function installTelemetry(app: App): Telemetry {
+  const t = new Telemetry(app);
+  app.store = observeStore(app.store, (op, seconds, failed) => {
+    t.storeSeconds.observe({ op }, seconds);
+    if (failed) t.storeErrors.inc({ op });
+  });
+  app.audit = fanOut(app.audit, t);
+  app.guards.push(t.inFlightGuard());
+  return t;
+}

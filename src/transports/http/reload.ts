@@ -1,0 +1,53 @@
+/**
+ * The HTTP transport's share of a configuration reload (src/live.ts, src/reload.ts), kept to two
+ * small functions so it can be re-applied over changes to auth and sessions:
+ *
+ *  - liveHttp: the plan (per-agent ceilings, authenticator) and the scope resolver are derived
+ *    from each configuration generation. A request reads them once, at its start: a rotated or
+ *    removed token is refused from the next request on.
+ *  - retireSessions: after a swap, the sessions of agents that were removed, or whose profile or
+ *    tools changed, end (when their running requests finish); their next request gets 404, and
+ *    an MCP client then initializes again under the new configuration.
+ */
+import type { App } from "../../app.js";
+import { loadOAuthFor, planHttp, type HttpPlan } from "./plan.js";
+import { createScopeResolver, type ScopeResolver } from "./scopes.js";
+import type { SessionTable } from "./sessions.js";
+
+export interface HttpLive {
+  plan: HttpPlan;
+  scopeFor: ScopeResolver;
+}
+
+const PART = "http";
+
+/** Build the HTTP part for the current configuration now (start-up errors throw here), and for every reload. */
+export function liveHttp(app: App, env: NodeJS.ProcessEnv): () => HttpLive {
+  app.live.beforeBuild(loadOAuthFor); // a reload that turns OAuth on loads its module first
+  return app.live.derive<HttpLive>(PART, (gen) => {
+    const plan = planHttp(app, env, gen);
+    // tokens from the environment, an introspection secret: redacted everywhere from now on
+    for (const secret of plan.auth?.secrets() ?? []) app.addSecret(secret);
+    return { plan, scopeFor: createScopeResolver(app, plan) };
+  });
+}
+
+const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>) => a.size === b.size && [...a].every((x) => b.has(x));
+
+export function retireSessions(app: App, sessions: SessionTable | undefined): void {
+  if (!sessions) return;
+  app.live.onSwap(({ prev, next }) => {
+    const before = (prev.parts.get(PART) as HttpLive | undefined)?.plan.ceilings;
+    const after = (next.parts.get(PART) as HttpLive | undefined)?.plan.ceilings;
+    if (!before || !after) return;
+    const gone = new Set<string>();
+    for (const [agent, c] of before) {
+      const n = after.get(agent);
+      if (!n || n.profile !== c.profile || !sameSet(n.visible, c.visible)) gone.add(agent);
+    }
+    if (!gone.size) return;
+    const closed = sessions.retire((agent) => gone.has(agent), "its agent was removed or its tools changed by a reload");
+    if (closed) app.logger.info("reload closed sessions", { sessions: closed, agents: [...gone] });
+  });
+  app.sessionCounts = () => sessions.byAgent();
+}

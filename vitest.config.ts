@@ -7,5 +7,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",
+    // Vitest's default on a 2-core machine is ONE worker (cores - 1). Most of a suite's time is
+    // spent waiting on real sockets and child processes, not on the CPU: two workers halve the
+    // wall time (~300 s → ~160 s measured) with every test still passing.
+    maxWorkers: 2,
   },
 });

@@ -8,7 +8,6 @@
  * still working.
  */
 import { readFileSync } from "node:fs";
-import http from "node:http";
 import net from "node:net";
 import os from "node:os";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -56,26 +55,8 @@ afterAll(async () => emu.stop());
 beforeEach(() => emu.reset());
 
 /** A raw request from a chosen local address (127.0.0.2 is another loopback address on Linux). */
-function from(
-  localAddress: string,
-  url: string,
-  opts: { method?: string; headers?: Record<string, string>; body?: string },
-): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
-  const u = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: u.hostname, port: u.port, path: u.pathname, method: opts.method ?? "POST", headers: opts.headers, localAddress, agent: false },
-      (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (d: string) => (body += d));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      },
-    );
-    req.on("error", reject);
-    req.end(opts.body);
-  });
-}
+const from = (localAddress: string, url: string, opts: { method?: string; headers?: Record<string, string>; body?: string }) =>
+  rawRequest(url, { ...opts, localAddress });
 
 /** Resolves with how long the server took to close a socket we keep feeding one byte at a time. */
 function trickle(port: number, head: string, byte: string, everyMs: number, giveUpMs: number): Promise<{ closedAfterMs: number; reply: string }> {

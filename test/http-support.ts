@@ -117,7 +117,7 @@ export interface RawResponse {
 /** A raw HTTP request with full control of Host, Origin and the body (fetch forbids setting Host). */
 export function rawRequest(
   url: string,
-  opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
+  opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer; localAddress?: string } = {},
 ): Promise<RawResponse> {
   const u = new URL(url);
   const headers: Record<string, string> = { ...opts.headers };
@@ -135,6 +135,8 @@ export function rawRequest(
         method: opts.method ?? "POST",
         headers,
         agent: false,
+        // another loopback source address (127.0.0.2 ...) is another client on Linux
+        localAddress: opts.localAddress,
       },
       (res) => {
         let body = "";

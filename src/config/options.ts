@@ -9,6 +9,7 @@ import { ConfigError } from "./file.js";
 import { DEFAULTS } from "./flags.js";
 import { parseLimits, type ServerLimits } from "./server-limits.js";
 import { boolEnv, intOpt } from "./values.js";
+import { parseTrustedProxies } from "./proxies.js";
 
 export { DEFAULTS, ENV, FLAGS } from "./flags.js";
 export type { ServerLimits } from "./server-limits.js";
@@ -71,6 +72,8 @@ export interface Options {
   rateWindowMs: number;
   /** Hardening (issue 8): each agent's share, and what unauthenticated clients may cost. */
   limits: ServerLimits;
+  /** HTTP: load balancers whose X-Forwarded-For names the client (addresses and CIDRs; empty: none). */
+  trustedProxies: string[];
   /** Shared counter store (redis:// or rediss:// URL); undefined: this process's memory. */
   store?: string;
   /** Password for the store when the URL has none (COHERE_MCP_STORE_PASSWORD; never logged). */
@@ -158,6 +161,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
         "headers-timeout-ms": { type: "string" },
         "body-timeout-ms": { type: "string" },
         "max-connections-per-address": { type: "string" },
+        "trusted-proxies": { type: "string", multiple: true },
         store: { type: "string" },
         "store-prefix": { type: "string" },
         "store-failure": { type: "string" },
@@ -266,6 +270,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     sseRetryMs: intOpt("--sse-retry-ms", v["sse-retry-ms"] ?? env.COHERE_MCP_SSE_RETRY_MS, DEFAULTS.sseRetryMs, 1),
     rateWindowMs: intOpt("COHERE_MCP_RATE_WINDOW_MS", env.COHERE_MCP_RATE_WINDOW_MS, 60_000, 1),
     limits: parseLimits(v, env),
+    trustedProxies: parseTrustedProxies(parseList(v["trusted-proxies"] ?? env.COHERE_MCP_TRUSTED_PROXIES)),
     store,
     storePassword: env.COHERE_MCP_STORE_PASSWORD || undefined,
     storePrefix: v["store-prefix"] ?? env.COHERE_MCP_STORE_PREFIX ?? DEFAULTS.storePrefix,

@@ -8,7 +8,7 @@
 import type http from "node:http";
 import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
-import type { IdentityAuthenticator } from "../../identity.js";
+import { isGuess, type IdentityAuthenticator } from "../../identity.js";
 import type { Logger } from "../../logger.js";
 import type { AuthThrottle } from "./auththrottle.js";
 import { plainAddress } from "../../config/proxies.js";
@@ -69,14 +69,17 @@ export function capConnectionsPerAddress(server: http.Server, max: number, log: 
 /**
  * May this /readyz caller see details (the upstream host, DNS answers, errors)? A loopback
  * caller, or one with a valid token. A wrong token here counts as a failed authentication, so
- * the probe is no way round the throttle.
+ * the probe is no way round the throttle (a valid token that is refused, 403, or one the issuer
+ * cannot check now, 503, does not count, as on /mcp).
  */
 export async function probeDetail(req: IncomingMessage, auth: IdentityAuthenticator | undefined, throttle: AuthThrottle | undefined): Promise<boolean> {
   const remote = remoteOf(req);
   if (isLoopbackHost(remote)) return true;
   const header = headerValue(req, "authorization");
   if (!auth || header === undefined || throttle?.blocked(remote)) return false;
-  if ((await auth.authenticate(header)).ok) return true;
-  await throttle?.count(remote).catch(() => false);
+  const verdict = await auth.authenticate(header);
+  if (verdict.ok) return true;
+  // as on /mcp: only a guess (401) counts, not a valid token refused (403) or an issuer down (503)
+  if (isGuess(verdict)) await throttle?.count(remote).catch(() => false);
   return false;
 }

@@ -17,6 +17,8 @@ import { TEST_KEY, textOf } from "./helpers.js";
 import {
   bearer,
   connectHttp,
+  connectionReply,
+  holdConnection,
   eventually,
   INIT,
   MCP_HEADERS,
@@ -277,18 +279,8 @@ describe("slow clients and connection floods (finding 9)", () => {
 
   it("one address cannot hold more than --max-connections-per-address connections; another still connects", async () => {
     const held: net.Socket[] = [];
-    for (let i = 0; i < 4; i++) {
-      const s = net.connect({ host: "127.0.0.1", port: srv.port, localAddress: "127.0.0.2" });
-      await new Promise((r) => s.once("connect", r));
-      held.push(s);
-    }
-    const fifth = await new Promise<string>((resolve) => {
-      const s = net.connect({ host: "127.0.0.1", port: srv.port, localAddress: "127.0.0.2" });
-      let got = "";
-      s.on("data", (d) => (got += d.toString()));
-      s.on("close", () => resolve(got));
-      s.on("error", () => resolve(got));
-    });
+    for (let i = 0; i < 4; i++) held.push(await holdConnection(srv.port, "127.0.0.2"));
+    const fifth = await connectionReply(srv.port, "127.0.0.2");
     expect(fifth).toMatch(/^HTTP\/1\.1 429 Too Many Requests/);
     expect(fifth).toMatch(/--max-connections-per-address/);
     const r = await rpc(srv.url, call("rerank", RERANK, 1), bearer(A_TOKEN)); // from 127.0.0.1

@@ -8,14 +8,14 @@
  * (127.0.0.2 is another loopback source address on Linux).
  */
 import { readFileSync } from "node:fs";
-import net from "node:net";
+import type net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
 import { parseOptions } from "../src/config/options.js";
 import { parseTrustedProxies, proxyMatcher } from "../src/config/proxies.js";
 import { clientAddress, forwardedAddress } from "../src/transports/http/forwarded.js";
 import { TEST_KEY } from "./helpers.js";
-import { bearer, eventually, MCP_HEADERS, rawRequest, startHttp, tempFile, writeConfig, type HttpServerProc } from "./http-support.js";
+import { bearer, connectionReply, eventually, holdConnection, MCP_HEADERS, rawRequest, startHttp, tempFile, writeConfig, type HttpServerProc } from "./http-support.js";
 
 describe("X-Forwarded-For: parsing and trust", () => {
   const trusted = proxyMatcher(parseTrustedProxies(["127.0.0.1", "10.0.0.0/8", "fd00::/8"]));
@@ -160,11 +160,7 @@ describe("cohere-mcp --http --trusted-proxies 127.0.0.1", () => {
   });
 
   it("the connection cap counts untrusted peers only: the proxy may hold more than --max-connections-per-address", async () => {
-    const open = async (localAddress: string): Promise<net.Socket> => {
-      const s = net.connect({ host: "127.0.0.1", port: srv.port, localAddress });
-      await new Promise((r) => s.once("connect", r));
-      return s;
-    };
+    const open = (localAddress: string) => holdConnection(srv.port, localAddress);
     const held: net.Socket[] = [];
     try {
       // the trusted proxy: 5 connections held open, and a request on a sixth is served
@@ -172,13 +168,7 @@ describe("cohere-mcp --http --trusted-proxies 127.0.0.1", () => {
       expect((await rawRequest(srv.url, { headers: { ...right, ...xff("198.51.100.40") }, body: BODY })).status).toBe(200);
       // an untrusted peer: past 2 it is refused
       for (let i = 0; i < 2; i++) held.push(await open("127.0.0.4"));
-      const third = await new Promise<string>((resolve) => {
-        const s = net.connect({ host: "127.0.0.1", port: srv.port, localAddress: "127.0.0.4" });
-        let got = "";
-        s.on("data", (d) => (got += d.toString()));
-        s.on("close", () => resolve(got));
-        s.on("error", () => resolve(got));
-      });
+      const third = await connectionReply(srv.port, "127.0.0.4");
       expect(third).toMatch(/^HTTP\/1\.1 429 Too Many Requests/);
     } finally {
       for (const s of held) s.destroy();

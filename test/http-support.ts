@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import http from "node:http";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ENTRY, TEST_KEY } from "./helpers.js";
@@ -194,4 +195,22 @@ export async function eventually<T>(check: () => Promise<T> | T, ms = 5_000, ste
     if (Date.now() > deadline) throw last;
     await new Promise((r) => setTimeout(r, step));
   }
+}
+
+/** Open a TCP connection from `localAddress` and hold it (the connection cap counts it). */
+export async function holdConnection(port: number, localAddress: string): Promise<net.Socket> {
+  const s = net.connect({ host: "127.0.0.1", port, localAddress });
+  await new Promise((r) => s.once("connect", r));
+  return s;
+}
+
+/** Everything the server writes on a connection from `localAddress` until it closes it (a refusal, e.g.). */
+export function connectionReply(port: number, localAddress: string): Promise<string> {
+  return new Promise<string>((resolve) => {
+    const s = net.connect({ host: "127.0.0.1", port, localAddress });
+    let got = "";
+    s.on("data", (d) => (got += d.toString()));
+    s.on("close", () => resolve(got));
+    s.on("error", () => resolve(got));
+  });
 }

@@ -14,13 +14,13 @@ export interface ServerLimits {
   maxConcurrentCalls: number;
   /** How long a call over that limit waits for a slot before it is refused. */
   concurrencyWaitMs: number;
-  /** HTTP: failed authentications per client address per minute before 429 (0: no throttle). */
+  /** HTTP: failed authentications per client address per minute before 429 (0: no throttle); behind --trusted-proxies, the address X-Forwarded-For names. */
   maxAuthFailures: number;
   /** HTTP: a request's headers must arrive within this. */
   headersTimeoutMs: number;
   /** HTTP: the body of a request without a valid token must arrive within this. */
   bodyTimeoutMs: number;
-  /** HTTP: open connections from one client address. */
+  /** HTTP: open connections from one peer address (not counted for --trusted-proxies). */
   maxConnectionsPerAddress: number;
 }
 

@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ROUTES, type Ctx, type FormSpec, type Route } from "./routes/index.js";
 import type { QuerySpec } from "./schemas.js";
-import type { RecordedRequest } from "./server.js";
+import type { RecordedRequest } from "./requests.js";
 import { multipartBoundary, parseMultipart, type ParsedMultipart } from "./util.js";
 import { validate } from "./validate.js";
 

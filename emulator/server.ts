@@ -10,22 +10,25 @@
  * Like Cohere, every answer carries an `x-debug-trace-id` header (Cohere's request trace id; the
  * spec declares no request-id header), and error bodies are `{message, id}` with that id where
  * the spec's error schema has an `id` (not on batches or fine-tuning, whose errors are {message}).
- * Routes live in routes/, stream writing in wire.ts, faults in faults.ts, the control API (a
+ * Routes live in routes/, stream writing in wire.ts, faults in faults.ts, what is recorded of
+ * each request in requests.ts, how answers are written in respond.ts, the control API (a
  * separate process can steer the emulator under /_emulator/) in control.ts.
  */
 import { createHash, randomBytes } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { handleControl, type Controllable } from "./control.js";
-import { DEFAULT_STATUS_MESSAGES, FaultList, type Fault, type FaultRule } from "./faults.js";
-import { isJsonType, JSON_TYPE, matchRoute, parseQuery, readBody, sendJson, sleep, validateRequest } from "./http.js";
+import { FaultList, type FaultRule } from "./faults.js";
+import { isJsonType, matchRoute, readBody, sendJson, sleep, validateRequest } from "./http.js";
 import { ApiError, type Ctx, type Reply } from "./routes/index.js";
 import { EmulatorState } from "./state.js";
-import { writeStream, type StreamSplit } from "./wire.js";
-import { echoInto, echoIntoStream, textPath } from "./echo.js";
+import type { StreamSplit } from "./wire.js";
+import { recordOf, RequestLog, type RecordedRequest } from "./requests.js";
+import { answerFault, apiKeyProblem, sendError, sendReply } from "./respond.js";
 
 export type { Fault, FaultRule } from "./faults.js";
 export type { StreamSplit } from "./wire.js";
+export type { RecordedRequest } from "./requests.js";
 
 export interface EmulatorOptions {
   host?: string;
@@ -41,41 +44,8 @@ export interface EmulatorOptions {
   maxRecordedRequests?: number;
 }
 
-export interface RecordedRequest {
-  id: number;
-  method: string;
-  /** no query string */
-  path: string;
-  query: Record<string, string | string[]>;
-  /** lower-cased names */
-  headers: Record<string, string>;
-  /** parsed JSON */
-  body?: unknown;
-  multipart?: {
-    fields: Record<string, string>;
-    files: Record<string, { filename?: string; contentType?: string; size: number; text: string }>;
-  };
-  rawBody: string;
-  valid: boolean;
-  validationError?: string;
-  /** client closed the socket before the response finished */
-  aborted?: boolean;
-  /** the x-debug-trace-id the answer carried */
-  traceId?: string;
-}
-
-interface AbortWaiter {
-  pred: (r: RecordedRequest) => boolean;
-  resolve: (r: RecordedRequest) => void;
-  reject: (e: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
-/** Batches and fine-tuning declare error bodies without an `id` (BatchError, Error). */
-const errorBodyHasId = (path: string) => !/^\/v2\/batches(\/|$)|^\/v1\/finetuning\//.test(path);
-
 export class CohereEmulator implements Controllable {
-  readonly requests: RecordedRequest[] = [];
+  private readonly log: RequestLog;
   /** e.g. http://127.0.0.1:41234 (no trailing slash), set after start */
   url = "";
 
@@ -83,7 +53,6 @@ export class CohereEmulator implements Controllable {
   private readonly sockets = new Set<Socket>();
   private readonly inflight = new Set<AbortController>();
   private readonly faults = new FaultList();
-  private waiters: AbortWaiter[] = [];
   private state = new EmulatorState();
   private latencyMs: number;
   private streamChunkDelayMs: number;
@@ -98,6 +67,12 @@ export class CohereEmulator implements Controllable {
     this.streamChunkDelayMs = opts.streamChunkDelayMs ?? 0;
     this.streamSplit = opts.streamSplit;
     this.streamFormat = opts.streamFormat;
+    this.log = new RequestLog(opts.maxRecordedRequests ?? 10_000);
+  }
+
+  /** Every request received (the oldest dropped beyond maxRecordedRequests), in order. */
+  get requests(): RecordedRequest[] {
+    return this.log.requests;
   }
 
   async start(): Promise<string> {
@@ -141,11 +116,7 @@ export class CohereEmulator implements Controllable {
     for (const s of this.sockets) s.destroy();
     this.sockets.clear();
     await closed;
-    for (const w of this.waiters) {
-      clearTimeout(w.timer);
-      w.reject(new Error("emulator stopped"));
-    }
-    this.waiters = [];
+    this.log.rejectWaiters();
   }
 
   addFault(rule: FaultRule): void {
@@ -162,7 +133,7 @@ export class CohereEmulator implements Controllable {
 
   /** Clears recorded requests, faults and stored state; latency and stream settings go back to the start options. */
   reset(): void {
-    this.requests.length = 0;
+    this.log.clear();
     this.faults.clear();
     this.state = new EmulatorState();
     this.nextId = 1;
@@ -193,20 +164,7 @@ export class CohereEmulator implements Controllable {
 
   /** resolves when a request matching the predicate has been aborted by the client (socket closed before end) */
   waitForAbort(pred: (r: RecordedRequest) => boolean = () => true, timeoutMs = 5_000): Promise<RecordedRequest> {
-    const already = this.requests.find((r) => r.aborted && pred(r));
-    if (already) return Promise.resolve(already);
-    return new Promise<RecordedRequest>((resolve, reject) => {
-      const waiter: AbortWaiter = {
-        pred,
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          this.waiters = this.waiters.filter((w) => w !== waiter);
-          reject(new Error(`no aborted request seen within ${timeoutMs} ms`));
-        }, timeoutMs),
-      };
-      this.waiters.push(waiter);
-    });
+    return this.log.waitForAbort(pred, timeoutMs);
   }
 
   /** number of currently open client sockets */
@@ -216,26 +174,8 @@ export class CohereEmulator implements Controllable {
 
   // -------------------------------------------------------------------------------------------
 
-  private markAborted(rec: RecordedRequest): void {
-    rec.aborted = true;
-    const hit = this.waiters.filter((w) => w.pred(rec));
-    if (!hit.length) return;
-    this.waiters = this.waiters.filter((w) => !hit.includes(w));
-    for (const w of hit) {
-      clearTimeout(w.timer);
-      w.resolve(rec);
-    }
-  }
-
   private traceId(seq: number): string {
     return createHash("sha256").update(`${this.traceSalt}:${seq}`).digest("hex").slice(0, 32);
-  }
-
-  /** Cohere's error answer: `{message}`, plus the trace id as `id` where the spec's schema has one. */
-  private sendError(res: ServerResponse, rec: RecordedRequest, status: number, message: string, headers: Record<string, string> = {}): void {
-    const body: Record<string, string> = { message };
-    if (errorBodyHasId(rec.path)) body.id = rec.traceId!;
-    sendJson(res, status, body, { "x-debug-trace-id": rec.traceId!, ...headers });
   }
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -251,22 +191,10 @@ export class CohereEmulator implements Controllable {
       return;
     }
 
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
     const id = this.nextId++;
-    const rec: RecordedRequest = {
-      id,
-      method,
-      path: url.pathname,
-      query: parseQuery(url.searchParams),
-      headers,
-      rawBody: raw.toString("utf8"),
-      valid: true,
-      traceId: this.traceId(id),
-    };
-    this.requests.push(rec);
-    const max = this.opts.maxRecordedRequests ?? 10_000;
-    if (this.requests.length > max) this.requests.splice(0, this.requests.length - max);
+    const rec = recordOf(req, method, url, raw, id, this.traceId(id));
+    const headers = rec.headers;
+    this.log.add(rec);
 
     // Abort detection and cancellation of our own timers for this request.
     const ac = new AbortController();
@@ -279,7 +207,7 @@ export class CohereEmulator implements Controllable {
     res.on("close", () => {
       this.inflight.delete(ac);
       ac.abort();
-      if (!res.writableFinished && !selfDestroyed && !this.stopping) this.markAborted(rec);
+      if (!res.writableFinished && !selfDestroyed && !this.stopping) this.log.markAborted(rec);
     });
 
     const contentType = headers["content-type"];
@@ -310,7 +238,7 @@ export class CohereEmulator implements Controllable {
     if (match.kind === "not-found") failure = { status: 404, message: "not found" };
     else if (match.kind === "method") failure = { status: 405, message: "method not allowed", headers: { allow: match.allow.join(", ") } };
     if (!failure) {
-      const authProblem = this.checkAuth(headers.authorization);
+      const authProblem = apiKeyProblem(headers.authorization, this.opts.apiKey);
       if (authProblem) failure = { status: 401, message: authProblem };
     }
     if (!failure && route) {
@@ -330,23 +258,10 @@ export class CohereEmulator implements Controllable {
     if (fault?.kind === "delay") {
       await sleep(fault.ms, ac.signal);
       if (ac.signal.aborted) return;
-    } else if (fault?.kind === "status") {
-      const extra: Record<string, string> = { ...fault.headers };
-      if (fault.retryAfter !== undefined) extra["retry-after"] = fault.retryAfter;
-      return this.sendError(res, rec, fault.status, fault.message ?? DEFAULT_STATUS_MESSAGES[fault.status] ?? `emulated ${fault.status} error`, extra);
-    } else if (fault?.kind === "json" && !failure) {
-      return sendJson(res, fault.status ?? 200, fault.body, { "x-debug-trace-id": rec.traceId!, ...fault.headers });
-    } else if (fault?.kind === "not-json") {
-      const html =
-        fault.body ?? "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><p>upstream connect error</p></body></html>";
-      res.writeHead(200, { "content-type": JSON_TYPE, "content-length": String(Buffer.byteLength(html)) });
-      res.end(html);
-      return;
-    } else if (fault?.kind === "reset" || (fault?.kind === "cut-stream" && !(failure === undefined && route?.streams?.(ctx)))) {
-      return this.sendPartialThenReset(res, destroy);
     }
+    if (answerFault(res, rec, fault, failure !== undefined, () => !!route?.streams?.(ctx), destroy)) return;
 
-    if (failure) return this.sendError(res, rec, failure.status, failure.message, failure.headers);
+    if (failure) return sendError(res, rec, failure.status, failure.message, failure.headers);
 
     let reply: Reply;
     try {
@@ -357,54 +272,10 @@ export class CohereEmulator implements Controllable {
         rec.valid = false;
         rec.validationError = err.message;
       }
-      return this.sendError(res, rec, err.status, err.message);
+      return sendError(res, rec, err.status, err.message);
     }
 
-    const out: Record<string, string> = { "x-debug-trace-id": rec.traceId!, ...reply.headers };
-    if (route!.deprecation) out["x-api-warning"] = route!.deprecation;
-    // echo-auth: a hostile proxy echoes the Authorization header into the answer and its ids
-    const echo = fault?.kind === "echo-auth" ? (headers.authorization ?? "") : undefined;
-    if (echo !== undefined) Object.assign(out, { "x-request-id": echo, "x-debug-trace-id": echo });
-    switch (reply.kind) {
-      case "json":
-        return sendJson(res, reply.status, echo !== undefined ? echoInto(reply.body, echo) : reply.body, out);
-      case "empty":
-        res.writeHead(reply.status, { "content-length": "0", ...out });
-        res.end();
-        return;
-      case "stream": {
-        const events = fault?.kind === "echo-auth" ? echoIntoStream(reply.events, echo!, fault.splitAt) : reply.events;
-        // echo-auth with cut: cut right after the piece holding the echo's first half
-        const echoCut = fault?.kind === "echo-auth" && fault.cut ? events.findIndex((ev) => textPath(ev.data)) + 2 : undefined;
-        return writeStream(res, {
-          format: reply.format,
-          events,
-          headers: out,
-          signal: ac.signal,
-          delayMs: this.streamChunkDelayMs,
-          cutAfter: fault?.kind === "cut-stream" ? fault.afterEvents : echoCut || undefined,
-          split: this.streamSplit,
-          destroy,
-        });
-      }
-    }
-  }
-
-  private checkAuth(authorization: string | undefined): string | undefined {
-    const value = (authorization ?? "").trim();
-    if (!value) return "no api key supplied";
-    const m = /^bearer\s+(.*)$/i.exec(value);
-    const token = m ? m[1]!.trim() : "";
-    if (!m) return "invalid api token";
-    if (!token) return "no api key supplied";
-    if (this.opts.apiKey !== undefined && token !== this.opts.apiKey) return "invalid api token";
-    return undefined;
-  }
-
-  private sendPartialThenReset(res: ServerResponse, destroy: () => void): void {
-    if (res.destroyed) return;
-    res.writeHead(200, { "content-type": JSON_TYPE, "content-length": "4096" });
-    res.write('{"id":"emulated-connection-reset","text":"this response is cut', () => destroy());
+    return sendReply(res, rec, route!, reply, fault, { signal: ac.signal, delayMs: this.streamChunkDelayMs, split: this.streamSplit, destroy });
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import type { App } from "./app.js";
 import { loadConfigFile, type ConfigFile } from "./config/file.js";
+import { sameTools } from "./policy/allowlist.js";
 
 export interface ReloadDiff {
   agentsAdded: string[];
@@ -74,8 +75,6 @@ export function diffText(d: ReloadDiff): string {
   return `configuration reloaded: ${parts.length ? parts.join("; ") : "no changes"}`;
 }
 
-const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>) => a.size === b.size && [...a].every((x) => b.has(x));
-
 /** Read the config file again and swap it in, or keep the old one. Never rejects. */
 export async function reloadConfig(app: App): Promise<ReloadResult> {
   const path = app.options.configPath;
@@ -91,7 +90,7 @@ export async function reloadConfig(app: App): Promise<ReloadResult> {
     const swap = app.live.replace(config);
     const diff = diffConfigs(swap.prev.config, config);
     const text = diffText(diff);
-    if (app.options.mode !== "http" && !sameSet(swap.prev.visible, swap.next.visible)) {
+    if (app.options.mode !== "http" && !sameTools(swap.prev.visible, swap.next.visible)) {
       app.logger.warn("the reloaded profile changes this stdio server's tools; the tool list a client has already read stays until it restarts");
     }
     app.logger.info(text, { generation: swap.next.id, file: path });

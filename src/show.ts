@@ -14,7 +14,7 @@
  * Each takes the original length separately (`total`), so a caller can cut a huge value to a
  * working prefix first (e.g. to redact secrets in it cheaply) and still report its real size.
  */
-import { escapeControls, escapeForHumans } from "./text.js";
+import { cutChars, escapeControls, escapeForHumans, quoteForHumans } from "./text.js";
 
 /** Longest caller value kept in an audit field or sentence. */
 export const AUDIT_VALUE_CHARS = 200;
@@ -22,15 +22,6 @@ export const AUDIT_VALUE_CHARS = 200;
 export const AUDIT_PHRASE_CHARS = 600;
 
 const PLAIN = /^[A-Za-z0-9_.:@/+()-]+$/;
-
-/** The first `max` characters, never ending inside a surrogate pair. */
-export function cutChars(value: string, max: number): string {
-  if (value.length <= max) return value;
-  let end = Math.max(1, Math.floor(max));
-  const last = value.charCodeAt(end - 1);
-  if (last >= 0xd800 && last <= 0xdbff) end--;
-  return value.slice(0, end);
-}
 
 /** A plain token is safe to show as is: no space, quote, control or bidi character can be in it. */
 export function isPlainToken(value: string, max = AUDIT_VALUE_CHARS): boolean {
@@ -41,14 +32,12 @@ const isCut = (value: string, max: number, total: number) => value.length > max 
 
 /** A caller's value in a sentence: as is when it is a plain token, else quoted and escaped (cut with its length). */
 export function showValue(value: string, max = AUDIT_VALUE_CHARS, total = value.length): string {
-  if (!isCut(value, max, total)) return isPlainToken(value, max) ? value : `"${escapeForHumans(value)}"`;
-  return `"${escapeForHumans(cutChars(value, max))}…" (${total} characters)`;
+  return !isCut(value, max, total) && isPlainToken(value, max) ? value : quoteForHumans(value, max, total);
 }
 
 /** A caller's value, always quoted and escaped (cut with its length): for messages to the agent. */
 export function quoteValue(value: string, max = AUDIT_VALUE_CHARS, total = value.length): string {
-  if (!isCut(value, max, total)) return `"${escapeForHumans(value)}"`;
-  return `"${escapeForHumans(cutChars(value, max))}…" (${total} characters)`;
+  return quoteForHumans(value, max, total);
 }
 
 /** A caller's value in a JSON field: escaped (no quotes), cut to `max` with `…` and the original length. */

@@ -30,16 +30,23 @@ export function escapeControls(value: string): string {
   return value.replace(CONTROLS, escape);
 }
 
+/** The first `max` characters, never ending inside a surrogate pair. */
+export function cutChars(value: string, max: number): string {
+  if (value.length <= max) return value;
+  let end = Math.max(1, Math.floor(max));
+  const last = value.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return value.slice(0, end);
+}
+
 /**
  * `"value"`, escaped as escapeForHumans does, and cut to `maxChars` characters of the original
  * (never inside a surrogate pair) with `…` and the original length when longer:
- * `"aaaa…" (3900000 characters)`.
+ * `"aaaa…" (3900000 characters)`. `total`: the original length, when `value` is already a cut
+ * prefix of it (src/show.ts).
  */
-export function quoteForHumans(value: string, maxChars = 200): string {
+export function quoteForHumans(value: string, maxChars = 200, total = value.length): string {
   const chars = Math.max(1, Math.floor(maxChars));
-  if (value.length <= chars) return `"${escapeForHumans(value)}"`;
-  let end = chars;
-  const last = value.charCodeAt(end - 1);
-  if (last >= 0xd800 && last <= 0xdbff) end--; // do not split a surrogate pair
-  return `"${escapeForHumans(value.slice(0, end))}…" (${value.length} characters)`;
+  if (value.length <= chars && total === value.length) return `"${escapeForHumans(value)}"`;
+  return `"${escapeForHumans(cutChars(value, chars))}…" (${total} characters)`;
 }

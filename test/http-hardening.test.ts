@@ -8,7 +8,6 @@
  * still working.
  */
 import { readFileSync } from "node:fs";
-import http from "node:http";
 import net from "node:net";
 import os from "node:os";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -18,6 +17,8 @@ import { TEST_KEY, textOf } from "./helpers.js";
 import {
   bearer,
   connectHttp,
+  connectionReply,
+  holdConnection,
   eventually,
   INIT,
   MCP_HEADERS,
@@ -56,26 +57,8 @@ afterAll(async () => emu.stop());
 beforeEach(() => emu.reset());
 
 /** A raw request from a chosen local address (127.0.0.2 is another loopback address on Linux). */
-function from(
-  localAddress: string,
-  url: string,
-  opts: { method?: string; headers?: Record<string, string>; body?: string },
-): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
-  const u = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: u.hostname, port: u.port, path: u.pathname, method: opts.method ?? "POST", headers: opts.headers, localAddress, agent: false },
-      (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (d: string) => (body += d));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      },
-    );
-    req.on("error", reject);
-    req.end(opts.body);
-  });
-}
+const from = (localAddress: string, url: string, opts: { method?: string; headers?: Record<string, string>; body?: string }) =>
+  rawRequest(url, { ...opts, localAddress });
 
 /** Resolves with how long the server took to close a socket we keep feeding one byte at a time. */
 function trickle(port: number, head: string, byte: string, everyMs: number, giveUpMs: number): Promise<{ closedAfterMs: number; reply: string }> {
@@ -296,18 +279,8 @@ describe("slow clients and connection floods (finding 9)", () => {
 
   it("one address cannot hold more than --max-connections-per-address connections; another still connects", async () => {
     const held: net.Socket[] = [];
-    for (let i = 0; i < 4; i++) {
-      const s = net.connect({ host: "127.0.0.1", port: srv.port, localAddress: "127.0.0.2" });
-      await new Promise((r) => s.once("connect", r));
-      held.push(s);
-    }
-    const fifth = await new Promise<string>((resolve) => {
-      const s = net.connect({ host: "127.0.0.1", port: srv.port, localAddress: "127.0.0.2" });
-      let got = "";
-      s.on("data", (d) => (got += d.toString()));
-      s.on("close", () => resolve(got));
-      s.on("error", () => resolve(got));
-    });
+    for (let i = 0; i < 4; i++) held.push(await holdConnection(srv.port, "127.0.0.2"));
+    const fifth = await connectionReply(srv.port, "127.0.0.2");
     expect(fifth).toMatch(/^HTTP\/1\.1 429 Too Many Requests/);
     expect(fifth).toMatch(/--max-connections-per-address/);
     const r = await rpc(srv.url, call("rerank", RERANK, 1), bearer(A_TOKEN)); // from 127.0.0.1

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import http from "node:http";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ENTRY, TEST_KEY } from "./helpers.js";
@@ -117,7 +118,7 @@ export interface RawResponse {
 /** A raw HTTP request with full control of Host, Origin and the body (fetch forbids setting Host). */
 export function rawRequest(
   url: string,
-  opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
+  opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer; localAddress?: string } = {},
 ): Promise<RawResponse> {
   const u = new URL(url);
   const headers: Record<string, string> = { ...opts.headers };
@@ -135,6 +136,8 @@ export function rawRequest(
         method: opts.method ?? "POST",
         headers,
         agent: false,
+        // another loopback source address (127.0.0.2 ...) is another client on Linux
+        localAddress: opts.localAddress,
       },
       (res) => {
         let body = "";
@@ -192,4 +195,22 @@ export async function eventually<T>(check: () => Promise<T> | T, ms = 5_000, ste
     if (Date.now() > deadline) throw last;
     await new Promise((r) => setTimeout(r, step));
   }
+}
+
+/** Open a TCP connection from `localAddress` and hold it (the connection cap counts it). */
+export async function holdConnection(port: number, localAddress: string): Promise<net.Socket> {
+  const s = net.connect({ host: "127.0.0.1", port, localAddress });
+  await new Promise((r) => s.once("connect", r));
+  return s;
+}
+
+/** Everything the server writes on a connection from `localAddress` until it closes it (a refusal, e.g.). */
+export function connectionReply(port: number, localAddress: string): Promise<string> {
+  return new Promise<string>((resolve) => {
+    const s = net.connect({ host: "127.0.0.1", port, localAddress });
+    let got = "";
+    s.on("data", (d) => (got += d.toString()));
+    s.on("close", () => resolve(got));
+    s.on("error", () => resolve(got));
+  });
 }

@@ -2,7 +2,7 @@
  * Cohere errors, turned into messages an agent can act on. The API key and agent tokens never
  * appear in them: the message and every header value copied are redacted before any cut.
  */
-import { cutRedacted, redactText, type Secrets } from "../redact.js";
+import { cutRedacted, type Secrets } from "../redact.js";
 import { specificAdvice } from "./advice.js";
 
 /** Longest upstream error message kept (after redaction). */
@@ -10,11 +10,6 @@ export const MAX_ERROR_MESSAGE = 2000;
 
 const asList = (secrets: string | Secrets | undefined): Secrets =>
   secrets === undefined ? [] : typeof secrets === "string" ? [secrets] : secrets;
-
-/** Replace every occurrence of the secret(s) (and so their bearer form) with a marker. */
-export function redactSecret(text: string, secrets: string | Secrets | undefined): string {
-  return redactText(text, asList(secrets));
-}
 
 /**
  * The id Cohere gives a request: its `x-debug-trace-id` header (on every answer; the spec

@@ -1,10 +1,18 @@
 /**
  * Command-line flags and environment variables → one Options object. Flags win over env.
- * Nothing here touches the network or the catalog.
+ * Nothing here touches the network or the catalog. The flags' table and help lines are in
+ * flags.ts, the server limits in server-limits.ts (both re-exported here).
  */
 import { parseArgs } from "node:util";
 import { parseList } from "../policy/allowlist.js";
 import { ConfigError } from "./file.js";
+import { DEFAULTS } from "./flags.js";
+import { parseLimits, type ServerLimits } from "./server-limits.js";
+import { boolEnv, intOpt } from "./values.js";
+import { parseTrustedProxies } from "./proxies.js";
+
+export { DEFAULTS, ENV, FLAGS } from "./flags.js";
+export type { ServerLimits } from "./server-limits.js";
 
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 export type ConfirmMode = "elicit" | "never";
@@ -64,6 +72,8 @@ export interface Options {
   rateWindowMs: number;
   /** Hardening (issue 8): each agent's share, and what unauthenticated clients may cost. */
   limits: ServerLimits;
+  /** HTTP: load balancers whose X-Forwarded-For names the client (addresses and CIDRs; empty: none). */
+  trustedProxies: string[];
   /** Shared counter store (redis:// or rediss:// URL); undefined: this process's memory. */
   store?: string;
   /** Password for the store when the URL has none (COHERE_MCP_STORE_PASSWORD; never logged). */
@@ -83,126 +93,7 @@ export interface Options {
   metricsHost: string;
 }
 
-export interface ServerLimits {
-  /** Refused calls per agent per minute audited one by one (0: no throttle). */
-  maxRefusalsPerMinute: number;
-  /** HTTP --sessions: sessions one agent may hold (default a quarter of --max-sessions). */
-  maxSessionsPerAgent?: number;
-  /** Calls one agent may have running upstream at once. */
-  maxConcurrentCalls: number;
-  /** How long a call over that limit waits for a slot before it is refused. */
-  concurrencyWaitMs: number;
-  /** HTTP: failed authentications per client address per minute before 429 (0: no throttle). */
-  maxAuthFailures: number;
-  /** HTTP: a request's headers must arrive within this. */
-  headersTimeoutMs: number;
-  /** HTTP: the body of a request without a valid token must arrive within this. */
-  bodyTimeoutMs: number;
-  /** HTTP: open connections from one client address. */
-  maxConnectionsPerAddress: number;
-}
-
 export type StoreFailureMode = "deny" | "allow";
-
-export const DEFAULTS = {
-  baseUrl: "https://api.cohere.com",
-  clientName: "cohere-mcp",
-  timeoutMs: 120_000,
-  maxRetries: 2,
-  retryBaseMs: 1_000,
-  maxRetryDelayMs: 60_000,
-  maxOutputChars: 20_000,
-  host: "127.0.0.1",
-  port: 8080,
-  maxBodyBytes: 4 * 1024 * 1024,
-  requestTimeoutMs: 900_000,
-  shutdownGraceMs: 20_000,
-  sessionIdleMs: 30 * 60_000,
-  maxSessions: 1_000,
-  sseReplayBytes: 256 * 1024,
-  sseRetryMs: 2_000,
-  maxFileBytes: 50 * 1024 * 1024,
-  pollIntervalMs: 2_000,
-  maxWaitS: 600,
-  maxMessageBytes: 10 * 1024 * 1024,
-  maxRefusalsPerMinute: 60,
-  maxConcurrentCalls: 16,
-  concurrencyWaitMs: 2_000,
-  maxAuthFailures: 10,
-  headersTimeoutMs: 5_000,
-  bodyTimeoutMs: 5_000,
-  maxConnectionsPerAddress: 1024,
-  storePrefix: "cohere-mcp:",
-  storeTimeoutMs: 1_000,
-} as const;
-
-/** Every flag, its env var and its help line: the README's flag table is built from this. */
-export const FLAGS = [
-  { flag: "--tools LIST", env: "COHERE_MCP_TOOLS", help: "Tools to expose: names, groups or globs, comma-separated (default: the non-deprecated read tools)" },
-  { flag: "--exclude-tools LIST", env: "COHERE_MCP_EXCLUDE_TOOLS", help: "Tools to hide whatever else selects them" },
-  { flag: "--allow-write", env: "COHERE_MCP_ALLOW_WRITE=1", help: "Let groups and globs select write tools (create, update)" },
-  { flag: "--allow-destructive", env: "COHERE_MCP_ALLOW_DESTRUCTIVE=1", help: "Let groups and globs select destructive tools (delete, cancel)" },
-  { flag: "--config FILE", env: "COHERE_MCP_CONFIG", help: "JSON config with named profiles (and HTTP agents); see config.schema.json" },
-  { flag: "--profile NAME", env: "COHERE_MCP_PROFILE", help: "Profile from the config file; --tools then narrows inside it" },
-  { flag: "--list-tools", env: "", help: "Print the visible tools with class and group, then exit" },
-  { flag: "--json", env: "", help: "With --list-tools: print JSON" },
-  { flag: "--timeout MS", env: "COHERE_MCP_TIMEOUT_MS", help: `Per-attempt timeout until Cohere's headers arrive (default ${DEFAULTS.timeoutMs})` },
-  { flag: "--max-retries N", env: "COHERE_MCP_MAX_RETRIES", help: `Retries on 408/429/5xx for read tools (default ${DEFAULTS.maxRetries})` },
-  { flag: "--retry-base-ms MS", env: "COHERE_MCP_RETRY_BASE_MS", help: `Backoff base when no Retry-After is sent (default ${DEFAULTS.retryBaseMs})` },
-  { flag: "--max-retry-delay-ms MS", env: "COHERE_MCP_MAX_RETRY_DELAY_MS", help: `Cap on any retry wait, Retry-After included (default ${DEFAULTS.maxRetryDelayMs})` },
-  { flag: "--client-name NAME", env: "COHERE_MCP_CLIENT_NAME", help: `X-Client-Name sent to Cohere (default ${DEFAULTS.clientName})` },
-  { flag: "--max-output-chars N", env: "COHERE_MCP_MAX_OUTPUT_CHARS", help: `Output budget per tool result (default ${DEFAULTS.maxOutputChars})` },
-  { flag: "--log-level LEVEL", env: "COHERE_MCP_LOG_LEVEL", help: "debug | info | warn | error | silent (default info; logs go to stderr)" },
-  { flag: "--log-file FILE", env: "COHERE_MCP_LOG_FILE", help: "Write logs to this file instead of stderr" },
-  { flag: "--http", env: "", help: "Serve streamable HTTP at /mcp instead of stdio" },
-  { flag: "--host HOST", env: "COHERE_MCP_HOST", help: `HTTP bind address (default ${DEFAULTS.host})` },
-  { flag: "--port PORT", env: "COHERE_MCP_PORT", help: `HTTP port (default ${DEFAULTS.port}; 0 picks a free one)` },
-  { flag: "--sessions", env: "", help: "HTTP: stateful sessions instead of stateless" },
-  { flag: "--allowed-hosts LIST", env: "COHERE_MCP_ALLOWED_HOSTS", help: "HTTP: Host header values accepted (default loopback names)" },
-  { flag: "--allowed-origins LIST", env: "COHERE_MCP_ALLOWED_ORIGINS", help: "HTTP: Origin header values accepted (default none but loopback)" },
-  { flag: "--max-body-bytes N", env: "COHERE_MCP_MAX_BODY_BYTES", help: `HTTP: largest request body accepted, 413 above (default ${DEFAULTS.maxBodyBytes})` },
-  { flag: "--request-timeout-ms MS", env: "COHERE_MCP_REQUEST_TIMEOUT_MS", help: `HTTP: a POST's calls are cancelled after this long (default ${DEFAULTS.requestTimeoutMs})` },
-  { flag: "--shutdown-grace-ms MS", env: "COHERE_MCP_SHUTDOWN_GRACE_MS", help: `HTTP: on SIGTERM/SIGINT, how long in-flight calls may finish (default ${DEFAULTS.shutdownGraceMs})` },
-  { flag: "--session-idle-ms MS", env: "COHERE_MCP_SESSION_IDLE_MS", help: `HTTP --sessions: close a session unused this long (default ${DEFAULTS.sessionIdleMs})` },
-  { flag: "--max-sessions N", env: "COHERE_MCP_MAX_SESSIONS", help: `HTTP --sessions: most open sessions; new ones get 503 beyond (default ${DEFAULTS.maxSessions})` },
-  { flag: "--sse-replay-bytes N", env: "COHERE_MCP_SSE_REPLAY_BYTES", help: `HTTP --sessions: sent messages kept per session for a client that resumes a stream (Last-Event-ID); 0 = no priming events (default ${DEFAULTS.sseReplayBytes})` },
-  { flag: "--sse-retry-ms MS", env: "COHERE_MCP_SSE_RETRY_MS", help: `HTTP --sessions: the retry a POST stream's priming event announces, i.e. how long a client waits to reconnect (default ${DEFAULTS.sseRetryMs})` },
-  { flag: "--audit-log FILE", env: "COHERE_MCP_AUDIT_LOG", help: "Write one JSON audit line per tool call to FILE ('-' for stderr)" },
-  { flag: "--allow-file-read DIR", env: "COHERE_MCP_ALLOW_FILE_READ", help: "Let file inputs name paths inside DIR (repeatable; LABEL=DIR names it LABEL to agents, default its base name)" },
-  { flag: "--confirm-destructive MODE", env: "COHERE_MCP_CONFIRM_DESTRUCTIVE", help: "elicit (ask the user; refuse if the client cannot ask) | never (no confirmation)" },
-  { flag: "--max-file-bytes N", env: "COHERE_MCP_MAX_FILE_BYTES", help: `Largest file a path input may name (default ${DEFAULTS.maxFileBytes})` },
-  { flag: "--poll-interval-ms MS", env: "COHERE_MCP_POLL_INTERVAL_MS", help: `wait_for_* tools: first wait between polls, growing ×1.5 to 30 s (default ${DEFAULTS.pollIntervalMs})` },
-  { flag: "--max-wait-s N", env: "COHERE_MCP_MAX_WAIT_S", help: `wait_for_* tools: longest wait, whatever timeout_s asks (default ${DEFAULTS.maxWaitS})` },
-  { flag: "--max-message-bytes N", env: "COHERE_MCP_MAX_MESSAGE_BYTES", help: `stdio: largest JSON-RPC message read; a bigger one gets an error pointing to --allow-file-read (default ${DEFAULTS.maxMessageBytes})` },
-  { flag: "--max-refusals-per-minute N", env: "COHERE_MCP_MAX_REFUSALS_PER_MINUTE", help: `Refused calls per agent per minute audited one by one; beyond, a short 429 and one summary line (default ${DEFAULTS.maxRefusalsPerMinute}; 0 = off; profile limits.refusals_per_minute)` },
-  { flag: "--max-sessions-per-agent N", env: "COHERE_MCP_MAX_SESSIONS_PER_AGENT", help: "HTTP --sessions: sessions one agent may hold; 429 beyond (default a quarter of --max-sessions, at least 1; profile limits.max_sessions)" },
-  { flag: "--max-concurrent-calls N", env: "COHERE_MCP_MAX_CONCURRENT_CALLS", help: `HTTP: calls one agent may have running upstream at once (default ${DEFAULTS.maxConcurrentCalls} of the 64 connections; profile limits.max_concurrent_calls)` },
-  { flag: "--concurrency-wait-ms MS", env: "COHERE_MCP_CONCURRENCY_WAIT_MS", help: `HTTP: how long a call over --max-concurrent-calls waits for a slot before it is refused (default ${DEFAULTS.concurrencyWaitMs})` },
-  { flag: "--max-auth-failures N", env: "COHERE_MCP_MAX_AUTH_FAILURES", help: `HTTP: failed authentications per client address per minute; then 429 with Retry-After (default ${DEFAULTS.maxAuthFailures}; 0 = off)` },
-  { flag: "--headers-timeout-ms MS", env: "COHERE_MCP_HEADERS_TIMEOUT_MS", help: `HTTP: a request's headers must arrive within this (default ${DEFAULTS.headersTimeoutMs})` },
-  { flag: "--body-timeout-ms MS", env: "COHERE_MCP_BODY_TIMEOUT_MS", help: `HTTP: the body of a request without a valid token must arrive within this (default ${DEFAULTS.bodyTimeoutMs})` },
-  { flag: "--max-connections-per-address N", env: "COHERE_MCP_MAX_CONNECTIONS_PER_ADDRESS", help: `HTTP: open connections from one client address; more are refused (default ${DEFAULTS.maxConnectionsPerAddress})` },
-  { flag: "--store URL", env: "COHERE_MCP_STORE", help: "Share every counter (limits, budgets, throttles) with other replicas: redis://[:PASSWORD@]HOST:PORT/DB, rediss:// for TLS (default: this process's memory)" },
-  { flag: "--store-prefix PREFIX", env: "COHERE_MCP_STORE_PREFIX", help: `With --store: prefix of every key written (default ${DEFAULTS.storePrefix})` },
-  { flag: "--store-failure MODE", env: "COHERE_MCP_STORE_FAILURE", help: "With --store, while it is unreachable: deny (refuse calls that count; default) | allow (count on this replica only)" },
-  { flag: "--store-timeout-ms MS", env: "COHERE_MCP_STORE_TIMEOUT_MS", help: `With --store: longest wait for one decision before the store counts as unreachable (default ${DEFAULTS.storeTimeoutMs})` },
-  { flag: "--replica-id TAG", env: "COHERE_MCP_REPLICA_ID", help: "This replica's tag (letters, digits, - and _): session ids start with TAG. so a load balancer can route them (default: random)" },
-  { flag: "--metrics-port PORT", env: "COHERE_MCP_METRICS_PORT", help: "Serve Prometheus metrics at /metrics on this port, apart from the agents' port (default: off; 0 picks a free one)" },
-  { flag: "--metrics-host HOST", env: "COHERE_MCP_METRICS_HOST", help: `Bind address of --metrics-port (default ${DEFAULTS.host})` },
-] as const;
-
-export const ENV = [
-  { env: "CO_API_KEY", help: "Cohere API key (also read: COHERE_API_KEY)" },
-  { env: "CO_API_URL", help: `Cohere base URL (default ${DEFAULTS.baseUrl}; a trailing /v1 or /v2 is tolerated)` },
-  { env: "COHERE_MCP_STORE_PASSWORD", help: "Password for --store when its URL carries none (never logged)" },
-] as const;
-
-function intOpt(name: string, value: string | undefined, fallback: number, min = 0): number {
-  if (value === undefined || value === "") return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be an integer ≥ ${min}, got "${value}"`);
-  return n;
-}
 
 /** 6 hex digits: a tag, not a secret (node:crypto is not loaded at start-up for it). */
 function defaultReplicaId(): string {
@@ -216,10 +107,6 @@ function metricsPort(value: string | undefined): number | undefined {
   const n = intOpt("--metrics-port", value, 0);
   if (n > 65535) throw new ConfigError(`--metrics-port must be a port number (0-65535), got "${value}"`);
   return n;
-}
-
-function boolEnv(v: string | undefined): boolean {
-  return v !== undefined && /^(1|true|yes|on)$/i.test(v.trim());
 }
 
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
@@ -274,6 +161,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
         "headers-timeout-ms": { type: "string" },
         "body-timeout-ms": { type: "string" },
         "max-connections-per-address": { type: "string" },
+        "trusted-proxies": { type: "string", multiple: true },
         store: { type: "string" },
         "store-prefix": { type: "string" },
         "store-failure": { type: "string" },
@@ -382,6 +270,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     sseRetryMs: intOpt("--sse-retry-ms", v["sse-retry-ms"] ?? env.COHERE_MCP_SSE_RETRY_MS, DEFAULTS.sseRetryMs, 1),
     rateWindowMs: intOpt("COHERE_MCP_RATE_WINDOW_MS", env.COHERE_MCP_RATE_WINDOW_MS, 60_000, 1),
     limits: parseLimits(v, env),
+    trustedProxies: parseTrustedProxies(parseList(v["trusted-proxies"] ?? env.COHERE_MCP_TRUSTED_PROXIES)),
     store,
     storePassword: env.COHERE_MCP_STORE_PASSWORD || undefined,
     storePrefix: v["store-prefix"] ?? env.COHERE_MCP_STORE_PREFIX ?? DEFAULTS.storePrefix,
@@ -391,25 +280,5 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     budgetPeriodMs: env.COHERE_MCP_BUDGET_PERIOD_MS ? intOpt("COHERE_MCP_BUDGET_PERIOD_MS", env.COHERE_MCP_BUDGET_PERIOD_MS, 0, 1) : undefined,
     metricsPort: metricsPort(v["metrics-port"] ?? env.COHERE_MCP_METRICS_PORT),
     metricsHost: v["metrics-host"] ?? env.COHERE_MCP_METRICS_HOST ?? DEFAULTS.host,
-  };
-}
-
-function parseLimits(v: Record<string, string | boolean | (string | boolean)[] | undefined>, env: NodeJS.ProcessEnv): ServerLimits {
-  const s = (flag: string): string | undefined => v[flag] as string | undefined;
-  const perAgent = s("max-sessions-per-agent") ?? env.COHERE_MCP_MAX_SESSIONS_PER_AGENT;
-  return {
-    maxRefusalsPerMinute: intOpt("--max-refusals-per-minute", s("max-refusals-per-minute") ?? env.COHERE_MCP_MAX_REFUSALS_PER_MINUTE, DEFAULTS.maxRefusalsPerMinute),
-    maxSessionsPerAgent: perAgent ? intOpt("--max-sessions-per-agent", perAgent, 1, 1) : undefined,
-    maxConcurrentCalls: intOpt("--max-concurrent-calls", s("max-concurrent-calls") ?? env.COHERE_MCP_MAX_CONCURRENT_CALLS, DEFAULTS.maxConcurrentCalls, 1),
-    concurrencyWaitMs: intOpt("--concurrency-wait-ms", s("concurrency-wait-ms") ?? env.COHERE_MCP_CONCURRENCY_WAIT_MS, DEFAULTS.concurrencyWaitMs),
-    maxAuthFailures: intOpt("--max-auth-failures", s("max-auth-failures") ?? env.COHERE_MCP_MAX_AUTH_FAILURES, DEFAULTS.maxAuthFailures),
-    headersTimeoutMs: intOpt("--headers-timeout-ms", s("headers-timeout-ms") ?? env.COHERE_MCP_HEADERS_TIMEOUT_MS, DEFAULTS.headersTimeoutMs, 100),
-    bodyTimeoutMs: intOpt("--body-timeout-ms", s("body-timeout-ms") ?? env.COHERE_MCP_BODY_TIMEOUT_MS, DEFAULTS.bodyTimeoutMs, 100),
-    maxConnectionsPerAddress: intOpt(
-      "--max-connections-per-address",
-      s("max-connections-per-address") ?? env.COHERE_MCP_MAX_CONNECTIONS_PER_ADDRESS,
-      DEFAULTS.maxConnectionsPerAddress,
-      1,
-    ),
   };
 }

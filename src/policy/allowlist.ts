@@ -34,6 +34,11 @@ export class PolicyError extends Error {
 
 export const DEFAULT_ITEM = "default";
 
+/** Do two visible sets hold the same tools? (A reload compares a profile's before and after.) */
+export function sameTools(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  return a.size === b.size && [...a].every((x) => b.has(x));
+}
+
 /** Split "a, b ,c" or an array of such strings into trimmed, non-empty items. */
 export function parseList(value: string | readonly string[] | undefined): string[] | undefined {
   if (value === undefined) return undefined;

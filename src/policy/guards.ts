@@ -94,6 +94,12 @@ export function jobIds(tool: ToolDef, input: Record<string, unknown>): string[] 
   return out;
 }
 
+/** The id allowlists: the rule, the ids a call names, and what they are called in a refusal. */
+const ID_RULES = [
+  ["dataset_ids", datasetIds, "dataset"],
+  ["job_ids", jobIds, "job"],
+] as const;
+
 type Walked = Record<string, unknown> | unknown[];
 
 /**
@@ -175,22 +181,12 @@ export function checkArguments(
       return { rule: "max_tokens", problem: `max_tokens ${m} is above this agent's limit of ${rules.max_tokens}` };
     }
   }
-  if (rules.dataset_ids) {
-    const bad = datasetIds(tool, input).find((id) => !matchesAny(id, rules.dataset_ids!));
+  for (const [rule, idsOf, what] of ID_RULES) {
+    const allowed = rules[rule];
+    if (!allowed) continue;
+    const bad = idsOf(tool, input).find((id) => !matchesAny(id, allowed));
     if (bad !== undefined) {
-      return {
-        rule: "dataset_ids",
-        problem: `dataset ${quote(bad)} is not one this agent may use (allowed: ${rules.dataset_ids.join(", ") || "(none)"})`,
-      };
-    }
-  }
-  if (rules.job_ids) {
-    const bad = jobIds(tool, input).find((id) => !matchesAny(id, rules.job_ids!));
-    if (bad !== undefined) {
-      return {
-        rule: "job_ids",
-        problem: `job ${quote(bad)} is not one this agent may use (allowed: ${rules.job_ids.join(", ") || "(none)"})`,
-      };
+      return { rule, problem: `${what} ${quote(bad)} is not one this agent may use (allowed: ${allowed.join(", ") || "(none)"})` };
     }
   }
   return undefined;

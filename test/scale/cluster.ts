@@ -234,7 +234,8 @@ export interface Response {
 
 const pool = new http.Agent({ keepAlive: true, maxSockets: 512 });
 
-export function request(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Response> {
+/** `localAddress`: the source address (127.0.0.2, 127.0.0.3 ... are other clients on loopback). */
+export function request(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string; localAddress?: string } = {}): Promise<Response> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -244,7 +245,8 @@ export function request(url: string, opts: { method?: string; headers?: Record<s
         path: u.pathname + u.search,
         method: opts.method ?? "POST",
         headers: { ...opts.headers, ...(opts.body !== undefined ? { "Content-Length": String(Buffer.byteLength(opts.body)) } : {}) },
-        agent: pool,
+        agent: pool, // pooled per source address too
+        localAddress: opts.localAddress,
       },
       (res) => {
         let body = "";

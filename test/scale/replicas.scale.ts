@@ -89,7 +89,8 @@ async function startCluster(args: string[]): Promise<Cluster> {
       makeReplica(tag, {
         emulatorUrl: emu.url,
         redisUrl: redis.url,
-        args: ["--config", configPath, "--store-prefix", prefix, "--max-retries", "0", ...args],
+        // nginx (on 127.0.0.1) names each client in X-Forwarded-For
+        args: ["--config", configPath, "--store-prefix", prefix, "--max-retries", "0", "--trusted-proxies", "127.0.0.1", ...args],
         env: TOKENS_ENV,
       }),
     ),

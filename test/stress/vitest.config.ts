@@ -15,7 +15,7 @@ export default defineConfig({
     include: [
       "test/stress/**/*.stress.ts",
       "test/faults.test.ts",
-      "test/bypass.test.ts",
+      "test/bypass/**/*.test.ts",
       "test/fuzz.test.ts",
       "test/secrets.test.ts",
     ],

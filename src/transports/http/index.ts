@@ -2,6 +2,7 @@
  * Streamable HTTP at /mcp on plain node:http, with the SDK's StreamableHTTPServerTransport.
  *
  * Every request to /mcp goes through, in order:
+ *   the client address (X-Forwarded-For from a trusted proxy only, forwarded.ts)  →
  *   Host / Origin allowlist (403, origin.ts)  →  draining (503)  →  credential: a static token or
  *   an OAuth access token (401/403, audited; unauthenticated.ts, src/identity.ts)  →  body size
  *   (413) and JSON (400)  →  OAuth scopes of the calls (403 insufficient_scope, oauth.ts)  →  the
@@ -21,7 +22,7 @@ import { createMcpServer } from "../../server.js";
 import type { App } from "../../app.js";
 import { ConfigError } from "../../config/file.js";
 import { corsHeaders, hostAllowed, originAllowed } from "./origin.js";
-import { DISCARD_SLACK, headerValue, readBody, remoteOf, rpcError, sendJson } from "./io.js";
+import { DISCARD_SLACK, headerValue, readBody, remoteOf, rpcError, sendJson, setRemote } from "./io.js";
 import { inspectBody, plainCall, type RpcRequestInfo } from "./rpc.js";
 import { ANONYMOUS, loadOAuthFor } from "./plan.js";
 import type { ScopeResolver } from "./scopes.js";
@@ -37,6 +38,8 @@ import { answerResourceMetadata, authInfoOf, refuseInsufficientScope, scopeShort
 import { anonymousIdentity, isGuess, type Identity } from "../../identity.js";
 import { createAuthThrottle } from "./auththrottle.js";
 import { capConnectionsPerAddress, probeDetail, requestUrl } from "./clients.js";
+import { clientAddress, peerOf } from "./forwarded.js";
+import { proxyMatcher } from "../../config/proxies.js";
 
 export { ANONYMOUS, planHttp, type HttpPlan } from "./plan.js";
 export { hostAllowed, isLoopbackHost, originAllowed, splitHost } from "./origin.js";
@@ -71,9 +74,12 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
 
   // Created whatever the configuration: a reload may add agents to a server that had none.
   const authThrottle = createAuthThrottle(app);
+  // Behind a load balancer: the client address comes from X-Forwarded-For (forwarded.ts).
+  const trusted = proxyMatcher(o.trustedProxies);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now();
+    if (o.trustedProxies.length) setRemote(req, clientAddress(peerOf(req), headerValue(req, "x-forwarded-for"), trusted));
     const url = requestUrl(req);
     if (!url) {
       log.warn("refused a request whose target is not a valid URL", { target: (req.url ?? "").slice(0, 200), remote: remoteOf(req) });
@@ -209,7 +215,7 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
     });
     },
   );
-  capConnectionsPerAddress(httpServer, limits.maxConnectionsPerAddress, log);
+  capConnectionsPerAddress(httpServer, limits.maxConnectionsPerAddress, log, trusted);
   httpServer.on("clientError", (err: NodeJS.ErrnoException, socket) => {
     // Closed, not just half-closed: a client that keeps trickling bytes must not keep the socket.
     const timedOut = err.code === "ERR_HTTP_REQUEST_TIMEOUT";

@@ -1,5 +1,6 @@
 /** Small HTTP helpers: JSON answers, JSON-RPC errors, bounded body reads, header access. */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { peerOf } from "./forwarded.js";
 
 /** Beyond the limit, a body is read and discarded up to this much more so the 413 reaches the client. */
 export const DISCARD_SLACK = 8 * 1024 * 1024;
@@ -64,8 +65,15 @@ export function headerValue(req: IncomingMessage, name: string): string | undefi
   return Array.isArray(v) ? v.join(",") : v;
 }
 
+const clients = new WeakMap<IncomingMessage, string>();
+
+/** Remember the request's client address (behind a trusted proxy: from X-Forwarded-For, forwarded.ts). */
+export function setRemote(req: IncomingMessage, address: string): void {
+  clients.set(req, address);
+}
+
+/** The request's client address: as set by setRemote, else the socket's peer. */
 export function remoteOf(req: IncomingMessage): string {
-  const a = req.socket.remoteAddress ?? "unknown";
-  return a.startsWith("::ffff:") ? a.slice(7) : a;
+  return clients.get(req) ?? peerOf(req);
 }
 

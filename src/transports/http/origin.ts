@@ -3,6 +3,7 @@
  * whose Host or Origin is not on the allowlist is refused before anything else is looked at.
  */
 import net from "node:net";
+import { plainAddress } from "../../config/proxies.js";
 
 const DEFAULT_HOSTS = ["localhost", "127.0.0.1", "[::1]"];
 const LOOPBACK_NAMES = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
@@ -11,7 +12,7 @@ const LOOPBACK_NAMES = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
 export function isLoopbackHost(host: string): boolean {
   const h = host.trim().toLowerCase().replace(/^\[|\]$/g, "");
   if (h === "localhost" || h === "::1") return true;
-  const v4 = h.startsWith("::ffff:") ? h.slice(7) : h;
+  const v4 = plainAddress(h);
   return net.isIPv4(v4) && v4.startsWith("127.");
 }
 

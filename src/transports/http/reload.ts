@@ -13,6 +13,7 @@ import type { App } from "../../app.js";
 import { loadOAuthFor, planHttp, type HttpPlan } from "./plan.js";
 import { createScopeResolver, type ScopeResolver } from "./scopes.js";
 import type { SessionTable } from "./sessions.js";
+import { sameTools } from "../../policy/allowlist.js";
 
 export interface HttpLive {
   plan: HttpPlan;
@@ -32,8 +33,6 @@ export function liveHttp(app: App, env: NodeJS.ProcessEnv): () => HttpLive {
   });
 }
 
-const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>) => a.size === b.size && [...a].every((x) => b.has(x));
-
 export function retireSessions(app: App, sessions: SessionTable | undefined): void {
   if (!sessions) return;
   app.live.onSwap(({ prev, next }) => {
@@ -43,7 +42,7 @@ export function retireSessions(app: App, sessions: SessionTable | undefined): vo
     const gone = new Set<string>();
     for (const [agent, c] of before) {
       const n = after.get(agent);
-      if (!n || n.profile !== c.profile || !sameSet(n.visible, c.visible)) gone.add(agent);
+      if (!n || n.profile !== c.profile || !sameTools(n.visible, c.visible)) gone.add(agent);
     }
     if (!gone.size) return;
     const closed = sessions.retire((agent) => gone.has(agent), "its agent was removed or its tools changed by a reload");

@@ -154,6 +154,22 @@ describe.each([
       expect((await ask(LIST, LATE_TOKEN)).status, what).toBe(401);
       expect(listed(await ask(LIST, STATIC_TOKEN)), what).toEqual(["rerank"]);
     }
+
+    // (d) OAuth turned off: the token is refused at once, and with --sessions the session it held
+    // is ended (its slot given back), so turning OAuth on again needs a new session
+    const oldSid = sids.get(token);
+    const off = await reload({ profiles: PROFILES, agents: STATIC });
+    expect(off).toMatchObject({ outcome: "ok", text: "configuration reloaded: changed oauth" });
+    expect((await ask(LIST, token)).status).toBe(401);
+    expect(listed(await ask(LIST, STATIC_TOKEN))).toEqual(["rerank"]);
+    await reload({ profiles: PROFILES, agents: STATIC, oauth: oauth("search") });
+    if (mode === "--sessions") {
+      expect(oldSid).toBeDefined();
+      expect((await post(srv.url, LIST, token, { "mcp-session-id": oldSid! })).status).toBe(404);
+      sids.delete(token);
+    }
+    expect(listed(await ask(LIST, token))).toEqual(["embed", "list_datasets", "rerank"]);
+
     expect(srv.child.exitCode).toBeNull();
     expect(srv.stderr()).not.toContain(token);
   }, 60_000);

@@ -10,6 +10,7 @@
  *    an MCP client then initializes again under the new configuration.
  */
 import type { App } from "../../app.js";
+import type { ConfigFile } from "../../config/file.js";
 import { loadOAuthFor, planHttp, type HttpPlan } from "./plan.js";
 import { createScopeResolver, type ScopeResolver } from "./scopes.js";
 import type { SessionTable } from "./sessions.js";
@@ -44,9 +45,25 @@ export function retireSessions(app: App, sessions: SessionTable | undefined): vo
       const n = after.get(agent);
       if (!n || n.profile !== c.profile || !sameTools(n.visible, c.visible)) gone.add(agent);
     }
-    if (!gone.size) return;
-    const closed = sessions.retire((agent) => gone.has(agent), "its agent was removed or its tools changed by a reload");
-    if (closed) app.logger.info("reload closed sessions", { sessions: closed, agents: [...gone] });
+    // OAuth turned off, or another issuer or resource: its sessions' tokens can no longer be
+    // accepted, so their slots are given back now rather than when they expire idle. (A change
+    // of claim rules keeps them: each request is scoped by its own token.)
+    const oauthGone = oauthIdentityChanged(prev.config?.oauth, next.config?.oauth);
+    if (!gone.size && !oauthGone) return;
+    const closed = sessions.retire(
+      (agent, owner) => (owner.startsWith("oauth\u0000") ? oauthGone : gone.has(agent)),
+      "its agent was removed, its tools changed, or OAuth was turned off or moved by a reload",
+    );
+    if (closed) app.logger.info("reload closed sessions", { sessions: closed, agents: [...gone], oauth: oauthGone || undefined });
   });
   app.sessionCounts = () => sessions.byAgent();
+}
+
+type OAuthSection = NonNullable<ConfigFile["oauth"]>;
+
+/** Do tokens accepted under `prev` stop being accepted under `next` (off, or another issuer, resource or audience)? */
+function oauthIdentityChanged(prev: OAuthSection | undefined, next: OAuthSection | undefined): boolean {
+  if (!prev) return false;
+  if (!next) return true;
+  return prev.issuer !== next.issuer || prev.resource !== next.resource || JSON.stringify(prev.audience) !== JSON.stringify(next.audience);
 }

@@ -46,7 +46,7 @@ export interface SessionTable {
   closeAll(why: string): void;
   /** Reload: sessions of these agents end — at once if idle, else when their last request ends;
    *  their id is unknown from now on (the client gets 404 and initializes again). */
-  retire(agentGone: (agent: string) => boolean, why: string): number;
+  retire(gone: (agent: string, owner: string) => boolean, why: string): number;
   /** Open sessions per agent (metrics). */
   byAgent(): Map<string, number>;
   readonly size: number;
@@ -204,10 +204,10 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
       for (const s of [...retiring]) endRetired(s);
       clearInterval(sweep);
     },
-    retire(agentGone, why) {
+    retire(gone, why) {
       let n = 0;
       for (const s of [...sessions.values()]) {
-        if (!agentGone(s.agent)) continue;
+        if (!gone(s.agent, s.owner)) continue;
         n++;
         if (s.active <= 0) closeSession(s, why);
         else {

@@ -208,7 +208,7 @@ export interface AuditSink {
 }
 
 /** Writes `{...event, text: sentence}` as one JSON line to a file or stderr. */
-export function createAuditSink(target: string, secrets: () => string[]): AuditSink {
+export function createAuditSink(target: string, secrets: () => readonly string[]): AuditSink {
   const out: WriteStream | NodeJS.WriteStream = target === "-" ? process.stderr : createWriteStream(target, { flags: "a" });
   if (out !== process.stderr) {
     // An unwritable audit file must not crash the server mid-call; say so on stderr once.

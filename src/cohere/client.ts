@@ -165,11 +165,15 @@ export class CohereClient {
     this.pools.clear();
   }
 
-  /** The key and every other secret the process knows. */
+  private secretsOf?: { more: Secrets; all: Secrets };
+
+  /** The key and every other secret the process knows (the same array while they do not change). */
   secrets(): Secrets {
     const more = this.options.secrets?.() ?? [];
     const key = this.options.apiKey;
-    return key && !more.includes(key) ? [key, ...more] : more;
+    if (!key || more.includes(key)) return more;
+    if (this.secretsOf?.more !== more) this.secretsOf = { more, all: [key, ...more] };
+    return this.secretsOf.all;
   }
 
   private redact(text: string): string {

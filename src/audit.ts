@@ -100,13 +100,24 @@ export function hashArgs(args: unknown): string {
 /** `input_tokens: 12, output_tokens: 40` → `12 input tokens, 40 output tokens`. */
 export function billedText(b: Record<string, number> | undefined): string {
   if (!b) return "";
-  return Object.entries(b)
-    .filter(([, n]) => n > 0)
-    .map(([k, n]) => {
-      const unit = k.replace(/_/g, " ").replace(/s$/, "");
-      return `${n} ${unit}${n === 1 ? "" : "s"}`;
-    })
-    .join(", ");
+  let out = "";
+  for (const k in b) {
+    const n = b[k]!;
+    if (!(n > 0)) continue;
+    out += `${out ? ", " : ""}${n} ${unitName(k)}${n === 1 ? "" : "s"}`;
+  }
+  return out;
+}
+
+/** `input_tokens` → `input token` (Cohere's few unit names, remembered). */
+const units = new Map<string, string>();
+function unitName(k: string): string {
+  let u = units.get(k);
+  if (u === undefined) {
+    u = k.replace(/_/g, " ").replace(/s$/, "");
+    if (units.size < 64) units.set(k, u);
+  }
+  return u;
 }
 
 /** Original lengths of fields cut before `sentence` saw them (see prepare). */
@@ -157,8 +168,12 @@ function redact(text: string, secrets: readonly string[]): string {
  * A huge value is cut to a working prefix first (its bound plus the longest secret, so a secret
  * across the cut is still found whole and redacted) and its original length kept for the marker.
  */
-export function prepare(e: AuditEvent, secrets: readonly string[]): { event: AuditEvent; text: string } {
-  const pad = secrets.reduce((m, s) => Math.max(m, s.length), 0) + 16;
+export function prepare(
+  e: AuditEvent,
+  secrets: readonly string[],
+  /** The longest secret's length + 16 (a sink works it out once per list of secrets). */
+  pad = padFor(secrets),
+): { event: AuditEvent; text: string } {
   const total: FieldLengths = {};
   // One copy, in the event's own key order: first the caller-supplied strings redacted (the
   // sentence reads them so), then bounded and escaped in place for the JSON fields.
@@ -192,6 +207,7 @@ export function prepare(e: AuditEvent, secrets: readonly string[]): { event: Aud
   return { event, text };
 }
 
+const padFor = (secrets: readonly string[]) => secrets.reduce((m, s) => Math.max(m, s.length), 0) + 16;
 const CALLER_FIELDS = ["tool", "agent", "resource", "detail", "remote"] as const;
 const CLAIMS = ["sub", "client_id", "jti"] as const;
 
@@ -199,8 +215,8 @@ const CLAIMS = ["sub", "client_id", "jti"] as const;
  * The line as written: `{"type":"audit", ...event, "text": sentence}` and a newline, redacted
  * once more as a whole (nothing of ours may carry a secret either).
  */
-export function auditLine(e: AuditEvent, secrets: readonly string[]): string {
-  const { event, text } = prepare(e, secrets);
+export function auditLine(e: AuditEvent, secrets: readonly string[], pad = padFor(secrets)): string {
+  const { event, text } = prepare(e, secrets, pad);
   const json = JSON.stringify(event);
   return redact(`{"type":"audit",${json.slice(1, -1)},"text":${JSON.stringify(text)}}`, secrets) + "\n";
 }
@@ -265,17 +281,20 @@ export function createAuditSink(target: string, secrets: () => readonly string[]
   // array until a secret is added).
   let seen: readonly string[] | undefined;
   let known: string[] = [];
+  let pad = 16;
   const usable = () => {
     const list = secrets();
     if (list !== seen) {
       seen = list;
       known = list.filter((s) => s && s.length >= 4);
+      pad = padFor(known);
     }
     return known;
   };
   return {
     record(e) {
-      write(auditLine(e, usable()));
+      const list = usable();
+      write(auditLine(e, list, pad));
     },
     note(n) {
       write(redact(JSON.stringify({ type: "audit", ...n }), usable()) + "\n");

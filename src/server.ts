@@ -300,14 +300,17 @@ export async function callTool(
         return deny("argument_rule", message, why, safeResource(tool, input));
       }
     }
-    const confirmed = await confirmDestructive(tool, input, safeResource(tool, input), {
-      mode: app.options.confirmDestructive,
-      elicit: extras.elicit,
-      stateless: scope.stateless,
-      client: cohere.client,
-      signal: extras.signal,
-    });
-    if (!confirmed.ok) return deny("not_confirmed", confirmed.message, confirmed.detail, safeResource(tool, input));
+    // Only a destructive call is confirmed (confirm.ts): the others skip building its resource phrase.
+    if (tool.access === "destructive") {
+      const confirmed = await confirmDestructive(tool, input, safeResource(tool, input), {
+        mode: app.options.confirmDestructive,
+        elicit: extras.elicit,
+        stateless: scope.stateless,
+        client: cohere.client,
+        signal: extras.signal,
+      });
+      if (!confirmed.ok) return deny("not_confirmed", confirmed.message, confirmed.detail, safeResource(tool, input));
+    }
 
     let retries = 0;
     const sentAt = performance.now();

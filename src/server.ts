@@ -217,14 +217,23 @@ export async function callTool(
   const startedAt = Date.now();
   /** Set when the guards counted on this replica only (shared store unreachable). */
   let counters: string | undefined;
+  // The audit's time and argument hash, worked out once: while the request is on its way to
+  // Cohere when the call gets that far (see below), so the answer does not wait for them.
+  let time: string | undefined;
+  let argsHash: string | undefined;
+  const early = () => {
+    time ??= new Date(startedAt).toISOString();
+    argsHash ??= hashArgs(args);
+  };
   // The call's one audit event, built only when something records it: a single object in the
   // line's key order (time, agent, claims, transport, tool, …, latencyMs).
   const record = (f: CallFacts) => {
     const audit = app.audit;
     if (!audit) return;
+    early();
     const claims = scope.claims;
     audit.record({
-      time: new Date(startedAt).toISOString(),
+      time: time!,
       agent: scope.agent,
       sub: claims?.sub,
       client_id: claims?.client_id,
@@ -232,7 +241,7 @@ export async function callTool(
       transport: scope.transport,
       tool: name,
       access: tool?.access,
-      argsHash: hashArgs(args),
+      argsHash,
       ignoredTools: scope.ignored?.length ? scope.ignored : undefined,
       counters,
       key: cohere.declared ? cohere.name : undefined,
@@ -314,7 +323,7 @@ export async function callTool(
 
     let retries = 0;
     const sentAt = performance.now();
-    const executed = await executeTool(tool, input, {
+    const pending = executeTool(tool, input, {
       client: cohere.client,
       onRetry: () => void retries++,
       signal: extras.signal,
@@ -323,6 +332,10 @@ export async function callTool(
       pollIntervalMs: app.options.pollIntervalMs,
       maxWaitS: app.options.maxWaitS,
     });
+    // undici writes the request in an immediate queued by now: this one runs right after it,
+    // while Cohere works on the answer
+    if (app.audit) setImmediate(early);
+    const executed = await pending;
     outcome = executed.outcome;
     app.metrics.calls++;
     if (!outcome.ok) app.metrics.errors++;

@@ -5,7 +5,7 @@
  * the wrong client.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, type WriteStream } from "node:fs";
+import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, type WriteStream } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import net from "node:net";
@@ -100,9 +100,22 @@ export function rssOf(pid: number | null | undefined): number {
   }
 }
 
-/** CPU time (user + system) a process has used, in microseconds (Linux; clock ticks of 10 ms), or NaN. */
+/**
+ * CPU time (user + system) a process has used, in microseconds, or NaN: the sum of its threads'
+ * run time in /proc/PID/task/TID/schedstat (nanoseconds, so short slices of calls are exact),
+ * else /proc/PID/stat (clock ticks of 10 ms). Linux only.
+ */
 export function cpuOf(pid: number | null | undefined): number {
   if (!pid) return NaN;
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+    }
+    if (Number.isFinite(ns) && ns > 0) return ns / 1000;
+  } catch {
+    /* no schedstat: ticks below */
+  }
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
     return (Number(fields[11]) + Number(fields[12])) * 10_000;
@@ -217,10 +230,12 @@ export async function spawnOurHttp(
   timeoutMs = 10_000,
   /** A port chosen beforehand (e.g. for a config naming this server's URL); default: a free one. */
   fixedPort?: number,
+  /** Another build's dist/src/index.js (the bench's --baseline). */
+  entry = ENTRY,
 ): Promise<{ server?: HttpServer; reason?: string }> {
   const port = fixedPort ?? (await freePort());
   const proc = track(
-    spawn(process.execPath, [ENTRY, "--http", "--host", "127.0.0.1", "--port", String(port), ...args], {
+    spawn(process.execPath, [entry, "--http", "--host", "127.0.0.1", "--port", String(port), ...args], {
       env: scrubbedEnv({ CO_API_KEY: BENCH_KEY, CO_API_URL: upstream, ...env }),
       stdio: ["ignore", "pipe", "pipe"],
     }),
@@ -247,6 +262,31 @@ export async function spawnOurHttp(
   }
   await stopChild(proc);
   return { reason: `cohere-mcp --http did not listen within ${timeoutMs} ms` };
+}
+
+/** The bare SDK proxy (bench/minimal-server) over stateless HTTP, with the tools named (e.g. "rerank,embed"). */
+export async function spawnMinimalHttp(upstream: string, tools: string): Promise<HttpServer> {
+  const port = await freePort();
+  const proc = track(
+    spawn(process.execPath, [MINIMAL_SERVER], {
+      env: scrubbedEnv({ CO_API_KEY: BENCH_KEY, CO_API_URL: upstream, MINIMAL_TOOL: tools, MINIMAL_HTTP_PORT: String(port) }),
+      stdio: ["ignore", "pipe", "pipe"],
+    }),
+  );
+  let err = "";
+  proc.stderr!.on("data", (d: Buffer) => (err = (err + d.toString()).slice(-20_000)));
+  proc.stdout!.on("data", () => undefined);
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`minimal HTTP server exited ${proc.exitCode}: ${err}`);
+    if (await canConnect(port)) {
+      const url = `http://127.0.0.1:${port}`;
+      return { proc, url, mcpUrl: `${url}/mcp`, stderr: () => err, stop: () => stopChild(proc) };
+    }
+    await sleep(50);
+  }
+  await stopChild(proc);
+  throw new Error("minimal HTTP server did not listen within 10 s");
 }
 
 /** The peer (@ivotoby/openapi-mcp-server) over HTTP against the same upstream. */

@@ -49,8 +49,8 @@ export interface App {
   /** Refused calls: charged to the agent's rate limit, throttled in the audit (policy/refusals.ts). */
   refusals: RefusalPolicy;
   metrics: { calls: number; errors: number };
-  /** Secrets that must never be written anywhere. */
-  secrets(): string[];
+  /** Secrets that must never be written anywhere (one frozen array until a secret is added). */
+  secrets(): readonly string[];
   /** Remember a secret (a Cohere key, an agent token): redacted from logs and the audit from now on. */
   addSecret(secret: string | undefined): void;
   /** HTTP --sessions: open sessions per agent (metrics read it at each scrape). */
@@ -117,9 +117,15 @@ export function resolveFromOptions(
 
 export function createApp(options: Options, logger: Logger, extras: AppExtras = {}): App {
   const secrets = new Set<string>();
+  // One array until a secret is added: redaction caches its matchers per array (src/redact.ts),
+  // so a fresh copy per call would rebuild them on every call.
+  let secretList: readonly string[] = Object.freeze([]);
   const addSecret = (secret: string | undefined) => {
     if (!secret || secret.length < 4) return;
-    secrets.add(secret);
+    if (!secrets.has(secret)) {
+      secrets.add(secret);
+      secretList = Object.freeze([...secrets]);
+    }
     logger.addSecret(secret);
   };
   addSecret(options.apiKey);
@@ -216,7 +222,7 @@ export function createApp(options: Options, logger: Logger, extras: AppExtras = 
     },
     refusals: undefined as unknown as RefusalPolicy, // set below: it reads app.store and app.audit late
     metrics: { calls: 0, errors: 0 },
-    secrets: () => [...secrets],
+    secrets: () => secretList,
     addSecret,
     onClose(fn) {
       closers.push(fn);

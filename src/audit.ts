@@ -10,8 +10,8 @@
  * in the sentence. Throttled refusals and failed logins are not written one by one: one summary
  * line per window (`suppressed`) says how many were left out.
  */
-import { createHash } from "node:crypto";
-import { createWriteStream, type WriteStream } from "node:fs";
+import { hash } from "node:crypto";
+import { closeSync, openSync, writeSync } from "node:fs";
 import type { Access } from "./catalog/types.js";
 import { AUDIT_PHRASE_CHARS, AUDIT_VALUE_CHARS, boundPhrase, boundValue, showValue } from "./show.js";
 
@@ -94,19 +94,30 @@ export function hashArgs(args: unknown): string {
   } catch {
     text = String(args);
   }
-  return "sha256:" + createHash("sha256").update(text).digest("hex").slice(0, 16);
+  return "sha256:" + hash("sha256", text, "hex").slice(0, 16);
 }
 
 /** `input_tokens: 12, output_tokens: 40` → `12 input tokens, 40 output tokens`. */
 export function billedText(b: Record<string, number> | undefined): string {
   if (!b) return "";
-  return Object.entries(b)
-    .filter(([, n]) => n > 0)
-    .map(([k, n]) => {
-      const unit = k.replace(/_/g, " ").replace(/s$/, "");
-      return `${n} ${unit}${n === 1 ? "" : "s"}`;
-    })
-    .join(", ");
+  let out = "";
+  for (const k in b) {
+    const n = b[k]!;
+    if (!(n > 0)) continue;
+    out += `${out ? ", " : ""}${n} ${unitName(k)}${n === 1 ? "" : "s"}`;
+  }
+  return out;
+}
+
+/** `input_tokens` → `input token` (Cohere's few unit names, remembered). */
+const units = new Map<string, string>();
+function unitName(k: string): string {
+  let u = units.get(k);
+  if (u === undefined) {
+    u = k.replace(/_/g, " ").replace(/s$/, "");
+    if (units.size < 64) units.set(k, u);
+  }
+  return u;
 }
 
 /** Original lengths of fields cut before `sentence` saw them (see prepare). */
@@ -157,29 +168,33 @@ function redact(text: string, secrets: readonly string[]): string {
  * A huge value is cut to a working prefix first (its bound plus the longest secret, so a secret
  * across the cut is still found whole and redacted) and its original length kept for the marker.
  */
-export function prepare(e: AuditEvent, secrets: readonly string[]): { event: AuditEvent; text: string } {
-  const pad = secrets.reduce((m, s) => Math.max(m, s.length), 0) + 16;
+export function prepare(
+  e: AuditEvent,
+  secrets: readonly string[],
+  /** The longest secret's length + 16 (a sink works it out once per list of secrets). */
+  pad = padFor(secrets),
+): { event: AuditEvent; text: string } {
   const total: FieldLengths = {};
-  const raw: AuditEvent = { ...e };
-  for (const k of ["tool", "agent", "resource", "detail", "remote"] as const) {
+  // One copy, in the event's own key order: first the caller-supplied strings redacted (the
+  // sentence reads them so), then bounded and escaped in place for the JSON fields.
+  const event: AuditEvent = { ...e };
+  for (const k of CALLER_FIELDS) {
     const v = e[k];
     if (typeof v !== "string") continue;
     const max = (k === "resource" || k === "detail" ? AUDIT_PHRASE_CHARS : AUDIT_VALUE_CHARS) + pad;
     const head = v.length > max ? v.slice(0, max) : v;
-    raw[k] = redact(head, secrets);
+    event[k] = redact(head, secrets);
     if (head !== v) total[k] = v.length;
   }
-  const event: AuditEvent = {
-    ...raw,
-    tool: boundValue(raw.tool, AUDIT_VALUE_CHARS, total.tool),
-    agent: boundValue(raw.agent, AUDIT_VALUE_CHARS, total.agent),
-    latencyMs: Math.round(e.latencyMs * 10) / 10,
-  };
-  if (raw.resource !== undefined) event.resource = boundPhrase(raw.resource, AUDIT_PHRASE_CHARS, total.resource);
-  if (raw.detail !== undefined) event.detail = boundPhrase(raw.detail, AUDIT_PHRASE_CHARS, total.detail);
-  if (raw.remote !== undefined) event.remote = boundValue(raw.remote, AUDIT_VALUE_CHARS, total.remote);
+  const text = sentence(event, total);
+  event.tool = boundValue(event.tool, AUDIT_VALUE_CHARS, total.tool);
+  event.agent = boundValue(event.agent, AUDIT_VALUE_CHARS, total.agent);
+  event.latencyMs = Math.round(e.latencyMs * 10) / 10;
+  if (event.resource !== undefined) event.resource = boundPhrase(event.resource, AUDIT_PHRASE_CHARS, total.resource);
+  if (event.detail !== undefined) event.detail = boundPhrase(event.detail, AUDIT_PHRASE_CHARS, total.detail);
+  if (event.remote !== undefined) event.remote = boundValue(event.remote, AUDIT_VALUE_CHARS, total.remote);
   // OAuth claims come from the issuer, not from us: bounded and escaped like caller values
-  for (const k of ["sub", "client_id", "jti"] as const) {
+  for (const k of CLAIMS) {
     const v = e[k];
     if (typeof v === "string") event[k] = boundValue(redact(v.slice(0, AUDIT_VALUE_CHARS + pad), secrets), AUDIT_VALUE_CHARS, v.length);
   }
@@ -189,7 +204,21 @@ export function prepare(e: AuditEvent, secrets: readonly string[]): { event: Aud
     if (e.ignoredTools.length > AUDIT_LIST_ITEMS) items.push(`… (${e.ignoredTools.length} items)`);
     event.ignoredTools = items;
   }
-  return { event, text: sentence(raw, total) };
+  return { event, text };
+}
+
+const padFor = (secrets: readonly string[]) => secrets.reduce((m, s) => Math.max(m, s.length), 0) + 16;
+const CALLER_FIELDS = ["tool", "agent", "resource", "detail", "remote"] as const;
+const CLAIMS = ["sub", "client_id", "jti"] as const;
+
+/**
+ * The line as written: `{"type":"audit", ...event, "text": sentence}` and a newline, redacted
+ * once more as a whole (nothing of ours may carry a secret either).
+ */
+export function auditLine(e: AuditEvent, secrets: readonly string[], pad = padFor(secrets)): string {
+  const { event, text } = prepare(e, secrets, pad);
+  const json = JSON.stringify(event);
+  return redact(`{"type":"audit",${json.slice(1, -1)},"text":${JSON.stringify(text)}}`, secrets) + "\n";
 }
 
 /** An operator event that is not a call (a configuration reload). */
@@ -207,30 +236,79 @@ export interface AuditSink {
   close(): Promise<void>;
 }
 
-/** Writes `{...event, text: sentence}` as one JSON line to a file or stderr. */
-export function createAuditSink(target: string, secrets: () => string[]): AuditSink {
-  const out: WriteStream | NodeJS.WriteStream = target === "-" ? process.stderr : createWriteStream(target, { flags: "a" });
-  if (out !== process.stderr) {
-    // An unwritable audit file must not crash the server mid-call; say so on stderr once.
-    let warned = false;
-    out.on("error", (err: Error) => {
-      if (!warned) process.stderr.write(`cohere-mcp: cannot write the audit log ${target}: ${err.message}\n`);
-      warned = true;
-    });
+/**
+ * Writes `{...event, text: sentence}` as one JSON line to a file or stderr. A file is written
+ * synchronously (one append per line): the line is on disk before the call's answer is sent,
+ * lines keep the order of the calls, and nothing waits in a buffer when a signal ends the
+ * process. (A WriteStream handed every line to the thread pool and back: ~100 µs of CPU a call.)
+ */
+export function createAuditSink(target: string, secrets: () => readonly string[]): AuditSink {
+  const toStderr = target === "-";
+  let fd: number | undefined;
+  let warned = false;
+  // An unwritable audit file must not crash the server mid-call; say so on stderr once.
+  const warn = (err: unknown) => {
+    if (!warned) process.stderr.write(`cohere-mcp: cannot write the audit log ${target}: ${(err as Error)?.message ?? String(err)}\n`);
+    warned = true;
+  };
+  if (!toStderr) {
+    try {
+      fd = openSync(target, "a");
+    } catch (err) {
+      warn(err);
+    }
   }
+  let closed = false;
+  const write = (line: string) => {
+    if (toStderr) {
+      process.stderr.write(line);
+      return;
+    }
+    if (fd === undefined || closed) return;
+    try {
+      let buf: Buffer | undefined;
+      let done = writeSync(fd, line);
+      // a short write (a full disk, a signal): the rest of the line, from where it stopped
+      if (done < Buffer.byteLength(line)) {
+        buf = Buffer.from(line);
+        while (done < buf.length) done += writeSync(fd, buf, done);
+      }
+    } catch (err) {
+      warn(err);
+    }
+  };
+  // The secrets worth matching, recomputed only when the list changes (app.secrets() keeps one
+  // array until a secret is added).
+  let seen: readonly string[] | undefined;
+  let known: string[] = [];
+  let pad = 16;
+  const usable = () => {
+    const list = secrets();
+    if (list !== seen) {
+      seen = list;
+      known = list.filter((s) => s && s.length >= 4);
+      pad = padFor(known);
+    }
+    return known;
+  };
   return {
     record(e) {
-      const known = secrets().filter((s) => s && s.length >= 4);
-      const { event, text } = prepare(e, known);
-      // Once more over the whole line: nothing of ours may carry a secret either.
-      out.write(redact(JSON.stringify({ type: "audit", ...event, text }), known) + "\n");
+      const list = usable();
+      write(auditLine(e, list, pad));
     },
     note(n) {
-      out.write(redact(JSON.stringify({ type: "audit", ...n }), secrets().filter((s) => s && s.length >= 4)) + "\n");
+      write(redact(JSON.stringify({ type: "audit", ...n }), usable()) + "\n");
     },
     close() {
-      if (out === process.stderr) return Promise.resolve();
-      return new Promise((resolve) => (out as WriteStream).end(() => resolve()));
+      if (fd !== undefined && !closed) {
+        closed = true;
+        try {
+          closeSync(fd);
+        } catch {
+          /* already gone */
+        }
+      }
+      return Promise.resolve();
     },
   };
 }

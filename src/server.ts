@@ -214,32 +214,54 @@ export async function callTool(
   // The Cohere key of this agent's profile, taken once: a reload during the call does not switch it.
   const cohere = app.cohereKey(scope);
   const tool = await app.loadTool(name);
-  const base = {
-    time: new Date().toISOString(),
-    agent: scope.agent,
-    ...scope.claims,
-    transport: scope.transport,
-    tool: name,
-    access: tool?.access,
-    argsHash: app.audit ? hashArgs(args) : undefined,
-    ignoredTools: scope.ignored?.length ? scope.ignored : undefined,
-    /** Set when the guards counted on this replica only (shared store unreachable). */
-    counters: undefined as string | undefined,
-    key: cohere.declared ? cohere.name : undefined,
+  const startedAt = Date.now();
+  /** Set when the guards counted on this replica only (shared store unreachable). */
+  let counters: string | undefined;
+  // The audit's time and argument hash, worked out once: while the request is on its way to
+  // Cohere when the call gets that far (see below), so the answer does not wait for them.
+  let time: string | undefined;
+  let argsHash: string | undefined;
+  const early = () => {
+    time ??= new Date(startedAt).toISOString();
+    argsHash ??= hashArgs(args);
+  };
+  // The call's one audit event, built only when something records it: a single object in the
+  // line's key order (time, agent, claims, transport, tool, …, latencyMs).
+  const record = (f: CallFacts) => {
+    const audit = app.audit;
+    if (!audit) return;
+    early();
+    const claims = scope.claims;
+    audit.record({
+      time: time!,
+      agent: scope.agent,
+      sub: claims?.sub,
+      client_id: claims?.client_id,
+      jti: claims?.jti,
+      transport: scope.transport,
+      tool: name,
+      access: tool?.access,
+      argsHash,
+      ignoredTools: scope.ignored?.length ? scope.ignored : undefined,
+      counters,
+      key: cohere.declared ? cohere.name : undefined,
+      upstreamMs: f.upstreamMs,
+      retries: f.retries,
+      decision: f.decision,
+      reason: f.reason,
+      detail: f.detail,
+      resource: f.resource,
+      status: f.status,
+      outcome: f.outcome,
+      requestId: f.requestId,
+      billedUnits: f.billedUnits,
+      latencyMs: performance.now() - started,
+    });
   };
   const deny = async (reason: DenyReason, message: string, detail?: string, resource?: string): Promise<ToolResult> => {
     // Refusals count toward the agent's rate limit and a throttle on audit lines (policy/refusals.ts).
     const verdict = await app.refusals.refused(scope, reason);
-    if (verdict.write) {
-      app.audit?.record({
-        ...base,
-        decision: "denied",
-        reason,
-        detail,
-        resource,
-        latencyMs: performance.now() - started,
-      });
-    }
+    if (verdict.write) record({ decision: "denied", reason, detail, resource });
     // A refusal may quote the agent's own input (a name, an id): never a secret, even one it sent.
     return errorResult(redactText(withPrefix(verdict.prefix, message), app.secrets()));
   };
@@ -273,7 +295,7 @@ export async function callTool(
         if (!(err instanceof StoreUnavailableError)) throw err;
         return deny("store_unavailable", err.message, `shared counter store ${err.where} unreachable`, safeResource(tool, input));
       }
-      base.counters = app.store.fallback;
+      counters = app.store.fallback;
       if (!verdict.ok) return deny(verdict.reason, verdict.message, verdict.detail ?? verdict.message, safeResource(tool, input));
       if (verdict.after) afters.push(verdict.after);
     }
@@ -287,18 +309,21 @@ export async function callTool(
         return deny("argument_rule", message, why, safeResource(tool, input));
       }
     }
-    const confirmed = await confirmDestructive(tool, input, safeResource(tool, input), {
-      mode: app.options.confirmDestructive,
-      elicit: extras.elicit,
-      stateless: scope.stateless,
-      client: cohere.client,
-      signal: extras.signal,
-    });
-    if (!confirmed.ok) return deny("not_confirmed", confirmed.message, confirmed.detail, safeResource(tool, input));
+    // Only a destructive call is confirmed (confirm.ts): the others skip building its resource phrase.
+    if (tool.access === "destructive") {
+      const confirmed = await confirmDestructive(tool, input, safeResource(tool, input), {
+        mode: app.options.confirmDestructive,
+        elicit: extras.elicit,
+        stateless: scope.stateless,
+        client: cohere.client,
+        signal: extras.signal,
+      });
+      if (!confirmed.ok) return deny("not_confirmed", confirmed.message, confirmed.detail, safeResource(tool, input));
+    }
 
     let retries = 0;
     const sentAt = performance.now();
-    const executed = await executeTool(tool, input, {
+    const pending = executeTool(tool, input, {
       client: cohere.client,
       onRetry: () => void retries++,
       signal: extras.signal,
@@ -307,8 +332,32 @@ export async function callTool(
       pollIntervalMs: app.options.pollIntervalMs,
       maxWaitS: app.options.maxWaitS,
     });
+    // undici writes the request in an immediate queued by now: this one runs right after it,
+    // while Cohere works on the answer
+    if (app.audit) setImmediate(early);
+    const executed = await pending;
     outcome = executed.outcome;
-    recordAllowed(app, { ...base, upstreamMs: performance.now() - sentAt, retries: retries || undefined }, outcome, started);
+    app.metrics.calls++;
+    if (!outcome.ok) app.metrics.errors++;
+    record({
+      upstreamMs: performance.now() - sentAt,
+      retries: retries || undefined,
+      decision: "allowed",
+      resource: outcome.resource,
+      status: outcome.status,
+      outcome: outcome.ok ? "ok" : outcome.failure,
+      requestId: outcome.requestId,
+      billedUnits: outcome.billedUnits,
+    });
+    if (app.logger.level === "debug") {
+      app.logger.debug("tool call", {
+        tool: name,
+        agent: scope.agent,
+        ok: outcome.ok,
+        status: outcome.status,
+        ms: Math.round(performance.now() - started),
+      });
+    }
     // the last net: no secret leaves in a result, whatever path built it
     return redactResult(executed.result, app.secrets());
   } finally {
@@ -322,31 +371,8 @@ export async function callTool(
   }
 }
 
-function recordAllowed(
-  app: App,
-  base: Omit<AuditEvent, "decision" | "latencyMs">,
-  outcome: CallOutcome,
-  started: number,
-): void {
-  const latencyMs = performance.now() - started;
-  app.metrics.calls++;
-  if (!outcome.ok) app.metrics.errors++;
-  app.audit?.record({
-    ...base,
-    decision: "allowed",
-    resource: outcome.resource,
-    status: outcome.status,
-    outcome: outcome.ok ? "ok" : outcome.failure,
-    requestId: outcome.requestId,
-    billedUnits: outcome.billedUnits,
-    latencyMs,
-  });
-  app.logger.debug("tool call", {
-    tool: base.tool,
-    agent: base.agent,
-    ok: outcome.ok,
-    status: outcome.status,
-    ms: Math.round(latencyMs),
-  });
-}
-
+/** What one audit line of a call says beyond who called what (see callTool's `record`). */
+type CallFacts = Pick<
+  AuditEvent,
+  "decision" | "reason" | "detail" | "resource" | "status" | "outcome" | "requestId" | "billedUnits" | "upstreamMs" | "retries"
+>;

@@ -5,6 +5,7 @@
  * the request reached Cohere (connection refused, DNS, connect timeout).
  */
 import type { Pool, Dispatcher } from "undici";
+import { AttemptSignal } from "./attempt.js";
 import { abortError, CohereApiError, CohereTransportError, requestIdOf, sleep } from "./errors.js";
 import { cutRedacted, redactHeaders, redactParsed, redactText, type Secrets } from "../redact.js";
 import type { MultipartPart } from "../catalog/types.js";
@@ -142,6 +143,9 @@ export class CohereClient {
     this.basePath = u.pathname.replace(/\/+$/, "");
   }
 
+  /** The pool once it exists (a call then does not wait a turn for it). */
+  private ready: Pool | undefined;
+
   /** undici is loaded on the first Cohere call, not at start-up (it costs ~80 ms of cold start). */
   private async pool(): Promise<Pool> {
     let p = this.pools.get(this.origin);
@@ -157,19 +161,25 @@ export class CohereClient {
       });
       this.pools.set(this.origin, p);
     }
+    this.ready = p;
     return p;
   }
 
   async close(): Promise<void> {
     await Promise.all([...this.pools.values()].map((p) => p.close().catch(() => undefined)));
     this.pools.clear();
+    this.ready = undefined;
   }
 
-  /** The key and every other secret the process knows. */
+  private secretsOf?: { more: Secrets; all: Secrets };
+
+  /** The key and every other secret the process knows (the same array while they do not change). */
   secrets(): Secrets {
     const more = this.options.secrets?.() ?? [];
     const key = this.options.apiKey;
-    return key && !more.includes(key) ? [key, ...more] : more;
+    if (!key || more.includes(key)) return more;
+    if (this.secretsOf?.more !== more) this.secretsOf = { more, all: [key, ...more] };
+    return this.secretsOf.all;
   }
 
   private redact(text: string): string {
@@ -214,31 +224,20 @@ export class CohereClient {
     const max = Math.max(0, this.options.maxRetries);
     for (let attempt = 0; ; attempt++) {
       if (req.signal?.aborted) throw abortError(req.signal);
-      // One controller per attempt, aborted by our timer or by the caller. Plain timers and a
-      // listener removed when the attempt ends, not AbortSignal.timeout/any: those objects
-      // outlive the call and piled up to ~60 MiB of extra heap over 10,000 calls (bench §6).
-      // A stream's timeout ends when the headers arrive (like Cohere's SDK): the body may then
-      // flow for as long as the generation takes, until the caller's signal aborts it.
-      const ac = new AbortController();
-      const timer = setTimeout(
-        () => ac.abort(new DOMException("The operation was aborted due to timeout", "TimeoutError")),
-        this.options.timeoutMs,
-      );
-      const callerSignal = req.signal;
-      const onCallerAbort = () => ac.abort(callerSignal?.reason);
-      callerSignal?.addEventListener("abort", onCallerAbort, { once: true });
-      const finish = () => {
-        clearTimeout(timer);
-        callerSignal?.removeEventListener("abort", onCallerAbort);
-      };
+      // The attempt's signal: the caller's abort, or our timer (src/cohere/attempt.ts). Not
+      // AbortSignal.timeout/any: those objects outlive the call and piled up to ~60 MiB of extra
+      // heap over 10,000 calls (bench §6). A stream's timeout ends when the headers arrive (like
+      // Cohere's SDK): the body may then flow for as long as the generation takes, until the
+      // caller's signal aborts it.
+      const signal = new AttemptSignal(req.signal, this.options.timeoutMs);
       let res: Dispatcher.ResponseData;
       try {
-        res = await (await this.pool()).request({ method: req.method, path, headers, body, signal: ac.signal });
+        res = await (this.ready ?? (await this.pool())).request({ method: req.method, path, headers, body, signal });
       } catch (err) {
-        finish();
+        signal.stopTimer();
         if (req.signal?.aborted) throw abortError(req.signal);
         const code = errorCode(err);
-        const timedOut = ac.signal.aborted;
+        const timedOut = signal.timedOut;
         const preSend = code !== undefined && PRE_SEND_CODES.has(code);
         const canRetry = attempt < max && (preSend || (req.retryable && !timedOut));
         if (canRetry) {
@@ -262,11 +261,8 @@ export class CohereClient {
           !preSend && !req.retryable,
         );
       }
-      if (req.stream && res.statusCode >= 200 && res.statusCode < 300) {
-        // headers are in: stop the timer; the caller may still abort until the body closes
-        clearTimeout(timer);
-        res.body.once("close", finish);
-      }
+      // headers are in: a stream's timer stops here; the caller may still abort until the body closes
+      if (req.stream && res.statusCode >= 200 && res.statusCode < 300) signal.stopTimer();
 
       const secrets = this.secrets();
       const resHeaders = redactHeaders(headerRecord(res.headers), secrets);
@@ -328,7 +324,7 @@ export class CohereClient {
         }
         throw CohereApiError.from(status, errText, resHeaders, attempt + 1, secrets);
       } finally {
-        if (!(req.stream && status >= 200 && status < 300)) finish();
+        if (!(req.stream && status >= 200 && status < 300)) signal.stopTimer();
       }
     }
   }

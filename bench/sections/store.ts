@@ -9,8 +9,8 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { RERANK_ARGS, connectOurStdio, cpuOf, median, spawnOurHttp, type HttpServer, type McpConn, type Summary } from "./lib.js";
-import { redisServerPath, startRedis } from "./redis.js";
+import { RERANK_ARGS, connectOurStdio, cpuOf, median, spawnOurHttp, type HttpServer, type McpConn, type Summary } from "../lib.js";
+import { redisServerPath, startRedis } from "../redis.js";
 
 interface Load {
   calls: number;

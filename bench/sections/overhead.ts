@@ -1,0 +1,267 @@
+/**
+ * Section 1 (issues 5 and 13): what one call costs, sequentially, against a zero-latency
+ * upstream. Every path (direct undici, cohere-mcp over stdio with and without --audit-log,
+ * cohere-mcp over stateless HTTP, the bare SDK proxy over stdio and over HTTP, the peer) is
+ * started once and measured in the same interleaved rounds: each round runs a block of calls on
+ * every path and tool in a new random order, so a busy moment of the shared machine falls on all
+ * of them alike. Server CPU is the sum of the server's threads' run time (schedstat, ns).
+ */
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { Pool } from "undici";
+import {
+  BENCH_KEY,
+  EMBED_ARGS,
+  ENTRY,
+  MINIMAL_SERVER,
+  RERANK_ARGS,
+  ROOT,
+  connectHttp,
+  connectStdioCmd,
+  cpuOf,
+  peerStdioArgs,
+  scrubbedEnv,
+  spawnMinimalHttp,
+  spawnOurHttp,
+  summarize,
+  type CallResult,
+  type HttpServer,
+  type McpConn,
+  type Summary,
+} from "../lib.js";
+import { mcpCall, type Call } from "../measure.js";
+import { f2, f3, int, out, ratio, target, usDiff } from "../report.js";
+import { BASELINE, S } from "../settings.js";
+import { describeZod } from "../zod-probe.js";
+
+type Tool = "rerank" | "embed";
+const TOOLS: Tool[] = ["rerank", "embed"];
+
+interface Path {
+  key: string;
+  label: string;
+  /** Which bare proxy its ratio is taken against. */
+  kind: "direct" | "stdio" | "http" | "ref";
+  pid?: number | null;
+  call: Record<Tool, Call>;
+  close(): Promise<void>;
+  samples: Record<Tool, number[]>;
+  cpu: Record<Tool, number>;
+  errors: number;
+}
+
+type Row = { path: Path; lat: Record<Tool, Summary>; cpuUs: Record<Tool, number> };
+
+const PROBE = `${ROOT}/dist/bench/zod-probe.js`;
+
+function path(key: string, label: string, kind: Path["kind"], call: Record<Tool, Call>, close: () => Promise<void>, pid?: number | null): Path {
+  return { key, label, kind, pid, call, close, samples: { rerank: [], embed: [] }, cpu: { rerank: 0, embed: 0 }, errors: 0 };
+}
+
+const stdioPath = (key: string, label: string, kind: Path["kind"], c: McpConn, names: Record<Tool, string> = { rerank: "rerank", embed: "embed" }) =>
+  path(key, label, kind, { rerank: mcpCall(c, names.rerank, RERANK_ARGS), embed: mcpCall(c, names.embed, EMBED_ARGS) }, () => c.close(), c.pid);
+
+/** One probe run of a stdio server (never measured): the zod it loads by its first call. */
+async function zodOf(args: string[], env: Record<string, string>, tool: string, tmp: string, name: string): Promise<string> {
+  const file = join(tmp, `zod-${name}.txt`);
+  rmSync(file, { force: true });
+  try {
+    const c = await connectStdioCmd(process.execPath, ["--import", PROBE, ...args], { ...env, ZOD_PROBE_OUT: file });
+    await c.client.listTools();
+    await c.client.callTool({ name: tool, arguments: RERANK_ARGS });
+    await c.close();
+    return describeZod(file, ROOT);
+  } catch (err) {
+    return `not probed (${(err as Error).message})`;
+  }
+}
+
+export async function overhead(emuUrl: string, http: HttpServer | undefined, tmp: string): Promise<void> {
+  const perBlock = Math.max(10, Math.ceil(S.seqN / S.rounds));
+  const n = perBlock * S.rounds;
+  out(
+    `## 1. Overhead per call (sequential; ${int(n)} calls per path and tool in ${S.rounds} interleaved rounds of ${perBlock}, ` +
+      `after ${S.warm} warm-up; latency in ms)`,
+  );
+  out("");
+  const env = (extra: Record<string, string> = {}) => scrubbedEnv({ CO_API_KEY: BENCH_KEY, CO_API_URL: emuUrl, ...extra });
+  const both = { MINIMAL_TOOL: "rerank,embed" };
+
+  // Which zod each server loads, from one probe run each (a resolve hook; not the measured processes).
+  const zod = {
+    ours: await zodOf([ENTRY], env(), "rerank", tmp, "ours"),
+    proxy: await zodOf([MINIMAL_SERVER], env(both), "rerank", tmp, "proxy"),
+    peer: await zodOf(peerStdioArgs(emuUrl), scrubbedEnv(), "rerankv-2", tmp, "peer"),
+    baseline: BASELINE ? await zodOf([BASELINE], env(), "rerank", tmp, "baseline") : undefined,
+  };
+
+  const pool = new Pool(new URL(emuUrl).origin, { connections: 4 });
+  const direct = (p: string, body: unknown): Call => async () => {
+    const res = await pool.request({
+      method: "POST",
+      path: p,
+      headers: { authorization: `Bearer ${BENCH_KEY}`, "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify(body),
+    });
+    const data: unknown = await res.body.json();
+    if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}`);
+    return data;
+  };
+
+  const paths: Path[] = [];
+  paths.push(path("direct", "(a) direct undici → emulator", "direct", { rerank: direct("/v2/rerank", RERANK_ARGS), embed: direct("/v2/embed", EMBED_ARGS) }, async () => undefined));
+  const ourStdio = async (entry: string, audit: boolean, name: string) =>
+    connectStdioCmd(process.execPath, [entry, ...(audit ? ["--audit-log", join(tmp, `audit-${name}.jsonl`)] : [])], env());
+  paths.push(stdioPath("audit", "(b) cohere-mcp, stdio, --audit-log", "stdio", await ourStdio(ENTRY, true, "stdio")));
+  paths.push(stdioPath("noaudit", "(b′) cohere-mcp, stdio, no audit log", "stdio", await ourStdio(ENTRY, false, "stdio-off")));
+  if (http) {
+    const c = await connectHttp(http.mcpUrl);
+    paths.push(stdioPath("http", "(c) cohere-mcp, HTTP stateless, --audit-log", "http", c));
+    paths.at(-1)!.pid = http.proc.pid;
+  }
+  const proxyStdio = await connectStdioCmd(process.execPath, [MINIMAL_SERVER], env(both));
+  paths.push(stdioPath("proxy", "ref: bare SDK proxy, stdio (bench/minimal-server)", "ref", proxyStdio));
+  const proxyHttp = await spawnMinimalHttp(emuUrl, "rerank,embed");
+  const proxyHttpConn = await connectHttp(proxyHttp.mcpUrl);
+  paths.push(stdioPath("proxy-http", "ref: bare SDK proxy, HTTP stateless", "ref", proxyHttpConn));
+  paths.at(-1)!.pid = proxyHttp.proc.pid;
+  paths.at(-1)!.close = async () => {
+    await proxyHttpConn.close();
+    await proxyHttp.stop();
+  };
+  const peer = await connectStdioCmd(process.execPath, peerStdioArgs(emuUrl), scrubbedEnv());
+  paths.push(stdioPath("peer", "ref: peer (openapi-mcp-server), stdio", "ref", peer, { rerank: "rerankv-2", embed: "embedv-2" }));
+  let baselineHttp: HttpServer | undefined;
+  if (BASELINE) {
+    paths.push(stdioPath("b-audit", "baseline (--baseline), stdio, --audit-log", "stdio", await ourStdio(BASELINE, true, "b-stdio")));
+    paths.push(stdioPath("b-noaudit", "baseline (--baseline), stdio, no audit log", "stdio", await ourStdio(BASELINE, false, "b-stdio-off")));
+    baselineHttp = (await spawnOurHttp(emuUrl, ["--audit-log", join(tmp, "audit-b-http.jsonl")], {}, 10_000, undefined, BASELINE)).server;
+    if (baselineHttp) {
+      const c = await connectHttp(baselineHttp.mcpUrl);
+      paths.push(stdioPath("b-http", "baseline (--baseline), HTTP stateless, --audit-log", "http", c));
+      paths.at(-1)!.pid = baselineHttp.proc.pid;
+    }
+  }
+
+  const once = async (p: Path, tool: Tool): Promise<boolean> => {
+    try {
+      const r = (await p.call[tool]()) as CallResult | undefined;
+      return r?.isError !== true;
+    } catch {
+      return false;
+    }
+  };
+  for (const p of paths) for (const tool of TOOLS) for (let i = 0; i < S.warm; i++) if (!(await once(p, tool))) p.errors++;
+
+  const blocks = paths.flatMap((p) => TOOLS.map((tool) => ({ p, tool })));
+  for (let round = 0; round < S.rounds; round++) {
+    for (let i = blocks.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [blocks[i], blocks[j]] = [blocks[j]!, blocks[i]!];
+    }
+    for (const { p, tool } of blocks) {
+      const cpu0 = cpuOf(p.pid);
+      for (let i = 0; i < perBlock; i++) {
+        const t0 = performance.now();
+        if (!(await once(p, tool))) p.errors++;
+        p.samples[tool].push(performance.now() - t0);
+      }
+      p.cpu[tool] += cpuOf(p.pid) - cpu0;
+    }
+  }
+  for (const p of paths) await p.close();
+  await baselineHttp?.stop();
+  await pool.close();
+
+  const rows: Row[] = paths.map((p) => ({
+    path: p,
+    lat: { rerank: summarize(p.samples.rerank), embed: summarize(p.samples.embed) },
+    cpuUs: { rerank: p.cpu.rerank / n, embed: p.cpu.embed / n },
+  }));
+  const row = (key: string) => rows.find((r) => r.path.key === key);
+  const a = row("direct")!;
+  const ref = (r: Row) => (r.path.kind === "stdio" ? row("proxy") : r.path.kind === "http" ? row("proxy-http") : undefined);
+
+  out(
+    "| path | rerank p50 | rerank p99 | embed p50 | embed p99 | rerank p50 ÷ its bare proxy | rerank p50 ÷ (a) | embed p50 ÷ (a) | " +
+      "server CPU µs/call rerank, embed | CPU ÷ its bare proxy (rerank) | errors |",
+  );
+  out("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (const r of rows) {
+    const base = ref(r);
+    const cpu = Number.isFinite(r.cpuUs.rerank) ? `${int(r.cpuUs.rerank)}, ${int(r.cpuUs.embed)}` : "—";
+    out(
+      `| ${r.path.label} | ${f3(r.lat.rerank.p50)} | ${f3(r.lat.rerank.p99)} | ${f3(r.lat.embed.p50)} | ${f3(r.lat.embed.p99)} | ` +
+        `${base ? `${f2(ratio(r.lat.rerank.p50, base.lat.rerank.p50))}×` : "—"} | ${f2(ratio(r.lat.rerank.p50, a.lat.rerank.p50))}× | ` +
+        `${f2(ratio(r.lat.embed.p50, a.lat.embed.p50))}× | ${cpu} | ${base ? `${f2(ratio(r.cpuUs.rerank, base.cpuUs.rerank))}×` : "—"} | ${r.path.errors} |`,
+    );
+  }
+  out("");
+
+  const on = row("audit")!;
+  const off = row("noaudit")!;
+  const px = row("proxy")!;
+  const pxh = row("proxy-http")!;
+  const c = row("http");
+  const onR = ratio(on.lat.rerank.p50, px.lat.rerank.p50);
+  const offR = ratio(off.lat.rerank.p50, px.lat.rerank.p50);
+  const auditUs = (on.lat.rerank.p50 - off.lat.rerank.p50) * 1000;
+  out(
+    `cohere-mcp stdio ÷ bare SDK proxy (stdio), rerank p50: audit on ${f2(onR)}×, audit off ${f2(offR)}× ` +
+      `(embed: ${f2(ratio(on.lat.embed.p50, px.lat.embed.p50))}×, ${f2(ratio(off.lat.embed.p50, px.lat.embed.p50))}×); ` +
+      `÷ direct undici: ${f2(ratio(on.lat.rerank.p50, a.lat.rerank.p50))}×, ${f2(ratio(off.lat.rerank.p50, a.lat.rerank.p50))}× ` +
+      `(the proxy ${f2(ratio(px.lat.rerank.p50, a.lat.rerank.p50))}×)`,
+  );
+  out(
+    `audit cost (audit on − off, same rounds): rerank p50 ${usDiff(on.lat.rerank.p50, off.lat.rerank.p50)}, CPU ${usDiff(on.cpuUs.rerank / 1000, off.cpuUs.rerank / 1000)} a call; ` +
+      `embed p50 ${usDiff(on.lat.embed.p50, off.lat.embed.p50)}, CPU ${usDiff(on.cpuUs.embed / 1000, off.cpuUs.embed / 1000)} a call`,
+  );
+  if (c) {
+    out(
+      `cohere-mcp HTTP ÷ bare SDK proxy (HTTP), rerank: p50 ${f2(ratio(c.lat.rerank.p50, pxh.lat.rerank.p50))}×, CPU ${f2(ratio(c.cpuUs.rerank, pxh.cpuUs.rerank))}×; ` +
+        `embed: p50 ${f2(ratio(c.lat.embed.p50, pxh.lat.embed.p50))}×, CPU ${f2(ratio(c.cpuUs.embed, pxh.cpuUs.embed))}× (cohere-mcp with --audit-log)`,
+    );
+  } else out("cohere-mcp HTTP: not available");
+  const b = row("b-audit");
+  const bo = row("b-noaudit");
+  const bh = row("b-http");
+  if (b && bo) {
+    out(
+      `baseline (${BASELINE}): stdio ÷ proxy ${f2(ratio(b.lat.rerank.p50, px.lat.rerank.p50))}× audit on, ${f2(ratio(bo.lat.rerank.p50, px.lat.rerank.p50))}× off; ` +
+        `audit cost ${usDiff(b.lat.rerank.p50, bo.lat.rerank.p50)} p50, CPU ${usDiff(b.cpuUs.rerank / 1000, bo.cpuUs.rerank / 1000)}; ` +
+        `this build − baseline, rerank: stdio audit on ${usDiff(on.lat.rerank.p50, b.lat.rerank.p50)} p50, CPU ${usDiff(on.cpuUs.rerank / 1000, b.cpuUs.rerank / 1000)}; ` +
+        `audit off ${usDiff(off.lat.rerank.p50, bo.lat.rerank.p50)} p50, CPU ${usDiff(off.cpuUs.rerank / 1000, bo.cpuUs.rerank / 1000)}` +
+        (c && bh ? `; HTTP ${usDiff(c.lat.rerank.p50, bh.lat.rerank.p50)} p50, CPU ${usDiff(c.cpuUs.rerank / 1000, bh.cpuUs.rerank / 1000)}` : ""),
+    );
+  }
+  out("");
+  out("zod each server loads (one probe run each with a module resolve hook, by its first call; not the measured processes):");
+  out("");
+  out(`- cohere-mcp: ${zod.ours}`);
+  out(`- bare SDK proxy: ${zod.proxy}`);
+  out(`- peer: ${zod.peer}`);
+  if (zod.baseline) out(`- baseline: ${zod.baseline}`);
+  out("");
+  out("(Validation, the allowlist, guards (generation, concurrency), redaction and the refusal policy are on in every cohere-mcp path.");
+  out("Server CPU: the sum of the server's threads' run time over the timed calls ÷ calls, from /proc/PID/task/*/schedstat.)");
+  out("");
+
+  const rr = ratio(on.lat.rerank.p50, a.lat.rerank.p50);
+  const er = ratio(on.lat.embed.p50, a.lat.embed.p50);
+  target("1. stdio ÷ bare SDK proxy, --audit-log", "rerank p50 ≤ 1.2×", `${f2(onR)}× (${f3(on.lat.rerank.p50)} vs ${f3(px.lat.rerank.p50)} ms; ÷ direct ${f2(rr)}×)`, onR <= 1.2);
+  target("1. stdio ÷ bare SDK proxy, no audit log", "rerank p50 ≤ 1.2×", `${f2(offR)}× (${f3(off.lat.rerank.p50)} ms)`, offR <= 1.2);
+  target("1. audit cost", "≤ 30 µs p50 a call (rerank, on − off)", `${auditUs >= 0 ? "+" : "−"}${Math.abs(auditUs).toFixed(0)} µs (CPU ${usDiff(on.cpuUs.rerank / 1000, off.cpuUs.rerank / 1000)})`, auditUs <= 30);
+  if (c) {
+    const lr = ratio(c.lat.rerank.p50, pxh.lat.rerank.p50);
+    const cr = ratio(c.cpuUs.rerank, pxh.cpuUs.rerank);
+    target("1. HTTP ÷ bare SDK proxy over HTTP", "rerank p50 and CPU per call ≤ 1.0×", `p50 ${f2(lr)}×, CPU ${f2(cr)}× (${int(c.cpuUs.rerank)} vs ${int(pxh.cpuUs.rerank)} µs)`, lr <= 1 && cr <= 1);
+  } else target("1. HTTP ÷ bare SDK proxy over HTTP", "rerank p50 and CPU per call ≤ 1.0×", "HTTP: not available", undefined);
+  target(
+    "1. server CPU per call",
+    "printed beside the proxy's (regression guard)",
+    `rerank: stdio ${int(on.cpuUs.rerank)} µs (${int(off.cpuUs.rerank)} without audit), proxy ${int(px.cpuUs.rerank)}; HTTP ${c ? int(c.cpuUs.rerank) : "n/a"}, proxy ${int(pxh.cpuUs.rerank)}`,
+    true,
+  );
+  target("1. stdio overhead", "stdio p50 ≤ 3× direct (rerank and embed)", `rerank ${f2(rr)}×, embed ${f2(er)}×`, rr <= 3 && er <= 3);
+}

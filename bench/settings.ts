@@ -1,0 +1,37 @@
+/**
+ * The bench's command line and the sizes of its runs:
+ *
+ *   node dist/bench/run.js [--quick] [--no-write] [--out FILE] [--only overhead|store] [--baseline ENTRY]
+ *
+ * --only runs one section and writes it into RESULTS.md in place of the old one (with its
+ * target rows), the rest as it was. --baseline adds another cohere-mcp build (its
+ * dist/src/index.js, e.g. a checkout of an older commit) to section 1 and to the 32-client
+ * level of section 2, measured in the same interleaved rounds: before and after in one run.
+ */
+import { isAbsolute, join, resolve } from "node:path";
+import { ROOT } from "./lib.js";
+
+const argv = process.argv.slice(2);
+const value = (flag: string): string | undefined => {
+  const i = argv.indexOf(flag);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+
+export const QUICK = argv.includes("--quick");
+/** One section only: "overhead" (1) or "store" (7). */
+export const ONLY = value("--only");
+export const WRITE = !argv.includes("--no-write");
+export const OUT = value("--out") ?? join(ROOT, "bench", "RESULTS.md");
+/** Another build's entry point to measure beside this one (section 1, and section 2 at 32 clients). */
+export const BASELINE = (() => {
+  const v = value("--baseline");
+  return v ? (isAbsolute(v) ? v : resolve(process.cwd(), v)) : undefined;
+})();
+/** The command line as given, for RESULTS.md. */
+export const ARGS = argv;
+
+export const S = QUICK
+  ? { seqN: 300, warm: 100, rounds: 12, levelMs: 1500, warmMs: 500, levels: [1, 8, 32, 128], peerMs: 3000, coldRuns: 3, memCalls: 2000, memExtra: 0, memConc: 4 }
+  : { seqN: 2000, warm: 300, rounds: 80, levelMs: 5000, warmMs: 1500, levels: [1, 8, 32, 128], peerMs: 8000, coldRuns: 15, memCalls: 10_000, memExtra: 10_000, memConc: 4 };
+
+export const CALL_TIMEOUT_MS = 10_000;

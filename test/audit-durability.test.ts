@@ -1,0 +1,144 @@
+/**
+ * The audit line of a call is on disk before the call's answer is sent (issue 13): read after
+ * each answer, the file already holds that call's line, in call order; and a server killed
+ * outright (SIGKILL, no chance to flush anything) the moment its last answers arrive has lost no
+ * line, whatever was in flight. The line itself is unchanged (fields, key order, escaping).
+ */
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startEmulator, type CohereEmulator } from "../emulator/server.js";
+import { createAuditSink, type AuditEvent } from "../src/audit.js";
+import { RERANK_ARGS, connectStdioCmd, scrubbedEnv, type McpConn } from "../bench/lib.js";
+import { ENTRY, TEST_KEY } from "./helpers.js";
+
+let emu: CohereEmulator;
+beforeAll(async () => {
+  emu = await startEmulator({ apiKey: TEST_KEY });
+});
+afterAll(async () => emu.stop());
+
+const tempAudit = () => join(mkdtempSync(join(tmpdir(), "cmcp-audit-")), "audit.jsonl");
+const lines = (file: string): Array<Record<string, unknown>> => {
+  let text = "";
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    return [];
+  }
+  return text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+};
+
+async function start(audit: string): Promise<McpConn> {
+  return connectStdioCmd(process.execPath, [ENTRY, "--audit-log", audit], scrubbedEnv({ CO_API_KEY: TEST_KEY, CO_API_URL: emu.url }), "audit-durability");
+}
+
+describe("audit lines are written before the answer", () => {
+  it("after each answer the file already holds that call's line, in call order", async () => {
+    const audit = tempAudit();
+    const c = await start(audit);
+    try {
+      const calls = ["rerank", "nope", "rerank", "delete_dataset", "rerank", "rerank", "nope", "rerank"];
+      for (let i = 0; i < calls.length; i++) {
+        const name = calls[i]!;
+        await c.client.callTool({ name, arguments: name === "rerank" ? RERANK_ARGS : { id: "ds-1" } });
+        // read at once, no waiting: the line must be there already
+        const got = lines(audit);
+        expect(got).toHaveLength(i + 1);
+        expect(got.map((l) => l.tool)).toEqual(calls.slice(0, i + 1));
+      }
+    } finally {
+      await c.close();
+    }
+  });
+
+  it("a server killed (SIGKILL) as its last answers arrive has lost no line of 60 concurrent calls", async () => {
+    const audit = tempAudit();
+    const c = await start(audit);
+    const n = 60;
+    const results = await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        c.client.callTool({ name: i % 5 === 4 ? "nope" : "rerank", arguments: i % 5 === 4 ? {} : RERANK_ARGS }),
+      ),
+    );
+    process.kill(c.pid!, "SIGKILL");
+    await c.close().catch(() => undefined);
+    expect(results).toHaveLength(n);
+    const got = lines(audit);
+    expect(got).toHaveLength(n);
+    expect(got.filter((l) => l.decision === "allowed")).toHaveLength(48);
+    expect(got.filter((l) => l.reason === "unknown_tool")).toHaveLength(12);
+  });
+});
+
+describe("the line", () => {
+  it("keeps its fields, key order, bounds, escapes and redaction", async () => {
+    const secret = "golden-key-SECRET-0011223344";
+    const file = tempAudit();
+    const sink = createAuditSink(file, () => [secret]);
+    const events: AuditEvent[] = [
+      {
+        time: "2026-11-30T12:00:00.000Z",
+        agent: "search-agent",
+        sub: "user-1",
+        client_id: "cli\u202e1",
+        jti: undefined,
+        transport: "http",
+        tool: "rerank",
+        access: "read",
+        argsHash: "sha256:0123456789abcdef",
+        ignoredTools: ["delete_dataset", "x\nbad"],
+        counters: "local",
+        key: "prod",
+        upstreamMs: 12.3456,
+        retries: 2,
+        decision: "allowed",
+        reason: undefined,
+        detail: undefined,
+        resource: "2 documents with rerank-v3.5",
+        status: 200,
+        outcome: "ok",
+        requestId: `req ${secret}`,
+        billedUnits: { search_units: 1, input_tokens: 12 },
+        latencyMs: 41.26,
+      },
+      {
+        time: "2026-11-30T12:00:01.000Z",
+        agent: "stdio",
+        transport: "stdio",
+        tool: `evil\u001b[2Jname ${secret}`,
+        decision: "denied",
+        reason: "unknown_tool",
+        detail: "line1\nline2",
+        latencyMs: 0.04,
+      },
+    ];
+    for (const e of events) sink.record(e);
+    await sink.close();
+    // the lines the audit wrote before issue 13 (WriteStream, spread copies), byte for byte
+    expect(readFileSync(file, "utf8")).toBe(
+      String.raw`{"type":"audit","time":"2026-11-30T12:00:00.000Z","agent":"search-agent","sub":"user-1","client_id":"cli\\u202e1","transport":"http","tool":"rerank","access":"read","argsHash":"sha256:0123456789abcdef","ignoredTools":["delete_dataset","x\\nbad"],"counters":"local","key":"prod","upstreamMs":12.3456,"retries":2,"decision":"allowed","resource":"2 documents with rerank-v3.5","status":200,"outcome":"ok","requestId":"req [REDACTED]… (32 characters)","billedUnits":{"search_units":1,"input_tokens":12},"latencyMs":41.3,"text":"search-agent called rerank (read) on 2 documents with rerank-v3.5: allowed, 200 in 41 ms, billed 1 search unit, 12 input tokens; limits counted on this replica only (shared counter store unreachable)"}` +
+        "\n" +
+        String.raw`{"type":"audit","time":"2026-11-30T12:00:01.000Z","agent":"stdio","transport":"stdio","tool":"evil\\u001b[2Jname [REDACTED]","decision":"denied","reason":"unknown_tool","detail":"line1\\nline2","latencyMs":0,"text":"stdio called \"evil\\u001b[2Jname [REDACTED]\": denied (unknown tool: line1\\nline2)"}` +
+        "\n",
+    );
+  });
+
+  it("an unwritable audit file is said once on stderr and does not stop the server", async () => {
+    const c = await connectStdioCmd(
+      process.execPath,
+      [ENTRY, "--audit-log", "/proc/no-such-dir/audit.jsonl"],
+      scrubbedEnv({ CO_API_KEY: TEST_KEY, CO_API_URL: emu.url }),
+      "audit-unwritable",
+    );
+    try {
+      const r = (await c.client.callTool({ name: "rerank", arguments: RERANK_ARGS })) as { isError?: boolean };
+      await c.client.callTool({ name: "rerank", arguments: RERANK_ARGS });
+      expect(r.isError).not.toBe(true);
+      expect(c.stderr().match(/cannot write the audit log/g)).toHaveLength(1);
+    } finally {
+      await c.close();
+    }
+  });
+});

@@ -14,8 +14,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { BENCH_KEY, spawnEmulator, spawnOurHttp, type HttpServer } from "./lib.js";
-import { closeAll, closedLoop, connectMany, measureSeq, warmUp } from "./measure.js";
-import { f1, lines, out, target, targetRow, targets } from "./report.js";
+import { f1, lines, out, targetRow, targets } from "./report.js";
 import { coldStart } from "./sections/coldstart.js";
 import { contextCost } from "./sections/context.js";
 import { memory } from "./sections/memory.js";
@@ -82,13 +81,6 @@ async function main(): Promise<void> {
         warmMs: S.warmMs,
         seqN: S.seqN,
         warm: S.warm,
-        out,
-        target,
-        connectMany,
-        closeAll,
-        warmUp,
-        closedLoop,
-        measureSeq,
       });
     }
   } finally {

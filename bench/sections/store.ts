@@ -9,19 +9,10 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { RERANK_ARGS, connectOurStdio, cpuOf, median, spawnOurHttp, type HttpServer, type McpConn, type Summary } from "../lib.js";
+import { RERANK_ARGS, connectOurStdio, cpuOf, median, spawnOurHttp, type HttpServer, type McpConn } from "../lib.js";
+import { closeAll, closedLoop, connectMany, measureSeq, warmUp, type LoadResult, type Seq } from "../measure.js";
+import { f2, f3, int, out, target } from "../report.js";
 import { redisServerPath, startRedis } from "../redis.js";
-
-interface Load {
-  calls: number;
-  perSec: number;
-  lat: Summary;
-  errorResults: number;
-  thrown: number;
-  timeouts: number;
-  wrongClient: number;
-}
-type Seq = Summary & { errors: number; cpuUs: number };
 
 export interface StoreBenchDeps {
   emuUrl: string;
@@ -31,31 +22,20 @@ export interface StoreBenchDeps {
   warmMs: number;
   seqN: number;
   warm: number;
-  out(line?: string): void;
-  target(item: string, target: string, measured: string, met: boolean | undefined): void;
-  connectMany(n: number, url: string, name: string): Promise<McpConn[]>;
-  closeAll(conns: McpConn[]): Promise<void>;
-  warmUp(conns: McpConn[], tool: string, ms: number): Promise<void>;
-  closedLoop(conns: McpConn[], tool: string, ms: number, pid: number | null | undefined): Promise<Load>;
-  measureSeq(call: () => Promise<unknown>, n: number, warm: number, pid?: number | null): Promise<Seq>;
 }
-
-const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "n/a");
-const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "n/a");
-const int = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : "n/a");
 
 export async function sharedStoreSection(d: StoreBenchDeps): Promise<void> {
   const CLIENTS = 32;
   const PAIRS = d.quick ? 5 : 11;
   const sliceMs = Math.max(1_000, Math.round(d.levelMs / 3));
   const seqSlice = Math.max(100, Math.round(d.seqN / 5));
-  d.out(`## 7. Shared counters: the Redis store vs the memory store (${PAIRS} interleaved pairs of slices, median)`);
-  d.out("");
+  out(`## 7. Shared counters: the Redis store vs the memory store (${PAIRS} interleaved pairs of slices, median)`);
+  out("");
   if (!redisServerPath()) {
-    d.out("redis-server is not installed: not measured (apt-get install redis-server)");
-    d.out("");
-    d.target("7. Redis store, HTTP throughput", "≥ 0.85× the memory store at 32 clients", "redis-server not installed", undefined);
-    d.target("7. Redis store, stdio latency", "p50 ≤ memory store + 0.2 ms", "redis-server not installed", undefined);
+    out("redis-server is not installed: not measured (apt-get install redis-server)");
+    out("");
+    target("7. Redis store, HTTP throughput", "≥ 0.85× the memory store at 32 clients", "redis-server not installed", undefined);
+    target("7. Redis store, stdio latency", "p50 ≤ memory store + 0.2 ms", "redis-server not installed", undefined);
     return;
   }
   const redis = await startRedis();
@@ -70,13 +50,13 @@ export async function sharedStoreSection(d: StoreBenchDeps): Promise<void> {
   const KINDS = ["memory", "redis"] as const;
   type Kind = (typeof KINDS)[number];
   const order = (i: number): readonly Kind[] => (i % 2 === 0 ? KINDS : ["redis", "memory"]);
-  d.out(
+  out(
     `redis-server ${redis.url} (own process, loopback, no persistence). Both servers run one profile with three limits ` +
       "(per_minute, per_tool_per_minute, per_month; never reached), so every call is one decision over 3 windows. " +
       `The machine is shared: memory and Redis run in alternating slices (HTTP ${sliceMs / 1000} s, stdio ${seqSlice} calls), ` +
       "each pair compared on its own, and the median pair is reported.",
   );
-  d.out("");
+  out("");
 
   const servers: Partial<Record<Kind, HttpServer>> = {};
   const conns: Partial<Record<Kind, McpConn[]>> = {};
@@ -86,10 +66,10 @@ export async function sharedStoreSection(d: StoreBenchDeps): Promise<void> {
       const h = await spawnOurHttp(d.emuUrl, kind === "redis" ? [...common, ...store] : common);
       if (!h.server) throw new Error(`cohere-mcp --http (${kind} store) did not start: ${h.reason}`);
       servers[kind] = h.server;
-      conns[kind] = await d.connectMany(CLIENTS, h.server.mcpUrl, `store-${kind}`);
-      await d.warmUp(conns[kind]!, "rerank", d.warmMs);
+      conns[kind] = await connectMany(CLIENTS, h.server.mcpUrl, `store-${kind}`);
+      await warmUp(conns[kind]!, "rerank", d.warmMs);
     }
-    const http: Record<Kind, Load[]> = { memory: [], redis: [] };
+    const http: Record<Kind, LoadResult[]> = { memory: [], redis: [] };
     const cpu: Record<Kind, number[]> = { memory: [], redis: [] };
     const redisCpu: number[] = [];
     for (let i = 0; i < PAIRS; i++) {
@@ -97,14 +77,14 @@ export async function sharedStoreSection(d: StoreBenchDeps): Promise<void> {
         const srv = servers[kind]!;
         const c0 = cpuOf(srv.proc.pid);
         const rc0 = cpuOf(redis.pid());
-        const r = await d.closedLoop(conns[kind]!, "rerank", sliceMs, srv.proc.pid);
+        const r = await closedLoop(conns[kind]!, "rerank", sliceMs, srv.proc.pid);
         cpu[kind].push((cpuOf(srv.proc.pid) - c0) / Math.max(1, r.calls));
         if (kind === "redis") redisCpu.push((cpuOf(redis.pid()) - rc0) / Math.max(1, r.calls));
         http[kind].push(r);
       }
     }
     for (const kind of KINDS) {
-      await d.closeAll(conns[kind]!);
+      await closeAll(conns[kind]!);
       await servers[kind]!.stop();
     }
 
@@ -115,57 +95,57 @@ export async function sharedStoreSection(d: StoreBenchDeps): Promise<void> {
     try {
       for (const kind of KINDS) {
         const c = stdio[kind]!;
-        await d.measureSeq(() => c.client.callTool({ name: "rerank", arguments: RERANK_ARGS }, undefined, { timeout: 10_000 }), d.warm, 0, c.pid);
+        await measureSeq(() => c.client.callTool({ name: "rerank", arguments: RERANK_ARGS }, undefined, { timeout: 10_000 }), d.warm, 0, c.pid);
       }
       for (let i = 0; i < PAIRS; i++) {
         for (const kind of order(i)) {
           const c = stdio[kind]!;
-          seq[kind].push(await d.measureSeq(() => c.client.callTool({ name: "rerank", arguments: RERANK_ARGS }, undefined, { timeout: 10_000 }), seqSlice, 0, c.pid));
+          seq[kind].push(await measureSeq(() => c.client.callTool({ name: "rerank", arguments: RERANK_ARGS }, undefined, { timeout: 10_000 }), seqSlice, 0, c.pid));
         }
       }
     } finally {
       for (const kind of KINDS) await stdio[kind]?.close();
     }
 
-    const errs = (r: Load) => r.errorResults + r.thrown + r.timeouts + r.wrongClient;
+    const errs = (r: LoadResult) => r.errorResults + r.thrown + r.timeouts + r.wrongClient;
     const ratios = http.redis.map((r, i) => r.perSec / http.memory[i]!.perSec);
     const tr = median(ratios);
     const deltas = seq.redis.map((r, i) => r.p50 - seq.memory[i]!.p50);
     const dp = median(deltas);
     const totalErrors = [...http.memory, ...http.redis].reduce((sum, r) => sum + errs(r), 0) + [...seq.memory, ...seq.redis].reduce((sum, r) => sum + r.errors, 0);
 
-    d.out(`| HTTP, ${CLIENTS} clients | median calls/s | range calls/s | median p50 ms | median p99 ms | server CPU µs/call | errors |`);
-    d.out("|---|---:|---:|---:|---:|---:|---:|");
+    out(`| HTTP, ${CLIENTS} clients | median calls/s | range calls/s | median p50 ms | median p99 ms | server CPU µs/call | errors |`);
+    out("|---|---:|---:|---:|---:|---:|---:|");
     for (const kind of KINDS) {
       const rs = http[kind];
       const ps = rs.map((r) => r.perSec);
-      d.out(
+      out(
         `| ${kind} store | ${int(median(ps))} | ${int(Math.min(...ps))}–${int(Math.max(...ps))} | ${f2(median(rs.map((r) => r.lat.p50)))} | ` +
           `${f2(median(rs.map((r) => r.lat.p99)))} | ${int(median(cpu[kind]))} | ${rs.reduce((sum, r) => sum + errs(r), 0)} |`,
       );
     }
-    d.out("");
-    d.out(
+    out("");
+    out(
       `HTTP calls/s, Redis ÷ memory: ${f2(tr)} (median of ${PAIRS} pairs; pairs ${ratios.map(f2).join(", ")}); ` +
         `redis-server CPU per call: ${int(median(redisCpu))} µs`,
     );
-    d.out("");
-    d.out(`| stdio, sequential rerank | median p50 ms | median p99 ms | server CPU µs/call | errors |`);
-    d.out("|---|---:|---:|---:|---:|");
+    out("");
+    out(`| stdio, sequential rerank | median p50 ms | median p99 ms | server CPU µs/call | errors |`);
+    out("|---|---:|---:|---:|---:|");
     for (const kind of KINDS) {
       const rs = seq[kind];
-      d.out(`| ${kind} store | ${f3(median(rs.map((r) => r.p50)))} | ${f3(median(rs.map((r) => r.p99)))} | ${int(median(rs.map((r) => r.cpuUs)))} | ${rs.reduce((sum, r) => sum + r.errors, 0)} |`);
+      out(`| ${kind} store | ${f3(median(rs.map((r) => r.p50)))} | ${f3(median(rs.map((r) => r.p99)))} | ${int(median(rs.map((r) => r.cpuUs)))} | ${rs.reduce((sum, r) => sum + r.errors, 0)} |`);
     }
-    d.out("");
-    d.out(`stdio p50, Redis − memory: ${dp >= 0 ? "+" : ""}${f3(dp)} ms (median of ${PAIRS} pairs; pairs ${deltas.map(f3).join(", ")})`);
-    d.out("");
-    d.target(
+    out("");
+    out(`stdio p50, Redis − memory: ${dp >= 0 ? "+" : ""}${f3(dp)} ms (median of ${PAIRS} pairs; pairs ${deltas.map(f3).join(", ")})`);
+    out("");
+    target(
       "7. Redis store, HTTP throughput",
       "≥ 0.85× the memory store at 32 clients",
       `${f2(tr)}× (${int(median(http.redis.map((r) => r.perSec)))}/s vs ${int(median(http.memory.map((r) => r.perSec)))}/s)`,
       tr >= 0.85 && totalErrors === 0,
     );
-    d.target("7. Redis store, stdio latency", "p50 ≤ memory store + 0.2 ms", `${dp >= 0 ? "+" : ""}${f3(dp)} ms`, dp <= 0.2 && totalErrors === 0);
+    target("7. Redis store, stdio latency", "p50 ≤ memory store + 0.2 ms", `${dp >= 0 ? "+" : ""}${f3(dp)} ms`, dp <= 0.2 && totalErrors === 0);
   } finally {
     for (const kind of KINDS) await servers[kind]?.stop();
     await redis.dispose();

@@ -51,7 +51,7 @@ export function retireSessions(app: App, sessions: SessionTable | undefined): vo
     const oauthGone = oauthIdentityChanged(prev.config?.oauth, next.config?.oauth);
     if (!gone.size && !oauthGone) return;
     const closed = sessions.retire(
-      (agent, owner) => (owner.startsWith("oauth\u0000") ? oauthGone : gone.has(agent)),
+      (agent, kind) => (kind === "oauth" ? oauthGone : gone.has(agent)),
       "its agent was removed, its tools changed, or OAuth was turned off or moved by a reload",
     );
     if (closed) app.logger.info("reload closed sessions", { sessions: closed, agents: [...gone], oauth: oauthGone || undefined });

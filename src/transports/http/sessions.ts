@@ -31,6 +31,8 @@ interface Session {
   id: string;
   agent: string;
   owner: string;
+  /** How the agent proved who it is (a reload retires OAuth sessions when OAuth goes or moves). */
+  kind: Identity["kind"];
   /** Set by retire(): close when the last request ends. */
   retired?: string;
   transport: StreamableHTTPServerTransport;
@@ -46,7 +48,7 @@ export interface SessionTable {
   closeAll(why: string): void;
   /** Reload: sessions of these agents end — at once if idle, else when their last request ends;
    *  their id is unknown from now on (the client gets 404 and initializes again). */
-  retire(gone: (agent: string, owner: string) => boolean, why: string): number;
+  retire(gone: (agent: string, kind: Identity["kind"]) => boolean, why: string): number;
   /** Open sessions per agent (metrics). */
   byAgent(): Map<string, number>;
   readonly size: number;
@@ -135,7 +137,7 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
       sessionIdGenerator: () => `${o.replicaId}.${randomUUID()}`,
       onsessioninitialized: (id) => {
         opened();
-        session = { id, agent, owner: who.owner, transport, server, lastSeen: Date.now(), active: 1 };
+        session = { id, agent, owner: who.owner, kind: who.kind, transport, server, lastSeen: Date.now(), active: 1 };
         sessions.set(id, session);
         log.debug("session opened", { session: id, agent, tools: scope.visible.size });
       },
@@ -207,7 +209,7 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
     retire(gone, why) {
       let n = 0;
       for (const s of [...sessions.values()]) {
-        if (!gone(s.agent, s.owner)) continue;
+        if (!gone(s.agent, s.kind)) continue;
         n++;
         if (s.active <= 0) closeSession(s, why);
         else {

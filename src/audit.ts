@@ -266,13 +266,9 @@ export function createAuditSink(target: string, secrets: () => readonly string[]
     }
     if (fd === undefined || closed) return;
     try {
-      let buf: Buffer | undefined;
-      let done = writeSync(fd, line);
-      // a short write (a full disk, a signal): the rest of the line, from where it stopped
-      if (done < Buffer.byteLength(line)) {
-        buf = Buffer.from(line);
-        while (done < buf.length) done += writeSync(fd, buf, done);
-      }
+      // encoded once; a short write (a full disk, a signal) goes on from where it stopped
+      const buf = Buffer.from(line);
+      for (let done = 0; done < buf.length; ) done += writeSync(fd, buf, done);
     } catch (err) {
       warn(err);
     }

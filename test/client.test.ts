@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
 import { CohereClient, buildQuery, normaliseBaseUrl, parseRetryAfter, type ClientOptions } from "../src/cohere/client.js";
 import { CohereApiError, CohereTransportError } from "../src/cohere/errors.js";
-import { TEST_KEY } from "./helpers.js";
+import { TEST_KEY, testClient } from "./helpers.js";
 
 let emu: CohereEmulator;
 beforeAll(async () => {
@@ -11,17 +11,7 @@ beforeAll(async () => {
 afterAll(async () => emu.stop());
 beforeEach(() => emu.reset());
 
-const make = (o: Partial<ClientOptions> = {}) =>
-  new CohereClient({
-    baseUrl: emu.url,
-    apiKey: TEST_KEY,
-    clientName: "cohere-mcp",
-    timeoutMs: 2_000,
-    maxRetries: 2,
-    retryBaseMs: 10,
-    maxRetryDelayMs: 5_000,
-    ...o,
-  });
+const make = (o: Partial<ClientOptions> = {}) => testClient(emu.url, o);
 
 const check = { method: "POST" as const, path: "/v1/check-api-key", retryable: true };
 

@@ -3,9 +3,23 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { CohereClient, type ClientOptions } from "../src/cohere/client.js";
 
 export const ENTRY = fileURLToPath(new URL("../dist/src/index.js", import.meta.url));
 export const TEST_KEY = "test-key-SECRET-0123456789";
+
+/** Our Cohere client against an emulator at `baseUrl`: short timeouts and retry waits for tests. */
+export const testClient = (baseUrl: string, o: Partial<ClientOptions> = {}): CohereClient =>
+  new CohereClient({
+    baseUrl,
+    apiKey: TEST_KEY,
+    clientName: "cohere-mcp",
+    timeoutMs: 2_000,
+    maxRetries: 2,
+    retryBaseMs: 10,
+    maxRetryDelayMs: 5_000,
+    ...o,
+  });
 
 export type ToolCallResult = {
   content?: Array<{ type: string; text?: string }>;

@@ -10,11 +10,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
 import { createApp } from "../src/app.js";
 import { AttemptSignal } from "../src/cohere/attempt.js";
-import { CohereClient, type ClientOptions } from "../src/cohere/client.js";
+import type { ClientOptions } from "../src/cohere/client.js";
 import { CohereTransportError } from "../src/cohere/errors.js";
 import { parseOptions } from "../src/config/options.js";
 import { createLogger } from "../src/logger.js";
-import { TEST_KEY } from "./helpers.js";
+import { TEST_KEY, testClient } from "./helpers.js";
 
 let emu: CohereEmulator;
 beforeAll(async () => {
@@ -23,17 +23,7 @@ beforeAll(async () => {
 afterAll(async () => emu.stop());
 beforeEach(() => emu.reset());
 
-const make = (o: Partial<ClientOptions> = {}) =>
-  new CohereClient({
-    baseUrl: emu.url,
-    apiKey: TEST_KEY,
-    clientName: "cohere-mcp",
-    timeoutMs: 2_000,
-    maxRetries: 0,
-    retryBaseMs: 10,
-    maxRetryDelayMs: 5_000,
-    ...o,
-  });
+const make = (o: Partial<ClientOptions> = {}) => testClient(emu.url, { maxRetries: 0, ...o });
 
 describe("secrets", () => {
   it("are one array until a secret is added; a late secret is redacted from the next answer", async () => {

@@ -1,12 +1,13 @@
 /**
  * The bench's command line and the sizes of its runs:
  *
- *   node dist/bench/run.js [--quick] [--no-write] [--out FILE] [--only overhead|store] [--baseline ENTRY]
+ *   node dist/bench/run.js [--quick] [--no-write] [--out FILE] [--only overhead|store] [--baseline ENTRY] [--procs N]
  *
  * --only runs one section and writes it into RESULTS.md in place of the old one (with its
  * target rows), the rest as it was. --baseline adds another cohere-mcp build (its
  * dist/src/index.js, e.g. a checkout of an older commit) to section 1 and to the 32-client
  * level of section 2, measured in the same interleaved rounds: before and after in one run.
+ * --procs N: how many processes of each stdio server section 1 compares (3; --quick 2).
  */
 import { isAbsolute, join, resolve } from "node:path";
 import { ROOT } from "./lib.js";
@@ -31,7 +32,14 @@ export const BASELINE = (() => {
 export const ARGS = argv;
 
 export const S = QUICK
-  ? { seqN: 300, warm: 100, rounds: 12, levelMs: 1500, warmMs: 500, levels: [1, 8, 32, 128], peerMs: 3000, coldRuns: 3, memCalls: 2000, memExtra: 0, memConc: 4 }
-  : { seqN: 2000, warm: 300, rounds: 80, levelMs: 5000, warmMs: 1500, levels: [1, 8, 32, 128], peerMs: 8000, coldRuns: 15, memCalls: 10_000, memExtra: 10_000, memConc: 4 };
+  ? { seqN: 300, warm: 100, rounds: 12, procs: 2, levelMs: 1500, warmMs: 500, levels: [1, 8, 32, 128], peerMs: 3000, coldRuns: 3, memCalls: 2000, memExtra: 0, memConc: 4 }
+  : { seqN: 3000, warm: 300, rounds: 120, procs: 3, levelMs: 5000, warmMs: 1500, levels: [1, 8, 32, 128], peerMs: 8000, coldRuns: 15, memCalls: 10_000, memExtra: 10_000, memConc: 4 };
 
 export const CALL_TIMEOUT_MS = 10_000;
+
+const procs = value("--procs");
+if (procs !== undefined) {
+  const k = Number(procs);
+  if (!Number.isInteger(k) || k < 1 || k > 8) throw new Error(`--procs takes 1 to 8, got ${procs}`);
+  S.procs = k;
+}

@@ -10,10 +10,24 @@
  * in the sentence. Throttled refusals and failed logins are not written one by one: one summary
  * line per window (`suppressed`) says how many were left out.
  */
-import { hash } from "node:crypto";
 import { closeSync, openSync, writeSync } from "node:fs";
 import type { Access } from "./catalog/types.js";
-import { AUDIT_PHRASE_CHARS, AUDIT_VALUE_CHARS, boundPhrase, boundValue, showValue } from "./show.js";
+import { auditLine, finishLine, HeadMemo, padFor, prepareHead, redact } from "./audit-line.js";
+
+export {
+  auditLine,
+  billedText,
+  finishLine,
+  HeadMemo,
+  hashArgs,
+  isoTime,
+  prepare,
+  prepareHead,
+  sentence,
+  UNAUTHENTICATED,
+  type FieldLengths,
+  type PreparedHead,
+} from "./audit-line.js";
 
 export type Decision = "allowed" | "denied";
 export type DenyReason =
@@ -80,145 +94,20 @@ export interface AuditEvent extends AuditClaims {
   counters?: string;
 }
 
-/** Most ignoredTools items kept in a line (each at most 64 characters). */
-const AUDIT_LIST_ITEMS = 20;
+/** A call's fields known before Cohere answers, in the order of its line. */
+export type AuditHead = Pick<
+  AuditEvent,
+  "time" | "agent" | "sub" | "client_id" | "jti" | "transport" | "tool" | "access" | "argsHash" | "ignoredTools" | "counters" | "key"
+>;
+/** The rest of a call's line, known when it ends. */
+export type AuditTail = Pick<
+  AuditEvent,
+  "upstreamMs" | "retries" | "decision" | "reason" | "detail" | "resource" | "status" | "outcome" | "requestId" | "billedUnits" | "latencyMs"
+>;
 
-export const UNAUTHENTICATED = "(unauthenticated)";
-
-const LOCAL_NOTE = "; limits counted on this replica only (shared counter store unreachable)";
-
-export function hashArgs(args: unknown): string {
-  let text: string;
-  try {
-    text = JSON.stringify(args) ?? "";
-  } catch {
-    text = String(args);
-  }
-  return "sha256:" + hash("sha256", text, "hex").slice(0, 16);
-}
-
-/** `input_tokens: 12, output_tokens: 40` → `12 input tokens, 40 output tokens`. */
-export function billedText(b: Record<string, number> | undefined): string {
-  if (!b) return "";
-  let out = "";
-  for (const k in b) {
-    const n = b[k]!;
-    if (!(n > 0)) continue;
-    out += `${out ? ", " : ""}${n} ${unitName(k)}${n === 1 ? "" : "s"}`;
-  }
-  return out;
-}
-
-/** `input_tokens` → `input token` (Cohere's few unit names, remembered). */
-const units = new Map<string, string>();
-function unitName(k: string): string {
-  let u = units.get(k);
-  if (u === undefined) {
-    u = k.replace(/_/g, " ").replace(/s$/, "");
-    if (units.size < 64) units.set(k, u);
-  }
-  return u;
-}
-
-/** Original lengths of fields cut before `sentence` saw them (see prepare). */
-export type FieldLengths = Partial<Record<"tool" | "agent" | "resource" | "detail" | "remote", number>>;
-
-/** `search-agent called rerank (read) on 25 documents with rerank-v3.5: allowed, 200 in 41 ms` */
-export function sentence(e: AuditEvent, total: FieldLengths = {}): string {
-  const cls = e.access ? ` (${e.access})` : "";
-  const resource = e.resource !== undefined ? boundPhrase(e.resource, AUDIT_PHRASE_CHARS, total.resource) : undefined;
-  const on = resource ? (/^(with|on|for) /.test(resource) ? ` ${resource}` : ` on ${resource}`) : "";
-  const remote = e.remote !== undefined ? showValue(e.remote, AUDIT_VALUE_CHARS, total.remote) : undefined;
-  const who =
-    e.agent === UNAUTHENTICATED
-      ? `An unauthenticated request${remote ? ` from ${remote}` : ""}`
-      : showValue(e.agent, AUDIT_VALUE_CHARS, total.agent);
-  // A catalog tool's name is ours; anything else the caller wrote.
-  const tool = e.access ? e.tool : showValue(e.tool, AUDIT_VALUE_CHARS, total.tool);
-  if (e.suppressed !== undefined) {
-    // "mallory: 5120 further refused calls suppressed from 12:00:00Z to 12:01:00Z (past 60 a minute)"
-    const subject = e.agent === UNAUTHENTICATED ? (remote ?? "an unknown address") : who;
-    const what = e.tool.replace(/^\((.*)\)$/, "$1");
-    const span = e.windowFrom && e.windowTo ? ` from ${e.windowFrom} to ${e.windowTo}` : " in this window";
-    const detail = e.detail !== undefined ? ` (${boundPhrase(e.detail, AUDIT_PHRASE_CHARS, total.detail)})` : "";
-    return `${subject}: ${e.suppressed} further ${what} suppressed${span}${detail}`;
-  }
-  if (e.decision === "denied") {
-    const why = e.reason ? e.reason.replace(/_/g, " ") : "denied";
-    const detail = e.detail !== undefined ? boundPhrase(e.detail, AUDIT_PHRASE_CHARS, total.detail) : "";
-    return `${who} called ${tool}${cls}${on}: denied (${why}${detail ? `: ${detail}` : ""})${e.counters === "local" ? LOCAL_NOTE : ""}`;
-  }
-  const status = e.status !== undefined ? `${e.status}` : (e.outcome ?? "no answer");
-  const failed = e.status !== undefined && e.outcome && e.outcome !== "ok" ? ` (${e.outcome.replace(/_/g, " ")})` : "";
-  const billed = billedText(e.billedUnits);
-  return (
-    `${who} called ${tool}${cls}${on}: allowed, ${status}${failed} in ${Math.round(e.latencyMs)} ms` +
-    (billed ? `, billed ${billed}` : "") +
-    (e.counters === "local" ? LOCAL_NOTE : "")
-  );
-}
-
-function redact(text: string, secrets: readonly string[]): string {
-  for (const s of secrets) if (text.includes(s)) text = text.split(s).join("[REDACTED]");
-  return text;
-}
-
-/**
- * The event as written: every caller-supplied string redacted, then bounded and escaped.
- * A huge value is cut to a working prefix first (its bound plus the longest secret, so a secret
- * across the cut is still found whole and redacted) and its original length kept for the marker.
- */
-export function prepare(
-  e: AuditEvent,
-  secrets: readonly string[],
-  /** The longest secret's length + 16 (a sink works it out once per list of secrets). */
-  pad = padFor(secrets),
-): { event: AuditEvent; text: string } {
-  const total: FieldLengths = {};
-  // One copy, in the event's own key order: first the caller-supplied strings redacted (the
-  // sentence reads them so), then bounded and escaped in place for the JSON fields.
-  const event: AuditEvent = { ...e };
-  for (const k of CALLER_FIELDS) {
-    const v = e[k];
-    if (typeof v !== "string") continue;
-    const max = (k === "resource" || k === "detail" ? AUDIT_PHRASE_CHARS : AUDIT_VALUE_CHARS) + pad;
-    const head = v.length > max ? v.slice(0, max) : v;
-    event[k] = redact(head, secrets);
-    if (head !== v) total[k] = v.length;
-  }
-  const text = sentence(event, total);
-  event.tool = boundValue(event.tool, AUDIT_VALUE_CHARS, total.tool);
-  event.agent = boundValue(event.agent, AUDIT_VALUE_CHARS, total.agent);
-  event.latencyMs = Math.round(e.latencyMs * 10) / 10;
-  if (event.resource !== undefined) event.resource = boundPhrase(event.resource, AUDIT_PHRASE_CHARS, total.resource);
-  if (event.detail !== undefined) event.detail = boundPhrase(event.detail, AUDIT_PHRASE_CHARS, total.detail);
-  if (event.remote !== undefined) event.remote = boundValue(event.remote, AUDIT_VALUE_CHARS, total.remote);
-  // OAuth claims come from the issuer, not from us: bounded and escaped like caller values
-  for (const k of CLAIMS) {
-    const v = e[k];
-    if (typeof v === "string") event[k] = boundValue(redact(v.slice(0, AUDIT_VALUE_CHARS + pad), secrets), AUDIT_VALUE_CHARS, v.length);
-  }
-  if (e.requestId !== undefined) event.requestId = boundValue(redact(e.requestId.slice(0, AUDIT_VALUE_CHARS + pad), secrets), AUDIT_VALUE_CHARS, e.requestId.length);
-  if (e.ignoredTools) {
-    const items = e.ignoredTools.slice(0, AUDIT_LIST_ITEMS).map((t) => boundValue(redact(t.slice(0, 64 + pad), secrets), 64, t.length));
-    if (e.ignoredTools.length > AUDIT_LIST_ITEMS) items.push(`… (${e.ignoredTools.length} items)`);
-    event.ignoredTools = items;
-  }
-  return { event, text };
-}
-
-const padFor = (secrets: readonly string[]) => secrets.reduce((m, s) => Math.max(m, s.length), 0) + 16;
-const CALLER_FIELDS = ["tool", "agent", "resource", "detail", "remote"] as const;
-const CLAIMS = ["sub", "client_id", "jti"] as const;
-
-/**
- * The line as written: `{"type":"audit", ...event, "text": sentence}` and a newline, redacted
- * once more as a whole (nothing of ours may carry a secret either).
- */
-export function auditLine(e: AuditEvent, secrets: readonly string[], pad = padFor(secrets)): string {
-  const { event, text } = prepare(e, secrets, pad);
-  const json = JSON.stringify(event);
-  return redact(`{"type":"audit",${json.slice(1, -1)},"text":${JSON.stringify(text)}}`, secrets) + "\n";
+/** A call's line begun with its head; `finish` writes it (once). */
+export interface AuditDraft {
+  finish(tail: AuditTail): void;
 }
 
 /** An operator event that is not a call (a configuration reload). */
@@ -231,6 +120,12 @@ export interface AuditNotice {
 
 export interface AuditSink {
   record(e: AuditEvent): void;
+  /**
+   * A call's line in two steps (optional; else record the whole event): the head made safe and
+   * serialized while the request is on its way to Cohere, the rest when the call ends. The line
+   * is the one record({...head, ...tail}) writes.
+   */
+  begin?(head: AuditHead): AuditDraft;
   /** One line for an operator event. */
   note?(n: AuditNotice): void;
   close(): Promise<void>;
@@ -266,9 +161,13 @@ export function createAuditSink(target: string, secrets: () => readonly string[]
     }
     if (fd === undefined || closed) return;
     try {
-      // encoded once; a short write (a full disk, a signal) goes on from where it stopped
-      const buf = Buffer.from(line);
-      for (let done = 0; done < buf.length; ) done += writeSync(fd, buf, done);
+      // one write of the string; only a short write (a full disk, a signal) encodes it to go on
+      // from where it stopped
+      const n = writeSync(fd, line);
+      if (n < Buffer.byteLength(line)) {
+        const buf = Buffer.from(line);
+        for (let done = n; done < buf.length; ) done += writeSync(fd, buf, done);
+      }
     } catch (err) {
       warn(err);
     }
@@ -278,12 +177,14 @@ export function createAuditSink(target: string, secrets: () => readonly string[]
   let seen: readonly string[] | undefined;
   let known: string[] = [];
   let pad = 16;
+  let memo = new HeadMemo(known);
   const usable = () => {
     const list = secrets();
     if (list !== seen) {
       seen = list;
       known = list.filter((s) => s && s.length >= 4);
       pad = padFor(known);
+      memo = new HeadMemo(known);
     }
     return known;
   };
@@ -291,6 +192,17 @@ export function createAuditSink(target: string, secrets: () => readonly string[]
     record(e) {
       const list = usable();
       write(auditLine(e, list, pad));
+    },
+    begin(h) {
+      let head = prepareHead(h, usable(), pad, memo);
+      return {
+        finish(t) {
+          const list = usable();
+          // a secret added since the head was made (a new agent token): made again with it
+          if (head.secrets !== list) head = prepareHead(h, list, pad, memo);
+          write(finishLine(head, t, list, pad));
+        },
+      };
     },
     note(n) {
       write(redact(JSON.stringify({ type: "audit", ...n }), usable()) + "\n");

@@ -15,7 +15,7 @@ import type { ToolDescriptor } from "./catalog/describe.js";
 import { errorResult, executeTool, parseInput, safeResource, type CallOutcome, type ToolResult } from "./executor.js";
 import { confirmDestructive, CONFIRM_TIMEOUT_MS, type ElicitFn } from "./confirm.js";
 import { FileRefused, pathInputs, resolveFileInputs, type FileAccess } from "./files.js";
-import { hashArgs, type AuditEvent, type DenyReason } from "./audit.js";
+import { hashArgs, isoTime, type AuditDraft, type AuditHead, type AuditTail, type DenyReason } from "./audit.js";
 import { quoteValue } from "./show.js";
 import { howToEnable } from "./policy/allowlist.js";
 import { redactResult, redactText } from "./redact.js";
@@ -217,23 +217,16 @@ export async function callTool(
   const startedAt = Date.now();
   /** Set when the guards counted on this replica only (shared store unreachable). */
   let counters: string | undefined;
-  // The audit's time and argument hash, worked out once: while the request is on its way to
-  // Cohere when the call gets that far (see below), so the answer does not wait for them.
-  let time: string | undefined;
-  let argsHash: string | undefined;
+  // The call's audit line: its head (who, what, when, the arguments' hash) made safe and
+  // serialized once, while the request is on its way to Cohere when the call gets that far (see
+  // below), so the answer waits only for the rest. Built only when something records it.
+  let head: AuditHead | undefined;
+  let draft: AuditDraft | undefined;
   const early = () => {
-    time ??= new Date(startedAt).toISOString();
-    argsHash ??= hashArgs(args);
-  };
-  // The call's one audit event, built only when something records it: a single object in the
-  // line's key order (time, agent, claims, transport, tool, …, latencyMs).
-  const record = (f: CallFacts) => {
-    const audit = app.audit;
-    if (!audit) return;
-    early();
+    if (head || !app.audit) return;
     const claims = scope.claims;
-    audit.record({
-      time: time!,
+    head = {
+      time: isoTime(startedAt),
       agent: scope.agent,
       sub: claims?.sub,
       client_id: claims?.client_id,
@@ -241,10 +234,18 @@ export async function callTool(
       transport: scope.transport,
       tool: name,
       access: tool?.access,
-      argsHash,
+      argsHash: hashArgs(args),
       ignoredTools: scope.ignored?.length ? scope.ignored : undefined,
       counters,
       key: cohere.declared ? cohere.name : undefined,
+    };
+    draft = app.audit.begin?.(head);
+  };
+  const record = (f: CallFacts) => {
+    const audit = app.audit;
+    if (!audit) return;
+    early();
+    const tail: AuditTail = {
       upstreamMs: f.upstreamMs,
       retries: f.retries,
       decision: f.decision,
@@ -256,7 +257,9 @@ export async function callTool(
       requestId: f.requestId,
       billedUnits: f.billedUnits,
       latencyMs: performance.now() - started,
-    });
+    };
+    if (draft) draft.finish(tail);
+    else audit.record({ ...head!, ...tail });
   };
   const deny = async (reason: DenyReason, message: string, detail?: string, resource?: string): Promise<ToolResult> => {
     // Refusals count toward the agent's rate limit and a throttle on audit lines (policy/refusals.ts).
@@ -373,6 +376,6 @@ export async function callTool(
 
 /** What one audit line of a call says beyond who called what (see callTool's `record`). */
 type CallFacts = Pick<
-  AuditEvent,
+  AuditTail,
   "decision" | "reason" | "detail" | "resource" | "status" | "outcome" | "requestId" | "billedUnits" | "upstreamMs" | "retries"
 >;

@@ -38,29 +38,38 @@ import { describeZod } from "../zod-probe.js";
 type Tool = "rerank" | "embed";
 const TOOLS: Tool[] = ["rerank", "embed"];
 
-interface Path {
-  key: string;
-  label: string;
-  /** Which bare proxy its ratio is taken against. */
-  kind: "direct" | "stdio" | "http" | "ref";
+/** One server process (or the direct client) a path is measured on. */
+interface Unit {
   pid?: number | null;
   call: Record<Tool, Call>;
   close(): Promise<void>;
   samples: Record<Tool, number[]>;
   cpu: Record<Tool, number>;
+  calls: Record<Tool, number>;
   errors: number;
 }
 
-type Row = { path: Path; lat: Record<Tool, Summary>; cpuUs: Record<Tool, number> };
+interface Path {
+  key: string;
+  label: string;
+  /** Which bare proxy its ratio is taken against. */
+  kind: "direct" | "stdio" | "http" | "ref";
+  /** Several processes of the same server: a process's JIT and memory layout luck is averaged out. */
+  units: Unit[];
+}
+
+type Row = { path: Path; lat: Record<Tool, Summary>; cpuUs: Record<Tool, number>; errors: number; perProc: Summary[] };
 
 const PROBE = `${ROOT}/dist/bench/zod-probe.js`;
 
-function path(key: string, label: string, kind: Path["kind"], call: Record<Tool, Call>, close: () => Promise<void>, pid?: number | null): Path {
-  return { key, label, kind, pid, call, close, samples: { rerank: [], embed: [] }, cpu: { rerank: 0, embed: 0 }, errors: 0 };
+function unit(call: Record<Tool, Call>, close: () => Promise<void>, pid?: number | null): Unit {
+  return { pid, call, close, samples: { rerank: [], embed: [] }, cpu: { rerank: 0, embed: 0 }, calls: { rerank: 0, embed: 0 }, errors: 0 };
 }
 
-const stdioPath = (key: string, label: string, kind: Path["kind"], c: McpConn, names: Record<Tool, string> = { rerank: "rerank", embed: "embed" }) =>
-  path(key, label, kind, { rerank: mcpCall(c, names.rerank, RERANK_ARGS), embed: mcpCall(c, names.embed, EMBED_ARGS) }, () => c.close(), c.pid);
+const mcpUnit = (c: McpConn, names: Record<Tool, string> = { rerank: "rerank", embed: "embed" }, pid: number | null | undefined = c.pid) =>
+  unit({ rerank: mcpCall(c, names.rerank, RERANK_ARGS), embed: mcpCall(c, names.embed, EMBED_ARGS) }, () => c.close(), pid);
+
+const mcpPath = (key: string, label: string, kind: Path["kind"], units: Unit[]): Path => ({ key, label, kind, units });
 
 /** One probe run of a stdio server (never measured): the zod it loads by its first call. */
 async function zodOf(args: string[], env: Record<string, string>, tool: string, tmp: string, name: string): Promise<string> {
@@ -82,7 +91,8 @@ export async function overhead(emuUrl: string, http: HttpServer | undefined, tmp
   const n = perBlock * S.rounds;
   out(
     `## 1. Overhead per call (sequential; ${int(n)} calls per path and tool in ${S.rounds} interleaved rounds of ${perBlock}, ` +
-      `after ${S.warm} warm-up; latency in ms)`,
+      `after ${S.warm} warm-up per process; each stdio server compared in the targets runs as ${S.procs} processes taking the rounds in turn, ` +
+      `and its figures pool their calls; latency in ms)`,
   );
   out("");
   const env = (extra: Record<string, string> = {}) => scrubbedEnv({ CO_API_KEY: BENCH_KEY, CO_API_URL: emuUrl, ...extra });
@@ -110,50 +120,57 @@ export async function overhead(emuUrl: string, http: HttpServer | undefined, tmp
   };
 
   const paths: Path[] = [];
-  paths.push(path("direct", "(a) direct undici → emulator", "direct", { rerank: direct("/v2/rerank", RERANK_ARGS), embed: direct("/v2/embed", EMBED_ARGS) }, async () => undefined));
+  paths.push(mcpPath("direct", "(a) direct undici → emulator", "direct", [unit({ rerank: direct("/v2/rerank", RERANK_ARGS), embed: direct("/v2/embed", EMBED_ARGS) }, async () => undefined)]));
+  // S.procs processes of each stdio server compared in the targets (ours with and without the
+  // audit log, the bare proxy, the baseline's), started one after another.
+  const procs = async (make: (i: number) => Promise<McpConn>): Promise<Unit[]> => {
+    const units: Unit[] = [];
+    for (let i = 0; i < S.procs; i++) units.push(mcpUnit(await make(i)));
+    return units;
+  };
   const ourStdio = async (entry: string, audit: boolean, name: string) =>
     connectStdioCmd(process.execPath, [entry, ...(audit ? ["--audit-log", join(tmp, `audit-${name}.jsonl`)] : [])], env());
-  paths.push(stdioPath("audit", "(b) cohere-mcp, stdio, --audit-log", "stdio", await ourStdio(ENTRY, true, "stdio")));
-  paths.push(stdioPath("noaudit", "(b′) cohere-mcp, stdio, no audit log", "stdio", await ourStdio(ENTRY, false, "stdio-off")));
+  paths.push(mcpPath("audit", "(b) cohere-mcp, stdio, --audit-log", "stdio", await procs((i) => ourStdio(ENTRY, true, `stdio-${i}`))));
+  paths.push(mcpPath("noaudit", "(b′) cohere-mcp, stdio, no audit log", "stdio", await procs(() => ourStdio(ENTRY, false, "stdio-off"))));
   if (http) {
     const c = await connectHttp(http.mcpUrl);
-    paths.push(stdioPath("http", "(c) cohere-mcp, HTTP stateless, --audit-log", "http", c));
-    paths.at(-1)!.pid = http.proc.pid;
+    paths.push(mcpPath("http", "(c) cohere-mcp, HTTP stateless, --audit-log", "http", [mcpUnit(c, undefined, http.proc.pid)]));
   }
-  const proxyStdio = await connectStdioCmd(process.execPath, [MINIMAL_SERVER], env(both));
-  paths.push(stdioPath("proxy", "ref: bare SDK proxy, stdio (bench/minimal-server)", "ref", proxyStdio));
+  paths.push(mcpPath("proxy", "ref: bare SDK proxy, stdio (bench/minimal-server)", "ref", await procs(() => connectStdioCmd(process.execPath, [MINIMAL_SERVER], env(both)))));
   const proxyHttp = await spawnMinimalHttp(emuUrl, "rerank,embed");
   const proxyHttpConn = await connectHttp(proxyHttp.mcpUrl);
-  paths.push(stdioPath("proxy-http", "ref: bare SDK proxy, HTTP stateless", "ref", proxyHttpConn));
-  paths.at(-1)!.pid = proxyHttp.proc.pid;
-  paths.at(-1)!.close = async () => {
+  const proxyHttpUnit = mcpUnit(proxyHttpConn, undefined, proxyHttp.proc.pid);
+  proxyHttpUnit.close = async () => {
     await proxyHttpConn.close();
     await proxyHttp.stop();
   };
+  paths.push(mcpPath("proxy-http", "ref: bare SDK proxy, HTTP stateless", "ref", [proxyHttpUnit]));
   const peer = await connectStdioCmd(process.execPath, peerStdioArgs(emuUrl), scrubbedEnv());
-  paths.push(stdioPath("peer", "ref: peer (openapi-mcp-server), stdio", "ref", peer, { rerank: "rerankv-2", embed: "embedv-2" }));
+  paths.push(mcpPath("peer", "ref: peer (openapi-mcp-server), stdio", "ref", [mcpUnit(peer, { rerank: "rerankv-2", embed: "embedv-2" })]));
   let baselineHttp: HttpServer | undefined;
   if (BASELINE) {
-    paths.push(stdioPath("b-audit", "baseline (--baseline), stdio, --audit-log", "stdio", await ourStdio(BASELINE, true, "b-stdio")));
-    paths.push(stdioPath("b-noaudit", "baseline (--baseline), stdio, no audit log", "stdio", await ourStdio(BASELINE, false, "b-stdio-off")));
+    paths.push(mcpPath("b-audit", "baseline (--baseline), stdio, --audit-log", "stdio", await procs((i) => ourStdio(BASELINE!, true, `b-stdio-${i}`))));
+    paths.push(mcpPath("b-noaudit", "baseline (--baseline), stdio, no audit log", "stdio", await procs(() => ourStdio(BASELINE!, false, "b-stdio-off"))));
     baselineHttp = (await spawnOurHttp(emuUrl, ["--audit-log", join(tmp, "audit-b-http.jsonl")], {}, 10_000, undefined, BASELINE)).server;
     if (baselineHttp) {
       const c = await connectHttp(baselineHttp.mcpUrl);
-      paths.push(stdioPath("b-http", "baseline (--baseline), HTTP stateless, --audit-log", "http", c));
-      paths.at(-1)!.pid = baselineHttp.proc.pid;
+      paths.push(mcpPath("b-http", "baseline (--baseline), HTTP stateless, --audit-log", "http", [mcpUnit(c, undefined, baselineHttp.proc.pid)]));
     }
   }
 
-  const once = async (p: Path, tool: Tool): Promise<boolean> => {
+  const once = async (u: Unit, tool: Tool): Promise<boolean> => {
     try {
-      const r = (await p.call[tool]()) as CallResult | undefined;
+      const r = (await u.call[tool]()) as CallResult | undefined;
       return r?.isError !== true;
     } catch {
       return false;
     }
   };
-  for (const p of paths) for (const tool of TOOLS) for (let i = 0; i < S.warm; i++) if (!(await once(p, tool))) p.errors++;
+  const units = paths.flatMap((p) => p.units);
+  for (const u of units) for (const tool of TOOLS) for (let i = 0; i < S.warm; i++) if (!(await once(u, tool))) u.errors++;
 
+  // Every round runs one block per path and tool, in a new random order; a path with several
+  // processes takes its block on the next of them in turn, so each path gets the same calls.
   const blocks = paths.flatMap((p) => TOOLS.map((tool) => ({ p, tool })));
   for (let round = 0; round < S.rounds; round++) {
     for (let i = blocks.length - 1; i > 0; i--) {
@@ -161,23 +178,28 @@ export async function overhead(emuUrl: string, http: HttpServer | undefined, tmp
       [blocks[i], blocks[j]] = [blocks[j]!, blocks[i]!];
     }
     for (const { p, tool } of blocks) {
-      const cpu0 = cpuOf(p.pid);
+      const u = p.units[round % p.units.length]!;
+      const cpu0 = cpuOf(u.pid);
       for (let i = 0; i < perBlock; i++) {
         const t0 = performance.now();
-        if (!(await once(p, tool))) p.errors++;
-        p.samples[tool].push(performance.now() - t0);
+        if (!(await once(u, tool))) u.errors++;
+        u.samples[tool].push(performance.now() - t0);
       }
-      p.cpu[tool] += cpuOf(p.pid) - cpu0;
+      u.cpu[tool] += cpuOf(u.pid) - cpu0;
+      u.calls[tool] += perBlock;
     }
   }
-  for (const p of paths) await p.close();
+  for (const u of units) await u.close();
   await baselineHttp?.stop();
   await pool.close();
 
+  const sum = (p: Path, f: (u: Unit) => number) => p.units.reduce((acc, u) => acc + f(u), 0);
   const rows: Row[] = paths.map((p) => ({
     path: p,
-    lat: { rerank: summarize(p.samples.rerank), embed: summarize(p.samples.embed) },
-    cpuUs: { rerank: p.cpu.rerank / n, embed: p.cpu.embed / n },
+    lat: { rerank: summarize(p.units.flatMap((u) => u.samples.rerank)), embed: summarize(p.units.flatMap((u) => u.samples.embed)) },
+    cpuUs: { rerank: sum(p, (u) => u.cpu.rerank) / n, embed: sum(p, (u) => u.cpu.embed) / n },
+    errors: sum(p, (u) => u.errors),
+    perProc: p.units.map((u) => summarize(u.samples.rerank)),
   }));
   const row = (key: string) => rows.find((r) => r.path.key === key);
   const a = row("direct")!;
@@ -194,9 +216,13 @@ export async function overhead(emuUrl: string, http: HttpServer | undefined, tmp
     out(
       `| ${r.path.label} | ${f3(r.lat.rerank.p50)} | ${f3(r.lat.rerank.p99)} | ${f3(r.lat.embed.p50)} | ${f3(r.lat.embed.p99)} | ` +
         `${base ? `${f2(ratio(r.lat.rerank.p50, base.lat.rerank.p50))}×` : "—"} | ${f2(ratio(r.lat.rerank.p50, a.lat.rerank.p50))}× | ` +
-        `${f2(ratio(r.lat.embed.p50, a.lat.embed.p50))}× | ${cpu} | ${base ? `${f2(ratio(r.cpuUs.rerank, base.cpuUs.rerank))}×` : "—"} | ${r.path.errors} |`,
+        `${f2(ratio(r.lat.embed.p50, a.lat.embed.p50))}× | ${cpu} | ${base ? `${f2(ratio(r.cpuUs.rerank, base.cpuUs.rerank))}×` : "—"} | ${r.errors} |`,
     );
   }
+  out("");
+  out("rerank p50 of each process (ms), for the paths that run several:");
+  out("");
+  for (const r of rows) if (r.perProc.length > 1) out(`- ${r.path.label}: ${r.perProc.map((x) => f3(x.p50)).join(", ")}`);
   out("");
 
   const on = row("audit")!;

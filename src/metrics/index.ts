@@ -242,6 +242,16 @@ export function fanOut(sink: AuditSink | undefined, t: Telemetry): AuditSink {
       sink?.record(e);
       t.observe(e);
     },
+    begin(head) {
+      const draft = sink?.begin?.(head);
+      return {
+        finish(tail) {
+          if (draft) draft.finish(tail);
+          else sink?.record({ ...head, ...tail });
+          t.observe({ ...head, ...tail });
+        },
+      };
+    },
     note(n) {
       sink?.note?.(n);
       t.notice(n);

@@ -1,0 +1,344 @@
+/**
+ * How an audit line is made (src/audit.ts writes them): one JSON object a line, with the call's
+ * facts and a plain sentence for people in `text`.
+ *
+ * Whatever came from a caller or from Cohere (tool names, ids, models, methods, request ids,
+ * refusal details) is redacted of secrets, then bounded (src/show.ts: 200 characters a value,
+ * 600 a phrase, with `…` and the original length) and escaped, in the JSON fields and in the
+ * sentence alike. `auditLine` makes any event's line; a tools/call's line is made in two steps
+ * (`prepareHead` while its request is on its way to Cohere, `finishLine` when it ends), the same
+ * bytes with less work on the answer's path (test/audit-draft.test.ts holds them equal).
+ */
+import { hash } from "node:crypto";
+import type { AuditEvent, AuditHead, AuditTail } from "./audit.js";
+import { AUDIT_PHRASE_CHARS, AUDIT_VALUE_CHARS, boundPhrase, boundValue, showValue } from "./show.js";
+
+/** Most ignoredTools items kept in a line (each at most 64 characters). */
+const AUDIT_LIST_ITEMS = 20;
+
+export const UNAUTHENTICATED = "(unauthenticated)";
+
+const LOCAL_NOTE = "; limits counted on this replica only (shared counter store unreachable)";
+
+export function hashArgs(args: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(args) ?? "";
+  } catch {
+    text = String(args);
+  }
+  return "sha256:" + hash("sha256", text, "hex").slice(0, 16);
+}
+
+/**
+ * `new Date(ms).toISOString()` without a Date per call: the day's `YYYY-MM-DDT` is worked out
+ * once a day, the time of day by arithmetic (a test holds them equal).
+ */
+let isoDay = NaN;
+let isoPrefix = "";
+export function isoTime(ms: number): string {
+  const t = Math.floor(ms);
+  // outside 1970–9999 (or not a number): Date's own answer, or its RangeError
+  if (!(t >= 0 && t < 253_402_300_800_000)) return new Date(ms).toISOString();
+  const day = Math.floor(t / 86_400_000);
+  if (day !== isoDay) {
+    isoPrefix = new Date(day * 86_400_000).toISOString().slice(0, 11);
+    isoDay = day;
+  }
+  let r = t - day * 86_400_000;
+  const h = Math.floor(r / 3_600_000);
+  r -= h * 3_600_000;
+  const m = Math.floor(r / 60_000);
+  r -= m * 60_000;
+  const s = Math.floor(r / 1000);
+  const milli = r - s * 1000;
+  return `${isoPrefix}${h < 10 ? "0" : ""}${h}:${m < 10 ? "0" : ""}${m}:${s < 10 ? "0" : ""}${s}.${milli < 100 ? (milli < 10 ? "00" : "0") : ""}${milli}Z`;
+}
+
+/** `input_tokens: 12, output_tokens: 40` → `12 input tokens, 40 output tokens`. */
+export function billedText(b: Record<string, number> | undefined): string {
+  if (!b) return "";
+  let out = "";
+  for (const k in b) {
+    const n = b[k]!;
+    if (!(n > 0)) continue;
+    out += `${out ? ", " : ""}${n} ${unitName(k)}${n === 1 ? "" : "s"}`;
+  }
+  return out;
+}
+
+/** `input_tokens` → `input token` (Cohere's few unit names, remembered). */
+const units = new Map<string, string>();
+function unitName(k: string): string {
+  let u = units.get(k);
+  if (u === undefined) {
+    u = k.replace(/_/g, " ").replace(/s$/, "");
+    if (units.size < 64) units.set(k, u);
+  }
+  return u;
+}
+
+/** Original lengths of fields cut before `sentence` saw them (see prepare). */
+export type FieldLengths = Partial<Record<"tool" | "agent" | "resource" | "detail" | "remote", number>>;
+
+/** `search-agent called rerank (read) on 25 documents with rerank-v3.5: allowed, 200 in 41 ms` */
+export function sentence(e: AuditEvent, total: FieldLengths = {}): string {
+  if (e.suppressed !== undefined) {
+    // "mallory: 5120 further refused calls suppressed from 12:00:00Z to 12:01:00Z (past 60 a minute)"
+    const remote = e.remote !== undefined ? showValue(e.remote, AUDIT_VALUE_CHARS, total.remote) : undefined;
+    const subject = e.agent === UNAUTHENTICATED ? (remote ?? "an unknown address") : showValue(e.agent, AUDIT_VALUE_CHARS, total.agent);
+    const what = e.tool.replace(/^\((.*)\)$/, "$1");
+    const span = e.windowFrom && e.windowTo ? ` from ${e.windowFrom} to ${e.windowTo}` : " in this window";
+    const detail = e.detail !== undefined ? ` (${boundPhrase(e.detail, AUDIT_PHRASE_CHARS, total.detail)})` : "";
+    return `${subject}: ${e.suppressed} further ${what} suppressed${span}${detail}`;
+  }
+  return subjectOf(e, total) + predicateOf(e, phraseOf(e.resource, total.resource), phraseOf(e.detail, total.detail));
+}
+
+const phraseOf = (v: string | undefined, total: number | undefined) => (v !== undefined ? boundPhrase(v, AUDIT_PHRASE_CHARS, total) : undefined);
+
+/** `search-agent called rerank (read)`: who called what (values already redacted, not yet bounded). */
+function subjectOf(e: Pick<AuditEvent, "agent" | "remote" | "tool" | "access">, total: FieldLengths): string {
+  const cls = e.access ? ` (${e.access})` : "";
+  const remote = e.remote !== undefined ? showValue(e.remote, AUDIT_VALUE_CHARS, total.remote) : undefined;
+  const who =
+    e.agent === UNAUTHENTICATED
+      ? `An unauthenticated request${remote ? ` from ${remote}` : ""}`
+      : showValue(e.agent, AUDIT_VALUE_CHARS, total.agent);
+  // A catalog tool's name is ours; anything else the caller wrote.
+  const tool = e.access ? e.tool : showValue(e.tool, AUDIT_VALUE_CHARS, total.tool);
+  return `${who} called ${tool}${cls}`;
+}
+
+/**
+ * ` on 25 documents with rerank-v3.5: allowed, 200 in 41 ms`: what became of the call (its
+ * resource and detail already bounded).
+ */
+function predicateOf(
+  e: Pick<AuditEvent, "decision" | "reason" | "status" | "outcome" | "billedUnits" | "latencyMs" | "counters">,
+  resource: string | undefined,
+  detail: string | undefined,
+): string {
+  const on = resource ? (/^(with|on|for) /.test(resource) ? ` ${resource}` : ` on ${resource}`) : "";
+  if (e.decision === "denied") {
+    const why = e.reason ? e.reason.replace(/_/g, " ") : "denied";
+    return `${on}: denied (${why}${detail ? `: ${detail}` : ""})${e.counters === "local" ? LOCAL_NOTE : ""}`;
+  }
+  const status = e.status !== undefined ? `${e.status}` : (e.outcome ?? "no answer");
+  const failed = e.status !== undefined && e.outcome && e.outcome !== "ok" ? ` (${e.outcome.replace(/_/g, " ")})` : "";
+  const billed = billedText(e.billedUnits);
+  return (
+    `${on}: allowed, ${status}${failed} in ${Math.round(e.latencyMs)} ms` +
+    (billed ? `, billed ${billed}` : "") +
+    (e.counters === "local" ? LOCAL_NOTE : "")
+  );
+}
+
+export function redact(text: string, secrets: readonly string[]): string {
+  for (const s of secrets) if (text.includes(s)) text = text.split(s).join("[REDACTED]");
+  return text;
+}
+
+/**
+ * The event as written: every caller-supplied string redacted, then bounded and escaped.
+ * A huge value is cut to a working prefix first (its bound plus the longest secret, so a secret
+ * across the cut is still found whole and redacted) and its original length kept for the marker.
+ */
+export function prepare(
+  e: AuditEvent,
+  secrets: readonly string[],
+  /** The longest secret's length + 16 (a sink works it out once per list of secrets). */
+  pad = padFor(secrets),
+): { event: AuditEvent; text: string } {
+  const total: FieldLengths = {};
+  // One copy, in the event's own key order: first the caller-supplied strings redacted (the
+  // sentence reads them so), then bounded and escaped in place for the JSON fields.
+  const event: AuditEvent = { ...e };
+  for (const k of CALLER_FIELDS) {
+    const v = e[k];
+    if (typeof v !== "string") continue;
+    const max = (k === "resource" || k === "detail" ? AUDIT_PHRASE_CHARS : AUDIT_VALUE_CHARS) + pad;
+    const head = v.length > max ? v.slice(0, max) : v;
+    event[k] = redact(head, secrets);
+    if (head !== v) total[k] = v.length;
+  }
+  const text = sentence(event, total);
+  event.tool = boundValue(event.tool, AUDIT_VALUE_CHARS, total.tool);
+  event.agent = boundValue(event.agent, AUDIT_VALUE_CHARS, total.agent);
+  event.latencyMs = Math.round(e.latencyMs * 10) / 10;
+  if (event.resource !== undefined) event.resource = boundPhrase(event.resource, AUDIT_PHRASE_CHARS, total.resource);
+  if (event.detail !== undefined) event.detail = boundPhrase(event.detail, AUDIT_PHRASE_CHARS, total.detail);
+  if (event.remote !== undefined) event.remote = boundValue(event.remote, AUDIT_VALUE_CHARS, total.remote);
+  // OAuth claims come from the issuer, not from us: bounded and escaped like caller values
+  for (const k of CLAIMS) {
+    const v = e[k];
+    if (typeof v === "string") event[k] = boundValue(redact(v.slice(0, AUDIT_VALUE_CHARS + pad), secrets), AUDIT_VALUE_CHARS, v.length);
+  }
+  if (e.requestId !== undefined) event.requestId = boundValue(redact(e.requestId.slice(0, AUDIT_VALUE_CHARS + pad), secrets), AUDIT_VALUE_CHARS, e.requestId.length);
+  if (e.ignoredTools) event.ignoredTools = boundList(e.ignoredTools, secrets, pad);
+  return { event, text };
+}
+
+/** ignoredTools as written: at most 20 items of at most 64 characters, redacted and escaped. */
+function boundList(list: readonly string[], secrets: readonly string[], pad: number): string[] {
+  const items = list.slice(0, AUDIT_LIST_ITEMS).map((t) => boundValue(redact(t.slice(0, 64 + pad), secrets), 64, t.length));
+  if (list.length > AUDIT_LIST_ITEMS) items.push(`… (${list.length} items)`);
+  return items;
+}
+
+/** The longest secret's length + 16: how far past a bound a value is kept while it is redacted. */
+export const padFor = (secrets: readonly string[]) => secrets.reduce((m, s) => Math.max(m, s.length), 0) + 16;
+const CALLER_FIELDS = ["tool", "agent", "resource", "detail", "remote"] as const;
+const CLAIMS = ["sub", "client_id", "jti"] as const;
+
+/**
+ * The line as written: `{"type":"audit", ...event, "text": sentence}` and a newline, redacted
+ * once more as a whole (nothing of ours may carry a secret either).
+ */
+export function auditLine(e: AuditEvent, secrets: readonly string[], pad = padFor(secrets)): string {
+  const { event, text } = prepare(e, secrets, pad);
+  const json = JSON.stringify(event);
+  return redact(`{"type":"audit",${json.slice(1, -1)},"text":${JSON.stringify(text)}}`, secrets) + "\n";
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// A tools/call's line in two steps. Every call of an agent to a tool shares most of its head
+// (agent, claims, transport, tool, access, ignored tools, key): that part is made once per
+// secrets list (`HeadMemo`) and only the time and the arguments' hash are new; the tail is
+// written field by field in the order JSON.stringify would give.
+
+/** A call's head, made safe and serialized (while its request is on its way to Cohere). */
+export interface PreparedHead {
+  /** `"time":…,"key":…`: the head's JSON fields, bounded and escaped. */
+  json: string;
+  /** `search-agent called rerank (read)` */
+  subject: string;
+  counters?: string;
+  /** The secrets the head was redacted of. */
+  secrets: readonly string[];
+}
+
+/** The parts of a head that do not change from call to call, by agent, tool and the rest. */
+interface HeadParts {
+  /** `,"agent":…,"access":"read"` (after the time) */
+  who: string;
+  /** `,"ignoredTools":[…],"counters":"local","key":"prod"` (after the hash), or "" */
+  rest: string;
+  subject: string;
+}
+
+/** Head parts made for one secrets list; a sink keeps one and starts a new one when the list changes. */
+export class HeadMemo {
+  private readonly parts = new Map<string, HeadParts>();
+  constructor(readonly secrets: readonly string[]) {}
+
+  get(key: string): HeadParts | undefined {
+    return this.parts.get(key);
+  }
+
+  set(key: string, p: HeadParts): void {
+    // bounded: one entry per agent, tool and token (a jti) in use; forgotten all at once when full
+    if (this.parts.size >= 1024) this.parts.clear();
+    this.parts.set(key, p);
+  }
+}
+
+/** The head of a call's line: what prepare() does to these fields, done before the call ends. */
+export function prepareHead(h: AuditHead, secrets: readonly string[], pad = padFor(secrets), memo?: HeadMemo): PreparedHead {
+  const key = memo && memo.secrets === secrets ? memoKey(h) : undefined;
+  let parts = key !== undefined ? memo!.get(key) : undefined;
+  if (!parts) {
+    parts = headParts(h, secrets, pad);
+    if (key !== undefined) memo!.set(key, parts);
+  }
+  const hashPart = h.argsHash !== undefined ? `,"argsHash":${jsonString(h.argsHash)}` : "";
+  return { json: `"time":${jsonString(h.time)}${parts.who}${hashPart}${parts.rest}`, subject: parts.subject, counters: h.counters, secrets };
+}
+
+/** Every field a head's parts depend on, each with its length (no two heads share a key). */
+function memoKey(h: AuditHead): string {
+  let k = `${h.transport}\0${h.access ?? ""}\0${h.counters ?? "\u0001"}\0${h.key ?? "\u0001"}\0${h.agent.length}:${h.agent}${h.tool.length}:${h.tool}`;
+  for (const v of [h.sub, h.client_id, h.jti]) k += v === undefined ? "-" : `${v.length}:${v}`;
+  if (h.ignoredTools) for (const t of h.ignoredTools) k += `${t.length};${t}`;
+  return h.ignoredTools ? `${k}[${h.ignoredTools.length}` : k;
+}
+
+function headParts(h: AuditHead, secrets: readonly string[], pad: number): HeadParts {
+  const total: FieldLengths = {};
+  const max = AUDIT_VALUE_CHARS + pad;
+  const agentCut = h.agent.length > max ? h.agent.slice(0, max) : h.agent;
+  const toolCut = h.tool.length > max ? h.tool.slice(0, max) : h.tool;
+  if (agentCut !== h.agent) total.agent = h.agent.length;
+  if (toolCut !== h.tool) total.tool = h.tool.length;
+  const agent = redact(agentCut, secrets);
+  const tool = redact(toolCut, secrets);
+  const subject = subjectOf({ agent, tool, access: h.access }, total);
+  const claim = (v: string | undefined) =>
+    typeof v === "string" ? boundValue(redact(v.slice(0, AUDIT_VALUE_CHARS + pad), secrets), AUDIT_VALUE_CHARS, v.length) : undefined;
+  const who = JSON.stringify({
+    agent: boundValue(agent, AUDIT_VALUE_CHARS, total.agent),
+    sub: claim(h.sub),
+    client_id: claim(h.client_id),
+    jti: claim(h.jti),
+    transport: h.transport,
+    tool: boundValue(tool, AUDIT_VALUE_CHARS, total.tool),
+    access: h.access,
+  });
+  const rest = JSON.stringify({
+    ignoredTools: h.ignoredTools ? boundList(h.ignoredTools, secrets, pad) : undefined,
+    counters: h.counters,
+    key: h.key,
+  });
+  return { who: `,${who.slice(1, -1)}`, rest: rest.length > 2 ? `,${rest.slice(1, -1)}` : "", subject };
+}
+
+/**
+ * A call's whole line from its prepared head and its tail: the same bytes as
+ * `auditLine({...head, ...tail})` (a test holds them equal), with the head's work already done.
+ */
+export function finishLine(head: PreparedHead, t: AuditTail, secrets: readonly string[], pad = padFor(secrets)): string {
+  const cut = (v: string, max: number) => (v.length > max + pad ? v.slice(0, max + pad) : v);
+  let resource: string | undefined;
+  let detail: string | undefined;
+  if (t.resource !== undefined) {
+    const c = cut(t.resource, AUDIT_PHRASE_CHARS);
+    resource = boundPhrase(redact(c, secrets), AUDIT_PHRASE_CHARS, c === t.resource ? undefined : t.resource.length);
+  }
+  if (t.detail !== undefined) {
+    const c = cut(t.detail, AUDIT_PHRASE_CHARS);
+    detail = boundPhrase(redact(c, secrets), AUDIT_PHRASE_CHARS, c === t.detail ? undefined : t.detail.length);
+  }
+  const text = head.subject + predicateOf({ ...t, counters: head.counters }, resource, detail);
+  // the tail's fields in AuditTail's order, as JSON.stringify writes them
+  let json = "";
+  if (t.upstreamMs !== undefined) json += `,"upstreamMs":${jsonNumber(t.upstreamMs)}`;
+  if (t.retries !== undefined) json += `,"retries":${jsonNumber(t.retries)}`;
+  json += `,"decision":${jsonString(t.decision)}`;
+  if (t.reason !== undefined) json += `,"reason":${jsonString(t.reason)}`;
+  if (detail !== undefined) json += `,"detail":${jsonString(detail)}`;
+  if (resource !== undefined) json += `,"resource":${jsonString(resource)}`;
+  if (t.status !== undefined) json += `,"status":${jsonNumber(t.status)}`;
+  if (t.outcome !== undefined) json += `,"outcome":${jsonString(t.outcome)}`;
+  if (t.requestId !== undefined) {
+    const id = boundValue(redact(t.requestId.slice(0, AUDIT_VALUE_CHARS + pad), secrets), AUDIT_VALUE_CHARS, t.requestId.length);
+    json += `,"requestId":${jsonString(id)}`;
+  }
+  if (t.billedUnits !== undefined) json += `,"billedUnits":${jsonUnits(t.billedUnits)}`;
+  json += `,"latencyMs":${jsonNumber(Math.round(t.latencyMs * 10) / 10)}`;
+  return redact(`{"type":"audit",${head.json}${json},"text":${JSON.stringify(text)}}`, secrets) + "\n";
+}
+
+/** What JSON.stringify must escape: `"`, `\`, C0 controls, and surrogates (a lone one is escaped). */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+const jsonString = (s: string): string => (NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`);
+const jsonNumber = (n: number): string => (Number.isFinite(n) ? String(n) : "null");
+function jsonUnits(b: Record<string, number>): string {
+  let out = "";
+  for (const k of Object.keys(b)) {
+    const n = b[k];
+    if (typeof n !== "number") return JSON.stringify(b);
+    out += `${out ? "," : ""}${jsonString(k)}:${jsonNumber(n)}`;
+  }
+  return `{${out}}`;
+}

@@ -62,6 +62,15 @@ type Row = { path: Path; lat: Record<Tool, Summary>; cpuUs: Record<Tool, number>
 
 const PROBE = `${ROOT}/dist/bench/zod-probe.js`;
 
+/** The array in a new random order, in place (Fisher–Yates). */
+function shuffle<T>(xs: T[]): T[] {
+  for (let i = xs.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [xs[i], xs[j]] = [xs[j]!, xs[i]!];
+  }
+  return xs;
+}
+
 function unit(call: Record<Tool, Call>, close: () => Promise<void>, pid?: number | null): Unit {
   return { pid, call, close, samples: { rerank: [], embed: [] }, cpu: { rerank: 0, embed: 0 }, calls: { rerank: 0, embed: 0 }, errors: 0 };
 }
@@ -122,21 +131,30 @@ export async function overhead(emuUrl: string, http: HttpServer | undefined, tmp
   const paths: Path[] = [];
   paths.push(mcpPath("direct", "(a) direct undici → emulator", "direct", [unit({ rerank: direct("/v2/rerank", RERANK_ARGS), embed: direct("/v2/embed", EMBED_ARGS) }, async () => undefined)]));
   // S.procs processes of each stdio server compared in the targets (ours with and without the
-  // audit log, the bare proxy, the baseline's), started one after another.
-  const procs = async (make: (i: number) => Promise<McpConn>): Promise<Unit[]> => {
+  // audit log, the bare proxy, the baseline's). They are started in turns, one of each server a
+  // turn in a new random order, and warmed up in turns too: a process started (or warmed) first
+  // ran measurably slower in A/A tests (the same build as two paths: up to 38 µs p50, 68 µs CPU),
+  // and the audit-on servers used to be started first every time.
+  const groups: { make: (i: number) => Promise<McpConn>; units: Unit[] }[] = [];
+  const procs = (make: (i: number) => Promise<McpConn>): Unit[] => {
     const units: Unit[] = [];
-    for (let i = 0; i < S.procs; i++) units.push(mcpUnit(await make(i)));
+    groups.push({ make, units });
     return units;
+  };
+  const startGroups = async () => {
+    for (let i = 0; i < S.procs; i++) {
+      for (const g of shuffle([...groups])) g.units.push(mcpUnit(await g.make(i)));
+    }
   };
   const ourStdio = async (entry: string, audit: boolean, name: string) =>
     connectStdioCmd(process.execPath, [entry, ...(audit ? ["--audit-log", join(tmp, `audit-${name}.jsonl`)] : [])], env());
-  paths.push(mcpPath("audit", "(b) cohere-mcp, stdio, --audit-log", "stdio", await procs((i) => ourStdio(ENTRY, true, `stdio-${i}`))));
-  paths.push(mcpPath("noaudit", "(b′) cohere-mcp, stdio, no audit log", "stdio", await procs(() => ourStdio(ENTRY, false, "stdio-off"))));
+  paths.push(mcpPath("audit", "(b) cohere-mcp, stdio, --audit-log", "stdio", procs((i) => ourStdio(ENTRY, true, `stdio-${i}`))));
+  paths.push(mcpPath("noaudit", "(b′) cohere-mcp, stdio, no audit log", "stdio", procs(() => ourStdio(ENTRY, false, "stdio-off"))));
   if (http) {
     const c = await connectHttp(http.mcpUrl);
     paths.push(mcpPath("http", "(c) cohere-mcp, HTTP stateless, --audit-log", "http", [mcpUnit(c, undefined, http.proc.pid)]));
   }
-  paths.push(mcpPath("proxy", "ref: bare SDK proxy, stdio (bench/minimal-server)", "ref", await procs(() => connectStdioCmd(process.execPath, [MINIMAL_SERVER], env(both)))));
+  paths.push(mcpPath("proxy", "ref: bare SDK proxy, stdio (bench/minimal-server)", "ref", procs(() => connectStdioCmd(process.execPath, [MINIMAL_SERVER], env(both)))));
   const proxyHttp = await spawnMinimalHttp(emuUrl, "rerank,embed");
   const proxyHttpConn = await connectHttp(proxyHttp.mcpUrl);
   const proxyHttpUnit = mcpUnit(proxyHttpConn, undefined, proxyHttp.proc.pid);
@@ -149,8 +167,8 @@ export async function overhead(emuUrl: string, http: HttpServer | undefined, tmp
   paths.push(mcpPath("peer", "ref: peer (openapi-mcp-server), stdio", "ref", [mcpUnit(peer, { rerank: "rerankv-2", embed: "embedv-2" })]));
   let baselineHttp: HttpServer | undefined;
   if (BASELINE) {
-    paths.push(mcpPath("b-audit", "baseline (--baseline), stdio, --audit-log", "stdio", await procs((i) => ourStdio(BASELINE!, true, `b-stdio-${i}`))));
-    paths.push(mcpPath("b-noaudit", "baseline (--baseline), stdio, no audit log", "stdio", await procs(() => ourStdio(BASELINE!, false, "b-stdio-off"))));
+    paths.push(mcpPath("b-audit", "baseline (--baseline), stdio, --audit-log", "stdio", procs((i) => ourStdio(BASELINE!, true, `b-stdio-${i}`))));
+    paths.push(mcpPath("b-noaudit", "baseline (--baseline), stdio, no audit log", "stdio", procs(() => ourStdio(BASELINE!, false, "b-stdio-off"))));
     baselineHttp = (await spawnOurHttp(emuUrl, ["--audit-log", join(tmp, "audit-b-http.jsonl")], {}, 10_000, undefined, BASELINE)).server;
     if (baselineHttp) {
       const c = await connectHttp(baselineHttp.mcpUrl);
@@ -166,18 +184,18 @@ export async function overhead(emuUrl: string, http: HttpServer | undefined, tmp
       return false;
     }
   };
+  await startGroups();
   const units = paths.flatMap((p) => p.units);
-  for (const u of units) for (const tool of TOOLS) for (let i = 0; i < S.warm; i++) if (!(await once(u, tool))) u.errors++;
+  // warm-up in turns of 25 calls a process and tool, every process in a new random order a turn
+  for (let done = 0; done < S.warm; done += 25) {
+    for (const u of shuffle([...units])) for (const tool of TOOLS) for (let i = done; i < Math.min(S.warm, done + 25); i++) if (!(await once(u, tool))) u.errors++;
+  }
 
   // Every round runs one block per path and tool, in a new random order; a path with several
   // processes takes its block on the next of them in turn, so each path gets the same calls.
   const blocks = paths.flatMap((p) => TOOLS.map((tool) => ({ p, tool })));
   for (let round = 0; round < S.rounds; round++) {
-    for (let i = blocks.length - 1; i > 0; i--) {
-      const j = Math.floor(Math.random() * (i + 1));
-      [blocks[i], blocks[j]] = [blocks[j]!, blocks[i]!];
-    }
-    for (const { p, tool } of blocks) {
+    for (const { p, tool } of shuffle(blocks)) {
       const u = p.units[round % p.units.length]!;
       const cpu0 = cpuOf(u.pid);
       for (let i = 0; i < perBlock; i++) {

@@ -140,6 +140,22 @@ export function redact(text: string, secrets: readonly string[]): string {
 }
 
 /**
+ * A caller's value redacted: a huge one is cut to a working prefix first (its bound `max` plus
+ * `pad`, so a secret across the cut is still found whole) and `total` keeps its original length
+ * for the marker. Every caller value of a line goes through here before it is bounded.
+ */
+function redactCut(v: string, max: number, secrets: readonly string[], pad: number): { value: string; total: number | undefined } {
+  if (v.length <= max + pad) return { value: redact(v, secrets), total: undefined };
+  return { value: redact(v.slice(0, max + pad), secrets), total: v.length };
+}
+
+/** A caller's value as written in a JSON field: redacted, then bounded and escaped (`…` and the original length only when it was cut). */
+function safeValue(v: string, max: number, secrets: readonly string[], pad: number, bound: typeof boundValue = boundValue): string {
+  const r = redactCut(v, max, secrets, pad);
+  return bound(r.value, max, r.total);
+}
+
+/**
  * The event as written: every caller-supplied string redacted, then bounded and escaped.
  * A huge value is cut to a working prefix first (its bound plus the longest secret, so a secret
  * across the cut is still found whole and redacted) and its original length kept for the marker.
@@ -157,10 +173,9 @@ export function prepare(
   for (const k of CALLER_FIELDS) {
     const v = e[k];
     if (typeof v !== "string") continue;
-    const max = (k === "resource" || k === "detail" ? AUDIT_PHRASE_CHARS : AUDIT_VALUE_CHARS) + pad;
-    const head = v.length > max ? v.slice(0, max) : v;
-    event[k] = redact(head, secrets);
-    if (head !== v) total[k] = v.length;
+    const r = redactCut(v, k === "resource" || k === "detail" ? AUDIT_PHRASE_CHARS : AUDIT_VALUE_CHARS, secrets, pad);
+    event[k] = r.value;
+    if (r.total !== undefined) total[k] = r.total;
   }
   const text = sentence(event, total);
   event.tool = boundValue(event.tool, AUDIT_VALUE_CHARS, total.tool);
@@ -172,16 +187,16 @@ export function prepare(
   // OAuth claims come from the issuer, not from us: bounded and escaped like caller values
   for (const k of CLAIMS) {
     const v = e[k];
-    if (typeof v === "string") event[k] = boundValue(redact(v.slice(0, AUDIT_VALUE_CHARS + pad), secrets), AUDIT_VALUE_CHARS, v.length);
+    if (typeof v === "string") event[k] = safeValue(v, AUDIT_VALUE_CHARS, secrets, pad);
   }
-  if (e.requestId !== undefined) event.requestId = boundValue(redact(e.requestId.slice(0, AUDIT_VALUE_CHARS + pad), secrets), AUDIT_VALUE_CHARS, e.requestId.length);
+  if (e.requestId !== undefined) event.requestId = safeValue(e.requestId, AUDIT_VALUE_CHARS, secrets, pad);
   if (e.ignoredTools) event.ignoredTools = boundList(e.ignoredTools, secrets, pad);
   return { event, text };
 }
 
 /** ignoredTools as written: at most 20 items of at most 64 characters, redacted and escaped. */
 function boundList(list: readonly string[], secrets: readonly string[], pad: number): string[] {
-  const items = list.slice(0, AUDIT_LIST_ITEMS).map((t) => boundValue(redact(t.slice(0, 64 + pad), secrets), 64, t.length));
+  const items = list.slice(0, AUDIT_LIST_ITEMS).map((t) => safeValue(t, 64, secrets, pad));
   if (list.length > AUDIT_LIST_ITEMS) items.push(`… (${list.length} items)`);
   return items;
 }
@@ -265,24 +280,17 @@ function memoKey(h: AuditHead): string {
 }
 
 function headParts(h: AuditHead, secrets: readonly string[], pad: number): HeadParts {
-  const total: FieldLengths = {};
-  const max = AUDIT_VALUE_CHARS + pad;
-  const agentCut = h.agent.length > max ? h.agent.slice(0, max) : h.agent;
-  const toolCut = h.tool.length > max ? h.tool.slice(0, max) : h.tool;
-  if (agentCut !== h.agent) total.agent = h.agent.length;
-  if (toolCut !== h.tool) total.tool = h.tool.length;
-  const agent = redact(agentCut, secrets);
-  const tool = redact(toolCut, secrets);
-  const subject = subjectOf({ agent, tool, access: h.access }, total);
-  const claim = (v: string | undefined) =>
-    typeof v === "string" ? boundValue(redact(v.slice(0, AUDIT_VALUE_CHARS + pad), secrets), AUDIT_VALUE_CHARS, v.length) : undefined;
+  const agent = redactCut(h.agent, AUDIT_VALUE_CHARS, secrets, pad);
+  const tool = redactCut(h.tool, AUDIT_VALUE_CHARS, secrets, pad);
+  const subject = subjectOf({ agent: agent.value, tool: tool.value, access: h.access }, { agent: agent.total, tool: tool.total });
+  const claim = (v: string | undefined) => (v !== undefined ? safeValue(v, AUDIT_VALUE_CHARS, secrets, pad) : undefined);
   const who = JSON.stringify({
-    agent: boundValue(agent, AUDIT_VALUE_CHARS, total.agent),
+    agent: boundValue(agent.value, AUDIT_VALUE_CHARS, agent.total),
     sub: claim(h.sub),
     client_id: claim(h.client_id),
     jti: claim(h.jti),
     transport: h.transport,
-    tool: boundValue(tool, AUDIT_VALUE_CHARS, total.tool),
+    tool: boundValue(tool.value, AUDIT_VALUE_CHARS, tool.total),
     access: h.access,
   });
   const rest = JSON.stringify({
@@ -298,17 +306,8 @@ function headParts(h: AuditHead, secrets: readonly string[], pad: number): HeadP
  * `auditLine({...head, ...tail})` (a test holds them equal), with the head's work already done.
  */
 export function finishLine(head: PreparedHead, t: AuditTail, secrets: readonly string[], pad = padFor(secrets)): string {
-  const cut = (v: string, max: number) => (v.length > max + pad ? v.slice(0, max + pad) : v);
-  let resource: string | undefined;
-  let detail: string | undefined;
-  if (t.resource !== undefined) {
-    const c = cut(t.resource, AUDIT_PHRASE_CHARS);
-    resource = boundPhrase(redact(c, secrets), AUDIT_PHRASE_CHARS, c === t.resource ? undefined : t.resource.length);
-  }
-  if (t.detail !== undefined) {
-    const c = cut(t.detail, AUDIT_PHRASE_CHARS);
-    detail = boundPhrase(redact(c, secrets), AUDIT_PHRASE_CHARS, c === t.detail ? undefined : t.detail.length);
-  }
+  const resource = t.resource !== undefined ? safeValue(t.resource, AUDIT_PHRASE_CHARS, secrets, pad, boundPhrase) : undefined;
+  const detail = t.detail !== undefined ? safeValue(t.detail, AUDIT_PHRASE_CHARS, secrets, pad, boundPhrase) : undefined;
   const text = head.subject + predicateOf({ ...t, counters: head.counters }, resource, detail);
   // the tail's fields in AuditTail's order, as JSON.stringify writes them
   let json = "";
@@ -320,10 +319,7 @@ export function finishLine(head: PreparedHead, t: AuditTail, secrets: readonly s
   if (resource !== undefined) json += `,"resource":${jsonString(resource)}`;
   if (t.status !== undefined) json += `,"status":${jsonNumber(t.status)}`;
   if (t.outcome !== undefined) json += `,"outcome":${jsonString(t.outcome)}`;
-  if (t.requestId !== undefined) {
-    const id = boundValue(redact(t.requestId.slice(0, AUDIT_VALUE_CHARS + pad), secrets), AUDIT_VALUE_CHARS, t.requestId.length);
-    json += `,"requestId":${jsonString(id)}`;
-  }
+  if (t.requestId !== undefined) json += `,"requestId":${jsonString(safeValue(t.requestId, AUDIT_VALUE_CHARS, secrets, pad))}`;
   if (t.billedUnits !== undefined) json += `,"billedUnits":${jsonUnits(t.billedUnits)}`;
   json += `,"latencyMs":${jsonNumber(Math.round(t.latencyMs * 10) / 10)}`;
   return redact(`{"type":"audit",${head.json}${json},"text":${JSON.stringify(text)}}`, secrets) + "\n";

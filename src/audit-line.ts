@@ -92,7 +92,7 @@ export function sentence(e: AuditEvent, total: FieldLengths = {}): string {
     const detail = e.detail !== undefined ? ` (${boundPhrase(e.detail, AUDIT_PHRASE_CHARS, total.detail)})` : "";
     return `${subject}: ${e.suppressed} further ${what} suppressed${span}${detail}`;
   }
-  return subjectOf(e, total) + predicateOf(e, phraseOf(e.resource, total.resource), phraseOf(e.detail, total.detail));
+  return subjectOf(e, total) + predicateOf(e, phraseOf(e.resource, total.resource), phraseOf(e.detail, total.detail), e.counters);
 }
 
 const phraseOf = (v: string | undefined, total: number | undefined) => (v !== undefined ? boundPhrase(v, AUDIT_PHRASE_CHARS, total) : undefined);
@@ -112,17 +112,19 @@ function subjectOf(e: Pick<AuditEvent, "agent" | "remote" | "tool" | "access">, 
 
 /**
  * ` on 25 documents with rerank-v3.5: allowed, 200 in 41 ms`: what became of the call (its
- * resource and detail already bounded).
+ * resource and detail already bounded). `counters` comes apart from the rest: a call's tail does
+ * not hold it, and a copy of the tail with it added cost ~4 µs a call.
  */
 function predicateOf(
-  e: Pick<AuditEvent, "decision" | "reason" | "status" | "outcome" | "billedUnits" | "latencyMs" | "counters">,
+  e: Pick<AuditEvent, "decision" | "reason" | "status" | "outcome" | "billedUnits" | "latencyMs">,
   resource: string | undefined,
   detail: string | undefined,
+  counters: string | undefined,
 ): string {
   const on = resource ? (/^(with|on|for) /.test(resource) ? ` ${resource}` : ` on ${resource}`) : "";
   if (e.decision === "denied") {
     const why = e.reason ? e.reason.replace(/_/g, " ") : "denied";
-    return `${on}: denied (${why}${detail ? `: ${detail}` : ""})${e.counters === "local" ? LOCAL_NOTE : ""}`;
+    return `${on}: denied (${why}${detail ? `: ${detail}` : ""})${counters === "local" ? LOCAL_NOTE : ""}`;
   }
   const status = e.status !== undefined ? `${e.status}` : (e.outcome ?? "no answer");
   const failed = e.status !== undefined && e.outcome && e.outcome !== "ok" ? ` (${e.outcome.replace(/_/g, " ")})` : "";
@@ -130,7 +132,7 @@ function predicateOf(
   return (
     `${on}: allowed, ${status}${failed} in ${Math.round(e.latencyMs)} ms` +
     (billed ? `, billed ${billed}` : "") +
-    (e.counters === "local" ? LOCAL_NOTE : "")
+    (counters === "local" ? LOCAL_NOTE : "")
   );
 }
 
@@ -232,6 +234,11 @@ export interface PreparedHead {
   counters?: string;
   /** The secrets the head was redacted of. */
   secrets: readonly string[];
+  /**
+   * The resource phrase the call is expected to end with (known from its input before it is
+   * sent), as given and as written: finishLine uses it when the tail brings the same string.
+   */
+  resource?: { given: string; written: string };
 }
 
 /** The parts of a head that do not change from call to call, by agent, tool and the rest. */
@@ -259,8 +266,17 @@ export class HeadMemo {
   }
 }
 
-/** The head of a call's line: what prepare() does to these fields, done before the call ends. */
-export function prepareHead(h: AuditHead, secrets: readonly string[], pad = padFor(secrets), memo?: HeadMemo): PreparedHead {
+/**
+ * The head of a call's line: what prepare() does to these fields, done before the call ends;
+ * with the resource phrase the call is expected to end with, bounded too.
+ */
+export function prepareHead(
+  h: AuditHead,
+  secrets: readonly string[],
+  pad = padFor(secrets),
+  memo?: HeadMemo,
+  resource?: string,
+): PreparedHead {
   const key = memo && memo.secrets === secrets ? memoKey(h) : undefined;
   let parts = key !== undefined ? memo!.get(key) : undefined;
   if (!parts) {
@@ -268,7 +284,13 @@ export function prepareHead(h: AuditHead, secrets: readonly string[], pad = padF
     if (key !== undefined) memo!.set(key, parts);
   }
   const hashPart = h.argsHash !== undefined ? `,"argsHash":${jsonString(h.argsHash)}` : "";
-  return { json: `"time":${jsonString(h.time)}${parts.who}${hashPart}${parts.rest}`, subject: parts.subject, counters: h.counters, secrets };
+  return {
+    json: `"time":${jsonString(h.time)}${parts.who}${hashPart}${parts.rest}`,
+    subject: parts.subject,
+    counters: h.counters,
+    secrets,
+    resource: resource !== undefined ? { given: resource, written: safeValue(resource, AUDIT_PHRASE_CHARS, secrets, pad, boundPhrase) } : undefined,
+  };
 }
 
 /** Every field a head's parts depend on, each with its length (no two heads share a key). */
@@ -306,9 +328,15 @@ function headParts(h: AuditHead, secrets: readonly string[], pad: number): HeadP
  * `auditLine({...head, ...tail})` (a test holds them equal), with the head's work already done.
  */
 export function finishLine(head: PreparedHead, t: AuditTail, secrets: readonly string[], pad = padFor(secrets)): string {
-  const resource = t.resource !== undefined ? safeValue(t.resource, AUDIT_PHRASE_CHARS, secrets, pad, boundPhrase) : undefined;
+  const expected = head.resource;
+  const resource =
+    t.resource === undefined
+      ? undefined
+      : expected && expected.given === t.resource && head.secrets === secrets
+        ? expected.written
+        : safeValue(t.resource, AUDIT_PHRASE_CHARS, secrets, pad, boundPhrase);
   const detail = t.detail !== undefined ? safeValue(t.detail, AUDIT_PHRASE_CHARS, secrets, pad, boundPhrase) : undefined;
-  const text = head.subject + predicateOf({ ...t, counters: head.counters }, resource, detail);
+  const text = head.subject + predicateOf(t, resource, detail, head.counters);
   // the tail's fields in AuditTail's order, as JSON.stringify writes them
   let json = "";
   if (t.upstreamMs !== undefined) json += `,"upstreamMs":${jsonNumber(t.upstreamMs)}`;

@@ -125,7 +125,7 @@ export interface AuditSink {
    * serialized while the request is on its way to Cohere, the rest when the call ends. The line
    * is the one record({...head, ...tail}) writes.
    */
-  begin?(head: AuditHead): AuditDraft;
+  begin?(head: AuditHead, resource?: string): AuditDraft;
   /** One line for an operator event. */
   note?(n: AuditNotice): void;
   close(): Promise<void>;
@@ -193,13 +193,13 @@ export function createAuditSink(target: string, secrets: () => readonly string[]
       const list = usable();
       write(auditLine(e, list, pad));
     },
-    begin(h) {
-      let head = prepareHead(h, usable(), pad, memo);
+    begin(h, resource) {
+      let head = prepareHead(h, usable(), pad, memo, resource);
       return {
         finish(t) {
           const list = usable();
           // a secret added since the head was made (a new agent token): made again with it
-          if (head.secrets !== list) head = prepareHead(h, list, pad, memo);
+          if (head.secrets !== list) head = prepareHead(h, list, pad, memo, resource);
           write(finishLine(head, t, list, pad));
         },
       };

@@ -41,6 +41,8 @@ export interface ExecContext {
   /** Wait tools: first poll interval and the server's bound on any wait. */
   pollIntervalMs?: number;
   maxWaitS?: number;
+  /** The call's resource phrase when the caller has already made it (safeResource of this input). */
+  resource?: string;
 }
 
 export function errorResult(text: string): ToolResult {
@@ -133,7 +135,7 @@ export async function executeTool(
   input: Record<string, unknown>,
   ctx: ExecContext,
 ): Promise<{ result: ToolResult; outcome: CallOutcome }> {
-  const resource = safeResource(tool, input);
+  const resource = ctx.resource ?? safeResource(tool, input);
   // the Cohere key and every agent token: kept out of results and progress whatever Cohere sends
   const secrets = ctx.client.secrets();
   let req: ReturnType<typeof buildHttpRequest>;

@@ -222,6 +222,8 @@ export async function callTool(
   // below), so the answer waits only for the rest. Built only when something records it.
   let head: AuditHead | undefined;
   let draft: AuditDraft | undefined;
+  /** The resource phrase a call sent to Cohere will be audited with (from its input). */
+  let resource: string | undefined;
   const early = () => {
     if (head || !app.audit) return;
     const claims = scope.claims;
@@ -239,7 +241,7 @@ export async function callTool(
       counters,
       key: cohere.declared ? cohere.name : undefined,
     };
-    draft = app.audit.begin?.(head);
+    draft = app.audit.begin?.(head, resource);
   };
   const record = (f: CallFacts) => {
     const audit = app.audit;
@@ -325,8 +327,10 @@ export async function callTool(
     }
 
     let retries = 0;
+    resource = safeResource(tool, input);
     const sentAt = performance.now();
     const pending = executeTool(tool, input, {
+      resource,
       client: cohere.client,
       onRetry: () => void retries++,
       signal: extras.signal,

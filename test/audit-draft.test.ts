@@ -78,6 +78,17 @@ describe("the two-step audit line", () => {
     );
   });
 
+  it("is the same line whatever resource phrase the head expected (the one the call ends with, another, or none)", () => {
+    const secrets = [SECRET, TOKEN];
+    fc.assert(
+      fc.property(headArb, tailArb, fc.constantFrom("same", "other", "none"), hostile, (h, t, which, other) => {
+        const expected = which === "same" ? t.resource : which === "other" ? other : undefined;
+        expect(finishLine(prepareHead(h, secrets, undefined, undefined, expected), t, secrets)).toBe(auditLine({ ...h, ...t }, secrets));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it("is the same line when the unchanging part of the head is remembered from call to call", () => {
     const secrets = [SECRET, TOKEN];
     // one memo for every run: a key that mixed two heads up would give one of them the other's fields
@@ -127,13 +138,21 @@ describe("the two-step audit line", () => {
     const sink = createAuditSink(file, () => secrets);
     // the token straddles the 200-character bound of a value: cut first, its head would stay
     const agent = "a".repeat(190) + TOKEN;
-    const draft = sink.begin!({ time: isoTime(Date.now()), agent, transport: "http", tool: "rerank", access: "read" });
+    // and so does the resource phrase the head expected the call to end with
+    const resource = `on ${TOKEN} documents`;
+    const draft = sink.begin!({ time: isoTime(Date.now()), agent, transport: "http", tool: "rerank", access: "read" }, resource);
     secrets = [TOKEN];
-    draft.finish({ decision: "allowed", status: 200, outcome: "ok", latencyMs: 3 });
+    draft.finish({ decision: "allowed", status: 200, outcome: "ok", resource, latencyMs: 3 });
     await sink.close();
     const line = readFileSync(file, "utf8");
     expect(line).not.toContain(TOKEN.slice(0, 8));
-    expect(JSON.parse(line)).toMatchObject({ agent: "a".repeat(190) + "[REDACTED]", tool: "rerank", decision: "allowed", status: 200 });
+    expect(JSON.parse(line)).toMatchObject({
+      agent: "a".repeat(190) + "[REDACTED]",
+      tool: "rerank",
+      decision: "allowed",
+      status: 200,
+      resource: "on [REDACTED] documents",
+    });
   });
 
   it("writes through the sink the same line as record() does", async () => {

@@ -242,8 +242,8 @@ export function fanOut(sink: AuditSink | undefined, t: Telemetry): AuditSink {
       sink?.record(e);
       t.observe(e);
     },
-    begin(head) {
-      const draft = sink?.begin?.(head);
+    begin(head, resource) {
+      const draft = sink?.begin?.(head, resource);
       return {
         finish(tail) {
           if (draft) draft.finish(tail);

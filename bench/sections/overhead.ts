@@ -100,7 +100,7 @@ export async function overhead(emuUrl: string, http: HttpServer | undefined, tmp
   const n = perBlock * S.rounds;
   out(
     `## 1. Overhead per call (sequential; ${int(n)} calls per path and tool in ${S.rounds} interleaved rounds of ${perBlock}, ` +
-      `after ${S.warm} warm-up per process; each stdio server compared in the targets runs as ${S.procs} processes taking the rounds in turn, ` +
+      `after ${int(S.steadyWarm * TOOLS.length)} warm-up calls per process (a steady state: V8 has optimized the per-call functions by then, see bench/settings.ts); each stdio server compared in the targets runs as ${S.procs} processes taking the rounds in turn, ` +
       `and its figures pool their calls; latency in ms)`,
   );
   out("");
@@ -187,8 +187,8 @@ export async function overhead(emuUrl: string, http: HttpServer | undefined, tmp
   await startGroups();
   const units = paths.flatMap((p) => p.units);
   // warm-up in turns of 25 calls a process and tool, every process in a new random order a turn
-  for (let done = 0; done < S.warm; done += 25) {
-    for (const u of shuffle([...units])) for (const tool of TOOLS) for (let i = done; i < Math.min(S.warm, done + 25); i++) if (!(await once(u, tool))) u.errors++;
+  for (let done = 0; done < S.steadyWarm; done += 25) {
+    for (const u of shuffle([...units])) for (const tool of TOOLS) for (let i = done; i < Math.min(S.steadyWarm, done + 25); i++) if (!(await once(u, tool))) u.errors++;
   }
 
   // Every round runs one block per path and tool, in a new random order; a path with several

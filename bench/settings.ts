@@ -1,13 +1,15 @@
 /**
  * The bench's command line and the sizes of its runs:
  *
- *   node dist/bench/run.js [--quick] [--no-write] [--out FILE] [--only overhead|store] [--baseline ENTRY] [--procs N]
+ *   node dist/bench/run.js [--quick] [--no-write] [--out FILE] [--only overhead|store] [--baseline ENTRY] [--procs N] [--warm N]
  *
  * --only runs one section and writes it into RESULTS.md in place of the old one (with its
  * target rows), the rest as it was. --baseline adds another cohere-mcp build (its
  * dist/src/index.js, e.g. a checkout of an older commit) to section 1 and to the 32-client
  * level of section 2, measured in the same interleaved rounds: before and after in one run.
  * --procs N: how many processes of each stdio server section 1 compares (3; --quick 2).
+ * --warm N: section 1's warm-up calls per process and tool (2,500; --quick 100): e.g. 300 to see a
+ * server in its first thousand calls, before V8 has optimized its per-call functions.
  */
 import { isAbsolute, join, resolve } from "node:path";
 import { ROOT } from "./lib.js";
@@ -46,6 +48,13 @@ export const S = QUICK
  */
 
 export const CALL_TIMEOUT_MS = 10_000;
+
+const warm = value("--warm");
+if (warm !== undefined) {
+  const k = Number(warm);
+  if (!Number.isInteger(k) || k < 0 || k > 100_000) throw new Error(`--warm takes 0 to 100000, got ${warm}`);
+  S.steadyWarm = k;
+}
 
 const procs = value("--procs");
 if (procs !== undefined) {

@@ -100,7 +100,7 @@ export async function overhead(emuUrl: string, http: HttpServer | undefined, tmp
   const n = perBlock * S.rounds;
   out(
     `## 1. Overhead per call (sequential; ${int(n)} calls per path and tool in ${S.rounds} interleaved rounds of ${perBlock}, ` +
-      `after ${int(S.steadyWarm * TOOLS.length)} warm-up calls per process (a steady state: V8 has optimized the per-call functions by then, see bench/settings.ts); each stdio server compared in the targets runs as ${S.procs} processes taking the rounds in turn, ` +
+      `after ${int(S.steadyWarm * TOOLS.length)} warm-up calls per process${S.steadyWarm >= 2500 ? " (a steady state: V8 has optimized the per-call functions by then, see bench/settings.ts)" : " (fewer than the default 5,000: V8 may not have optimized the per-call functions yet, see bench/settings.ts)"}; each stdio server compared in the targets runs as ${S.procs} processes taking the rounds in turn, ` +
       `and its figures pool their calls; latency in ms)`,
   );
   out("");

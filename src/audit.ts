@@ -16,7 +16,6 @@ import { auditLine, finishLine, HeadMemo, padFor, prepareHead, redact } from "./
 
 export {
   auditLine,
-  billedText,
   finishLine,
   HeadMemo,
   hashArgs,
@@ -25,8 +24,6 @@ export {
   prepareHead,
   sentence,
   UNAUTHENTICATED,
-  type FieldLengths,
-  type PreparedHead,
 } from "./audit-line.js";
 
 export type Decision = "allowed" | "denied";

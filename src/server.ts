@@ -223,7 +223,7 @@ export async function callTool(
   let head: AuditHead | undefined;
   let draft: AuditDraft | undefined;
   /** The resource phrase a call sent to Cohere will be audited with (from its input). */
-  let resource: string | undefined;
+  let expectedResource: string | undefined;
   const early = () => {
     if (head || !app.audit) return;
     const claims = scope.claims;
@@ -241,7 +241,7 @@ export async function callTool(
       counters,
       key: cohere.declared ? cohere.name : undefined,
     };
-    draft = app.audit.begin?.(head, resource);
+    draft = app.audit.begin?.(head, expectedResource);
   };
   const record = (f: CallFacts) => {
     const audit = app.audit;
@@ -327,10 +327,10 @@ export async function callTool(
     }
 
     let retries = 0;
-    resource = safeResource(tool, input);
+    expectedResource = safeResource(tool, input);
     const sentAt = performance.now();
     const pending = executeTool(tool, input, {
-      resource,
+      resource: expectedResource,
       client: cohere.client,
       onRetry: () => void retries++,
       signal: extras.signal,

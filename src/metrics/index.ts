@@ -247,8 +247,9 @@ export function fanOut(sink: AuditSink | undefined, t: Telemetry): AuditSink {
       return {
         finish(tail) {
           if (draft) draft.finish(tail);
-          else sink?.record({ ...head, ...tail });
-          t.observe({ ...head, ...tail });
+          const e = { ...head, ...tail };
+          if (!draft) sink?.record(e);
+          t.observe(e);
         },
       };
     },

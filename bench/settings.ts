@@ -49,16 +49,13 @@ export const S = QUICK
 
 export const CALL_TIMEOUT_MS = 10_000;
 
-const warm = value("--warm");
-if (warm !== undefined) {
-  const k = Number(warm);
-  if (!Number.isInteger(k) || k < 0 || k > 100_000) throw new Error(`--warm takes 0 to 100000, got ${warm}`);
-  S.steadyWarm = k;
+/** An integer flag's value within [min, max], or undefined when it is not given. */
+function intFlag(flag: string, min: number, max: number): number | undefined {
+  const v = value(flag);
+  if (v === undefined) return undefined;
+  const k = Number(v);
+  if (!Number.isInteger(k) || k < min || k > max) throw new Error(`${flag} takes ${min} to ${max}, got ${v}`);
+  return k;
 }
-
-const procs = value("--procs");
-if (procs !== undefined) {
-  const k = Number(procs);
-  if (!Number.isInteger(k) || k < 1 || k > 8) throw new Error(`--procs takes 1 to 8, got ${procs}`);
-  S.procs = k;
-}
+S.steadyWarm = intFlag("--warm", 0, 100_000) ?? S.steadyWarm;
+S.procs = intFlag("--procs", 1, 8) ?? S.procs;

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { CATALOG } from "../src/catalog/index.js";
 import { describeTool } from "../src/catalog/describe.js";
-import { buildConfigSchema, buildManifest, stringify, withToolTable } from "../src/catalog/manifest.js";
+import { buildConfigSchema, buildManifest, stringify, withFlagTable, withToolTable } from "../src/catalog/manifest.js";
 
 const root = new URL("../", import.meta.url);
 const read = (f: string) => readFileSync(new URL(f, root), "utf8");
@@ -98,9 +98,11 @@ describe("generated files are fresh (run `npm run manifest` when this fails)", (
   it("config.schema.json", () => {
     expect(read("config.schema.json")).toBe(stringify(buildConfigSchema()));
   });
-  it("README tool and flag tables", () => {
-    const readme = read("README.md");
-    expect(readme).toBe(withToolTable(readme));
+  it("tool table (docs/tools.md) and flag table (docs/flags.md)", () => {
+    const tools = read("docs/tools.md");
+    expect(tools).toBe(withToolTable(tools));
+    const flags = read("docs/flags.md");
+    expect(flags).toBe(withFlagTable(flags));
   });
 });
 

@@ -83,14 +83,18 @@ export function buildFlagTable(): string {
 function replaceBetween(text: string, start: string, end: string, body: string): string {
   const a = text.indexOf(start);
   const b = text.indexOf(end);
-  if (a < 0 || b < 0) throw new Error(`README has no ${start} … ${end} markers`);
+  if (a < 0 || b < 0) throw new Error(`page has no ${start} … ${end} markers`);
   return text.slice(0, a) + body + text.slice(b + end.length);
 }
 
-/** Replace the generated tables inside README text (markers must exist). */
-export function withToolTable(readme: string): string {
-  const withTools = replaceBetween(readme, TABLE_START, TABLE_END, buildToolTable());
-  return replaceBetween(withTools, FLAGS_START, FLAGS_END, buildFlagTable());
+/** Replace the generated tool table inside docs/tools.md (markers must exist). */
+export function withToolTable(page: string): string {
+  return replaceBetween(page, TABLE_START, TABLE_END, buildToolTable());
+}
+
+/** Replace the generated flag table inside docs/flags.md (markers must exist). */
+export function withFlagTable(page: string): string {
+  return replaceBetween(page, FLAGS_START, FLAGS_END, buildFlagTable());
 }
 
 export const stringify = (v: unknown) => JSON.stringify(v, null, 2) + "\n";

@@ -1,6 +1,6 @@
 /**
  * What the command line offers: every flag with its env var and help line (FLAGS: `--help` and
- * the README's flag table are built from it), the defaults those lines name, and the variables
+ * the flag table in docs/flags.md are built from it), the defaults those lines name, and the variables
  * read from the environment only. Parsing is in options.ts.
  */
 
@@ -36,7 +36,7 @@ export const DEFAULTS = {
   storeTimeoutMs: 1_000,
 } as const;
 
-/** Every flag, its env var and its help line: the README's flag table is built from this. */
+/** Every flag, its env var and its help line: the flag table in docs/flags.md is built from this. */
 export const FLAGS = [
   { flag: "--tools LIST", env: "COHERE_MCP_TOOLS", help: "Tools to expose: names, groups or globs, comma-separated (default: the non-deprecated read tools)" },
   { flag: "--exclude-tools LIST", env: "COHERE_MCP_EXCLUDE_TOOLS", help: "Tools to hide whatever else selects them" },

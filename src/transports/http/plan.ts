@@ -50,7 +50,7 @@ export function planHttp(app: App, env: NodeJS.ProcessEnv, gen: Generation = app
     throw new ConfigError(
       `Refusing to listen on ${o.host}: that address is reachable from other machines, and with no "agents" ` +
         "in the --config file anyone who reaches it could spend your Cohere key. Add agents, each with its own " +
-        'bearer token (see "Remote agents over HTTP" in the README), or listen on 127.0.0.1.',
+        'bearer token (see docs/http-agents.md), or listen on 127.0.0.1.',
     );
   }
   if (!loopback && !o.allowedHosts?.length) {

@@ -12,6 +12,7 @@
  */
 import { closeSync, openSync, writeSync } from "node:fs";
 import type { Access } from "./catalog/types.js";
+import type { ConfigChange } from "./policy/diff.js";
 import { auditLine, finishLine, HeadMemo, padFor, prepareHead, redact } from "./audit-line.js";
 
 export {
@@ -113,6 +114,8 @@ export interface AuditNotice {
   event: "config_reload";
   outcome: "ok" | "rejected";
   text: string;
+  /** A reload that took effect: what changed (src/policy/diff.ts), the sentences of `text` as data. */
+  diff?: ConfigChange[];
 }
 
 export interface AuditSink {

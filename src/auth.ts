@@ -47,6 +47,8 @@ interface Entry {
 }
 
 export const BEARER = /^Bearer[ \t]+([A-Za-z0-9\-._~+/]+=*)[ \t]*$/i;
+/** The characters of a bearer token (RFC 6750 b64token). */
+export const TOKEN_CHARS = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 export function createAuthenticator(
   configs: readonly AgentConfig[],

@@ -258,7 +258,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const until = p.values.until !== undefined ? parseWhen("--until", p.values.until as string) : undefined;
   const config = p.values.config !== undefined ? loadConfigFile(p.values.config as string) : undefined;
   const r = await auditReport(p.positionals, { by: by as ReportBy, since, until, config });
-  if (r.skipped) io.stderr(`cohere-mcp report: skipped ${r.skipped} line${r.skipped === 1 ? "" : "s"} that are not audit lines\n`);
+  if (r.skipped) io.stderr(`cohere-mcp report: skipped ${r.skipped === 1 ? "1 line that is not an audit line" : `${r.skipped} lines that are not audit lines`}\n`);
   const columns: Column[] = [
     { key: "key", title: by },
     { key: "calls", title: "calls", right: true },

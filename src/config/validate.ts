@@ -69,7 +69,7 @@ export function configProblems(config: ConfigFile | undefined, ctx: CheckContext
     }
     const intro = config.oauth?.introspection;
     if (intro && !ctx.env[intro.client_secret_env]) {
-      errors.push(`oauth.introspection.client_secret_env: environment variable ${intro.client_secret_env} is not set or empty`);
+      errors.push(`oauth.introspection: environment variable ${intro.client_secret_env} is not set or empty`);
     }
   }
   // Warnings: what start-up accepts but an operator should know.

@@ -70,7 +70,9 @@ const UNIT_WORDS: Record<string, string> = {
 
 function amount(unit: string, v: unknown): string {
   if (v === undefined) return "no limit";
-  return unit === "usd" ? `$${String(v)}` : `${String(v)} ${UNIT_WORDS[unit] ?? unit}`;
+  const word = UNIT_WORDS[unit] ?? unit;
+  // numbers agree with their nouns: "1 call", "2 calls"
+  return unit === "usd" ? `$${String(v)}` : `${String(v)} ${v === 1 ? word.replace(/s$/, "") : word}`;
 }
 
 function show(v: unknown): string {
@@ -207,13 +209,28 @@ function agentChanges(prev: AgentAccess[], next: AgentAccess[], cPrev: ConfigFil
     }
   }
   for (const name of before.keys()) {
-    if (!after.has(name)) out.push({ kind: "agent_removed", subject: name, text: `${name} is removed (its token no longer works)` });
+    if (after.has(name)) continue;
+    const why = before.get(name)!.kind === "oauth" ? "no OAuth rule maps tokens to this profile any more" : "its token no longer works";
+    out.push({ kind: "agent_removed", subject: name, text: `${name} is removed (${why})` });
   }
 }
 
 /** Every change from `prev` to `next`, agents first, then profiles' rules, keys and the rest. */
 export function configDiff(prev: ConfigFile | undefined, next: ConfigFile | undefined, opts: AccessOptions = {}): ConfigDiff {
   const changes: ConfigChange[] = [];
+  // OAuth on/off first: it explains the oauth:<profile> agents that follow.
+  const oa = prev?.oauth;
+  const ob = next?.oauth;
+  if (json(oa) !== json(ob)) {
+    const text = !oa
+      ? `OAuth is turned on (issuer ${ob!.issuer})`
+      : !ob
+        ? "OAuth is turned off (OAuth tokens no longer work)"
+        : `oauth changed: ${Object.keys({ ...oa, ...ob })
+            .filter((f) => json((oa as Record<string, unknown>)[f]) !== json((ob as Record<string, unknown>)[f]))
+            .join(", ")}`;
+    changes.push({ kind: "oauth", subject: "", text });
+  }
   agentChanges(accessMatrix(prev, opts).agents, accessMatrix(next, opts).agents, prev, next, changes);
   const pa = prev?.profiles ?? {};
   const pb = next?.profiles ?? {};
@@ -249,18 +266,6 @@ export function configDiff(prev: ConfigFile | undefined, next: ConfigFile | unde
   }
   if (prev?.default_profile !== next?.default_profile) {
     changes.push({ kind: "default_profile", subject: "", from: prev?.default_profile, to: next?.default_profile, text: `default_profile from ${show(prev?.default_profile)} to ${show(next?.default_profile)}` });
-  }
-  const oa = prev?.oauth;
-  const ob = next?.oauth;
-  if (json(oa) !== json(ob)) {
-    const text = !oa
-      ? `OAuth is turned on (issuer ${ob!.issuer})`
-      : !ob
-        ? "OAuth is turned off (OAuth tokens no longer work)"
-        : `oauth changed: ${Object.keys({ ...oa, ...ob })
-            .filter((f) => json((oa as Record<string, unknown>)[f]) !== json((ob as Record<string, unknown>)[f]))
-            .join(", ")}`;
-    changes.push({ kind: "oauth", subject: "", text });
   }
   return { changes, summary: changes.length ? changes.map((c) => c.text).join("; ") : "no changes" };
 }

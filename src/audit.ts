@@ -54,6 +54,8 @@ export interface AuditClaims {
   sub?: string;
   client_id?: string;
   jti?: string;
+  /** Static agents with `tokens`: the label of the token used (never the token). */
+  token_label?: string;
 }
 
 export interface AuditEvent extends AuditClaims {
@@ -95,7 +97,7 @@ export interface AuditEvent extends AuditClaims {
 /** A call's fields known before Cohere answers, in the order of its line. */
 export type AuditHead = Pick<
   AuditEvent,
-  "time" | "agent" | "sub" | "client_id" | "jti" | "transport" | "tool" | "access" | "argsHash" | "ignoredTools" | "counters" | "key"
+  "time" | "agent" | "sub" | "client_id" | "jti" | "token_label" | "transport" | "tool" | "access" | "argsHash" | "ignoredTools" | "counters" | "key"
 >;
 /** The rest of a call's line, known when it ends. */
 export type AuditTail = Pick<

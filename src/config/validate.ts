@@ -63,7 +63,7 @@ export function configProblems(config: ConfigFile | undefined, ctx: CheckContext
   errors.push(...keyRingProblems(config, ctx.env));
   if (ctx.agents && ctx.env) {
     try {
-      createAuthenticator(config.agents ?? [], ctx.env, () => undefined);
+      createAuthenticator(config.agents ?? [], ctx.env, () => undefined, { now: ctx.now });
     } catch (err) {
       errors.push(...lines(err));
     }
@@ -73,6 +73,14 @@ export function configProblems(config: ConfigFile | undefined, ctx: CheckContext
     }
   }
   // Warnings: what start-up accepts but an operator should know.
+  const now = (ctx.now ?? Date.now)();
+  for (const a of config.agents ?? []) {
+    const expired = (a.tokens ?? []).filter((t) => t.not_after !== undefined && Date.parse(t.not_after) <= now);
+    for (const t of expired) warnings.push(`agent "${a.name}": token "${t.label}" expired at ${t.not_after} (remove it from the file)`);
+    if (expired.length && expired.length === a.tokens!.length && !a.token_sha256 && !a.token_env) {
+      warnings.push(`agent "${a.name}": every token has expired; the agent cannot sign in`);
+    }
+  }
   const used = new Set<string>([
     ...(config.agents ?? []).map((a) => a.profile),
     ...(config.oauth?.rules ?? []).map((r) => r.profile),

@@ -3,7 +3,7 @@
  * fixture configs. Start-up and SIGHUP apply the same validation as `check` (src/config/validate.ts):
  * a typo in a profile no agent uses fails all three.
  */
-import { copyFileSync, readFileSync } from "node:fs";
+import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { cli, CURATOR_TOKEN, fixture, TEAM_ENV } from "./cli-support.js";
 import { eventually, sha256Hex, startHttp, tempFile, type HttpServerProc } from "./http-support.js";
@@ -111,5 +111,30 @@ describe("reload applies the same checks", () => {
     });
     expect(line.outcome).toBe("rejected");
     expect(line.text).toMatch(/profiles\.unused\.tools: "delete_datset" matches no tool/);
+  });
+});
+
+describe("check and access with labelled tokens", () => {
+  it("an expired token is a warning; access shows labels, never hashes", async () => {
+    const config = JSON.parse(readFileSync(fixture("team.json"), "utf8")) as { agents: Array<Record<string, unknown>> };
+    config.agents[2] = {
+      name: "curator-agent",
+      profile: "curator",
+      tokens: [
+        { sha256: sha256Hex("old-curator-token-0123456789"), label: "2026-10", not_after: "2026-11-01T00:00:00Z" },
+        { env: "CURATOR_NEXT", label: "2026-11" },
+      ],
+    };
+    const file = tempFile("tokens.json");
+    writeFileSync(file, JSON.stringify(config));
+    const r = await cli(["check", "--config", file, "--json"], { env: { ...TEAM_ENV, CURATOR_NEXT: "curator-next-0123456789abcdef" } });
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { warnings: string[] }).warnings).toContain('agent "curator-agent": token "2026-10" expired at 2026-11-01T00:00:00Z (remove it from the file)');
+    const missing = await cli(["check", "--config", file], { env: TEAM_ENV });
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toContain('error: agent "curator-agent", token "2026-11": environment variable CURATOR_NEXT is not set or empty');
+    const a = await cli(["access", "--config", file, "--agent", "curator-agent"]);
+    expect(a.stdout).toContain('credential token "2026-10" (sha256, until 2026-11-01T00:00:00Z); token "2026-11" (env CURATOR_NEXT)');
+    expect(a.stdout).not.toContain(sha256Hex("old-curator-token-0123456789").slice(0, 12));
   });
 });

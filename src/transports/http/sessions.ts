@@ -10,7 +10,7 @@
  * refreshed or stepped-up token) and the narrowing headers the session opened with.
  *
  * Ids start with the replica's tag (--replica-id) so that a load balancer can send each session
- * to the replica that holds it (deploy/nginx.conf).
+ * to the replica that holds it (deploy/nginx/cohere-mcp.conf).
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";

@@ -9,6 +9,7 @@
  *  - finding 11: IPv6 clients are throttled per /64 (--ipv6-prefix).
  */
 import { readFileSync } from "node:fs";
+import net from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
 import { redisServerPath, startRedis, type RedisServer } from "../bench/redis.js";
@@ -140,4 +141,48 @@ describe.skipIf(!REDIS)("finding 4: the throttles keep counting while Redis is d
     const onB = await rawRequest(b.url, { headers: { ...MCP_HEADERS, ...bearer(wrong(10_000)) }, body: rerank(1), localAddress: "127.0.0.31" });
     expect(onB.status).toBe(429);
   }, 90_000);
+});
+
+describe("finding 11: the metrics port has the agents' port Host rules and slow-client timeouts", () => {
+  let srv: HttpServerProc;
+  let url: URL;
+  beforeAll(async () => {
+    srv = await startHttp(emu.url, ["--config", writeConfig(TEAM), "--metrics-port", "0", "--headers-timeout-ms", "1000"], ENV);
+    const m = await (async () => {
+      for (let i = 0; i < 100; i++) {
+        const found = /cohere-mcp metrics on (http:\/\/\S+)/.exec(srv.stderr());
+        if (found) return found[1]!;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error("no metrics URL");
+    })();
+    url = new URL(m);
+  });
+  afterAll(async () => srv?.stop());
+
+  it("a foreign Host (DNS rebinding) gets 403 and no agent names; loopback names and IP addresses are served", async () => {
+    const evil = await rawRequest(url.href, { method: "GET", headers: { Host: `rebind.attacker.example:${url.port}` } });
+    expect(evil.status).toBe(403);
+    expect(evil.body).not.toMatch(/good/);
+    for (const host of [`127.0.0.1:${url.port}`, `localhost:${url.port}`]) {
+      const r = await rawRequest(url.href, { method: "GET", headers: { Host: host } });
+      expect(r.status).toBe(200);
+    }
+  });
+
+  it("50 half-sent requests are closed within a few seconds", async () => {
+    const t0 = Date.now();
+    const closed = await Promise.all(
+      Array.from({ length: 50 }, () => {
+        const s = net.connect({ host: url.hostname, port: Number(url.port) });
+        s.on("connect", () => s.write("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n"));
+        s.on("error", () => undefined);
+        setTimeout(() => s.destroy(), 20_000).unref();
+        return new Promise<number>((r) => s.on("close", () => r(Date.now() - t0)));
+      }),
+    );
+    const slowest = Math.max(...closed);
+    console.log(`finding 11: 50 half-sent requests to the metrics port all closed after ${slowest} ms`);
+    expect(slowest).toBeLessThan(5_000);
+  }, 30_000);
 });

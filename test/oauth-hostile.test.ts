@@ -13,6 +13,8 @@
  *    their 503s are audited only up to the refusal throttle, then summarised.
  */
 import { readFileSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, eventually, MCP_HEADERS, rawRequest } from "./http-support.js";
@@ -218,4 +220,58 @@ describe("finding 9: a failing JWKS endpoint is not hammered", () => {
     const logged = s.srv.stderr().split("\n").filter((l) => /issuer's keys are unavailable/.test(l));
     expect(logged.length).toBeLessThanOrEqual(10);
   }, 120_000);
+});
+
+describe("finding 11: access tokens (RFC 9068 typ, iat, lifetime) and where the issuer's metadata may send us", () => {
+  let s: Started;
+  let fake: http.Server;
+  let fakeIssuer: string;
+  let pinned: Started;
+  let named: Started;
+  beforeAll(async () => {
+    s = await startOurs("claims", [], { oauth: { max_token_lifetime_s: 3600 } });
+    // an issuer whose metadata points its jwks_uri at another origin
+    fake = http.createServer((req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ issuer: fakeIssuer, jwks_uri: `${idp.issuer}/jwks`, authorization_endpoint: `${fakeIssuer}/authorize`, token_endpoint: `${fakeIssuer}/token`, response_types_supported: ["code"] }));
+    });
+    await new Promise<void>((r) => fake.listen(0, "127.0.0.1", r));
+    fakeIssuer = `http://127.0.0.1:${(fake.address() as AddressInfo).port}`;
+    pinned = await startOurs("pinned", [], { oauth: { issuer: fakeIssuer, introspection: undefined } });
+    named = await startOurs("named", [], { oauth: { issuer: fakeIssuer, introspection: undefined, jwks_uri: `${idp.issuer}/jwks` } });
+  });
+  afterAll(async () => {
+    await s?.srv.stop();
+    await pinned?.srv.stop();
+    await named?.srv.stop();
+    await new Promise((r) => fake?.close(r));
+  });
+
+  it("typ other than at+jwt, iat in the future, a lifetime over oauth.max_token_lifetime_s: 401 each, saying why", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const cases: Array<[string, string, RegExp]> = [
+      ["typ JWT (an ID token, say)", await idp.sign(claimsFor(s.resource), { typ: "JWT" }), /not an access token/],
+      ["no typ", await idp.sign(claimsFor(s.resource), { typ: undefined }), /not an access token/],
+      ["iat two minutes ahead", await idp.sign(claimsFor(s.resource, { iat: now + 120, exp: now + 600 })), /issued in the future/],
+      ["a ten-day lifetime", await idp.sign(claimsFor(s.resource, { exp: now + 10 * 86400 })), /lifetime is longer/],
+    ];
+    for (const [what, token, why] of cases) {
+      const r = await post(s.srv.url, LIST, token);
+      expect(r.status, what).toBe(401);
+      expect(r.headers.get("www-authenticate"), what).toMatch(why);
+    }
+    // the same claims, right typ, sane times: accepted
+    expect((await post(s.srv.url, LIST, await idp.sign(claimsFor(s.resource)))).status).toBe(200);
+    expect((await post(s.srv.url, LIST, await tokenFor("search-bot", s.resource))).status).toBe(200);
+  });
+
+  it("a jwks_uri on another origin, from the issuer's metadata, is not used (503, logged); named in the config, it is", async () => {
+    const before = idp.hits.get("/jwks") ?? 0;
+    const r = await post(pinned.srv.url, LIST, await idp.sign(claimsFor(pinned.resource, { iss: fakeIssuer })));
+    expect(r.status).toBe(503);
+    expect(idp.hits.get("/jwks") ?? 0).toBe(before);
+    expect(pinned.srv.stderr()).toMatch(/jwks_uri \(http:\/\/127\.0\.0\.1:\d+\) outside the issuer's origin; set oauth\.jwks_uri/);
+    const ok = await post(named.srv.url, LIST, await idp.sign(claimsFor(named.resource, { iss: fakeIssuer })));
+    expect(ok.status).toBe(200);
+  });
 });

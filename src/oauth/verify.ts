@@ -73,6 +73,7 @@ function describeJoseError(err: errors.JOSEError): string {
     if (err.claim === "iss") return "token was issued by another issuer";
     if (err.claim === "nbf") return "token is not valid yet (nbf)";
     if (err.claim === "iat") return "token issued in the future (iat)";
+    if (err.claim === "typ") return 'token is not an access token (its header typ is not "at+jwt", RFC 9068)';
     return `token claim ${err.claim} is missing or invalid`;
   }
   if (err instanceof errors.JOSEAlgNotAllowed) return "token signing algorithm is not accepted";
@@ -80,6 +81,19 @@ function describeJoseError(err: errors.JOSEError): string {
   if (err instanceof errors.JWKSNoMatchingKey) return "token is signed by a key the issuer does not publish";
   if (err instanceof errors.JWKSMultipleMatchingKeys) return "token names no key id and the issuer publishes several";
   return "token is not a valid signed JWT";
+}
+
+const DEFAULT_MAX_LIFETIME_S = 86_400;
+
+/** `iat` in the future beyond the skew, or a lifetime (exp − iat) above the maximum: a token no issuer should mint. */
+function lifetimeProblem(payload: JWTPayload, skew: number, maxLifetimeS: number): string | undefined {
+  const now = Date.now() / 1000;
+  if (typeof payload.iat === "number" && payload.iat - skew > now) return "token issued in the future (iat)";
+  const from = typeof payload.iat === "number" ? payload.iat : now;
+  if (typeof payload.exp === "number" && payload.exp - from > maxLifetimeS) {
+    return `token lifetime is longer than this server accepts (${maxLifetimeS} s, oauth.max_token_lifetime_s)`;
+  }
+  return undefined;
 }
 
 /** Backoff between failed key fetches: doubles from the first to the last. */
@@ -281,7 +295,11 @@ export function createTokenVerifier(cfg: OAuthConfig, env: NodeJS.ProcessEnv, lo
         algorithms,
         clockTolerance: skew,
         requiredClaims: ["exp"],
+        // RFC 9068 §4: an access token, not an ID token or any other JWT the issuer signs
+        ...(cfg.token_typ === "any" ? {} : { typ: "at+jwt" }),
       });
+      const problem = lifetimeProblem(payload, skew, cfg.max_token_lifetime_s ?? DEFAULT_MAX_LIFETIME_S);
+      if (problem) return { ok: false, status: 401, message: problem };
       return { ok: true, claims: payload as Claims, via: "jwt" };
     } catch (err) {
       if (err instanceof KeyNotYetKnown) {

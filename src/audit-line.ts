@@ -206,7 +206,7 @@ function boundList(list: readonly string[], secrets: readonly string[], pad: num
 /** The longest secret's length + 16: how far past a bound a value is kept while it is redacted. */
 export const padFor = (secrets: readonly string[]) => secrets.reduce((m, s) => Math.max(m, s.length), 0) + 16;
 const CALLER_FIELDS = ["tool", "agent", "resource", "detail", "remote"] as const;
-const CLAIMS = ["sub", "client_id", "jti"] as const;
+const CLAIMS = ["sub", "client_id", "jti", "token_label"] as const;
 
 /**
  * The line as written: `{"type":"audit", ...event, "text": sentence}` and a newline, redacted
@@ -296,7 +296,7 @@ export function prepareHead(
 /** Every field a head's parts depend on, each with its length (no two heads share a key). */
 function memoKey(h: AuditHead): string {
   let k = `${h.transport}\0${h.access ?? ""}\0${h.counters ?? "\u0001"}\0${h.key ?? "\u0001"}\0${h.agent.length}:${h.agent}${h.tool.length}:${h.tool}`;
-  for (const v of [h.sub, h.client_id, h.jti]) k += v === undefined ? "-" : `${v.length}:${v}`;
+  for (const v of [h.sub, h.client_id, h.jti, h.token_label]) k += v === undefined ? "-" : `${v.length}:${v}`;
   if (h.ignoredTools) for (const t of h.ignoredTools) k += `${t.length};${t}`;
   return h.ignoredTools ? `${k}[${h.ignoredTools.length}` : k;
 }
@@ -311,6 +311,7 @@ function headParts(h: AuditHead, secrets: readonly string[], pad: number): HeadP
     sub: claim(h.sub),
     client_id: claim(h.client_id),
     jti: claim(h.jti),
+    token_label: claim(h.token_label),
     transport: h.transport,
     tool: boundValue(tool.value, AUDIT_VALUE_CHARS, tool.total),
     access: h.access,

@@ -12,6 +12,7 @@
  */
 import { closeSync, openSync, writeSync } from "node:fs";
 import type { Access } from "./catalog/types.js";
+import type { ConfigChange } from "./policy/diff.js";
 import { auditLine, finishLine, HeadMemo, padFor, prepareHead, redact } from "./audit-line.js";
 
 export {
@@ -53,6 +54,8 @@ export interface AuditClaims {
   sub?: string;
   client_id?: string;
   jti?: string;
+  /** Static agents with `tokens`: the label of the token used (never the token). */
+  token_label?: string;
 }
 
 export interface AuditEvent extends AuditClaims {
@@ -94,7 +97,7 @@ export interface AuditEvent extends AuditClaims {
 /** A call's fields known before Cohere answers, in the order of its line. */
 export type AuditHead = Pick<
   AuditEvent,
-  "time" | "agent" | "sub" | "client_id" | "jti" | "transport" | "tool" | "access" | "argsHash" | "ignoredTools" | "counters" | "key"
+  "time" | "agent" | "sub" | "client_id" | "jti" | "token_label" | "transport" | "tool" | "access" | "argsHash" | "ignoredTools" | "counters" | "key"
 >;
 /** The rest of a call's line, known when it ends. */
 export type AuditTail = Pick<
@@ -113,6 +116,8 @@ export interface AuditNotice {
   event: "config_reload";
   outcome: "ok" | "rejected";
   text: string;
+  /** A reload that took effect: what changed (src/policy/diff.ts), the sentences of `text` as data. */
+  diff?: ConfigChange[];
 }
 
 export interface AuditSink {

@@ -233,6 +233,7 @@ export async function callTool(
       sub: claims?.sub,
       client_id: claims?.client_id,
       jti: claims?.jti,
+      token_label: claims?.token_label,
       transport: scope.transport,
       tool: name,
       access: tool?.access,

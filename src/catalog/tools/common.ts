@@ -9,13 +9,8 @@ export const shown = (v: unknown): string => (typeof v === "string" ? showValue(
 /** A caller's name in a resource phrase: always quoted and escaped, cut to 200 characters. */
 export const quoted = (v: string): string => quoteForHumans(v, 200);
 
-export const priority = z
-  .number()
-  .int()
-  .min(0)
-  .max(999)
-  .optional()
-  .describe("0 = highest (default)");
+/** 0 is the highest (and the default): self-evident enough to go without a description. */
+export const priority = z.number().int().min(0).max(999).optional();
 
 /** A Cohere resource id in a path segment: no slashes, no traversal. */
 export const resourceId = (what: string) =>
@@ -46,12 +41,13 @@ export function outputDimensionSupported(model: string | undefined): boolean {
 export const pageSize = (max: number, dflt: number) =>
   z.number().int().min(1).max(max).optional().describe(`Default ${dflt}`);
 
-export const pageToken = z.string().min(1).optional().describe("next_page_token from the previous page");
+/** The previous page's next_page_token (each list tool's description says so). */
+export const pageToken = z.string().min(1).optional();
 
 export const truncate = z
   .enum(["NONE", "START", "END"])
   .optional()
-  .describe("Cut over-long inputs at START or END (default); NONE errors");
+  .describe("Cut long inputs at START or END (default); NONE errors");
 
 /**
  * File content given inline. Exactly one of `*_text` or `*_base64` must be given

@@ -12,8 +12,8 @@ export const rerank = defineTool({
   path: "/v2/rerank",
   apiVersion: "v2",
   description:
-    "Order documents by relevance to a query (Cohere Rerank v2); " +
-    "results are {index into `documents`, relevance_score}, best first. Billed per search unit; rate limited.",
+    "Order documents by relevance to a query (Rerank v2): {index, relevance_score}, best first. " +
+    "Billed per search unit; rate limited.",
   input: z
     .object({
       model: z.string().min(1).describe("e.g. rerank-v3.5"),

@@ -257,7 +257,7 @@ describe("structured results match their output schemas", () => {
       }
       const declared = tools.filter((t) => t.outputSchema).map((t) => t.name);
       expect(declared.filter((n) => !checked.has(n))).toEqual([]);
-      expect(declared.length).toBe(39);
+      expect(declared.length).toBe(40);
     });
   });
 });

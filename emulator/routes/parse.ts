@@ -30,7 +30,7 @@ function readDocument(url: string): { seed: string; width: number; height: numbe
   const m = DATA_URI.exec(url);
   if (!m) {
     if (!/^https?:\/\/\S+$/i.test(url)) badRequest("document.image_url must be an http(s) URL or a base64 data URI");
-    return { seed: url, width: 1700, height: 2200 };
+    return { seed: sha256(url).toString("hex").slice(0, 12), width: 1700, height: 2200 };
   }
   const type = m[1]!.toLowerCase();
   if (!type.startsWith("image/")) {

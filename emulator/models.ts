@@ -179,6 +179,12 @@ export function deprecatedModelWarning(m: ModelInfo | undefined): string | undef
   return m?.is_deprecated ? deprecationWarning(m.name) : undefined;
 }
 
+/** `{warnings: [...]}` for a v1 answer's `meta` (ApiMeta.warnings) when `name` is a deprecated model, else {}. */
+export function modelWarnings(name: unknown): { warnings?: string[] } {
+  const w = deprecationWarning(name);
+  return w ? { warnings: [w] } : {};
+}
+
 /** `{"x-api-warning": …}` when `name` is a deprecated model, else undefined. */
 export function modelWarningHeaders(state: EmulatorState, name: unknown): Record<string, string> | undefined {
   const w = typeof name === "string" ? deprecatedModelWarning(findModel(state, name)) : undefined;

@@ -1,5 +1,6 @@
 import { z } from "zod/v3";
 import { defineTool, type MultipartPart } from "../types.js";
+import { LATEST } from "../models.js";
 import { base64String, contentTypeFor, fileBytes, filePath, shown } from "./common.js";
 import { shapeTextField } from "../../shape/ranking.js";
 
@@ -34,7 +35,7 @@ export const transcribe_audio = defineTool({
     "Speech (flac, mp3, mpeg, mpga, ogg, wav; base64 or an allowed path) to text. Billed; stores nothing.",
   input: z
     .object({
-      model: z.string().min(1).describe("e.g. cohere-transcribe-03-2026"),
+      model: z.string().min(1).describe(`e.g. ${LATEST.transcribe}`),
       language: z
         .string()
         .regex(/^[a-z]{2}$/, "must be an ISO-639-1 code such as en")

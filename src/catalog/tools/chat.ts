@@ -1,5 +1,6 @@
 import { z } from "zod/v3";
 import { defineTool } from "../types.js";
+import { LATEST } from "../models.js";
 import { explainUnion, priority, seed, topK, topP, shown } from "./common.js";
 import { shapeChatV2 } from "../../shape/chat.js";
 
@@ -105,7 +106,7 @@ export const chat = defineTool({
     "Billed per token; rate limited.",
   input: z
     .object({
-      model: z.string().min(1).describe("e.g. command-a-03-2025"),
+      model: z.string().min(1).describe(`e.g. ${LATEST.chat}`),
       messages: z.array(message).min(1),
       tools: z.array(tool).optional(),
       strict_tools: z.boolean().optional().describe("Beta: follow tool schemas"),

@@ -2,6 +2,7 @@
 import { z } from "zod/v3";
 import { showValue } from "../../show.js";
 import { quoteForHumans } from "../../text.js";
+import { cohereModel } from "../models.js";
 
 /** A caller's value in a resource phrase (audit sentence, confirmation): as is when it is a plain
  *  token, else quoted and escaped, cut to 200 characters (src/show.ts). */
@@ -32,8 +33,10 @@ export const imageDataUri = z
     "must be a data URI of type image/jpeg, image/png, image/webp or image/gif (data:image/png;base64,...)",
   );
 
-/** output_dimension exists from embed-v4.0 on (embed-v4.0, embed-v5…); older families refuse it. */
+/** output_dimension exists from embed-v4.0 on (embed-v4.0, embed-v5…; the model table says which); older families refuse it. */
 export function outputDimensionSupported(model: string | undefined): boolean {
+  const known = model ? cohereModel(model) : undefined;
+  if (known) return known.features?.includes("output_dimension") === true;
   const major = /^embed-v(\d+)/.exec(model ?? "")?.[1];
   return major !== undefined && Number(major) >= 4;
 }

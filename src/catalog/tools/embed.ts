@@ -1,5 +1,6 @@
 import { z } from "zod/v3";
 import { defineTool } from "../types.js";
+import { LATEST } from "../models.js";
 import { EMBED_HINT, EMBED_OUTPUT, embedInputType, embeddingTypes, explainUnion, imageDataUri, outputDimensionSupported, priority, returnVectors, truncate, shown } from "./common.js";
 import { shapeEmbeddings } from "../../shape/embed.js";
 
@@ -34,7 +35,7 @@ export const embed = defineTool({
     "Billed per token; rate limited.",
   input: z
     .object({
-      model: z.string().min(1).describe("e.g. embed-v4.0"),
+      model: z.string().min(1).describe(`e.g. ${LATEST.embed}`),
       input_type: embedInputType.describe("search_document to index, search_query to search"),
       texts: z.array(z.string()).min(1).max(EMBED_MAX_INPUTS, tooMany("texts")).optional(),
       images: z

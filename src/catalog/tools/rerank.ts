@@ -1,5 +1,6 @@
 import { z } from "zod/v3";
 import { defineTool } from "../types.js";
+import { LATEST } from "../models.js";
 import { priority, shown } from "./common.js";
 import { shapeRerank } from "../../shape/ranking.js";
 
@@ -16,7 +17,7 @@ export const rerank = defineTool({
     "Billed per search unit; rate limited.",
   input: z
     .object({
-      model: z.string().min(1).describe("e.g. rerank-v3.5"),
+      model: z.string().min(1).describe(`e.g. ${LATEST.rerank}`),
       query: z.string().min(1).refine((q) => q.trim() !== "", "must not be only whitespace"),
       documents: z
         .array(z.string())

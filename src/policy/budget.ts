@@ -58,6 +58,7 @@ const UNIT_TEXT: Record<BudgetUnit, [string, string]> = {
   output_tokens: ["output token", "output tokens"],
   search_units: ["search unit", "search units"],
   classifications: ["classification", "classifications"],
+  pages: ["page", "pages"],
   usd: ["USD", "USD"],
 };
 

@@ -20,7 +20,7 @@ import { quoteValue } from "./show.js";
 import { howToEnable } from "./policy/allowlist.js";
 import { redactResult, redactText } from "./redact.js";
 import type { App } from "./app.js";
-import type { AgentScope, GuardVerdict } from "./policy/types.js";
+import { mergeNotes, type AgentScope, type GuardAfter, type GuardVerdict, type SettleNote } from "./policy/types.js";
 import { StoreUnavailableError } from "./store/types.js";
 
 export type { AgentScope, Guard, GuardVerdict } from "./policy/types.js";
@@ -258,6 +258,8 @@ export async function callTool(
       outcome: f.outcome,
       requestId: f.requestId,
       billedUnits: f.billedUnits,
+      charge: f.charge,
+      charged: f.charged,
       latencyMs: performance.now() - started,
     };
     if (draft) draft.finish(tail);
@@ -287,8 +289,23 @@ export async function callTool(
   const parsed = parseInput(tool, args);
   if (!parsed.ok) return deny("invalid_input", parsed.result.content[0]!.text, undefined);
   // What guards hold or count (a concurrency slot, a budget to charge) is settled exactly once.
-  const afters: NonNullable<Extract<GuardVerdict, { ok: true }>["after"]>[] = [];
+  const afters: GuardAfter[] = [];
   let outcome: CallOutcome = { ok: false, failure: "refused", sent: false };
+  let settled = false;
+  /** Settle what the guards hold (once): before an allowed call's audit line, so it can say how the call was charged. */
+  const settle = async (o: CallOutcome): Promise<SettleNote | undefined> => {
+    if (settled) return undefined;
+    settled = true;
+    let note: SettleNote | undefined;
+    for (const after of afters) {
+      try {
+        note = mergeNotes(note, await after(o));
+      } catch (err) {
+        app.logger.error("a guard could not settle a call", { tool: tool.name, agent: scope.agent, error: (err as Error)?.message });
+      }
+    }
+    return note;
+  };
   try {
     let input = parsed.input;
     for (const guard of app.guards) {
@@ -346,6 +363,7 @@ export async function callTool(
     outcome = executed.outcome;
     app.metrics.calls++;
     if (!outcome.ok) app.metrics.errors++;
+    const note = await settle(outcome);
     record({
       upstreamMs: performance.now() - sentAt,
       retries: retries || undefined,
@@ -355,6 +373,8 @@ export async function callTool(
       outcome: outcome.ok ? "ok" : outcome.failure,
       requestId: outcome.requestId,
       billedUnits: outcome.billedUnits,
+      charge: note?.charge,
+      charged: note?.charged,
     });
     if (app.logger.level === "debug") {
       app.logger.debug("tool call", {
@@ -368,18 +388,12 @@ export async function callTool(
     // the last net: no secret leaves in a result, whatever path built it
     return redactResult(executed.result, app.secrets());
   } finally {
-    for (const after of afters) {
-      try {
-        await after(outcome);
-      } catch (err) {
-        app.logger.error("a guard could not settle a call", { tool: tool.name, agent: scope.agent, error: (err as Error)?.message });
-      }
-    }
+    await settle(outcome);
   }
 }
 
 /** What one audit line of a call says beyond who called what (see callTool's `record`). */
 type CallFacts = Pick<
   AuditTail,
-  "decision" | "reason" | "detail" | "resource" | "status" | "outcome" | "requestId" | "billedUnits" | "upstreamMs" | "retries"
+  "decision" | "reason" | "detail" | "resource" | "status" | "outcome" | "requestId" | "billedUnits" | "charge" | "charged" | "upstreamMs" | "retries"
 >;

@@ -22,9 +22,9 @@ import { ConfigError, type ConfigFile } from "../config/file.js";
 import type { CallOutcome } from "../executor.js";
 import type { Logger } from "../logger.js";
 import type { CounterStore, WindowSpec } from "../store/types.js";
-import { billedUnitsOf, costNanos, modelOf, NANOS_PER_USD, priceFor, reservation, reservationWhy, usdText } from "./billing.js";
+import { billedUnitsOf, costNanos, estimatedBill, modelOf, NANOS_PER_USD, priceFor, reservation, reservationWhy, usdText } from "./billing.js";
 import { monthEnd } from "./ratelimit.js";
-import type { AgentScope, Guard, GuardVerdict } from "./types.js";
+import type { AgentScope, Guard, GuardVerdict, SettleNote } from "./types.js";
 
 export interface BudgetOptions {
   now?: () => number;
@@ -208,18 +208,27 @@ export function budgetGuard(config: ConfigFile | undefined, store: CounterStore,
 
       return {
         ok: true,
-        after: async (outcome: CallOutcome) => {
-          const bill = outcome.sent ? (outcome.billedUnits ?? {}) : {};
-          const actual = (u: BudgetUnit): number => {
+        after: async (outcome: CallOutcome): Promise<SettleNote | undefined> => {
+          // A sent call is charged what Cohere billed. Without a bill (cancelled, cut by
+          // --request-timeout-ms, a stream cut before its last event, a 200 without usage),
+          // Cohere may well have generated and billed it: it keeps its whole reservation, and a
+          // cut stream at least what it delivered (estimated) — never less. Only Cohere's own
+          // error answer (an HTTP error status: Cohere bills no failed request) gives it back.
+          const estimate = outcome.sent && !outcome.billedUnits && outcome.failure !== "cohere_error" && billed.length > 0;
+          const bill = outcome.sent ? (estimate ? estimatedBill(tool, input, reserved, outcome) : (outcome.billedUnits ?? {})) : {};
+          const actual = (u: BudgetUnit, h: Held): number => {
             if (!outcome.sent) return 0;
             if (u === "calls") return 1;
-            if (u === "usd") return entry ? costNanos(bill, entry.prices) : 0;
+            if (u === "usd") return entry ? Math.max(estimate ? h.cost : 0, costNanos(bill, entry.prices)) : 0;
             return bill[u] ?? 0;
           };
           const late = Math.max(1, period.end - now());
           const adds: Promise<unknown>[] = [];
+          const charged: Record<string, number> = {};
           for (const h of held) {
-            const delta = actual(h.unit) - h.cost;
+            const a = actual(h.unit, h);
+            if (estimate && h.unit !== "calls") charged[h.unit] = a;
+            const delta = a - h.cost;
             if (delta !== 0) adds.push(store.add(h.key, delta, late));
           }
           // Units the call billed that it was not expected to (no reservation): charged as they come.
@@ -238,6 +247,7 @@ export function budgetGuard(config: ConfigFile | undefined, store: CounterStore,
             }
           }
           await Promise.all(adds);
+          return estimate && Object.keys(charged).length ? { charge: "estimated", charged } : undefined;
         },
       };
     },

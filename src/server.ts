@@ -21,7 +21,7 @@ import { howToEnable } from "./policy/allowlist.js";
 import { redactResult, redactText } from "./redact.js";
 import type { App } from "./app.js";
 import { mergeNotes, type AgentScope, type GuardAfter, type GuardVerdict, type SettleNote } from "./policy/types.js";
-import { StoreUnavailableError } from "./store/types.js";
+import { StoreUnavailableError, StoreValueError } from "./store/types.js";
 
 export type { AgentScope, Guard, GuardVerdict } from "./policy/types.js";
 
@@ -313,6 +313,16 @@ export async function callTool(
       try {
         verdict = await guard.check(scope, tool, input);
       } catch (err) {
+        // This call's own figures refused by the store (never an outage): this call only is refused.
+        if (err instanceof StoreValueError) {
+          return deny(
+            "invalid_input",
+            "This call's figures could not be counted against its limits (a cost that is not a finite whole number); nothing was sent to Cohere. " +
+              "Lower max_tokens or the size of the call and try again.",
+            `counter store refused the call's values: ${err.message}`,
+            safeResource(tool, input),
+          );
+        }
         // A shared counter store that cannot be reached (--store-failure deny): refused, audited.
         if (!(err instanceof StoreUnavailableError)) throw err;
         return deny("store_unavailable", err.message, `shared counter store ${err.where} unreachable`, safeResource(tool, input));

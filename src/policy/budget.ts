@@ -182,6 +182,19 @@ export function budgetGuard(config: ConfigFile | undefined, store: CounterStore,
         hold("usd", Math.max(1, costNanos(reserved, entry.prices)));
       }
       if (!held.length) return { ok: true };
+      // Every figure a budget counts is a whole number the store holds exactly (max_tokens 1e308 ×
+      // num_generations 5 is Infinity; at a price of 0, NaN): refused here, before anything is
+      // counted or sent, so one call's figures can never poison a counter or look like an outage.
+      const wild = held.find((h) => !Number.isSafeInteger(h.cost) || h.cost < 0);
+      if (wild) {
+        const why = wild.unit === "usd" ? "its price" : reservationWhy(tool, input, wild.unit as BilledUnit);
+        const hint = wild.unit === "output_tokens" ? " Give a max_tokens (× num_generations) of at most a few hundred thousand." : "";
+        return refuse(
+          `Budget: this call may bill ${String(wild.cost)} ${wild.unit === "usd" ? "nano-dollars" : UNIT_TEXT[wild.unit][1]} (${why}), ` +
+            `more than agent "${agent}"'s budget (${where(wild.unit)}) can count; nothing was sent to Cohere.${hint}`,
+          `budget.${wild.unit} of profile "${scope.profile}": reservation ${String(wild.cost)} is not a finite whole number`,
+        );
+      }
 
       const taken = await store.take(held);
       if (!taken.ok) {
@@ -220,7 +233,7 @@ export function budgetGuard(config: ConfigFile | undefined, store: CounterStore,
             if (!outcome.sent) return 0;
             if (u === "calls") return 1;
             if (u === "usd") return entry ? Math.max(estimate ? h.cost : 0, costNanos(bill, entry.prices)) : 0;
-            return bill[u] ?? 0;
+            return Math.ceil(bill[u] ?? 0);
           };
           const late = Math.max(1, period.end - now());
           const adds: Promise<unknown>[] = [];
@@ -234,7 +247,7 @@ export function budgetGuard(config: ConfigFile | undefined, store: CounterStore,
           // Units the call billed that it was not expected to (no reservation): charged as they come.
           for (const u of BILLED_UNITS) {
             if (budget[u] !== undefined && !held.some((h) => h.unit === u) && (bill[u] ?? 0) > 0) {
-              adds.push(store.add(budgetKey(agent, period.label, u), bill[u]!, late));
+              adds.push(store.add(budgetKey(agent, period.label, u), Math.ceil(bill[u]!), late));
             }
           }
           if (budget.usd !== undefined && !held.some((h) => h.unit === "usd") && Object.keys(bill).length) {

@@ -25,6 +25,7 @@ import type { CounterStore, WindowSpec } from "../store/types.js";
 import { billedUnitsOf, costNanos, estimatedBill, modelOf, NANOS_PER_USD, priceFor, reservation, reservationWhy, usdText } from "./billing.js";
 import { monthEnd } from "./ratelimit.js";
 import type { AgentScope, Guard, GuardVerdict, SettleNote } from "./types.js";
+import { keyPart } from "../store/keys.js";
 
 export interface BudgetOptions {
   now?: () => number;
@@ -91,7 +92,7 @@ export function limitOf(budget: Budget, unit: BudgetUnit): number | undefined {
   return unit === "usd" ? Math.round(v * NANOS_PER_USD) : v;
 }
 
-export const budgetKey = (agent: string, period: string, unit: BudgetUnit) => `budget:${agent}:${period}:${unit}`;
+export const budgetKey = (agent: string, period: string, unit: BudgetUnit) => `budget:${keyPart(agent)}:${period}:${unit}`;
 
 /** Start-up and reload checks: a USD budget needs a price table. */
 export function checkBudgetConfig(config: ConfigFile | undefined): void {

@@ -10,6 +10,7 @@
  * window's summary: it reads the suppressed count when the window ends and reports it.
  */
 import type { CounterStore } from "../store/types.js";
+import { keyPart } from "../store/keys.js";
 
 export interface ThrottleHit {
   /** Within the limit: handle (and audit) it as usual. */
@@ -45,12 +46,12 @@ export class WindowThrottle<M> {
   ) {}
 
   private countKey(subject: string, resetAt: number): string {
-    return `${this.prefix}:${subject}:${resetAt}:n`;
+    return `${this.prefix}:${keyPart(subject)}:${resetAt}:n`;
   }
 
   /** Count one hit of `subject` against `limit` per window. */
   async hit(subject: string, limit: number, meta: M): Promise<ThrottleHit> {
-    const w = await this.storeOf().add(`${this.prefix}:${subject}`, 1, this.windowMs);
+    const w = await this.storeOf().add(`${this.prefix}:${keyPart(subject)}`, 1, this.windowMs);
     const resetAt = w.resetAt ?? this.now() + this.windowMs;
     if (w.count <= limit) return { allowed: true, count: w.count, resetAt };
     await this.storeOf().add(this.countKey(subject, resetAt), 1, 2 * this.windowMs + 1_000);
@@ -60,7 +61,7 @@ export class WindowThrottle<M> {
 
   /** Is `subject` over `limit` in its current window? (no hit counted) */
   async over(subject: string, limit: number): Promise<ThrottleHit> {
-    const [w] = await this.storeOf().get([`${this.prefix}:${subject}`]);
+    const [w] = await this.storeOf().get([`${this.prefix}:${keyPart(subject)}`]);
     const count = w?.count ?? 0;
     return { allowed: count < limit, count, resetAt: w?.resetAt ?? this.now() };
   }

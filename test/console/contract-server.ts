@@ -20,14 +20,14 @@ export const LABELS: Record<string, string> = {
   classify: "Classify text",
   tokenize: "Tokenize text",
   models: "Look up models",
-  account: "Check the API key",
+  account: "Check the account",
   audio: "Transcribe audio",
   datasets: "Manage datasets",
   embed_jobs: "Run embed jobs",
   batches: "Run batches",
   finetuning: "Fine-tune models",
   connectors: "Manage connectors",
-  legacy: "Legacy v1 endpoints",
+  legacy: "Legacy v1 methods",
 };
 
 export const HOSTILE_AGENT = `<img src=x onerror="window.__pwned=1">`;

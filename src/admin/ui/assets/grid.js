@@ -108,7 +108,9 @@ function cell(row, g) {
       ),
     );
   }
-  if (value === "full" && value !== current) {
+  if (value === "full" && value === current && (row.destructive_on || []).includes(g.id)) {
+    td.append(el("span", { class: "hint danger-text" }, "incl. deleting"));
+  } else if (value === "full" && value !== current) {
     const destructive = g.tools.filter((t) => t.class === "destructive" && !t.deprecated).map((t) => t.name);
     if (destructive.length) td.append(el("span", { class: "hint danger-text" }, `incl. ${destructive.join(", ")}`));
   }

@@ -74,7 +74,10 @@ export interface ContractServer {
   close(): Promise<void>;
 }
 
-export async function startContractServer(opts: { editable?: boolean } = {}): Promise<ContractServer> {
+/** `hostile: false` seeds a plain team instead of the markup-shaped names (the README's screenshots). */
+export async function startContractServer(opts: { editable?: boolean; hostile?: boolean } = {}): Promise<ContractServer> {
+  const hostile = opts.hostile !== false;
+  const odd = hostile ? HOSTILE_AGENT : "support-bot";
   const tokens = { admin: "adm-" + randomBytes(8).toString("hex"), admin2: "adm2-" + randomBytes(8).toString("hex"), viewer: "view-" + randomBytes(8).toString("hex") };
   const admins = new Map<string, Admin>([
     [tokens.admin, { name: "team-lead", role: "admin" }],
@@ -87,13 +90,13 @@ export async function startContractServer(opts: { editable?: boolean } = {}): Pr
   const rows: Row[] = [
     { agent: "curator", kind: "static", profile: "curator", tools: new Set([...readSet("chat"), ...readSet("datasets")]) },
     { agent: "search-agent", kind: "static", profile: "search", tools: new Set([...readSet("rerank"), ...readSet("embed"), "get_dataset"]) },
-    { agent: HOSTILE_AGENT, kind: "static", profile: "search", tools: new Set(readSet("rerank")) },
+    { agent: odd, kind: "static", profile: hostile ? "search" : "support", tools: new Set(hostile ? readSet("rerank") : [...readSet("chat"), ...readSet("rerank"), ...readSet("tokenize")]) },
     { agent: "sso:platform", kind: "oauth_rule", profile: "reader", tools: new Set(readSet("models")) },
   ];
   const agentTokens = new Map<string, Array<{ label: string; not_after?: string }>>([
     ["curator", [{ label: "primary" }]],
     ["search-agent", [{ label: "primary", not_after: "2027-01-01T00:00:00Z" }, { label: "ci" }]],
-    [HOSTILE_AGENT, [{ label: "primary" }]],
+    [odd, [{ label: "primary" }]],
   ]);
   const events: Array<{ time: string; replica: string; sentence: string; event: Record<string, unknown> }> = [];
   const streams = new Set<ServerResponse>();
@@ -105,7 +108,8 @@ export async function startContractServer(opts: { editable?: boolean } = {}): Pr
     for (const s of streams) s.write(`data: ${JSON.stringify(e)}\n\n`);
   }
   emit("search-agent called rerank (model rerank-v3.5): allowed, ok in 41 ms", { agent: "search-agent", tool: "rerank", decision: "allowed", outcome: "ok" });
-  emit(HOSTILE_SENTENCE, { agent: HOSTILE_AGENT, tool: "<b>rerank</b>", decision: "allowed", outcome: "ok" });
+  if (hostile) emit(HOSTILE_SENTENCE, { agent: HOSTILE_AGENT, tool: "<b>rerank</b>", decision: "allowed", outcome: "ok" });
+  else emit("support-bot called chat (model command-a-03-2025): allowed, ok in 812 ms; 1,204 input and 310 output tokens", { agent: "support-bot", tool: "chat", decision: "allowed", outcome: "ok" });
   emit("curator called delete_dataset: denied (not in its profile)", { agent: "curator", tool: "delete_dataset", decision: "denied", reason: "not_in_profile" });
 
   function sentencesFor(changes: Array<Record<string, unknown>>): { sentences: string[]; gains: string[]; loses: string[]; needs: string[]; error?: string } {
@@ -295,7 +299,7 @@ export async function startContractServer(opts: { editable?: boolean } = {}): Pr
       return json(res, 200, {
         agents: [
           { agent: "curator", calls: 173, denied: 4, units: { search_units: 12, input_tokens: 40_210, output_tokens: 9_800 }, usd: 1.65, budget: { unit: "usd", used: 3.25, limit: 10, left: 6.75 }, days },
-          { agent: HOSTILE_AGENT, calls: 3, denied: 0, units: { search_units: 3 }, days: days.slice(0, 2) },
+          { agent: odd, calls: 3, denied: 0, units: { search_units: 3 }, days: days.slice(0, 2) },
         ],
         keys: [{ key: "team-key", calls: 176, denied: 4, units: { search_units: 15 }, usd: 1.65, days }],
       });

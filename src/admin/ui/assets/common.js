@@ -1,5 +1,5 @@
 // Shared by every console page: the API client (cookie session + CSRF header), the signed-in
-// admin, and a DOM builder that only ever sets text (never innerHTML), so every caller-supplied
+// admin, and a DOM builder that only ever sets text (never parses markup), so every caller-supplied
 // string — agent and tool names, audit sentences — reaches the page as text.
 
 export const API = "/admin/api/v1/";

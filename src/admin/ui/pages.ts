@@ -160,7 +160,8 @@ export const PAGES: Record<string, Page> = {
 <a id="export-csv" class="button" href="/admin/api/v1/activity/export?format=csv" download>Export CSV</a>
 </div>
 <ol id="events" class="events" aria-label="Calls and changes, newest first"></ol>
-<p id="events-empty" class="muted" hidden>Nothing matches.</p>`,
+<p id="events-empty" class="muted" hidden>Nothing matches.</p>
+<p><button type="button" id="older" hidden>Show older</button></p>`,
   },
   "/usage": {
     title: "Usage",

@@ -28,7 +28,7 @@ function filters() {
 }
 
 function idOf(e) {
-  return `${e.time}\u0000${e.replica ?? ""}\u0000${e.sentence}`;
+  return e.id ? String(e.id) : `${e.time}\u0000${e.replica ?? ""}\u0000${e.sentence}`;
 }
 
 function line(e) {
@@ -65,24 +65,46 @@ function add(list, events, atTop) {
   }
   if (atTop) ol.prepend(frag);
   else ol.append(frag);
-  while (ol.children.length > MAX) ol.lastElementChild.remove();
+  if (atTop) while (ol.children.length > MAX) ol.lastElementChild.remove();
   $("events-empty").hidden = ol.children.length > 0;
 }
 
+const PAGE = 200;
+let oldest = null;
+
 async function load() {
   const q = filters();
-  q.set("limit", "200");
+  q.set("limit", String(PAGE));
   seen.clear();
   held = [];
   clear($("events"));
   const r = await api("activity?" + q);
-  add(null, r.events || [], false);
+  const events = r.events || [];
+  add(null, events, false);
+  more(events);
   for (const fmt of ["jsonl", "csv"]) {
     const x = filters();
     x.set("format", fmt);
     $("export-" + fmt).href = API + "activity/export?" + x;
   }
   live(filters());
+}
+
+/** "Show older" when the page was full and the server gives ids to page by (`before`). */
+function more(events) {
+  const last = events[events.length - 1];
+  oldest = last && last.id ? last.id : null;
+  $("older").hidden = !(oldest && events.length >= PAGE);
+}
+
+async function older() {
+  const q = filters();
+  q.set("limit", String(PAGE));
+  q.set("before", oldest);
+  const r = await api("activity?" + q);
+  const events = r.events || [];
+  add(null, events, false);
+  more(events);
 }
 
 function live(q) {
@@ -137,6 +159,7 @@ start(async () => {
       $("live").textContent = "Live";
     } else $("live").textContent = "Paused";
   });
+  $("older").addEventListener("click", () => void older().catch((e) => status(String(e.message || e), "error")));
   try {
     const agents = await api("agents");
     const names = (Array.isArray(agents) ? agents : agents.agents || []).map((a) => a.name);

@@ -251,7 +251,7 @@ export async function startContractServer(opts: { editable?: boolean; hostile?: 
           kind: r.kind,
           tokens: agentTokens.get(r.agent) ?? [],
           limits: r.kind === "static" ? { per_minute: 60, per_month: 10_000 } : {},
-          budget: r.agent === "curator" ? { unit: "usd", used: 3.25, limit: 10, left: 6.75 } : undefined,
+          budget: r.agent === "curator" ? [{ unit: "usd", used: 3.25, limit: 10, left: 6.75 }, { unit: "calls", used: 173, limit: 5000, left: 4827 }] : [],
           key: r.agent === "curator" ? "team-key" : "default",
           sessions: r.agent === "search-agent" ? [{ id: "r1.5f0c2a9e-1111-4a4a-9b9b-000000000001", opened_at: new Date(Date.now() - 600_000).toISOString() }] : [],
         })),
@@ -298,7 +298,7 @@ export async function startContractServer(opts: { editable?: boolean; hostile?: 
       const days = Array.from({ length: 7 }, (_, i) => ({ day: `${month}-${String(i + 1).padStart(2, "0")}`, calls: [12, 40, 33, 5, 0, 61, 22][i]!, usd: [0.1, 0.4, 0.3, 0.05, 0, 0.6, 0.2][i]! }));
       return json(res, 200, {
         agents: [
-          { agent: "curator", calls: 173, denied: 4, units: { search_units: 12, input_tokens: 40_210, output_tokens: 9_800 }, usd: 1.65, budget: { unit: "usd", used: 3.25, limit: 10, left: 6.75 }, days },
+          { agent: "curator", calls: 173, denied: 4, units: { search_units: 12, input_tokens: 40_210, output_tokens: 9_800 }, usd: 1.65, budget: [{ unit: "usd", used: 3.25, limit: 10, left: 6.75 }], days },
           { agent: odd, calls: 3, denied: 0, units: { search_units: 3 }, days: days.slice(0, 2) },
         ],
         keys: [{ key: "team-key", calls: 176, denied: 4, units: { search_units: 15 }, usd: 1.65, days }],

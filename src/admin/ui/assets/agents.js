@@ -1,6 +1,6 @@
 // Agents: create one (its token shown once), add / rotate / revoke tokens, limits, this month's
 // budget (reset or top up), the Cohere key it uses (by name) and its open sessions (end one).
-import { api, canEdit, clear, el, errorText, fmtNumber, fmtTime, session, start, status } from "./common.js";
+import { api, budgets, budgetText, canEdit, clear, el, errorText, fmtTime, session, start, status } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 let agents = [];
@@ -37,7 +37,7 @@ function card(a) {
     ),
     a.kind === "oauth_rule" ? null : tokens(a, edit),
     sessions(a, edit),
-    edit && a.budget ? budgetForm(a) : null,
+    edit && budgets(a.budget).length ? budgetForm(a) : null,
   );
 }
 
@@ -53,16 +53,22 @@ function limitsText(l) {
 }
 
 function budgetFact(a) {
-  const b = a.budget;
-  if (!b || b.limit === undefined || b.limit === null) return fact("Budget this month", b && b.used !== undefined ? `${fmtNumber(b.used)} ${b.unit || ""} used, no limit` : "no limit");
-  const used = Number(b.used) || 0;
-  const limit = Number(b.limit) || 0;
+  const list = budgets(a.budget);
+  if (!list.length) return fact("Budget this month", "no limit");
   return el(
     "div",
     { class: "fact" },
     el("span", { class: "fact-label" }, "Budget this month"),
-    el("span", { class: "fact-value" }, `${fmtNumber(used)} of ${fmtNumber(limit)} ${b.unit || ""} used, ${fmtNumber(b.left ?? Math.max(0, limit - used))} left`),
-    el("meter", { min: 0, max: limit || 1, value: Math.min(used, limit), low: limit * 0.7, high: limit * 0.9, optimum: 0, "aria-label": `${a.name}'s budget used` }),
+    list.map((b) => {
+      const limit = Number(b.limit) || 0;
+      const used = Number(b.used) || 0;
+      return el(
+        "div",
+        { class: "budget" },
+        el("span", { class: "fact-value" }, budgetText(b)),
+        el("meter", { min: 0, max: limit || 1, value: Math.min(used, limit), low: limit * 0.7, high: limit * 0.9, optimum: 0, "aria-label": `${a.name}'s ${b.unit || ""} budget used` }),
+      );
+    }),
   );
 }
 
@@ -138,15 +144,20 @@ function sessions(a, edit) {
 
 function budgetForm(a) {
   const amt = id("topup", a.name);
+  const unitId = id("unit", a.name);
+  const units = budgets(a.budget).map((b) => b.unit);
   return el(
     "div",
     { class: "sub" },
     el("h3", {}, "Budget"),
     el(
       "form",
-      { class: "row-form", onsubmit: (ev) => budget(ev, a, "top_up", amt) },
-      el("label", { for: amt }, `Top up (${(a.budget && a.budget.unit) || "units"})`),
-      el("input", { id: amt, type: "number", min: 1, step: "any", required: true }),
+      { class: "row-form", onsubmit: (ev) => budget(ev, a, "top_up", amt, unitId) },
+      el("label", { for: amt }, "Top up by"),
+      el("input", { id: amt, type: "number", min: 0, step: "any", required: true }),
+      units.length > 1
+        ? [el("label", { for: unitId, class: "sr-only" }, "Unit"), el("select", { id: unitId }, units.map((u) => el("option", { value: u }, u)))]
+        : el("span", { id: unitId, "data-unit": units[0] || "" }, units[0] || ""),
       el("button", { type: "submit" }, "Top up"),
       el("button", { type: "button", onclick: (ev) => budget(ev, a, "reset") }, "Reset this month"),
     ),
@@ -203,11 +214,15 @@ async function endSession(a, sid) {
   await act(() => api(`agents/${enc(a.name)}/sessions/${enc(sid)}`, { method: "DELETE" }), `Session ended.`);
 }
 
-async function budget(ev, a, action, amtId) {
+async function budget(ev, a, action, amtId, unitId) {
   ev.preventDefault();
   const body = { action };
-  if (action === "top_up") body.amount = Number($(amtId).value);
-  else if (!confirm(`Reset ${a.name}'s budget used this month to zero?`)) return;
+  if (action === "top_up") {
+    body.amount = Number($(amtId).value);
+    const u = $(unitId);
+    const unit = u && (u.value || u.dataset.unit);
+    if (unit) body.unit = unit;
+  } else if (!confirm(`Reset ${a.name}'s budget used this month to zero?`)) return;
   await act(() => api(`agents/${enc(a.name)}/budget`, { method: "POST", body }), action === "reset" ? `${a.name}'s budget reset.` : `${a.name}'s budget topped up.`);
 }
 

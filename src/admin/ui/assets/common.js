@@ -153,3 +153,17 @@ export function start(main) {
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", run);
   else void run();
 }
+
+/** An agent's budgets as a list ({unit, used, limit, left} each): the API may give one or several. */
+export function budgets(b) {
+  if (Array.isArray(b)) return b.filter((x) => x && x.limit !== undefined && x.limit !== null);
+  return b && b.limit !== undefined && b.limit !== null ? [b] : [];
+}
+
+export function budgetText(b) {
+  const used = Number(b.used) || 0;
+  const limit = Number(b.limit) || 0;
+  const unit = b.unit === "usd" ? "USD" : String(b.unit || "").replace(/_/g, " ");
+  const n = (x) => (b.unit === "usd" ? fmtUsd(x) : `${fmtNumber(x)} ${unit}`);
+  return `${n(used)} of ${n(limit)} used, ${n(b.left ?? Math.max(0, limit - used))} left`;
+}

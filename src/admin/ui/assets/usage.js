@@ -1,7 +1,7 @@
 // Usage for a month: per agent and per Cohere key — calls, refusals, billed units, USD where
 // prices are configured, budget used and left — and a bar chart of calls per day, drawn here as
 // SVG (no chart library, no external asset).
-import { api, clear, el, fmtNumber, fmtUsd, session, start, svg } from "./common.js";
+import { api, budgets, budgetText as oneBudget, clear, el, fmtNumber, fmtUsd, session, start, svg } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -13,9 +13,8 @@ function unitsText(u) {
 }
 
 function budgetText(b) {
-  if (!b || b.limit === undefined || b.limit === null) return "no limit";
-  const used = Number(b.used) || 0;
-  return `${fmtNumber(used)} of ${fmtNumber(b.limit)} ${b.unit || ""} used, ${fmtNumber(b.left ?? Math.max(0, b.limit - used))} left`;
+  const list = budgets(b);
+  return list.length ? list.map(oneBudget).join("; ") : "no limit";
 }
 
 /** Calls per day of the month as bars; the numbers are also in the SVG's title for screen readers. */

@@ -74,6 +74,10 @@ export interface AuditEvent extends AuditClaims {
   outcome?: string;
   requestId?: string;
   billedUnits?: Record<string, number>;
+  /** "estimated": the call was sent but Cohere's answer carried no bill (cancelled, timed out, a cut stream), so its budget was charged by estimate. */
+  charge?: "estimated";
+  /** What the budget was charged by estimate, per unit (usd in nano-dollars). */
+  charged?: Record<string, number>;
   latencyMs: number;
   /** Time spent on the Cohere request(s) of an allowed call, retries and polls included. */
   upstreamMs?: number;
@@ -102,7 +106,7 @@ export type AuditHead = Pick<
 /** The rest of a call's line, known when it ends. */
 export type AuditTail = Pick<
   AuditEvent,
-  "upstreamMs" | "retries" | "decision" | "reason" | "detail" | "resource" | "status" | "outcome" | "requestId" | "billedUnits" | "latencyMs"
+  "upstreamMs" | "retries" | "decision" | "reason" | "detail" | "resource" | "status" | "outcome" | "requestId" | "billedUnits" | "charge" | "charged" | "latencyMs"
 >;
 
 /** A call's line begun with its head; `finish` writes it (once). */

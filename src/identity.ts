@@ -36,8 +36,10 @@ export interface Identity {
 export interface Refusal {
   ok: false;
   status: 401 | 403 | 503;
-  reason: "missing" | "malformed" | "invalid" | "expired" | "forbidden" | "insufficient_scope" | "unavailable";
+  reason: "missing" | "malformed" | "invalid" | "expired" | "unknown_key" | "forbidden" | "insufficient_scope" | "unavailable";
   message: string;
+  /** Retry-After (s): a 503, or a 401 for a key id not fetched yet (unknown_key: not a guess). */
+  retryAfterS?: number;
   /** The WWW-Authenticate value, when not the plain static-token one ("": none). */
   challenge?: string;
   /** 403: the mapped agent (or the claim's value), for the audit. */

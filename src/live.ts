@@ -23,7 +23,7 @@ import { rateLimitGuard } from "./policy/ratelimit.js";
 import { budgetGuard, type BudgetGuard } from "./policy/budget.js";
 import { assertConfigUsable } from "./config/validate.js";
 import { cohereKeyGuard } from "./policy/cohere-limits.js";
-import type { Guard, GuardVerdict } from "./policy/types.js";
+import { mergeNotes, type Guard, type GuardAfter, type GuardVerdict, type SettleNote } from "./policy/types.js";
 import type { CounterStore } from "./store/types.js";
 
 /** The agent of HTTP requests when the config has no agents (also exported by http/plan.ts). */
@@ -199,15 +199,17 @@ export function generationGuard(live: LiveConfig, logger: Logger): Guard {
     async check(scope, tool, input): Promise<GuardVerdict> {
       const gen = live.current;
       if (!gen.guards.length) return { ok: true };
-      const afters: Array<(o: CallOutcome) => void | Promise<void>> = [];
-      const settle = async (outcome: CallOutcome) => {
+      const afters: GuardAfter[] = [];
+      const settle = async (outcome: CallOutcome): Promise<SettleNote | undefined> => {
+        let note: SettleNote | undefined;
         for (const after of afters) {
           try {
-            await after(outcome);
+            note = mergeNotes(note, await after(outcome));
           } catch (err) {
             logger.error("a guard could not settle a call", { tool: tool.name, agent: scope.agent, error: (err as Error)?.message });
           }
         }
+        return note;
       };
       for (const guard of gen.guards) {
         let verdict: GuardVerdict;

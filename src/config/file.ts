@@ -16,9 +16,9 @@ const list = z
 export const argumentRulesSchema = z
   .object({
     models: z.array(z.string()).optional().describe("Allowed `model` values (globs, e.g. \"command-*\")"),
-    max_documents: z.number().int().positive().optional().describe("Maximum rerank documents per call"),
-    max_inputs: z.number().int().positive().optional().describe("Maximum embed texts/images/inputs per call"),
-    max_tokens: z.number().int().positive().optional().describe("Maximum `max_tokens` a call may request"),
+    max_documents: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional().describe("Maximum rerank documents per call"),
+    max_inputs: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional().describe("Maximum embed texts/images/inputs per call"),
+    max_tokens: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional().describe("Maximum `max_tokens` a call may request"),
     max_input_chars: z
       .number()
       .int()
@@ -46,15 +46,16 @@ export const profileSchema = z
     arguments: argumentRulesSchema.optional().describe("Limits on arguments, checked before anything is sent"),
     rate_limit: z
       .object({
-        per_minute: z.number().int().positive().optional().describe("Calls per minute by one agent, all tools together"),
+        per_minute: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional().describe("Calls per minute by one agent, all tools together"),
         per_tool_per_minute: z
-          .record(z.number().int().positive())
+          .record(z.number().int().positive().max(Number.MAX_SAFE_INTEGER))
           .optional()
           .describe("Calls per minute by one agent to one tool, keyed by tool name"),
         per_month: z
           .number()
           .int()
           .positive()
+          .max(Number.MAX_SAFE_INTEGER)
           .optional()
           .describe("Calls per calendar month (UTC) by one agent; the in-memory counter restarts with the process"),
       })

@@ -32,6 +32,8 @@ export const DEFAULTS = {
   headersTimeoutMs: 5_000,
   bodyTimeoutMs: 5_000,
   maxConnectionsPerAddress: 1024,
+  ipv6Prefix: 64,
+  maxBatchCalls: 100,
   storePrefix: "cohere-mcp:",
   storeTimeoutMs: 1_000,
 } as const;
@@ -82,6 +84,8 @@ export const FLAGS = [
   { flag: "--headers-timeout-ms MS", env: "COHERE_MCP_HEADERS_TIMEOUT_MS", help: `HTTP: a request's headers must arrive within this (default ${DEFAULTS.headersTimeoutMs})` },
   { flag: "--body-timeout-ms MS", env: "COHERE_MCP_BODY_TIMEOUT_MS", help: `HTTP: the body of a request without a valid token must arrive within this (default ${DEFAULTS.bodyTimeoutMs})` },
   { flag: "--max-connections-per-address N", env: "COHERE_MCP_MAX_CONNECTIONS_PER_ADDRESS", help: `HTTP: open connections from one peer address; more are refused (a --trusted-proxies peer is not counted) (default ${DEFAULTS.maxConnectionsPerAddress})` },
+  { flag: "--ipv6-prefix BITS", env: "COHERE_MCP_IPV6_PREFIX", help: `HTTP: IPv6 clients are throttled (failed logins, refused requests) per network of this many leading bits, since one client commonly holds a whole /64 (default ${DEFAULTS.ipv6Prefix}; 128 = per address)` },
+  { flag: "--max-batch-calls N", env: "COHERE_MCP_MAX_BATCH_CALLS", help: `HTTP: most JSON-RPC messages one POST may carry in a batch; a bigger batch is refused whole with -32600 (default ${DEFAULTS.maxBatchCalls})` },
   { flag: "--trusted-proxies LIST", env: "COHERE_MCP_TRUSTED_PROXIES", help: "HTTP: addresses and CIDR ranges of the load balancers in front of this server (e.g. 127.0.0.1,10.0.0.0/8). Only for a request from one of them is the client address read from X-Forwarded-For (the right-most address that is no trusted proxy), for the failed-login throttle, /readyz details and the audit; their connections are not counted by --max-connections-per-address (default none)" },
   { flag: "--store URL", env: "COHERE_MCP_STORE", help: "Share every counter (limits, budgets, throttles) with other replicas: redis://[:PASSWORD@]HOST:PORT/DB, rediss:// for TLS (default: this process's memory)" },
   { flag: "--store-prefix PREFIX", env: "COHERE_MCP_STORE_PREFIX", help: `With --store: prefix of every key written (default ${DEFAULTS.storePrefix})` },

@@ -36,6 +36,9 @@ describe("command dispatch", () => {
     const format = await cli(["access", "--config", fixture("team.json"), "--format", "xml"]);
     expect(format.code).toBe(2);
     expect(format.stderr).toMatch(/--format must be one of table, json, csv, markdown/);
+    const typo = await cli(["chek", "--config", fixture("team.json")]);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toBe('cohere-mcp: unknown command "chek"; commands: check, access, diff, report, hash-token, help (flags alone start the server)\n');
     const missing = await cli(["check"]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/--config FILE is required/);

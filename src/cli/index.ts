@@ -107,10 +107,14 @@ export function commandsHelp(): string {
   ].join("\n");
 }
 
-/** Is argv a command invocation (first argument a command name, or `help`)? */
+/**
+ * Is argv a command invocation? True when the first argument is not a flag: a command name,
+ * `help`, or a mistyped name (which runCommand answers with the list, exit 2). The server itself
+ * takes no positional argument, so this never takes a server invocation.
+ */
 export function isCommand(argv: readonly string[]): boolean {
   const first = argv[0];
-  return first !== undefined && (first === "help" || findCommand(first) !== undefined);
+  return first !== undefined && first !== "" && !first.startsWith("-");
 }
 
 /** Run `argv` (its first element names the command) and return the exit code. */
@@ -121,7 +125,12 @@ export async function runCommand(argv: readonly string[], io: CliIO, mainUsage: 
     io.stdout((target ? target.usage : mainUsage()) + "\n");
     return EXIT.ok;
   }
-  const command = findCommand(name!)!;
+  const command = findCommand(name!);
+  if (!command) {
+    const names = COMMANDS.map((c) => c.name);
+    io.stderr(`cohere-mcp: unknown command "${name!.slice(0, 40)}"; commands: ${names.join(", ")}, help (flags alone start the server)\n`);
+    return EXIT.usage;
+  }
   if (rest.includes("--help") || rest.includes("-h")) {
     io.stdout(command.usage + "\n");
     return EXIT.ok;

@@ -141,3 +141,27 @@ describe("check and access with labelled tokens", () => {
     expect(a.stdout).not.toContain(sha256Hex("old-curator-token-0123456789").slice(0, 12));
   });
 });
+
+describe("check: the oauth section's environment", () => {
+  it("a JWT-shaped static token and an unset introspection secret are errors", async () => {
+    const config = JSON.parse(readFileSync(fixture("team.json"), "utf8")) as Record<string, unknown>;
+    config.oauth = {
+      issuer: "https://idp.example.com",
+      resource: "https://mcp.example.com/mcp",
+      default_profile: "search",
+      introspection: { client_id: "mcp", client_secret_env: "INTROSPECTION_SECRET" },
+    };
+    const file = tempFile("oauth.json");
+    writeFileSync(file, JSON.stringify(config));
+    const jwt = `${Buffer.from('{"alg":"RS256"}').toString("base64url")}.${Buffer.from('{"sub":"x"}').toString("base64url")}.c2lnbmF0dXJl`;
+    const r = await cli(["check", "--config", file, "--json"], { env: { ...TEAM_ENV, SEARCH_TOKEN: jwt } });
+    expect(r.code).toBe(1);
+    expect((JSON.parse(r.stdout) as { errors: string[] }).errors).toEqual([
+      'agent "search-agent": with oauth configured, a static token may not look like a JWT (three base64url parts); make a new one with `cohere-mcp hash-token --new`',
+      "oauth.introspection: environment variable INTROSPECTION_SECRET is not set or empty",
+    ]);
+    expect(r.stdout).not.toContain(jwt);
+    const ok = await cli(["check", "--config", file], { env: { ...TEAM_ENV, INTROSPECTION_SECRET: "s3cret-s3cret-s3cret" } });
+    expect(ok.code).toBe(0);
+  });
+});

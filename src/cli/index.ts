@@ -56,6 +56,7 @@ export const COMMANDS: Command[] = [
       "  --config FILE   the config file (also COHERE_MCP_CONFIG)",
       "  --agent NAME    one agent only (a static agent's name, or oauth:<profile>)",
       "  --summary       one row per agent (tool counts by class) instead of one per tool",
+      "  --exclude-tools LIST   what the server's --exclude-tools removes from every agent (also COHERE_MCP_EXCLUDE_TOOLS)",
       FORMAT_HELP,
     ].join("\n"),
     load: () => import("./access.js"),

@@ -89,6 +89,15 @@ describe("cohere-mcp check", () => {
     const r = await cli(["check", "--config", bad]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/not valid JSON/);
+    const schema = tempFile("schema.json");
+    writeFileSync(schema, JSON.stringify({ profiles: { p: { tools: "chat", budget: { calls: -1 } } }, agents: [{ name: "a", profile: "p", token_sha256: "abc", token: "plain-secret-value" }] }));
+    const s = await cli(["check", "--config", schema, "--json"]);
+    expect(s.code).toBe(1);
+    const errors = (JSON.parse(s.stdout) as { errors: string[] }).errors;
+    expect(errors).toContain("profiles.p.budget.calls: Number must be greater than 0");
+    expect(errors).toContain("agents.0.token_sha256: a hex SHA-256 (64 hex digits; `cohere-mcp hash-token` makes one)");
+    expect(errors.some((e) => /^agents\.0: Unrecognized key\(s\) in object: 'token'$/.test(e))).toBe(true);
+    expect(s.stdout).not.toContain("plain-secret-value");
     const missing = await cli(["check", "--config", "/nonexistent/cohere.json"]);
     expect(missing.code).toBe(1);
     expect(missing.stdout).toMatch(/Cannot read config file \/nonexistent\/cohere\.json/);

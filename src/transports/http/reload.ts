@@ -57,6 +57,8 @@ export function retireSessions(app: App, sessions: SessionTable | undefined): vo
     if (closed) app.logger.info("reload closed sessions", { sessions: closed, agents: [...gone], oauth: oauthGone || undefined });
   });
   app.sessionCounts = () => sessions.byAgent();
+  app.openSessions = () => sessions.list();
+  app.endSessions = (match, why) => sessions.retire((agent, _kind, id) => match({ id, agent }), why);
 }
 
 type OAuthSection = NonNullable<ConfigFile["oauth"]>;

@@ -35,6 +35,8 @@ interface Report {
   hash: string;
   at: number;
   generation: number;
+  /** The last announcement this replica had applied when it reported. */
+  epoch: number;
 }
 
 export function startFleet(app: App, reload: () => Promise<ReloadResult>, now: () => number = Date.now): Fleet {
@@ -43,6 +45,7 @@ export function startFleet(app: App, reload: () => Promise<ReloadResult>, now: (
   const shared = () => app.shared;
   let seen: number | undefined;
   let mismatch = false;
+  let streak = 0;
   let peers: Record<string, Report> = {};
   let polling: Promise<void> | undefined;
   let lastError = "";
@@ -50,12 +53,18 @@ export function startFleet(app: App, reload: () => Promise<ReloadResult>, now: (
   const compare = () => {
     const hash = app.live.current.hash;
     const t = now();
-    const live = Object.entries(peers).filter(([id, r]) => id === me || t - r.at <= STALE_MS);
+    // Only replicas that have applied the latest announcement are compared: one still re-reading
+    // its file is not flagged (nor does it flag others) for the half second that takes.
+    const live = Object.entries(peers).filter(([id, r]) => id === me || (t - r.at <= STALE_MS && r.epoch === seen));
     const counts = new Map<string, number>();
     for (const [, r] of live) counts.set(r.hash, (counts.get(r.hash) ?? 0) + 1);
     const best = Math.max(0, ...counts.values());
     const leaders = [...counts].filter(([, n]) => n === best).map(([h]) => h);
-    const differs = counts.size > 1 && (leaders.length > 1 || leaders[0] !== hash);
+    const seenNow = counts.size > 1 && (leaders.length > 1 || leaders[0] !== hash);
+    // Flagged after two polls in a row (a replica that has not reported since the announcement
+    // can make a tie for one poll); cleared at once.
+    streak = seenNow ? streak + 1 : 0;
+    const differs = streak >= 2;
     if (differs !== mismatch) {
       mismatch = differs;
       const others = live
@@ -83,7 +92,7 @@ export function startFleet(app: App, reload: () => Promise<ReloadResult>, now: (
           const r = await reload();
           if (r.ok) log.info("configuration re-read: another replica announced a reload", { replica: me, config: app.live.current.hash });
         }
-        const report: Report = { hash: app.live.current.hash, at: now(), generation: app.live.current.id };
+        const report: Report = { hash: app.live.current.hash, at: now(), generation: app.live.current.id, epoch: seen };
         await shared().putField(REPLICAS_KEY, me, JSON.stringify(report));
         const all = await shared().fields(REPLICAS_KEY);
         const next: Record<string, Report> = {};
@@ -130,7 +139,7 @@ export function startFleet(app: App, reload: () => Promise<ReloadResult>, now: (
     detail() {
       const t = now();
       const out: Record<string, string> = { config_hash: app.live.current.hash };
-      const others = Object.entries(peers).filter(([id, r]) => id !== me && t - r.at <= STALE_MS);
+      const others = Object.entries(peers).filter(([id, r]) => id !== me && t - r.at <= STALE_MS && r.epoch === seen);
       if (others.length) {
         out.replicas = others.map(([id, r]) => `${id} ${r.hash}`).join(", ");
         out.config_agreement = mismatch ? "this replica's configuration differs from the other replicas'" : "same as the other replicas";

@@ -50,6 +50,8 @@ export interface SessionTable {
   /** Reload: sessions of these agents end — at once if idle, else when their last request ends;
    *  their id is unknown from now on (the client gets 404 and initializes again). */
   retire(gone: (agent: string, kind: Identity["kind"], id: string) => boolean, why: string): number;
+  /** Tell these agents' open sessions that their tool list changed (notifications/tools/list_changed). */
+  notifyToolsChanged(agents: ReadonlySet<string>): number;
   /** The open sessions (the console lists them). */
   list(): Array<{ id: string; agent: string; openedAt: number }>;
   /** Open sessions per agent (metrics). */
@@ -221,6 +223,15 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
           s.retired = why;
           retiring.add(s);
         }
+      }
+      return n;
+    },
+    notifyToolsChanged(agents) {
+      let n = 0;
+      for (const s of sessions.values()) {
+        if (!agents.has(s.agent)) continue;
+        n++;
+        s.server.sendToolListChanged().catch(() => undefined);
       }
       return n;
     },

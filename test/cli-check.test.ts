@@ -18,7 +18,7 @@ describe("command dispatch", () => {
     for (const args of [["help"], ["--help"]]) {
       const r = await cli(args);
       expect(r.code).toBe(0);
-      for (const name of ["check", "access", "diff", "report", "hash-token"]) expect(r.stdout).toMatch(new RegExp(`^  ${name} `, "m"));
+      for (const name of ["check", "access", "diff", "report", "hash-token", "reload"]) expect(r.stdout).toMatch(new RegExp(`^  ${name} `, "m"));
     }
     const v = await cli(["--version"]);
     expect(v).toMatchObject({ code: 0, stdout: "0.1.0\n" });
@@ -38,7 +38,11 @@ describe("command dispatch", () => {
     expect(format.stderr).toMatch(/--format must be one of table, json, csv, markdown/);
     const typo = await cli(["chek", "--config", fixture("team.json")]);
     expect(typo.code).toBe(2);
-    expect(typo.stderr).toBe('cohere-mcp: unknown command "chek"; commands: check, access, diff, report, hash-token, help (flags alone start the server)\n');
+    expect(typo.stderr).toBe('cohere-mcp: unknown command "chek"; commands: check, access, diff, report, hash-token, reload, help (flags alone start the server)\n');
+    // reload (src/cli/reload.ts) through the table: its own usage check
+    const reload = await cli(["reload"]);
+    expect(reload.code).toBe(2);
+    expect(reload.stderr).toMatch(/--store must be the redis:\/\/ URL the replicas share/);
     const missing = await cli(["check"]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/--config FILE is required/);

@@ -92,6 +92,20 @@ export const COMMANDS: Command[] = [
     ].join("\n"),
     load: () => import("./hash-token.js"),
   },
+  {
+    name: "reload",
+    summary: "tell every replica sharing a Redis store to re-read its configuration",
+    usage: [
+      "Usage: cohere-mcp reload --store redis://[:PASSWORD@]HOST:PORT/DB [--store-prefix PREFIX]",
+      "",
+      "Announces a reload through the store the replicas share (src/fleet/converge.ts); each re-reads",
+      "its --config file within a second, as on SIGHUP. Also COHERE_MCP_STORE, COHERE_MCP_STORE_PASSWORD.",
+    ].join("\n"),
+    load: async () => {
+      const { reloadCommand } = await import("./reload.js");
+      return { run: (argv, io) => reloadCommand([...argv], io.env, io.stdout, io.stderr) };
+    },
+  },
 ];
 
 export function findCommand(name: string): Command | undefined {

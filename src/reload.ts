@@ -105,16 +105,26 @@ export async function reloadConfig(app: App): Promise<ReloadResult> {
   }
 }
 
-/** SIGHUP reloads (instead of ending the process, Node's default). */
+/**
+ * SIGHUP reopens the audit file and reloads (instead of ending the process, Node's default);
+ * SIGUSR1 only reopens the audit file (logrotate's postrotate, without copytruncate). The reopen
+ * is synchronous, between two audit lines: each line lands in exactly one file.
+ */
 export function installReload(app: App, onReload?: (r: ReloadResult) => void): () => void {
   // One reload at a time: a second SIGHUP during one waits for it, then reads the file again.
   let running: Promise<void> = Promise.resolve();
   const handler = () => {
+    app.audit?.reopen?.();
     running = running.then(async () => {
       const r = await reloadConfig(app);
       onReload?.(r);
     });
   };
+  const reopen = () => void app.audit?.reopen?.();
   process.on("SIGHUP", handler);
-  return () => process.off("SIGHUP", handler);
+  process.on("SIGUSR1", reopen);
+  return () => {
+    process.off("SIGHUP", handler);
+    process.off("SIGUSR1", reopen);
+  };
 }

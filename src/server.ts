@@ -271,6 +271,18 @@ export async function callTool(
     return errorResult(redactText(withPrefix(verdict.prefix, message), app.secrets()));
   };
 
+  // A call that cannot be recorded is not run (--audit-failure deny): the audit file is probed
+  // again on each call, so the first call after writing works again goes through.
+  const auditHealth = app.audit?.health?.();
+  if (auditHealth && !auditHealth.ok && app.options.auditFailure === "deny") {
+    return deny(
+      "audit_unavailable",
+      "This call was refused: the gateway cannot write its audit log right now, and it runs no call it cannot record. " +
+        "Nothing was sent to Cohere. This is on the server's side, not in your request: try again later; the operator " +
+        "sees it on /readyz and in the logs.",
+      `audit log not writable: ${auditHealth.error ?? "unknown error"}`,
+    );
+  }
   if (!tool) {
     return deny(
       "unknown_tool",

@@ -127,20 +127,6 @@ describe("the line", () => {
     );
   });
 
-  it("an unwritable audit file is said once on stderr and does not stop the server", async () => {
-    const c = await connectStdioCmd(
-      process.execPath,
-      [ENTRY, "--audit-log", "/proc/no-such-dir/audit.jsonl"],
-      scrubbedEnv({ CO_API_KEY: TEST_KEY, CO_API_URL: emu.url }),
-      "audit-unwritable",
-    );
-    try {
-      const r = (await c.client.callTool({ name: "rerank", arguments: RERANK_ARGS })) as { isError?: boolean };
-      await c.client.callTool({ name: "rerank", arguments: RERANK_ARGS });
-      expect(r.isError).not.toBe(true);
-      expect(c.stderr().match(/cannot write the audit log/g)).toHaveLength(1);
-    } finally {
-      await c.close();
-    }
-  });
+  // An audit file that cannot be opened no longer lets the server start without an audit (issue
+  // 22, item 8): test/audit-failure.test.ts holds the start failing, and writes failing later.
 });

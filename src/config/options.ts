@@ -43,6 +43,8 @@ export interface Options {
   allowedHosts?: string[];
   allowedOrigins?: string[];
   auditLog?: string;
+  /** While the audit file cannot be written: deny (refuse calls; not ready) or allow (run them, lines wait in memory). */
+  auditFailure: AuditFailureMode;
   allowFileRead: string[];
   confirmDestructive: ConfirmMode;
   /** Largest file a path input may name. */
@@ -94,6 +96,7 @@ export interface Options {
 }
 
 export type StoreFailureMode = "deny" | "allow";
+export type AuditFailureMode = "deny" | "allow";
 
 /** 6 hex digits: a tag, not a secret (node:crypto is not loaded at start-up for it). */
 function defaultReplicaId(): string {
@@ -140,6 +143,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
         "allowed-hosts": { type: "string", multiple: true },
         "allowed-origins": { type: "string", multiple: true },
         "audit-log": { type: "string" },
+        "audit-failure": { type: "string" },
         "max-body-bytes": { type: "string" },
         "request-timeout-ms": { type: "string" },
         "shutdown-grace-ms": { type: "string" },
@@ -189,6 +193,10 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
   const storeFailure = (v["store-failure"] ?? env.COHERE_MCP_STORE_FAILURE ?? "deny") as StoreFailureMode;
   if (storeFailure !== "deny" && storeFailure !== "allow") {
     throw new ConfigError(`--store-failure must be deny or allow, got "${storeFailure}"`);
+  }
+  const auditFailure = (v["audit-failure"] ?? env.COHERE_MCP_AUDIT_FAILURE ?? "deny") as AuditFailureMode;
+  if (auditFailure !== "deny" && auditFailure !== "allow") {
+    throw new ConfigError(`--audit-failure must be deny or allow, got "${auditFailure}"`);
   }
   const store = v.store ?? (env.COHERE_MCP_STORE || undefined);
   if (store !== undefined && !/^rediss?:\/\//i.test(store)) {
@@ -244,6 +252,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     allowedHosts: parseList(v["allowed-hosts"] ?? env.COHERE_MCP_ALLOWED_HOSTS),
     allowedOrigins: parseList(v["allowed-origins"] ?? env.COHERE_MCP_ALLOWED_ORIGINS),
     auditLog: v["audit-log"] ?? env.COHERE_MCP_AUDIT_LOG,
+    auditFailure,
     allowFileRead: v["allow-file-read"] ?? parseList(env.COHERE_MCP_ALLOW_FILE_READ) ?? [],
     confirmDestructive: confirm,
     maxFileBytes: intOpt("--max-file-bytes", v["max-file-bytes"] ?? env.COHERE_MCP_MAX_FILE_BYTES, DEFAULTS.maxFileBytes, 1),

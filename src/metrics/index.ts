@@ -41,6 +41,10 @@ const REASONS = new Set([
   "not_confirmed",
   "budget",
   "cohere_limit",
+  "store_unavailable",
+  "audit_unavailable",
+  "concurrency",
+  "insufficient_scope",
 ]);
 const UNITS = new Set<string>([...BILLED_UNITS, "images", "image_tokens"]);
 export const OTHER = "other";
@@ -157,6 +161,23 @@ export class Telemetry {
       },
     });
     new Gauge({
+      name: "cohere_mcp_audit_failing",
+      help: "1 while the audit file cannot be written (each scrape tries again), else 0; absent without --audit-log FILE",
+      registers: this.r,
+      collect() {
+        const h = app.audit?.health?.();
+        this.set(h && !h.ok ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: "cohere_mcp_audit_pending_lines",
+      help: "Audit lines waiting in memory while the audit file cannot be written",
+      registers: this.r,
+      collect() {
+        this.set(app.audit?.health?.().pending ?? 0);
+      },
+    });
+    new Gauge({
       name: "cohere_mcp_config_generation",
       help: "Configuration generation in force: 1 at start, +1 per successful reload",
       registers: this.r,
@@ -257,6 +278,8 @@ export function fanOut(sink: AuditSink | undefined, t: Telemetry): AuditSink {
       sink?.note?.(n);
       t.notice(n);
     },
+    health: sink?.health ? () => sink.health!() : undefined,
+    reopen: sink?.reopen ? () => sink.reopen!() : undefined,
     close: () => sink?.close() ?? Promise.resolve(),
   };
 }

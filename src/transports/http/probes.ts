@@ -1,6 +1,6 @@
 /**
- * /healthz (process up) and /readyz (config loaded, Cohere's host resolves, the shared counter
- * store answers when there is one; 503 while shutting down). They answer GET without auth and
+ * /healthz (process up) and /readyz (config loaded, the audit file can be written, Cohere's host
+ * resolves, the shared counter store answers when there is one; 503 while shutting down). They answer GET without auth and
  * without the Host check (orchestrators probe by pod IP), and say nothing about agents or tools.
  * Which host Cohere is reached at, what it resolves to and why not, only a loopback caller or one
  * with a valid token is told (`detailed`).
@@ -16,6 +16,20 @@ export const PROBE_PATHS = new Set(["/healthz", "/readyz"]);
 async function readiness(app: App, draining: boolean): Promise<{ ok: boolean; checks: Record<string, string> }> {
   const checks: Record<string, string> = { config: app.config ? "loaded" : "none (flags only)" };
   if (draining) return { ok: false, checks: { ...checks, server: "shutting down" } };
+  // An audit file that cannot be written (a full disk): not ready while calls are refused for it.
+  const audit = app.audit?.health?.();
+  if (audit) {
+    if (audit.ok) checks.audit = "writable";
+    else {
+      const waiting = `${audit.pending} line${audit.pending === 1 ? "" : "s"} waiting${audit.dropped ? `, ${audit.dropped} dropped` : ""}`;
+      checks.audit = `cannot be written since ${audit.since}: ${audit.error} (${waiting})`;
+      if (app.options.auditFailure === "deny") {
+        checks.audit += "; calls are refused until it can (--audit-failure deny)";
+        return { ok: false, checks };
+      }
+      checks.audit += "; calls still run (--audit-failure allow)";
+    }
+  }
   // A shared counter store (--store) that cannot be reached: not ready until it is back.
   if (app.store.kind !== "memory") {
     try {

@@ -96,17 +96,48 @@ export interface AuditEvent extends AuditClaims {
   windowTo?: string;
   /** "local": limits were counted on this replica only (shared store unreachable, --store-failure allow). */
   counters?: string;
+  /** The replica that wrote the line (--replica-id). */
+  replica?: string;
+  /** HTTP --sessions: the MCP session the call came in. */
+  session?: string;
+  /** A destructive call the user accepted when asked (elicitation). */
+  confirmed?: boolean;
 }
 
 /** A call's fields known before Cohere answers, in the order of its line. */
 export type AuditHead = Pick<
   AuditEvent,
-  "time" | "agent" | "sub" | "client_id" | "jti" | "transport" | "tool" | "access" | "argsHash" | "ignoredTools" | "counters" | "key"
+  | "time"
+  | "agent"
+  | "sub"
+  | "client_id"
+  | "jti"
+  | "transport"
+  | "tool"
+  | "access"
+  | "argsHash"
+  | "ignoredTools"
+  | "counters"
+  | "key"
+  | "replica"
+  | "remote"
+  | "session"
 >;
 /** The rest of a call's line, known when it ends. */
 export type AuditTail = Pick<
   AuditEvent,
-  "upstreamMs" | "retries" | "decision" | "reason" | "detail" | "resource" | "status" | "outcome" | "requestId" | "billedUnits" | "latencyMs"
+  | "upstreamMs"
+  | "retries"
+  | "decision"
+  | "reason"
+  | "detail"
+  | "resource"
+  | "status"
+  | "outcome"
+  | "requestId"
+  | "billedUnits"
+  | "confirmed"
+  | "latencyMs"
 >;
 
 /** A call's line begun with its head; `finish` writes it (once). */
@@ -147,7 +178,7 @@ export interface AuditSink {
  * A file that cannot be opened throws (the start fails); one that cannot be written later is
  * reported by `health()` until writing works again (src/audit-file.ts).
  */
-export function createAuditSink(target: string, secrets: () => readonly string[], log?: Logger): AuditSink {
+export function createAuditSink(target: string, secrets: () => readonly string[], log?: Logger, replica?: string): AuditSink {
   const toStderr = target === "-";
   const say = (level: "error" | "warn" | "info", msg: string, fields: Record<string, unknown>) => {
     if (log) log[level](msg, fields);
@@ -168,7 +199,7 @@ export function createAuditSink(target: string, secrets: () => readonly string[]
           `${time} the audit log could be written again after failing since ${since} (${error}): ` +
           `${plural(lines, "line")} that waited in memory ${lines === 1 ? "was" : "were"} written just before this one` +
           (dropped ? `; ${plural(dropped, "line")} could not be kept and ${dropped === 1 ? "is" : "are"} missing` : "");
-        write(redact(JSON.stringify({ type: "audit", time, event: "audit_resumed", outcome: dropped ? "lines_lost" : "ok", text }), usable()) + "\n");
+        write(redact(JSON.stringify({ type: "audit", time, event: "audit_resumed", outcome: dropped ? "lines_lost" : "ok", replica, text }), usable()) + "\n");
         say("info", `the audit log ${target} is written again`, { file: target, waited: lines, dropped });
       },
     });
@@ -192,7 +223,8 @@ export function createAuditSink(target: string, secrets: () => readonly string[]
   return {
     record(e) {
       const list = usable();
-      write(auditLine(e, list, pad));
+      // every line names the replica that wrote it (a call's head already does)
+      write(auditLine(replica !== undefined && e.replica === undefined ? { ...e, replica } : e, list, pad));
     },
     begin(h, resource) {
       let head = prepareHead(h, usable(), pad, memo, resource);
@@ -206,7 +238,8 @@ export function createAuditSink(target: string, secrets: () => readonly string[]
       };
     },
     note(n) {
-      write(redact(JSON.stringify({ type: "audit", ...n }), usable()) + "\n");
+      // the sentence starts with its time, like a call's
+      write(redact(JSON.stringify({ type: "audit", ...n, replica, text: `${n.time} ${n.text}` }), usable()) + "\n");
     },
     health: () => (file ? file.health() : HEALTHY),
     reopen() {

@@ -74,7 +74,7 @@ async function main(): Promise<void> {
     if (options.auditLog) {
       const { createAuditSink } = await import("./audit.js");
       // Late-bound: the HTTP transport adds agent tokens to app.secrets.
-      app.audit = createAuditSink(options.auditLog, () => app.secrets(), logger);
+      app.audit = createAuditSink(options.auditLog, () => app.secrets(), logger, options.replicaId);
     }
     // --store: counters shared with other replicas (Redis), before anything counts.
     if (options.store) {

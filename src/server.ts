@@ -217,6 +217,8 @@ export async function callTool(
   const startedAt = Date.now();
   /** Set when the guards counted on this replica only (shared store unreachable). */
   let counters: string | undefined;
+  /** A destructive call the user accepted when asked. */
+  let userConfirmed: true | undefined;
   // The call's audit line: its head (who, what, when, the arguments' hash) made safe and
   // serialized once, while the request is on its way to Cohere when the call gets that far (see
   // below), so the answer waits only for the rest. Built only when something records it.
@@ -240,6 +242,9 @@ export async function callTool(
       ignoredTools: scope.ignored?.length ? scope.ignored : undefined,
       counters,
       key: cohere.declared ? cohere.name : undefined,
+      replica: app.options.replicaId,
+      remote: scope.remote,
+      session: scope.session,
     };
     draft = app.audit.begin?.(head, expectedResource);
   };
@@ -258,6 +263,7 @@ export async function callTool(
       outcome: f.outcome,
       requestId: f.requestId,
       billedUnits: f.billedUnits,
+      confirmed: f.confirmed,
       latencyMs: performance.now() - started,
     };
     if (draft) draft.finish(tail);
@@ -336,6 +342,7 @@ export async function callTool(
         signal: extras.signal,
       });
       if (!confirmed.ok) return deny("not_confirmed", confirmed.message, confirmed.detail, safeResource(tool, input));
+      userConfirmed = confirmed.confirmed;
     }
 
     let retries = 0;
@@ -367,6 +374,7 @@ export async function callTool(
       outcome: outcome.ok ? "ok" : outcome.failure,
       requestId: outcome.requestId,
       billedUnits: outcome.billedUnits,
+      confirmed: userConfirmed,
     });
     if (app.logger.level === "debug") {
       app.logger.debug("tool call", {
@@ -393,5 +401,5 @@ export async function callTool(
 /** What one audit line of a call says beyond who called what (see callTool's `record`). */
 type CallFacts = Pick<
   AuditTail,
-  "decision" | "reason" | "detail" | "resource" | "status" | "outcome" | "requestId" | "billedUnits" | "upstreamMs" | "retries"
+  "decision" | "reason" | "detail" | "resource" | "status" | "outcome" | "requestId" | "billedUnits" | "upstreamMs" | "retries" | "confirmed"
 >;

@@ -68,6 +68,8 @@ async function main(): Promise<void> {
   }
   try {
     if (options.mode === "list-tools") return await listTools(options);
+    const { checkStartPaths } = await import("./config/paths.js");
+    checkStartPaths(options);
     const logger = createLogger(options.logLevel, options.logFile);
     const { createApp } = await import("./app.js");
     const app = createApp(options, logger);

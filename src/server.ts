@@ -299,7 +299,7 @@ export async function callTool(
     return deny(
       "not_in_profile",
       `Tool ${tool.name} (${tool.access}) is not enabled for this agent, so nothing was sent to Cohere. ` +
-        `An operator can enable it: ${howToEnable(tool)}.`,
+        `An operator can enable it: ${howToEnable(tool, scope.transport, scope.profile)}.`,
     );
   }
   const parsed = parseInput(tool, args);

@@ -8,7 +8,7 @@ import { parseList } from "../policy/allowlist.js";
 import { ConfigError } from "./file.js";
 import { DEFAULTS } from "./flags.js";
 import { parseLimits, type ServerLimits } from "./server-limits.js";
-import { boolEnv, intOpt } from "./values.js";
+import { boolEnv, intOpt, portOpt } from "./values.js";
 import { parseTrustedProxies } from "./proxies.js";
 
 export { DEFAULTS, ENV, FLAGS } from "./flags.js";
@@ -107,9 +107,7 @@ function defaultReplicaId(): string {
 
 function metricsPort(value: string | undefined): number | undefined {
   if (value === undefined || value === "") return undefined;
-  const n = intOpt("--metrics-port", value, 0);
-  if (n > 65535) throw new ConfigError(`--metrics-port must be a port number (0-65535), got "${value}"`);
-  return n;
+  return portOpt("--metrics-port", value, 0);
 }
 
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
@@ -222,8 +220,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     // cleared form field as "".
     tools: parseList(v.tools ?? (env.COHERE_MCP_TOOLS?.trim() ? env.COHERE_MCP_TOOLS : undefined)),
     excludeTools: parseList(v["exclude-tools"] ?? env.COHERE_MCP_EXCLUDE_TOOLS),
-    allowWrite: v["allow-write"] ?? boolEnv(env.COHERE_MCP_ALLOW_WRITE),
-    allowDestructive: v["allow-destructive"] ?? boolEnv(env.COHERE_MCP_ALLOW_DESTRUCTIVE),
+    allowWrite: v["allow-write"] ?? boolEnv(env.COHERE_MCP_ALLOW_WRITE, "COHERE_MCP_ALLOW_WRITE"),
+    allowDestructive: v["allow-destructive"] ?? boolEnv(env.COHERE_MCP_ALLOW_DESTRUCTIVE, "COHERE_MCP_ALLOW_DESTRUCTIVE"),
     configPath: v.config ?? env.COHERE_MCP_CONFIG,
     profile: v.profile ?? env.COHERE_MCP_PROFILE,
     apiKey,
@@ -247,7 +245,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
       500,
     ),
     host: v.host ?? env.COHERE_MCP_HOST ?? DEFAULTS.host,
-    port: intOpt("--port", v.port ?? env.COHERE_MCP_PORT, DEFAULTS.port),
+    port: portOpt("--port", v.port ?? env.COHERE_MCP_PORT, DEFAULTS.port),
     sessions: v.sessions ?? false,
     allowedHosts: parseList(v["allowed-hosts"] ?? env.COHERE_MCP_ALLOWED_HOSTS),
     allowedOrigins: parseList(v["allowed-origins"] ?? env.COHERE_MCP_ALLOWED_ORIGINS),

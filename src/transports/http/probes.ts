@@ -30,6 +30,19 @@ async function readiness(app: App, draining: boolean): Promise<{ ok: boolean; ch
       checks.audit += "; calls still run (--audit-failure allow)";
     }
   }
+  // A profile an agent (or an OAuth rule) uses whose calls would have no Cohere key: not ready.
+  const keyless = profilesWithoutKey(app);
+  if (keyless.length) {
+    return {
+      ok: false,
+      checks: {
+        ...checks,
+        keys:
+          `no Cohere key for ${keyless.map((p) => (p === undefined ? "agents without a profile" : `profile "${p}"`)).join(", ")}: ` +
+          "set CO_API_KEY (or COHERE_API_KEY) for the server, or give the profile a cohere_key",
+      },
+    };
+  }
   // A shared counter store (--store) that cannot be reached: not ready until it is back.
   if (app.store.kind !== "memory") {
     try {
@@ -57,9 +70,21 @@ async function readiness(app: App, draining: boolean): Promise<{ ok: boolean; ch
   }
 }
 
+/** The profiles in use (by agents and OAuth rules) whose calls would be sent without a Cohere key. */
+export function profilesWithoutKey(app: App): Array<string | undefined> {
+  if (app.options.apiKey) return [];
+  const gen = app.live.current;
+  const used = new Set<string | undefined>(gen.agentProfiles().map((a) => a.profile));
+  const oauth = app.config?.oauth;
+  for (const r of oauth?.rules ?? []) used.add(r.profile);
+  if (oauth?.default_profile !== undefined) used.add(oauth.default_profile);
+  return [...used].filter((p) => !gen.keys.forProfile(p).declared);
+}
+
 /** The checks without the upstream's name or addresses: "resolves", "does not resolve". */
 function undetailed(checks: Record<string, string>, ok: boolean): Record<string, string> {
   const out = { ...checks };
+  if (out.keys !== undefined) out.keys = "no Cohere key for some profiles";
   if (out.cohere !== undefined) out.cohere = ok ? "resolves" : "does not resolve";
   return out;
 }

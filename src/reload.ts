@@ -44,6 +44,7 @@ export function diffConfigs(prev: ConfigFile | undefined, next: ConfigFile | und
   if (json(prev?.prices_usd_per_million) !== json(next?.prices_usd_per_million)) otherChanged.push("prices_usd_per_million");
   if (prev?.default_profile !== next?.default_profile) otherChanged.push("default_profile");
   if (json(prev?.oauth) !== json(next?.oauth)) otherChanged.push("oauth");
+  if (json(prev?.budget) !== json(next?.budget)) otherChanged.push("budget");
   return {
     agentsAdded: agents.added,
     agentsRemoved: agents.removed,

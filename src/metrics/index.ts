@@ -132,7 +132,7 @@ export class Telemetry {
     const value = (r: BudgetReading, n: number) => (r.unit === "usd" ? n / NANOS_PER_USD : n);
     new Gauge({
       name: "cohere_mcp_budget_used",
-      help: "Budget used this month (UTC) by agent and unit (usd in dollars), calls in flight included",
+      help: "Budget used this month (UTC) by agent and unit (usd in dollars), calls in flight included; read from the shared store: use max across replicas, not sum",
       labelNames: ["agent", "unit"] as const,
       registers: this.r,
       async collect() {
@@ -141,13 +141,63 @@ export class Telemetry {
       },
     });
     new Gauge({
+      name: "cohere_mcp_budget_limit",
+      help: "Each agent's monthly budget limit by unit (usd in dollars): budget_used / budget_limit is the share spent",
+      labelNames: ["agent", "unit"] as const,
+      registers: this.r,
+      async collect() {
+        this.reset();
+        for (const { agent, r } of await budgets()) this.set({ agent, unit: r.unit }, value(r, r.limit));
+      },
+    });
+    new Gauge({
       name: "cohere_mcp_budget_remaining",
-      help: "Budget left this month (UTC) by agent and unit (usd in dollars)",
+      help: "Budget left this month (UTC) by agent and unit (usd in dollars); read from the shared store: use max across replicas, not sum",
       labelNames: ["agent", "unit"] as const,
       registers: this.r,
       async collect() {
         this.reset();
         for (const { agent, r } of await budgets()) this.set({ agent, unit: r.unit }, value(r, Math.max(0, r.limit - r.used)));
+      },
+    });
+    // The gateway-wide budget (config `budget`), read from the store like the agents' budgets.
+    let gatewayReading: { at: number; value: Promise<BudgetReading[]> } | undefined;
+    const gatewayBudget = () => {
+      const now = Date.now();
+      if (!gatewayReading || now - gatewayReading.at > 500) {
+        const gen = app.live.current;
+        gatewayReading = { at: now, value: gen.budgets ? gen.budgets.gatewayUsage().catch(() => []) : Promise.resolve([]) };
+      }
+      return gatewayReading.value;
+    };
+    new Gauge({
+      name: "cohere_mcp_gateway_budget_used",
+      help: "The gateway-wide budget (config budget: all agents together) used this month (UTC) by unit (usd in dollars); shared, use max across replicas",
+      labelNames: ["unit"] as const,
+      registers: this.r,
+      async collect() {
+        this.reset();
+        for (const r of await gatewayBudget()) this.set({ unit: r.unit }, value(r, r.used));
+      },
+    });
+    new Gauge({
+      name: "cohere_mcp_gateway_budget_remaining",
+      help: "The gateway-wide budget left this month (UTC) by unit (usd in dollars); shared, use max across replicas",
+      labelNames: ["unit"] as const,
+      registers: this.r,
+      async collect() {
+        this.reset();
+        for (const r of await gatewayBudget()) this.set({ unit: r.unit }, value(r, Math.max(0, r.limit - r.used)));
+      },
+    });
+    new Gauge({
+      name: "cohere_mcp_gateway_budget_limit",
+      help: "The gateway-wide budget's monthly limit by unit (usd in dollars)",
+      labelNames: ["unit"] as const,
+      registers: this.r,
+      async collect() {
+        this.reset();
+        for (const r of await gatewayBudget()) this.set({ unit: r.unit }, value(r, r.limit));
       },
     });
     new Gauge({

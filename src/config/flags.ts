@@ -70,7 +70,7 @@ export const FLAGS = [
   { flag: "--audit-log FILE", env: "COHERE_MCP_AUDIT_LOG", help: "Write one JSON audit line per tool call to FILE ('-' for stderr); the start fails if FILE cannot be opened; SIGHUP or SIGUSR1 reopens it" },
   { flag: "--audit-failure MODE", env: "COHERE_MCP_AUDIT_FAILURE", help: "While the audit file cannot be written: deny (refuse calls, /readyz 503; default) | allow (run them; lines wait in memory)" },
   { flag: "--allow-file-read DIR", env: "COHERE_MCP_ALLOW_FILE_READ", help: "Let file inputs name paths inside DIR (repeatable; LABEL=DIR names it LABEL to agents, default its base name)" },
-  { flag: "--confirm-destructive MODE", env: "COHERE_MCP_CONFIRM_DESTRUCTIVE", help: "elicit (ask the user; refuse if the client cannot ask) | never (no confirmation)" },
+  { flag: "--confirm-destructive MODE", env: "COHERE_MCP_CONFIRM_DESTRUCTIVE", help: "elicit or ask (ask the user; refuse if the client cannot ask) | never (no confirmation)" },
   { flag: "--max-file-bytes N", env: "COHERE_MCP_MAX_FILE_BYTES", help: `Largest file a path input may name (default ${DEFAULTS.maxFileBytes})` },
   { flag: "--poll-interval-ms MS", env: "COHERE_MCP_POLL_INTERVAL_MS", help: `wait_for_* tools: first wait between polls, growing ×1.5 to 30 s (default ${DEFAULTS.pollIntervalMs})` },
   { flag: "--max-wait-s N", env: "COHERE_MCP_MAX_WAIT_S", help: `wait_for_* tools: longest wait, whatever timeout_s asks (default ${DEFAULTS.maxWaitS})` },

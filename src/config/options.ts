@@ -184,9 +184,11 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
   if (!["debug", "info", "warn", "error", "silent"].includes(logLevel)) {
     throw new ConfigError(`--log-level must be debug, info, warn, error or silent, got "${logLevel}"`);
   }
-  const confirm = (v["confirm-destructive"] ?? env.COHERE_MCP_CONFIRM_DESTRUCTIVE ?? "elicit") as ConfirmMode;
+  // "ask" is what the desktop bundle's form says for elicit; an empty value is the default
+  const confirmGiven = (v["confirm-destructive"] ?? env.COHERE_MCP_CONFIRM_DESTRUCTIVE ?? "").trim() || "elicit";
+  const confirm = (confirmGiven === "ask" ? "elicit" : confirmGiven) as ConfirmMode;
   if (confirm !== "elicit" && confirm !== "never") {
-    throw new ConfigError(`--confirm-destructive must be elicit or never, got "${confirm}"`);
+    throw new ConfigError(`--confirm-destructive must be elicit (or ask) or never, got "${confirmGiven.slice(0, 40)}"`);
   }
   const storeFailure = (v["store-failure"] ?? env.COHERE_MCP_STORE_FAILURE ?? "deny") as StoreFailureMode;
   if (storeFailure !== "deny" && storeFailure !== "allow") {

@@ -11,6 +11,7 @@
  * line per window (`suppressed`) says how many were left out.
  */
 import type { Access } from "./catalog/types.js";
+import type { ConfigChange } from "./policy/diff.js";
 import { auditLine, finishLine, HeadMemo, padFor, prepareHead, redact } from "./audit-line.js";
 import { AuditFile, type AuditHealth } from "./audit-file.js";
 import type { Logger } from "./logger.js";
@@ -60,6 +61,8 @@ export interface AuditClaims {
   sub?: string;
   client_id?: string;
   jti?: string;
+  /** Static agents with `tokens`: the label of the token used (never the token). */
+  token_label?: string;
 }
 
 export interface AuditEvent extends AuditClaims {
@@ -78,6 +81,10 @@ export interface AuditEvent extends AuditClaims {
   outcome?: string;
   requestId?: string;
   billedUnits?: Record<string, number>;
+  /** "estimated": the call was sent but Cohere's answer carried no bill (cancelled, timed out, a cut stream), so its budget was charged by estimate. */
+  charge?: "estimated";
+  /** What the budget was charged by estimate, per unit (usd in nano-dollars). */
+  charged?: Record<string, number>;
   latencyMs: number;
   /** Time spent on the Cohere request(s) of an allowed call, retries and polls included. */
   upstreamMs?: number;
@@ -112,6 +119,7 @@ export type AuditHead = Pick<
   | "sub"
   | "client_id"
   | "jti"
+  | "token_label"
   | "transport"
   | "tool"
   | "access"
@@ -136,6 +144,8 @@ export type AuditTail = Pick<
   | "outcome"
   | "requestId"
   | "billedUnits"
+  | "charge"
+  | "charged"
   | "confirmed"
   | "latencyMs"
 >;
@@ -145,12 +155,20 @@ export interface AuditDraft {
   finish(tail: AuditTail): void;
 }
 
-/** An operator event that is not a call (a configuration reload). */
+/** An operator event that is not a call (a configuration reload, a change made in the console). */
 export interface AuditNotice {
   time: string;
-  event: "config_reload";
+  event: "config_reload" | "admin_change" | "admin_denied" | "admin_signin";
   outcome: "ok" | "rejected";
   text: string;
+  /** A reload that took effect: what changed (src/policy/diff.ts), the sentences of `text` as data. */
+  diff?: ConfigChange[];
+  /** Console events: who (name and role; never a token). */
+  admin?: string;
+  admin_role?: string;
+  /** Console events: what was asked for ("PUT /admin/api/v1/grid"). */
+  action?: string;
+  replica?: string;
 }
 
 export interface AuditSink {
@@ -239,7 +257,7 @@ export function createAuditSink(target: string, secrets: () => readonly string[]
     },
     note(n) {
       // the sentence starts with its time, like a call's
-      write(redact(JSON.stringify({ type: "audit", ...n, replica, text: `${n.time} ${n.text}` }), usable()) + "\n");
+      write(redact(JSON.stringify({ type: "audit", ...n, replica: n.replica ?? replica, text: `${n.time} ${n.text}` }), usable()) + "\n");
     },
     health: () => (file ? file.health() : HEALTHY),
     reopen() {

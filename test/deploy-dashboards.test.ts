@@ -7,12 +7,6 @@ import { parse } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { metricOf, servedMetrics } from "./metrics-support.js";
 
-/**
- * Metrics the dashboards use that the `console` branch adds (issue 22, item 6: one configuration on
- * every replica). Until it is merged they are not served; the merge removes this list.
- */
-const PENDING_CONSOLE_METRICS = new Set(["cohere_mcp_config_info", "cohere_mcp_config_hash_mismatch"]);
-
 interface Panel {
   type: string;
   title: string;
@@ -40,18 +34,16 @@ beforeAll(async () => {
 });
 
 describe("deploy/grafana and deploy/prometheus", () => {
-  it("name only metrics /metrics serves (or the console branch's two, listed as pending)", () => {
+  it("name only metrics /metrics serves", () => {
     expect(exprs.length).toBeGreaterThan(20);
     const missing: string[] = [];
     for (const { where, expr } of exprs) {
       for (const series of named(expr)) {
         const m = metricOf(series, served);
-        if (!served.has(m) && !PENDING_CONSOLE_METRICS.has(m)) missing.push(`${where}: ${series}`);
+        if (!served.has(m)) missing.push(`${where}: ${series}`);
       }
     }
     expect(missing).toEqual([]);
-    // the allowlist holds nothing the server already serves: once served, it must go
-    for (const m of PENDING_CONSOLE_METRICS) expect(served.has(m), `${m} is served now: remove it from PENDING_CONSOLE_METRICS`).toBe(false);
   });
 
   it("alert on each condition the issue names", () => {

@@ -14,7 +14,8 @@ import { sendJson } from "./io.js";
 export const PROBE_PATHS = new Set(["/healthz", "/readyz"]);
 
 async function readiness(app: App, draining: boolean): Promise<{ ok: boolean; checks: Record<string, string> }> {
-  const checks: Record<string, string> = { config: app.config ? "loaded" : "none (flags only)" };
+  // The configuration's hash and whether the other replicas agree (src/fleet/): detail only.
+  const checks: Record<string, string> = { config: app.config ? "loaded" : "none (flags only)", ...(app.fleet?.detail() ?? { config_hash: app.live.current.hash }) };
   if (draining) return { ok: false, checks: { ...checks, server: "shutting down" } };
   // An audit file that cannot be written (a full disk): not ready while calls are refused for it.
   const audit = app.audit?.health?.();
@@ -85,6 +86,9 @@ export function profilesWithoutKey(app: App): Array<string | undefined> {
 function undetailed(checks: Record<string, string>, ok: boolean): Record<string, string> {
   const out = { ...checks };
   if (out.keys !== undefined) out.keys = "no Cohere key for some profiles";
+  delete out.config_hash;
+  delete out.replicas;
+  delete out.config_agreement;
   if (out.cohere !== undefined) out.cohere = ok ? "resolves" : "does not resolve";
   return out;
 }

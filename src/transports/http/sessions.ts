@@ -10,7 +10,7 @@
  * refreshed or stepped-up token) and the narrowing headers the session opened with.
  *
  * Ids start with the replica's tag (--replica-id) so that a load balancer can send each session
- * to the replica that holds it (deploy/nginx.conf).
+ * to the replica that holds it (deploy/nginx/cohere-mcp.conf).
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -25,7 +25,6 @@ import type { ScopeResolver } from "./scopes.js";
 import { resumableStreams } from "./event-store.js";
 import type { Identity } from "../../identity.js";
 import { identityOf } from "./oauth.js";
-import { ANONYMOUS } from "./plan.js";
 
 interface Session {
   id: string;
@@ -38,6 +37,7 @@ interface Session {
   transport: StreamableHTTPServerTransport;
   server: Server;
   lastSeen: number;
+  openedAt: number;
   active: number;
   /** The client address of the session's latest request (after --trusted-proxies), for the audit. */
   remote: string;
@@ -50,7 +50,11 @@ export interface SessionTable {
   closeAll(why: string): void;
   /** Reload: sessions of these agents end — at once if idle, else when their last request ends;
    *  their id is unknown from now on (the client gets 404 and initializes again). */
-  retire(gone: (agent: string, kind: Identity["kind"]) => boolean, why: string): number;
+  retire(gone: (agent: string, kind: Identity["kind"], id: string) => boolean, why: string): number;
+  /** Tell these agents' open sessions that their tool list changed (notifications/tools/list_changed). */
+  notifyToolsChanged(agents: ReadonlySet<string>): number;
+  /** The open sessions (the console lists them). */
+  list(): Array<{ id: string; agent: string; openedAt: number }>;
   /** Open sessions per agent (metrics). */
   byAgent(): Map<string, number>;
   readonly size: number;
@@ -68,12 +72,13 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
     else held.delete(agent);
   };
   let opening = 0;
-  const agentCap = (agent: string, profile: string | undefined): { cap: number; source: string } => {
+  const agentCap = (kind: Identity["kind"], profile: string | undefined): { cap: number; source: string } => {
     const own = profile ? app.config?.profiles[profile]?.limits?.max_sessions : undefined;
     if (own !== undefined) return { cap: own, source: `profile "${profile}" limits.max_sessions` };
     if (o.limits.maxSessionsPerAgent !== undefined) return { cap: o.limits.maxSessionsPerAgent, source: "--max-sessions-per-agent" };
-    // Without agents, the one anonymous (loopback) agent may use them all.
-    if (agent === ANONYMOUS) return { cap: o.maxSessions, source: "--max-sessions" };
+    // Without agents, the one anonymous (loopback) agent may use them all: by the identity's kind,
+    // never by a name a credential could choose (an OAuth agent called "anonymous").
+    if (kind === "anonymous") return { cap: o.maxSessions, source: "--max-sessions" };
     return { cap: Math.max(1, Math.floor(o.maxSessions / 4)), source: "a quarter of --max-sessions" };
   };
 
@@ -100,7 +105,7 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
     const headerItems = headerValue(req, "x-mcp-tools");
     const queryItems = url.searchParams.get("tools") ?? undefined;
     const scope = scopeFor(who, headerItems, queryItems);
-    const { cap, source } = agentCap(agent, scope.profile);
+    const { cap, source } = agentCap(who.kind, scope.profile);
     const mine = held.get(agent) ?? 0;
     if (mine >= cap) {
       log.warn("refused a new session: the agent holds its share", { agent, open: mine, cap });
@@ -145,7 +150,7 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
       sessionIdGenerator: () => `${o.replicaId}.${randomUUID()}`,
       onsessioninitialized: (id) => {
         opened();
-        session = { id, agent, owner: who.owner, kind: who.kind, transport, server, lastSeen: Date.now(), active: 1, remote: firstRemote };
+        session = { id, agent, owner: who.owner, kind: who.kind, transport, server, lastSeen: Date.now(), openedAt: Date.now(), active: 1, remote: firstRemote };
         sessions.set(id, session);
         log.debug("session opened", { session: id, agent, tools: scope.visible.size });
       },
@@ -218,7 +223,7 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
     retire(gone, why) {
       let n = 0;
       for (const s of [...sessions.values()]) {
-        if (!gone(s.agent, s.kind)) continue;
+        if (!gone(s.agent, s.kind, s.id)) continue;
         n++;
         if (s.active <= 0) closeSession(s, why);
         else {
@@ -229,6 +234,18 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
         }
       }
       return n;
+    },
+    notifyToolsChanged(agents) {
+      let n = 0;
+      for (const s of sessions.values()) {
+        if (!agents.has(s.agent)) continue;
+        n++;
+        s.server.sendToolListChanged().catch(() => undefined);
+      }
+      return n;
+    },
+    list() {
+      return [...sessions.values()].map((s) => ({ id: s.id, agent: s.agent, openedAt: s.openedAt }));
     },
     byAgent() {
       const counts = new Map<string, number>();

@@ -12,6 +12,8 @@ import { parseOptions } from "../src/config/options.js";
 import { createLogger } from "../src/logger.js";
 import { installTelemetry } from "../src/metrics/index.js";
 import { callTool } from "../src/server.js";
+import { loadConfigFile } from "../src/config/file.js";
+import { configDiff } from "../src/policy/diff.js";
 import { TEST_KEY, textOf } from "./helpers.js";
 import { writeConfig } from "./http-support.js";
 
@@ -93,5 +95,15 @@ describe("the gateway-wide budget", () => {
     expect(() => createApp(parseOptions(["--config", path], { CO_API_KEY: TEST_KEY, CO_API_URL: emu.url }), createLogger("silent"))).toThrow(
       /budget\.usd \(the gateway-wide budget\) needs a price table/,
     );
+  });
+
+  it("a reload's diff names a change of the gateway budget", () => {
+    const before = loadConfigFile(writeConfig({ profiles: { p: { tools: ["chat"] } }, budget: { calls: 1000 } }));
+    const after = loadConfigFile(writeConfig({ profiles: { p: { tools: ["chat"] } }, budget: { calls: 500, search_units: 20 } }));
+    const d = configDiff(before, after);
+    expect(d.changes.filter((c) => c.kind === "budget").map((c) => c.text)).toEqual([
+      "budget of the gateway (all agents together) from 1000 to 500 calls a month",
+      "budget of the gateway (all agents together): at most 20 search units a month (was unlimited)",
+    ]);
   });
 });

@@ -164,6 +164,32 @@ describe.skipIf(!HAVE_CHROMIUM)("console pages (against the API contract)", () =
     await ctx.close();
   });
 
+  it("from the keyboard alone: Tab reaches the skip link, navigation and controls of every page, each with a visible focus ring", async () => {
+    const ctx = await newContext(browser);
+    const page = await signIn(ctx, api.url, api.tokens.admin);
+    for (const [name, path, ready] of PAGES) {
+      await page.goto(api.url + path);
+      await page.locator(ready).first().waitFor();
+      const seen: string[] = [];
+      for (let i = 0; i < 25; i++) {
+        await page.keyboard.press("Tab");
+        const f = await page.evaluate(() => {
+          const e = document.activeElement as HTMLElement | null;
+          if (!e || e === document.body) return null;
+          const st = getComputedStyle(e);
+          return { tag: e.tagName.toLowerCase(), text: (e.getAttribute("aria-label") || e.id || e.textContent || "").trim().slice(0, 40), ring: st.outlineStyle !== "none" && parseFloat(st.outlineWidth) >= 2 };
+        });
+        if (!f) continue;
+        expect(f.ring, `${name}: ${f.tag} "${f.text}" has no visible focus ring`).toBe(true);
+        seen.push(`${f.tag}:${f.text}`);
+      }
+      expect(seen[0], name).toBe("a:Skip to content");
+      expect(seen.some((x) => x.startsWith("a:Agents")), name).toBe(true);
+      expect(seen.some((x) => x.startsWith("select") || x.startsWith("input") || x.startsWith("summary")), `${name}: ${seen.join(", ")}`).toBe(true);
+    }
+    await ctx.close();
+  });
+
   it("a custom group opens the per-tool view, deprecated tools marked", async () => {
     const ctx = await newContext(browser);
     const page = await signIn(ctx, api.url, api.tokens.admin);
@@ -255,7 +281,7 @@ describe.skipIf(!HAVE_CHROMIUM)("console pages (against the API contract)", () =
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(token);
     await screenshot(page, "agents-token");
     await page.getByRole("button", { name: "Done" }).click();
-    expect(await page.locator("#secret-value").inputValue()).toBe("");
+    await expect.poll(() => page.locator("#secret-value").inputValue()).toBe("");
     expect(await page.content()).not.toContain(token);
     await expect.poll(() => page.locator("h2", { hasText: "new-agent" }).count()).toBe(1);
     await ctx.close();

@@ -16,6 +16,8 @@ import type { CohereKey } from "./keyring.js";
 import { buildGeneration, generationGuard, LiveConfig, storeRef } from "./live.js";
 import type { CounterStore } from "./store/types.js";
 import { MemoryCounterStore } from "./store/memory.js";
+import type { SharedState } from "./store/shared.js";
+import { MemorySharedState } from "./store/shared-memory.js";
 import { createRefusalPolicy, type RefusalPolicy } from "./policy/refusals.js";
 
 export interface App {
@@ -55,6 +57,15 @@ export interface App {
   addSecret(secret: string | undefined): void;
   /** HTTP --sessions: open sessions per agent (metrics read it at each scrape). */
   sessionCounts?: () => ReadonlyMap<string, number>;
+  /** HTTP --sessions: the open sessions (the console lists them) and ending some at once. */
+  openSessions?: () => Array<{ id: string; agent: string; openedAt: number }>;
+  endSessions?: (match: (s: { id: string; agent: string }) => boolean, why: string) => number;
+  /** Documents, announcements, admin sessions and activity: memory, or shared by replicas (--store). */
+  shared: SharedState;
+  /** --policy-store: read the policy from the shared document instead of the file (reloads). */
+  loadPolicy?: () => Promise<ConfigFile>;
+  /** Is this replica's configuration the same as the others'? (src/fleet/converge.ts) */
+  fleet?: { mismatch: boolean; detail(): Record<string, string> };
   /** Run first by close(), in order: e.g. write the audit summaries of throttles still counting,
    *  stop the metrics server. */
   onClose(fn: () => Promise<void> | void): void;
@@ -160,6 +171,7 @@ export function createApp(options: Options, logger: Logger, extras: AppExtras = 
   };
   const closers: Array<() => Promise<void> | void> = [];
   let store: CounterStore = new MemoryCounterStore(extras.now);
+  let shared: SharedState = new MemorySharedState(extras.now);
   const live = new LiveConfig(
     (cfg, id) =>
       buildGeneration(
@@ -220,6 +232,12 @@ export function createApp(options: Options, logger: Logger, extras: AppExtras = 
     set store(s: CounterStore) {
       store = s;
     },
+    get shared() {
+      return shared;
+    },
+    set shared(s: SharedState) {
+      shared = s;
+    },
     refusals: undefined as unknown as RefusalPolicy, // set below: it reads app.store and app.audit late
     metrics: { calls: 0, errors: 0 },
     secrets: () => secretList,
@@ -238,6 +256,7 @@ export function createApp(options: Options, logger: Logger, extras: AppExtras = 
       await app.refusals.close();
       await Promise.all([...clients.values()].map((c) => c.close()));
       await app.store.close();
+      await app.shared.close();
       await app.audit?.close();
     },
   };

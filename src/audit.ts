@@ -107,12 +107,18 @@ export interface AuditDraft {
   finish(tail: AuditTail): void;
 }
 
-/** An operator event that is not a call (a configuration reload). */
+/** An operator event that is not a call (a configuration reload, a change made in the console). */
 export interface AuditNotice {
   time: string;
-  event: "config_reload";
+  event: "config_reload" | "admin_change" | "admin_denied" | "admin_signin";
   outcome: "ok" | "rejected";
   text: string;
+  /** Console events: who (name and role; never a token). */
+  admin?: string;
+  admin_role?: string;
+  /** Console events: what was asked for ("PUT /admin/api/v1/grid"). */
+  action?: string;
+  replica?: string;
 }
 
 export interface AuditSink {

@@ -94,12 +94,23 @@ async function main(): Promise<void> {
       const { serveMetrics } = await import("./metrics/server.js");
       await serveMetrics(app);
     }
-    // SIGHUP reloads the config file instead of ending the process.
+    // Shared state (announcements, --policy-store, the console's activity) and the agreement of
+    // configurations between replicas (src/fleet/).
+    if (options.adminPort !== undefined) (await import("./admin/server.js")).checkAdmin(app);
+    const { installFleet } = await import("./fleet/install.js");
+    const fleet = await installFleet(app);
+    // SIGHUP reloads the config file instead of ending the process; other replicas are told.
     const { installReload } = await import("./reload.js");
-    installReload(app);
+    installReload(app, (r) => {
+      if (r.ok) void fleet.announce();
+    });
     if (options.mode === "http") {
       const { serveHttp } = await import("./transports/http/index.js");
       await serveHttp(app);
+      if (options.adminPort !== undefined) {
+        const { serveAdmin } = await import("./admin/server.js");
+        await serveAdmin(app, () => fleet.announce());
+      }
     } else {
       const { serveStdio } = await import("./transports/stdio.js");
       await serveStdio(app);

@@ -23,6 +23,7 @@ import { budgetGuard, checkBudgetConfig, type BudgetGuard } from "./policy/budge
 import { cohereKeyGuard } from "./policy/cohere-limits.js";
 import type { Guard, GuardVerdict } from "./policy/types.js";
 import type { CounterStore } from "./store/types.js";
+import { configHash } from "./fleet/hash.js";
 
 /** The agent of HTTP requests when the config has no agents (also exported by http/plan.ts). */
 export const ANONYMOUS = "anonymous";
@@ -31,6 +32,8 @@ export interface Generation {
   /** 1 at start-up, +1 per successful reload. */
   readonly id: number;
   readonly config?: ConfigFile;
+  /** Content hash of the effective configuration (src/fleet/hash.ts): equal on replicas that agree. */
+  readonly hash: string;
   /** stdio and --list-tools: what the flags (and --profile) make visible. */
   readonly visible: ReadonlySet<string>;
   readonly ignored: string[];
@@ -92,6 +95,7 @@ export function buildGeneration(deps: GenerationDeps, config: ConfigFile | undef
   return {
     id,
     config,
+    hash: configHash(config),
     visible,
     ignored,
     guards,

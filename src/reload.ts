@@ -85,7 +85,8 @@ export async function reloadConfig(app: App): Promise<ReloadResult> {
     return { ok: false, error: "no --config", text };
   }
   try {
-    const config = loadConfigFile(path);
+    // --policy-store: the shared policy document, else the file.
+    const config = app.loadPolicy ? await app.loadPolicy() : loadConfigFile(path);
     await app.live.prepare(config);
     const swap = app.live.replace(config);
     const diff = diffConfigs(swap.prev.config, config);
@@ -93,7 +94,7 @@ export async function reloadConfig(app: App): Promise<ReloadResult> {
     if (app.options.mode !== "http" && !sameTools(swap.prev.visible, swap.next.visible)) {
       app.logger.warn("the reloaded profile changes this stdio server's tools; the tool list a client has already read stays until it restarts");
     }
-    app.logger.info(text, { generation: swap.next.id, file: path });
+    app.logger.info(text, { generation: swap.next.id, file: path, config: swap.next.hash });
     app.audit?.note?.({ time, event: "config_reload", outcome: "ok", text });
     return { ok: true, generation: swap.next.id, diff, text };
   } catch (err) {
@@ -105,15 +106,19 @@ export async function reloadConfig(app: App): Promise<ReloadResult> {
   }
 }
 
+const queues = new WeakMap<App, Promise<unknown>>();
+
+/** Reload, one at a time per app: a reload asked for during one waits for it, then reads the source again. */
+export function queueReload(app: App): Promise<ReloadResult> {
+  const run = (queues.get(app) ?? Promise.resolve()).then(() => reloadConfig(app));
+  queues.set(app, run.catch(() => undefined));
+  return run;
+}
+
 /** SIGHUP reloads (instead of ending the process, Node's default). */
 export function installReload(app: App, onReload?: (r: ReloadResult) => void): () => void {
-  // One reload at a time: a second SIGHUP during one waits for it, then reads the file again.
-  let running: Promise<void> = Promise.resolve();
   const handler = () => {
-    running = running.then(async () => {
-      const r = await reloadConfig(app);
-      onReload?.(r);
-    });
+    void queueReload(app).then((r) => onReload?.(r));
   };
   process.on("SIGHUP", handler);
   return () => process.off("SIGHUP", handler);

@@ -46,7 +46,8 @@ export function createMcpServer(app: App, source: ScopeSource): Server {
   const scopeOf = typeof source === "function" ? source : () => source;
   const server = new Server(SERVER_INFO, {
     jsonSchemaValidator: lazyValidator,
-    capabilities: { tools: { listChanged: false }, logging: {} },
+    // A session's tools follow the configuration: a reload that changes them sends list_changed.
+    capabilities: { tools: { listChanged: typeof source === "function" }, logging: {} },
     instructions:
       "Cohere API tools. Read tools run freely; write and destructive tools appear only when the operator enables them. " +
       "Errors are returned as tool results with what to do next.",

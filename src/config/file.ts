@@ -8,6 +8,7 @@ import { oauthProfileProblems, oauthSchema } from "./oauth.js";
 import { agentLimitsSchema } from "./limits.js";
 import { budgetSchema, pricesSchema } from "./budget.js";
 import { cohereKeysSchema, profileKeySchema } from "./keys.js";
+import { adminsSchema } from "./admins.js";
 
 const list = z
   .union([z.string(), z.array(z.string())])
@@ -98,6 +99,7 @@ export const configFileSchema = z
     oauth: oauthSchema.optional().describe("HTTP: accept access tokens from your identity provider (OAuth 2.1 resource server)"),
     cohere_keys: cohereKeysSchema.optional(),
     prices_usd_per_million: pricesSchema.optional(),
+    admins: adminsSchema.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -112,6 +114,11 @@ export const configFileSchema = z
       }
       if (seen.has(a.name)) ctx.addIssue({ code: "custom", path: ["agents", i, "name"], message: `duplicate agent "${a.name}"` });
       seen.add(a.name);
+    });
+    const admins = new Set<string>();
+    cfg.admins?.forEach((a, i) => {
+      if (admins.has(a.name)) ctx.addIssue({ code: "custom", path: ["admins", i, "name"], message: `duplicate admin "${a.name}"` });
+      admins.add(a.name);
     });
     if (cfg.oauth) for (const p of oauthProfileProblems(cfg.oauth, names)) ctx.addIssue({ code: "custom", ...p });
   });

@@ -4,7 +4,7 @@
  * and a real MCP client (the SDK over streamable HTTP, with the curator's bearer token) on the
  * OTHER replica. Skipped until the server has --admin-port (branch `console`).
  */
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -142,7 +142,8 @@ describe.skipIf(!READY)("console end to end (two replicas on Redis)", () => {
     const activityCtx = await newContext(browser);
     const activity = await signIn(activityCtx, ADMIN_TOKEN, "/activity");
     await expect.poll(() => activity.locator("#live").textContent()).toBe("Live");
-    const mcp = await mcpClient(b.url, CURATOR_TOKEN);
+    let answer: "accept" | "decline" = "accept";
+    const mcp = await mcpClient(b.url, CURATOR_TOKEN, () => answer);
     try {
       const before = (await mcp.client.listTools()).tools.map((t) => t.name);
       expect(before).not.toContain("delete_dataset");
@@ -172,6 +173,9 @@ describe.skipIf(!READY)("console end to end (two replicas on Redis)", () => {
       expect(shown).toBeLessThan(2_000);
       await screenshot(activity, "e2e-activity");
 
+      // Back to Read. Until replica B has applied it, a probe would still be allowed: it is declined
+      // at the confirmation, so nothing reaches Cohere while we wait for the refusal.
+      answer = "decline";
       await setLevel(grid, "curator", "Manage datasets", "read");
       await eventually(async () => {
         const r = (await mcp.client.callTool({ name: "delete_dataset", arguments: { id: "ds-any" } }, undefined, { timeout: 1_000 })) as { isError?: boolean };
@@ -251,7 +255,10 @@ describe.skipIf(!READY)("console end to end (two replicas on Redis)", () => {
     const token = await page.locator("#secret-value").inputValue();
     expect(token.length).toBeGreaterThan(16);
     await page.getByRole("button", { name: "Done" }).click();
-    const mcp = await mcpClient(b.url, token);
+    // Created on replica A; replica B takes it within 2 s (the policy is announced through the store).
+    const createdAt = Date.now();
+    const mcp = await eventually(() => mcpClient(b.url, token), 2_000, 50);
+    figures.push(`agent created on replica A → its token accepted on replica B: ${Date.now() - createdAt} ms`);
     try {
       expect((await mcp.client.listTools()).tools.map((t) => t.name)).toContain("rerank");
       const card = page.locator("section.agent", { has: page.locator("h2", { hasText: "e2e-new-agent" }) });
@@ -296,5 +303,41 @@ describe.skipIf(!READY)("console end to end (two replicas on Redis)", () => {
     expect(rec.requests.filter((r) => new URL(r.url).origin !== adminUrl)).toEqual([]);
     expect(rec.errors).toEqual([]);
     await ctx.close();
+  });
+});
+
+/**
+ * The README's screenshots (docs/img/console-*.png), from this real two-replica run: written only
+ * when CONSOLE_DOC_IMAGES=1 (`CONSOLE_DOC_IMAGES=1 npm run test:console`), so a normal run leaves
+ * the committed files alone. Runs after the tests above, so Activity and Usage have real calls.
+ */
+describe.skipIf(!READY || process.env.CONSOLE_DOC_IMAGES !== "1")("README screenshots (real server)", () => {
+  it("the grid with a change under review, Activity, Usage", async () => {
+    const out = join(ROOT, "docs", "img");
+    mkdirSync(out, { recursive: true });
+    const ctx = await newContext(browser);
+    try {
+      const page = await signIn(ctx, ADMIN_TOKEN);
+      await page.getByLabel("curator: Manage datasets").selectOption("full");
+      await page.locator("#review").click();
+      await page.locator("#preview-sentences li").first().waitFor();
+      await page.screenshot({ path: join(out, "console-grid.png"), clip: { x: 0, y: 0, width: 1280, height: 560 } });
+      await page.keyboard.press("Escape");
+      // The curator's calls (the page takes its filters from the query), the confirmed delete opened.
+      await page.goto(adminUrl + "/activity?agent=curator");
+      const call = page
+        .locator("li.event")
+        .filter({ has: page.locator("pre", { hasText: '"tool": "delete_dataset"' }) })
+        .filter({ has: page.locator("pre", { hasText: '"outcome": "ok"' }) })
+        .first();
+      await call.waitFor();
+      await call.locator("summary").click();
+      await page.screenshot({ path: join(out, "console-activity.png"), clip: { x: 0, y: 0, width: 1280, height: 560 } });
+      await page.goto(adminUrl + "/usage");
+      await page.locator("svg.chart").first().waitFor();
+      await page.screenshot({ path: join(out, "console-usage.png"), clip: { x: 0, y: 0, width: 1280, height: 480 } });
+    } finally {
+      await ctx.close();
+    }
   });
 });

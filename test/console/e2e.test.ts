@@ -32,6 +32,8 @@ const ADMIN_TOKEN = "admin-token-console-e2e-7d1f";
 const ADMIN2_TOKEN = "admin2-token-console-e2e-2b9c";
 const VIEWER_TOKEN = "viewer-token-console-e2e-5e3a";
 const CURATOR_TOKEN = "curator-token-console-e2e-9a4d";
+const SEARCH_TOKEN = "search-token-console-e2e-1c8e";
+const RERANK = { model: "rerank-v3.5", query: "capital of france", documents: ["bananas", "paris is the capital"] };
 const CONFIG = {
   admins: [
     { name: "team-lead", role: "admin", token_sha256: sha256Hex(ADMIN_TOKEN) },
@@ -40,11 +42,11 @@ const CONFIG = {
   ],
   profiles: {
     curator: { tools: ["list_datasets", "get_dataset", "get_dataset_usage"] },
-    search: { tools: ["rerank", "embed"] },
+    search: { tools: ["rerank", "embed"], budget: { calls: 100 } },
   },
   agents: [
     { name: "curator", profile: "curator", token_sha256: sha256Hex(CURATOR_TOKEN) },
-    { name: "search-agent", profile: "search", token_sha256: sha256Hex("search-token-console-e2e-1c8e") },
+    { name: "search-agent", profile: "search", token_sha256: sha256Hex(SEARCH_TOKEN) },
   ],
 };
 
@@ -266,6 +268,37 @@ describe.skipIf(!READY)("console end to end (two replicas on Redis)", () => {
       await card.getByRole("button", { name: /^Revoke/ }).first().click();
       await eventually(async () => {
         await expect(mcp.client.listTools()).rejects.toThrow();
+      }, 2_000, 50);
+    } finally {
+      await mcp.close().catch(() => undefined);
+      await ctx.close();
+    }
+  });
+
+  it("Agents page: budget used and left, top up and reset; an open session listed and ended", async () => {
+    // The session is opened on replica A: the page lists the sessions of the replica it is served by.
+    const mcp = await mcpClient(a.url, SEARCH_TOKEN);
+    const ctx = await newContext(browser);
+    try {
+      for (let i = 0; i < 3; i++) {
+        const r = (await mcp.client.callTool({ name: "rerank", arguments: RERANK }, undefined, { timeout: 10_000 })) as { isError?: boolean };
+        expect(r.isError, textOf(r)).toBeFalsy();
+      }
+      const page = await signIn(ctx, ADMIN_TOKEN, "/agents");
+      const card = page.locator("section.agent", { has: page.locator("h2", { hasText: /^search-agent/ }) });
+      await expect.poll(() => card.locator(".budget").textContent()).toContain("3 of 100 calls used, 97 left");
+      await card.getByLabel("Top up by").fill("2");
+      await card.getByRole("button", { name: "Top up", exact: true }).click();
+      await expect.poll(() => card.locator(".budget").textContent()).toContain("1 of 100 calls used, 99 left");
+      page.once("dialog", (d) => void d.accept());
+      await card.getByRole("button", { name: "Reset this month" }).click();
+      await expect.poll(() => card.locator(".budget").textContent()).toContain("0 of 100 calls used, 100 left");
+      const sid = mcp.transport.sessionId!;
+      await expect.poll(() => card.locator(".sessions code").allTextContents()).toContain(sid);
+      await screenshot(page, "e2e-agents-session");
+      await card.getByRole("button", { name: `End session ${sid}` }).click();
+      await eventually(async () => {
+        await expect(mcp.client.listTools(undefined, { timeout: 1_000 })).rejects.toThrow();
       }, 2_000, 50);
     } finally {
       await mcp.close().catch(() => undefined);

@@ -108,6 +108,38 @@ describe("sign-in", () => {
   });
 });
 
+describe("sign-in throttle and cookies behind a proxy", () => {
+  it("failed sign-ins past --max-auth-failures get 429; a valid token still signs in (other admins are not locked out)", async () => {
+    const path = writeConfig(teamConfig());
+    const t = await startConsole(emu.url, ["--config", path, "--max-auth-failures", "3"]);
+    try {
+      const codes: number[] = [];
+      for (let i = 0; i < 6; i++) codes.push((await api(t, "POST", "login", { body: { token: `wrong-token-${i}-0123456789` } })).status);
+      expect(codes.slice(0, 3)).toEqual([401, 401, 401]);
+      expect(codes.slice(3)).toEqual([429, 429, 429]);
+      expect((await api(t, "POST", "login", { body: { token: LEAD_TOKEN } })).status).toBe(200);
+    } finally {
+      await t.srv.stop();
+    }
+  });
+
+  it("behind a trusted proxy that says https, the cookie is Secure", async () => {
+    const path = writeConfig(teamConfig());
+    const t = await startConsole(emu.url, ["--config", path, "--trusted-proxies", "127.0.0.1"]);
+    try {
+      const { rawRequest } = await import("./http-support.js");
+      const r = await rawRequest(`${t.base}/admin/api/v1/login`, {
+        headers: { "Content-Type": "application/json", "X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9" },
+        body: JSON.stringify({ token: LEAD_TOKEN }),
+      });
+      expect(r.status).toBe(200);
+      expect(String((r.headers["set-cookie"] ?? [])[0])).toMatch(/; Secure/);
+    } finally {
+      await t.srv.stop();
+    }
+  });
+});
+
 describe("grid", () => {
   it("rows per agent with Off / Read / Full use / Custom cells from the server's own tool sets", async () => {
     const r = await api(c, "GET", "grid", { session: lead });

@@ -72,7 +72,9 @@ beforeAll(async () => {
   const config = writeConfig(CONFIG);
   const portA = await freePort();
   const portB = await freePort();
-  const common = ["--config", config, "--store", redis.url, "--sessions"];
+  // These tests probe rotated and revoked tokens on purpose, from one address: the sign-in
+  // throttle (tested in test/http-hardening and test/admin-api) is off so it does not answer first.
+  const common = ["--config", config, "--store", redis.url, "--sessions", "--max-auth-failures", "0"];
   a = await startHttp(emu.url, [...common, "--replica-id", "ra", "--admin-port", String(portA), "--audit-log", tempFile("a.jsonl")]);
   b = await startHttp(emu.url, [...common, "--replica-id", "rb", "--admin-port", String(portB), "--audit-log", tempFile("b.jsonl")]);
   adminUrl = `http://127.0.0.1:${portA}`;
@@ -247,7 +249,7 @@ describe.skipIf(!READY)("console end to end (two replicas on Redis)", () => {
     await c2.close();
   });
 
-  it("a token created on the Agents page works once shown; revoking it ends its session", async () => {
+  it("a token created on the Agents page works once shown; rotating replaces it; revoking ends its session", async () => {
     const ctx = await newContext(browser);
     const page = await signIn(ctx, ADMIN_TOKEN, "/agents");
     await page.getByLabel("Name", { exact: true }).fill("e2e-new-agent");
@@ -259,18 +261,35 @@ describe.skipIf(!READY)("console end to end (two replicas on Redis)", () => {
     await page.getByRole("button", { name: "Done" }).click();
     // Created on replica A; replica B takes it within 2 s (the policy is announced through the store).
     const createdAt = Date.now();
-    const mcp = await eventually(() => mcpClient(b.url, token), 2_000, 50);
+    const first = await eventually(() => mcpClient(b.url, token), 2_000, 50);
     figures.push(`agent created on replica A → its token accepted on replica B: ${Date.now() - createdAt} ms`);
+    let second: Awaited<ReturnType<typeof mcpClient>> | undefined;
     try {
-      expect((await mcp.client.listTools()).tools.map((t) => t.name)).toContain("rerank");
+      expect((await first.client.listTools()).tools.map((t) => t.name)).toContain("rerank");
       const card = page.locator("section.agent", { has: page.locator("h2", { hasText: "e2e-new-agent" }) });
+      // Rotate: a new token shown once, the old one refused and its session ended.
       page.once("dialog", (d) => void d.accept());
-      await card.getByRole("button", { name: /^Revoke/ }).first().click();
+      await card.getByRole("button", { name: /^Rotate/ }).first().click();
+      await page.locator("#secret").waitFor();
+      const rotated = await page.locator("#secret-value").inputValue();
+      expect(rotated).not.toBe(token);
+      await page.getByRole("button", { name: "Done" }).click();
       await eventually(async () => {
-        await expect(mcp.client.listTools()).rejects.toThrow();
+        await expect(first.client.listTools(undefined, { timeout: 1_000 })).rejects.toThrow();
+      }, 2_000, 50);
+      second = await eventually(() => mcpClient(b.url, rotated), 2_000, 50);
+      expect((await second.client.listTools()).tools.map((t) => t.name)).toContain("rerank");
+      // Revoke: its open session ends.
+      await expect.poll(() => card.getByRole("button", { name: /^Revoke/ }).count()).toBe(1);
+      page.once("dialog", (d) => void d.accept());
+      await card.getByRole("button", { name: /^Revoke/ }).click();
+      const s2 = second;
+      await eventually(async () => {
+        await expect(s2.client.listTools(undefined, { timeout: 1_000 })).rejects.toThrow();
       }, 2_000, 50);
     } finally {
-      await mcp.close().catch(() => undefined);
+      await first.close().catch(() => undefined);
+      await second?.close().catch(() => undefined);
       await ctx.close();
     }
   });

@@ -8,7 +8,8 @@ import type { ToolDescriptor } from "./catalog/describe.js";
 import { CohereClient, normaliseBaseUrl } from "./cohere/client.js";
 import { ConfigError, loadConfigFile, type ConfigFile, type Profile } from "./config/file.js";
 import type { Options } from "./config/options.js";
-import { narrow, parseList, resolveVisible, type PolicySpec, type PolicyTool } from "./policy/allowlist.js";
+import { narrow, resolveVisible, type PolicySpec } from "./policy/allowlist.js";
+import { policyTools, profileSpec } from "./policy/access.js";
 import type { Logger } from "./logger.js";
 import type { AuditSink } from "./audit.js";
 import type { AgentScope, Guard } from "./policy/types.js";
@@ -79,16 +80,8 @@ export interface AppExtras {
   now?: () => number;
 }
 
-export const policyTools: readonly PolicyTool[] = TOOL_INDEX.map((t) => t.policy);
-
-export function profileSpec(p: Profile): PolicySpec {
-  return {
-    tools: parseList(p.tools),
-    exclude: parseList(p.exclude_tools),
-    allowWrite: p.allow_write ?? false,
-    allowDestructive: p.allow_destructive ?? false,
-  };
-}
+// The tool index and a profile's spec live with the access matrix (one computation, every caller).
+export { policyTools, profileSpec };
 
 /** Resolve what the flags (and an optional profile) make visible. Throws on bad items. */
 export function resolveFromOptions(

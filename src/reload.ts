@@ -5,74 +5,15 @@
  * stays. Either way one audit line and one log line say what happened.
  */
 import type { App } from "./app.js";
-import { loadConfigFile, type ConfigFile } from "./config/file.js";
+import { loadConfigFile } from "./config/file.js";
 import { sameTools } from "./policy/allowlist.js";
+import { configDiff, type ConfigDiff } from "./policy/diff.js";
 
-export interface ReloadDiff {
-  agentsAdded: string[];
-  agentsRemoved: string[];
-  /** Agents whose token, profile or profile content changed. */
-  agentsChanged: string[];
-  profilesAdded: string[];
-  profilesRemoved: string[];
-  profilesChanged: string[];
-  keysAdded: string[];
-  keysRemoved: string[];
-  keysChanged: string[];
-  /** Anything else (prices, default profile). */
-  otherChanged: string[];
-}
+export type ReloadResult = { ok: true; generation: number; diff: ConfigDiff; text: string } | { ok: false; error: string; text: string };
 
-export type ReloadResult = { ok: true; generation: number; diff: ReloadDiff; text: string } | { ok: false; error: string; text: string };
-
-const json = (v: unknown) => JSON.stringify(v ?? null);
-
-function diffRecords<T>(before: Record<string, T>, after: Record<string, T>, changed: (a: T, b: T, name: string) => boolean) {
-  const added = Object.keys(after).filter((k) => !Object.hasOwn(before, k));
-  const removed = Object.keys(before).filter((k) => !Object.hasOwn(after, k));
-  const diff = Object.keys(after).filter((k) => Object.hasOwn(before, k) && changed(before[k]!, after[k]!, k));
-  return { added, removed, changed: diff };
-}
-
-export function diffConfigs(prev: ConfigFile | undefined, next: ConfigFile | undefined): ReloadDiff {
-  const profiles = diffRecords(prev?.profiles ?? {}, next?.profiles ?? {}, (a, b) => json(a) !== json(b));
-  const byName = (c: ConfigFile | undefined) => Object.fromEntries((c?.agents ?? []).map((a) => [a.name, a]));
-  const profileChanged = new Set(profiles.changed);
-  const agents = diffRecords(byName(prev), byName(next), (a, b) => json(a) !== json(b) || profileChanged.has(b.profile));
-  const keys = diffRecords(prev?.cohere_keys ?? {}, next?.cohere_keys ?? {}, (a, b) => json(a) !== json(b));
-  const otherChanged: string[] = [];
-  if (json(prev?.prices_usd_per_million) !== json(next?.prices_usd_per_million)) otherChanged.push("prices_usd_per_million");
-  if (prev?.default_profile !== next?.default_profile) otherChanged.push("default_profile");
-  if (json(prev?.oauth) !== json(next?.oauth)) otherChanged.push("oauth");
-  return {
-    agentsAdded: agents.added,
-    agentsRemoved: agents.removed,
-    agentsChanged: agents.changed,
-    profilesAdded: profiles.added,
-    profilesRemoved: profiles.removed,
-    profilesChanged: profiles.changed,
-    keysAdded: keys.added,
-    keysRemoved: keys.removed,
-    keysChanged: keys.changed,
-    otherChanged,
-  };
-}
-
-/** "configuration reloaded: agents added a, b; removed c; profiles changed p" */
-export function diffText(d: ReloadDiff): string {
-  const parts: string[] = [];
-  const group = (what: string, added: string[], removed: string[], changed: string[]) => {
-    const bits: string[] = [];
-    if (added.length) bits.push(`added ${added.join(", ")}`);
-    if (removed.length) bits.push(`removed ${removed.join(", ")}`);
-    if (changed.length) bits.push(`changed ${changed.join(", ")}`);
-    if (bits.length) parts.push(`${what} ${bits.join(", ")}`);
-  };
-  group("agents", d.agentsAdded, d.agentsRemoved, d.agentsChanged);
-  group("profiles", d.profilesAdded, d.profilesRemoved, d.profilesChanged);
-  group("cohere keys", d.keysAdded, d.keysRemoved, d.keysChanged);
-  if (d.otherChanged.length) parts.push(`changed ${d.otherChanged.join(", ")}`);
-  return `configuration reloaded: ${parts.length ? parts.join("; ") : "no changes"}`;
+/** "configuration reloaded: b's token was rotated; budget of q from 2 to 1 calls a month" */
+export function reloadText(d: ConfigDiff): string {
+  return `configuration reloaded: ${d.summary}`;
 }
 
 /** Read the config file again and swap it in, or keep the old one. Never rejects. */
@@ -89,13 +30,14 @@ export async function reloadConfig(app: App): Promise<ReloadResult> {
     const config = app.loadPolicy ? await app.loadPolicy() : loadConfigFile(path);
     await app.live.prepare(config);
     const swap = app.live.replace(config);
-    const diff = diffConfigs(swap.prev.config, config);
-    const text = diffText(diff);
+    // The same diff as `cohere-mcp diff OLD NEW` (src/policy/diff.ts), under this server's --exclude-tools.
+    const diff = configDiff(swap.prev.config, config, { excludeTools: app.options.excludeTools, profile: app.options.profile });
+    const text = reloadText(diff);
     if (app.options.mode !== "http" && !sameTools(swap.prev.visible, swap.next.visible)) {
       app.logger.warn("the reloaded profile changes this stdio server's tools; the tool list a client has already read stays until it restarts");
     }
     app.logger.info(text, { generation: swap.next.id, file: path, config: swap.next.hash });
-    app.audit?.note?.({ time, event: "config_reload", outcome: "ok", text });
+    app.audit?.note?.({ time, event: "config_reload", outcome: "ok", text, diff: diff.changes });
     return { ok: true, generation: swap.next.id, diff, text };
   } catch (err) {
     const error = (err as Error)?.message ?? String(err);

@@ -101,7 +101,7 @@ describe("agents", () => {
     expect(fileText()).toBe(before);
   });
 
-  it("a rotated token replaces the old one; a revoked token ends the agent's open session at once; both audited", async () => {
+  it("a second token works beside the first (overlap); revoking the old one ends its open sessions at once; both audited", async () => {
     const create = await api(c, "POST", "agents", { session: lead, body: { name: "rot-agent", profile: "search" } });
     const first = create.json.token as string;
     const open = await connectHttp(c.srv.url, bearer(first));
@@ -109,18 +109,26 @@ describe("agents", () => {
     const r = await api(c, "POST", "agents/rot-agent/tokens", { session: lead, body: { label: "2026-12" } });
     expect(r.status, r.body).toBe(201);
     const second = r.json.token as string;
-    expect((await auditOf("POST agents/:name/tokens")).text).toMatch(/team-lead \(admin\) rotated rot-agent's token/);
-    // the old token no longer works; the new one does
-    await expect(connectHttp(c.srv.url, bearer(first))).rejects.toThrow();
+    expect((await auditOf("POST agents/:name/tokens")).text).toBe('team-lead (admin) added the token "2026-12" to rot-agent');
+    expect((await api(c, "POST", "agents/rot-agent/tokens", { session: lead, body: { label: "2026-12" } })).status).toBe(409);
+    const listed = (await api(c, "GET", "agents", { session: lead })).json.find((a: { name: string }) => a.name === "rot-agent");
+    expect(listed.tokens).toEqual([{ label: "token" }, { label: "2026-12" }]);
+    // both work during the overlap
     const fresh = await connectHttp(c.srv.url, bearer(second));
     await fresh.client.listTools();
-    const sessions = (await api(c, "GET", "agents", { session: lead })).json.find((a: { name: string }) => a.name === "rot-agent").sessions;
-    expect(sessions.length).toBe(1);
+    await open.client.listTools();
     const del = await api(c, "DELETE", "agents/rot-agent/tokens/token", { session: lead });
     expect(del.status, del.body).toBe(200);
-    expect(del.json.sessions_ended).toBe(1);
-    expect((await auditOf("DELETE agents/:name/tokens/:label")).text).toMatch(/team-lead \(admin\) revoked rot-agent's token "token"/);
-    await expect(fresh.client.listTools()).rejects.toThrow();
+    expect(del.json.sessions_ended).toBe(2);
+    expect((await auditOf("DELETE agents/:name/tokens/:label")).text).toBe('team-lead (admin) revoked rot-agent\'s token "token"');
+    await expect(open.client.listTools()).rejects.toThrow();
+    await expect(connectHttp(c.srv.url, bearer(first))).rejects.toThrow();
+    // the new token still works
+    const again = await connectHttp(c.srv.url, bearer(second));
+    expect((await again.client.listTools()).tools.length).toBeGreaterThan(0);
+    await again.close();
+    // revoking the last token leaves the agent with none that works
+    expect((await api(c, "DELETE", "agents/rot-agent/tokens/2026-12", { session: lead })).status).toBe(200);
     await expect(connectHttp(c.srv.url, bearer(second))).rejects.toThrow();
     await open.close().catch(() => undefined);
     await fresh.close().catch(() => undefined);

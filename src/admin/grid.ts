@@ -27,6 +27,7 @@ export const GROUP_LABELS: Record<Group, string> = {
   models: "Look up models",
   account: "Check the account",
   audio: "Transcribe audio",
+  parse: "Parse documents",
   datasets: "Manage datasets",
   embed_jobs: "Run embed jobs",
   batches: "Run batches",

@@ -77,3 +77,13 @@ export async function policyExportCommand(
   } else out(text);
   return 0;
 }
+
+/** The command table's entry point (src/cli/index.ts): `policy export …`. */
+export async function run(argv: readonly string[], io: { stdout(t: string): void; stderr(t: string): void; env: NodeJS.ProcessEnv }): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub !== "export") {
+    io.stderr(`cohere-mcp policy: the only subcommand is export\n${POLICY_EXPORT_USAGE}\n`);
+    return 2;
+  }
+  return policyExportCommand(rest, io.env, (s) => io.stdout(s), (s) => io.stderr(s));
+}

@@ -125,6 +125,17 @@ export const oauthSchema = z
       .optional()
       .describe("Least time between two JWKS fetches caused by an unknown key id (default 30)"),
     jwks_max_age_s: z.number().int().min(1).max(86400).optional().describe("Longest a fetched JWKS is used before it is fetched again (default 600)"),
+    token_typ: z
+      .enum(["at+jwt", "any"])
+      .optional()
+      .describe('JWT access tokens must have the header typ "at+jwt" (RFC 9068; default), or "any" for an issuer that signs access tokens as plain JWTs'),
+    max_token_lifetime_s: z
+      .number()
+      .int()
+      .min(60)
+      .max(31_536_000)
+      .optional()
+      .describe("Longest lifetime (exp minus iat) a JWT access token may claim (default 86400: a day)"),
     fetch_timeout_ms: z
       .number()
       .int()

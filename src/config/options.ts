@@ -171,6 +171,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
         "headers-timeout-ms": { type: "string" },
         "body-timeout-ms": { type: "string" },
         "max-connections-per-address": { type: "string" },
+        "ipv6-prefix": { type: "string" },
+        "max-batch-calls": { type: "string" },
         "trusted-proxies": { type: "string", multiple: true },
         store: { type: "string" },
         "store-prefix": { type: "string" },

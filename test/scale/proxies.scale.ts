@@ -1,6 +1,6 @@
 /**
  * Client addresses behind nginx (--trusted-proxies): three replicas sharing counters on Redis,
- * Debian's nginx in front running deploy/nginx.conf (which sends X-Forwarded-For), every replica
+ * Debian's nginx in front running deploy/nginx/ (which sends X-Forwarded-For), every replica
  * started with --trusted-proxies 127.0.0.1. Clients reach nginx from different loopback
  * addresses (127.0.0.2, 127.0.0.3, ...); nginx adds the address it sees, and that is the client.
  *

@@ -10,7 +10,7 @@
  * refreshed or stepped-up token) and the narrowing headers the session opened with.
  *
  * Ids start with the replica's tag (--replica-id) so that a load balancer can send each session
- * to the replica that holds it (deploy/nginx.conf).
+ * to the replica that holds it (deploy/nginx/cohere-mcp.conf).
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -25,7 +25,6 @@ import type { ScopeResolver } from "./scopes.js";
 import { resumableStreams } from "./event-store.js";
 import type { Identity } from "../../identity.js";
 import { identityOf } from "./oauth.js";
-import { ANONYMOUS } from "./plan.js";
 
 interface Session {
   id: string;
@@ -71,12 +70,13 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
     else held.delete(agent);
   };
   let opening = 0;
-  const agentCap = (agent: string, profile: string | undefined): { cap: number; source: string } => {
+  const agentCap = (kind: Identity["kind"], profile: string | undefined): { cap: number; source: string } => {
     const own = profile ? app.config?.profiles[profile]?.limits?.max_sessions : undefined;
     if (own !== undefined) return { cap: own, source: `profile "${profile}" limits.max_sessions` };
     if (o.limits.maxSessionsPerAgent !== undefined) return { cap: o.limits.maxSessionsPerAgent, source: "--max-sessions-per-agent" };
-    // Without agents, the one anonymous (loopback) agent may use them all.
-    if (agent === ANONYMOUS) return { cap: o.maxSessions, source: "--max-sessions" };
+    // Without agents, the one anonymous (loopback) agent may use them all: by the identity's kind,
+    // never by a name a credential could choose (an OAuth agent called "anonymous").
+    if (kind === "anonymous") return { cap: o.maxSessions, source: "--max-sessions" };
     return { cap: Math.max(1, Math.floor(o.maxSessions / 4)), source: "a quarter of --max-sessions" };
   };
 
@@ -103,7 +103,7 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
     const headerItems = headerValue(req, "x-mcp-tools");
     const queryItems = url.searchParams.get("tools") ?? undefined;
     const scope = scopeFor(who, headerItems, queryItems);
-    const { cap, source } = agentCap(agent, scope.profile);
+    const { cap, source } = agentCap(who.kind, scope.profile);
     const mine = held.get(agent) ?? 0;
     if (mine >= cap) {
       log.warn("refused a new session: the agent holds its share", { agent, open: mine, cap });

@@ -85,7 +85,7 @@ describe("the reload's audit line carries the diff", () => {
       return JSON.parse(l!) as { outcome: string; text: string; diff: ConfigDiff["changes"] };
     });
     expect(line.outcome).toBe("ok");
-    expect(line.text).toBe(`configuration reloaded: ${SENTENCES.join("; ")}`);
+    expect(line.text).toBe(`${String(line.time)} configuration reloaded: ${SENTENCES.join("; ")}`);
     expect(line.diff.map((c) => c.kind)).toEqual(["tool_gained", "agent_token", "budget"]);
   });
 });

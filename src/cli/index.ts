@@ -94,17 +94,25 @@ export const COMMANDS: Command[] = [
   },
   {
     name: "reload",
-    summary: "tell every replica sharing a Redis store to re-read its configuration",
+    summary: "tell every replica sharing a store to re-read its configuration (within a second)",
     usage: [
       "Usage: cohere-mcp reload --store redis://[:PASSWORD@]HOST:PORT/DB [--store-prefix PREFIX]",
       "",
-      "Announces a reload through the store the replicas share (src/fleet/converge.ts); each re-reads",
-      "its --config file within a second, as on SIGHUP. Also COHERE_MCP_STORE, COHERE_MCP_STORE_PASSWORD.",
+      "Announces a reload through the shared store; every replica polls it every 500 ms and re-reads",
+      "its --config file (or, with --policy-store, the store's policy document). See docs/console.md.",
     ].join("\n"),
-    load: async () => {
-      const { reloadCommand } = await import("./reload.js");
-      return { run: (argv, io) => reloadCommand([...argv], io.env, io.stdout, io.stderr) };
-    },
+    load: () => import("./reload.js"),
+  },
+  {
+    name: "policy",
+    summary: "policy export: the policy the console edits, as a complete config file",
+    usage: [
+      "Usage: cohere-mcp policy export --config FILE [--store redis://…] [--store-prefix PREFIX] [--out FILE]",
+      "",
+      "With --store: the policy document replicas apply (--policy-store); else FILE, validated.",
+      "The output keeps token hashes: it is the operator's config file (e.g. for git).",
+    ].join("\n"),
+    load: () => import("./policy-export.js"),
   },
 ];
 

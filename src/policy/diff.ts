@@ -166,12 +166,11 @@ type AgentConf = NonNullable<ConfigFile["agents"]>[number];
 
 /** The credential of an agent, for comparison only (never printed). */
 function credential(a: AgentConf): string {
-  return json([a.token_sha256?.toLowerCase(), a.token_env, (a as { tokens?: unknown }).tokens]);
+  return json([a.token_sha256?.toLowerCase(), a.token_env, a.tokens]);
 }
 
 function tokenLabels(a: AgentConf): string[] {
-  const tokens = (a as { tokens?: Array<{ label?: string }> }).tokens ?? [];
-  return tokens.map((t) => t.label).filter((l): l is string => typeof l === "string");
+  return (a.tokens ?? []).map((t) => t.label);
 }
 
 function agentChanges(prev: AgentAccess[], next: AgentAccess[], cPrev: ConfigFile | undefined, cNext: ConfigFile | undefined, out: ConfigChange[]): void {
@@ -203,7 +202,16 @@ function agentChanges(prev: AgentAccess[], next: AgentAccess[], cPrev: ConfigFil
       const bits: string[] = [];
       if (gained.length) bits.push(`gains token ${gained.join(", ")}`);
       if (lost.length) bits.push(`loses token ${lost.join(", ")}`);
-      out.push({ kind: "agent_token", subject: name, text: bits.length ? `${name} ${bits.join(" and ")}` : `${name}'s token was rotated` });
+      // a token kept under its label: a new expiry, or a new token under the old label
+      for (const tb of cb.tokens ?? []) {
+        const ta = ca.tokens?.find((t) => t.label === tb.label);
+        if (!ta || json(ta) === json(tb)) continue;
+        if (ta.sha256 === tb.sha256 && ta.env === tb.env) bits.push(`token ${tb.label} now ${tb.not_after ? `expires at ${tb.not_after}` : "never expires"}`);
+        else bits.push(`token ${tb.label} was replaced`);
+      }
+      const single = json([ca.token_sha256, ca.token_env]) !== json([cb.token_sha256, cb.token_env]);
+      const text = bits.length && !single ? `${name} ${bits.join(" and ")}` : `${name}'s token was rotated${bits.length ? `; ${name} ${bits.join(" and ")}` : ""}`;
+      out.push({ kind: "agent_token", subject: name, text });
     }
     const had = new Set(a.tools.map((t) => t.tool));
     const has = new Set(b.tools.map((t) => t.tool));

@@ -300,6 +300,23 @@ describe("CSRF, Origin and roles", () => {
   });
 });
 
+describe("/readyz detail", () => {
+  it("the configuration hash is shown to loopback callers only, not to a client behind the proxy", async () => {
+    const path = writeConfig(teamConfig());
+    const t = await startConsole(emu.url, ["--config", path, "--trusted-proxies", "127.0.0.1"]);
+    try {
+      const { rawRequest } = await import("./http-support.js");
+      const local = JSON.parse((await rawRequest(`${t.srv.origin}/readyz`, { method: "GET" })).body);
+      expect(local.checks.config_hash).toMatch(/^[0-9a-f]{12}$/);
+      expect(t.srv.stderr()).toContain(`"config":"${local.checks.config_hash}"`);
+      const remote = JSON.parse((await rawRequest(`${t.srv.origin}/readyz`, { method: "GET", headers: { "X-Forwarded-For": "203.0.113.7" } })).body);
+      expect(remote.checks.config_hash).toBeUndefined();
+    } finally {
+      await t.srv.stop();
+    }
+  });
+});
+
 describe("policy export", () => {
   it("a config document with every token hash removed, and a field that says so", async () => {
     const r = await api(c, "GET", "policy/export", { session: lead });

@@ -219,7 +219,7 @@ describe("grid", () => {
       expect(line.admin).toBe("team-lead");
       expect(line.admin_role).toBe("admin");
       expect(line.text).toBe(
-        "team-lead (admin) set curator's Manage datasets to Full use; curator gains create_dataset, delete_dataset",
+        `${String(line.time)} ` + "team-lead (admin) set curator's Manage datasets to Full use; curator gains create_dataset, delete_dataset",
       );
       // back to Read: the next call of delete_dataset is refused
       const v2 = (await api(c, "GET", "grid", { session: lead })).json.version;
@@ -296,7 +296,7 @@ describe("CSRF, Origin and roles", () => {
     });
     expect(line.admin).toBe("watcher");
     expect(line.admin_role).toBe("viewer");
-    expect(line.text).toBe("watcher (viewer) tried PUT /admin/api/v1/grid and was refused: viewers cannot change anything");
+    expect(line.text).toBe(`${String(line.time)} ` + "watcher (viewer) tried PUT /admin/api/v1/grid and was refused: viewers cannot change anything");
   });
 });
 

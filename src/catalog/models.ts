@@ -48,15 +48,19 @@ const EMBED_V2_REPLACEMENTS = ["embed-english-v3.0", "embed-multilingual-v3.0", 
 const AYA_8B_REPLACEMENTS = ["command-r7b-12-2024", "command-a-03-2025", "command-a-reasoning-08-2025"] as const;
 
 const CHAT: readonly ModelEndpoint[] = ["chat"];
-/** Models the emulator also serves on the v1 generation endpoints (generate, summarize), as before. */
+/**
+ * The v1 generation endpoints (generate, summarize) are served by the Command R generation and
+ * older: Cohere answers 400 "not supported by the generate API" for Command A (its v1 generate
+ * reference points to Chat; the Command A pages list Chat only).
+ */
 const CHAT_LEGACY: readonly ModelEndpoint[] = ["chat", "generate", "summarize"];
 const EMBED: readonly ModelEndpoint[] = ["embed", "classify"];
 const RERANK: readonly ModelEndpoint[] = ["rerank"];
 
 export const COHERE_MODELS: readonly CohereModel[] = [
   /* Command */
-  { name: "command-a-03-2025", status: "live", endpoints: CHAT_LEGACY, context: 256000, maxOutput: 8192, source: "models" },
-  { name: "command-a-plus-05-2026", status: "live", endpoints: CHAT_LEGACY, context: 256000, maxOutput: 8192, source: "spec" },
+  { name: "command-a-03-2025", status: "live", endpoints: CHAT, context: 256000, maxOutput: 8192, source: "models" },
+  { name: "command-a-plus-05-2026", status: "live", endpoints: CHAT, context: 256000, maxOutput: 8192, source: "spec" },
   { name: "command-a-reasoning-08-2025", status: "live", endpoints: CHAT, context: 256000, maxOutput: 32000, features: ["reasoning"], source: "reasoning" },
   { name: "command-a-translate-08-2025", status: "live", endpoints: CHAT, context: 8000, maxOutput: 8000, source: "translate" },
   { name: "command-a-vision-07-2025", status: "live", endpoints: CHAT, context: 128000, maxOutput: 8192, features: ["vision"], source: "models" },

@@ -1,0 +1,94 @@
+/**
+ * Legacy endpoints where Cohere answers 400 and the emulator used to answer 200 (issue 21,
+ * section 3): embed_v1 images with a non-image input_type, generate / summarize with a model
+ * Cohere no longer serves for them, rerank_v1 with an empty rank_fields or more than 10,000
+ * chunks. The server refuses what it can check (nothing sent); the emulator answers Cohere's 400.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { startEmulator, type CohereEmulator } from "../emulator/server.js";
+import { connectStdio, textOf, TEST_KEY, type Connected, type ToolCallResult } from "./helpers.js";
+import { PNG_URI } from "./wire-cases.js";
+
+let emu: CohereEmulator;
+let c: Connected;
+beforeAll(async () => {
+  emu = await startEmulator({ apiKey: TEST_KEY });
+  c = await connectStdio(emu.url, ["--tools", "embed_v1,generate,summarize,rerank_v1"]);
+});
+afterAll(async () => {
+  await c?.close();
+  await emu.stop();
+});
+beforeEach(() => emu.reset());
+
+const call = async (name: string, args: Record<string, unknown>) => (await c.client.callTool({ name, arguments: args })) as ToolCallResult;
+const post = async (path: string, body: unknown) => {
+  const res = await fetch(`${emu.url}${path}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${TEST_KEY}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, message: ((await res.json()) as { message?: string }).message };
+};
+
+describe("refused before sending by the server, 400 from the emulator", () => {
+  const cases: Array<{ tool: string; path: string; args: Record<string, unknown>; server: RegExp; emulator: RegExp | number }> = [
+    {
+      tool: "embed_v1",
+      path: "/v1/embed",
+      args: { model: "embed-english-v3.0", input_type: "search_document", images: [PNG_URI] },
+      server: /input_type: must be "image" with `images` \(Cohere refuses images with input_type search_document\)/,
+      emulator: /^invalid request: input_type must be 'image' when embedding images, got 'search_document'$/,
+    },
+    {
+      tool: "generate",
+      path: "/v1/generate",
+      args: { model: "command-a-03-2025", prompt: "Write a haiku" },
+      server: /model: command-a-03-2025 does not serve generate \(Cohere answers 400\): use the chat tool with it, or one of command-r7b-12-2024, command-r-08-2024/,
+      emulator: /^invalid request: model 'command-a-03-2025' is not supported by the generate API$/,
+    },
+    {
+      tool: "summarize",
+      path: "/v1/summarize",
+      args: { model: "command-a-reasoning-08-2025", text: "A long text about Paris. ".repeat(20) },
+      server: /model: command-a-reasoning-08-2025 does not serve summarize/,
+      emulator: /is not supported by the summarize API/,
+    },
+    {
+      tool: "rerank_v1",
+      path: "/v1/rerank",
+      args: { model: "rerank-v3.5", query: "q", documents: [{ text: "a" }], rank_fields: [] },
+      server: /rank_fields: must name at least one field \(leave rank_fields out to rank on `text`\)/,
+      emulator: /^invalid request: rank_fields must not be empty$/,
+    },
+  ];
+  for (const k of cases) {
+    it(`${k.tool}: ${JSON.stringify(k.args).slice(0, 80)}`, async () => {
+      const r = await call(k.tool, k.args);
+      expect(r.isError).toBe(true);
+      expect(textOf(r)).toMatch(k.server);
+      expect(textOf(r)).toMatch(/nothing was sent to Cohere/);
+      expect(emu.requests).toHaveLength(0);
+      const direct = await post(k.path, k.args);
+      expect(direct.status).toBe(400);
+      expect(direct.message).toMatch(k.emulator as RegExp);
+    });
+  }
+  it("images with input_type image, and generate with a Command R model, still work", async () => {
+    expect((await call("embed_v1", { model: "embed-english-v3.0", input_type: "image", images: [PNG_URI] })).isError).toBeFalsy();
+    expect((await call("generate", { model: "command-r-08-2024", prompt: "Write a haiku" })).isError).toBeFalsy();
+  });
+});
+
+describe("rerank_v1 over 10,000 chunks: Cohere's 400 reaches the agent", () => {
+  it("5,001 documents of 513 tokens make 10,002 chunks (two each); with max_chunks_per_doc 1 they pass", async () => {
+    const doc = Array(513).fill("a").join(" ");
+    const documents = Array.from({ length: 5001 }, () => doc);
+    const opts = { timeout: 120_000 };
+    const r = await c.client.callTool({ name: "rerank_v1", arguments: { model: "rerank-v3.5", query: "a", documents, top_n: 1 } }, undefined, opts);
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toMatch(/too many chunks: the documents make 10002 chunks, more than the maximum of 10000/);
+    const ok = await c.client.callTool({ name: "rerank_v1", arguments: { model: "rerank-v3.5", query: "a", documents, top_n: 1, max_chunks_per_doc: 1 } }, undefined, opts);
+    expect(ok.isError, textOf(ok)).toBeFalsy();
+  }, 180_000);
+});

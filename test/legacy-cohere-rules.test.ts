@@ -80,15 +80,28 @@ describe("refused before sending by the server, 400 from the emulator", () => {
   });
 });
 
-describe("rerank_v1 over 10,000 chunks: Cohere's 400 reaches the agent", () => {
-  it("5,001 documents of 513 tokens make 10,002 chunks (two each); with max_chunks_per_doc 1 they pass", async () => {
-    const doc = Array(513).fill("a").join(" ");
-    const documents = Array.from({ length: 5001 }, () => doc);
-    const opts = { timeout: 120_000 };
-    const r = await c.client.callTool({ name: "rerank_v1", arguments: { model: "rerank-v3.5", query: "a", documents, top_n: 1 } }, undefined, opts);
-    expect(r.isError).toBe(true);
-    expect(textOf(r)).toMatch(/too many chunks: the documents make 10002 chunks, more than the maximum of 10000/);
-    const ok = await c.client.callTool({ name: "rerank_v1", arguments: { model: "rerank-v3.5", query: "a", documents, top_n: 1, max_chunks_per_doc: 1 } }, undefined, opts);
-    expect(ok.isError, textOf(ok)).toBeFalsy();
-  }, 180_000);
+describe("rerank_v1: documents × max_chunks_per_doc must stay under 10,000 (Cohere's errors page)", () => {
+  const docs = (n: number) => Array.from({ length: n }, (_, i) => `document ${i}`);
+  it("the server refuses 1,000 documents at the default 10 chunks each before sending; 999 pass, and so do 9,999 at 1 chunk", async () => {
+    const r = await call("rerank_v1", { model: "rerank-v3.5", query: "document", documents: docs(1000), top_n: 1 });
+    expect(textOf(r)).toMatch(/documents: 1000 documents × max_chunks_per_doc 10 must be less than 10,000 \(Cohere's limit on chunks\): send at most 999 documents, or lower max_chunks_per_doc/);
+    expect(emu.requests).toHaveLength(0);
+    expect((await call("rerank_v1", { model: "rerank-v3.5", query: "document", documents: docs(999), top_n: 1 })).isError).toBeFalsy();
+    expect((await call("rerank_v1", { model: "rerank-v3.5", query: "document", documents: docs(9999), top_n: 1, max_chunks_per_doc: 1 })).isError).toBeFalsy();
+  });
+  it("the emulator answers Cohere's 400, in its words", async () => {
+    expect(await post("/v1/rerank", { model: "rerank-v3.5", query: "q", documents: docs(2000), max_chunks_per_doc: 5 })).toEqual({
+      status: 400,
+      message: "invalid request: number of total max chunks (number of documents * max chunks per doc) must be less than 10000",
+    });
+  });
+});
+
+describe("error texts as Cohere's errors page words them", () => {
+  it("embed_v1 without input_type for a v3+ model", async () => {
+    expect(await post("/v1/embed", { model: "embed-english-v3.0", texts: ["a"] })).toEqual({
+      status: 400,
+      message: "invalid request: valid input_type must be provided with the provided model",
+    });
+  });
 });

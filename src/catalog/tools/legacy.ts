@@ -331,6 +331,15 @@ export const rerank_v1 = defineTool({
     })
     .strict()
     .superRefine((i, ctx) => {
+      // Cohere: "number of total max chunks (number of documents * max chunks per doc) must be less than 10000"
+      const perDoc = i.max_chunks_per_doc ?? 10;
+      if (i.documents.length * perDoc >= 10_000) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ["documents"],
+          message: `${i.documents.length} documents × max_chunks_per_doc ${perDoc} must be less than 10,000 (Cohere's limit on chunks): send at most ${Math.ceil(10_000 / perDoc) - 1} documents, or lower max_chunks_per_doc`,
+        });
+      }
       // Object documents are ranked on rank_fields (default ["text"]): each must have them.
       const fields = i.rank_fields?.length ? i.rank_fields : ["text"];
       i.documents.forEach((d, n) => {

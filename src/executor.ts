@@ -30,6 +30,8 @@ export interface CallOutcome {
   billedUnits?: Record<string, number>;
   resource?: string;
   sent: boolean;
+  /** A streamed answer: the text pieces and UTF-8 bytes forwarded before it ended or was cut. */
+  streamed?: { pieces: number; bytes: number };
 }
 
 export interface ExecContext {
@@ -151,6 +153,7 @@ export async function executeTool(
   // the Cohere key and every agent token: kept out of results and progress whatever Cohere sends
   const secrets = ctx.client.secrets();
   let req: ReturnType<typeof buildHttpRequest>;
+  let streamed: CallOutcome["streamed"];
   try {
     req = buildHttpRequest(tool, input);
   } catch (err) {
@@ -176,6 +179,10 @@ export async function executeTool(
       };
     }
     const streaming = tool.stream !== undefined && ctx.progress !== undefined;
+    // cancelled before the request left: nothing reached Cohere, nothing to charge
+    if (ctx.signal?.aborted) {
+      return { result: errorResult(`The ${tool.name} call was cancelled before it was sent.`), outcome: { ok: false, failure: "cancelled", resource, sent: false } };
+    }
     const res = await ctx.client.request({
       method: tool.method,
       path: req.path,
@@ -195,9 +202,16 @@ export async function executeTool(
       const red = new StreamRedactor(secrets);
       const progress = ctx.progress!;
       const send = (piece: string) => piece && progress(piece);
+      const seen = (streamed = { pieces: 0, bytes: 0 });
+      const onPiece = (piece: string) => {
+        // what the caller received, counted before redaction holds anything back (the budget charges a cut stream at least this)
+        seen.pieces++;
+        seen.bytes += Buffer.byteLength(piece);
+        send(red.push(piece));
+      };
       try {
         // the parser follows the answer's content-type, whatever was asked for
-        const streamed = await readStream(tool.stream!, res.body, (piece) => send(red.push(piece)), ctx.signal, res.headers["content-type"]);
+        const streamed = await readStream(tool.stream!, res.body, onPiece, ctx.signal, res.headers["content-type"]);
         data = redactDeep(streamed, secrets);
       } finally {
         send(red.flush());
@@ -215,10 +229,13 @@ export async function executeTool(
         billedUnits: billedUnits(data),
         resource,
         sent: true,
+        streamed,
       },
     };
   } catch (err) {
-    return failure(tool, err, resource, ctx.maxOutputChars, secrets);
+    const f = failure(tool, err, resource, ctx.maxOutputChars, secrets);
+    if (streamed) f.outcome.streamed = streamed;
+    return f;
   }
 }
 
@@ -265,7 +282,7 @@ export function failure(
         ok: false,
         failure: err.kind === "cancelled" ? "cancelled" : err.kind === "missing_key" ? "missing_key" : "transport_error",
         resource,
-        sent: err.kind !== "missing_key",
+        sent: err.reached,
       },
     };
   }

@@ -14,7 +14,7 @@ export type BilledUnit = (typeof BILLED_UNITS)[number];
 export const BUDGET_UNITS = ["calls", ...BILLED_UNITS, "usd"] as const;
 export type BudgetUnit = (typeof BUDGET_UNITS)[number];
 
-const count = (what: string) => z.number().int().positive().optional().describe(`${what} per calendar month (UTC)`);
+const count = (what: string) => z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional().describe(`${what} per calendar month (UTC)`);
 
 export const budgetSchema = z
   .object({
@@ -27,12 +27,13 @@ export const budgetSchema = z
     usd: z
       .number()
       .positive()
+      .max(9_000_000) // counted in nano-dollars: whole numbers the store holds exactly
       .optional()
       .describe("US dollars per calendar month (UTC), priced with prices_usd_per_million (required with this)"),
     reserve: z
       .object({
-        input_tokens: z.number().int().positive().optional(),
-        output_tokens: z.number().int().positive().optional(),
+        input_tokens: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+        output_tokens: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
       })
       .strict()
       .optional()
@@ -45,7 +46,7 @@ export const budgetSchema = z
   .refine((b) => BUDGET_UNITS.some((u) => b[u] !== undefined), { message: "name at least one of " + BUDGET_UNITS.join(", ") });
 
 export const unitPricesSchema = z
-  .object(Object.fromEntries(BILLED_UNITS.map((u) => [u, z.number().nonnegative().optional()])) as Record<BilledUnit, z.ZodOptional<z.ZodNumber>>)
+  .object(Object.fromEntries(BILLED_UNITS.map((u) => [u, z.number().nonnegative().max(1e9).optional()])) as Record<BilledUnit, z.ZodOptional<z.ZodNumber>>)
   .strict();
 
 export const pricesSchema = z

@@ -57,6 +57,30 @@ export function reservation(tool: ToolDef, input: Record<string, unknown>, unit:
   }
 }
 
+/** UTF-8 bytes per token assumed for streamed text Cohere never billed (conservative: English runs ~4.5 characters a token). */
+export const BYTES_PER_TOKEN_ESTIMATE = 3;
+
+/**
+ * What a sent call is charged when Cohere's answer carried no bill: each unit's reservation,
+ * and for output tokens at least what a cut stream delivered (its pieces, or its UTF-8 bytes /
+ * 3, whichever is more) — capped by max_tokens (× num_generations) when the call set it, since
+ * Cohere cannot bill more.
+ */
+export function estimatedBill(
+  tool: ToolDef,
+  input: Record<string, unknown>,
+  reserved: Partial<Record<BilledUnit, number>>,
+  outcome: { streamed?: { pieces: number; bytes: number } },
+): Partial<Record<BilledUnit, number>> {
+  const out: Partial<Record<BilledUnit, number>> = { ...reserved };
+  const s = outcome.streamed;
+  if (s && reserved.output_tokens !== undefined) {
+    const delivered = Math.max(s.pieces, Math.ceil(s.bytes / BYTES_PER_TOKEN_ESTIMATE));
+    out.output_tokens = capped(tool, input) ? reserved.output_tokens : Math.max(reserved.output_tokens, delivered);
+  }
+  return out;
+}
+
 /** Why a reservation is what it is, for refusal messages. */
 export function reservationWhy(tool: ToolDef, input: Record<string, unknown>, unit: BilledUnit): string {
   if (unit === "output_tokens" && capped(tool, input)) {

@@ -5,7 +5,7 @@
 import { z } from "zod/v3";
 import { COHERE_MODELS, cohereModel } from "../models.js";
 import { defineTool } from "../types.js";
-import { EMBED_HINT, EMBED_OUTPUT, embedInputType, embeddingTypes, explainUnion, imageDataUri, returnVectors, seed, topK, topP, truncate, shown } from "./common.js";
+import { EMBED_HINT, EMBED_OUTPUT, embedInputType, embeddingTypes, explainUnion, imageDataUri, returnVectors, seed, topK, topP, truncate, shown, counted } from "./common.js";
 import { shapeChatV1, shapeGenerate } from "../../shape/chat.js";
 import { shapeEmbeddings } from "../../shape/embed.js";
 import { shapeRerank, shapeTextField } from "../../shape/ranking.js";
@@ -239,7 +239,7 @@ export const summarize = defineTool({
     })
     .strict()
     .superRefine((i, ctx) => servedFor(i.model, "summarize", ctx)),
-  resource: (i) => `${i.text.length} characters${i.model ? ` with ${shown(i.model)}` : ""}`,
+  resource: (i) => `${counted(i.text.length, "character")}${i.model ? ` with ${shown(i.model)}` : ""}`,
   shape: shapeTextField("summary"),
   output: { summary: "string" },
 });
@@ -287,7 +287,7 @@ export const embed_v1 = defineTool({
         ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["input_type"], message: `must be "image" with \`images\` (Cohere refuses images with input_type ${i.input_type})` });
       }
     }),
-  resource: (i) => `${(i.texts ?? i.images ?? []).length} inputs${i.model ? ` with ${shown(i.model)}` : ""}`,
+  resource: (i) => `${counted((i.texts ?? i.images ?? []).length, "input")}${i.model ? ` with ${shown(i.model)}` : ""}`,
   localKeys: ["return_vectors"],
   shape: (data, i, budget) => shapeEmbeddings(data, i, budget.maxChars),
   output: EMBED_OUTPUT,
@@ -354,7 +354,7 @@ export const rerank_v1 = defineTool({
         }
       });
     }),
-  resource: (i) => `${i.documents.length} documents${i.model ? ` with ${shown(i.model)}` : ""}`,
+  resource: (i) => `${counted(i.documents.length, "document")}${i.model ? ` with ${shown(i.model)}` : ""}`,
   shape: shapeRerank,
   output: { results: "array" },
   budgetHint: "Ask for fewer results (top_n), or leave out return_documents.",

@@ -13,6 +13,10 @@ export interface ReloadDiff {
   agentsRemoved: string[];
   /** Agents whose token, profile or profile content changed. */
   agentsChanged: string[];
+  /** Removed agents and agents whose credential changed: their sessions, streams and calls end at once. */
+  agentsRevoked: string[];
+  /** OAuth turned off, or another issuer, resource or audience: OAuth sessions and calls end at once. */
+  oauthRevoked: boolean;
   profilesAdded: string[];
   profilesRemoved: string[];
   profilesChanged: string[];
@@ -44,10 +48,15 @@ export function diffConfigs(prev: ConfigFile | undefined, next: ConfigFile | und
   if (json(prev?.prices_usd_per_million) !== json(next?.prices_usd_per_million)) otherChanged.push("prices_usd_per_million");
   if (prev?.default_profile !== next?.default_profile) otherChanged.push("default_profile");
   if (json(prev?.oauth) !== json(next?.oauth)) otherChanged.push("oauth");
+  const before = byName(prev);
+  const credential = (a: { token_sha256?: string; token_env?: string }) => json([a.token_sha256 ?? null, a.token_env ?? null]);
+  const rotated = agents.changed.filter((n) => credential(before[n]!) !== credential(byName(next)[n]!));
   return {
     agentsAdded: agents.added,
     agentsRemoved: agents.removed,
     agentsChanged: agents.changed,
+    agentsRevoked: [...agents.removed, ...rotated],
+    oauthRevoked: oauthIdentityChanged(prev?.oauth, next?.oauth),
     profilesAdded: profiles.added,
     profilesRemoved: profiles.removed,
     profilesChanged: profiles.changed,
@@ -72,6 +81,9 @@ export function diffText(d: ReloadDiff): string {
   group("profiles", d.profilesAdded, d.profilesRemoved, d.profilesChanged);
   group("cohere keys", d.keysAdded, d.keysRemoved, d.keysChanged);
   if (d.otherChanged.length) parts.push(`changed ${d.otherChanged.join(", ")}`);
+  // Removal is revocation (issue 20, finding 11): said in the reload's line.
+  if (d.agentsRevoked.length) parts.push(`revoked ${d.agentsRevoked.join(", ")}: their sessions, streams and running calls ended`);
+  if (d.oauthRevoked) parts.push("revoked the OAuth tokens of the previous issuer, resource or audience: their sessions, streams and running calls ended");
   return `configuration reloaded: ${parts.length ? parts.join("; ") : "no changes"}`;
 }
 
@@ -117,4 +129,13 @@ export function installReload(app: App, onReload?: (r: ReloadResult) => void): (
   };
   process.on("SIGHUP", handler);
   return () => process.off("SIGHUP", handler);
+}
+
+type OAuthSection = NonNullable<ConfigFile["oauth"]>;
+
+/** Do tokens accepted under `prev` stop being accepted under `next` (off, or another issuer, resource or audience)? */
+export function oauthIdentityChanged(prev: OAuthSection | undefined, next: OAuthSection | undefined): boolean {
+  if (!prev) return false;
+  if (!next) return true;
+  return prev.issuer !== next.issuer || prev.resource !== next.resource || JSON.stringify(prev.audience) !== JSON.stringify(next.audience);
 }

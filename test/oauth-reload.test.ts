@@ -159,7 +159,10 @@ describe.each([
     // is ended (its slot given back), so turning OAuth on again needs a new session
     const oldSid = sids.get(token);
     const off = await reload({ profiles: PROFILES, agents: STATIC });
-    expect(off).toMatchObject({ outcome: "ok", text: "configuration reloaded: changed oauth" });
+    expect(off).toMatchObject({
+      outcome: "ok",
+      text: "configuration reloaded: changed oauth; revoked the OAuth tokens of the previous issuer, resource or audience: their sessions, streams and running calls ended",
+    });
     expect((await ask(LIST, token)).status).toBe(401);
     expect(listed(await ask(LIST, STATIC_TOKEN))).toEqual(["rerank"]);
     await reload({ profiles: PROFILES, agents: STATIC, oauth: oauth("search") });

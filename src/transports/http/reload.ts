@@ -10,10 +10,12 @@
  *    an MCP client then initializes again under the new configuration.
  */
 import type { App } from "../../app.js";
-import type { ConfigFile } from "../../config/file.js";
 import { loadOAuthFor, planHttp, type HttpPlan } from "./plan.js";
 import { createScopeResolver, type ScopeResolver } from "./scopes.js";
 import type { SessionTable } from "./sessions.js";
+import type { InFlightRequests } from "./inflight.js";
+import type { Identity } from "../../identity.js";
+import { diffConfigs } from "../../reload.js";
 import { sameTools } from "../../policy/allowlist.js";
 
 export interface HttpLive {
@@ -34,9 +36,25 @@ export function liveHttp(app: App, env: NodeJS.ProcessEnv): () => HttpLive {
   });
 }
 
-export function retireSessions(app: App, sessions: SessionTable | undefined): void {
-  if (!sessions) return;
+/**
+ * After a swap: the agents a reload removed, or whose credential it changed (and every OAuth
+ * identity when OAuth was turned off or moved to another issuer, resource or audience), are
+ * revoked at once (issue 20, finding 11): their running calls are cancelled (stateless or not) and
+ * their sessions end, GET streams included. Agents whose profile or tools changed keep their
+ * running calls; their sessions end when those finish.
+ */
+export function retireSessions(app: App, sessions: SessionTable | undefined, requests: InFlightRequests): void {
   app.live.onSwap(({ prev, next }) => {
+    const d = diffConfigs(prev.config, next.config);
+    const revoked = new Set(d.agentsRevoked);
+    const isRevoked = (agent: string, kind: Identity["kind"]) => (kind === "oauth" ? d.oauthRevoked : kind === "static" && revoked.has(agent));
+    if (revoked.size || d.oauthRevoked) {
+      const message = "Cancelled: this agent's credential was removed or replaced by a configuration reload; nothing more is sent to Cohere for this call.";
+      const calls = requests.cancelWhere((w) => isRevoked(w.agent, w.kind), message);
+      const ended = sessions?.revoke(isRevoked, "its credential was revoked by a reload") ?? 0;
+      app.logger.info("reload revoked credentials", { agents: [...revoked], oauth: d.oauthRevoked || undefined, calls, sessions: ended });
+    }
+    if (!sessions) return;
     const before = (prev.parts.get(PART) as HttpLive | undefined)?.plan.ceilings;
     const after = (next.parts.get(PART) as HttpLive | undefined)?.plan.ceilings;
     if (!before || !after) return;
@@ -45,25 +63,9 @@ export function retireSessions(app: App, sessions: SessionTable | undefined): vo
       const n = after.get(agent);
       if (!n || n.profile !== c.profile || !sameTools(n.visible, c.visible)) gone.add(agent);
     }
-    // OAuth turned off, or another issuer or resource: its sessions' tokens can no longer be
-    // accepted, so their slots are given back now rather than when they expire idle. (A change
-    // of claim rules keeps them: each request is scoped by its own token.)
-    const oauthGone = oauthIdentityChanged(prev.config?.oauth, next.config?.oauth);
-    if (!gone.size && !oauthGone) return;
-    const closed = sessions.retire(
-      (agent, kind) => (kind === "oauth" ? oauthGone : gone.has(agent)),
-      "its agent was removed, its tools changed, or OAuth was turned off or moved by a reload",
-    );
-    if (closed) app.logger.info("reload closed sessions", { sessions: closed, agents: [...gone], oauth: oauthGone || undefined });
+    if (!gone.size) return;
+    const closed = sessions.retire((agent, kind) => kind !== "oauth" && gone.has(agent), "its agent was removed or its tools changed by a reload");
+    if (closed) app.logger.info("reload closed sessions", { sessions: closed, agents: [...gone] });
   });
-  app.sessionCounts = () => sessions.byAgent();
-}
-
-type OAuthSection = NonNullable<ConfigFile["oauth"]>;
-
-/** Do tokens accepted under `prev` stop being accepted under `next` (off, or another issuer, resource or audience)? */
-function oauthIdentityChanged(prev: OAuthSection | undefined, next: OAuthSection | undefined): boolean {
-  if (!prev) return false;
-  if (!next) return true;
-  return prev.issuer !== next.issuer || prev.resource !== next.resource || JSON.stringify(prev.audience) !== JSON.stringify(next.audience);
+  if (sessions) app.sessionCounts = () => sessions.byAgent();
 }

@@ -99,8 +99,8 @@ export function buildMcpbManifest(pkg: PackageJson): Record<string, unknown> {
     description: "The whole Cohere API as typed tools (chat, embed, rerank, datasets, jobs…), read-only unless you allow more.",
     long_description:
       "cohere-mcp gives Claude Cohere's chat, embed, rerank, tokenize, models, datasets, embed jobs, batches, fine-tuning, " +
-      "connectors and audio transcription as typed tools (41 operations plus three wait_for_* tools). By default Claude " +
-      "sees only the 16 read tools; write and destructive tools stay hidden and uncallable until you name them under " +
+      "connectors, audio transcription and document parsing as typed tools (42 operations plus three wait_for_* tools). By default Claude " +
+      "sees only the 17 read tools; write and destructive tools stay hidden and uncallable until you name them under " +
       "Tools and allow their class. Destructive calls ask you first. Bad input is refused before anything reaches Cohere, " +
       "and your key never appears in a result or a log.",
     author: { name: "cohere-mcp contributors" },

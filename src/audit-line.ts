@@ -67,6 +67,19 @@ export function billedText(b: Record<string, number> | undefined): string {
   return out;
 }
 
+/** An estimated charge: `1 call, 300 output tokens, $0.0012`. */
+function chargedText(c: Record<string, number> | undefined): string {
+  if (!c) return "";
+  let out = "";
+  for (const k in c) {
+    const n = c[k]!;
+    if (!(n > 0)) continue;
+    const t = k === "usd" ? `$${(n / 1e9).toPrecision(2)}` : `${n} ${unitName(k)}${n === 1 ? "" : "s"}`;
+    out += `${out ? ", " : ""}${t}`;
+  }
+  return out;
+}
+
 /** `input_tokens` → `input token` (Cohere's few unit names, remembered). */
 const units = new Map<string, string>();
 function unitName(k: string): string {
@@ -116,7 +129,7 @@ function subjectOf(e: Pick<AuditEvent, "agent" | "remote" | "tool" | "access">, 
  * not hold it, and a copy of the tail with it added cost ~4 µs a call.
  */
 function predicateOf(
-  e: Pick<AuditEvent, "decision" | "reason" | "status" | "outcome" | "billedUnits" | "latencyMs">,
+  e: Pick<AuditEvent, "decision" | "reason" | "status" | "outcome" | "billedUnits" | "charge" | "charged" | "latencyMs">,
   resource: string | undefined,
   detail: string | undefined,
   counters: string | undefined,
@@ -132,6 +145,7 @@ function predicateOf(
   return (
     `${on}: allowed, ${status}${failed} in ${Math.round(e.latencyMs)} ms` +
     (billed ? `, billed ${billed}` : "") +
+    (e.charge === "estimated" ? `, no bill from Cohere: budget charged an estimated ${chargedText(e.charged) || "reservation"}` : "") +
     (counters === "local" ? LOCAL_NOTE : "")
   );
 }
@@ -206,7 +220,7 @@ function boundList(list: readonly string[], secrets: readonly string[], pad: num
 /** The longest secret's length + 16: how far past a bound a value is kept while it is redacted. */
 export const padFor = (secrets: readonly string[]) => secrets.reduce((m, s) => Math.max(m, s.length), 0) + 16;
 const CALLER_FIELDS = ["tool", "agent", "resource", "detail", "remote"] as const;
-const CLAIMS = ["sub", "client_id", "jti"] as const;
+const CLAIMS = ["sub", "client_id", "jti", "token_label"] as const;
 
 /**
  * The line as written: `{"type":"audit", ...event, "text": sentence}` and a newline, redacted
@@ -296,7 +310,7 @@ export function prepareHead(
 /** Every field a head's parts depend on, each with its length (no two heads share a key). */
 function memoKey(h: AuditHead): string {
   let k = `${h.transport}\0${h.access ?? ""}\0${h.counters ?? "\u0001"}\0${h.key ?? "\u0001"}\0${h.agent.length}:${h.agent}${h.tool.length}:${h.tool}`;
-  for (const v of [h.sub, h.client_id, h.jti]) k += v === undefined ? "-" : `${v.length}:${v}`;
+  for (const v of [h.sub, h.client_id, h.jti, h.token_label]) k += v === undefined ? "-" : `${v.length}:${v}`;
   if (h.ignoredTools) for (const t of h.ignoredTools) k += `${t.length};${t}`;
   return h.ignoredTools ? `${k}[${h.ignoredTools.length}` : k;
 }
@@ -311,6 +325,7 @@ function headParts(h: AuditHead, secrets: readonly string[], pad: number): HeadP
     sub: claim(h.sub),
     client_id: claim(h.client_id),
     jti: claim(h.jti),
+    token_label: claim(h.token_label),
     transport: h.transport,
     tool: boundValue(tool.value, AUDIT_VALUE_CHARS, tool.total),
     access: h.access,
@@ -349,6 +364,8 @@ export function finishLine(head: PreparedHead, t: AuditTail, secrets: readonly s
   if (t.outcome !== undefined) json += `,"outcome":${jsonString(t.outcome)}`;
   if (t.requestId !== undefined) json += `,"requestId":${jsonString(safeValue(t.requestId, AUDIT_VALUE_CHARS, secrets, pad))}`;
   if (t.billedUnits !== undefined) json += `,"billedUnits":${jsonUnits(t.billedUnits)}`;
+  if (t.charge !== undefined) json += `,"charge":${jsonString(t.charge)}`;
+  if (t.charged !== undefined) json += `,"charged":${jsonUnits(t.charged)}`;
   json += `,"latencyMs":${jsonNumber(Math.round(t.latencyMs * 10) / 10)}`;
   return redact(`{"type":"audit",${head.json}${json},"text":${JSON.stringify(text)}}`, secrets) + "\n";
 }

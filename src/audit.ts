@@ -12,6 +12,7 @@
  */
 import { closeSync, openSync, writeSync } from "node:fs";
 import type { Access } from "./catalog/types.js";
+import type { ConfigChange } from "./policy/diff.js";
 import { auditLine, finishLine, HeadMemo, padFor, prepareHead, redact } from "./audit-line.js";
 
 export {
@@ -53,6 +54,8 @@ export interface AuditClaims {
   sub?: string;
   client_id?: string;
   jti?: string;
+  /** Static agents with `tokens`: the label of the token used (never the token). */
+  token_label?: string;
 }
 
 export interface AuditEvent extends AuditClaims {
@@ -71,6 +74,10 @@ export interface AuditEvent extends AuditClaims {
   outcome?: string;
   requestId?: string;
   billedUnits?: Record<string, number>;
+  /** "estimated": the call was sent but Cohere's answer carried no bill (cancelled, timed out, a cut stream), so its budget was charged by estimate. */
+  charge?: "estimated";
+  /** What the budget was charged by estimate, per unit (usd in nano-dollars). */
+  charged?: Record<string, number>;
   latencyMs: number;
   /** Time spent on the Cohere request(s) of an allowed call, retries and polls included. */
   upstreamMs?: number;
@@ -94,12 +101,12 @@ export interface AuditEvent extends AuditClaims {
 /** A call's fields known before Cohere answers, in the order of its line. */
 export type AuditHead = Pick<
   AuditEvent,
-  "time" | "agent" | "sub" | "client_id" | "jti" | "transport" | "tool" | "access" | "argsHash" | "ignoredTools" | "counters" | "key"
+  "time" | "agent" | "sub" | "client_id" | "jti" | "token_label" | "transport" | "tool" | "access" | "argsHash" | "ignoredTools" | "counters" | "key"
 >;
 /** The rest of a call's line, known when it ends. */
 export type AuditTail = Pick<
   AuditEvent,
-  "upstreamMs" | "retries" | "decision" | "reason" | "detail" | "resource" | "status" | "outcome" | "requestId" | "billedUnits" | "latencyMs"
+  "upstreamMs" | "retries" | "decision" | "reason" | "detail" | "resource" | "status" | "outcome" | "requestId" | "billedUnits" | "charge" | "charged" | "latencyMs"
 >;
 
 /** A call's line begun with its head; `finish` writes it (once). */
@@ -107,12 +114,20 @@ export interface AuditDraft {
   finish(tail: AuditTail): void;
 }
 
-/** An operator event that is not a call (a configuration reload). */
+/** An operator event that is not a call (a configuration reload, a change made in the console). */
 export interface AuditNotice {
   time: string;
-  event: "config_reload";
+  event: "config_reload" | "admin_change" | "admin_denied" | "admin_signin";
   outcome: "ok" | "rejected";
   text: string;
+  /** A reload that took effect: what changed (src/policy/diff.ts), the sentences of `text` as data. */
+  diff?: ConfigChange[];
+  /** Console events: who (name and role; never a token). */
+  admin?: string;
+  admin_role?: string;
+  /** Console events: what was asked for ("PUT /admin/api/v1/grid"). */
+  action?: string;
+  replica?: string;
 }
 
 export interface AuditSink {

@@ -20,8 +20,8 @@ import { quoteValue } from "./show.js";
 import { howToEnable } from "./policy/allowlist.js";
 import { redactResult, redactText } from "./redact.js";
 import type { App } from "./app.js";
-import type { AgentScope, GuardVerdict } from "./policy/types.js";
-import { StoreUnavailableError } from "./store/types.js";
+import { mergeNotes, type AgentScope, type GuardAfter, type GuardVerdict, type SettleNote } from "./policy/types.js";
+import { StoreUnavailableError, StoreValueError } from "./store/types.js";
 
 export type { AgentScope, Guard, GuardVerdict } from "./policy/types.js";
 
@@ -46,7 +46,8 @@ export function createMcpServer(app: App, source: ScopeSource): Server {
   const scopeOf = typeof source === "function" ? source : () => source;
   const server = new Server(SERVER_INFO, {
     jsonSchemaValidator: lazyValidator,
-    capabilities: { tools: { listChanged: false }, logging: {} },
+    // A session's tools follow the configuration: a reload that changes them sends list_changed.
+    capabilities: { tools: { listChanged: typeof source === "function" }, logging: {} },
     instructions:
       "Cohere API tools. Read tools run freely; write and destructive tools appear only when the operator enables them. " +
       "Errors are returned as tool results with what to do next.",
@@ -233,6 +234,7 @@ export async function callTool(
       sub: claims?.sub,
       client_id: claims?.client_id,
       jti: claims?.jti,
+      token_label: claims?.token_label,
       transport: scope.transport,
       tool: name,
       access: tool?.access,
@@ -258,6 +260,8 @@ export async function callTool(
       outcome: f.outcome,
       requestId: f.requestId,
       billedUnits: f.billedUnits,
+      charge: f.charge,
+      charged: f.charged,
       latencyMs: performance.now() - started,
     };
     if (draft) draft.finish(tail);
@@ -287,8 +291,23 @@ export async function callTool(
   const parsed = parseInput(tool, args);
   if (!parsed.ok) return deny("invalid_input", parsed.result.content[0]!.text, undefined);
   // What guards hold or count (a concurrency slot, a budget to charge) is settled exactly once.
-  const afters: NonNullable<Extract<GuardVerdict, { ok: true }>["after"]>[] = [];
+  const afters: GuardAfter[] = [];
   let outcome: CallOutcome = { ok: false, failure: "refused", sent: false };
+  let settled = false;
+  /** Settle what the guards hold (once): before an allowed call's audit line, so it can say how the call was charged. */
+  const settle = async (o: CallOutcome): Promise<SettleNote | undefined> => {
+    if (settled) return undefined;
+    settled = true;
+    let note: SettleNote | undefined;
+    for (const after of afters) {
+      try {
+        note = mergeNotes(note, await after(o));
+      } catch (err) {
+        app.logger.error("a guard could not settle a call", { tool: tool.name, agent: scope.agent, error: (err as Error)?.message });
+      }
+    }
+    return note;
+  };
   try {
     let input = parsed.input;
     for (const guard of app.guards) {
@@ -296,6 +315,16 @@ export async function callTool(
       try {
         verdict = await guard.check(scope, tool, input);
       } catch (err) {
+        // This call's own figures refused by the store (never an outage): this call only is refused.
+        if (err instanceof StoreValueError) {
+          return deny(
+            "invalid_input",
+            "This call's figures could not be counted against its limits (a cost that is not a finite whole number); nothing was sent to Cohere. " +
+              "Lower max_tokens or the size of the call and try again.",
+            `counter store refused the call's values: ${err.message}`,
+            safeResource(tool, input),
+          );
+        }
         // A shared counter store that cannot be reached (--store-failure deny): refused, audited.
         if (!(err instanceof StoreUnavailableError)) throw err;
         return deny("store_unavailable", err.message, `shared counter store ${err.where} unreachable`, safeResource(tool, input));
@@ -346,6 +375,7 @@ export async function callTool(
     outcome = executed.outcome;
     app.metrics.calls++;
     if (!outcome.ok) app.metrics.errors++;
+    const note = await settle(outcome);
     record({
       upstreamMs: performance.now() - sentAt,
       retries: retries || undefined,
@@ -355,6 +385,8 @@ export async function callTool(
       outcome: outcome.ok ? "ok" : outcome.failure,
       requestId: outcome.requestId,
       billedUnits: outcome.billedUnits,
+      charge: note?.charge,
+      charged: note?.charged,
     });
     if (app.logger.level === "debug") {
       app.logger.debug("tool call", {
@@ -368,18 +400,12 @@ export async function callTool(
     // the last net: no secret leaves in a result, whatever path built it
     return redactResult(executed.result, app.secrets());
   } finally {
-    for (const after of afters) {
-      try {
-        await after(outcome);
-      } catch (err) {
-        app.logger.error("a guard could not settle a call", { tool: tool.name, agent: scope.agent, error: (err as Error)?.message });
-      }
-    }
+    await settle(outcome);
   }
 }
 
 /** What one audit line of a call says beyond who called what (see callTool's `record`). */
 type CallFacts = Pick<
   AuditTail,
-  "decision" | "reason" | "detail" | "resource" | "status" | "outcome" | "requestId" | "billedUnits" | "upstreamMs" | "retries"
+  "decision" | "reason" | "detail" | "resource" | "status" | "outcome" | "requestId" | "billedUnits" | "charge" | "charged" | "upstreamMs" | "retries"
 >;

@@ -52,7 +52,7 @@ describe("MCPB manifest.json", () => {
   it("lists exactly the default tool set, with the catalog's descriptions", () => {
     const catalog = JSON.parse(read("tools.manifest.json")) as { tools: Array<{ name: string; description: string; defaultVisible: boolean }> };
     expect(manifest.tools).toEqual(catalog.tools.filter((t) => t.defaultVisible).map((t) => ({ name: t.name, description: t.description })));
-    expect(manifest.tools).toHaveLength(16);
+    expect(manifest.tools).toHaveLength(17);
   });
 
   it("user_config: the key is required and sensitive; every optional field has a default", () => {
@@ -90,7 +90,7 @@ describe("MCPB manifest.json", () => {
     expect(resolveMcpConfig(manifest, "/bundle", {}).env.CO_API_KEY).toBe("${user_config.cohere_api_key}");
   });
 
-  it("the server reads those values as the form meant them: defaults give the 16 read tools, a cleared Tools field too", async () => {
+  it("the server reads those values as the form meant them: defaults give the 17 read tools, a cleared Tools field too", async () => {
     const base = { CO_API_KEY: "k", CO_API_URL: "https://api.cohere.com", COHERE_MCP_ALLOW_WRITE: "false", COHERE_MCP_ALLOW_DESTRUCTIVE: "false" };
     const names = async (tools: string) => {
       const r = await runCli(["--list-tools", "--json"], { ...base, COHERE_MCP_TOOLS: tools });

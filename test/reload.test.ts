@@ -104,8 +104,11 @@ describe("SIGHUP reload (stateless, under load)", () => {
     const first = reloads(auditPath)[0]!;
     expect(first).toMatchObject({ type: "audit", event: "config_reload", outcome: "ok" });
     expect(first.text).toBe(
-      "configuration reloaded: agents added d, removed c, changed b, e; profiles changed q; revoked c, b: their sessions, streams and running calls ended",
+      "configuration reloaded: b's token was rotated; d is added with profile p (3 read, 0 write, 0 destructive tools); " +
+        "e moves from profile p to q; e loses chat (read); e loses rerank (read); c is removed (its token no longer works); " +
+        "budget of q: at most 1 call a month (was unlimited); revoked b, c: their sessions, streams and running calls ended",
     );
+    expect((first.diff as Array<{ kind: string }>).map((c) => c.kind)).toEqual(["agent_token", "agent_added", "agent_profile", "tool_lost", "tool_lost", "agent_removed", "budget"]);
 
     // The very next requests see the new configuration.
     const oldB = await tokenize(srv.url, T.bOld);
@@ -180,9 +183,9 @@ describe("SIGHUP reload with --sessions", () => {
 
     rewrite(config, JSON.stringify(V2));
     srv.child.kill("SIGHUP");
-    await eventually(() => expect(srv.stderr()).toMatch(/configuration reloaded: agents added d, removed c/));
+    await eventually(() => expect(srv.stderr()).toMatch(/configuration reloaded: .*d is added with profile p.*c is removed/));
     // c was removed: revoked at once; e was re-profiled: its session ends when idle (now)
-    expect(srv.stderr()).toMatch(/"msg":"reload revoked credentials","agents":\["c","b"\],"calls":0,"sessions":1/);
+    expect(srv.stderr()).toMatch(/"msg":"reload revoked credentials","agents":\["b","c"\],"calls":0,"sessions":1/);
     expect(srv.stderr()).toMatch(/"msg":"reload closed sessions","sessions":1,"agents":\["c","e"\]/);
 
     // e's token still works, but its session is gone (404): it initializes again and sees its new tools.

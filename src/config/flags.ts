@@ -36,6 +36,9 @@ export const DEFAULTS = {
   maxBatchCalls: 100,
   storePrefix: "cohere-mcp:",
   storeTimeoutMs: 1_000,
+  activityMax: 10_000,
+  adminSessionIdleMs: 30 * 60_000,
+  adminSessionMaxMs: 12 * 60 * 60_000,
 } as const;
 
 /** Every flag, its env var and its help line: the flag table in docs/flags.md is built from this. */
@@ -94,6 +97,13 @@ export const FLAGS = [
   { flag: "--replica-id TAG", env: "COHERE_MCP_REPLICA_ID", help: "This replica's tag (letters, digits, - and _): session ids start with TAG. so a load balancer can route them (default: random)" },
   { flag: "--metrics-port PORT", env: "COHERE_MCP_METRICS_PORT", help: "Serve Prometheus metrics at /metrics on this port, apart from the agents' port (default: off; 0 picks a free one)" },
   { flag: "--metrics-host HOST", env: "COHERE_MCP_METRICS_HOST", help: `Bind address of --metrics-port (default ${DEFAULTS.host})` },
+  { flag: "--admin-port PORT", env: "COHERE_MCP_ADMIN_PORT", help: "Serve the console and its API (/admin/api/v1/) on this port, apart from the agents' port; needs admins in --config (default: off; 0 picks a free one)" },
+  { flag: "--admin-host HOST", env: "COHERE_MCP_ADMIN_HOST", help: `Bind address of --admin-port (default ${DEFAULTS.host})` },
+  { flag: "--admin-readonly", env: "COHERE_MCP_ADMIN_READONLY=1", help: "The console shows the policy but cannot change it" },
+  { flag: "--policy-store", env: "COHERE_MCP_POLICY_STORE=1", help: "With --store: the policy is a versioned document in the store (seeded from --config at first start) that every replica applies; on by default with --admin-port and --store" },
+  { flag: "--activity-max N", env: "COHERE_MCP_ACTIVITY_MAX", help: `Audit events kept for the console's Activity (a capped Redis stream with --store, else this process's memory) (default ${DEFAULTS.activityMax})` },
+  { flag: "--admin-session-idle-ms MS", env: "COHERE_MCP_ADMIN_SESSION_IDLE_MS", help: `Console: a sign-in unused this long ends (default ${DEFAULTS.adminSessionIdleMs})` },
+  { flag: "--admin-session-max-ms MS", env: "COHERE_MCP_ADMIN_SESSION_MAX_MS", help: `Console: a sign-in ends this long after it began, used or not (default ${DEFAULTS.adminSessionMaxMs})` },
 ] as const;
 
 export const ENV = [

@@ -91,6 +91,16 @@ export interface Options {
   /** Serve Prometheus metrics at /metrics on this port (absent: no metrics). */
   metricsPort?: number;
   metricsHost: string;
+  /** The console and its API on this port (absent: off). */
+  adminPort?: number;
+  adminHost: string;
+  adminReadonly: boolean;
+  /** With --store: the policy lives in the store (a versioned document every replica applies). */
+  policyStore: boolean;
+  /** Audit events kept for the console's Activity. */
+  activityMax: number;
+  adminSessionIdleMs: number;
+  adminSessionMaxMs: number;
 }
 
 export type StoreFailureMode = "deny" | "allow";
@@ -102,10 +112,10 @@ function defaultReplicaId(): string {
     .padStart(6, "0");
 }
 
-function metricsPort(value: string | undefined): number | undefined {
+function metricsPort(value: string | undefined, flag = "--metrics-port"): number | undefined {
   if (value === undefined || value === "") return undefined;
-  const n = intOpt("--metrics-port", value, 0);
-  if (n > 65535) throw new ConfigError(`--metrics-port must be a port number (0-65535), got "${value}"`);
+  const n = intOpt(flag, value, 0);
+  if (n > 65535) throw new ConfigError(`${flag} must be a port number (0-65535), got "${value}"`);
   return n;
 }
 
@@ -171,6 +181,13 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
         "replica-id": { type: "string" },
         "metrics-port": { type: "string" },
         "metrics-host": { type: "string" },
+        "admin-port": { type: "string" },
+        "admin-host": { type: "string" },
+        "admin-readonly": { type: "boolean" },
+        "policy-store": { type: "boolean" },
+        "activity-max": { type: "string" },
+        "admin-session-idle-ms": { type: "string" },
+        "admin-session-max-ms": { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -201,6 +218,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
   if (!/^[A-Za-z0-9_-]{1,32}$/.test(replicaId)) {
     throw new ConfigError(`--replica-id must be 1 to 32 letters, digits, - or _, got "${replicaId.slice(0, 40)}"`);
   }
+  const adminPort = metricsPort(v["admin-port"] ?? env.COHERE_MCP_ADMIN_PORT, "--admin-port");
+  const policyStore = v["policy-store"] ?? (env.COHERE_MCP_POLICY_STORE !== undefined ? boolEnv(env.COHERE_MCP_POLICY_STORE) : adminPort !== undefined && store !== undefined);
+  if (policyStore && store === undefined) throw new ConfigError("--policy-store needs --store (the policy document lives in the shared store)");
   const mode: Options["mode"] = v.help
     ? "help"
     : v.version
@@ -282,5 +302,12 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     budgetPeriodMs: env.COHERE_MCP_BUDGET_PERIOD_MS ? intOpt("COHERE_MCP_BUDGET_PERIOD_MS", env.COHERE_MCP_BUDGET_PERIOD_MS, 0, 1) : undefined,
     metricsPort: metricsPort(v["metrics-port"] ?? env.COHERE_MCP_METRICS_PORT),
     metricsHost: v["metrics-host"] ?? env.COHERE_MCP_METRICS_HOST ?? DEFAULTS.host,
+    adminPort,
+    adminHost: v["admin-host"] ?? env.COHERE_MCP_ADMIN_HOST ?? DEFAULTS.host,
+    adminReadonly: v["admin-readonly"] ?? boolEnv(env.COHERE_MCP_ADMIN_READONLY),
+    policyStore,
+    activityMax: intOpt("--activity-max", v["activity-max"] ?? env.COHERE_MCP_ACTIVITY_MAX, DEFAULTS.activityMax, 10),
+    adminSessionIdleMs: intOpt("--admin-session-idle-ms", v["admin-session-idle-ms"] ?? env.COHERE_MCP_ADMIN_SESSION_IDLE_MS, DEFAULTS.adminSessionIdleMs, 1),
+    adminSessionMaxMs: intOpt("--admin-session-max-ms", v["admin-session-max-ms"] ?? env.COHERE_MCP_ADMIN_SESSION_MAX_MS, DEFAULTS.adminSessionMaxMs, 1),
   };
 }

@@ -107,6 +107,25 @@ export class Telemetry {
     buckets: STORE_BUCKETS,
     registers: this.r,
   });
+  /** The content hash of the effective configuration (src/fleet/hash.ts), as a label; value 1. */
+  readonly configInfo = new Gauge({
+    name: "cohere_mcp_config_info",
+    help: "The content hash of this replica's effective configuration (label hash; value 1): replicas that agree show the same hash",
+    labelNames: ["hash"] as const,
+    registers: this.r,
+    collect: () => {
+      this.configInfo.reset();
+      this.configInfo.set({ hash: this.app.live.current.hash }, 1);
+    },
+  });
+  readonly configMismatch = new Gauge({
+    name: "cohere_mcp_config_hash_mismatch",
+    help: "1 when this replica's configuration hash differs from the other replicas' (shared store), else 0",
+    registers: this.r,
+    collect: () => {
+      this.configMismatch.set(this.app.fleet?.mismatch ? 1 : 0);
+    },
+  });
   readonly reloads = new Counter({
     name: "cohere_mcp_config_reloads_total",
     help: "Configuration reloads (SIGHUP), by outcome (ok|rejected)",

@@ -22,9 +22,10 @@ import { ConfigError, type ConfigFile } from "../config/file.js";
 import type { CallOutcome } from "../executor.js";
 import type { Logger } from "../logger.js";
 import type { CounterStore, WindowSpec } from "../store/types.js";
-import { billedUnitsOf, costNanos, modelOf, NANOS_PER_USD, priceFor, reservation, reservationWhy, usdText } from "./billing.js";
+import { billedUnitsOf, costNanos, estimatedBill, modelOf, NANOS_PER_USD, priceFor, reservation, reservationWhy, usdText } from "./billing.js";
 import { monthEnd } from "./ratelimit.js";
-import type { AgentScope, Guard, GuardVerdict } from "./types.js";
+import type { AgentScope, Guard, GuardVerdict, SettleNote } from "./types.js";
+import { keyPart } from "../store/keys.js";
 
 export interface BudgetOptions {
   now?: () => number;
@@ -58,6 +59,7 @@ const UNIT_TEXT: Record<BudgetUnit, [string, string]> = {
   output_tokens: ["output token", "output tokens"],
   search_units: ["search unit", "search units"],
   classifications: ["classification", "classifications"],
+  pages: ["page", "pages"],
   usd: ["USD", "USD"],
 };
 
@@ -91,7 +93,7 @@ export function limitOf(budget: Budget, unit: BudgetUnit): number | undefined {
   return unit === "usd" ? Math.round(v * NANOS_PER_USD) : v;
 }
 
-export const budgetKey = (agent: string, period: string, unit: BudgetUnit) => `budget:${agent}:${period}:${unit}`;
+export const budgetKey = (agent: string, period: string, unit: BudgetUnit) => `budget:${keyPart(agent)}:${period}:${unit}`;
 
 /** Start-up and reload checks: a USD budget needs a price table. */
 export function checkBudgetConfig(config: ConfigFile | undefined): void {
@@ -182,6 +184,19 @@ export function budgetGuard(config: ConfigFile | undefined, store: CounterStore,
         hold("usd", Math.max(1, costNanos(reserved, entry.prices)));
       }
       if (!held.length) return { ok: true };
+      // Every figure a budget counts is a whole number the store holds exactly (max_tokens 1e308 ×
+      // num_generations 5 is Infinity; at a price of 0, NaN): refused here, before anything is
+      // counted or sent, so one call's figures can never poison a counter or look like an outage.
+      const wild = held.find((h) => !Number.isSafeInteger(h.cost) || h.cost < 0);
+      if (wild) {
+        const why = wild.unit === "usd" ? "its price" : reservationWhy(tool, input, wild.unit as BilledUnit);
+        const hint = wild.unit === "output_tokens" ? " Give a max_tokens (× num_generations) of at most a few hundred thousand." : "";
+        return refuse(
+          `Budget: this call may bill ${String(wild.cost)} ${wild.unit === "usd" ? "nano-dollars" : UNIT_TEXT[wild.unit][1]} (${why}), ` +
+            `more than agent "${agent}"'s budget (${where(wild.unit)}) can count; nothing was sent to Cohere.${hint}`,
+          `budget.${wild.unit} of profile "${scope.profile}": reservation ${String(wild.cost)} is not a finite whole number`,
+        );
+      }
 
       const taken = await store.take(held);
       if (!taken.ok) {
@@ -208,24 +223,33 @@ export function budgetGuard(config: ConfigFile | undefined, store: CounterStore,
 
       return {
         ok: true,
-        after: async (outcome: CallOutcome) => {
-          const bill = outcome.sent ? (outcome.billedUnits ?? {}) : {};
-          const actual = (u: BudgetUnit): number => {
+        after: async (outcome: CallOutcome): Promise<SettleNote | undefined> => {
+          // A sent call is charged what Cohere billed. Without a bill (cancelled, cut by
+          // --request-timeout-ms, a stream cut before its last event, a 200 without usage),
+          // Cohere may well have generated and billed it: it keeps its whole reservation, and a
+          // cut stream at least what it delivered (estimated) — never less. Only Cohere's own
+          // error answer (an HTTP error status: Cohere bills no failed request) gives it back.
+          const estimate = outcome.sent && !outcome.billedUnits && outcome.failure !== "cohere_error" && billed.length > 0;
+          const bill = outcome.sent ? (estimate ? estimatedBill(tool, input, reserved, outcome) : (outcome.billedUnits ?? {})) : {};
+          const actual = (u: BudgetUnit, h: Held): number => {
             if (!outcome.sent) return 0;
             if (u === "calls") return 1;
-            if (u === "usd") return entry ? costNanos(bill, entry.prices) : 0;
-            return bill[u] ?? 0;
+            if (u === "usd") return entry ? Math.max(estimate ? h.cost : 0, costNanos(bill, entry.prices)) : 0;
+            return Math.ceil(bill[u] ?? 0);
           };
           const late = Math.max(1, period.end - now());
           const adds: Promise<unknown>[] = [];
+          const charged: Record<string, number> = {};
           for (const h of held) {
-            const delta = actual(h.unit) - h.cost;
+            const a = actual(h.unit, h);
+            if (estimate && h.unit !== "calls") charged[h.unit] = a;
+            const delta = a - h.cost;
             if (delta !== 0) adds.push(store.add(h.key, delta, late));
           }
           // Units the call billed that it was not expected to (no reservation): charged as they come.
           for (const u of BILLED_UNITS) {
             if (budget[u] !== undefined && !held.some((h) => h.unit === u) && (bill[u] ?? 0) > 0) {
-              adds.push(store.add(budgetKey(agent, period.label, u), bill[u]!, late));
+              adds.push(store.add(budgetKey(agent, period.label, u), Math.ceil(bill[u]!), late));
             }
           }
           if (budget.usd !== undefined && !held.some((h) => h.unit === "usd") && Object.keys(bill).length) {
@@ -238,6 +262,7 @@ export function budgetGuard(config: ConfigFile | undefined, store: CounterStore,
             }
           }
           await Promise.all(adds);
+          return estimate && Object.keys(charged).length ? { charge: "estimated", charged } : undefined;
         },
       };
     },

@@ -16,6 +16,7 @@
  */
 import { MemoryCounterStore } from "../store/memory.js";
 import type { CounterReading, CounterStore } from "../store/types.js";
+import { keyPart } from "../store/keys.js";
 
 export interface ThrottleHit {
   /** Within the limit: handle (and audit) it as usual. */
@@ -54,7 +55,7 @@ export class WindowThrottle<M> {
   ) {}
 
   private countKey(subject: string, resetAt: number): string {
-    return `${this.prefix}:${subject}:${resetAt}:n`;
+    return `${this.prefix}:${keyPart(subject)}:${resetAt}:n`;
   }
 
   /** Add to a window: in the store, or in this process while the store cannot be reached. */
@@ -105,7 +106,7 @@ export class WindowThrottle<M> {
 
   /** Count one hit of `subject` against `limit` per window. */
   async hit(subject: string, limit: number, meta: M): Promise<ThrottleHit> {
-    const w = await this.add(`${this.prefix}:${subject}`, 1, this.windowMs);
+    const w = await this.add(`${this.prefix}:${keyPart(subject)}`, 1, this.windowMs);
     const resetAt = w.resetAt ?? this.now() + this.windowMs;
     if (w.count <= limit) return { allowed: true, count: w.count, resetAt };
     await this.add(this.countKey(subject, resetAt), 1, 2 * this.windowMs + 1_000);
@@ -115,12 +116,12 @@ export class WindowThrottle<M> {
 
   /** True for the first hit of `subject` in its window (a repeat is not counted again). */
   async first(subject: string): Promise<boolean> {
-    return (await this.add(`${this.prefix}:${subject}`, 1, this.windowMs)).count === 1;
+    return (await this.add(`${this.prefix}:${keyPart(subject)}`, 1, this.windowMs)).count === 1;
   }
 
   /** Is `subject` over `limit` in its current window? (no hit counted) */
   async over(subject: string, limit: number): Promise<ThrottleHit> {
-    const w = await this.read(`${this.prefix}:${subject}`);
+    const w = await this.read(`${this.prefix}:${keyPart(subject)}`);
     const count = w.count;
     return { allowed: count < limit, count, resetAt: w.resetAt ?? this.now() };
   }

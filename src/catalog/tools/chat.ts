@@ -1,5 +1,6 @@
 import { z } from "zod/v3";
 import { defineTool } from "../types.js";
+import { LATEST } from "../models.js";
 import { explainUnion, priority, seed, topK, topP, shown } from "./common.js";
 import { shapeChatV2 } from "../../shape/chat.js";
 
@@ -75,7 +76,7 @@ const tool = z
       .object({
         name: z.string().min(1),
         description: z.string().optional(),
-        parameters: z.record(z.unknown()).describe("JSON Schema of the arguments"),
+        parameters: z.record(z.unknown()).describe("JSON Schema"),
       })
       .strict(),
   })
@@ -101,19 +102,19 @@ export const chat = defineTool({
   path: "/v2/chat",
   apiVersion: "v2",
   description:
-    "Next assistant reply from a Cohere Command model (Chat v2): tool use, cited answers over `documents`, JSON output, reasoning. " +
-    "Billed per token; rate limited (Trial 20/min, Production 500/min).",
+    "Next assistant reply from a Command model (Chat v2): tool use, cited answers over `documents`, JSON, reasoning. " +
+    "Billed per token; rate limited.",
   input: z
     .object({
-      model: z.string().min(1).describe("e.g. command-a-03-2025"),
+      model: z.string().min(1).describe(`e.g. ${LATEST.chat}`),
       messages: z.array(message).min(1),
       tools: z.array(tool).optional(),
-      strict_tools: z.boolean().optional().describe("Beta: calls follow tool schemas"),
+      strict_tools: z.boolean().optional().describe("Beta: follow tool schemas"),
       tool_choice: z.enum(["REQUIRED", "NONE"]).optional(),
       documents: z
         .array(z.union([z.string(), document], { errorMap: explainUnion("a string or {data, id?}") }))
         .optional()
-        .describe("Sources the reply may cite"),
+        .describe("Cited sources"),
       citation_options: z
         .object({ mode: z.enum(["ENABLED", "DISABLED", "FAST", "ACCURATE", "OFF"]).optional() })
         .strict()

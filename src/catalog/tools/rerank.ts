@@ -1,5 +1,6 @@
 import { z } from "zod/v3";
 import { defineTool } from "../types.js";
+import { LATEST } from "../models.js";
 import { priority, shown } from "./common.js";
 import { shapeRerank } from "../../shape/ranking.js";
 
@@ -12,11 +13,11 @@ export const rerank = defineTool({
   path: "/v2/rerank",
   apiVersion: "v2",
   description:
-    "Order documents by relevance to a query (Cohere Rerank v2); " +
-    "results are {index into `documents`, relevance_score}, best first. Billed per search unit; rate limited.",
+    "Order documents by relevance to a query (Rerank v2): {index, relevance_score}, best first. " +
+    "Billed per search unit; rate limited.",
   input: z
     .object({
-      model: z.string().min(1).describe("e.g. rerank-v3.5"),
+      model: z.string().min(1).describe(`e.g. ${LATEST.rerank}`),
       query: z.string().min(1).refine((q) => q.trim() !== "", "must not be only whitespace"),
       documents: z
         .array(z.string())

@@ -35,7 +35,7 @@ export const detokenize = defineTool({
   path: "/v1/detokenize",
   apiVersion: "v1",
   description:
-    "Turn token ids (from tokenize) back into text with the model's tokenizer. Rate limited.",
+    "Token ids (from tokenize) back to text. Rate limited.",
   input: z
     .object({
       tokens: z.array(z.number().int()).min(1).max(65536),

@@ -267,6 +267,7 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
   process.stderr.write(`cohere-mcp listening on ${url}\n`);
   const { plan } = current();
   log.info("cohere-mcp ready on HTTP", {
+    config: app.live.current.hash,
     mode: o.sessions ? "sessions" : "stateless",
     agents: plan.auth ? plan.auth.agents.map((a) => a.name) : [ANONYMOUS],
     oauth: plan.auth?.oauth ? "on" : undefined,

@@ -14,7 +14,8 @@ import { sendJson } from "./io.js";
 export const PROBE_PATHS = new Set(["/healthz", "/readyz"]);
 
 async function readiness(app: App, draining: boolean): Promise<{ ok: boolean; checks: Record<string, string> }> {
-  const checks: Record<string, string> = { config: app.config ? "loaded" : "none (flags only)" };
+  // The configuration's hash and whether the other replicas agree (src/fleet/): detail only.
+  const checks: Record<string, string> = { config: app.config ? "loaded" : "none (flags only)", ...(app.fleet?.detail() ?? { config_hash: app.live.current.hash }) };
   if (draining) return { ok: false, checks: { ...checks, server: "shutting down" } };
   // A shared counter store (--store) that cannot be reached: not ready until it is back.
   if (app.store.kind !== "memory") {
@@ -46,6 +47,9 @@ async function readiness(app: App, draining: boolean): Promise<{ ok: boolean; ch
 /** The checks without the upstream's name or addresses: "resolves", "does not resolve". */
 function undetailed(checks: Record<string, string>, ok: boolean): Record<string, string> {
   const out = { ...checks };
+  delete out.config_hash;
+  delete out.replicas;
+  delete out.config_agreement;
   if (out.cohere !== undefined) out.cohere = ok ? "resolves" : "does not resolve";
   return out;
 }

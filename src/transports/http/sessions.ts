@@ -37,6 +37,7 @@ interface Session {
   transport: StreamableHTTPServerTransport;
   server: Server;
   lastSeen: number;
+  openedAt: number;
   active: number;
 }
 
@@ -47,10 +48,14 @@ export interface SessionTable {
   closeAll(why: string): void;
   /** Reload: sessions of these agents end — at once if idle, else when their last request ends;
    *  their id is unknown from now on (the client gets 404 and initializes again). */
-  retire(gone: (agent: string, kind: Identity["kind"]) => boolean, why: string): number;
+  retire(gone: (agent: string, kind: Identity["kind"], id: string) => boolean, why: string): number;
   /** Reload that revoked these identities' credentials: their sessions end at once, GET streams
    *  included (their running calls are cancelled by the caller first). */
   revoke(gone: (agent: string, kind: Identity["kind"]) => boolean, why: string): number;
+  /** Tell these agents' open sessions that their tool list changed (notifications/tools/list_changed). */
+  notifyToolsChanged(agents: ReadonlySet<string>): number;
+  /** The open sessions (the console lists them). */
+  list(): Array<{ id: string; agent: string; openedAt: number }>;
   /** Open sessions per agent (metrics). */
   byAgent(): Map<string, number>;
   readonly size: number;
@@ -140,7 +145,7 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
       sessionIdGenerator: () => `${o.replicaId}.${randomUUID()}`,
       onsessioninitialized: (id) => {
         opened();
-        session = { id, agent, owner: who.owner, kind: who.kind, transport, server, lastSeen: Date.now(), active: 1 };
+        session = { id, agent, owner: who.owner, kind: who.kind, transport, server, lastSeen: Date.now(), openedAt: Date.now(), active: 1 };
         sessions.set(id, session);
         log.debug("session opened", { session: id, agent, tools: scope.visible.size });
       },
@@ -228,7 +233,7 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
     retire(gone, why) {
       let n = 0;
       for (const s of [...sessions.values()]) {
-        if (!gone(s.agent, s.kind)) continue;
+        if (!gone(s.agent, s.kind, s.id)) continue;
         n++;
         if (s.active <= 0) closeSession(s, why);
         else {
@@ -263,6 +268,18 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
         setTimeout(() => endRetired(s), 250).unref();
       }
       return n;
+    },
+    notifyToolsChanged(agents) {
+      let n = 0;
+      for (const s of sessions.values()) {
+        if (!agents.has(s.agent)) continue;
+        n++;
+        s.server.sendToolListChanged().catch(() => undefined);
+      }
+      return n;
+    },
+    list() {
+      return [...sessions.values()].map((s) => ({ id: s.id, agent: s.agent, openedAt: s.openedAt }));
     },
     byAgent() {
       const counts = new Map<string, number>();

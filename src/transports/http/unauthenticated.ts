@@ -73,7 +73,7 @@ export async function refuseUnauthenticated(
   const close: Record<string, string> = consumed ? {} : { Connection: "close" };
   if (verdict.challenge === undefined && verdict.status === 401 && isStaticFailure(verdict.reason)) {
     // A static-token server: a challenge and body that say what was wrong (challenge.ts).
-    const refusal = unauthorized({ reason: verdict.reason });
+    const refusal = unauthorized({ reason: verdict.reason, description: verdict.reason === "expired" ? verdict.message : undefined });
     return sendJson(res, refusal.status, refusal.body, { ...refusal.headers, ...close });
   }
   const what = verdict.status === 401 ? "Unauthorized" : verdict.status === 403 ? "Forbidden" : "Service unavailable";
@@ -85,7 +85,7 @@ export async function refuseUnauthenticated(
 }
 
 function isStaticFailure(reason: Refusal["reason"]): reason is AuthFailure {
-  return reason === "missing" || reason === "malformed" || reason === "invalid";
+  return reason === "missing" || reason === "malformed" || reason === "invalid" || reason === "expired";
 }
 
 /**

@@ -89,13 +89,15 @@ async function main(): Promise<void> {
   }
   try {
     if (options.mode === "list-tools") return await listTools(options);
+    const { checkStartPaths } = await import("./config/paths.js");
+    checkStartPaths(options);
     const logger = createLogger(options.logLevel, options.logFile);
     const { createApp } = await import("./app.js");
     const app = createApp(options, logger);
     if (options.auditLog) {
       const { createAuditSink } = await import("./audit.js");
       // Late-bound: the HTTP transport adds agent tokens to app.secrets.
-      app.audit = createAuditSink(options.auditLog, () => app.secrets());
+      app.audit = createAuditSink(options.auditLog, () => app.secrets(), logger, options.replicaId);
     }
     // --store: counters shared with other replicas (Redis), before anything counts.
     if (options.store) {

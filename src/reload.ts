@@ -83,11 +83,22 @@ export function queueReload(app: App): Promise<ReloadResult> {
   return run;
 }
 
-/** SIGHUP reloads (instead of ending the process, Node's default). */
+/**
+ * SIGHUP reopens the audit file and reloads (instead of ending the process, Node's default);
+ * SIGUSR1 only reopens the audit file (logrotate's postrotate, without copytruncate). The reopen
+ * is synchronous, between two audit lines: each line lands in exactly one file.
+ */
 export function installReload(app: App, onReload?: (r: ReloadResult) => void): () => void {
   const handler = () => {
+    // the audit file first: the reload's own line goes to the new file
+    app.audit?.reopen?.();
     void queueReload(app).then((r) => onReload?.(r));
   };
+  const reopen = () => void app.audit?.reopen?.();
   process.on("SIGHUP", handler);
-  return () => process.off("SIGHUP", handler);
+  process.on("SIGUSR1", reopen);
+  return () => {
+    process.off("SIGHUP", handler);
+    process.off("SIGUSR1", reopen);
+  };
 }

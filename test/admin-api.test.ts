@@ -108,6 +108,38 @@ describe("sign-in", () => {
   });
 });
 
+describe("sign-in throttle and cookies behind a proxy", () => {
+  it("failed sign-ins past --max-auth-failures get 429; a valid token still signs in (other admins are not locked out)", async () => {
+    const path = writeConfig(teamConfig());
+    const t = await startConsole(emu.url, ["--config", path, "--max-auth-failures", "3"]);
+    try {
+      const codes: number[] = [];
+      for (let i = 0; i < 6; i++) codes.push((await api(t, "POST", "login", { body: { token: `wrong-token-${i}-0123456789` } })).status);
+      expect(codes.slice(0, 3)).toEqual([401, 401, 401]);
+      expect(codes.slice(3)).toEqual([429, 429, 429]);
+      expect((await api(t, "POST", "login", { body: { token: LEAD_TOKEN } })).status).toBe(200);
+    } finally {
+      await t.srv.stop();
+    }
+  });
+
+  it("behind a trusted proxy that says https, the cookie is Secure", async () => {
+    const path = writeConfig(teamConfig());
+    const t = await startConsole(emu.url, ["--config", path, "--trusted-proxies", "127.0.0.1"]);
+    try {
+      const { rawRequest } = await import("./http-support.js");
+      const r = await rawRequest(`${t.base}/admin/api/v1/login`, {
+        headers: { "Content-Type": "application/json", "X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9" },
+        body: JSON.stringify({ token: LEAD_TOKEN }),
+      });
+      expect(r.status).toBe(200);
+      expect(String((r.headers["set-cookie"] ?? [])[0])).toMatch(/; Secure/);
+    } finally {
+      await t.srv.stop();
+    }
+  });
+});
+
 describe("grid", () => {
   it("rows per agent with Off / Read / Full use / Custom cells from the server's own tool sets", async () => {
     const r = await api(c, "GET", "grid", { session: lead });
@@ -187,7 +219,7 @@ describe("grid", () => {
       expect(line.admin).toBe("team-lead");
       expect(line.admin_role).toBe("admin");
       expect(line.text).toBe(
-        "team-lead (admin) set curator's Manage datasets to Full use; curator gains create_dataset, delete_dataset",
+        `${String(line.time)} ` + "team-lead (admin) set curator's Manage datasets to Full use; curator gains create_dataset, delete_dataset",
       );
       // back to Read: the next call of delete_dataset is refused
       const v2 = (await api(c, "GET", "grid", { session: lead })).json.version;
@@ -264,7 +296,24 @@ describe("CSRF, Origin and roles", () => {
     });
     expect(line.admin).toBe("watcher");
     expect(line.admin_role).toBe("viewer");
-    expect(line.text).toBe("watcher (viewer) tried PUT /admin/api/v1/grid and was refused: viewers cannot change anything");
+    expect(line.text).toBe(`${String(line.time)} ` + "watcher (viewer) tried PUT /admin/api/v1/grid and was refused: viewers cannot change anything");
+  });
+});
+
+describe("/readyz detail", () => {
+  it("the configuration hash is shown to loopback callers only, not to a client behind the proxy", async () => {
+    const path = writeConfig(teamConfig());
+    const t = await startConsole(emu.url, ["--config", path, "--trusted-proxies", "127.0.0.1"]);
+    try {
+      const { rawRequest } = await import("./http-support.js");
+      const local = JSON.parse((await rawRequest(`${t.srv.origin}/readyz`, { method: "GET" })).body);
+      expect(local.checks.config_hash).toMatch(/^[0-9a-f]{12}$/);
+      expect(t.srv.stderr()).toContain(`"config":"${local.checks.config_hash}"`);
+      const remote = JSON.parse((await rawRequest(`${t.srv.origin}/readyz`, { method: "GET", headers: { "X-Forwarded-For": "203.0.113.7" } })).body);
+      expect(remote.checks.config_hash).toBeUndefined();
+    } finally {
+      await t.srv.stop();
+    }
   });
 });
 

@@ -11,6 +11,8 @@ import { startEmulator, type CohereEmulator } from "../emulator/server.js";
 import { TEST_KEY } from "./helpers.js";
 import { bearer, connectHttp, eventually, writeConfig } from "./http-support.js";
 import { redisServerPath, startRedis, type RedisServer } from "../bench/redis.js";
+import { policyExportCommand } from "../src/cli/policy-export.js";
+import { sha256Hex } from "./http-support.js";
 import { api, CURATOR_TOKEN, LEAD_TOKEN, login, startConsole, teamConfig, type Console } from "./admin-support.js";
 
 const HAVE_REDIS = redisServerPath() !== undefined;
@@ -98,6 +100,21 @@ describe.skipIf(!HAVE_REDIS)("console on Redis", () => {
     } finally {
       await curator.close();
     }
+  });
+
+  it("cohere-mcp policy export writes the store's document as a complete config file (hashes kept: the operator's file)", async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    expect(await policyExportCommand(["--store", redis.url], {}, (x) => out.push(x), (x) => err.push(x))).toBe(0);
+    const doc = JSON.parse(out.join(""));
+    expect(doc.profiles.curator.tools).toContain("delete_dataset");
+    expect(doc.agents.find((a: { name: string }) => a.name === "curator").token_sha256).toBe(sha256Hex(CURATOR_TOKEN));
+    // the file mode reads the file; a bad store URL is a usage error
+    const fromFile: string[] = [];
+    expect(await policyExportCommand(["--config", configPath], {}, (x) => fromFile.push(x), () => undefined)).toBe(0);
+    expect(JSON.parse(fromFile.join("")).profiles.curator.tools).toEqual(["datasets"]);
+    expect(await policyExportCommand(["--store", "http://nope"], {}, () => undefined, (x) => err.push(x))).toBe(1);
+    expect(await policyExportCommand([], {}, () => undefined, (x) => err.push(x))).toBe(2);
   });
 
   it("the document survives a replica restart (the store wins over the file) and a Redis restart", async () => {

@@ -71,18 +71,22 @@ describe("cohere-mcp access", () => {
   });
 });
 
-describe("the matrix is what the server lists", () => {
+describe.each([[[]], [["delete_dataset", "embed_jobs"]]])("the matrix is what the server lists (--exclude-tools %j)", (exclude: string[]) => {
   let srv: HttpServerProc;
   beforeAll(async () => {
-    srv = await startHttp("http://127.0.0.1:9", ["--config", fixture("team.json")], TEAM_ENV);
+    const flags = exclude.length ? ["--exclude-tools", exclude.join(",")] : [];
+    srv = await startHttp("http://127.0.0.1:9", ["--config", fixture("team.json"), ...flags], TEAM_ENV);
   });
   afterAll(async () => {
     await srv?.stop();
   });
 
-  it("each agent's tools/list over HTTP equals its row of accessMatrix", async () => {
-    const m = accessMatrix(loadConfigFile(fixture("team.json")));
+  it("each agent's tools/list over HTTP equals its row of accessMatrix, and the command's", async () => {
+    const m = accessMatrix(loadConfigFile(fixture("team.json")), { excludeTools: exclude });
     expect(m.agents).toHaveLength(3);
+    const args = exclude.length ? ["--exclude-tools", exclude.join(",")] : [];
+    const printed = JSON.parse((await cli(["access", "--config", fixture("team.json"), "--json", ...args])).stdout) as AccessMatrix;
+    expect(printed).toEqual(m);
     for (const a of m.agents) {
       const headers = { ...MCP_HEADERS, ...bearer(TOKENS[a.agent]!) };
       const init = await rpc(srv.url, INIT, headers);

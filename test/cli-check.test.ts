@@ -3,7 +3,7 @@
  * fixture configs. Start-up and SIGHUP apply the same validation as `check` (src/config/validate.ts):
  * a typo in a profile no agent uses fails all three.
  */
-import { copyFileSync, readFileSync } from "node:fs";
+import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { cli, CURATOR_TOKEN, fixture, TEAM_ENV } from "./cli-support.js";
 import { eventually, sha256Hex, startHttp, tempFile, type HttpServerProc } from "./http-support.js";
@@ -18,7 +18,7 @@ describe("command dispatch", () => {
     for (const args of [["help"], ["--help"]]) {
       const r = await cli(args);
       expect(r.code).toBe(0);
-      for (const name of ["check", "access", "diff", "report", "hash-token"]) expect(r.stdout).toMatch(new RegExp(`^  ${name} `, "m"));
+      for (const name of ["check", "access", "diff", "report", "hash-token", "reload"]) expect(r.stdout).toMatch(new RegExp(`^  ${name} `, "m"));
     }
     const v = await cli(["--version"]);
     expect(v).toMatchObject({ code: 0, stdout: "0.1.0\n" });
@@ -36,6 +36,13 @@ describe("command dispatch", () => {
     const format = await cli(["access", "--config", fixture("team.json"), "--format", "xml"]);
     expect(format.code).toBe(2);
     expect(format.stderr).toMatch(/--format must be one of table, json, csv, markdown/);
+    const typo = await cli(["chek", "--config", fixture("team.json")]);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toBe('cohere-mcp: unknown command "chek"; commands: check, access, diff, report, hash-token, reload, help (flags alone start the server)\n');
+    // reload (src/cli/reload.ts) through the table: its own usage check
+    const reload = await cli(["reload"]);
+    expect(reload.code).toBe(2);
+    expect(reload.stderr).toMatch(/--store must be the redis:\/\/ URL the replicas share/);
     const missing = await cli(["check"]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/--config FILE is required/);
@@ -86,6 +93,15 @@ describe("cohere-mcp check", () => {
     const r = await cli(["check", "--config", bad]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/not valid JSON/);
+    const schema = tempFile("schema.json");
+    writeFileSync(schema, JSON.stringify({ profiles: { p: { tools: "chat", budget: { calls: -1 } } }, agents: [{ name: "a", profile: "p", token_sha256: "abc", token: "plain-secret-value" }] }));
+    const s = await cli(["check", "--config", schema, "--json"]);
+    expect(s.code).toBe(1);
+    const errors = (JSON.parse(s.stdout) as { errors: string[] }).errors;
+    expect(errors).toContain("profiles.p.budget.calls: Number must be greater than 0");
+    expect(errors).toContain("agents.0.token_sha256: a hex SHA-256 (64 hex digits; `cohere-mcp hash-token` makes one)");
+    expect(errors.some((e) => /^agents\.0: Unrecognized key\(s\) in object: 'token'$/.test(e))).toBe(true);
+    expect(s.stdout).not.toContain("plain-secret-value");
     const missing = await cli(["check", "--config", "/nonexistent/cohere.json"]);
     expect(missing.code).toBe(1);
     expect(missing.stdout).toMatch(/Cannot read config file \/nonexistent\/cohere\.json/);
@@ -111,5 +127,54 @@ describe("reload applies the same checks", () => {
     });
     expect(line.outcome).toBe("rejected");
     expect(line.text).toMatch(/profiles\.unused\.tools: "delete_datset" matches no tool/);
+  });
+});
+
+describe("check and access with labelled tokens", () => {
+  it("an expired token is a warning; access shows labels, never hashes", async () => {
+    const config = JSON.parse(readFileSync(fixture("team.json"), "utf8")) as { agents: Array<Record<string, unknown>> };
+    config.agents[2] = {
+      name: "curator-agent",
+      profile: "curator",
+      tokens: [
+        { sha256: sha256Hex("old-curator-token-0123456789"), label: "2026-10", not_after: "2026-11-01T00:00:00Z" },
+        { env: "CURATOR_NEXT", label: "2026-11" },
+      ],
+    };
+    const file = tempFile("tokens.json");
+    writeFileSync(file, JSON.stringify(config));
+    const r = await cli(["check", "--config", file, "--json"], { env: { ...TEAM_ENV, CURATOR_NEXT: "curator-next-0123456789abcdef" } });
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { warnings: string[] }).warnings).toContain('agent "curator-agent": token "2026-10" expired at 2026-11-01T00:00:00Z (remove it from the file)');
+    const missing = await cli(["check", "--config", file], { env: TEAM_ENV });
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toContain('error: agent "curator-agent", token "2026-11": environment variable CURATOR_NEXT is not set or empty');
+    const a = await cli(["access", "--config", file, "--agent", "curator-agent"]);
+    expect(a.stdout).toContain('credential token "2026-10" (sha256, until 2026-11-01T00:00:00Z); token "2026-11" (env CURATOR_NEXT)');
+    expect(a.stdout).not.toContain(sha256Hex("old-curator-token-0123456789").slice(0, 12));
+  });
+});
+
+describe("check: the oauth section's environment", () => {
+  it("a JWT-shaped static token and an unset introspection secret are errors", async () => {
+    const config = JSON.parse(readFileSync(fixture("team.json"), "utf8")) as Record<string, unknown>;
+    config.oauth = {
+      issuer: "https://idp.example.com",
+      resource: "https://mcp.example.com/mcp",
+      default_profile: "search",
+      introspection: { client_id: "mcp", client_secret_env: "INTROSPECTION_SECRET" },
+    };
+    const file = tempFile("oauth.json");
+    writeFileSync(file, JSON.stringify(config));
+    const jwt = `${Buffer.from('{"alg":"RS256"}').toString("base64url")}.${Buffer.from('{"sub":"x"}').toString("base64url")}.c2lnbmF0dXJl`;
+    const r = await cli(["check", "--config", file, "--json"], { env: { ...TEAM_ENV, SEARCH_TOKEN: jwt } });
+    expect(r.code).toBe(1);
+    expect((JSON.parse(r.stdout) as { errors: string[] }).errors).toEqual([
+      'agent "search-agent": with oauth configured, a static token may not look like a JWT (three base64url parts); make a new one with `cohere-mcp hash-token --new`',
+      "oauth.introspection: environment variable INTROSPECTION_SECRET is not set or empty",
+    ]);
+    expect(r.stdout).not.toContain(jwt);
+    const ok = await cli(["check", "--config", file], { env: { ...TEAM_ENV, INTROSPECTION_SECRET: "s3cret-s3cret-s3cret" } });
+    expect(ok.code).toBe(0);
   });
 });

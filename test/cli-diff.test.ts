@@ -85,7 +85,23 @@ describe("the reload's audit line carries the diff", () => {
       return JSON.parse(l!) as { outcome: string; text: string; diff: ConfigDiff["changes"] };
     });
     expect(line.outcome).toBe("ok");
-    expect(line.text).toBe(`configuration reloaded: ${SENTENCES.join("; ")}`);
+    expect(line.text).toBe(`${String(line.time)} configuration reloaded: ${SENTENCES.join("; ")}`);
     expect(line.diff.map((c) => c.kind)).toEqual(["tool_gained", "agent_token", "budget"]);
+  });
+});
+
+describe("overlapping tokens in diff, access and check", () => {
+  const h = "a".repeat(64);
+  const withTokens = (tokens: unknown) => {
+    const c = loadConfigFile(fixture("team.json"));
+    c.agents = c.agents!.map((a) => (a.name === "curator-agent" ? { name: a.name, profile: a.profile, tokens: tokens as never } : a));
+    return c;
+  };
+  it("a rotation in steps: gains a token, a new expiry, loses the old one", () => {
+    const one = withTokens([{ sha256: h, label: "2026-12" }]);
+    const two = withTokens([{ sha256: h, label: "2026-12", not_after: "2027-01-31T00:00:00Z" }, { env: "NEXT", label: "2027-01" }]);
+    const three = withTokens([{ env: "NEXT", label: "2027-01" }]);
+    expect(configDiff(one, two).changes.map((c) => c.text)).toEqual(["curator-agent gains token 2027-01 and token 2026-12 now expires at 2027-01-31T00:00:00Z"]);
+    expect(configDiff(two, three).changes.map((c) => c.text)).toEqual(["curator-agent loses token 2026-12"]);
   });
 });

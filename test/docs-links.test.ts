@@ -77,6 +77,20 @@ describe("documentation links", () => {
     expect(slug("Profiles (`--config FILE --profile NAME`)")).toBe("profiles---config-file---profile-name");
   });
 
+  it("every \"$schema\" in the docs works from a checkout (a config saved at its root), and the fixtures' too", () => {
+    let seen = 0;
+    for (const page of PAGES) {
+      for (const m of readFileSync(join(ROOT, page), "utf8").matchAll(/"\$schema":\s*"([^"]+)"/g)) {
+        seen++;
+        expect(existsSync(join(ROOT, m[1]!)), `${page}: ${m[1]}`).toBe(true);
+      }
+    }
+    expect(seen).toBeGreaterThan(0);
+    const fixtureDir = join(ROOT, "test/fixtures/cli");
+    const schema = (JSON.parse(readFileSync(join(fixtureDir, "team.json"), "utf8")) as { $schema: string }).$schema;
+    expect(existsSync(join(fixtureDir, schema))).toBe(true);
+  });
+
   it("the docs cite no file that is not in the repository", () => {
     for (const page of PAGES.filter((p) => p !== "CHANGELOG.md")) expect(readFileSync(join(ROOT, page), "utf8"), page).not.toContain("shared/cohere/seeds");
   });

@@ -220,7 +220,7 @@ describe("failed authentications are throttled per address (finding 8)", () => {
     const auth = summary.lines.filter((l) => l.reason === "auth");
     expect(auth).toHaveLength(5);
     expect(summary.s).toMatchObject({ agent: "(unauthenticated)", tool: "(failed authentications)", remote: "127.0.0.2", suppressed: 35 });
-    expect(summary.s.text).toMatch(/^127\.0\.0\.2: 35 further failed authentications suppressed from \S+ to \S+ \(past 5 per 4 s, --max-auth-failures\)$/);
+    expect(summary.s.text).toMatch(/^\S+Z 127\.0\.0\.2: 35 further failed authentications suppressed from \S+ to \S+ \(past 5 per 4 s, --max-auth-failures\)$/);
     const logLines = srv.stderr().split("\n").filter((l) => l.includes("without a valid bearer token"));
     expect(logLines).toHaveLength(5);
     // after the window the address may try again

@@ -195,44 +195,42 @@ route("POST", "agents", true, async (ctx, req, res, c) => {
 route("POST", "agents/:name/tokens", true, async (ctx, req, res, c, [name]) => {
   const body = await readJson(req, s.tokenBody);
   const token = newToken();
-  let rotated = false;
   await change(ctx, c, "POST agents/:name/tokens", (raw) => {
     const a = rawAgent(raw, name!);
-    if (Array.isArray(a.tokens)) {
-      const list = a.tokens as RawAgent[];
-      if (list.some((t) => t.label === body.label)) throw new HttpError(409, `${name} already has a token labelled "${body.label}"`);
-      list.push({ sha256: hashToken(token), label: body.label });
-      return `added the token "${body.label}" to ${name}`;
-    }
-    // One credential per agent in this configuration: the new token replaces it (a rotation).
-    delete a.token_env;
-    a.token_sha256 = hashToken(token);
-    rotated = true;
-    return `rotated ${name}'s token (new token "${body.label}"; the old one no longer works)`;
+    // Overlapping tokens (`tokens`): the new one is added beside the agent's token(s), so a
+    // rotation can overlap — hand the new one out, then revoke the old one.
+    const list = Array.isArray(a.tokens) ? (a.tokens as RawAgent[]) : [];
+    const taken = new Set([...list.map((t) => t.label), ...(a.token_sha256 || a.token_env ? [SINGLE] : [])]);
+    if (taken.has(body.label)) throw new HttpError(409, `${name} already has a token labelled "${body.label}"`);
+    list.push({ sha256: hashToken(token), label: body.label });
+    a.tokens = list;
+    return `added the token "${body.label}" to ${name}`;
   });
   ctx.app.addSecret(token);
-  if (rotated) ctx.app.endSessions?.((sess) => sess.agent === name, "its token was rotated in the console");
-  json(res, 201, { token, label: body.label, rotated, note: "shown once: only its SHA-256 is stored" });
+  json(res, 201, { token, label: body.label, note: "shown once: only its SHA-256 is stored" });
 });
+
+/** The label the console gives an agent's single token_sha256 / token_env. */
+const SINGLE = "token";
 
 route("DELETE", "agents/:name/tokens/:label", true, async (ctx, _req, res, c, [name, label]) => {
   await change(ctx, c, "DELETE agents/:name/tokens/:label", (raw) => {
     const a = rawAgent(raw, name!);
-    if (Array.isArray(a.tokens)) {
-      const list = a.tokens as RawAgent[];
-      const i = list.findIndex((t) => t.label === label);
-      if (i < 0) throw new HttpError(404, `${name} has no token labelled "${label!.slice(0, 64)}"`);
-      if (list.length === 1) {
-        // the last one: replaced by a hash nobody holds (the agent stays, with no usable token)
-        list[0] = { sha256: hashToken(newToken()), label: "revoked" };
-      } else list.splice(i, 1);
-      return `revoked ${name}'s token "${label}"`;
-    }
-    const labels = [typeof a.token_sha256 === "string" ? "token" : `env ${String(a.token_env)}`];
+    const list = Array.isArray(a.tokens) ? (a.tokens as RawAgent[]) : [];
+    const single = Boolean(a.token_sha256 || a.token_env);
+    const labels = [...(single ? [SINGLE] : []), ...list.map((t) => String(t.label))];
     if (!labels.includes(label!)) throw new HttpError(404, `${name} has no token labelled "${label!.slice(0, 64)}"; it has: ${labels.join(", ")}`);
-    delete a.token_env;
-    a.token_sha256 = hashToken(newToken()); // nobody holds this token: the agent can no longer sign in
-    return `revoked ${name}'s token "${label}" (the agent has no usable token until a new one is added)`;
+    if (single && label === SINGLE) {
+      delete a.token_sha256;
+      delete a.token_env;
+    } else a.tokens = list.filter((t) => t.label !== label);
+    if (!(a.tokens as RawAgent[] | undefined)?.length) delete a.tokens;
+    if (!a.token_sha256 && !a.token_env && !a.tokens) {
+      // the last one: replaced by a hash nobody holds (the agent stays, with no usable token)
+      a.tokens = [{ sha256: hashToken(newToken()), label: "revoked" }];
+      return `revoked ${name}'s token "${label}" (the agent has no usable token until a new one is added)`;
+    }
+    return `revoked ${name}'s token "${label}"`;
   });
   const ended = ctx.app.endSessions?.((sess) => sess.agent === name, "its token was revoked in the console") ?? 0;
   json(res, 200, { revoked: label, sessions_ended: ended });

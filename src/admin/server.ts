@@ -19,7 +19,8 @@ import { proxyMatcher } from "../config/proxies.js";
 import { createAuthThrottle } from "../transports/http/auththrottle.js";
 import { adminProblem, liveAdmins, type Admin } from "./auth.js";
 import { cookieHeader, cookieOf, createSessionStore, isSecure } from "./session.js";
-import { csrfProblem, isStateChange, originProblem } from "./csrf.js";
+import { csrfProblem, isStateChange, originProblem, ownOrigin } from "./csrf.js";
+import { finishOidc, OIDC_CALLBACK, OIDC_LOGIN, oidcConfigured, startOidc } from "./oidc.js";
 import { HttpError, json, readJson, securityHeaders } from "./http.js";
 import { findRoute, who, type Caller } from "./api.js";
 import { auditAdmin, type AdminContext } from "./apply.js";
@@ -130,7 +131,11 @@ export async function serveAdmin(app: App, announce: () => Promise<void>, env: N
       const s = cookieId ? await sessions.get(cookieId) : undefined;
       if (s) caller = { admin: s.admin, csrf: s.csrf };
     }
-    if (!caller) throw new HttpError(401, "sign in first (POST /admin/api/v1/login), or send an admin token as a bearer");
+    if (!caller) {
+      throw new HttpError(401, "sign in first (POST /admin/api/v1/login), or send an admin token as a bearer", {
+        ...(oidcConfigured(app) ? { oidc: { login_url: OIDC_LOGIN, name: "your identity provider" } } : {}),
+      });
+    }
     if (sub === "logout") {
       if (method !== "POST") throw new HttpError(405, "sign out with POST");
       if (cookieId) {
@@ -192,6 +197,23 @@ export async function serveAdmin(app: App, announce: () => Promise<void>, env: N
       return;
     }
     if (path.startsWith("/admin/api/")) return json(res, 404, { error: `the API is under ${API_PREFIX}` });
+    if (path === OIDC_LOGIN || path === OIDC_CALLBACK) {
+      try {
+        const origin = ownOrigin(req, isSecure(app, req)) ?? "http://localhost";
+        if (path === OIDC_LOGIN) return await startOidc(app, env, res, origin);
+        const admin = await finishOidc(app, env, req, origin);
+        const { id } = await sessions.create(admin);
+        auditAdmin(app, admin, "admin_signin", "GET oidc/callback", `${admin.name} (${admin.role}) signed in to the console through the identity provider from ${remoteOf(req)}`);
+        // A page that moves on to / (not a 302: a SameSite=Strict cookie set on the way back from
+        // another site would not be sent with the redirect that follows it).
+        res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store", "Set-Cookie": cookieHeader(app, req, id, o.adminSessionMaxMs / 1000) });
+        return void res.end('<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=/"><title>Signed in</title></head><body><p><a href="/">Continue to the console</a></p></body></html>');
+      } catch (err) {
+        const status = err instanceof HttpError ? err.status : 500;
+        if (!(err instanceof HttpError)) log.error("console single sign-on failed", { error: (err as Error)?.message });
+        return json(res, status, { error: err instanceof HttpError ? err.message : "single sign-on failed; see the server log" });
+      }
+    }
     const pages = await loadUi();
     if (pages && (await pages.serveUi(req, res))) return;
     if (path === "/" && (req.method === "GET" || req.method === "HEAD")) {

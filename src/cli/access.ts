@@ -4,6 +4,7 @@
  */
 import { loadConfigFile } from "../config/file.js";
 import { accessMatrix, accessRows, type AgentAccess } from "../policy/access.js";
+import { parseList } from "../policy/allowlist.js";
 import { EXIT, parseCommandArgs } from "./args.js";
 import { configArg } from "./check.js";
 import { render, renderRows, type Column, type Row } from "./format.js";
@@ -52,14 +53,22 @@ export function summaryRow(a: AgentAccess): Row {
 }
 
 export async function run(argv: readonly string[], io: CliIO): Promise<number> {
-  const p = parseCommandArgs("access", argv, { config: { type: "string" }, agent: { type: "string" }, summary: { type: "boolean" } });
+  const p = parseCommandArgs("access", argv, {
+    config: { type: "string" },
+    agent: { type: "string" },
+    summary: { type: "boolean" },
+    "exclude-tools": { type: "string", multiple: true },
+  });
   const config = loadConfigFile(configArg("access", p.values, io.env));
-  const matrix = accessMatrix(config);
+  // the server's --exclude-tools (or COHERE_MCP_EXCLUDE_TOOLS), removed from every agent as it does
+  const exclude = parseList((p.values["exclude-tools"] as string[] | undefined) ?? io.env.COHERE_MCP_EXCLUDE_TOOLS);
+  const opts = { excludeTools: exclude };
+  const matrix = accessMatrix(config, opts);
   const only = p.values.agent as string | undefined;
   if (only !== undefined) {
     matrix.agents = matrix.agents.filter((a) => a.agent === only);
     if (!matrix.agents.length) {
-      const names = accessMatrix(config).agents.map((a) => a.agent);
+      const names = accessMatrix(config, opts).agents.map((a) => a.agent);
       io.stderr(`cohere-mcp access: no agent "${only.slice(0, 64)}"; agents: ${names.join(", ")}\n`);
       return EXIT.invalid;
     }

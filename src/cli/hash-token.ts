@@ -50,6 +50,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     io.stdout(p.format === "json" ? JSON.stringify({ sha256: t.sha256 }) + "\n" : t.sha256 + "\n");
     return EXIT.ok;
   }
+  if ((io.stdin as NodeJS.ReadStream).isTTY) io.stderr("Type or paste the token, then press Enter and Ctrl-D (the trailing newline is removed):\n");
   const h = hashToken(await readAll(io.stdin));
   if (h.problem) {
     io.stderr(`cohere-mcp hash-token: ${h.problem}\n`);

@@ -56,6 +56,7 @@ export const COMMANDS: Command[] = [
       "  --config FILE   the config file (also COHERE_MCP_CONFIG)",
       "  --agent NAME    one agent only (a static agent's name, or oauth:<profile>)",
       "  --summary       one row per agent (tool counts by class) instead of one per tool",
+      "  --exclude-tools LIST   what the server's --exclude-tools removes from every agent (also COHERE_MCP_EXCLUDE_TOOLS)",
       FORMAT_HELP,
     ].join("\n"),
     load: () => import("./access.js"),
@@ -91,6 +92,28 @@ export const COMMANDS: Command[] = [
     ].join("\n"),
     load: () => import("./hash-token.js"),
   },
+  {
+    name: "reload",
+    summary: "tell every replica sharing a store to re-read its configuration (within a second)",
+    usage: [
+      "Usage: cohere-mcp reload --store redis://[:PASSWORD@]HOST:PORT/DB [--store-prefix PREFIX]",
+      "",
+      "Announces a reload through the shared store; every replica polls it every 500 ms and re-reads",
+      "its --config file (or, with --policy-store, the store's policy document). See docs/console.md.",
+    ].join("\n"),
+    load: () => import("./reload.js"),
+  },
+  {
+    name: "policy",
+    summary: "policy export: the policy the console edits, as a complete config file",
+    usage: [
+      "Usage: cohere-mcp policy export --config FILE [--store redis://…] [--store-prefix PREFIX] [--out FILE]",
+      "",
+      "With --store: the policy document replicas apply (--policy-store); else FILE, validated.",
+      "The output keeps token hashes: it is the operator's config file (e.g. for git).",
+    ].join("\n"),
+    load: () => import("./policy-export.js"),
+  },
 ];
 
 export function findCommand(name: string): Command | undefined {
@@ -107,10 +130,14 @@ export function commandsHelp(): string {
   ].join("\n");
 }
 
-/** Is argv a command invocation (first argument a command name, or `help`)? */
+/**
+ * Is argv a command invocation? True when the first argument is not a flag: a command name,
+ * `help`, or a mistyped name (which runCommand answers with the list, exit 2). The server itself
+ * takes no positional argument, so this never takes a server invocation.
+ */
 export function isCommand(argv: readonly string[]): boolean {
   const first = argv[0];
-  return first !== undefined && (first === "help" || findCommand(first) !== undefined);
+  return first !== undefined && first !== "" && !first.startsWith("-");
 }
 
 /** Run `argv` (its first element names the command) and return the exit code. */
@@ -121,7 +148,12 @@ export async function runCommand(argv: readonly string[], io: CliIO, mainUsage: 
     io.stdout((target ? target.usage : mainUsage()) + "\n");
     return EXIT.ok;
   }
-  const command = findCommand(name!)!;
+  const command = findCommand(name!);
+  if (!command) {
+    const names = COMMANDS.map((c) => c.name);
+    io.stderr(`cohere-mcp: unknown command "${name!.slice(0, 40)}"; commands: ${names.join(", ")}, help (flags alone start the server)\n`);
+    return EXIT.usage;
+  }
   if (rest.includes("--help") || rest.includes("-h")) {
     io.stdout(command.usage + "\n");
     return EXIT.ok;

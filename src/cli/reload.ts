@@ -50,3 +50,8 @@ export async function reloadCommand(
     await shared.close();
   }
 }
+
+/** The command table's entry point (src/cli/index.ts). */
+export async function run(argv: readonly string[], io: { stdout(t: string): void; stderr(t: string): void; env: NodeJS.ProcessEnv }): Promise<number> {
+  return reloadCommand([...argv], io.env, (s) => io.stdout(s), (s) => io.stderr(s));
+}

@@ -129,6 +129,12 @@ export const configFileSchema = z
     oauth: oauthSchema.optional().describe("HTTP: accept access tokens from your identity provider (OAuth 2.1 resource server)"),
     cohere_keys: cohereKeysSchema.optional(),
     prices_usd_per_million: pricesSchema.optional(),
+    budget: budgetSchema
+      .optional()
+      .describe(
+        "Gateway-wide monthly caps for all agents together (same units as a profile's budget; usd needs prices_usd_per_million). " +
+          "A call must fit both its agent's budget and this one",
+      ),
     admins: adminsSchema.optional(),
   })
   .strict()

@@ -8,7 +8,7 @@ import { parseList } from "../policy/allowlist.js";
 import { ConfigError } from "./file.js";
 import { DEFAULTS } from "./flags.js";
 import { parseLimits, type ServerLimits } from "./server-limits.js";
-import { boolEnv, intOpt } from "./values.js";
+import { boolEnv, intOpt, portOpt } from "./values.js";
 import { parseTrustedProxies } from "./proxies.js";
 
 export { DEFAULTS, ENV, FLAGS } from "./flags.js";
@@ -43,6 +43,8 @@ export interface Options {
   allowedHosts?: string[];
   allowedOrigins?: string[];
   auditLog?: string;
+  /** While the audit file cannot be written: deny (refuse calls; not ready) or allow (run them, lines wait in memory). */
+  auditFailure: AuditFailureMode;
   allowFileRead: string[];
   confirmDestructive: ConfirmMode;
   /** Largest file a path input may name. */
@@ -104,6 +106,7 @@ export interface Options {
 }
 
 export type StoreFailureMode = "deny" | "allow";
+export type AuditFailureMode = "deny" | "allow";
 
 /** 6 hex digits: a tag, not a secret (node:crypto is not loaded at start-up for it). */
 function defaultReplicaId(): string {
@@ -114,9 +117,7 @@ function defaultReplicaId(): string {
 
 function metricsPort(value: string | undefined, flag = "--metrics-port"): number | undefined {
   if (value === undefined || value === "") return undefined;
-  const n = intOpt(flag, value, 0);
-  if (n > 65535) throw new ConfigError(`${flag} must be a port number (0-65535), got "${value}"`);
-  return n;
+  return portOpt(flag, value, 0);
 }
 
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
@@ -150,6 +151,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
         "allowed-hosts": { type: "string", multiple: true },
         "allowed-origins": { type: "string", multiple: true },
         "audit-log": { type: "string" },
+        "audit-failure": { type: "string" },
         "max-body-bytes": { type: "string" },
         "request-timeout-ms": { type: "string" },
         "shutdown-grace-ms": { type: "string" },
@@ -201,13 +203,19 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
   if (!["debug", "info", "warn", "error", "silent"].includes(logLevel)) {
     throw new ConfigError(`--log-level must be debug, info, warn, error or silent, got "${logLevel}"`);
   }
-  const confirm = (v["confirm-destructive"] ?? env.COHERE_MCP_CONFIRM_DESTRUCTIVE ?? "elicit") as ConfirmMode;
+  // "ask" is what the desktop bundle's form says for elicit; an empty value is the default
+  const confirmGiven = (v["confirm-destructive"] ?? env.COHERE_MCP_CONFIRM_DESTRUCTIVE ?? "").trim() || "elicit";
+  const confirm = (confirmGiven === "ask" ? "elicit" : confirmGiven) as ConfirmMode;
   if (confirm !== "elicit" && confirm !== "never") {
-    throw new ConfigError(`--confirm-destructive must be elicit or never, got "${confirm}"`);
+    throw new ConfigError(`--confirm-destructive must be elicit (or ask) or never, got "${confirmGiven.slice(0, 40)}"`);
   }
   const storeFailure = (v["store-failure"] ?? env.COHERE_MCP_STORE_FAILURE ?? "deny") as StoreFailureMode;
   if (storeFailure !== "deny" && storeFailure !== "allow") {
     throw new ConfigError(`--store-failure must be deny or allow, got "${storeFailure}"`);
+  }
+  const auditFailure = (v["audit-failure"] ?? env.COHERE_MCP_AUDIT_FAILURE ?? "deny") as AuditFailureMode;
+  if (auditFailure !== "deny" && auditFailure !== "allow") {
+    throw new ConfigError(`--audit-failure must be deny or allow, got "${auditFailure}"`);
   }
   const store = v.store ?? (env.COHERE_MCP_STORE || undefined);
   if (store !== undefined && !/^rediss?:\/\//i.test(store)) {
@@ -236,8 +244,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     // cleared form field as "".
     tools: parseList(v.tools ?? (env.COHERE_MCP_TOOLS?.trim() ? env.COHERE_MCP_TOOLS : undefined)),
     excludeTools: parseList(v["exclude-tools"] ?? env.COHERE_MCP_EXCLUDE_TOOLS),
-    allowWrite: v["allow-write"] ?? boolEnv(env.COHERE_MCP_ALLOW_WRITE),
-    allowDestructive: v["allow-destructive"] ?? boolEnv(env.COHERE_MCP_ALLOW_DESTRUCTIVE),
+    allowWrite: v["allow-write"] ?? boolEnv(env.COHERE_MCP_ALLOW_WRITE, "COHERE_MCP_ALLOW_WRITE"),
+    allowDestructive: v["allow-destructive"] ?? boolEnv(env.COHERE_MCP_ALLOW_DESTRUCTIVE, "COHERE_MCP_ALLOW_DESTRUCTIVE"),
     configPath: v.config ?? env.COHERE_MCP_CONFIG,
     profile: v.profile ?? env.COHERE_MCP_PROFILE,
     apiKey,
@@ -261,11 +269,12 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
       500,
     ),
     host: v.host ?? env.COHERE_MCP_HOST ?? DEFAULTS.host,
-    port: intOpt("--port", v.port ?? env.COHERE_MCP_PORT, DEFAULTS.port),
+    port: portOpt("--port", v.port ?? env.COHERE_MCP_PORT, DEFAULTS.port),
     sessions: v.sessions ?? false,
     allowedHosts: parseList(v["allowed-hosts"] ?? env.COHERE_MCP_ALLOWED_HOSTS),
     allowedOrigins: parseList(v["allowed-origins"] ?? env.COHERE_MCP_ALLOWED_ORIGINS),
     auditLog: v["audit-log"] ?? env.COHERE_MCP_AUDIT_LOG,
+    auditFailure,
     allowFileRead: v["allow-file-read"] ?? parseList(env.COHERE_MCP_ALLOW_FILE_READ) ?? [],
     confirmDestructive: confirm,
     maxFileBytes: intOpt("--max-file-bytes", v["max-file-bytes"] ?? env.COHERE_MCP_MAX_FILE_BYTES, DEFAULTS.maxFileBytes, 1),

@@ -40,6 +40,17 @@ function lines(err: unknown, prefix = ""): string[] {
   return (parts.length ? parts : [msg]).map((l) => prefix + l);
 }
 
+/** As src/oauth/verify.ts looksLikeJwt: three base64url parts, the first a JSON header with an alg. */
+function jwtShaped(token: string): boolean {
+  if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/.test(token)) return false;
+  try {
+    const header = JSON.parse(Buffer.from(token.split(".")[0]!, "base64url").toString("utf8")) as { alg?: unknown };
+    return typeof header?.alg === "string";
+  } catch {
+    return false;
+  }
+}
+
 const toolNames = new Set(policyTools.map((t) => t.name));
 
 export function configProblems(config: ConfigFile | undefined, ctx: CheckContext): ConfigReport {
@@ -66,6 +77,16 @@ export function configProblems(config: ConfigFile | undefined, ctx: CheckContext
       createAuthenticator(config.agents ?? [], ctx.env, () => undefined, { now: ctx.now });
     } catch (err) {
       errors.push(...lines(err));
+    }
+    // With OAuth on, a static token shaped like a JWT would make "which path does this credential
+    // take" a guess (src/oauth/index.ts refuses it at start too; this is the same rule, without jose).
+    if (config.oauth) {
+      for (const a of config.agents ?? []) {
+        const envs = [a.token_env, ...(a.tokens ?? []).map((t) => t.env)].filter((e): e is string => e !== undefined);
+        if (envs.some((e) => jwtShaped(ctx.env![e] ?? ""))) {
+          errors.push(`agent "${a.name}": with oauth configured, a static token may not look like a JWT (three base64url parts); make a new one with \`cohere-mcp hash-token --new\``);
+        }
+      }
     }
     const intro = config.oauth?.introspection;
     if (intro && !ctx.env[intro.client_secret_env]) {

@@ -89,14 +89,13 @@ export interface AccessOptions {
 }
 
 function credentialOf(a: NonNullable<ConfigFile["agents"]>[number]): string {
-  const tokens = (a as { tokens?: Array<{ label?: string; env?: string; sha256?: string; not_after?: string }> }).tokens;
   const parts: string[] = [];
   if (a.token_sha256) parts.push("token_sha256");
   if (a.token_env) parts.push(`token_env ${a.token_env}`);
-  tokens?.forEach((t, i) => {
+  for (const t of a.tokens ?? []) {
     const what = t.env ? `env ${t.env}` : "sha256";
-    parts.push(`token "${t.label ?? i + 1}" (${what}${t.not_after ? `, until ${t.not_after}` : ""})`);
-  });
+    parts.push(`token "${t.label}" (${what}${t.not_after ? `, until ${t.not_after}` : ""})`);
+  }
   return parts.join("; ");
 }
 

@@ -10,6 +10,7 @@
  */
 import type { Access } from "../catalog/types.js";
 import type { ConfigFile, Profile } from "../config/file.js";
+import type { Budget } from "../config/budget.js";
 import { accessMatrix, type AccessOptions, type AgentAccess } from "./access.js";
 
 export type ChangeKind =
@@ -81,13 +82,13 @@ function show(v: unknown): string {
   return typeof v === "object" ? JSON.stringify(v) : String(v);
 }
 
-function profileChanges(name: string, a: Profile, b: Profile, out: ConfigChange[]): void {
-  // Budget, unit by unit.
-  const units = new Set([...Object.keys(a.budget ?? {}), ...Object.keys(b.budget ?? {})]);
+/** A budget's changes, unit by unit (a profile's, or the config's top-level one: the gateway's). */
+function budgetChanges(name: string, a: Budget | undefined, b: Budget | undefined, out: ConfigChange[]): void {
+  const units = new Set([...Object.keys(a ?? {}), ...Object.keys(b ?? {})]);
   for (const unit of units) {
     if (unit === "reserve") continue;
-    const from = (a.budget as Record<string, unknown> | undefined)?.[unit];
-    const to = (b.budget as Record<string, unknown> | undefined)?.[unit];
+    const from = (a as Record<string, unknown> | undefined)?.[unit];
+    const to = (b as Record<string, unknown> | undefined)?.[unit];
     if (json(from) === json(to)) continue;
     const text =
       from === undefined
@@ -99,9 +100,14 @@ function profileChanges(name: string, a: Profile, b: Profile, out: ConfigChange[
             : `budget of ${name} from ${String(from)} to ${amount(unit, to)} a month`;
     out.push({ kind: "budget", subject: name, field: unit, from, to, text });
   }
-  if (json(a.budget?.reserve) !== json(b.budget?.reserve)) {
-    out.push({ kind: "budget", subject: name, field: "reserve", from: a.budget?.reserve, to: b.budget?.reserve, text: `budget reservations of ${name} changed` });
+  if (json(a?.reserve) !== json(b?.reserve)) {
+    out.push({ kind: "budget", subject: name, field: "reserve", from: a?.reserve, to: b?.reserve, text: `budget reservations of ${name} changed` });
   }
+}
+
+function profileChanges(name: string, a: Profile, b: Profile, out: ConfigChange[]): void {
+  // Budget, unit by unit.
+  budgetChanges(name, a.budget, b.budget, out);
   // Rate limits.
   const ra = a.rate_limit ?? {};
   const rb = b.rate_limit ?? {};
@@ -160,12 +166,11 @@ type AgentConf = NonNullable<ConfigFile["agents"]>[number];
 
 /** The credential of an agent, for comparison only (never printed). */
 function credential(a: AgentConf): string {
-  return json([a.token_sha256?.toLowerCase(), a.token_env, (a as { tokens?: unknown }).tokens]);
+  return json([a.token_sha256?.toLowerCase(), a.token_env, a.tokens]);
 }
 
 function tokenLabels(a: AgentConf): string[] {
-  const tokens = (a as { tokens?: Array<{ label?: string }> }).tokens ?? [];
-  return tokens.map((t) => t.label).filter((l): l is string => typeof l === "string");
+  return (a.tokens ?? []).map((t) => t.label);
 }
 
 function agentChanges(prev: AgentAccess[], next: AgentAccess[], cPrev: ConfigFile | undefined, cNext: ConfigFile | undefined, out: ConfigChange[]): void {
@@ -197,7 +202,16 @@ function agentChanges(prev: AgentAccess[], next: AgentAccess[], cPrev: ConfigFil
       const bits: string[] = [];
       if (gained.length) bits.push(`gains token ${gained.join(", ")}`);
       if (lost.length) bits.push(`loses token ${lost.join(", ")}`);
-      out.push({ kind: "agent_token", subject: name, text: bits.length ? `${name} ${bits.join(" and ")}` : `${name}'s token was rotated` });
+      // a token kept under its label: a new expiry, or a new token under the old label
+      for (const tb of cb.tokens ?? []) {
+        const ta = ca.tokens?.find((t) => t.label === tb.label);
+        if (!ta || json(ta) === json(tb)) continue;
+        if (ta.sha256 === tb.sha256 && ta.env === tb.env) bits.push(`token ${tb.label} now ${tb.not_after ? `expires at ${tb.not_after}` : "never expires"}`);
+        else bits.push(`token ${tb.label} was replaced`);
+      }
+      const single = json([ca.token_sha256, ca.token_env]) !== json([cb.token_sha256, cb.token_env]);
+      const text = bits.length && !single ? `${name} ${bits.join(" and ")}` : `${name}'s token was rotated${bits.length ? `; ${name} ${bits.join(" and ")}` : ""}`;
+      out.push({ kind: "agent_token", subject: name, text });
     }
     const had = new Set(a.tools.map((t) => t.tool));
     const has = new Set(b.tools.map((t) => t.tool));
@@ -264,6 +278,8 @@ export function configDiff(prev: ConfigFile | undefined, next: ConfigFile | unde
       changes.push({ kind: "prices", subject: model, from, to, text: `prices of ${model} from ${show(from)} to ${show(to)} USD per million units` });
     }
   }
+  // The gateway-wide budget (the config's top-level budget: all agents together).
+  budgetChanges("the gateway (all agents together)", prev?.budget, next?.budget, changes);
   if (prev?.default_profile !== next?.default_profile) {
     changes.push({ kind: "default_profile", subject: "", from: prev?.default_profile, to: next?.default_profile, text: `default_profile from ${show(prev?.default_profile)} to ${show(next?.default_profile)}` });
   }

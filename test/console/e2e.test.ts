@@ -4,7 +4,7 @@
  * and a real MCP client (the SDK over streamable HTTP, with the curator's bearer token) on the
  * OTHER replica. Skipped until the server has --admin-port (branch `console`).
  */
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -32,6 +32,8 @@ const ADMIN_TOKEN = "admin-token-console-e2e-7d1f";
 const ADMIN2_TOKEN = "admin2-token-console-e2e-2b9c";
 const VIEWER_TOKEN = "viewer-token-console-e2e-5e3a";
 const CURATOR_TOKEN = "curator-token-console-e2e-9a4d";
+const SEARCH_TOKEN = "search-token-console-e2e-1c8e";
+const RERANK = { model: "rerank-v3.5", query: "capital of france", documents: ["bananas", "paris is the capital"] };
 const CONFIG = {
   admins: [
     { name: "team-lead", role: "admin", token_sha256: sha256Hex(ADMIN_TOKEN) },
@@ -40,11 +42,11 @@ const CONFIG = {
   ],
   profiles: {
     curator: { tools: ["list_datasets", "get_dataset", "get_dataset_usage"] },
-    search: { tools: ["rerank", "embed"] },
+    search: { tools: ["rerank", "embed"], budget: { calls: 100 } },
   },
   agents: [
     { name: "curator", profile: "curator", token_sha256: sha256Hex(CURATOR_TOKEN) },
-    { name: "search-agent", profile: "search", token_sha256: sha256Hex("search-token-console-e2e-1c8e") },
+    { name: "search-agent", profile: "search", token_sha256: sha256Hex(SEARCH_TOKEN) },
   ],
 };
 
@@ -70,7 +72,9 @@ beforeAll(async () => {
   const config = writeConfig(CONFIG);
   const portA = await freePort();
   const portB = await freePort();
-  const common = ["--config", config, "--store", redis.url, "--sessions"];
+  // These tests probe rotated and revoked tokens on purpose, from one address: the sign-in
+  // throttle (tested in test/http-hardening and test/admin-api) is off so it does not answer first.
+  const common = ["--config", config, "--store", redis.url, "--sessions", "--max-auth-failures", "0"];
   a = await startHttp(emu.url, [...common, "--replica-id", "ra", "--admin-port", String(portA), "--audit-log", tempFile("a.jsonl")]);
   b = await startHttp(emu.url, [...common, "--replica-id", "rb", "--admin-port", String(portB), "--audit-log", tempFile("b.jsonl")]);
   adminUrl = `http://127.0.0.1:${portA}`;
@@ -142,7 +146,8 @@ describe.skipIf(!READY)("console end to end (two replicas on Redis)", () => {
     const activityCtx = await newContext(browser);
     const activity = await signIn(activityCtx, ADMIN_TOKEN, "/activity");
     await expect.poll(() => activity.locator("#live").textContent()).toBe("Live");
-    const mcp = await mcpClient(b.url, CURATOR_TOKEN);
+    let answer: "accept" | "decline" = "accept";
+    const mcp = await mcpClient(b.url, CURATOR_TOKEN, () => answer);
     try {
       const before = (await mcp.client.listTools()).tools.map((t) => t.name);
       expect(before).not.toContain("delete_dataset");
@@ -172,6 +177,9 @@ describe.skipIf(!READY)("console end to end (two replicas on Redis)", () => {
       expect(shown).toBeLessThan(2_000);
       await screenshot(activity, "e2e-activity");
 
+      // Back to Read. Until replica B has applied it, a probe would still be allowed: it is declined
+      // at the confirmation, so nothing reaches Cohere while we wait for the refusal.
+      answer = "decline";
       await setLevel(grid, "curator", "Manage datasets", "read");
       await eventually(async () => {
         const r = (await mcp.client.callTool({ name: "delete_dataset", arguments: { id: "ds-any" } }, undefined, { timeout: 1_000 })) as { isError?: boolean };
@@ -241,7 +249,7 @@ describe.skipIf(!READY)("console end to end (two replicas on Redis)", () => {
     await c2.close();
   });
 
-  it("a token created on the Agents page works once shown; revoking it ends its session", async () => {
+  it("a token created on the Agents page works once shown; rotating replaces it; revoking ends its session", async () => {
     const ctx = await newContext(browser);
     const page = await signIn(ctx, ADMIN_TOKEN, "/agents");
     await page.getByLabel("Name", { exact: true }).fill("e2e-new-agent");
@@ -251,14 +259,65 @@ describe.skipIf(!READY)("console end to end (two replicas on Redis)", () => {
     const token = await page.locator("#secret-value").inputValue();
     expect(token.length).toBeGreaterThan(16);
     await page.getByRole("button", { name: "Done" }).click();
-    const mcp = await mcpClient(b.url, token);
+    // Created on replica A; replica B takes it within 2 s (the policy is announced through the store).
+    const createdAt = Date.now();
+    const first = await eventually(() => mcpClient(b.url, token), 2_000, 50);
+    figures.push(`agent created on replica A → its token accepted on replica B: ${Date.now() - createdAt} ms`);
+    let second: Awaited<ReturnType<typeof mcpClient>> | undefined;
     try {
-      expect((await mcp.client.listTools()).tools.map((t) => t.name)).toContain("rerank");
+      expect((await first.client.listTools()).tools.map((t) => t.name)).toContain("rerank");
       const card = page.locator("section.agent", { has: page.locator("h2", { hasText: "e2e-new-agent" }) });
+      // Rotate: a new token shown once, the old one refused and its session ended.
       page.once("dialog", (d) => void d.accept());
-      await card.getByRole("button", { name: /^Revoke/ }).first().click();
+      await card.getByRole("button", { name: /^Rotate/ }).first().click();
+      await page.locator("#secret").waitFor();
+      const rotated = await page.locator("#secret-value").inputValue();
+      expect(rotated).not.toBe(token);
+      await page.getByRole("button", { name: "Done" }).click();
       await eventually(async () => {
-        await expect(mcp.client.listTools()).rejects.toThrow();
+        await expect(first.client.listTools(undefined, { timeout: 1_000 })).rejects.toThrow();
+      }, 2_000, 50);
+      second = await eventually(() => mcpClient(b.url, rotated), 2_000, 50);
+      expect((await second.client.listTools()).tools.map((t) => t.name)).toContain("rerank");
+      // Revoke: its open session ends.
+      await expect.poll(() => card.getByRole("button", { name: /^Revoke/ }).count()).toBe(1);
+      page.once("dialog", (d) => void d.accept());
+      await card.getByRole("button", { name: /^Revoke/ }).click();
+      const s2 = second;
+      await eventually(async () => {
+        await expect(s2.client.listTools(undefined, { timeout: 1_000 })).rejects.toThrow();
+      }, 2_000, 50);
+    } finally {
+      await first.close().catch(() => undefined);
+      await second?.close().catch(() => undefined);
+      await ctx.close();
+    }
+  });
+
+  it("Agents page: budget used and left, top up and reset; an open session listed and ended", async () => {
+    // The session is opened on replica A: the page lists the sessions of the replica it is served by.
+    const mcp = await mcpClient(a.url, SEARCH_TOKEN);
+    const ctx = await newContext(browser);
+    try {
+      for (let i = 0; i < 3; i++) {
+        const r = (await mcp.client.callTool({ name: "rerank", arguments: RERANK }, undefined, { timeout: 10_000 })) as { isError?: boolean };
+        expect(r.isError, textOf(r)).toBeFalsy();
+      }
+      const page = await signIn(ctx, ADMIN_TOKEN, "/agents");
+      const card = page.locator("section.agent", { has: page.locator("h2", { hasText: /^search-agent/ }) });
+      await expect.poll(() => card.locator(".budget").textContent()).toContain("3 of 100 calls used, 97 left");
+      await card.getByLabel("Top up by").fill("2");
+      await card.getByRole("button", { name: "Top up", exact: true }).click();
+      await expect.poll(() => card.locator(".budget").textContent()).toContain("1 of 100 calls used, 99 left");
+      page.once("dialog", (d) => void d.accept());
+      await card.getByRole("button", { name: "Reset this month" }).click();
+      await expect.poll(() => card.locator(".budget").textContent()).toContain("0 of 100 calls used, 100 left");
+      const sid = mcp.transport.sessionId!;
+      await expect.poll(() => card.locator(".sessions code").allTextContents()).toContain(sid);
+      await screenshot(page, "e2e-agents-session");
+      await card.getByRole("button", { name: `End session ${sid}` }).click();
+      await eventually(async () => {
+        await expect(mcp.client.listTools(undefined, { timeout: 1_000 })).rejects.toThrow();
       }, 2_000, 50);
     } finally {
       await mcp.close().catch(() => undefined);
@@ -296,5 +355,41 @@ describe.skipIf(!READY)("console end to end (two replicas on Redis)", () => {
     expect(rec.requests.filter((r) => new URL(r.url).origin !== adminUrl)).toEqual([]);
     expect(rec.errors).toEqual([]);
     await ctx.close();
+  });
+});
+
+/**
+ * The README's screenshots (docs/img/console-*.png), from this real two-replica run: written only
+ * when CONSOLE_DOC_IMAGES=1 (`CONSOLE_DOC_IMAGES=1 npm run test:console`), so a normal run leaves
+ * the committed files alone. Runs after the tests above, so Activity and Usage have real calls.
+ */
+describe.skipIf(!READY || process.env.CONSOLE_DOC_IMAGES !== "1")("README screenshots (real server)", () => {
+  it("the grid with a change under review, Activity, Usage", async () => {
+    const out = join(ROOT, "docs", "img");
+    mkdirSync(out, { recursive: true });
+    const ctx = await newContext(browser);
+    try {
+      const page = await signIn(ctx, ADMIN_TOKEN);
+      await page.getByLabel("curator: Manage datasets").selectOption("full");
+      await page.locator("#review").click();
+      await page.locator("#preview-sentences li").first().waitFor();
+      await page.screenshot({ path: join(out, "console-grid.png"), clip: { x: 0, y: 0, width: 1280, height: 560 } });
+      await page.keyboard.press("Escape");
+      // The curator's calls (the page takes its filters from the query), the confirmed delete opened.
+      await page.goto(adminUrl + "/activity?agent=curator");
+      const call = page
+        .locator("li.event")
+        .filter({ has: page.locator("pre", { hasText: '"tool": "delete_dataset"' }) })
+        .filter({ has: page.locator("pre", { hasText: '"outcome": "ok"' }) })
+        .first();
+      await call.waitFor();
+      await call.locator("summary").click();
+      await page.screenshot({ path: join(out, "console-activity.png"), clip: { x: 0, y: 0, width: 1280, height: 560 } });
+      await page.goto(adminUrl + "/usage");
+      await page.locator("svg.chart").first().waitFor();
+      await page.screenshot({ path: join(out, "console-usage.png"), clip: { x: 0, y: 0, width: 1280, height: 480 } });
+    } finally {
+      await ctx.close();
+    }
   });
 });

@@ -7,10 +7,7 @@
  * tools, shows a conflict, hides saving from viewers; a new token is shown once; Activity is live.
  * The end-to-end behaviours against the real admin server are in e2e.test.ts.
  */
-import { copyFileSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT } from "../../bench/lib.js";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { axe, chromiumPath, launch, newContext, record, screenshot, serious } from "./browser.js";
 import { HOSTILE_AGENT, HOSTILE_SENTENCE, startContractServer, type ContractServer } from "./contract-server.js";
@@ -164,6 +161,32 @@ describe.skipIf(!HAVE_CHROMIUM)("console pages (against the API contract)", () =
     await ctx.close();
   });
 
+  it("from the keyboard alone: Tab reaches the skip link, navigation and controls of every page, each with a visible focus ring", async () => {
+    const ctx = await newContext(browser);
+    const page = await signIn(ctx, api.url, api.tokens.admin);
+    for (const [name, path, ready] of PAGES) {
+      await page.goto(api.url + path);
+      await page.locator(ready).first().waitFor();
+      const seen: string[] = [];
+      for (let i = 0; i < 25; i++) {
+        await page.keyboard.press("Tab");
+        const f = await page.evaluate(() => {
+          const e = document.activeElement as HTMLElement | null;
+          if (!e || e === document.body) return null;
+          const st = getComputedStyle(e);
+          return { tag: e.tagName.toLowerCase(), text: (e.getAttribute("aria-label") || e.id || e.textContent || "").trim().slice(0, 40), ring: st.outlineStyle !== "none" && parseFloat(st.outlineWidth) >= 2 };
+        });
+        if (!f) continue;
+        expect(f.ring, `${name}: ${f.tag} "${f.text}" has no visible focus ring`).toBe(true);
+        seen.push(`${f.tag}:${f.text}`);
+      }
+      expect(seen[0], name).toBe("a:Skip to content");
+      expect(seen.some((x) => x.startsWith("a:Agents")), name).toBe(true);
+      expect(seen.some((x) => x.startsWith("select") || x.startsWith("input") || x.startsWith("summary")), `${name}: ${seen.join(", ")}`).toBe(true);
+    }
+    await ctx.close();
+  });
+
   it("a custom group opens the per-tool view, deprecated tools marked", async () => {
     const ctx = await newContext(browser);
     const page = await signIn(ctx, api.url, api.tokens.admin);
@@ -255,7 +278,7 @@ describe.skipIf(!HAVE_CHROMIUM)("console pages (against the API contract)", () =
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(token);
     await screenshot(page, "agents-token");
     await page.getByRole("button", { name: "Done" }).click();
-    expect(await page.locator("#secret-value").inputValue()).toBe("");
+    await expect.poll(() => page.locator("#secret-value").inputValue()).toBe("");
     expect(await page.content()).not.toContain(token);
     await expect.poll(() => page.locator("h2", { hasText: "new-agent" }).count()).toBe(1);
     await ctx.close();
@@ -277,37 +300,5 @@ describe.skipIf(!HAVE_CHROMIUM)("console pages (against the API contract)", () =
     await expect.poll(() => page.locator("li.event").count()).toBe(1);
     expect(await page.locator("#export-csv").getAttribute("href")).toBe("/admin/api/v1/activity/export?decision=denied&format=csv");
     await ctx.close();
-  });
-});
-
-/**
- * The README's screenshots (docs/img/console-*.png), from a plain team's data: written only when
- * CONSOLE_DOC_IMAGES=1 (`CONSOLE_DOC_IMAGES=1 npm run test:console`), so a normal run leaves the
- * committed files alone.
- */
-describe.skipIf(!HAVE_CHROMIUM || process.env.CONSOLE_DOC_IMAGES !== "1")("README screenshots", () => {
-  it("grid with a preview, activity, usage", async () => {
-    const team = await startContractServer({ hostile: false });
-    const ctx = await newContext(browser);
-    try {
-      const page = await signIn(ctx, team.url, team.tokens.admin);
-      const out = join(ROOT, "docs", "img");
-      mkdirSync(out, { recursive: true });
-      await page.getByLabel("curator: Manage datasets").selectOption("full");
-      await page.locator("#review").click();
-      await page.locator("#preview").waitFor();
-      copyFileSync(await screenshot(page, "doc-grid"), join(out, "console-grid.png"));
-      await page.keyboard.press("Escape");
-      await page.goto(team.url + "/activity");
-      await page.locator("li.event").first().waitFor();
-      await page.locator("li.event summary").first().click();
-      await page.screenshot({ path: join(out, "console-activity.png"), clip: { x: 0, y: 0, width: 1280, height: 480 } });
-      await page.goto(team.url + "/usage");
-      await page.locator("svg.chart").first().waitFor();
-      await page.screenshot({ path: join(out, "console-usage.png"), clip: { x: 0, y: 0, width: 1280, height: 480 } });
-    } finally {
-      await ctx.close();
-      await team.close();
-    }
   });
 });

@@ -98,5 +98,10 @@ describe("failed logins behind nginx are throttled per client, not per nginx", (
     expect(refused.length).toBeGreaterThanOrEqual(LIMIT);
     expect(refused.every((l) => l.remote === "127.0.0.2")).toBe(true);
     expect(lines.some((l) => l.remote === "127.0.0.1")).toBe(false);
+    // an allowed call's line names its client too, after --trusted-proxies, and the replica (issue 22, item 9)
+    const allowed = lines.filter((l) => l.decision === "allowed");
+    expect(allowed.length).toBeGreaterThanOrEqual(20);
+    expect(allowed.every((l) => l.remote === "127.0.0.3" || l.remote === "127.0.0.4")).toBe(true);
+    expect(lines.every((l) => typeof l.replica === "string" && l.replica.length > 0)).toBe(true);
   });
 });

@@ -21,8 +21,17 @@ const imagePart = z
 
 const thinkingPart = z.object({ type: z.literal("thinking"), thinking: z.string() }).strict();
 
-/** Spec `Document`: free-form `data` dict plus an optional id that citations refer to. */
-const document = z.object({ id: z.string().optional(), data: z.record(z.unknown()) }).strict();
+/**
+ * Spec `Document`: free-form `data` plus an optional id that citations refer to. `data` may also
+ * be a JSON string, as Cohere's own tool-use guide sends it (`json.dumps(result)`): forwarded as given.
+ */
+const document = z
+  .object({ id: z.string().optional(), data: z.union([z.record(z.unknown()), z.string()], { errorMap: explainUnion("an object or a JSON string") }) })
+  .strict();
+
+/** Cohere's rule for tool names (the v1 spec's pattern; Cohere's v2 ToolV2 docs: a-z, A-Z, 0-9, _, not starting with a digit). */
+const TOOL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const toolNameFix = (name: string) => name.replace(/[^A-Za-z0-9_]/g, "_").replace(/^(\d)/, "_$1");
 
 /** Tool output as a document block: a spec `Document` (data required). */
 const documentPart = z.object({ type: z.literal("document"), document }).strict();
@@ -157,6 +166,43 @@ export const chat = defineTool({
         if (m.role !== "system") other = true;
         if ((m.role === "user" || m.role === "system") && isEmptyContent(m.content)) {
           ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["messages", n, "content"], message: "must not be empty" });
+        }
+      });
+      // Tool calls: each id issued once by an assistant turn, and only issued ids answered (Cohere 400s otherwise)
+      const issued = new Set<string>();
+      i.messages.forEach((m, n) => {
+        if (m.role === "assistant") {
+          (m.tool_calls ?? []).forEach((c, k) => {
+            if (issued.has(c.id)) {
+              ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["messages", n, "tool_calls", k, "id"], message: `duplicate tool call id ${JSON.stringify(c.id)}: every tool call needs an id of its own` });
+            }
+            issued.add(c.id);
+          });
+        }
+        if (m.role === "tool" && !issued.has(m.tool_call_id)) {
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            path: ["messages", n, "tool_call_id"],
+            message: `no earlier assistant message has a tool call with id ${JSON.stringify(m.tool_call_id)}: answer only the ids of the assistant's tool_calls, after that assistant message`,
+          });
+        }
+      });
+      const docIds = new Set<string>();
+      (i.documents ?? []).forEach((d, n) => {
+        if (typeof d === "string" || d.id === undefined) return;
+        if (docIds.has(d.id)) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["documents", n, "id"], message: `duplicate document id ${JSON.stringify(d.id)}: citations could not tell the documents apart; give each its own id` });
+        }
+        docIds.add(d.id);
+      });
+      (i.tools ?? []).forEach((t, n) => {
+        const name = t.function.name;
+        if (!TOOL_NAME.test(name)) {
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            path: ["tools", n, "function", "name"],
+            message: `Cohere accepts tool names of letters, digits and _ only, not starting with a digit: rename ${JSON.stringify(name)} (e.g. ${JSON.stringify(toolNameFix(name))}) here and in the conversation`,
+          });
         }
       });
       if (i.response_format?.type === "json_object" && i.documents?.length) {

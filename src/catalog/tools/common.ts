@@ -7,6 +7,8 @@ import { cohereModel } from "../models.js";
 /** A caller's value in a resource phrase (audit sentence, confirmation): as is when it is a plain
  *  token, else quoted and escaped, cut to 200 characters (src/show.ts). */
 export const shown = (v: unknown): string => (typeof v === "string" ? showValue(v) : String(v));
+/** `1 document`, `2 documents`: a count in a resource phrase, its noun agreeing with it. */
+export const counted = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`;
 /** A caller's name in a resource phrase: always quoted and escaped, cut to 200 characters. */
 export const quoted = (v: string): string => quoteForHumans(v, 200);
 

@@ -1,7 +1,7 @@
 import { z } from "zod/v3";
 import { defineTool } from "../types.js";
 import { LATEST } from "../models.js";
-import { EMBED_HINT, EMBED_OUTPUT, embedInputType, embeddingTypes, explainUnion, imageDataUri, outputDimensionSupported, priority, returnVectors, truncate, shown } from "./common.js";
+import { EMBED_HINT, EMBED_OUTPUT, embedInputType, embeddingTypes, explainUnion, imageDataUri, outputDimensionSupported, priority, returnVectors, truncate, shown, counted } from "./common.js";
 import { shapeEmbeddings } from "../../shape/embed.js";
 
 /** Cohere accepts at most 96 texts, images or inputs per call. */
@@ -83,7 +83,7 @@ export const embed = defineTool({
         });
       }
     }),
-  resource: (i) => `${(i.texts ?? i.images ?? i.inputs ?? []).length} inputs with ${shown(i.model)}`,
+  resource: (i) => `${counted((i.texts ?? i.images ?? i.inputs ?? []).length, "input")} with ${shown(i.model)}`,
   localKeys: ["return_vectors"],
   shape: (data, i, budget) => shapeEmbeddings(data, i, budget.maxChars),
   output: EMBED_OUTPUT,

@@ -1,7 +1,7 @@
 import { z } from "zod/v3";
 import { defineTool } from "../types.js";
 import { LATEST } from "../models.js";
-import { priority, shown } from "./common.js";
+import { priority, shown, counted } from "./common.js";
 import { shapeRerank } from "../../shape/ranking.js";
 
 export const rerank = defineTool({
@@ -29,7 +29,7 @@ export const rerank = defineTool({
       priority,
     })
     .strict(),
-  resource: (i) => `${i.documents.length} documents with ${shown(i.model)}`,
+  resource: (i) => `${counted(i.documents.length, "document")} with ${shown(i.model)}`,
   shape: shapeRerank,
   output: { results: "array" },
   budgetHint: "Ask for fewer results (top_n).",

@@ -180,7 +180,8 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
       if (short.length) return void (await refuseInsufficientScope(app, auth.oauth, req, res, who, short, started));
       (req as IncomingMessage & { auth?: AuthInfo }).auth = authInfoOf(auth.oauth, who);
     }
-    const scope = live.scopeFor(who, headerValue(req, "x-mcp-tools"), url.searchParams.get("tools") ?? undefined);
+    // the client address (after --trusted-proxies) goes with the request's scope into its audit lines
+    const scope = { ...live.scopeFor(who, headerValue(req, "x-mcp-tools"), url.searchParams.get("tools") ?? undefined), remote: remoteOf(req) };
     // A tools/call whose params are not an object: refused and audited here (the SDK would not audit it).
     if (method === "POST" && (await refuseUnstructuredCalls(app, res, scope, body))) return;
 

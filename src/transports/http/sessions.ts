@@ -18,7 +18,7 @@ import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { createMcpServer } from "../../server.js";
 import type { App } from "../../app.js";
-import { headerValue, rpcError, sendJson } from "./io.js";
+import { headerValue, remoteOf, rpcError, sendJson } from "./io.js";
 import type { InFlightRequests } from "./inflight.js";
 import type { RpcRequestInfo } from "./rpc.js";
 import type { ScopeResolver } from "./scopes.js";
@@ -39,6 +39,8 @@ interface Session {
   lastSeen: number;
   openedAt: number;
   active: number;
+  /** The client address of the session's latest request (after --trusted-proxies), for the audit. */
+  remote: string;
 }
 
 export interface SessionTable {
@@ -137,15 +139,21 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
       if (pending) opening--;
       pending = false;
     };
-    const server = createMcpServer(app, (authInfo) => scopeFor(identityOf(authInfo) ?? who, headerItems, queryItems));
+    const firstRemote = remoteOf(req);
     let session: Session | undefined;
+    // the audit names the session and the client address of the request that carried the call
+    const server = createMcpServer(app, (authInfo) => ({
+      ...scopeFor(identityOf(authInfo) ?? who, headerItems, queryItems),
+      remote: session?.remote ?? firstRemote,
+      session: session?.id,
+    }));
     const transport = new StreamableHTTPServerTransport({
       ...resumableStreams(o.sseReplayBytes, o.sseRetryMs), // SSE priming event + retry (SEP-1699)
       // `<replica tag>.<uuid>`: a load balancer routes a session's requests by its tag (deploy/).
       sessionIdGenerator: () => `${o.replicaId}.${randomUUID()}`,
       onsessioninitialized: (id) => {
         opened();
-        session = { id, agent, owner: who.owner, kind: who.kind, transport, server, lastSeen: Date.now(), openedAt: Date.now(), active: 1 };
+        session = { id, agent, owner: who.owner, kind: who.kind, transport, server, lastSeen: Date.now(), openedAt: Date.now(), active: 1, remote: firstRemote };
         sessions.set(id, session);
         log.debug("session opened", { session: id, agent, tools: scope.visible.size });
       },
@@ -193,6 +201,7 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
     // A session id of another identity is treated as unknown: sessions do not cross identities.
     if (!s || s.owner !== who.owner) return sendJson(res, 404, rpcError(-32001, "Session not found"));
     s.lastSeen = Date.now();
+    s.remote = remoteOf(req);
     const counts = req.method !== "GET";
     if (counts) s.active++;
     return requests.runTransport(

@@ -191,7 +191,7 @@ async function addToken(ev, a, labelId) {
   ev.preventDefault();
   const label = $(labelId).value.trim();
   const r = await act(() => api(`agents/${enc(a.name)}/tokens`, { method: "POST", body: { label } }), `Token ${label} added to ${a.name}.`);
-  if (r && r.token) showSecret(`New token "${label}" for ${a.name}:`, r.token);
+  if (r && r.token) showSecret(r.rotated ? `New token "${label}" for ${a.name}; it replaces the old one, which no longer works:` : `New token "${label}" for ${a.name}:`, r.token);
 }
 
 async function rotate(a, label) {
@@ -199,7 +199,9 @@ async function rotate(a, label) {
   if (!confirm(`Rotate ${a.name}'s token "${label}"? A new token is made and the old one stops working at once (its sessions end).`)) return;
   const r = await act(async () => {
     const made = await api(`agents/${enc(a.name)}/tokens`, { method: "POST", body: { label: next } });
-    await api(`agents/${enc(a.name)}/tokens/${enc(label)}`, { method: "DELETE" });
+    // An agent with a single credential has it replaced by the POST itself (`rotated`); otherwise
+    // the old token is revoked now.
+    if (!made.rotated) await api(`agents/${enc(a.name)}/tokens/${enc(label)}`, { method: "DELETE" });
     return made;
   }, `Token ${label} of ${a.name} rotated.`);
   if (r && r.token) showSecret(`New token "${next}" for ${a.name} (replaces "${label}"):`, r.token);

@@ -163,7 +163,8 @@ export function budgets(b) {
 export function budgetText(b) {
   const used = Number(b.used) || 0;
   const limit = Number(b.limit) || 0;
-  const unit = b.unit === "usd" ? "USD" : String(b.unit || "").replace(/_/g, " ");
-  const n = (x) => (b.unit === "usd" ? fmtUsd(x) : `${fmtNumber(x)} ${unit}`);
-  return `${n(used)} of ${n(limit)} used, ${n(b.left ?? Math.max(0, limit - used))} left`;
+  const left = b.left ?? Math.max(0, limit - used);
+  if (b.unit === "usd") return `${fmtUsd(used)} of ${fmtUsd(limit)} used, ${fmtUsd(left)} left`;
+  const unit = String(b.unit || "").replace(/_/g, " ");
+  return `${fmtNumber(used)} of ${fmtNumber(limit)} ${unit} used, ${fmtNumber(left)} left`;
 }

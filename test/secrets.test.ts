@@ -16,6 +16,7 @@
  * checked strictly: not even a 6-character prefix of a secret may come out.
  */
 import { readFileSync, writeFileSync } from "node:fs";
+import { generateKeyPair, SignJWT } from "jose";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
@@ -428,6 +429,17 @@ describe("HTTP with OAuth agents beside static ones, debug logging, audit on", (
       expect(await send(good)).toBe(200);
       emu.clearFaults();
       const near = [good.slice(0, -2) + (good.endsWith("A") ? "BB" : "AA"), good.slice(0, -10), `${good}.x`, opaque.slice(0, -1), elsewhere, expired];
+      // issue 20: the new refusal paths (typ, iat, lifetime, a key id not fetched yet, a repeated token)
+      const now = Math.floor(Date.now() / 1000);
+      const base = { iss: idp.issuer, aud: resource, client_id: "bot", sub: "bot", scope: "cohere:read", iat: now, exp: now + 300 };
+      const { privateKey } = await generateKeyPair("RS256");
+      near.push(
+        await idp.sign(base, { typ: "JWT" }),
+        await idp.sign({ ...base, iat: now + 600, exp: now + 900 }),
+        await idp.sign({ ...base, exp: now + 30 * 86400 }),
+        await new SignJWT(base).setProtectedHeader({ alg: "RS256", kid: "rotated-key", typ: "at+jwt" }).sign(privateKey),
+      );
+      near.push(near[0]!, near[0]!, near[0]!); // one stale token, retried
       tokens.push(...near);
       for (const t of near) expect(await send(t), t.slice(0, 10)).toBe(401);
       expect(await send(ALICE)).toBe(200);

@@ -69,6 +69,9 @@ async function main(): Promise<void> {
   try {
     if (options.mode === "list-tools") return await listTools(options);
     const logger = createLogger(options.logLevel, options.logFile);
+    const { cleartextWarning } = await import("./config/cleartext.js");
+    const cleartext = cleartextWarning(options.baseUrl);
+    if (cleartext) logger.warn(cleartext);
     const { createApp } = await import("./app.js");
     const app = createApp(options, logger);
     if (options.auditLog) {

@@ -10,6 +10,7 @@ import type { CohereClient } from "./cohere/client.js";
 import { CohereApiError, CohereTransportError } from "./cohere/errors.js";
 import { readStream, STREAM_ACCEPT, StreamCutError } from "./cohere/stream.js";
 import { runPoll } from "./poll.js";
+import { retiredMessage } from "./catalog/models.js";
 import { DEFAULTS } from "./config/options.js";
 import { budgetText } from "./shape/budget.js";
 import { shapeResult, type TextContent, type ToolResult } from "./shape/result.js";
@@ -67,7 +68,12 @@ export function parseInput(
   args: unknown,
 ): { ok: true; input: Record<string, unknown> } | { ok: false; result: ToolResult } {
   const parsed = tool.input.safeParse(args ?? {});
-  if (parsed.success) return { ok: true, input: parsed.data };
+  if (parsed.success) {
+    // Cohere no longer serves a retired model: say so (date, replacements) instead of sending it
+    const retired = retiredMessage((parsed.data as Record<string, unknown>).model);
+    if (!retired) return { ok: true, input: parsed.data };
+    return { ok: false, result: errorResult(`Invalid arguments for ${tool.name}; nothing was sent to Cohere. Fix these and call again:\n- model: ${retired}`) };
+  }
   return {
     ok: false,
     result: errorResult(
@@ -115,6 +121,12 @@ export function buildHttpRequest(
     query: Object.keys(query).length ? (query as BuiltRequest["query"]) : undefined,
     json: hasBody ? body : undefined,
   };
+}
+
+/** Cohere's `meta.warnings` (v1 answers: a deprecated model, for one), told to the agent like X-API-Warning. */
+function metaWarnings(data: unknown): string[] {
+  const w = (data as { meta?: { warnings?: unknown } } | undefined)?.meta?.warnings;
+  return Array.isArray(w) ? w.filter((x): x is string => typeof x === "string").slice(0, 5) : [];
 }
 
 /** Pull billed units from Cohere's `meta.billed_units` or v2 `usage.billed_units`. */
@@ -205,7 +217,7 @@ export async function executeTool(
         send(red.flush());
       }
     }
-    const result = shapeResult(tool, data, input, ctx.maxOutputChars, secrets, [res.warning]);
+    const result = shapeResult(tool, data, input, ctx.maxOutputChars, secrets, [res.warning, ...metaWarnings(data)]);
     return {
       result,
       outcome: {

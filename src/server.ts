@@ -46,7 +46,8 @@ export function createMcpServer(app: App, source: ScopeSource): Server {
   const scopeOf = typeof source === "function" ? source : () => source;
   const server = new Server(SERVER_INFO, {
     jsonSchemaValidator: lazyValidator,
-    capabilities: { tools: { listChanged: false }, logging: {} },
+    // A session's tools follow the configuration: a reload that changes them sends list_changed.
+    capabilities: { tools: { listChanged: typeof source === "function" }, logging: {} },
     instructions:
       "Cohere API tools. Read tools run freely; write and destructive tools appear only when the operator enables them. " +
       "Errors are returned as tool results with what to do next.",
@@ -217,6 +218,8 @@ export async function callTool(
   const startedAt = Date.now();
   /** Set when the guards counted on this replica only (shared store unreachable). */
   let counters: string | undefined;
+  /** A destructive call the user accepted when asked. */
+  let userConfirmed: true | undefined;
   // The call's audit line: its head (who, what, when, the arguments' hash) made safe and
   // serialized once, while the request is on its way to Cohere when the call gets that far (see
   // below), so the answer waits only for the rest. Built only when something records it.
@@ -233,6 +236,7 @@ export async function callTool(
       sub: claims?.sub,
       client_id: claims?.client_id,
       jti: claims?.jti,
+      token_label: claims?.token_label,
       transport: scope.transport,
       tool: name,
       access: tool?.access,
@@ -240,6 +244,9 @@ export async function callTool(
       ignoredTools: scope.ignored?.length ? scope.ignored : undefined,
       counters,
       key: cohere.declared ? cohere.name : undefined,
+      replica: app.options.replicaId,
+      remote: scope.remote,
+      session: scope.session,
     };
     draft = app.audit.begin?.(head, expectedResource);
   };
@@ -260,6 +267,7 @@ export async function callTool(
       billedUnits: f.billedUnits,
       charge: f.charge,
       charged: f.charged,
+      confirmed: f.confirmed,
       latencyMs: performance.now() - started,
     };
     if (draft) draft.finish(tail);
@@ -273,6 +281,18 @@ export async function callTool(
     return errorResult(redactText(withPrefix(verdict.prefix, message), app.secrets()));
   };
 
+  // A call that cannot be recorded is not run (--audit-failure deny): the audit file is probed
+  // again on each call, so the first call after writing works again goes through.
+  const auditHealth = app.audit?.health?.();
+  if (auditHealth && !auditHealth.ok && app.options.auditFailure === "deny") {
+    return deny(
+      "audit_unavailable",
+      "This call was refused: the gateway cannot write its audit log right now, and it runs no call it cannot record. " +
+        "Nothing was sent to Cohere. This is on the server's side, not in your request: try again later; the operator " +
+        "sees it on /readyz and in the logs.",
+      `audit log not writable: ${auditHealth.error ?? "unknown error"}`,
+    );
+  }
   if (!tool) {
     return deny(
       "unknown_tool",
@@ -283,7 +303,7 @@ export async function callTool(
     return deny(
       "not_in_profile",
       `Tool ${tool.name} (${tool.access}) is not enabled for this agent, so nothing was sent to Cohere. ` +
-        `An operator can enable it: ${howToEnable(tool)}.`,
+        `An operator can enable it: ${howToEnable(tool, scope.transport, scope.profile)}.`,
     );
   }
   const parsed = parseInput(tool, args);
@@ -351,6 +371,7 @@ export async function callTool(
         signal: extras.signal,
       });
       if (!confirmed.ok) return deny("not_confirmed", confirmed.message, confirmed.detail, safeResource(tool, input));
+      userConfirmed = confirmed.confirmed;
     }
 
     let retries = 0;
@@ -385,6 +406,7 @@ export async function callTool(
       billedUnits: outcome.billedUnits,
       charge: note?.charge,
       charged: note?.charged,
+      confirmed: userConfirmed,
     });
     if (app.logger.level === "debug") {
       app.logger.debug("tool call", {
@@ -411,5 +433,17 @@ function* guardsOf(app: App): Generator<Guard> {
 /** What one audit line of a call says beyond who called what (see callTool's `record`). */
 type CallFacts = Pick<
   AuditTail,
-  "decision" | "reason" | "detail" | "resource" | "status" | "outcome" | "requestId" | "billedUnits" | "charge" | "charged" | "upstreamMs" | "retries"
+  | "decision"
+  | "reason"
+  | "detail"
+  | "resource"
+  | "status"
+  | "outcome"
+  | "requestId"
+  | "billedUnits"
+  | "charge"
+  | "charged"
+  | "upstreamMs"
+  | "retries"
+  | "confirmed"
 >;

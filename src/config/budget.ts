@@ -9,7 +9,7 @@
 import { z } from "zod/v3";
 
 /** The units a budget can cap, in Cohere's `billed_units` names (plus calls and usd). */
-export const BILLED_UNITS = ["input_tokens", "output_tokens", "search_units", "classifications"] as const;
+export const BILLED_UNITS = ["input_tokens", "output_tokens", "search_units", "classifications", "pages"] as const;
 export type BilledUnit = (typeof BILLED_UNITS)[number];
 export const BUDGET_UNITS = ["calls", ...BILLED_UNITS, "usd"] as const;
 export type BudgetUnit = (typeof BUDGET_UNITS)[number];
@@ -23,6 +23,7 @@ export const budgetSchema = z
     output_tokens: count("Billed output tokens"),
     search_units: count("Billed search units (rerank)"),
     classifications: count("Billed classifications"),
+    pages: count("Billed pages (parse)"),
     usd: z
       .number()
       .positive()

@@ -1,7 +1,7 @@
 /**
  * Several Cohere keys, each named in the config by the environment variable that holds it and its
  * type. Cohere limits each key per minute per endpoint, and a Trial key to 1,000 calls a month;
- * the defaults below are Cohere's published table (shared/cohere/seeds/agent-guide.txt), and a
+ * the defaults below are Cohere's published rate-limit table (docs/operating.md), and a
  * key's `per_minute` / `per_month` override them.
  */
 import { z } from "zod/v3";

@@ -19,6 +19,10 @@ export interface AgentScope {
   stateless?: boolean;
   /** OAuth agents: sub, client_id and jti of the request's token, for the audit line. */
   claims?: AuditClaims;
+  /** HTTP: the client's address (after --trusted-proxies), for the audit line. */
+  remote?: string;
+  /** HTTP --sessions: the session id, for the audit line. */
+  session?: string;
 }
 
 /**

@@ -534,3 +534,37 @@ describe("HTTP, a hostile agent and a token guesser (issue 8): secrets pasted in
     }
   }, 60_000);
 });
+
+// Issue 20, finding 12: a config file swapped (through its symlink) for a file holding a secret
+// the server does not know — so nothing would redact it — is reported as "not JSON" only: none of
+// its characters reach the log, the reload's audit line or stderr.
+describe("a config symlink swapped for a secret file, then SIGHUP", () => {
+  it("the rejected reload names no character of the file", async () => {
+    const { mkdtempSync, symlinkSync, renameSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { startHttp, eventually } = await import("./http-support.js");
+    const dir = mkdtempSync(join(tmpdir(), "cmcp-swap-"));
+    const good = join(dir, "good.json");
+    writeFileSync(good, JSON.stringify({ profiles: { p: { tools: ["tokenize"] } }, default_profile: "p" }));
+    const unknownSecret = "zq-UNKNOWN-SHADOW-9f8e7d6c5b4a";
+    const shadow = join(dir, "shadow");
+    writeFileSync(shadow, `${unknownSecret}:x:0:0\n`);
+    const link = join(dir, "config.json");
+    symlinkSync(good, link);
+    const audit = join(dir, "audit.jsonl");
+    const emu2 = await startEmulator({ apiKey: BENCH_KEY });
+    const srv = await startHttp(emu2.url, ["--config", link, "--audit-log", audit], { CO_API_KEY: BENCH_KEY });
+    try {
+      symlinkSync(shadow, `${link}.new`);
+      renameSync(`${link}.new`, link);
+      srv.child.kill("SIGHUP");
+      await eventually(() => expect(readFileSync(audit, "utf8")).toMatch(/"event":"config_reload","outcome":"rejected"/));
+      const text = `${readFileSync(audit, "utf8")}\n${srv.stderr()}`;
+      expect(text).toMatch(/is not JSON/);
+      for (const part of [unknownSecret, unknownSecret.slice(0, 6), "zq-UNK", ":x:0:0"]) expect(text).not.toContain(part);
+    } finally {
+      await srv.stop();
+      await emu2.stop();
+    }
+  });
+});

@@ -74,6 +74,9 @@ export function installActivity(app: App): void {
       sink?.note?.(n);
       note(n);
     },
+    // the file sink's health and reopen pass through (audit failure handling, logrotate)
+    health: sink?.health ? () => sink.health!() : undefined,
+    reopen: sink?.reopen ? () => sink.reopen!() : undefined,
     close: () => sink?.close() ?? Promise.resolve(),
   };
   app.audit = fan;

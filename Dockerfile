@@ -14,7 +14,8 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
 COPY emulator ./emulator
-RUN npx tsc -p tsconfig.json
+# The project's own build (tsc, plus whatever assets it copies into dist/).
+RUN npm run build
 
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app

@@ -38,7 +38,7 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /src/dist/src ./dist/src
 COPY --from=build /src/dist/emulator ./dist/emulator
-COPY package.json tools.manifest.json config.schema.json ./
+COPY package.json tools.manifest.json config.schema.json LICENSE ./
 COPY deploy/container/healthcheck.mjs ./healthcheck.mjs
 # The only place the server writes (with --audit-log /data/audit.jsonl); the root filesystem can
 # be read-only (docker run --read-only).

@@ -3,7 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    exclude: ["node_modules", "dist"],
+    // test/console/ runs in a browser, under its own config (npm run test:console).
+    exclude: ["node_modules", "dist", "test/console/**"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",

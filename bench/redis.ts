@@ -60,7 +60,7 @@ function waitExit(proc: ChildProcess): Promise<void> {
  * SIGTERM), as a production Redis with persistence would; otherwise nothing touches the disk.
  */
 export async function startRedis(
-  opts: { persist?: boolean; password?: string; tls?: { cert: string; key: string; ca: string } } = {},
+  opts: { persist?: boolean; appendonly?: boolean; password?: string; tls?: { cert: string; key: string; ca: string } } = {},
 ): Promise<RedisServer> {
   const bin = redisServerPath();
   if (!bin) throw new Error("redis-server is not installed (Debian: apt-get install redis-server)");
@@ -79,7 +79,9 @@ export async function startRedis(
       "--dir", dir,
       "--daemonize", "no",
       "--logfile", "",
-      "--appendonly", "no",
+      // appendonly: every write on disk before Redis answers (survives a SIGKILL)
+      "--appendonly", opts.appendonly ? "yes" : "no",
+      ...(opts.appendonly ? ["--appendfsync", "always"] : []),
       "--save", opts.persist ? "3600 1" : "",
       "--protected-mode", "no",
     ];

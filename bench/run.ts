@@ -2,7 +2,7 @@
 /**
  * `npm run bench` — every figure of issues 5, 10 and 13 in one run, so ratios hold on a noisy machine.
  *
- *   node dist/bench/run.js [--quick] [--no-write] [--out FILE] [--only overhead|store] [--baseline ENTRY]
+ *   node dist/bench/run.js [--quick] [--no-write] [--out FILE] [--only overhead|store|console] [--baseline ENTRY]
  *
  * The upstream is the Cohere emulator with zero latency in its own process; every server
  * under test is a child process with the same scrubbed environment, so this process measures
@@ -22,10 +22,11 @@ import { overhead } from "./sections/overhead.js";
 import { peerCompare } from "./sections/peer.js";
 import { sharedStoreSection } from "./sections/store.js";
 import { throughput } from "./sections/throughput.js";
+import { consoleCost } from "./sections/console.js";
 import { ARGS, BASELINE, ONLY, OUT, QUICK, S, WRITE } from "./settings.js";
 
 /** The section --only names, by number. */
-const SECTIONS: Record<string, number> = { overhead: 1, store: 7 };
+const SECTIONS: Record<string, number> = { overhead: 1, store: 7, console: 8 };
 
 function sh(cmd: string): string {
   try {
@@ -83,6 +84,7 @@ async function main(): Promise<void> {
         warm: S.warm,
       });
     }
+    if (!ONLY || ONLY === "console") await consoleCost(emu.url, tmp);
   } finally {
     await http?.stop();
     await emu.stop();
@@ -174,7 +176,7 @@ function patchSection(n: number, date: string): void {
   const rows = targets.map(targetRow);
   const own = new RegExp(`## ${n}\\.[\\s\\S]*?(?=## (?:${n + 1}\\.|Targets))`);
   let body = text.replace(/## Targets \([^)]*\)/, "## Targets (issues 5, 10 and 13)");
-  const next = n === 7 ? "## Targets" : body.includes(`## ${n + 1}.`) ? `## ${n + 1}.` : "## Targets";
+  const next = body.includes(`## ${n + 1}.`) ? `## ${n + 1}.` : "## Targets";
   body = own.test(body) ? body.replace(own, "") : body;
   body = body.replace(next, `${section.join("\n")}\n${next}`);
   body = body.split("\n").filter((l) => !l.startsWith(`| ${n}. `)).join("\n");

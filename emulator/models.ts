@@ -4,9 +4,12 @@
  *   unknown model            → 404 "model 'x' not found, make sure the correct model ID was used…"
  *   model of the wrong kind  → 400 "invalid request: model 'x' is not supported by the chat API"
  *   max_tokens over the cap  → 400 "too many tokens: max tokens must be less than or equal to N…"
- * Every model named by an example request in Cohere's spec is here (command, command-r,
- * command-a-plus-05-2026, command-a-vision-07-2025, rerank-v4.0-pro, …) so those examples run.
+ * The lineup is src/catalog/models.ts (one table, with its sources, shared with the server);
+ * every model named by an example request in Cohere's spec is in it, so those examples run.
+ * Retired models (the 2026-04-04 retirement) are gone: 404 like any unknown model, as Cohere
+ * says "requests using these model IDs will fail".
  */
+import { COHERE_MODELS, cohereModel, deprecationWarning, type CohereModel } from "../src/catalog/models.js";
 import { ApiError } from "./routes/types.js";
 import type { EmulatorState } from "./state.js";
 
@@ -24,21 +27,13 @@ export interface ModelInfo {
   sampling_defaults?: Record<string, number>;
 }
 
-/** Largest max_tokens a generation model accepts (Cohere: "the maximum output for this model"). */
-const MAX_OUTPUT: Record<string, number> = {
-  "command-a-03-2025": 8192,
-  "command-a-plus-05-2026": 8192,
-  "command-a-vision-07-2025": 8192,
-  "command-r-plus-08-2024": 4096,
-  "command-r-08-2024": 4096,
-  "command-r7b-12-2024": 4096,
-  "command-r": 4096,
-  command: 4096,
-};
+/** Largest max_tokens for a model the table gives none for. */
 const DEFAULT_MAX_OUTPUT = 4096;
 
 /** Speech-to-text models: served by /v2/audio/transcriptions only (no CompatibleEndpoint names them). */
-export const TRANSCRIBE_MODELS: readonly string[] = ["cohere-transcribe-03-2026"];
+export const TRANSCRIBE_MODELS: readonly string[] = COHERE_MODELS.filter((m) => m.endpoints.includes("transcribe")).map((m) => m.name);
+/** Document parsing models: served by /v2/parse only. */
+export const PARSE_MODELS: readonly string[] = COHERE_MODELS.filter((m) => m.endpoints.includes("parse")).map((m) => m.name);
 
 const tok = (name: string) => `https://storage.googleapis.com/cohere-public/tokenizers/${name}.json`;
 
@@ -58,48 +53,38 @@ const chatModel = (name: string, o: Partial<ModelInfo> = {}): ModelInfo => ({
   ...o,
 });
 
-const embedModel = (name: string, o: Partial<ModelInfo> = {}): ModelInfo => ({
-  name,
-  is_deprecated: false,
-  endpoints: ["embed", "classify"],
-  finetuned: false,
-  context_length: 512,
-  tokenizer_url: tok(name),
-  default_endpoints: [],
-  features: ["multimodal"],
-  ...o,
-});
+/** Defaults per endpoint, as GET /v1/models lists them (`default_endpoints`). */
+const DEFAULTS: Record<string, Endpoint[]> = {
+  "command-a-03-2025": ["chat"],
+  "command-r-08-2024": ["generate", "summarize"],
+  "embed-v4.0": ["embed"],
+  "embed-english-v3.0": ["classify"],
+  "rerank-v3.5": ["rerank"],
+};
 
-const rerankModel = (name: string, o: Partial<ModelInfo> = {}): ModelInfo => ({
-  name,
-  is_deprecated: false,
-  endpoints: ["rerank"],
-  finetuned: false,
-  context_length: 4096,
-  tokenizer_url: tok(name),
-  default_endpoints: [],
-  features: [],
-  ...o,
-});
+/** A row of the shared table (src/catalog/models.ts) as GET /v1/models shows it. */
+function info(m: CohereModel): ModelInfo {
+  const endpoints = m.endpoints.filter((e): e is Exclude<typeof e, "parse" | "transcribe"> => e !== "parse" && e !== "transcribe");
+  const kind = endpoints.includes("chat") ? "chat" : endpoints.includes("embed") ? "embed" : "rerank";
+  const base = {
+    name: m.name,
+    is_deprecated: m.status === "deprecated",
+    endpoints,
+    finetuned: false,
+    context_length: m.context,
+    tokenizer_url: tok(m.name),
+    default_endpoints: DEFAULTS[m.name] ?? [],
+  };
+  if (kind === "chat") {
+    const old = m.context <= 4096;
+    return { ...base, features: old ? [] : [...CHAT_FEATURES, ...(m.features ?? [])], sampling_defaults: CHAT_SAMPLING };
+  }
+  if (kind === "embed") return { ...base, features: m.name.includes("v2.0") ? [] : [...(m.features ?? ["multimodal"])] };
+  return { ...base, features: [], ...(m.name === "rerank-v3.5" ? { sampling_defaults: { max_tokens_per_doc: 4096 } } : {}) };
+}
 
-export const MODELS: readonly ModelInfo[] = [
-  chatModel("command-a-03-2025", { context_length: 256000, default_endpoints: ["chat"] }),
-  chatModel("command-a-plus-05-2026", { context_length: 256000 }),
-  chatModel("command-a-vision-07-2025", { endpoints: ["chat"], features: [...CHAT_FEATURES, "vision"] }),
-  chatModel("command-r-plus-08-2024"),
-  chatModel("command-r-08-2024", { default_endpoints: ["generate", "summarize"] }),
-  chatModel("command-r7b-12-2024"),
-  chatModel("command-r", { is_deprecated: true }),
-  chatModel("command", { is_deprecated: true, context_length: 4096, features: [] }),
-  embedModel("embed-v4.0", { context_length: 128000, default_endpoints: ["embed"], features: ["multimodal", "output_dimension"] }),
-  embedModel("embed-english-v3.0", { default_endpoints: ["classify"] }),
-  embedModel("embed-multilingual-v3.0"),
-  embedModel("embed-english-light-v3.0"),
-  embedModel("embed-english-v2.0", { is_deprecated: true, context_length: 512, features: [] }),
-  rerankModel("rerank-v4.0-pro", { context_length: 32768 }),
-  rerankModel("rerank-v3.5", { default_endpoints: ["rerank"], sampling_defaults: { max_tokens_per_doc: 4096 } }),
-  rerankModel("rerank-english-v3.0"),
-];
+/** Every live or deprecated model of the shared table that GET /v1/models lists (retired ones are gone). */
+export const MODELS: readonly ModelInfo[] = COHERE_MODELS.filter((m) => m.status !== "retired" && !m.endpoints.includes("parse") && !m.endpoints.includes("transcribe")).map(info);
 
 /** Embedding dimension for a model (output_dimension wins when given). */
 export function embedDimension(model: string | undefined, outputDimension?: number): number {
@@ -161,18 +146,26 @@ export function knownModel(state: EmulatorState, requested: string): void {
 }
 
 export function transcribeModel(requested: string): void {
-  if (!TRANSCRIBE_MODELS.includes(requested)) {
-    if (MODELS.some((m) => m.name === requested)) {
-      throw new ApiError(400, `invalid request: model '${requested}' is not supported by the audio transcriptions API`);
-    }
-    throw new ApiError(404, NOT_FOUND(requested));
+  servedOnlyBy(TRANSCRIBE_MODELS, requested, "audio transcriptions");
+}
+
+/** /v2/parse: a parse model (404 unknown, 400 a model of another kind). */
+export function parseModel(requested: string): void {
+  servedOnlyBy(PARSE_MODELS, requested, "parse");
+}
+
+function servedOnlyBy(models: readonly string[], requested: string, api: string): void {
+  if (models.includes(requested)) return;
+  if (MODELS.some((m) => m.name === requested) || cohereModel(requested)?.status === "live") {
+    throw new ApiError(400, `invalid request: model '${requested}' is not supported by the ${api} API`);
   }
+  throw new ApiError(404, NOT_FOUND(requested));
 }
 
 /** max_tokens above what the model can return → Cohere's "too many tokens" 400. */
 export function checkMaxTokens(model: string, maxTokens: unknown): void {
   if (typeof maxTokens !== "number") return;
-  const cap = MAX_OUTPUT[model] ?? DEFAULT_MAX_OUTPUT;
+  const cap = cohereModel(model)?.maxOutput ?? DEFAULT_MAX_OUTPUT;
   if (maxTokens > cap) {
     throw new ApiError(400, `too many tokens: max tokens must be less than or equal to ${cap}, the maximum output for this model - received ${maxTokens}.`);
   }
@@ -183,9 +176,13 @@ export function checkMaxTokens(model: string, maxTokens: unknown): void {
  * spec declares it for (GET /v1/models/{model}, embed v1/v2, embed jobs).
  */
 export function deprecatedModelWarning(m: ModelInfo | undefined): string | undefined {
-  return m?.is_deprecated
-    ? `Model ${m.name} is deprecated, for more information please refer to https://docs.cohere.com/docs/deprecations`
-    : undefined;
+  return m?.is_deprecated ? deprecationWarning(m.name) : undefined;
+}
+
+/** `{warnings: [...]}` for a v1 answer's `meta` (ApiMeta.warnings) when `name` is a deprecated model, else {}. */
+export function modelWarnings(name: unknown): { warnings?: string[] } {
+  const w = deprecationWarning(name);
+  return w ? { warnings: [w] } : {};
 }
 
 /** `{"x-api-warning": …}` when `name` is a deprecated model, else undefined. */

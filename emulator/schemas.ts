@@ -55,7 +55,8 @@ const imageContent = obj(
   ["type", "image_url"],
 );
 const thinkingContent = obj({ type: enm(["thinking"]), thinking: str() }, ["type", "thinking"]);
-const v2Document = obj({ data: anyObject, id: str() }, ["data"]);
+/** `data` is an object, or a JSON string as Cohere's tool-use guide sends it (json.dumps(result)). */
+const v2Document = obj({ data: oneOf("an object or a string", anyObject, str()), id: str() }, ["data"]);
 const documentContent = obj({ type: enm(["document"]), document: v2Document }, ["type", "document"]);
 const toolCallV2 = obj(
   { id: str(), type: enm(["function"]), function: obj({ name: str(), arguments: str() }) },

@@ -1,6 +1,6 @@
 /**
  * Cohere API emulator: a real HTTP server (node:http) that speaks Cohere's wire format for all
- * 41 operations, validates what it receives, records every request, and can inject faults.
+ * 42 operations (the spec's 41 and parse), validates what it receives, records every request, and can inject faults.
  *
  *   const emu = await startEmulator();          // http://127.0.0.1:<free port>
  *   emu.addFault({ path: "/v2/chat", fault: { kind: "status", status: 429, retryAfter: "1" } });

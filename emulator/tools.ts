@@ -179,6 +179,35 @@ export function argumentsFor(schema: JsonSchemaLike, text: string): Record<strin
   return out;
 }
 
+/** Proper names the text lists (capitalised words not opening a sentence): "Madrid", "Brasilia". */
+function properNames(text: string): string[] {
+  const out: string[] = [];
+  const re = /\p{Lu}[\p{L}'-]+(?:\s+\p{Lu}[\p{L}'-]+)*/gu;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const before = text.slice(0, m.index).trimEnd();
+    if (!before || /[.!?:]$/.test(before) || STOP.has(m[0].toLowerCase())) continue;
+    if (!out.includes(m[0])) out.push(m[0]);
+  }
+  return out;
+}
+
+/**
+ * The arguments of each call of one tool this turn: one call, or one per name when the tool takes
+ * a single required string (not a date or an enum) and the text names several ("the weather in
+ * Madrid and Brasilia" → two calls, as in Cohere's parallel tool use guide).
+ */
+export function argumentSets(schema: JsonSchemaLike, text: string): Array<Record<string, unknown>> {
+  const props = schema.properties ?? {};
+  const required = Array.isArray(schema.required) ? schema.required : [];
+  const only = required.length === 1 ? required[0]! : undefined;
+  const prop = only !== undefined ? props[only] : undefined;
+  const names = properNames(text);
+  if (only === undefined || !prop || typeOf(prop) !== "string" || Array.isArray(prop.enum) || isDateish(only, prop) || names.length < 2 || quoted(text).length) {
+    return [argumentsFor(schema, text)];
+  }
+  return names.map((name) => ({ ...argumentsFor(schema, text), [only]: name }));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Which tools
 

@@ -7,7 +7,8 @@
  * `${user_config.x}` replaced by the user's value and `${__dirname}` by the unpacked bundle.
  * An optional field without a default would arrive as the literal text `${user_config.x}`, so
  * every optional field has one. Everything reaches the server as the environment variables it
- * already reads (no new flags): CO_API_KEY, CO_API_URL, COHERE_MCP_TOOLS, COHERE_MCP_ALLOW_*.
+ * already reads (no new flags): CO_API_KEY, CO_API_URL, COHERE_MCP_TOOLS, COHERE_MCP_ALLOW_*,
+ * COHERE_MCP_CONFIRM_DESTRUCTIVE.
  */
 import { CATALOG } from "../src/catalog/index.js";
 import { policyOf } from "../src/catalog/light.js";
@@ -22,6 +23,8 @@ export interface PackageJson {
   version: string;
   description: string;
   license?: string;
+  repository?: { type: string; url: string };
+  homepage?: string;
   engines?: { node?: string };
   mcpName?: string;
 }
@@ -69,10 +72,22 @@ export const USER_CONFIG: Record<string, UserConfigField> = {
   allow_destructive: {
     type: "boolean",
     title: "Allow destructive tools",
-    description: "Let groups and globs in Tools select tools that delete or cancel (delete_dataset, cancel_batch, …). " +
-      "Each such call asks you to confirm first; a client that cannot ask gets a refusal instead.",
+    description:
+      "Let groups and globs in Tools select tools that delete or cancel (delete_dataset, cancel_batch, …). " +
+      "Whether you are asked before each one is set just below, in Confirm destructive calls.",
     required: false,
     default: false,
+  },
+  confirm_destructive: {
+    type: "string",
+    title: "Confirm destructive calls",
+    description:
+      "'ask' (default): before each delete or cancel, the app shows you what will be deleted and runs it only if you accept; " +
+      "this needs an app that supports MCP elicitation (asking the user), and in one that does not, every destructive call " +
+      "is refused with a message saying so. 'never': destructive calls run without asking you; only choose it if you trust " +
+      "every prompt Claude acts on, since a deletion cannot be undone.",
+    required: false,
+    default: "ask",
   },
 };
 
@@ -83,7 +98,13 @@ export const USER_CONFIG_ENV: Record<keyof typeof USER_CONFIG & string, string> 
   tools: "COHERE_MCP_TOOLS",
   allow_write: "COHERE_MCP_ALLOW_WRITE",
   allow_destructive: "COHERE_MCP_ALLOW_DESTRUCTIVE",
+  confirm_destructive: "COHERE_MCP_CONFIRM_DESTRUCTIVE",
 };
+
+/** The bundle's icon, drawn by scripts/icon.ts and written by `npm run manifest`. */
+export const ICON = "icon.png";
+
+const REPOSITORY = "https://github.com/cohere-mcp/cohere-mcp";
 
 export const ENTRY_POINT = "dist/src/index.js";
 
@@ -99,11 +120,14 @@ export function buildMcpbManifest(pkg: PackageJson): Record<string, unknown> {
     description: "The whole Cohere API as typed tools (chat, embed, rerank, datasets, jobs…), read-only unless you allow more.",
     long_description:
       "cohere-mcp gives Claude Cohere's chat, embed, rerank, tokenize, models, datasets, embed jobs, batches, fine-tuning, " +
-      "connectors and audio transcription as typed tools (41 operations plus three wait_for_* tools). By default Claude " +
-      "sees only the 16 read tools; write and destructive tools stay hidden and uncallable until you name them under " +
+      "connectors, audio transcription and document parsing as typed tools (42 operations plus three wait_for_* tools). By default Claude " +
+      "sees only the 17 read tools; write and destructive tools stay hidden and uncallable until you name them under " +
       "Tools and allow their class. Destructive calls ask you first. Bad input is refused before anything reaches Cohere, " +
       "and your key never appears in a result or a log.",
     author: { name: "cohere-mcp contributors" },
+    repository: { type: "git", url: (pkg.repository?.url ?? REPOSITORY).replace(/^git\+/, "").replace(/\.git$/, "") },
+    homepage: pkg.homepage ?? `${REPOSITORY}#readme`,
+    icon: ICON,
     license: pkg.license ?? "MIT",
     keywords: ["cohere", "embeddings", "rerank", "rag", "llm"],
     server: {

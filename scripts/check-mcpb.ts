@@ -19,7 +19,8 @@ import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { startEmulator } from "../emulator/server.js";
-import { resolveMcpConfig, type UserConfigField } from "./bundle-manifest.js";
+import { ICON, resolveMcpConfig, type UserConfigField } from "./bundle-manifest.js";
+import { DESKTOP_NEVER_LOADS } from "./prune-bundle.js";
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -95,6 +96,14 @@ async function main(): Promise<void> {
       return;
     }
     try {
+      const left = DESKTOP_NEVER_LOADS.filter((p) => existsSync(join(dir, "node_modules", p, "package.json")));
+      if (left.length) throw new Error(`still in the bundle: ${left.join(", ")}`);
+      if (!existsSync(join(dir, ICON))) throw new Error(`${ICON} is not in the bundle`);
+      pass(`left out what a desktop server never loads (${DESKTOP_NEVER_LOADS.join(", ")}); ${ICON} inside`);
+    } catch (err) {
+      fail("bundle contents", err);
+    }
+    try {
       const { stdout } = await run(process.execPath, [MCPB_CLI, "validate", join(dir, "manifest.json")]);
       pass(`mcpb validate (unpacked manifest.json): ${stdout.trim().split("\n").pop()}`);
     } catch (err) {
@@ -153,6 +162,38 @@ async function main(): Promise<void> {
       pass(`tools "datasets" + allow_write + allow_destructive: delete_dataset listed, chat not (${s.names.length} tools)`);
     } catch (err) {
       fail('tools "datasets" + allow_destructive', err);
+    }
+
+    // 3. The confirmation mode beside the checkbox: this check's client cannot ask the user
+    //    (no elicitation), so "ask" (the default) refuses a delete, "never" runs it.
+    const destructive = { cohere_api_key: KEY, base_url: emu.url, tools: "datasets", allow_write: true, allow_destructive: true };
+    for (const mode of ["ask", "never"] as const) {
+      try {
+        const s = await listThroughBundle(dir, manifest, { ...destructive, confirm_destructive: mode });
+        try {
+          emu.reset();
+          const made = (await s.client.callTool({
+            name: "create_dataset",
+            arguments: { name: "bundle-check", type: "embed-input", data_text: '{"text":"a"}\n' },
+          })) as { structuredContent?: { id?: string } };
+          const id = made.structuredContent?.id;
+          if (!id) throw new Error(`create_dataset gave no id: ${JSON.stringify(made).slice(0, 300)}`);
+          const r = (await s.client.callTool({ name: "delete_dataset", arguments: { id } })) as { isError?: boolean; content?: Array<{ text?: string }> };
+          const deleted = emu.requests.some((q) => q.method === "DELETE");
+          const text = r.content?.[0]?.text ?? "";
+          if (mode === "ask" && (!r.isError || deleted || !/cannot ask/.test(text))) throw new Error(`ask: expected a refusal, got ${text.slice(0, 300)}`);
+          if (mode === "never" && (r.isError || !deleted)) throw new Error(`never: expected the delete to run, got ${text.slice(0, 300)}`);
+        } finally {
+          await s.close();
+        }
+        pass(
+          mode === "ask"
+            ? 'confirm_destructive "ask" in a client that cannot ask: delete_dataset refused, saying so, nothing deleted'
+            : 'confirm_destructive "never": delete_dataset runs without asking',
+        );
+      } catch (err) {
+        fail(`confirm_destructive "${mode}"`, err);
+      }
     }
   } finally {
     await emu.stop();

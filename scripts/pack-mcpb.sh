@@ -21,10 +21,12 @@ MCPB=(node "$ROOT/node_modules/@anthropic-ai/mcpb/dist/cli/cli.js")
 
 rm -rf "$STAGE"
 mkdir -p "$STAGE/dist"
-cp manifest.json .mcpbignore package.json package-lock.json README.md tools.manifest.json config.schema.json "$STAGE/"
+cp manifest.json .mcpbignore package.json package-lock.json README.md tools.manifest.json config.schema.json icon.png "$STAGE/"
 cp -R dist/src "$STAGE/dist/src"
 # Production dependencies only, exactly as locked; no lifecycle scripts (prepack would rebuild).
 (cd "$STAGE" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+# What a desktop (stdio) server never loads: the SDK's HTTP server and client sides, jose, Redis.
+node dist/scripts/prune-bundle.js "$STAGE"
 
 "${MCPB[@]}" validate "$STAGE/manifest.json"
 "${MCPB[@]}" pack "$STAGE" "$OUT" >"$ROOT/.tmp/mcpb-pack.log" 2>&1 || { cat "$ROOT/.tmp/mcpb-pack.log" >&2; exit 1; }

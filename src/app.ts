@@ -8,7 +8,8 @@ import type { ToolDescriptor } from "./catalog/describe.js";
 import { CohereClient, normaliseBaseUrl } from "./cohere/client.js";
 import { ConfigError, loadConfigFile, type ConfigFile, type Profile } from "./config/file.js";
 import type { Options } from "./config/options.js";
-import { narrow, parseList, resolveVisible, type PolicySpec, type PolicyTool } from "./policy/allowlist.js";
+import { narrow, resolveVisible, type PolicySpec } from "./policy/allowlist.js";
+import { policyTools, profileSpec } from "./policy/access.js";
 import type { Logger } from "./logger.js";
 import type { AuditSink } from "./audit.js";
 import type { AgentScope, Guard } from "./policy/types.js";
@@ -16,6 +17,8 @@ import type { CohereKey } from "./keyring.js";
 import { buildGeneration, generationGuard, LiveConfig, storeRef } from "./live.js";
 import type { CounterStore } from "./store/types.js";
 import { MemoryCounterStore } from "./store/memory.js";
+import type { SharedState } from "./store/shared.js";
+import { MemorySharedState } from "./store/shared-memory.js";
 import { createRefusalPolicy, type RefusalPolicy } from "./policy/refusals.js";
 
 export interface App {
@@ -55,6 +58,15 @@ export interface App {
   addSecret(secret: string | undefined): void;
   /** HTTP --sessions: open sessions per agent (metrics read it at each scrape). */
   sessionCounts?: () => ReadonlyMap<string, number>;
+  /** HTTP --sessions: the open sessions (the console lists them) and ending some at once. */
+  openSessions?: () => Array<{ id: string; agent: string; openedAt: number }>;
+  endSessions?: (match: (s: { id: string; agent: string }) => boolean, why: string) => number;
+  /** Documents, announcements, admin sessions and activity: memory, or shared by replicas (--store). */
+  shared: SharedState;
+  /** --policy-store: read the policy from the shared document instead of the file (reloads). */
+  loadPolicy?: () => Promise<ConfigFile>;
+  /** Is this replica's configuration the same as the others'? (src/fleet/converge.ts) */
+  fleet?: { mismatch: boolean; detail(): Record<string, string> };
   /** Run first by close(), in order: e.g. write the audit summaries of throttles still counting,
    *  stop the metrics server. */
   onClose(fn: () => Promise<void> | void): void;
@@ -68,16 +80,8 @@ export interface AppExtras {
   now?: () => number;
 }
 
-export const policyTools: readonly PolicyTool[] = TOOL_INDEX.map((t) => t.policy);
-
-export function profileSpec(p: Profile): PolicySpec {
-  return {
-    tools: parseList(p.tools),
-    exclude: parseList(p.exclude_tools),
-    allowWrite: p.allow_write ?? false,
-    allowDestructive: p.allow_destructive ?? false,
-  };
-}
+// The tool index and a profile's spec live with the access matrix (one computation, every caller).
+export { policyTools, profileSpec };
 
 /** Resolve what the flags (and an optional profile) make visible. Throws on bad items. */
 export function resolveFromOptions(
@@ -160,6 +164,7 @@ export function createApp(options: Options, logger: Logger, extras: AppExtras = 
   };
   const closers: Array<() => Promise<void> | void> = [];
   let store: CounterStore = new MemoryCounterStore(extras.now);
+  let shared: SharedState = new MemorySharedState(extras.now);
   const live = new LiveConfig(
     (cfg, id) =>
       buildGeneration(
@@ -220,6 +225,12 @@ export function createApp(options: Options, logger: Logger, extras: AppExtras = 
     set store(s: CounterStore) {
       store = s;
     },
+    get shared() {
+      return shared;
+    },
+    set shared(s: SharedState) {
+      shared = s;
+    },
     refusals: undefined as unknown as RefusalPolicy, // set below: it reads app.store and app.audit late
     metrics: { calls: 0, errors: 0 },
     secrets: () => secretList,
@@ -238,6 +249,7 @@ export function createApp(options: Options, logger: Logger, extras: AppExtras = 
       await app.refusals.close();
       await Promise.all([...clients.values()].map((c) => c.close()));
       await app.store.close();
+      await app.shared.close();
       await app.audit?.close();
     },
   };

@@ -67,6 +67,19 @@ export function billedText(b: Record<string, number> | undefined): string {
   return out;
 }
 
+/** An estimated charge: `1 call, 300 output tokens, $0.0012`. */
+function chargedText(c: Record<string, number> | undefined): string {
+  if (!c) return "";
+  let out = "";
+  for (const k in c) {
+    const n = c[k]!;
+    if (!(n > 0)) continue;
+    const t = k === "usd" ? `$${(n / 1e9).toPrecision(2)}` : `${n} ${unitName(k)}${n === 1 ? "" : "s"}`;
+    out += `${out ? ", " : ""}${t}`;
+  }
+  return out;
+}
+
 /** `input_tokens` → `input token` (Cohere's few unit names, remembered). */
 const units = new Map<string, string>();
 function unitName(k: string): string {
@@ -81,7 +94,7 @@ function unitName(k: string): string {
 /** Original lengths of fields cut before `sentence` saw them (see prepare). */
 export type FieldLengths = Partial<Record<"tool" | "agent" | "resource" | "detail" | "remote", number>>;
 
-/** `search-agent called rerank (read) on 25 documents with rerank-v3.5: allowed, 200 in 41 ms` */
+/** `2026-11-30T12:00:00.000Z search-agent called rerank (read) on 25 documents with rerank-v3.5: allowed, 200 in 41 ms` */
 export function sentence(e: AuditEvent, total: FieldLengths = {}): string {
   if (e.suppressed !== undefined) {
     // "mallory: 5120 further refused calls suppressed from 12:00:00Z to 12:01:00Z (past 60 a minute)"
@@ -90,9 +103,9 @@ export function sentence(e: AuditEvent, total: FieldLengths = {}): string {
     const what = e.tool.replace(/^\((.*)\)$/, "$1");
     const span = e.windowFrom && e.windowTo ? ` from ${e.windowFrom} to ${e.windowTo}` : " in this window";
     const detail = e.detail !== undefined ? ` (${boundPhrase(e.detail, AUDIT_PHRASE_CHARS, total.detail)})` : "";
-    return `${subject}: ${e.suppressed} further ${what} suppressed${span}${detail}`;
+    return `${e.time} ${subject}: ${e.suppressed} further ${what} suppressed${span}${detail}`;
   }
-  return subjectOf(e, total) + predicateOf(e, phraseOf(e.resource, total.resource), phraseOf(e.detail, total.detail), e.counters);
+  return `${e.time} ${subjectOf(e, total)}${predicateOf(e, phraseOf(e.resource, total.resource), phraseOf(e.detail, total.detail), e.counters)}`;
 }
 
 const phraseOf = (v: string | undefined, total: number | undefined) => (v !== undefined ? boundPhrase(v, AUDIT_PHRASE_CHARS, total) : undefined);
@@ -116,7 +129,7 @@ function subjectOf(e: Pick<AuditEvent, "agent" | "remote" | "tool" | "access">, 
  * not hold it, and a copy of the tail with it added cost ~4 µs a call.
  */
 function predicateOf(
-  e: Pick<AuditEvent, "decision" | "reason" | "status" | "outcome" | "billedUnits" | "latencyMs">,
+  e: Pick<AuditEvent, "decision" | "reason" | "status" | "outcome" | "billedUnits" | "charge" | "charged" | "latencyMs" | "confirmed">,
   resource: string | undefined,
   detail: string | undefined,
   counters: string | undefined,
@@ -130,8 +143,9 @@ function predicateOf(
   const failed = e.status !== undefined && e.outcome && e.outcome !== "ok" ? ` (${e.outcome.replace(/_/g, " ")})` : "";
   const billed = billedText(e.billedUnits);
   return (
-    `${on}: allowed, ${status}${failed} in ${Math.round(e.latencyMs)} ms` +
+    `${on}: allowed${e.confirmed ? " (confirmed by the user)" : ""}, ${status}${failed} in ${Math.round(e.latencyMs)} ms` +
     (billed ? `, billed ${billed}` : "") +
+    (e.charge === "estimated" ? `, no bill from Cohere: budget charged an estimated ${chargedText(e.charged) || "reservation"}` : "") +
     (counters === "local" ? LOCAL_NOTE : "")
   );
 }
@@ -192,6 +206,7 @@ export function prepare(
     if (typeof v === "string") event[k] = safeValue(v, AUDIT_VALUE_CHARS, secrets, pad);
   }
   if (e.requestId !== undefined) event.requestId = safeValue(e.requestId, AUDIT_VALUE_CHARS, secrets, pad);
+  if (e.session !== undefined) event.session = safeValue(e.session, AUDIT_VALUE_CHARS, secrets, pad);
   if (e.ignoredTools) event.ignoredTools = boundList(e.ignoredTools, secrets, pad);
   return { event, text };
 }
@@ -206,7 +221,7 @@ function boundList(list: readonly string[], secrets: readonly string[], pad: num
 /** The longest secret's length + 16: how far past a bound a value is kept while it is redacted. */
 export const padFor = (secrets: readonly string[]) => secrets.reduce((m, s) => Math.max(m, s.length), 0) + 16;
 const CALLER_FIELDS = ["tool", "agent", "resource", "detail", "remote"] as const;
-const CLAIMS = ["sub", "client_id", "jti"] as const;
+const CLAIMS = ["sub", "client_id", "jti", "token_label"] as const;
 
 /**
  * The line as written: `{"type":"audit", ...event, "text": sentence}` and a newline, redacted
@@ -227,8 +242,10 @@ export function auditLine(e: AuditEvent, secrets: readonly string[], pad = padFo
 
 /** A call's head, made safe and serialized (while its request is on its way to Cohere). */
 export interface PreparedHead {
-  /** `"time":…,"key":…`: the head's JSON fields, bounded and escaped. */
+  /** `"time":…,"session":…`: the head's JSON fields, bounded and escaped. */
   json: string;
+  /** The call's time, which starts its sentence. */
+  time: string;
   /** `search-agent called rerank (read)` */
   subject: string;
   counters?: string;
@@ -245,7 +262,7 @@ export interface PreparedHead {
 interface HeadParts {
   /** `,"agent":…,"access":"read"` (after the time) */
   who: string;
-  /** `,"ignoredTools":[…],"counters":"local","key":"prod"` (after the hash), or "" */
+  /** `,"ignoredTools":[…],"counters":"local","key":"prod","replica":"r1"` (after the hash), or "" */
   rest: string;
   subject: string;
 }
@@ -284,9 +301,21 @@ export function prepareHead(
     if (key !== undefined) memo!.set(key, parts);
   }
   const hashPart = h.argsHash !== undefined ? `,"argsHash":${jsonString(h.argsHash)}` : "";
+  // who sent this call, and in which session: per call, not in the memo
+  let from = "";
+  if (h.remote !== undefined) from += `,"remote":${jsonString(safeValue(h.remote, AUDIT_VALUE_CHARS, secrets, pad))}`;
+  if (h.session !== undefined) from += `,"session":${jsonString(safeValue(h.session, AUDIT_VALUE_CHARS, secrets, pad))}`;
+  // an unauthenticated request is named by its address: its subject is made per call
+  let subject = parts.subject;
+  if (h.agent === UNAUTHENTICATED && h.remote !== undefined) {
+    const remote = redactCut(h.remote, AUDIT_VALUE_CHARS, secrets, pad);
+    const tool = redactCut(h.tool, AUDIT_VALUE_CHARS, secrets, pad);
+    subject = subjectOf({ agent: h.agent, remote: remote.value, tool: tool.value, access: h.access }, { remote: remote.total, tool: tool.total });
+  }
   return {
-    json: `"time":${jsonString(h.time)}${parts.who}${hashPart}${parts.rest}`,
-    subject: parts.subject,
+    json: `"time":${jsonString(h.time)}${parts.who}${hashPart}${parts.rest}${from}`,
+    time: h.time,
+    subject,
     counters: h.counters,
     secrets,
     resource: resource !== undefined ? { given: resource, written: safeValue(resource, AUDIT_PHRASE_CHARS, secrets, pad, boundPhrase) } : undefined,
@@ -295,8 +324,8 @@ export function prepareHead(
 
 /** Every field a head's parts depend on, each with its length (no two heads share a key). */
 function memoKey(h: AuditHead): string {
-  let k = `${h.transport}\0${h.access ?? ""}\0${h.counters ?? "\u0001"}\0${h.key ?? "\u0001"}\0${h.agent.length}:${h.agent}${h.tool.length}:${h.tool}`;
-  for (const v of [h.sub, h.client_id, h.jti]) k += v === undefined ? "-" : `${v.length}:${v}`;
+  let k = `${h.transport}\0${h.access ?? ""}\0${h.counters ?? "\u0001"}\0${h.key ?? "\u0001"}\0${h.replica ?? "\u0001"}\0${h.agent.length}:${h.agent}${h.tool.length}:${h.tool}`;
+  for (const v of [h.sub, h.client_id, h.jti, h.token_label]) k += v === undefined ? "-" : `${v.length}:${v}`;
   if (h.ignoredTools) for (const t of h.ignoredTools) k += `${t.length};${t}`;
   return h.ignoredTools ? `${k}[${h.ignoredTools.length}` : k;
 }
@@ -311,6 +340,7 @@ function headParts(h: AuditHead, secrets: readonly string[], pad: number): HeadP
     sub: claim(h.sub),
     client_id: claim(h.client_id),
     jti: claim(h.jti),
+    token_label: claim(h.token_label),
     transport: h.transport,
     tool: boundValue(tool.value, AUDIT_VALUE_CHARS, tool.total),
     access: h.access,
@@ -319,6 +349,7 @@ function headParts(h: AuditHead, secrets: readonly string[], pad: number): HeadP
     ignoredTools: h.ignoredTools ? boundList(h.ignoredTools, secrets, pad) : undefined,
     counters: h.counters,
     key: h.key,
+    replica: h.replica,
   });
   return { who: `,${who.slice(1, -1)}`, rest: rest.length > 2 ? `,${rest.slice(1, -1)}` : "", subject };
 }
@@ -336,7 +367,7 @@ export function finishLine(head: PreparedHead, t: AuditTail, secrets: readonly s
         ? expected.written
         : safeValue(t.resource, AUDIT_PHRASE_CHARS, secrets, pad, boundPhrase);
   const detail = t.detail !== undefined ? safeValue(t.detail, AUDIT_PHRASE_CHARS, secrets, pad, boundPhrase) : undefined;
-  const text = head.subject + predicateOf(t, resource, detail, head.counters);
+  const text = `${head.time} ${head.subject}${predicateOf(t, resource, detail, head.counters)}`;
   // the tail's fields in AuditTail's order, as JSON.stringify writes them
   let json = "";
   if (t.upstreamMs !== undefined) json += `,"upstreamMs":${jsonNumber(t.upstreamMs)}`;
@@ -349,6 +380,9 @@ export function finishLine(head: PreparedHead, t: AuditTail, secrets: readonly s
   if (t.outcome !== undefined) json += `,"outcome":${jsonString(t.outcome)}`;
   if (t.requestId !== undefined) json += `,"requestId":${jsonString(safeValue(t.requestId, AUDIT_VALUE_CHARS, secrets, pad))}`;
   if (t.billedUnits !== undefined) json += `,"billedUnits":${jsonUnits(t.billedUnits)}`;
+  if (t.charge !== undefined) json += `,"charge":${jsonString(t.charge)}`;
+  if (t.charged !== undefined) json += `,"charged":${jsonUnits(t.charged)}`;
+  if (t.confirmed !== undefined) json += `,"confirmed":${t.confirmed ? "true" : "false"}`;
   json += `,"latencyMs":${jsonNumber(Math.round(t.latencyMs * 10) / 10)}`;
   return redact(`{"type":"audit",${head.json}${json},"text":${JSON.stringify(text)}}`, secrets) + "\n";
 }

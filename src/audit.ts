@@ -10,9 +10,15 @@
  * in the sentence. Throttled refusals and failed logins are not written one by one: one summary
  * line per window (`suppressed`) says how many were left out.
  */
-import { closeSync, openSync, writeSync } from "node:fs";
 import type { Access } from "./catalog/types.js";
+import type { ConfigChange } from "./policy/diff.js";
 import { auditLine, finishLine, HeadMemo, padFor, prepareHead, redact } from "./audit-line.js";
+import { AuditFile, type AuditHealth } from "./audit-file.js";
+import type { Logger } from "./logger.js";
+
+export type { AuditHealth } from "./audit-file.js";
+const HEALTHY: AuditHealth = Object.freeze({ ok: true, pending: 0, dropped: 0 });
+const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
 
 export {
   auditLine,
@@ -46,13 +52,17 @@ export type DenyReason =
   /** The agent's monthly budget in Cohere's billed units (or USD) is spent. */
   | "budget"
   /** The Cohere key's own limit (per minute per endpoint, Trial month) would be passed. */
-  | "cohere_limit";
+  | "cohere_limit"
+  /** The audit file cannot be written (--audit-failure deny): a call that cannot be recorded is not run. */
+  | "audit_unavailable";
 
 /** Who an OAuth access token names (never the token itself). */
 export interface AuditClaims {
   sub?: string;
   client_id?: string;
   jti?: string;
+  /** Static agents with `tokens`: the label of the token used (never the token). */
+  token_label?: string;
 }
 
 export interface AuditEvent extends AuditClaims {
@@ -71,6 +81,10 @@ export interface AuditEvent extends AuditClaims {
   outcome?: string;
   requestId?: string;
   billedUnits?: Record<string, number>;
+  /** "estimated": the call was sent but Cohere's answer carried no bill (cancelled, timed out, a cut stream), so its budget was charged by estimate. */
+  charge?: "estimated";
+  /** What the budget was charged by estimate, per unit (usd in nano-dollars). */
+  charged?: Record<string, number>;
   latencyMs: number;
   /** Time spent on the Cohere request(s) of an allowed call, retries and polls included. */
   upstreamMs?: number;
@@ -89,17 +103,51 @@ export interface AuditEvent extends AuditClaims {
   windowTo?: string;
   /** "local": limits were counted on this replica only (shared store unreachable, --store-failure allow). */
   counters?: string;
+  /** The replica that wrote the line (--replica-id). */
+  replica?: string;
+  /** HTTP --sessions: the MCP session the call came in. */
+  session?: string;
+  /** A destructive call the user accepted when asked (elicitation). */
+  confirmed?: boolean;
 }
 
 /** A call's fields known before Cohere answers, in the order of its line. */
 export type AuditHead = Pick<
   AuditEvent,
-  "time" | "agent" | "sub" | "client_id" | "jti" | "transport" | "tool" | "access" | "argsHash" | "ignoredTools" | "counters" | "key"
+  | "time"
+  | "agent"
+  | "sub"
+  | "client_id"
+  | "jti"
+  | "token_label"
+  | "transport"
+  | "tool"
+  | "access"
+  | "argsHash"
+  | "ignoredTools"
+  | "counters"
+  | "key"
+  | "replica"
+  | "remote"
+  | "session"
 >;
 /** The rest of a call's line, known when it ends. */
 export type AuditTail = Pick<
   AuditEvent,
-  "upstreamMs" | "retries" | "decision" | "reason" | "detail" | "resource" | "status" | "outcome" | "requestId" | "billedUnits" | "latencyMs"
+  | "upstreamMs"
+  | "retries"
+  | "decision"
+  | "reason"
+  | "detail"
+  | "resource"
+  | "status"
+  | "outcome"
+  | "requestId"
+  | "billedUnits"
+  | "charge"
+  | "charged"
+  | "confirmed"
+  | "latencyMs"
 >;
 
 /** A call's line begun with its head; `finish` writes it (once). */
@@ -107,12 +155,20 @@ export interface AuditDraft {
   finish(tail: AuditTail): void;
 }
 
-/** An operator event that is not a call (a configuration reload). */
+/** An operator event that is not a call (a configuration reload, a change made in the console). */
 export interface AuditNotice {
   time: string;
-  event: "config_reload";
+  event: "config_reload" | "admin_change" | "admin_denied" | "admin_signin";
   outcome: "ok" | "rejected";
   text: string;
+  /** A reload that took effect: what changed (src/policy/diff.ts), the sentences of `text` as data. */
+  diff?: ConfigChange[];
+  /** Console events: who (name and role; never a token). */
+  admin?: string;
+  admin_role?: string;
+  /** Console events: what was asked for ("PUT /admin/api/v1/grid"). */
+  action?: string;
+  replica?: string;
 }
 
 export interface AuditSink {
@@ -125,6 +181,10 @@ export interface AuditSink {
   begin?(head: AuditHead, resource?: string): AuditDraft;
   /** One line for an operator event. */
   note?(n: AuditNotice): void;
+  /** A file sink: healthy, or why its lines cannot be written (probing again first). */
+  health?(): AuditHealth;
+  /** A file sink: open the path again (SIGHUP, SIGUSR1); false when it could not. */
+  reopen?(): boolean;
   close(): Promise<void>;
 }
 
@@ -133,42 +193,35 @@ export interface AuditSink {
  * synchronously (one append per line): the line is on disk before the call's answer is sent,
  * lines keep the order of the calls, and nothing waits in a buffer when a signal ends the
  * process. (A WriteStream handed every line to the thread pool and back: ~100 µs of CPU a call.)
+ * A file that cannot be opened throws (the start fails); one that cannot be written later is
+ * reported by `health()` until writing works again (src/audit-file.ts).
  */
-export function createAuditSink(target: string, secrets: () => readonly string[]): AuditSink {
+export function createAuditSink(target: string, secrets: () => readonly string[], log?: Logger, replica?: string): AuditSink {
   const toStderr = target === "-";
-  let fd: number | undefined;
-  let warned = false;
-  // An unwritable audit file must not crash the server mid-call; say so on stderr once.
-  const warn = (err: unknown) => {
-    if (!warned) process.stderr.write(`cohere-mcp: cannot write the audit log ${target}: ${(err as Error)?.message ?? String(err)}\n`);
-    warned = true;
+  const say = (level: "error" | "warn" | "info", msg: string, fields: Record<string, unknown>) => {
+    if (log) log[level](msg, fields);
+    else process.stderr.write(`cohere-mcp: ${msg}\n`);
+  };
+  let file: AuditFile | undefined;
+  const write = (line: string) => {
+    if (toStderr) process.stderr.write(line);
+    else file!.write(line);
   };
   if (!toStderr) {
-    try {
-      fd = openSync(target, "a");
-    } catch (err) {
-      warn(err);
-    }
+    file = new AuditFile(target, {
+      failed: (error) => say("error", `cannot write the audit log ${target}: ${error}; lines wait in memory until it can be written`, { file: target }),
+      reopenFailed: (error) => say("error", `cannot reopen the audit log ${target}: ${error}; lines still go to the file opened before`, { file: target }),
+      recovered: ({ since, error, lines, dropped }) => {
+        const time = new Date().toISOString();
+        const text =
+          `${time} the audit log could be written again after failing since ${since} (${error}): ` +
+          `${plural(lines, "line")} that waited in memory ${lines === 1 ? "was" : "were"} written just before this one` +
+          (dropped ? `; ${plural(dropped, "line")} could not be kept and ${dropped === 1 ? "is" : "are"} missing` : "");
+        write(redact(JSON.stringify({ type: "audit", time, event: "audit_resumed", outcome: dropped ? "lines_lost" : "ok", replica, text }), usable()) + "\n");
+        say("info", `the audit log ${target} is written again`, { file: target, waited: lines, dropped });
+      },
+    });
   }
-  let closed = false;
-  const write = (line: string) => {
-    if (toStderr) {
-      process.stderr.write(line);
-      return;
-    }
-    if (fd === undefined || closed) return;
-    try {
-      // one write of the string; only a short write (a full disk, a signal) encodes it to go on
-      // from where it stopped
-      const n = writeSync(fd, line);
-      if (n < Buffer.byteLength(line)) {
-        const buf = Buffer.from(line);
-        for (let done = n; done < buf.length; ) done += writeSync(fd, buf, done);
-      }
-    } catch (err) {
-      warn(err);
-    }
-  };
   // The secrets worth matching, recomputed only when the list changes (app.secrets() keeps one
   // array until a secret is added).
   let seen: readonly string[] | undefined;
@@ -188,7 +241,8 @@ export function createAuditSink(target: string, secrets: () => readonly string[]
   return {
     record(e) {
       const list = usable();
-      write(auditLine(e, list, pad));
+      // every line names the replica that wrote it (a call's head already does)
+      write(auditLine(replica !== undefined && e.replica === undefined ? { ...e, replica } : e, list, pad));
     },
     begin(h, resource) {
       let head = prepareHead(h, usable(), pad, memo, resource);
@@ -202,17 +256,18 @@ export function createAuditSink(target: string, secrets: () => readonly string[]
       };
     },
     note(n) {
-      write(redact(JSON.stringify({ type: "audit", ...n }), usable()) + "\n");
+      // the sentence starts with its time, like a call's
+      write(redact(JSON.stringify({ type: "audit", ...n, replica: n.replica ?? replica, text: `${n.time} ${n.text}` }), usable()) + "\n");
+    },
+    health: () => (file ? file.health() : HEALTHY),
+    reopen() {
+      if (!file) return false;
+      const ok = file.reopen();
+      if (ok) log?.info("audit log reopened", { file: target });
+      return ok;
     },
     close() {
-      if (fd !== undefined && !closed) {
-        closed = true;
-        try {
-          closeSync(fd);
-        } catch {
-          /* already gone */
-        }
-      }
+      file?.close();
       return Promise.resolve();
     },
   };

@@ -16,10 +16,11 @@ export interface Agent {
   profile: string;
 }
 
-export type AuthFailure = "missing" | "malformed" | "invalid";
+export type AuthFailure = "missing" | "malformed" | "invalid" | "expired";
 
 export type AuthResult =
-  | { ok: true; agent: Agent }
+  /** `label`: the matched token's label (agents with `tokens`), for the audit. */
+  | { ok: true; agent: Agent; label?: string }
   | { ok: false; reason: AuthFailure; message: string };
 
 export interface Authenticator {
@@ -44,52 +45,77 @@ export function sha256Hex(text: string): string {
 interface Entry {
   agent: Agent;
   digest: Buffer;
+  label?: string;
+  /** ms since epoch: refused from then on. */
+  notAfter?: number;
+}
+
+/** An agent's credentials, one per token: token_sha256 / token_env, then each of `tokens`. */
+function credentialsOf(c: AgentConfig): Array<{ sha256?: string; env?: string; label?: string; not_after?: string }> {
+  const out: Array<{ sha256?: string; env?: string; label?: string; not_after?: string }> = [];
+  if (c.token_sha256) out.push({ sha256: c.token_sha256 });
+  if (c.token_env) out.push({ env: c.token_env });
+  for (const t of c.tokens ?? []) out.push(t);
+  return out;
 }
 
 export const BEARER = /^Bearer[ \t]+([A-Za-z0-9\-._~+/]+=*)[ \t]*$/i;
+/** The characters of a bearer token (RFC 6750 b64token). */
+export const TOKEN_CHARS = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 export function createAuthenticator(
   configs: readonly AgentConfig[],
   env: NodeJS.ProcessEnv,
   /** Told each plain token the process learns, so a logger can redact it at once. */
   onSecret: (token: string) => void = () => undefined,
+  opts: { now?: () => number } = {},
 ): Authenticator {
+  const now = opts.now ?? Date.now;
   const entries: Entry[] = [];
   const known = new Set<string>();
   const problems: string[] = [];
   for (const c of configs) {
-    let digest: Buffer;
-    if (c.token_sha256) {
-      digest = Buffer.from(c.token_sha256.toLowerCase(), "hex");
-    } else {
-      const name = c.token_env!;
-      const token = env[name];
-      if (!token) {
-        problems.push(`agent "${c.name}": environment variable ${name} is not set or empty`);
-        continue;
+    for (const cred of credentialsOf(c)) {
+      const who = cred.label !== undefined ? `agent "${c.name}", token "${cred.label}"` : `agent "${c.name}"`;
+      let digest: Buffer;
+      if (cred.sha256) {
+        digest = Buffer.from(cred.sha256.toLowerCase(), "hex");
+      } else {
+        const name = cred.env!;
+        const token = env[name];
+        if (!token) {
+          problems.push(`${who}: environment variable ${name} is not set or empty`);
+          continue;
+        }
+        if (token.length < MIN_TOKEN_LENGTH || !TOKEN_CHARS.test(token)) {
+          problems.push(
+            `${who}: the token in ${name} must be at least ${MIN_TOKEN_LENGTH} characters of ` +
+              "A-Z a-z 0-9 - . _ ~ + / (e.g. `openssl rand -hex 32`)",
+          );
+          continue;
+        }
+        known.add(token);
+        onSecret(token);
+        digest = sha256(token);
       }
-      if (token.length < MIN_TOKEN_LENGTH || !/^[A-Za-z0-9\-._~+/]+=*$/.test(token)) {
+      const clash = entries.find((e) => timingSafeEqual(e.digest, digest));
+      if (clash) {
         problems.push(
-          `agent "${c.name}": the token in ${name} must be at least ${MIN_TOKEN_LENGTH} characters of ` +
-            "A-Z a-z 0-9 - . _ ~ + / (e.g. `openssl rand -hex 32`)",
+          clash.agent.name === c.name
+            ? `agent "${c.name}" has the same token twice`
+            : `agents "${clash.agent.name}" and "${c.name}" have the same token; give each agent its own`,
         );
         continue;
       }
-      known.add(token);
-      onSecret(token);
-      digest = sha256(token);
+      const notAfter = cred.not_after !== undefined ? Date.parse(cred.not_after) : undefined;
+      entries.push({ agent: { name: c.name, profile: c.profile }, digest, label: cred.label, notAfter });
     }
-    const clash = entries.find((e) => timingSafeEqual(e.digest, digest));
-    if (clash) {
-      problems.push(`agents "${clash.agent.name}" and "${c.name}" have the same token; give each agent its own`);
-      continue;
-    }
-    entries.push({ agent: { name: c.name, profile: c.profile }, digest });
   }
   if (problems.length) throw new ConfigError(`Agent credentials are not usable:\n  - ${problems.join("\n  - ")}`);
 
+  const agents = [...new Map(entries.map((e) => [e.agent.name, e.agent])).values()];
   return {
-    agents: entries.map((e) => e.agent),
+    agents,
     authenticate(header) {
       if (header === undefined || header.trim() === "") {
         return { ok: false, reason: "missing", message: "missing bearer token" };
@@ -104,12 +130,20 @@ export function createAuthenticator(
         if (timingSafeEqual(presented, e.digest) && !match) match = e;
       }
       if (!match) return { ok: false, reason: "invalid", message: "unknown bearer token" };
+      if (match.notAfter !== undefined && now() >= match.notAfter) {
+        const what = match.label !== undefined ? `token "${match.label}"` : "token";
+        return {
+          ok: false,
+          reason: "expired",
+          message: `The bearer token has expired: this agent's ${what} was valid until ${new Date(match.notAfter).toISOString()}. Ask the operator for its current token.`,
+        };
+      }
       // Learn the plain token of a hash-configured agent so it is redacted from now on.
       if (!known.has(token)) {
         known.add(token);
         onSecret(token);
       }
-      return { ok: true, agent: match.agent };
+      return match.label !== undefined ? { ok: true, agent: match.agent, label: match.label } : { ok: true, agent: match.agent };
     },
     secrets: () => [...known],
   };

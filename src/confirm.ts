@@ -19,7 +19,8 @@ export type ElicitFn = (message: string) => Promise<ElicitAnswer>;
 /** How long a confirmation may stay unanswered. */
 export const CONFIRM_TIMEOUT_MS = 120_000;
 
-export type Verdict = { ok: true } | { ok: false; message: string; detail: string };
+/** `confirmed`: the user accepted (an elicitation); absent when no one was asked. */
+export type Verdict = { ok: true; confirmed?: true } | { ok: false; message: string; detail: string };
 
 const PLACEHOLDER = /\{([A-Za-z0-9_]+)\}/g;
 
@@ -92,7 +93,7 @@ export async function confirmDestructive(
   } catch {
     answer = "no answer";
   }
-  if (answer === "accept") return { ok: true };
+  if (answer === "accept") return { ok: true, confirmed: true };
   const what = answer === "decline" ? "The user declined" : answer === "cancel" ? "The user dismissed" : "There was no answer to";
   return {
     ok: false,

@@ -10,6 +10,7 @@ import type { CohereClient } from "./cohere/client.js";
 import { CohereApiError, CohereTransportError } from "./cohere/errors.js";
 import { readStream, STREAM_ACCEPT, StreamCutError } from "./cohere/stream.js";
 import { runPoll } from "./poll.js";
+import { retiredMessage } from "./catalog/models.js";
 import { DEFAULTS } from "./config/options.js";
 import { budgetText } from "./shape/budget.js";
 import { shapeResult, type TextContent, type ToolResult } from "./shape/result.js";
@@ -29,6 +30,8 @@ export interface CallOutcome {
   billedUnits?: Record<string, number>;
   resource?: string;
   sent: boolean;
+  /** A streamed answer: the text pieces and UTF-8 bytes forwarded before it ended or was cut. */
+  streamed?: { pieces: number; bytes: number };
 }
 
 export interface ExecContext {
@@ -65,7 +68,12 @@ export function parseInput(
   args: unknown,
 ): { ok: true; input: Record<string, unknown> } | { ok: false; result: ToolResult } {
   const parsed = tool.input.safeParse(args ?? {});
-  if (parsed.success) return { ok: true, input: parsed.data };
+  if (parsed.success) {
+    // Cohere no longer serves a retired model: say so (date, replacements) instead of sending it
+    const retired = retiredMessage((parsed.data as Record<string, unknown>).model);
+    if (!retired) return { ok: true, input: parsed.data };
+    return { ok: false, result: errorResult(`Invalid arguments for ${tool.name}; nothing was sent to Cohere. Fix these and call again:\n- model: ${retired}`) };
+  }
   return {
     ok: false,
     result: errorResult(
@@ -115,6 +123,12 @@ export function buildHttpRequest(
   };
 }
 
+/** Cohere's `meta.warnings` (v1 answers: a deprecated model, for one), told to the agent like X-API-Warning. */
+function metaWarnings(data: unknown): string[] {
+  const w = (data as { meta?: { warnings?: unknown } } | undefined)?.meta?.warnings;
+  return Array.isArray(w) ? w.filter((x): x is string => typeof x === "string").slice(0, 5) : [];
+}
+
 /** Pull billed units from Cohere's `meta.billed_units` or v2 `usage.billed_units`. */
 export function billedUnits(data: unknown): Record<string, number> | undefined {
   if (!data || typeof data !== "object") return undefined;
@@ -139,6 +153,7 @@ export async function executeTool(
   // the Cohere key and every agent token: kept out of results and progress whatever Cohere sends
   const secrets = ctx.client.secrets();
   let req: ReturnType<typeof buildHttpRequest>;
+  let streamed: CallOutcome["streamed"];
   try {
     req = buildHttpRequest(tool, input);
   } catch (err) {
@@ -164,6 +179,10 @@ export async function executeTool(
       };
     }
     const streaming = tool.stream !== undefined && ctx.progress !== undefined;
+    // cancelled before the request left: nothing reached Cohere, nothing to charge
+    if (ctx.signal?.aborted) {
+      return { result: errorResult(`The ${tool.name} call was cancelled before it was sent.`), outcome: { ok: false, failure: "cancelled", resource, sent: false } };
+    }
     const res = await ctx.client.request({
       method: tool.method,
       path: req.path,
@@ -183,15 +202,22 @@ export async function executeTool(
       const red = new StreamRedactor(secrets);
       const progress = ctx.progress!;
       const send = (piece: string) => piece && progress(piece);
+      const seen = (streamed = { pieces: 0, bytes: 0 });
+      const onPiece = (piece: string) => {
+        // what the caller received, counted before redaction holds anything back (the budget charges a cut stream at least this)
+        seen.pieces++;
+        seen.bytes += Buffer.byteLength(piece);
+        send(red.push(piece));
+      };
       try {
         // the parser follows the answer's content-type, whatever was asked for
-        const streamed = await readStream(tool.stream!, res.body, (piece) => send(red.push(piece)), ctx.signal, res.headers["content-type"]);
+        const streamed = await readStream(tool.stream!, res.body, onPiece, ctx.signal, res.headers["content-type"]);
         data = redactDeep(streamed, secrets);
       } finally {
         send(red.flush());
       }
     }
-    const result = shapeResult(tool, data, input, ctx.maxOutputChars, secrets, [res.warning]);
+    const result = shapeResult(tool, data, input, ctx.maxOutputChars, secrets, [res.warning, ...metaWarnings(data)]);
     return {
       result,
       outcome: {
@@ -203,10 +229,13 @@ export async function executeTool(
         billedUnits: billedUnits(data),
         resource,
         sent: true,
+        streamed,
       },
     };
   } catch (err) {
-    return failure(tool, err, resource, ctx.maxOutputChars, secrets);
+    const f = failure(tool, err, resource, ctx.maxOutputChars, secrets);
+    if (streamed) f.outcome.streamed = streamed;
+    return f;
   }
 }
 
@@ -253,7 +282,7 @@ export function failure(
         ok: false,
         failure: err.kind === "cancelled" ? "cancelled" : err.kind === "missing_key" ? "missing_key" : "transport_error",
         resource,
-        sent: err.kind !== "missing_key",
+        sent: err.reached,
       },
     };
   }

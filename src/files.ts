@@ -101,6 +101,8 @@ export async function readAllowedFile(
   raw: string,
   items: readonly string[],
   maxBytes: number,
+  /** Cohere's own limit for this input, when smaller than the server's. */
+  limit?: { bytes: number; what: string },
 ): Promise<{ bytes: Uint8Array; name: string }> {
   const shown = JSON.stringify(raw.slice(0, 200));
   if (!raw || raw.includes("\0")) throw new FileRefused(`The path ${shown} is not a valid file path.`);
@@ -143,6 +145,9 @@ export async function readAllowedFile(
         `The path ${shown} changed while it was being opened (a directory on the way was swapped for a link out of the ${where}); nothing was read.`,
       );
     }
+    if (limit && limit.bytes < maxBytes && st.size > limit.bytes) {
+      throw new FileRefused(`The file ${shown} is ${st.size} bytes, over Cohere's limit of ${limit.bytes} bytes for ${limit.what}.`);
+    }
     if (st.size > maxBytes) {
       throw new FileRefused(`The file ${shown} is ${st.size} bytes, over the server's limit of ${maxBytes} bytes (--max-file-bytes).`);
     }
@@ -180,9 +185,9 @@ export async function resolveFileInputs(
   for (const f of tool.files ?? []) {
     const raw = input[f.key];
     if (typeof raw !== "string") continue;
-    const { bytes, name } = await readAllowedFile(raw, access.dirs, access.maxBytes);
+    const { bytes, name } = await readAllowedFile(raw, access.dirs, access.maxBytes, f.limit);
     delete out[f.key];
-    out[f.into] = Buffer.from(bytes).toString("base64");
+    out[f.into] = f.encode ? f.encode(bytes, name) : Buffer.from(bytes).toString("base64");
     if (f.filename && out[f.filename] === undefined) out[f.filename] = name;
   }
   return out;

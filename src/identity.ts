@@ -36,8 +36,10 @@ export interface Identity {
 export interface Refusal {
   ok: false;
   status: 401 | 403 | 503;
-  reason: "missing" | "malformed" | "invalid" | "forbidden" | "insufficient_scope" | "unavailable";
+  reason: "missing" | "malformed" | "invalid" | "expired" | "unknown_key" | "forbidden" | "insufficient_scope" | "unavailable";
   message: string;
+  /** Retry-After (s): a 503, or a 401 for a key id not fetched yet (unknown_key: not a guess). */
+  retryAfterS?: number;
   /** The WWW-Authenticate value, when not the plain static-token one ("": none). */
   challenge?: string;
   /** 403: the mapped agent (or the claim's value), for the audit. */
@@ -56,8 +58,11 @@ export interface IdentityAuthenticator {
   secrets(): string[];
 }
 
-export function staticIdentity(agent: Agent): Identity {
-  return { kind: "static", agent: agent.name, profile: agent.profile, owner: `static\u0000${agent.name}`, classes: ALL_CLASSES };
+/** A static agent; `label`: which of its tokens (agents with `tokens`), named in the audit. */
+export function staticIdentity(agent: Agent, label?: string): Identity {
+  const id: Identity = { kind: "static", agent: agent.name, profile: agent.profile, owner: `static\u0000${agent.name}`, classes: ALL_CLASSES };
+  if (label !== undefined) id.claims = { token_label: label };
+  return id;
 }
 
 export function anonymousIdentity(name: string, profile: string | undefined): Identity {
@@ -70,7 +75,7 @@ export function createIdentityAuthenticator(staticAuth: Authenticator, oauth?: O
     oauth,
     async authenticate(header) {
       const s = staticAuth.authenticate(header);
-      if (s.ok) return { ok: true, identity: staticIdentity(s.agent) };
+      if (s.ok) return { ok: true, identity: staticIdentity(s.agent, s.label) };
       if (!oauth) return { ok: false, status: 401, reason: s.reason, message: s.message };
       if (s.reason !== "invalid") {
         return {
@@ -92,6 +97,6 @@ export function createIdentityAuthenticator(staticAuth: Authenticator, oauth?: O
 }
 
 /** A refusal that counts as a guessed credential (for the failed-authentication throttle): a 401. */
-export function isGuess(r: Refusal): r is Refusal & { reason: "missing" | "malformed" | "invalid" } {
-  return r.status === 401 && (r.reason === "missing" || r.reason === "malformed" || r.reason === "invalid");
+export function isGuess(r: Refusal): r is Refusal & { reason: "missing" | "malformed" | "invalid" | "expired" } {
+  return r.status === 401 && (r.reason === "missing" || r.reason === "malformed" || r.reason === "invalid" || r.reason === "expired");
 }

@@ -4,6 +4,7 @@
  */
 import { parseOptions, FLAGS, ENV, type Options } from "./config/options.js";
 import { createLogger } from "./logger.js";
+import { commandsHelp, isCommand, runCommand } from "./cli/index.js";
 
 const VERSION = "0.1.0";
 
@@ -15,6 +16,9 @@ function usage(): string {
     "Usage: cohere-mcp [flags]            (stdio, for Claude Desktop and other MCP clients)",
     "       cohere-mcp --http [flags]     (streamable HTTP at /mcp)",
     "       cohere-mcp --list-tools [flags]",
+    "       cohere-mcp <command> [args]   (operator commands, below; docs/cli.md)",
+    "",
+    commandsHelp(),
     "",
     "Flags:",
     ...FLAGS.map((f) => `  ${f.flag.padEnd(w)}  ${f.help}${f.env ? ` [env ${f.env}]` : ""}`),
@@ -51,9 +55,26 @@ async function listTools(options: Options): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  // `cohere-mcp check …`, `access`, `diff`, `report`, `hash-token`, `help` (src/cli/). Flags alone
+  // (or nothing) start the server as before.
+  if (isCommand(argv)) {
+    const code = await runCommand(
+      argv,
+      {
+        stdout: (t) => process.stdout.write(t),
+        stderr: (t) => process.stderr.write(t),
+        stdin: process.stdin,
+        env: process.env,
+      },
+      usage,
+    );
+    process.exitCode = code;
+    return;
+  }
   let options: Options;
   try {
-    options = parseOptions(process.argv.slice(2), process.env);
+    options = parseOptions(argv, process.env);
   } catch (err) {
     process.stderr.write(`cohere-mcp: ${(err as Error).message}\n`);
     process.exit(2);
@@ -68,13 +89,15 @@ async function main(): Promise<void> {
   }
   try {
     if (options.mode === "list-tools") return await listTools(options);
+    const { checkStartPaths } = await import("./config/paths.js");
+    checkStartPaths(options);
     const logger = createLogger(options.logLevel, options.logFile);
     const { createApp } = await import("./app.js");
     const app = createApp(options, logger);
     if (options.auditLog) {
       const { createAuditSink } = await import("./audit.js");
       // Late-bound: the HTTP transport adds agent tokens to app.secrets.
-      app.audit = createAuditSink(options.auditLog, () => app.secrets());
+      app.audit = createAuditSink(options.auditLog, () => app.secrets(), logger, options.replicaId);
     }
     // --store: counters shared with other replicas (Redis), before anything counts.
     if (options.store) {
@@ -94,12 +117,23 @@ async function main(): Promise<void> {
       const { serveMetrics } = await import("./metrics/server.js");
       await serveMetrics(app);
     }
-    // SIGHUP reloads the config file instead of ending the process.
+    // Shared state (announcements, --policy-store, the console's activity) and the agreement of
+    // configurations between replicas (src/fleet/).
+    if (options.adminPort !== undefined) (await import("./admin/server.js")).checkAdmin(app);
+    const { installFleet } = await import("./fleet/install.js");
+    const fleet = await installFleet(app);
+    // SIGHUP reloads the config file instead of ending the process; other replicas are told.
     const { installReload } = await import("./reload.js");
-    installReload(app);
+    installReload(app, (r) => {
+      if (r.ok) void fleet.announce();
+    });
     if (options.mode === "http") {
       const { serveHttp } = await import("./transports/http/index.js");
       await serveHttp(app);
+      if (options.adminPort !== undefined) {
+        const { serveAdmin } = await import("./admin/server.js");
+        await serveAdmin(app, () => fleet.announce());
+      }
     } else {
       const { serveStdio } = await import("./transports/stdio.js");
       await serveStdio(app);

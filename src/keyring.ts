@@ -58,13 +58,35 @@ export interface KeyRingDeps {
 export const keyId = (value: string | undefined) =>
   value ? createHash("sha256").update(value, "utf8").digest("hex").slice(0, 16) : "none";
 
+const missingKey = (name: string, env: string) => `cohere_keys.${name}: environment variable ${env} is not set or empty`;
+
+/** Profiles naming a cohere_key that is not declared. */
+function profileKeyProblems(config: ConfigFile | undefined): string[] {
+  const problems: string[] = [];
+  for (const [name, p] of Object.entries(config?.profiles ?? {})) {
+    if (p.cohere_key !== undefined && !Object.hasOwn(config?.cohere_keys ?? {}, p.cohere_key)) {
+      const names = Object.keys(config?.cohere_keys ?? {});
+      problems.push(`profiles.${name}.cohere_key: no cohere_keys entry named "${p.cohere_key}" (keys: ${names.join(", ") || "none"})`);
+    }
+  }
+  return problems;
+}
+
+/** Everything buildKeyRing would refuse, without building it (src/config/validate.ts). */
+export function keyRingProblems(config: ConfigFile | undefined, env: NodeJS.ProcessEnv | undefined): string[] {
+  const missing = Object.entries(config?.cohere_keys ?? {})
+    .filter(([, k]) => env !== undefined && !env[k.env])
+    .map(([name, k]) => missingKey(name, k.env));
+  return [...missing, ...profileKeyProblems(config)];
+}
+
 export function buildKeyRing(config: ConfigFile | undefined, deps: KeyRingDeps): KeyRing {
   const byName = new Map<string, CohereKey>();
   const problems: string[] = [];
   for (const [name, k] of Object.entries(config?.cohere_keys ?? {})) {
     const value = deps.env[k.env] || undefined;
     if (!value) {
-      problems.push(`cohere_keys.${name}: environment variable ${k.env} is not set or empty`);
+      problems.push(missingKey(name, k.env));
       continue;
     }
     deps.addSecret(value);
@@ -91,12 +113,7 @@ export function buildKeyRing(config: ConfigFile | undefined, deps: KeyRingDeps):
       maxWaitMs: k.max_wait_ms ?? DEFAULT_KEY_WAIT_MS,
     });
   }
-  for (const [name, p] of Object.entries(config?.profiles ?? {})) {
-    if (p.cohere_key !== undefined && !Object.hasOwn(config?.cohere_keys ?? {}, p.cohere_key)) {
-      const names = Object.keys(config?.cohere_keys ?? {});
-      problems.push(`profiles.${name}.cohere_key: no cohere_keys entry named "${p.cohere_key}" (keys: ${names.join(", ") || "none"})`);
-    }
-  }
+  problems.push(...profileKeyProblems(config));
   if (problems.length) throw new ConfigError(`Cohere keys are not usable:\n  - ${problems.join("\n  - ")}`);
 
   const sourceEnv = deps.apiKeySource ?? "CO_API_KEY";

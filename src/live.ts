@@ -17,12 +17,15 @@ import type { CallOutcome } from "./executor.js";
 import type { Logger } from "./logger.js";
 import { buildKeyRing, type KeyRing } from "./keyring.js";
 import { resolveVisible, type PolicyTool } from "./policy/allowlist.js";
+import { profileTools } from "./policy/access.js";
 import { argumentGuard } from "./policy/guards.js";
-import { checkRateLimitConfig, rateLimitGuard } from "./policy/ratelimit.js";
-import { budgetGuard, checkBudgetConfig, type BudgetGuard } from "./policy/budget.js";
+import { rateLimitGuard } from "./policy/ratelimit.js";
+import { budgetGuard, type BudgetGuard } from "./policy/budget.js";
+import { assertConfigUsable } from "./config/validate.js";
 import { cohereKeyGuard } from "./policy/cohere-limits.js";
-import type { Guard, GuardVerdict } from "./policy/types.js";
+import { mergeNotes, type Guard, type GuardAfter, type GuardVerdict, type SettleNote } from "./policy/types.js";
 import type { CounterStore } from "./store/types.js";
+import { configHash } from "./fleet/hash.js";
 
 /** The agent of HTTP requests when the config has no agents (also exported by http/plan.ts). */
 export const ANONYMOUS = "anonymous";
@@ -31,6 +34,8 @@ export interface Generation {
   /** 1 at start-up, +1 per successful reload. */
   readonly id: number;
   readonly config?: ConfigFile;
+  /** Content hash of the effective configuration (src/fleet/hash.ts): equal on replicas that agree. */
+  readonly hash: string;
   /** stdio and --list-tools: what the flags (and --profile) make visible. */
   readonly visible: ReadonlySet<string>;
   readonly ignored: string[];
@@ -65,10 +70,9 @@ export const stdioAgent = (o: Options) => o.profile ?? "stdio";
 /** Build a generation from a config. Throws ConfigError / PolicyError when it is not usable. */
 export function buildGeneration(deps: GenerationDeps, config: ConfigFile | undefined, id: number): Generation {
   const o = deps.options;
+  // The one validation of start-up, reload and `cohere-mcp check` (src/config/validate.ts).
+  assertConfigUsable(config, { env: deps.env, agents: o.mode === "http", apiKey: o.apiKey, now: deps.now });
   const { visible, ignored } = deps.resolveFromOptions(o, config);
-  const toolNames = new Set(deps.policyTools.map((t) => t.name));
-  checkRateLimitConfig(config, toolNames);
-  checkBudgetConfig(config);
   const keys = buildKeyRing(config, {
     env: deps.env,
     apiKey: o.apiKey,
@@ -92,6 +96,7 @@ export function buildGeneration(deps: GenerationDeps, config: ConfigFile | undef
   return {
     id,
     config,
+    hash: configHash(config),
     visible,
     ignored,
     guards,
@@ -103,7 +108,7 @@ export function buildGeneration(deps: GenerationDeps, config: ConfigFile | undef
       if (!v) {
         const p = config?.profiles[name];
         if (!p) throw new ConfigError(`No profile "${name}"`);
-        v = resolveVisible(deps.policyTools, deps.profileSpec(p));
+        v = profileTools(p);
         profileCache.set(name, v);
       }
       return v;
@@ -198,15 +203,17 @@ export function generationGuard(live: LiveConfig, logger: Logger): Guard {
     async check(scope, tool, input): Promise<GuardVerdict> {
       const gen = live.current;
       if (!gen.guards.length) return { ok: true };
-      const afters: Array<(o: CallOutcome) => void | Promise<void>> = [];
-      const settle = async (outcome: CallOutcome) => {
+      const afters: GuardAfter[] = [];
+      const settle = async (outcome: CallOutcome): Promise<SettleNote | undefined> => {
+        let note: SettleNote | undefined;
         for (const after of afters) {
           try {
-            await after(outcome);
+            note = mergeNotes(note, await after(outcome));
           } catch (err) {
             logger.error("a guard could not settle a call", { tool: tool.name, agent: scope.agent, error: (err as Error)?.message });
           }
         }
+        return note;
       };
       for (const guard of gen.guards) {
         let verdict: GuardVerdict;

@@ -5,74 +5,15 @@
  * stays. Either way one audit line and one log line say what happened.
  */
 import type { App } from "./app.js";
-import { loadConfigFile, type ConfigFile } from "./config/file.js";
+import { loadConfigFile } from "./config/file.js";
 import { sameTools } from "./policy/allowlist.js";
+import { configDiff, type ConfigDiff } from "./policy/diff.js";
 
-export interface ReloadDiff {
-  agentsAdded: string[];
-  agentsRemoved: string[];
-  /** Agents whose token, profile or profile content changed. */
-  agentsChanged: string[];
-  profilesAdded: string[];
-  profilesRemoved: string[];
-  profilesChanged: string[];
-  keysAdded: string[];
-  keysRemoved: string[];
-  keysChanged: string[];
-  /** Anything else (prices, default profile). */
-  otherChanged: string[];
-}
+export type ReloadResult = { ok: true; generation: number; diff: ConfigDiff; text: string } | { ok: false; error: string; text: string };
 
-export type ReloadResult = { ok: true; generation: number; diff: ReloadDiff; text: string } | { ok: false; error: string; text: string };
-
-const json = (v: unknown) => JSON.stringify(v ?? null);
-
-function diffRecords<T>(before: Record<string, T>, after: Record<string, T>, changed: (a: T, b: T, name: string) => boolean) {
-  const added = Object.keys(after).filter((k) => !Object.hasOwn(before, k));
-  const removed = Object.keys(before).filter((k) => !Object.hasOwn(after, k));
-  const diff = Object.keys(after).filter((k) => Object.hasOwn(before, k) && changed(before[k]!, after[k]!, k));
-  return { added, removed, changed: diff };
-}
-
-export function diffConfigs(prev: ConfigFile | undefined, next: ConfigFile | undefined): ReloadDiff {
-  const profiles = diffRecords(prev?.profiles ?? {}, next?.profiles ?? {}, (a, b) => json(a) !== json(b));
-  const byName = (c: ConfigFile | undefined) => Object.fromEntries((c?.agents ?? []).map((a) => [a.name, a]));
-  const profileChanged = new Set(profiles.changed);
-  const agents = diffRecords(byName(prev), byName(next), (a, b) => json(a) !== json(b) || profileChanged.has(b.profile));
-  const keys = diffRecords(prev?.cohere_keys ?? {}, next?.cohere_keys ?? {}, (a, b) => json(a) !== json(b));
-  const otherChanged: string[] = [];
-  if (json(prev?.prices_usd_per_million) !== json(next?.prices_usd_per_million)) otherChanged.push("prices_usd_per_million");
-  if (prev?.default_profile !== next?.default_profile) otherChanged.push("default_profile");
-  if (json(prev?.oauth) !== json(next?.oauth)) otherChanged.push("oauth");
-  return {
-    agentsAdded: agents.added,
-    agentsRemoved: agents.removed,
-    agentsChanged: agents.changed,
-    profilesAdded: profiles.added,
-    profilesRemoved: profiles.removed,
-    profilesChanged: profiles.changed,
-    keysAdded: keys.added,
-    keysRemoved: keys.removed,
-    keysChanged: keys.changed,
-    otherChanged,
-  };
-}
-
-/** "configuration reloaded: agents added a, b; removed c; profiles changed p" */
-export function diffText(d: ReloadDiff): string {
-  const parts: string[] = [];
-  const group = (what: string, added: string[], removed: string[], changed: string[]) => {
-    const bits: string[] = [];
-    if (added.length) bits.push(`added ${added.join(", ")}`);
-    if (removed.length) bits.push(`removed ${removed.join(", ")}`);
-    if (changed.length) bits.push(`changed ${changed.join(", ")}`);
-    if (bits.length) parts.push(`${what} ${bits.join(", ")}`);
-  };
-  group("agents", d.agentsAdded, d.agentsRemoved, d.agentsChanged);
-  group("profiles", d.profilesAdded, d.profilesRemoved, d.profilesChanged);
-  group("cohere keys", d.keysAdded, d.keysRemoved, d.keysChanged);
-  if (d.otherChanged.length) parts.push(`changed ${d.otherChanged.join(", ")}`);
-  return `configuration reloaded: ${parts.length ? parts.join("; ") : "no changes"}`;
+/** "configuration reloaded: b's token was rotated; budget of q from 2 to 1 calls a month" */
+export function reloadText(d: ConfigDiff): string {
+  return `configuration reloaded: ${d.summary}`;
 }
 
 /** Read the config file again and swap it in, or keep the old one. Never rejects. */
@@ -85,16 +26,18 @@ export async function reloadConfig(app: App): Promise<ReloadResult> {
     return { ok: false, error: "no --config", text };
   }
   try {
-    const config = loadConfigFile(path);
+    // --policy-store: the shared policy document, else the file.
+    const config = app.loadPolicy ? await app.loadPolicy() : loadConfigFile(path);
     await app.live.prepare(config);
     const swap = app.live.replace(config);
-    const diff = diffConfigs(swap.prev.config, config);
-    const text = diffText(diff);
+    // The same diff as `cohere-mcp diff OLD NEW` (src/policy/diff.ts), under this server's --exclude-tools.
+    const diff = configDiff(swap.prev.config, config, { excludeTools: app.options.excludeTools, profile: app.options.profile });
+    const text = reloadText(diff);
     if (app.options.mode !== "http" && !sameTools(swap.prev.visible, swap.next.visible)) {
       app.logger.warn("the reloaded profile changes this stdio server's tools; the tool list a client has already read stays until it restarts");
     }
-    app.logger.info(text, { generation: swap.next.id, file: path });
-    app.audit?.note?.({ time, event: "config_reload", outcome: "ok", text });
+    app.logger.info(text, { generation: swap.next.id, file: path, config: swap.next.hash });
+    app.audit?.note?.({ time, event: "config_reload", outcome: "ok", text, diff: diff.changes });
     return { ok: true, generation: swap.next.id, diff, text };
   } catch (err) {
     const error = (err as Error)?.message ?? String(err);
@@ -105,16 +48,31 @@ export async function reloadConfig(app: App): Promise<ReloadResult> {
   }
 }
 
-/** SIGHUP reloads (instead of ending the process, Node's default). */
+const queues = new WeakMap<App, Promise<unknown>>();
+
+/** Reload, one at a time per app: a reload asked for during one waits for it, then reads the source again. */
+export function queueReload(app: App): Promise<ReloadResult> {
+  const run = (queues.get(app) ?? Promise.resolve()).then(() => reloadConfig(app));
+  queues.set(app, run.catch(() => undefined));
+  return run;
+}
+
+/**
+ * SIGHUP reopens the audit file and reloads (instead of ending the process, Node's default);
+ * SIGUSR1 only reopens the audit file (logrotate's postrotate, without copytruncate). The reopen
+ * is synchronous, between two audit lines: each line lands in exactly one file.
+ */
 export function installReload(app: App, onReload?: (r: ReloadResult) => void): () => void {
-  // One reload at a time: a second SIGHUP during one waits for it, then reads the file again.
-  let running: Promise<void> = Promise.resolve();
   const handler = () => {
-    running = running.then(async () => {
-      const r = await reloadConfig(app);
-      onReload?.(r);
-    });
+    // the audit file first: the reload's own line goes to the new file
+    app.audit?.reopen?.();
+    void queueReload(app).then((r) => onReload?.(r));
   };
+  const reopen = () => void app.audit?.reopen?.();
   process.on("SIGHUP", handler);
-  return () => process.off("SIGHUP", handler);
+  process.on("SIGUSR1", reopen);
+  return () => {
+    process.off("SIGHUP", handler);
+    process.off("SIGUSR1", reopen);
+  };
 }

@@ -20,8 +20,8 @@ import { quoteValue } from "./show.js";
 import { howToEnable } from "./policy/allowlist.js";
 import { redactResult, redactText } from "./redact.js";
 import type { App } from "./app.js";
-import type { AgentScope, GuardVerdict } from "./policy/types.js";
-import { StoreUnavailableError } from "./store/types.js";
+import { mergeNotes, type AgentScope, type GuardAfter, type GuardVerdict, type SettleNote } from "./policy/types.js";
+import { StoreUnavailableError, StoreValueError } from "./store/types.js";
 
 export type { AgentScope, Guard, GuardVerdict } from "./policy/types.js";
 
@@ -46,7 +46,8 @@ export function createMcpServer(app: App, source: ScopeSource): Server {
   const scopeOf = typeof source === "function" ? source : () => source;
   const server = new Server(SERVER_INFO, {
     jsonSchemaValidator: lazyValidator,
-    capabilities: { tools: { listChanged: false }, logging: {} },
+    // A session's tools follow the configuration: a reload that changes them sends list_changed.
+    capabilities: { tools: { listChanged: typeof source === "function" }, logging: {} },
     instructions:
       "Cohere API tools. Read tools run freely; write and destructive tools appear only when the operator enables them. " +
       "Errors are returned as tool results with what to do next.",
@@ -217,6 +218,8 @@ export async function callTool(
   const startedAt = Date.now();
   /** Set when the guards counted on this replica only (shared store unreachable). */
   let counters: string | undefined;
+  /** A destructive call the user accepted when asked. */
+  let userConfirmed: true | undefined;
   // The call's audit line: its head (who, what, when, the arguments' hash) made safe and
   // serialized once, while the request is on its way to Cohere when the call gets that far (see
   // below), so the answer waits only for the rest. Built only when something records it.
@@ -233,6 +236,7 @@ export async function callTool(
       sub: claims?.sub,
       client_id: claims?.client_id,
       jti: claims?.jti,
+      token_label: claims?.token_label,
       transport: scope.transport,
       tool: name,
       access: tool?.access,
@@ -240,6 +244,9 @@ export async function callTool(
       ignoredTools: scope.ignored?.length ? scope.ignored : undefined,
       counters,
       key: cohere.declared ? cohere.name : undefined,
+      replica: app.options.replicaId,
+      remote: scope.remote,
+      session: scope.session,
     };
     draft = app.audit.begin?.(head, expectedResource);
   };
@@ -258,6 +265,9 @@ export async function callTool(
       outcome: f.outcome,
       requestId: f.requestId,
       billedUnits: f.billedUnits,
+      charge: f.charge,
+      charged: f.charged,
+      confirmed: f.confirmed,
       latencyMs: performance.now() - started,
     };
     if (draft) draft.finish(tail);
@@ -271,6 +281,18 @@ export async function callTool(
     return errorResult(redactText(withPrefix(verdict.prefix, message), app.secrets()));
   };
 
+  // A call that cannot be recorded is not run (--audit-failure deny): the audit file is probed
+  // again on each call, so the first call after writing works again goes through.
+  const auditHealth = app.audit?.health?.();
+  if (auditHealth && !auditHealth.ok && app.options.auditFailure === "deny") {
+    return deny(
+      "audit_unavailable",
+      "This call was refused: the gateway cannot write its audit log right now, and it runs no call it cannot record. " +
+        "Nothing was sent to Cohere. This is on the server's side, not in your request: try again later; the operator " +
+        "sees it on /readyz and in the logs.",
+      `audit log not writable: ${auditHealth.error ?? "unknown error"}`,
+    );
+  }
   if (!tool) {
     return deny(
       "unknown_tool",
@@ -281,14 +303,29 @@ export async function callTool(
     return deny(
       "not_in_profile",
       `Tool ${tool.name} (${tool.access}) is not enabled for this agent, so nothing was sent to Cohere. ` +
-        `An operator can enable it: ${howToEnable(tool)}.`,
+        `An operator can enable it: ${howToEnable(tool, scope.transport, scope.profile)}.`,
     );
   }
   const parsed = parseInput(tool, args);
   if (!parsed.ok) return deny("invalid_input", parsed.result.content[0]!.text, undefined);
   // What guards hold or count (a concurrency slot, a budget to charge) is settled exactly once.
-  const afters: NonNullable<Extract<GuardVerdict, { ok: true }>["after"]>[] = [];
+  const afters: GuardAfter[] = [];
   let outcome: CallOutcome = { ok: false, failure: "refused", sent: false };
+  let settled = false;
+  /** Settle what the guards hold (once): before an allowed call's audit line, so it can say how the call was charged. */
+  const settle = async (o: CallOutcome): Promise<SettleNote | undefined> => {
+    if (settled) return undefined;
+    settled = true;
+    let note: SettleNote | undefined;
+    for (const after of afters) {
+      try {
+        note = mergeNotes(note, await after(o));
+      } catch (err) {
+        app.logger.error("a guard could not settle a call", { tool: tool.name, agent: scope.agent, error: (err as Error)?.message });
+      }
+    }
+    return note;
+  };
   try {
     let input = parsed.input;
     for (const guard of app.guards) {
@@ -296,6 +333,16 @@ export async function callTool(
       try {
         verdict = await guard.check(scope, tool, input);
       } catch (err) {
+        // This call's own figures refused by the store (never an outage): this call only is refused.
+        if (err instanceof StoreValueError) {
+          return deny(
+            "invalid_input",
+            "This call's figures could not be counted against its limits (a cost that is not a finite whole number); nothing was sent to Cohere. " +
+              "Lower max_tokens or the size of the call and try again.",
+            `counter store refused the call's values: ${err.message}`,
+            safeResource(tool, input),
+          );
+        }
         // A shared counter store that cannot be reached (--store-failure deny): refused, audited.
         if (!(err instanceof StoreUnavailableError)) throw err;
         return deny("store_unavailable", err.message, `shared counter store ${err.where} unreachable`, safeResource(tool, input));
@@ -324,6 +371,7 @@ export async function callTool(
         signal: extras.signal,
       });
       if (!confirmed.ok) return deny("not_confirmed", confirmed.message, confirmed.detail, safeResource(tool, input));
+      userConfirmed = confirmed.confirmed;
     }
 
     let retries = 0;
@@ -346,6 +394,7 @@ export async function callTool(
     outcome = executed.outcome;
     app.metrics.calls++;
     if (!outcome.ok) app.metrics.errors++;
+    const note = await settle(outcome);
     record({
       upstreamMs: performance.now() - sentAt,
       retries: retries || undefined,
@@ -355,6 +404,9 @@ export async function callTool(
       outcome: outcome.ok ? "ok" : outcome.failure,
       requestId: outcome.requestId,
       billedUnits: outcome.billedUnits,
+      charge: note?.charge,
+      charged: note?.charged,
+      confirmed: userConfirmed,
     });
     if (app.logger.level === "debug") {
       app.logger.debug("tool call", {
@@ -368,18 +420,24 @@ export async function callTool(
     // the last net: no secret leaves in a result, whatever path built it
     return redactResult(executed.result, app.secrets());
   } finally {
-    for (const after of afters) {
-      try {
-        await after(outcome);
-      } catch (err) {
-        app.logger.error("a guard could not settle a call", { tool: tool.name, agent: scope.agent, error: (err as Error)?.message });
-      }
-    }
+    await settle(outcome);
   }
 }
 
 /** What one audit line of a call says beyond who called what (see callTool's `record`). */
 type CallFacts = Pick<
   AuditTail,
-  "decision" | "reason" | "detail" | "resource" | "status" | "outcome" | "requestId" | "billedUnits" | "upstreamMs" | "retries"
+  | "decision"
+  | "reason"
+  | "detail"
+  | "resource"
+  | "status"
+  | "outcome"
+  | "requestId"
+  | "billedUnits"
+  | "charge"
+  | "charged"
+  | "upstreamMs"
+  | "retries"
+  | "confirmed"
 >;

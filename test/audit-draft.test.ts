@@ -47,6 +47,9 @@ const headArb: fc.Arbitrary<AuditHead> = fc.record({
   ignoredTools: opt(fc.array(hostile, { maxLength: 25 })),
   counters: opt(fc.constant("local")),
   key: opt(fc.constantFrom("default", "prod")),
+  replica: opt(fc.constantFrom("r1", "a0b1c2")),
+  remote: opt(fc.oneof(hostile, fc.constant("127.0.0.1"))),
+  session: opt(fc.oneof(hostile, fc.constant("r1.0b7c4c8e-1111-2222-3333-444455556666"))),
 });
 
 const tailArb: fc.Arbitrary<AuditTail> = fc.record({
@@ -64,6 +67,7 @@ const tailArb: fc.Arbitrary<AuditTail> = fc.record({
       maxKeys: 4,
     }),
   ),
+  confirmed: opt(fc.constant(true)),
   latencyMs: fc.double({ min: 0, max: 1e5, noNaN: true }),
 });
 
@@ -107,6 +111,9 @@ describe("the two-step audit line", () => {
       ignoredTools: opt(fc.array(agents, { maxLength: 3 })),
       counters: opt(fc.constant("local")),
       key: opt(fc.constantFrom("default", "prod")),
+      replica: opt(fc.constantFrom("r1", "r2")),
+      remote: opt(fc.constantFrom("127.0.0.1", "10.0.0.2")),
+      session: opt(fc.constantFrom("r1.a", "r1.b")),
     });
     fc.assert(
       fc.property(small, tailArb, (h, t) => {
@@ -167,7 +174,7 @@ describe("the two-step audit line", () => {
     one.record({ ...head, ...tail });
     await one.close();
     expect(readFileSync(a, "utf8")).toBe(readFileSync(b, "utf8"));
-    expect(JSON.parse(readFileSync(a, "utf8")).text).toBe("search-agent called rerank (read) on 5 documents with rerank-v3.5: allowed, 200 in 2 ms, billed 1 search unit");
+    expect(JSON.parse(readFileSync(a, "utf8")).text).toBe("2026-11-30T00:00:00.000Z search-agent called rerank (read) on 5 documents with rerank-v3.5: allowed, 200 in 2 ms, billed 1 search unit");
   });
 });
 

@@ -76,7 +76,7 @@ describe("the line", () => {
   it("keeps its fields, key order, bounds, escapes and redaction", async () => {
     const secret = "golden-key-SECRET-0011223344";
     const file = tempAudit();
-    const sink = createAuditSink(file, () => [secret]);
+    const sink = createAuditSink(file, () => [secret], undefined, "r1");
     const events: AuditEvent[] = [
       {
         time: "2026-11-30T12:00:00.000Z",
@@ -91,6 +91,9 @@ describe("the line", () => {
         ignoredTools: ["delete_dataset", "x\nbad"],
         counters: "local",
         key: "prod",
+        replica: "r1",
+        remote: "10.0.0.7",
+        session: "r1.0b7c4c8e",
         upstreamMs: 12.3456,
         retries: 2,
         decision: "allowed",
@@ -101,6 +104,7 @@ describe("the line", () => {
         outcome: "ok",
         requestId: `req ${secret}`,
         billedUnits: { search_units: 1, input_tokens: 12 },
+        confirmed: true,
         latencyMs: 41.26,
       },
       {
@@ -116,31 +120,19 @@ describe("the line", () => {
     ];
     for (const e of events) sink.record(e);
     await sink.close();
+    // issue 22 (item 9) added, deliberately: replica, remote, session and confirmed, and the time
+    // at the start of the sentence; the rest is unchanged.
     // the lines the audit wrote before issue 13 (WriteStream, spread copies), byte for byte, but
     // for one fix: a claim, request id or ignored tool that held a secret but was not cut no
     // longer carries a "… (N characters)" marker (it read as cut; caller fields never had one)
     expect(readFileSync(file, "utf8")).toBe(
-      String.raw`{"type":"audit","time":"2026-11-30T12:00:00.000Z","agent":"search-agent","sub":"user-1","client_id":"cli\\u202e1","transport":"http","tool":"rerank","access":"read","argsHash":"sha256:0123456789abcdef","ignoredTools":["delete_dataset","x\\nbad"],"counters":"local","key":"prod","upstreamMs":12.3456,"retries":2,"decision":"allowed","resource":"2 documents with rerank-v3.5","status":200,"outcome":"ok","requestId":"req [REDACTED]","billedUnits":{"search_units":1,"input_tokens":12},"latencyMs":41.3,"text":"search-agent called rerank (read) on 2 documents with rerank-v3.5: allowed, 200 in 41 ms, billed 1 search unit, 12 input tokens; limits counted on this replica only (shared counter store unreachable)"}` +
+      String.raw`{"type":"audit","time":"2026-11-30T12:00:00.000Z","agent":"search-agent","sub":"user-1","client_id":"cli\\u202e1","transport":"http","tool":"rerank","access":"read","argsHash":"sha256:0123456789abcdef","ignoredTools":["delete_dataset","x\\nbad"],"counters":"local","key":"prod","replica":"r1","remote":"10.0.0.7","session":"r1.0b7c4c8e","upstreamMs":12.3456,"retries":2,"decision":"allowed","resource":"2 documents with rerank-v3.5","status":200,"outcome":"ok","requestId":"req [REDACTED]","billedUnits":{"search_units":1,"input_tokens":12},"confirmed":true,"latencyMs":41.3,"text":"2026-11-30T12:00:00.000Z search-agent called rerank (read) on 2 documents with rerank-v3.5: allowed (confirmed by the user), 200 in 41 ms, billed 1 search unit, 12 input tokens; limits counted on this replica only (shared counter store unreachable)"}` +
         "\n" +
-        String.raw`{"type":"audit","time":"2026-11-30T12:00:01.000Z","agent":"stdio","transport":"stdio","tool":"evil\\u001b[2Jname [REDACTED]","decision":"denied","reason":"unknown_tool","detail":"line1\\nline2","latencyMs":0,"text":"stdio called \"evil\\u001b[2Jname [REDACTED]\": denied (unknown tool: line1\\nline2)"}` +
+        String.raw`{"type":"audit","time":"2026-11-30T12:00:01.000Z","agent":"stdio","transport":"stdio","tool":"evil\\u001b[2Jname [REDACTED]","decision":"denied","reason":"unknown_tool","detail":"line1\\nline2","latencyMs":0,"replica":"r1","text":"2026-11-30T12:00:01.000Z stdio called \"evil\\u001b[2Jname [REDACTED]\": denied (unknown tool: line1\\nline2)"}` +
         "\n",
     );
   });
 
-  it("an unwritable audit file is said once on stderr and does not stop the server", async () => {
-    const c = await connectStdioCmd(
-      process.execPath,
-      [ENTRY, "--audit-log", "/proc/no-such-dir/audit.jsonl"],
-      scrubbedEnv({ CO_API_KEY: TEST_KEY, CO_API_URL: emu.url }),
-      "audit-unwritable",
-    );
-    try {
-      const r = (await c.client.callTool({ name: "rerank", arguments: RERANK_ARGS })) as { isError?: boolean };
-      await c.client.callTool({ name: "rerank", arguments: RERANK_ARGS });
-      expect(r.isError).not.toBe(true);
-      expect(c.stderr().match(/cannot write the audit log/g)).toHaveLength(1);
-    } finally {
-      await c.close();
-    }
-  });
+  // An audit file that cannot be opened no longer lets the server start without an audit (issue
+  // 22, item 8): test/audit-failure.test.ts holds the start failing, and writes failing later.
 });

@@ -71,7 +71,7 @@ describe("prepare(): what a line holds", () => {
     expect(event.requestId).toMatch(/… \(4194304 characters\)$/);
     expect(event.resource).toMatch(/… \(4194312 characters\)$/);
     expect(event.ignoredTools).toHaveLength(21);
-    expect(text).toMatch(/^a called "x{200}…" \(4194304 characters\) on dataset x+… \(4194312 characters\): denied \(unknown tool: x+… \(4194304 characters\)\)$/);
+    expect(text).toMatch(/^t a called "x{200}…" \(4194304 characters\) on dataset x+… \(4194312 characters\): denied \(unknown tool: x+… \(4194304 characters\)\)$/);
   });
 
   it("redacts a secret across the cut before cutting, so no prefix of it is left", () => {
@@ -89,12 +89,12 @@ describe("prepare(): what a line holds", () => {
       { time: "t", agent: "search", transport: "http", tool: "rerank", access: "read", decision: "allowed", resource: "2 documents with rerank-v3.5", status: 200, outcome: "ok", latencyMs: 41 },
       [],
     );
-    expect(text).toBe("search called rerank (read) on 2 documents with rerank-v3.5: allowed, 200 in 41 ms");
+    expect(text).toBe("t search called rerank (read) on 2 documents with rerank-v3.5: allowed, 200 in 41 ms");
     const forged = prepare(
       { time: "t", agent: "search", transport: "http", tool: 'x"\n\u001b[2K\u202eevil', decision: "denied", reason: "unknown_tool", latencyMs: 0 },
       [],
     );
-    expect(forged.text).toBe('search called "x\\"\\n\\u001b[2K\\u202eevil": denied (unknown tool)');
+    expect(forged.text).toBe('t search called "x\\"\\n\\u001b[2K\\u202eevil": denied (unknown tool)');
     expect(forged.event.tool).toBe('x\\"\\n\\u001b[2K\\u202eevil');
   });
 });
@@ -168,11 +168,11 @@ describe("over HTTP, hostile agents", () => {
       expect(FORBIDDEN.test(rendered), JSON.stringify(rendered)).toBe(false);
       expect(FORBIDDEN.test(l.tool), JSON.stringify(l.tool)).toBe(false);
       expect(FORBIDDEN.test(l.resource ?? ""), JSON.stringify(l.resource)).toBe(false);
-      expect(rendered.startsWith("open-agent called ")).toBe(true);
+      expect(rendered.startsWith(`${l.time} open-agent called `)).toBe(true);
     }
     for (const l of lines.slice(0, hostile.length)) {
       expect(l.decision).toBe("denied");
-      expect(l.text).toMatch(/^open-agent called "/); // the caller's name is quoted
+      expect(l.text).toMatch(/^\S+Z open-agent called "/); // the caller's name is quoted
       expect(l.text).toMatch(/: denied \(unknown tool\)$/);
     }
     expect(lines.find((l) => l.tool === "get_dataset")!.resource).toBe('dataset "ds\\u001b[1A\\u001b[2K\\u202e"');
@@ -215,7 +215,7 @@ describe("over HTTP, hostile agents", () => {
     const mine = readLines(audit).slice(before).filter((l) => l.agent === "open-agent");
     expect(mine.filter((l) => l.reason === "unknown_tool")).toHaveLength(8);
     expect(summary).toMatchObject({ agent: "open-agent", tool: "(refused calls)", decision: "denied", suppressed: 32 });
-    expect(summary.text).toMatch(/^open-agent: 32 further refused calls suppressed from \S+ to \S+ \(past 8 per 3 s, --max-refusals-per-minute\)$/);
+    expect(summary.text).toMatch(/^\S+Z open-agent: 32 further refused calls suppressed from \S+ to \S+ \(past 8 per 3 s, --max-refusals-per-minute\)$/);
   });
 
   it("a profile's limits.refusals_per_minute overrides the flag", async () => {

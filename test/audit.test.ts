@@ -19,25 +19,31 @@ interface Line extends AuditEvent {
 }
 
 describe("sentence()", () => {
-  const base = { time: "t", agent: "search-agent", transport: "http" as const, tool: "rerank", access: "read" as const, latencyMs: 41.2 };
+  const T = "2026-11-30T12:00:00.000Z";
+  const base = { time: T, agent: "search-agent", transport: "http" as const, tool: "rerank", access: "read" as const, latencyMs: 41.2 };
   it("reads like the issue's example", () => {
     expect(
       sentence({ ...base, decision: "allowed", resource: "25 documents with rerank-v3.5", status: 200, outcome: "ok" }),
-    ).toBe("search-agent called rerank (read) on 25 documents with rerank-v3.5: allowed, 200 in 41 ms");
+    ).toBe(T + " search-agent called rerank (read) on 25 documents with rerank-v3.5: allowed, 200 in 41 ms");
   });
   it("adds billed units, Cohere failures and denial reasons", () => {
     expect(
       sentence({ ...base, tool: "chat", decision: "allowed", resource: "with command-a", status: 200, billedUnits: { input_tokens: 12, output_tokens: 1 } }),
-    ).toBe("search-agent called chat (read) with command-a: allowed, 200 in 41 ms, billed 12 input tokens, 1 output token");
+    ).toBe(T + " search-agent called chat (read) with command-a: allowed, 200 in 41 ms, billed 12 input tokens, 1 output token");
     expect(sentence({ ...base, decision: "allowed", status: 429, outcome: "cohere_error" })).toBe(
-      "search-agent called rerank (read): allowed, 429 (cohere error) in 41 ms",
+      T + " search-agent called rerank (read): allowed, 429 (cohere error) in 41 ms",
     );
     expect(sentence({ ...base, decision: "denied", reason: "not_in_profile" })).toBe(
-      "search-agent called rerank (read): denied (not in profile)",
+      T + " search-agent called rerank (read): denied (not in profile)",
     );
     expect(
       sentence({ ...base, agent: "(unauthenticated)", access: undefined, decision: "denied", reason: "auth", detail: "missing bearer token", remote: "10.0.0.9" }),
-    ).toBe("An unauthenticated request from 10.0.0.9 called rerank: denied (auth: missing bearer token)");
+    ).toBe(T + " An unauthenticated request from 10.0.0.9 called rerank: denied (auth: missing bearer token)");
+  });
+  it("says when the user confirmed a destructive call (issue 22, item 9)", () => {
+    expect(
+      sentence({ ...base, tool: "delete_dataset", access: "destructive", decision: "allowed", resource: "dataset ds-1", status: 200, outcome: "ok", confirmed: true }),
+    ).toBe(T + " search-agent called delete_dataset (destructive) on dataset ds-1: allowed (confirmed by the user), 200 in 41 ms");
   });
 });
 
@@ -104,7 +110,11 @@ describe("audit over HTTP", () => {
     expect(allowed.billedUnits).toEqual({ search_units: 1 });
     expect(allowed.ignoredTools).toEqual(["delete_dataset"]);
     expect(typeof allowed.latencyMs).toBe("number");
-    expect(allowed.text).toMatch(/^search-agent called rerank \(read\) on 2 documents with rerank-v3\.5: allowed, 200 in \d+ ms/);
+    expect(allowed.text).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z search-agent called rerank \(read\) on 2 documents with rerank-v3\.5: allowed, 200 in \d+ ms/);
+    expect(allowed.text.startsWith(`${allowed.time} `)).toBe(true);
+    // who, from where, on which replica (issue 22, item 9)
+    expect(allowed).toMatchObject({ remote: "127.0.0.1" });
+    expect(allowed.replica).toMatch(/^[0-9a-f]{6}$/);
 
     const rule = find((l) => l.reason === "argument_rule");
     expect(rule).toMatchObject({ agent: "search-agent", tool: "rerank", decision: "denied" });
@@ -122,7 +132,9 @@ describe("audit over HTTP", () => {
     expect(auth).toHaveLength(2);
     expect(auth[0]).toMatchObject({ agent: "(unauthenticated)", tool: "rerank", detail: "missing bearer token", remote: "127.0.0.1" });
     expect(auth[1]).toMatchObject({ tool: "(initialize)", detail: "unknown bearer token" });
-    expect(auth[0]!.text).toBe("An unauthenticated request from 127.0.0.1 called rerank: denied (auth: missing bearer token)");
+    expect(auth[0]!.text).toBe(`${auth[0]!.time} An unauthenticated request from 127.0.0.1 called rerank: denied (auth: missing bearer token)`);
+    // every line names the replica that wrote it
+    expect(new Set(lines.map((l) => l.replica)).size).toBe(1);
 
     // Every line, and every stderr log line, is free of the key and all tokens (right or wrong).
     for (const secret of [TEST_KEY, SEARCH_TOKEN, OPS_TOKEN, WRONG_TOKEN]) {

@@ -137,16 +137,32 @@ describe("budgets, one unit at a time", () => {
     expect((await r.call("tokenize", { model: "command-a-03-2025", text: "free" })).isError).toBeFalsy();
   });
 
-  it("search_units (rerank): one per 100 documents is reserved", async () => {
-    const r = rig({ budget: { search_units: 3 } });
+  it("search_units (rerank): one per 100 documents is reserved, and billed (as Cohere bills)", async () => {
+    const r = rig({ budget: { search_units: 4 } });
     expect((await r.call("rerank", RERANK(1))).isError).toBeFalsy(); // 1 used
-    expect((await r.call("rerank", RERANK(150))).isError).toBeFalsy(); // reserves 2 (1 + 2 ≤ 3); the emulator bills 1
-    expect(await r.used()).toEqual({ search_units: 2 });
+    expect((await r.call("rerank", RERANK(150))).isError).toBeFalsy(); // reserves 2 (1 + 2 ≤ 4); Cohere bills 2
+    expect(await r.used()).toEqual({ search_units: 3 });
     const tooBig = await r.call("rerank", RERANK(150));
-    expect(textOf(tooBig)).toMatch(/^Budget too low for this call: it may bill up to 2 search units \(one per 100 documents\) and agent "writer" has only 1 of its 3 search units left/);
-    expect((await r.call("rerank", RERANK(1))).isError).toBeFalsy();
-    expect(textOf(await r.call("rerank", RERANK(1)))).toMatch(/^Budget spent: agent "writer" has used 3 of its 3 search units/);
+    expect(textOf(tooBig)).toMatch(/^Budget too low for this call: it may bill up to 2 search units \(one per 100 documents\) and agent "writer" has only 1 of its 4 search units left/);
+    expect((await r.call("rerank", RERANK(100))).isError).toBeFalsy(); // 100 documents: still one search
+    expect(textOf(await r.call("rerank", RERANK(1)))).toMatch(/^Budget spent: agent "writer" has used 4 of its 4 search units/);
     expect(r.sent("/v2/rerank")).toBe(3);
+  });
+
+  it("pages (parse): one page per image is reserved and billed; a spent budget sends nothing", async () => {
+    const r = rig({ tools: ["parse"], budget: { pages: 2 } });
+    const PARSE = { model: "parse-v5.0", document_url: "https://example.com/scan.png" };
+    expect((await r.call("parse", PARSE)).isError).toBeFalsy();
+    expect((await r.call("parse", { ...PARSE, output_format: "blocks" })).isError).toBeFalsy();
+    expect(await r.used()).toEqual({ pages: 2 });
+    expect(textOf(await r.call("parse", PARSE))).toMatch(/^Budget spent: agent "writer" has used 2 of its 2 pages this month/);
+    expect(r.sent("/v2/parse")).toBe(2);
+    expect(r.events.filter((e) => e.billedUnits?.pages === 1)).toHaveLength(2);
+    // priced per page in the operator's table (USD per million pages)
+    const priced = rig({ tools: ["parse"], budget: { usd: 1 } }, { prices_usd_per_million: { "parse-v5.0": { pages: 400_000 } } });
+    expect((await priced.call("parse", PARSE)).isError).toBeFalsy();
+    expect((await priced.used()).usd).toBe(0.4 * 1e9);
+    expect(textOf(await priced.call("parse", { ...PARSE, model: "parse-v9" }))).toMatch(/no entry for model "parse-v9"/);
   });
 
   it("classifications: one per input is reserved", async () => {

@@ -78,7 +78,7 @@ describe("tool records", () => {
     const r = (t: ToolDef, i: unknown) => t.resource?.(t.input.parse(i));
     expect(r(chat, hello)).toBe("with command-a-03-2025");
     expect(r(embed, { model: "embed-v4.0", input_type: "search_query", texts: ["a", "b"] })).toBe("2 inputs with embed-v4.0");
-    expect(r(classify, { inputs: ["x"], model: "m-1" })).toBe("1 inputs with m-1");
+    expect(r(classify, { inputs: ["x"], model: "m-1" })).toBe("1 input with m-1");
     expect(r(rerank_v1, { query: "q", documents: ["a", "b", "c"] })).toBe("3 documents");
     expect(r(chat_v1, { message: "hi", model: "command-r" })).toBe("with command-r");
   });

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { CATALOG } from "../src/catalog/index.js";
 import { describeTool } from "../src/catalog/describe.js";
+import { ALL_OPERATIONS, BEYOND_SPEC } from "./spec/beyond.js";
 import { buildConfigSchema, buildManifest, stringify, withFlagTable, withToolTable } from "../src/catalog/manifest.js";
 
 const root = new URL("../", import.meta.url);
@@ -15,10 +16,10 @@ describe("catalog", () => {
   const COMPOSITE = ["wait_for_batch", "wait_for_embed_job", "wait_for_finetuned_model"];
   const operationTools = CATALOG.filter((t) => !t.poll);
 
-  it("has one tool per operation in the spec (41), each on the spec's method and path", () => {
-    expect(operationTools).toHaveLength(41);
-    const ops = operations.operations.map((o) => `${o.method} ${o.path}`);
-    expect(new Set(ops).size).toBe(41);
+  it("has one tool per operation in the spec (41) and beyond it (parse: 42 in all), each on its method and path", () => {
+    expect(operationTools).toHaveLength(ALL_OPERATIONS);
+    const ops = [...operations.operations, ...BEYOND_SPEC].map((o) => `${o.method} ${o.path}`);
+    expect(new Set(ops).size).toBe(42);
     expect(operationTools.map((t) => `${t.method} ${t.path}`).sort()).toEqual([...ops].sort());
   });
 

@@ -11,7 +11,7 @@
  *
  * deploy/compose/compose.yaml (run for real by npm run test:container): every replica read-only
  * with no capabilities, secrets only from the env file, the example team config valid, nginx
- * given the repository's deploy/nginx.conf.
+ * given the repository's deploy/nginx/cohere-mcp.conf.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -165,7 +165,7 @@ describe("deploy/compose", () => {
     expect(readFileSync(join(ROOT, ".gitignore"), "utf8")).toMatch(/^deploy\/compose\/cohere-mcp\.env$/m);
   });
 
-  it("nginx runs the repository's deploy/nginx.conf as its template, with every placeholder given", () => {
+  it("nginx runs the repository's deploy/nginx/cohere-mcp.conf as its template, with every placeholder given", () => {
     const nginx = compose.services.nginx as Obj;
     const mount = (nginx.volumes as string[]).find((v) => v.includes("/etc/nginx/templates/"))!;
     const conf = readFileSync(join(COMPOSE, mount.split(":")[0]!), "utf8");

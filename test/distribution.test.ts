@@ -7,11 +7,13 @@
  * The bundle itself is packed, unpacked and started by `npm run test:mcpb` (scripts/check-mcpb.ts).
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
+import { inflateSync } from "node:zlib";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LATEST_MANIFEST_VERSION, MANIFEST_SCHEMAS, readMcpbIgnorePatterns, shouldExclude } from "@anthropic-ai/mcpb";
 import { describe, expect, it } from "vitest";
-import { buildMcpbManifest, resolveMcpConfig, USER_CONFIG, type PackageJson, type UserConfigField } from "../scripts/bundle-manifest.js";
+import { buildMcpbManifest, ICON, resolveMcpConfig, USER_CONFIG, type PackageJson, type UserConfigField } from "../scripts/bundle-manifest.js";
+import { iconPng } from "../scripts/icon.js";
 import { stringify } from "../src/catalog/manifest.js";
 import { ENV, FLAGS } from "../src/config/options.js";
 import { SERVER_INFO } from "../src/server.js";
@@ -28,6 +30,9 @@ interface Manifest {
   tools: Array<{ name: string; description: string }>;
   server: { entry_point: string; mcp_config: { command: string; args: string[]; env: Record<string, string> } };
   user_config: Record<string, UserConfigField>;
+  icon?: string;
+  repository?: { type: string; url: string };
+  homepage?: string;
 }
 const manifest = JSON.parse(read("manifest.json")) as Manifest;
 
@@ -52,12 +57,12 @@ describe("MCPB manifest.json", () => {
   it("lists exactly the default tool set, with the catalog's descriptions", () => {
     const catalog = JSON.parse(read("tools.manifest.json")) as { tools: Array<{ name: string; description: string; defaultVisible: boolean }> };
     expect(manifest.tools).toEqual(catalog.tools.filter((t) => t.defaultVisible).map((t) => ({ name: t.name, description: t.description })));
-    expect(manifest.tools).toHaveLength(16);
+    expect(manifest.tools).toHaveLength(17);
   });
 
   it("user_config: the key is required and sensitive; every optional field has a default", () => {
     expect(manifest.user_config).toEqual(USER_CONFIG);
-    expect(Object.keys(manifest.user_config).sort()).toEqual(["allow_destructive", "allow_write", "base_url", "cohere_api_key", "tools"]);
+    expect(Object.keys(manifest.user_config).sort()).toEqual(["allow_destructive", "allow_write", "base_url", "cohere_api_key", "confirm_destructive", "tools"]);
     expect(manifest.user_config.cohere_api_key).toMatchObject({ required: true, sensitive: true, type: "string" });
     for (const [k, f] of Object.entries(manifest.user_config)) {
       if (!f.required) expect(f.default, `${k} needs a default, or it arrives as the literal \${user_config.${k}}`).not.toBeUndefined();
@@ -85,12 +90,13 @@ describe("MCPB manifest.json", () => {
       COHERE_MCP_TOOLS: "default",
       COHERE_MCP_ALLOW_WRITE: "false",
       COHERE_MCP_ALLOW_DESTRUCTIVE: "false",
+      COHERE_MCP_CONFIRM_DESTRUCTIVE: "ask",
     });
     // and the resolver does leave what it cannot resolve (so the check above means something)
     expect(resolveMcpConfig(manifest, "/bundle", {}).env.CO_API_KEY).toBe("${user_config.cohere_api_key}");
   });
 
-  it("the server reads those values as the form meant them: defaults give the 16 read tools, a cleared Tools field too", async () => {
+  it("the server reads those values as the form meant them: defaults give the 17 read tools, a cleared Tools field too", async () => {
     const base = { CO_API_KEY: "k", CO_API_URL: "https://api.cohere.com", COHERE_MCP_ALLOW_WRITE: "false", COHERE_MCP_ALLOW_DESTRUCTIVE: "false" };
     const names = async (tools: string) => {
       const r = await runCli(["--list-tools", "--json"], { ...base, COHERE_MCP_TOOLS: tools });
@@ -101,6 +107,50 @@ describe("MCPB manifest.json", () => {
     expect(await names("")).toEqual(manifest.tools.map((t) => t.name));
     const wide = await runCli(["--list-tools", "--json"], { ...base, COHERE_MCP_TOOLS: "datasets", COHERE_MCP_ALLOW_WRITE: "true" });
     expect((JSON.parse(wide.stdout) as Array<{ name: string }>).map((t) => t.name)).toContain("create_dataset");
+  });
+});
+
+describe("the bundle a user can live with (issue 22, item 14)", () => {
+  it("offers the confirmation mode beside Allow destructive tools, describing both choices", () => {
+    const keys = Object.keys(manifest.user_config);
+    expect(keys.indexOf("confirm_destructive")).toBe(keys.indexOf("allow_destructive") + 1);
+    const f = manifest.user_config.confirm_destructive!;
+    expect(f).toMatchObject({ type: "string", required: false, default: "ask" });
+    expect(f.description).toMatch(/'ask' \(default\):.*elicitation.*refused/s);
+    expect(f.description).toMatch(/'never': destructive calls run without asking/);
+    expect(manifest.server.mcp_config.env.COHERE_MCP_CONFIRM_DESTRUCTIVE).toBe("${user_config.confirm_destructive}");
+  });
+
+  it("the server reads the form's values: ask, never, and a cleared field; anything else stops the start", async () => {
+    const base = { CO_API_KEY: "k", COHERE_MCP_TOOLS: "datasets", COHERE_MCP_ALLOW_DESTRUCTIVE: "true" };
+    for (const v of ["ask", "never", ""]) {
+      const r = await runCli(["--list-tools", "--json"], { ...base, COHERE_MCP_CONFIRM_DESTRUCTIVE: v });
+      expect(r.code, `${v}: ${r.stderr}`).toBe(0);
+    }
+    const bad = await runCli(["--list-tools"], { ...base, COHERE_MCP_CONFIRM_DESTRUCTIVE: "sometimes" });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(`--confirm-destructive must be elicit (or ask) or never, got "sometimes"`);
+  });
+
+  it("has an icon (a 512×512 PNG, the drawing in scripts/icon.ts), a repository and a homepage", () => {
+    expect(manifest.icon).toBe(ICON);
+    const png = readFileSync(join(ROOT, ICON));
+    expect(png.subarray(1, 4).toString("latin1")).toBe("PNG");
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([512, 512]);
+    // the same pixels as the drawing (compressed bytes may differ between zlib builds)
+    const idat = (b: Buffer) => {
+      const parts: Buffer[] = [];
+      for (let o = 8; o < b.length; ) {
+        const len = b.readUInt32BE(o);
+        if (b.toString("latin1", o + 4, o + 8) === "IDAT") parts.push(b.subarray(o + 8, o + 8 + len));
+        o += 12 + len;
+      }
+      return inflateSync(Buffer.concat(parts));
+    };
+    expect(idat(png).equals(idat(iconPng()))).toBe(true);
+    expect(manifest.repository).toEqual({ type: "git", url: "https://github.com/cohere-mcp/cohere-mcp" });
+    expect(manifest.homepage).toBe("https://github.com/cohere-mcp/cohere-mcp#readme");
+    expect(pkg.repository?.url).toContain("github.com/cohere-mcp/cohere-mcp");
   });
 });
 

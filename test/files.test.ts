@@ -185,14 +185,7 @@ describe("refusals name the allowed directory by its label, not its absolute pat
         await c.close();
       }
     }
-    const none = await connectStdio(emu.url, ["--tools", "create_dataset", "--allow-file-read", join(root, "missing-dir")]);
-    try {
-      const r = (await none.client.callTool({ name: "create_dataset", arguments: dataset("x.jsonl") })) as ToolCallResult;
-      expect(textOf(r)).toMatch(/None of the allowed directories exists \(allowed directories: "missing-dir"/);
-      expect(textOf(r)).not.toContain(root);
-    } finally {
-      await none.close();
-    }
+    // a directory that does not exist now stops the start (issue 22, item 10: test/startup-checks.test.ts)
   });
 });
 

@@ -187,7 +187,7 @@ describe("failed authentications are throttled per address (finding 8)", () => {
   });
   afterAll(async () => srv.stop());
 
-  it("past 5 failures an address gets 429 + Retry-After, even with a right token; other addresses are unaffected; one summary line", async () => {
+  it("past 5 failures an address gets 429 + Retry-After for wrong tokens, while a right token from it is served; one summary line", async () => {
     const wrong = (i: number) => ({ ...MCP_HEADERS, ...bearer(`wrong-token-${i}-abcdefghijklmnop`) });
     const body = JSON.stringify(call("rerank", RERANK, 1));
     const statuses: number[] = [];
@@ -201,9 +201,11 @@ describe("failed authentications are throttled per address (finding 8)", () => {
     expect(statuses.slice(5).every((s) => s === 429)).toBe(true);
     expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
     expect(Number(retryAfter)).toBeLessThanOrEqual(4);
-    // no oracle: a right token from the throttled address is refused the same way
+    // the throttle bounds what failures cost, not who may enter (issue 20, finding 3): a valid
+    // agent behind the same address (NAT, proxy, node) is served
     const right = await from("127.0.0.2", srv.url, { headers: { ...MCP_HEADERS, ...bearer(A_TOKEN) }, body });
-    expect(right.status).toBe(429);
+    expect(right.status).toBe(200);
+    expect(right.body).toMatch(/results/);
     // another address is unaffected
     const other = await from("127.0.0.1", srv.url, { headers: { ...MCP_HEADERS, ...bearer(B_TOKEN) }, body });
     expect(other.status).toBe(200);
@@ -217,8 +219,8 @@ describe("failed authentications are throttled per address (finding 8)", () => {
     }, 10_000, 100);
     const auth = summary.lines.filter((l) => l.reason === "auth");
     expect(auth).toHaveLength(5);
-    expect(summary.s).toMatchObject({ agent: "(unauthenticated)", tool: "(failed authentications)", remote: "127.0.0.2", suppressed: 36 });
-    expect(summary.s.text).toMatch(/^127\.0\.0\.2: 36 further failed authentications suppressed from \S+ to \S+ \(past 5 per 4 s, --max-auth-failures\)$/);
+    expect(summary.s).toMatchObject({ agent: "(unauthenticated)", tool: "(failed authentications)", remote: "127.0.0.2", suppressed: 35 });
+    expect(summary.s.text).toMatch(/^\S+Z 127\.0\.0\.2: 35 further failed authentications suppressed from \S+ to \S+ \(past 5 per 4 s, --max-auth-failures\)$/);
     const logLines = srv.stderr().split("\n").filter((l) => l.includes("without a valid bearer token"));
     expect(logLines).toHaveLength(5);
     // after the window the address may try again

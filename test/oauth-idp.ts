@@ -41,6 +41,10 @@ export interface Idp {
   /** Token requests the provider answered, by client id. */
   tokenRequests: Map<string, number>;
   rotate(): Promise<void>;
+  /** Requests the issuer got, by path (e.g. "/jwks"). */
+  hits: Map<string, number>;
+  /** Paths answered 503 while listed ("*": every path: the issuer is down). */
+  failing: Set<string>;
   stop(): Promise<void>;
 }
 
@@ -57,7 +61,12 @@ export async function startIdp(clients: IdpClient[], extra: { introspector?: { c
   let generation = 1;
   let handler: (req: http.IncomingMessage, res: http.ServerResponse) => void = (_q, s) => s.writeHead(503).end();
 
+  const hits = new Map<string, number>();
+  const failing = new Set<string>();
   const server = http.createServer((req, res) => {
+    const path = (req.url ?? "").split("?")[0]!;
+    hits.set(path, (hits.get(path) ?? 0) + 1);
+    if (failing.has("*") || failing.has(path)) return void res.writeHead(503, { "content-type": "text/plain" }).end("down");
     if (req.method === "POST" && req.url?.startsWith("/token")) {
       const auth = req.headers.authorization ?? "";
       const id = decodeURIComponent(Buffer.from(auth.replace(/^Basic /, ""), "base64").toString().split(":")[0] ?? "");
@@ -118,6 +127,8 @@ export async function startIdp(clients: IdpClient[], extra: { introspector?: { c
     issuer,
     resources,
     tokenRequests,
+    hits,
+    failing,
     signingKey: () => keys[0]!,
     async sign(claims, header = {}, crit) {
       const k = keys[0]!;

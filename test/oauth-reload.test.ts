@@ -100,7 +100,8 @@ describe.each([
 
     // (b) a reload turns OAuth on: the same token works at once
     const on = await reload({ profiles: PROFILES, agents: STATIC, oauth: oauth("reader") });
-    expect(on).toMatchObject({ outcome: "ok", text: "configuration reloaded: changed oauth" });
+    expect(on).toMatchObject({ outcome: "ok" });
+    expect(on.text).toMatch(/^configuration reloaded: OAuth is turned on \(issuer http:\/\/127\.0\.0\.1:\d+\); oauth:reader is added with profile reader \(1 read, 0 write, 0 destructive tools\)$/);
     const first = await ask(LIST, token);
     expect(first.status).toBe(200);
     expect(listed(first)).toEqual(["rerank"]);
@@ -118,7 +119,8 @@ describe.each([
 
     // (a) the rule now maps search-team to "search": the same client's next request sees it
     const moved = await reload({ profiles: PROFILES, agents: STATIC, oauth: oauth("search") });
-    expect(moved).toMatchObject({ outcome: "ok", text: "configuration reloaded: changed oauth" });
+    expect(moved).toMatchObject({ outcome: "ok" });
+    expect(moved.text).toMatch(/^configuration reloaded: oauth changed: rules; oauth:search is added with profile search \(.*\); oauth:reader is removed \(no OAuth rule maps tokens to this profile any more\)$/);
     expect(listed(await ask(LIST, token))).toEqual(["embed", "list_datasets", "rerank"]);
     const embed = await ask(call("embed", { model: "embed-v4.0", input_type: "search_query", texts: ["x"] }), token);
     expect((embed.json?.result as { isError?: boolean }).isError).toBeFalsy();
@@ -159,7 +161,8 @@ describe.each([
     // is ended (its slot given back), so turning OAuth on again needs a new session
     const oldSid = sids.get(token);
     const off = await reload({ profiles: PROFILES, agents: STATIC });
-    expect(off).toMatchObject({ outcome: "ok", text: "configuration reloaded: changed oauth" });
+    expect(off).toMatchObject({ outcome: "ok" });
+    expect(off.text).toMatch(/^configuration reloaded: OAuth is turned off \(OAuth tokens no longer work\); oauth:search is removed/);
     expect((await ask(LIST, token)).status).toBe(401);
     expect(listed(await ask(LIST, STATIC_TOKEN))).toEqual(["rerank"]);
     await reload({ profiles: PROFILES, agents: STATIC, oauth: oauth("search") });

@@ -64,7 +64,12 @@ export interface Started {
   audit: string;
 }
 
-export async function startOurs(label: string, extra: string[] = []): Promise<Started> {
+export async function startOurs(
+  label: string,
+  extra: string[] = [],
+  /** oauth: fields over the suite's oauth section; env: more variables for the server. */
+  over: { oauth?: Record<string, unknown>; env?: Record<string, string> } = {},
+): Promise<Started & { cfg: string }> {
   const port = await freePort();
   const resource = `http://127.0.0.1:${port}/mcp`;
   idp.resources.add(resource);
@@ -92,6 +97,7 @@ export async function startOurs(label: string, extra: string[] = []): Promise<St
         clock_skew_s: 1,
         jwks_cooldown_s: 1,
         introspection: { client_id: "cohere-mcp", client_secret_env: "INTROSPECTION_SECRET" },
+        ...over.oauth,
       },
     }),
   );
@@ -99,10 +105,10 @@ export async function startOurs(label: string, extra: string[] = []): Promise<St
     emu.url,
     // refused tokens are what these tests send: the failed-login throttle (tested on its own) stays off
     ["--port", String(port), "--config", cfg, "--audit-log", audit, "--confirm-destructive", "never", "--max-auth-failures", "0", ...extra],
-    { STATIC_READER_TOKEN: STATIC_TOKEN, INTROSPECTION_SECRET },
+    { STATIC_READER_TOKEN: STATIC_TOKEN, INTROSPECTION_SECRET, ...over.env },
   );
   expect(srv.url).toBe(resource);
-  return { srv, resource, audit };
+  return { srv, resource, audit, cfg };
 }
 
 /** What a client asks the issuer for: every scope the metadata lists; the issuer grants what it allows. */

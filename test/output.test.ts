@@ -35,9 +35,9 @@ describe("context budget of tools/list", () => {
     const all = await withServer(["--tools", "*", "--allow-write", "--allow-destructive"], async (c) => (await c.client.listTools()).tools);
     const sum = (ts: unknown[]) => ts.reduce<number>((n, t) => n + size(t), 0);
     console.log(`tools/list: default ${def.length} tools = ${sum(def)} chars (${size({ tools: def })} as sent); all ${all.length} tools = ${sum(all)} chars`);
-    expect(def).toHaveLength(16);
+    expect(def).toHaveLength(17);
     expect(size({ tools: def })).toBeLessThanOrEqual(16_000);
-    expect(all.length).toBe(44);
+    expect(all.length).toBe(45);
     expect(size({ tools: all })).toBeLessThanOrEqual(80_000);
     // output schemas stay minimal: top-level property types only
     for (const t of all) {
@@ -209,6 +209,8 @@ describe("structured results match their output schemas", () => {
       await call("rerank", { model: "rerank-v3.5", query: "q", documents: ["a", "b"] });
       await call("rerank_v1", { query: "q", documents: ["a", "b"] });
       await call("classify", { inputs: ["great"], examples: [{ text: "good", label: "pos" }, { text: "fine", label: "pos" }, { text: "bad", label: "neg" }, { text: "awful", label: "neg" }] });
+      await call("parse", { model: "parse-v5.0", document_url: "https://cohere.com/favicon-32x32.png" });
+      await call("parse", { model: "parse-v5.0", document_url: "https://cohere.com/favicon-32x32.png", output_format: "blocks" });
       await call("transcribe_audio", { model: "cohere-transcribe-03-2026", language: "en", file_base64: Buffer.from("hello there").toString("base64"), filename: "a.wav" });
       const ds = await call("create_dataset", { name: "d", type: "embed-input", data_text: '{"text":"a"}\n' });
       await call("list_datasets", {});
@@ -255,7 +257,7 @@ describe("structured results match their output schemas", () => {
       }
       const declared = tools.filter((t) => t.outputSchema).map((t) => t.name);
       expect(declared.filter((n) => !checked.has(n))).toEqual([]);
-      expect(declared.length).toBe(39);
+      expect(declared.length).toBe(40);
     });
   });
 });

@@ -103,7 +103,12 @@ describe("SIGHUP reload (stateless, under load)", () => {
     await eventually(() => expect(reloads(auditPath)).toHaveLength(1));
     const first = reloads(auditPath)[0]!;
     expect(first).toMatchObject({ type: "audit", event: "config_reload", outcome: "ok" });
-    expect(first.text).toBe("configuration reloaded: agents added d, removed c, changed b, e; profiles changed q");
+    expect(first.text).toBe(
+      `${String(first.time)} configuration reloaded: b's token was rotated; d is added with profile p (3 read, 0 write, 0 destructive tools); ` +
+        "e moves from profile p to q; e loses chat (read); e loses rerank (read); c is removed (its token no longer works); " +
+        "budget of q: at most 1 call a month (was unlimited)",
+    );
+    expect((first.diff as Array<{ kind: string }>).map((c) => c.kind)).toEqual(["agent_token", "agent_added", "agent_profile", "tool_lost", "tool_lost", "agent_removed", "budget"]);
 
     // The very next requests see the new configuration.
     const oldB = await tokenize(srv.url, T.bOld);
@@ -127,7 +132,7 @@ describe("SIGHUP reload (stateless, under load)", () => {
     await eventually(() => expect(reloads(auditPath)).toHaveLength(2));
     const second = reloads(auditPath)[1]!;
     expect(second).toMatchObject({ outcome: "rejected" });
-    expect(second.text).toMatch(/^configuration reload rejected, the previous configuration stays in force: .*agents\.5\.profile: no profile named "missing"/);
+    expect(second.text).toMatch(/^\S+Z configuration reload rejected, the previous configuration stays in force: .*agents\.5\.profile: no profile named "missing"/);
     // the log line travels through a pipe, the audit line through a file: wait for both
     await eventually(() => expect(srv.stderr()).toMatch(/"level":"error","msg":"configuration reload rejected/));
     expect((await tokenize(srv.url, T.f)).status).toBe(401);
@@ -177,7 +182,7 @@ describe("SIGHUP reload with --sessions", () => {
 
     rewrite(config, JSON.stringify(V2));
     srv.child.kill("SIGHUP");
-    await eventually(() => expect(srv.stderr()).toMatch(/configuration reloaded: agents added d, removed c/));
+    await eventually(() => expect(srv.stderr()).toMatch(/configuration reloaded: .*d is added with profile p.*c is removed/));
     expect(srv.stderr()).toMatch(/"msg":"reload closed sessions","sessions":2,"agents":\["c","e"\]/);
 
     // e's token still works, but its session is gone (404): it initializes again and sees its new tools.

@@ -214,6 +214,12 @@ const CALLS: Array<{ method: string; run: () => Promise<unknown>; schema?: Schem
     schema: S.V2RerankResponse,
   },
   {
+    // the SDK's own example (cohere-ai 8.1.0, v2.parse)
+    method: "v2.parse",
+    run: () => co.v2.parse({ model: "parse-v5.0", document: { type: "image_url", imageUrl: "https://cohere.com/favicon-32x32.png" }, outputFormat: "markdown" }),
+    schema: S.ParseResponse,
+  },
+  {
     method: "audio.transcriptions.create",
     run: () => co.audio.transcriptions.create(new File(["hello from the audio file"], "sample.wav", { type: "audio/wav" }), { model: "cohere-transcribe-03-2026", language: "en" }),
     schema: S.audio.AudioTranscriptionsCreateResponse,
@@ -295,9 +301,7 @@ const CALLS: Array<{ method: string; run: () => Promise<unknown>; schema?: Schem
 ];
 
 /** SDK methods that are not Cohere spec operations, so the emulator does not serve them. */
-const NOT_IN_SPEC: Record<string, string> = {
-  "v2.parse": "POST /v2/parse is not in the spec (ENDPOINTS.md: unpublished); no cohere-mcp tool uses it",
-};
+const NOT_IN_SPEC: Record<string, string> = {};
 
 /** Every public method of the SDK client and its resources ("v2.chat", "batches.list", …). */
 function sdkMethods(client: object): string[] {
@@ -340,6 +344,21 @@ describe("cohere-ai (the official SDK) against the emulator", () => {
     expect(emu.requests.at(-1)!.headers.accepts).toBe("text/event-stream");
     expect(captured.at(-1)!.contentType).toMatch(/^text\/event-stream/);
     strict("chatStream", S.StreamedChatResponse, true);
+  });
+
+  it("v2.parse, blocks of an inline PNG: every block type passes the strict serializer; Cohere's refusals are typed errors", async () => {
+    const png = Buffer.from("89504e470d0a1a0a0000000d49484452000003200000025808060000000000000000", "hex").toString("base64");
+    const r = await co.v2.parse({ model: "parse-v5.0", document: { type: "image_url", imageUrl: `data:image/png;base64,${png}` }, outputFormat: "blocks" });
+    strict("v2.parse", S.ParseResponse);
+    const page = r.pages[0]!;
+    expect(page.type).toBe("blocks");
+    const blocks = page.type === "blocks" ? page.blocks : [];
+    expect(new Set(blocks.map((b) => b.type))).toEqual(new Set(["text", "table", "image"]));
+    expect(r.meta?.billedUnits?.pages).toBe(1);
+    await expect(co.v2.parse({ model: "parse-v5.0", document: { type: "image_url", imageUrl: "data:application/pdf;base64,JVBERi0=" } })).rejects.toMatchObject({
+      statusCode: 400,
+    });
+    await expect(co.v2.parse({ model: "parse-v9", document: { type: "image_url", imageUrl: "https://cohere.com/a.png" } })).rejects.toMatchObject({ statusCode: 404 });
   });
 
   it("v2 streamed tool calls: several calls, arguments in several fragments", async () => {

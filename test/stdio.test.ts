@@ -172,7 +172,7 @@ describe("stdio server, configuration", () => {
     expect(r.stdout).toMatch(/create_dataset\s+write\s+datasets/);
     expect(r.stdout).toMatch(/list_datasets\s+read\s+datasets/);
     expect(r.stdout).not.toMatch(/delete_dataset/);
-    expect(r.stdout).toMatch(/4 of 44 tools visible/);
+    expect(r.stdout).toMatch(/4 of 45 tools visible/);
     const j = await runCli(["--list-tools", "--json"]);
     expect(JSON.parse(j.stdout)).toHaveLength(DEFAULT_SET.length);
   });

@@ -6,7 +6,7 @@
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { MemoryCounterStore } from "../src/store/memory.js";
 import { RedisCounterStore } from "../src/store/redis.js";
-import type { CounterStore } from "../src/store/types.js";
+import { StoreValueError, type CounterStore } from "../src/store/types.js";
 import { redisServerPath, startRedis, type RedisServer } from "../bench/redis.js";
 
 const HAVE_REDIS = redisServerPath() !== undefined;
@@ -83,14 +83,15 @@ describe.each(IMPLEMENTATIONS)("CounterStore contract: %s", (_name, make) => {
     expect((await store.get([key("missing")]))[0]).toEqual({ count: 0 });
   });
 
-  it("fractional amounts add up (a budget may charge fractions) and a negative add gives back", async () => {
+  it("amounts are whole numbers (a fraction, NaN or Infinity is refused as this call's error, issue 20) and a negative add gives back", async () => {
     store = await make();
     const k = key("frac");
-    await store.add(k, 0.5, 60_000);
-    await store.add(k, 0.25, 60_000);
-    expect((await store.get([k]))[0]!.count).toBe(0.75);
-    expect(await store.take([{ key: k, limit: 1, ttlMs: 60_000, cost: 0.25 }])).toMatchObject({ ok: true, counts: [1] });
-    expect((await store.add(k, -0.5, 60_000)).count).toBe(0.5);
+    await expect(store.add(k, 0.5, 60_000)).rejects.toBeInstanceOf(StoreValueError);
+    await expect(store.take([{ key: k, limit: 1, ttlMs: 60_000, cost: 0.25 }])).rejects.toBeInstanceOf(StoreValueError);
+    await expect(store.add(k, NaN, 60_000)).rejects.toBeInstanceOf(StoreValueError);
+    await store.add(k, 3, 60_000);
+    expect(await store.take([{ key: k, limit: 5, ttlMs: 60_000, cost: 2 }])).toMatchObject({ ok: true, counts: [5] });
+    expect((await store.add(k, -2, 60_000)).count).toBe(3);
   });
 
   it("a window keeps the end its first hit gave it: later takes and adds do not extend it", async () => {

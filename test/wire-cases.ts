@@ -41,6 +41,9 @@ export interface WireCase {
 /* ------------------------------------------------------------------------------------------ */
 /* Inputs                                                                                      */
 
+/** A PNG header (800 × 600) as a data URI: what Cohere Parse takes inline. */
+export const PNG_URI = `data:image/png;base64,${Buffer.from("89504e470d0a1a0a0000000d49484452000003200000025808060000000000000000", "hex").toString("base64")}`;
+
 const EMBED_ROWS = [
   { text: "Paris is the capital of France.", title: "France", url: "https://example.com/fr" },
   { text: "Berlin is the capital of Germany.", title: "Germany", url: "https://example.com/de" },
@@ -389,6 +392,26 @@ export const CASES: WireCase[] = [
         fields: { model: "cohere-transcribe-03-2026", language: "en", temperature: "0.2" },
         files: { file: { filename: "meeting.wav", size: WAV.length, contentType: "audio/wav" } },
       },
+    }),
+  },
+  {
+    tool: "parse",
+    label: "image URL, markdown (the default: output_format left out)",
+    args: () => ({ model: "parse-v5.0", document_url: "https://cohere.com/favicon-32x32.png" }),
+    wire: () => ({
+      method: "POST",
+      path: "/v2/parse",
+      json: { model: "parse-v5.0", document: { type: "image_url", image_url: "https://cohere.com/favicon-32x32.png" } },
+    }),
+  },
+  {
+    tool: "parse",
+    label: "data URI, blocks",
+    args: () => ({ model: "parse-v5.0", document_url: PNG_URI, output_format: "blocks" }),
+    wire: () => ({
+      method: "POST",
+      path: "/v2/parse",
+      json: { model: "parse-v5.0", document: { type: "image_url", image_url: PNG_URI }, output_format: "blocks" },
     }),
   },
   {

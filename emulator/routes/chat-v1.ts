@@ -5,7 +5,7 @@
  * spec's header, with an "s"; the plain `Accept` header does not switch it).
  */
 import { applyLimits } from "../generation.js";
-import { checkMaxTokens, useModel } from "../models.js";
+import { checkMaxTokens, modelWarnings, useModel } from "../models.js";
 import * as S from "../schemas.js";
 import { argumentFragments, argumentsFor, chooseTools, toolsV1 } from "../tools.js";
 import { countTokens, snippet, uuidFrom } from "../util.js";
@@ -87,7 +87,10 @@ function chatV1(ctx: Ctx): Reply {
     response_id: responseId,
     finish_reason: finish,
     chat_history: [...history, { role: "USER", message }, { role: "CHATBOT", message: text }],
-    meta: meta("1", { input_tokens: inputTokens, output_tokens: outputTokens }, { tokens: { input_tokens: inputTokens + 64, output_tokens: outputTokens } }),
+    meta: meta("1", { input_tokens: inputTokens, output_tokens: outputTokens }, {
+      tokens: { input_tokens: inputTokens + 64, output_tokens: outputTokens },
+      ...modelWarnings(model),
+    }),
   };
   if (toolCalls.length) response.tool_calls = toolCalls;
   if (kept.length) response.citations = kept;

@@ -9,7 +9,7 @@
 import { applyLimits, logprobItem, pieces, type Finish } from "../generation.js";
 import { checkMaxTokens, useModel } from "../models.js";
 import * as S from "../schemas.js";
-import { argumentFragments, argumentsFor, chooseTools, toolCallId, toolsV2 } from "../tools.js";
+import { argumentFragments, argumentSets, chooseTools, toolCallId, toolsV2 } from "../tools.js";
 import { countTokens, snippet, uuidFrom } from "../util.js";
 import { badRequest, json, rejected, type Ctx, type Reply, type Route, type StreamEvent } from "./types.js";
 import { blank, contentText, docText, echo, EMULATE_ERROR, isStream, usage } from "./common.js";
@@ -26,7 +26,10 @@ interface ChatPlan {
   outputTokens: number;
 }
 
-type Message = { role?: string; content?: unknown; tool_calls?: unknown };
+type Message = { role?: string; content?: unknown; tool_calls?: unknown; tool_call_id?: string };
+
+/** Cohere's tool-name rule (v1 spec pattern; v2 ToolV2: a-z, A-Z, 0-9, _, not starting with a digit). */
+const TOOL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Cohere's 400s for a v2 conversation (messages as the errors page words them). */
 function checkConversation(body: Record<string, unknown>): void {
@@ -40,10 +43,64 @@ function checkConversation(body: Record<string, unknown>): void {
     }
   }
   if (!messages.length) badRequest("messages must not be empty");
+  const issued = new Set<string>();
+  for (const m of messages) {
+    if (m.role === "assistant" && Array.isArray(m.tool_calls)) {
+      for (const c of m.tool_calls as Array<{ id?: string }>) {
+        if (typeof c.id !== "string") continue;
+        if (issued.has(c.id)) badRequest(`duplicate tool call id '${c.id}'`);
+        issued.add(c.id);
+      }
+    }
+    if (m.role === "tool" && typeof m.tool_call_id === "string" && !issued.has(m.tool_call_id)) {
+      badRequest(`tool_call_id '${m.tool_call_id}' does not match any tool call of a previous assistant message`);
+    }
+  }
+  const docIds = new Set<string>();
+  for (const d of Array.isArray(body.documents) ? (body.documents as Array<{ id?: unknown }>) : []) {
+    if (!d || typeof d !== "object" || typeof d.id !== "string") continue;
+    if (docIds.has(d.id)) badRequest(`duplicate document id '${d.id}'`);
+    docIds.add(d.id);
+  }
+  for (const t of toolsV2(body.tools)) {
+    if (!TOOL_NAME.test(t.name)) badRequest(`tool name '${t.name}' is invalid: it must contain only letters, digits and underscores and must not start with a digit`);
+  }
   const rf = body.response_format as { type?: string } | undefined;
   if (rf?.type === "json_object" && Array.isArray(body.documents) && body.documents.length) {
     badRequest("response_format is not supported with RAG.");
   }
+}
+
+/** A document's `data` as the object a citation carries: a JSON string parsed when it holds an object. */
+function asObject(data: unknown): Record<string, unknown> {
+  if (data && typeof data === "object" && !Array.isArray(data)) return data as Record<string, unknown>;
+  if (typeof data === "string") {
+    try {
+      const v = JSON.parse(data) as unknown;
+      if (v && typeof v === "object" && !Array.isArray(v)) return v as Record<string, unknown>;
+    } catch {
+      /* not JSON: the text itself */
+    }
+    return { text: data };
+  }
+  return {};
+}
+
+/** The outputs of the last tool turn (the tool messages after the last assistant message), one per content item. */
+function toolOutputs(messages: Message[]): Array<{ id: string; quote: string; output: Record<string, unknown> }> {
+  let from = messages.length;
+  while (from > 0 && messages[from - 1]!.role === "tool") from--;
+  const out: Array<{ id: string; quote: string; output: Record<string, unknown> }> = [];
+  for (const m of messages.slice(from)) {
+    const items: unknown[] = typeof m.content === "string" ? [m.content] : Array.isArray(m.content) ? m.content : [];
+    items.forEach((item, n) => {
+      const it = item as { type?: string; text?: string; document?: { data?: unknown } };
+      const output = typeof item === "string" ? asObject(item) : it.type === "document" ? asObject(it.document?.data) : asObject(it.text ?? "");
+      const quote = snippet(docText(output), 60) || snippet(JSON.stringify(output), 60);
+      out.push({ id: `${m.tool_call_id}:${n}`, quote, output });
+    });
+  }
+  return out;
 }
 
 const hasImage = (content: unknown) => Array.isArray(content) && content.some((c) => (c as { type?: unknown })?.type === "image_url");
@@ -62,11 +119,13 @@ function planChatV2(ctx: Ctx): ChatPlan {
   const calls = last?.role === "user" ? chooseTools(userText, toolsV2(body.tools), body.tool_choice) : [];
   if (calls.length) {
     const toolPlan = `I will use ${calls.map((t) => t.name).join(" and ")} to answer this request.`;
-    const toolCalls = calls.map((t) => ({
-      id: toolCallId(t.name, id),
-      type: "function" as const,
-      function: { name: t.name, arguments: JSON.stringify(argumentsFor(t.schema, userText)) },
-    }));
+    const toolCalls = calls.flatMap((t) =>
+      argumentSets(t.schema, userText).map((args, k) => ({
+        id: toolCallId(t.name, k ? `${id}:${k}` : id),
+        type: "function" as const,
+        function: { name: t.name, arguments: JSON.stringify(args) },
+      })),
+    );
     return {
       id,
       blocks: [],
@@ -80,35 +139,48 @@ function planChatV2(ctx: Ctx): ChatPlan {
   }
 
   let text: string;
+  const blocks: ChatPlan["blocks"] = [];
+  const thinking = body.thinking as { type?: string } | undefined;
+  if (thinking?.type === "enabled") blocks.push({ type: "thinking", text: `The user wrote ${JSON.stringify(snippet(userText, 80))}. I will reply.` });
+  const citations: ChatPlan["citations"] = [];
+  const citeMode = (body.citation_options as { mode?: string } | undefined)?.mode;
+  const citing = citeMode !== "OFF" && citeMode !== "DISABLED";
   if (last?.role === "tool") {
-    const results = messages.filter((m) => m.role === "tool").map((m) => contentText(m.content));
-    text = `Based on the tool results: ${snippet(results.join(" "), 200)}`;
+    // the answer to a tool-result turn cites the tool outputs: sources of type "tool", id "<call id>:<n>"
+    text = "Based on the tool results:";
+    let n = 0;
+    for (const out of toolOutputs(messages)) {
+      text += n++ ? "; " : " ";
+      const start = text.length;
+      text += out.quote;
+      if (citing) {
+        citations.push({ start, end: text.length, text: out.quote, sources: [{ type: "tool", id: out.id, tool_output: out.output }], type: "TEXT_CONTENT", content_index: blocks.length });
+      }
+    }
+    text += ".";
   } else {
     text = echo(userText);
   }
   const jsonMode = (body.response_format as { type?: string } | undefined)?.type === "json_object";
-  if (jsonMode) text = JSON.stringify({ reply: snippet(userText) || "hello" });
+  if (jsonMode) {
+    text = JSON.stringify({ reply: snippet(userText) || "hello" });
+    citations.length = 0;
+  }
 
-  const blocks: ChatPlan["blocks"] = [];
-  const thinking = body.thinking as { type?: string } | undefined;
-  if (thinking?.type === "enabled") blocks.push({ type: "thinking", text: `The user wrote ${JSON.stringify(snippet(userText, 80))}. I will reply.` });
-
-  const citations: ChatPlan["citations"] = [];
   const docs = Array.isArray(body.documents) ? (body.documents as unknown[]) : [];
   if (docs.length && !jsonMode) {
-    const mode = (body.citation_options as { mode?: string } | undefined)?.mode;
     text += " Sources:";
     docs.slice(0, 3).forEach((doc, i) => {
       const isObj = doc !== null && typeof doc === "object";
-      const d = doc as { id?: string; data?: Record<string, unknown> };
+      const d = doc as { id?: string; data?: Record<string, unknown> | string };
       // Cohere names documents without an id `doc:0`, `doc:1`, … (see the spec's RAG example)
       const docId = isObj && typeof d.id === "string" ? d.id : `doc:${i}`;
-      const content = isObj ? (d.data ?? {}) : { text: doc };
+      const content = isObj ? asObject(d.data) : { text: doc };
       const quote = snippet(docText(isObj ? d.data : doc), 60) || docId;
       text += ` [${i + 1}] `;
       const start = text.length;
       text += quote;
-      if (mode !== "OFF" && mode !== "DISABLED") {
+      if (citing) {
         citations.push({
           start,
           end: text.length,

@@ -96,6 +96,12 @@ function rerankDocText(doc: unknown, rankFields: string[] | undefined): string {
   return fields.map((f) => (d[f] === undefined ? "" : typeof d[f] === "string" ? (d[f] as string) : JSON.stringify(d[f]))).join(" ");
 }
 
+/**
+ * Cohere bills one search unit per query with up to 100 documents; more documents count as
+ * several searches (docs.cohere.com/docs/rerank-overview "Search units"; pricing page).
+ */
+export const searchUnits = (documents: number): number => Math.max(1, Math.ceil(documents / 100));
+
 /** Cohere's rerank 400s, worded as its errors page lists them. */
 function checkRerank(b: { query: string; documents: unknown[] }): void {
   if (!b.documents.length) badRequest("list of documents must not be empty");
@@ -109,7 +115,7 @@ function rerankV2(ctx: Ctx): Reply {
   return json({
     id: uuidFrom(`rerank2:${ctx.seq}:${JSON.stringify(b)}`),
     results: rankDocs(b.query, b.documents, b.top_n),
-    meta: meta("2", { search_units: 1 }),
+    meta: meta("2", { search_units: searchUnits(b.documents.length) }),
   });
 }
 
@@ -123,7 +129,7 @@ function rerankV1(ctx: Ctx): Reply {
     const doc = b.documents[r.index];
     return { document: typeof doc === "string" ? { text: doc } : doc, ...r };
   });
-  return json({ id: uuidFrom(`rerank1:${ctx.seq}:${JSON.stringify(b)}`), results, meta: meta("1", { search_units: 1 }) });
+  return json({ id: uuidFrom(`rerank1:${ctx.seq}:${JSON.stringify(b)}`), results, meta: meta("1", { search_units: searchUnits(b.documents.length) }) });
 }
 
 function checkRerankV1(ctx: Ctx): string | undefined {

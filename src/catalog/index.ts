@@ -12,6 +12,7 @@ import { tokenize, detokenize } from "./tools/tokenize.js";
 import { list_models, get_model } from "./tools/models.js";
 import { check_api_key } from "./tools/account.js";
 import { transcribe_audio } from "./tools/audio.js";
+import { parse } from "./tools/parse.js";
 import { create_dataset, list_datasets, get_dataset_usage, get_dataset, delete_dataset } from "./tools/datasets.js";
 import { create_embed_job, list_embed_jobs, get_embed_job, cancel_embed_job } from "./tools/embed_jobs.js";
 import { create_batch, list_batches, get_batch, cancel_batch } from "./tools/batches.js";
@@ -45,6 +46,7 @@ export const CATALOG: readonly ToolDef[] = [
   get_model,
   check_api_key,
   transcribe_audio,
+  parse,
   list_datasets,
   get_dataset,
   get_dataset_usage,

@@ -21,6 +21,7 @@ export const GROUPS = [
   "models",
   "account",
   "audio",
+  "parse",
   "datasets",
   "embed_jobs",
   "batches",
@@ -85,6 +86,10 @@ export interface FileInput {
   into: string;
   /** Input key of the file name; set to the path's base name when absent. */
   filename?: string;
+  /** Cohere's own size limit for this input: a larger file is refused before anything is sent. */
+  limit?: { bytes: number; what: string };
+  /** The value put in `into` (default: the bytes in base64); throws FileRefused for a file Cohere would refuse. */
+  encode?: (bytes: Uint8Array, name: string) => string;
 }
 
 export interface ToolDef<I extends Record<string, unknown> = Record<string, any>> {

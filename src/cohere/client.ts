@@ -222,6 +222,8 @@ export class CohereClient {
     }
 
     const max = Math.max(0, this.options.maxRetries);
+    /** Some attempt may have reached Cohere (all but connections refused before a byte was written). */
+    let reached = false;
     for (let attempt = 0; ; attempt++) {
       if (req.signal?.aborted) throw abortError(req.signal);
       // The attempt's signal: the caller's abort, or our timer (src/cohere/attempt.ts). Not
@@ -239,6 +241,7 @@ export class CohereClient {
         const code = errorCode(err);
         const timedOut = signal.timedOut;
         const preSend = code !== undefined && PRE_SEND_CODES.has(code);
+        if (!preSend) reached = true;
         const canRetry = attempt < max && (preSend || (req.retryable && !timedOut));
         if (canRetry) {
           const delay = this.backoff(attempt);
@@ -259,8 +262,11 @@ export class CohereClient {
           "network",
           `Could not reach Cohere at ${this.origin} (${code ?? msg}). Check the network and CO_API_URL, then try again.`,
           !preSend && !req.retryable,
+          // refused before a byte was written, on every attempt made: Cohere never saw it
+          reached,
         );
       }
+      reached = true;
       // headers are in: a stream's timer stops here; the caller may still abort until the body closes
       if (req.stream && res.statusCode >= 200 && res.statusCode < 300) signal.stopTimer();
 

@@ -105,6 +105,8 @@ export class CohereTransportError extends Error {
     message: string,
     /** True when a write may have happened: the agent must check before retrying. */
     readonly outcomeUnknown: boolean,
+    /** False when the request never left (no key, connection refused): nothing to charge. */
+    readonly reached: boolean = kind !== "missing_key",
   ) {
     super(message);
     this.name = "CohereTransportError";

@@ -9,12 +9,12 @@
 import { z } from "zod/v3";
 
 /** The units a budget can cap, in Cohere's `billed_units` names (plus calls and usd). */
-export const BILLED_UNITS = ["input_tokens", "output_tokens", "search_units", "classifications"] as const;
+export const BILLED_UNITS = ["input_tokens", "output_tokens", "search_units", "classifications", "pages"] as const;
 export type BilledUnit = (typeof BILLED_UNITS)[number];
 export const BUDGET_UNITS = ["calls", ...BILLED_UNITS, "usd"] as const;
 export type BudgetUnit = (typeof BUDGET_UNITS)[number];
 
-const count = (what: string) => z.number().int().positive().optional().describe(`${what} per calendar month (UTC)`);
+const count = (what: string) => z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional().describe(`${what} per calendar month (UTC)`);
 
 export const budgetSchema = z
   .object({
@@ -23,15 +23,17 @@ export const budgetSchema = z
     output_tokens: count("Billed output tokens"),
     search_units: count("Billed search units (rerank)"),
     classifications: count("Billed classifications"),
+    pages: count("Billed pages (parse)"),
     usd: z
       .number()
       .positive()
+      .max(9_000_000) // counted in nano-dollars: whole numbers the store holds exactly
       .optional()
       .describe("US dollars per calendar month (UTC), priced with prices_usd_per_million (required with this)"),
     reserve: z
       .object({
-        input_tokens: z.number().int().positive().optional(),
-        output_tokens: z.number().int().positive().optional(),
+        input_tokens: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+        output_tokens: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
       })
       .strict()
       .optional()
@@ -44,7 +46,7 @@ export const budgetSchema = z
   .refine((b) => BUDGET_UNITS.some((u) => b[u] !== undefined), { message: "name at least one of " + BUDGET_UNITS.join(", ") });
 
 export const unitPricesSchema = z
-  .object(Object.fromEntries(BILLED_UNITS.map((u) => [u, z.number().nonnegative().optional()])) as Record<BilledUnit, z.ZodOptional<z.ZodNumber>>)
+  .object(Object.fromEntries(BILLED_UNITS.map((u) => [u, z.number().nonnegative().max(1e9).optional()])) as Record<BilledUnit, z.ZodOptional<z.ZodNumber>>)
   .strict();
 
 export const pricesSchema = z

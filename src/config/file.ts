@@ -8,6 +8,7 @@ import { oauthProfileProblems, oauthSchema } from "./oauth.js";
 import { agentLimitsSchema } from "./limits.js";
 import { budgetSchema, pricesSchema } from "./budget.js";
 import { cohereKeysSchema, profileKeySchema } from "./keys.js";
+import { adminsSchema } from "./admins.js";
 
 const list = z
   .union([z.string(), z.array(z.string())])
@@ -16,9 +17,9 @@ const list = z
 export const argumentRulesSchema = z
   .object({
     models: z.array(z.string()).optional().describe("Allowed `model` values (globs, e.g. \"command-*\")"),
-    max_documents: z.number().int().positive().optional().describe("Maximum rerank documents per call"),
-    max_inputs: z.number().int().positive().optional().describe("Maximum embed texts/images/inputs per call"),
-    max_tokens: z.number().int().positive().optional().describe("Maximum `max_tokens` a call may request"),
+    max_documents: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional().describe("Maximum rerank documents per call"),
+    max_inputs: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional().describe("Maximum embed texts/images/inputs per call"),
+    max_tokens: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional().describe("Maximum `max_tokens` a call may request"),
     max_input_chars: z
       .number()
       .int()
@@ -46,15 +47,16 @@ export const profileSchema = z
     arguments: argumentRulesSchema.optional().describe("Limits on arguments, checked before anything is sent"),
     rate_limit: z
       .object({
-        per_minute: z.number().int().positive().optional().describe("Calls per minute by one agent, all tools together"),
+        per_minute: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional().describe("Calls per minute by one agent, all tools together"),
         per_tool_per_minute: z
-          .record(z.number().int().positive())
+          .record(z.number().int().positive().max(Number.MAX_SAFE_INTEGER))
           .optional()
           .describe("Calls per minute by one agent to one tool, keyed by tool name"),
         per_month: z
           .number()
           .int()
           .positive()
+          .max(Number.MAX_SAFE_INTEGER)
           .optional()
           .describe("Calls per calendar month (UTC) by one agent; the in-memory counter restarts with the process"),
       })
@@ -68,25 +70,54 @@ export const profileSchema = z
   })
   .strict();
 
+/** A token's SHA-256 as 64 hex digits, either case (the server compares it in lowercase). */
+const tokenHash = z
+  .string()
+  .regex(/^[A-Fa-f0-9]{64}$/, "a hex SHA-256 (64 hex digits; `cohere-mcp hash-token` makes one)")
+  .transform((s) => s.toLowerCase());
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name");
+
+export const agentTokenSchema = z
+  .object({
+    sha256: tokenHash.optional().describe("SHA-256 (hex) of the token"),
+    env: envName.optional().describe("Name of an environment variable holding the token"),
+    label: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]{1,64}$/, "letters, digits, . _ : - (1–64)")
+      .describe("Names the token in the audit (token_label) and in `cohere-mcp access`; never the token itself"),
+    not_after: z
+      .string()
+      .datetime({ offset: true })
+      .optional()
+      .describe("From this time on (ISO 8601) the token is refused with 401, its error_description saying it expired"),
+  })
+  .strict()
+  .refine((t) => (t.sha256 ? 1 : 0) + (t.env ? 1 : 0) === 1, { message: "give exactly one of sha256 or env (never a plain token)" });
+
 export const agentSchema = z
   .object({
     name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "letters, digits, . _ - (1–64)"),
     profile: z.string(),
-    token_sha256: z
-      .string()
-      .regex(/^[a-f0-9]{64}$/i, "a hex SHA-256")
+    token_sha256: tokenHash.optional().describe("SHA-256 (hex) of the agent's bearer token"),
+    token_env: envName.optional().describe("Name of an environment variable holding the agent's bearer token"),
+    tokens: z
+      .array(agentTokenSchema)
+      .min(1)
       .optional()
-      .describe("SHA-256 (hex) of the agent's bearer token"),
-    token_env: z
-      .string()
-      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name")
-      .optional()
-      .describe("Name of an environment variable holding the agent's bearer token"),
+      .describe("Several tokens, each labelled, so a rotation can overlap: add the new one, hand it out, then remove (or let expire) the old one"),
     description: z.string().optional(),
   })
   .strict()
-  .refine((a) => (a.token_sha256 ? 1 : 0) + (a.token_env ? 1 : 0) === 1, {
-    message: "give exactly one of token_sha256 or token_env (never a plain token)",
+  .superRefine((a, ctx) => {
+    const single = (a.token_sha256 ? 1 : 0) + (a.token_env ? 1 : 0);
+    if (single > 1 || single + (a.tokens?.length ?? 0) === 0) {
+      ctx.addIssue({ code: "custom", message: "give one of token_sha256, token_env or tokens (never a plain token)" });
+    }
+    const labels = new Set<string>();
+    a.tokens?.forEach((t, i) => {
+      if (labels.has(t.label)) ctx.addIssue({ code: "custom", path: ["tokens", i, "label"], message: `duplicate token label "${t.label}"` });
+      labels.add(t.label);
+    });
   });
 
 export const configFileSchema = z
@@ -98,6 +129,13 @@ export const configFileSchema = z
     oauth: oauthSchema.optional().describe("HTTP: accept access tokens from your identity provider (OAuth 2.1 resource server)"),
     cohere_keys: cohereKeysSchema.optional(),
     prices_usd_per_million: pricesSchema.optional(),
+    budget: budgetSchema
+      .optional()
+      .describe(
+        "Gateway-wide monthly caps for all agents together (same units as a profile's budget; usd needs prices_usd_per_million). " +
+          "A call must fit both its agent's budget and this one",
+      ),
+    admins: adminsSchema.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -113,12 +151,18 @@ export const configFileSchema = z
       if (seen.has(a.name)) ctx.addIssue({ code: "custom", path: ["agents", i, "name"], message: `duplicate agent "${a.name}"` });
       seen.add(a.name);
     });
+    const admins = new Set<string>();
+    cfg.admins?.forEach((a, i) => {
+      if (admins.has(a.name)) ctx.addIssue({ code: "custom", path: ["admins", i, "name"], message: `duplicate admin "${a.name}"` });
+      admins.add(a.name);
+    });
     if (cfg.oauth) for (const p of oauthProfileProblems(cfg.oauth, names)) ctx.addIssue({ code: "custom", ...p });
   });
 
 export type Profile = z.infer<typeof profileSchema>;
 export type ArgumentRules = z.infer<typeof argumentRulesSchema>;
 export type AgentConfig = z.infer<typeof agentSchema>;
+export type AgentToken = z.infer<typeof agentTokenSchema>;
 export type ConfigFile = z.infer<typeof configFileSchema>;
 
 export class ConfigError extends Error {

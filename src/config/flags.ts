@@ -32,8 +32,13 @@ export const DEFAULTS = {
   headersTimeoutMs: 5_000,
   bodyTimeoutMs: 5_000,
   maxConnectionsPerAddress: 1024,
+  ipv6Prefix: 64,
+  maxBatchCalls: 100,
   storePrefix: "cohere-mcp:",
   storeTimeoutMs: 1_000,
+  activityMax: 10_000,
+  adminSessionIdleMs: 30 * 60_000,
+  adminSessionMaxMs: 12 * 60 * 60_000,
 } as const;
 
 /** Every flag, its env var and its help line: the flag table in docs/flags.md is built from this. */
@@ -67,9 +72,10 @@ export const FLAGS = [
   { flag: "--max-sessions N", env: "COHERE_MCP_MAX_SESSIONS", help: `HTTP --sessions: most open sessions; new ones get 503 beyond (default ${DEFAULTS.maxSessions})` },
   { flag: "--sse-replay-bytes N", env: "COHERE_MCP_SSE_REPLAY_BYTES", help: `HTTP --sessions: sent messages kept per session for a client that resumes a stream (Last-Event-ID); 0 = no priming events (default ${DEFAULTS.sseReplayBytes})` },
   { flag: "--sse-retry-ms MS", env: "COHERE_MCP_SSE_RETRY_MS", help: `HTTP --sessions: the retry a POST stream's priming event announces, i.e. how long a client waits to reconnect (default ${DEFAULTS.sseRetryMs})` },
-  { flag: "--audit-log FILE", env: "COHERE_MCP_AUDIT_LOG", help: "Write one JSON audit line per tool call to FILE ('-' for stderr)" },
+  { flag: "--audit-log FILE", env: "COHERE_MCP_AUDIT_LOG", help: "Write one JSON audit line per tool call to FILE ('-' for stderr); the start fails if FILE cannot be opened; SIGHUP or SIGUSR1 reopens it" },
+  { flag: "--audit-failure MODE", env: "COHERE_MCP_AUDIT_FAILURE", help: "While the audit file cannot be written: deny (refuse calls, /readyz 503; default) | allow (run them; lines wait in memory)" },
   { flag: "--allow-file-read DIR", env: "COHERE_MCP_ALLOW_FILE_READ", help: "Let file inputs name paths inside DIR (repeatable; LABEL=DIR names it LABEL to agents, default its base name)" },
-  { flag: "--confirm-destructive MODE", env: "COHERE_MCP_CONFIRM_DESTRUCTIVE", help: "elicit (ask the user; refuse if the client cannot ask) | never (no confirmation)" },
+  { flag: "--confirm-destructive MODE", env: "COHERE_MCP_CONFIRM_DESTRUCTIVE", help: "elicit or ask (ask the user; refuse if the client cannot ask) | never (no confirmation)" },
   { flag: "--max-file-bytes N", env: "COHERE_MCP_MAX_FILE_BYTES", help: `Largest file a path input may name (default ${DEFAULTS.maxFileBytes})` },
   { flag: "--poll-interval-ms MS", env: "COHERE_MCP_POLL_INTERVAL_MS", help: `wait_for_* tools: first wait between polls, growing ×1.5 to 30 s (default ${DEFAULTS.pollIntervalMs})` },
   { flag: "--max-wait-s N", env: "COHERE_MCP_MAX_WAIT_S", help: `wait_for_* tools: longest wait, whatever timeout_s asks (default ${DEFAULTS.maxWaitS})` },
@@ -82,6 +88,8 @@ export const FLAGS = [
   { flag: "--headers-timeout-ms MS", env: "COHERE_MCP_HEADERS_TIMEOUT_MS", help: `HTTP: a request's headers must arrive within this (default ${DEFAULTS.headersTimeoutMs})` },
   { flag: "--body-timeout-ms MS", env: "COHERE_MCP_BODY_TIMEOUT_MS", help: `HTTP: the body of a request without a valid token must arrive within this (default ${DEFAULTS.bodyTimeoutMs})` },
   { flag: "--max-connections-per-address N", env: "COHERE_MCP_MAX_CONNECTIONS_PER_ADDRESS", help: `HTTP: open connections from one peer address; more are refused (a --trusted-proxies peer is not counted) (default ${DEFAULTS.maxConnectionsPerAddress})` },
+  { flag: "--ipv6-prefix BITS", env: "COHERE_MCP_IPV6_PREFIX", help: `HTTP: IPv6 clients are throttled (failed logins, refused requests) per network of this many leading bits, since one client commonly holds a whole /64 (default ${DEFAULTS.ipv6Prefix}; 128 = per address)` },
+  { flag: "--max-batch-calls N", env: "COHERE_MCP_MAX_BATCH_CALLS", help: `HTTP: most JSON-RPC messages one POST may carry in a batch; a bigger batch is refused whole with -32600 (default ${DEFAULTS.maxBatchCalls})` },
   { flag: "--trusted-proxies LIST", env: "COHERE_MCP_TRUSTED_PROXIES", help: "HTTP: addresses and CIDR ranges of the load balancers in front of this server (e.g. 127.0.0.1,10.0.0.0/8). Only for a request from one of them is the client address read from X-Forwarded-For (the right-most address that is no trusted proxy), for the failed-login throttle, /readyz details and the audit; their connections are not counted by --max-connections-per-address (default none)" },
   { flag: "--store URL", env: "COHERE_MCP_STORE", help: "Share every counter (limits, budgets, throttles) with other replicas: redis://[:PASSWORD@]HOST:PORT/DB, rediss:// for TLS (default: this process's memory)" },
   { flag: "--store-prefix PREFIX", env: "COHERE_MCP_STORE_PREFIX", help: `With --store: prefix of every key written (default ${DEFAULTS.storePrefix})` },
@@ -90,6 +98,13 @@ export const FLAGS = [
   { flag: "--replica-id TAG", env: "COHERE_MCP_REPLICA_ID", help: "This replica's tag (letters, digits, - and _): session ids start with TAG. so a load balancer can route them (default: random)" },
   { flag: "--metrics-port PORT", env: "COHERE_MCP_METRICS_PORT", help: "Serve Prometheus metrics at /metrics on this port, apart from the agents' port (default: off; 0 picks a free one)" },
   { flag: "--metrics-host HOST", env: "COHERE_MCP_METRICS_HOST", help: `Bind address of --metrics-port (default ${DEFAULTS.host})` },
+  { flag: "--admin-port PORT", env: "COHERE_MCP_ADMIN_PORT", help: "Serve the console and its API (/admin/api/v1/) on this port, apart from the agents' port; needs admins in --config (default: off; 0 picks a free one)" },
+  { flag: "--admin-host HOST", env: "COHERE_MCP_ADMIN_HOST", help: `Bind address of --admin-port (default ${DEFAULTS.host})` },
+  { flag: "--admin-readonly", env: "COHERE_MCP_ADMIN_READONLY=1", help: "The console shows the policy but cannot change it" },
+  { flag: "--policy-store", env: "COHERE_MCP_POLICY_STORE=1", help: "With --store: the policy is a versioned document in the store (seeded from --config at first start) that every replica applies; on by default with --admin-port and --store" },
+  { flag: "--activity-max N", env: "COHERE_MCP_ACTIVITY_MAX", help: `Audit events kept for the console's Activity (a capped Redis stream with --store, else this process's memory) (default ${DEFAULTS.activityMax})` },
+  { flag: "--admin-session-idle-ms MS", env: "COHERE_MCP_ADMIN_SESSION_IDLE_MS", help: `Console: a sign-in unused this long ends (default ${DEFAULTS.adminSessionIdleMs})` },
+  { flag: "--admin-session-max-ms MS", env: "COHERE_MCP_ADMIN_SESSION_MAX_MS", help: `Console: a sign-in ends this long after it began, used or not (default ${DEFAULTS.adminSessionMaxMs})` },
 ] as const;
 
 export const ENV = [

@@ -1,7 +1,7 @@
 /**
  * Several Cohere keys, each named in the config by the environment variable that holds it and its
  * type. Cohere limits each key per minute per endpoint, and a Trial key to 1,000 calls a month;
- * the defaults below are Cohere's published table (shared/cohere/seeds/agent-guide.txt), and a
+ * the defaults below are Cohere's published rate-limit table (docs/operating.md), and a
  * key's `per_minute` / `per_month` override them.
  */
 import { z } from "zod/v3";
@@ -40,14 +40,14 @@ export const cohereKeySchema = z
       .describe("Environment variable holding the key (never the key itself)"),
     type: z.enum(["trial", "production"]).describe("Cohere key type: sets the default limits"),
     per_minute: z
-      .object(Object.fromEntries(COHERE_ENDPOINTS.map((e) => [e, z.number().int().positive().optional()])) as Record<
+      .object(Object.fromEntries(COHERE_ENDPOINTS.map((e) => [e, z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional()])) as Record<
         CohereEndpoint,
         z.ZodOptional<z.ZodNumber>
       >)
       .strict()
       .optional()
       .describe("Override Cohere's per-minute limits by endpoint (embed: text inputs; embed_images: images; others: calls)"),
-    per_month: z.number().int().positive().optional().describe("Calls per calendar month (UTC); Trial default 1000"),
+    per_month: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional().describe("Calls per calendar month (UTC); Trial default 1000"),
     max_wait_ms: z
       .number()
       .int()

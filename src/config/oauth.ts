@@ -8,6 +8,7 @@
  * public keys, and an HMAC "verified" with a public key proves nothing).
  */
 import { z } from "zod/v3";
+import { adminRuleSchema } from "./admins.js";
 
 /** JWS algorithms that verify with a public key from a JWKS. */
 export const ASYMMETRIC_ALGS = [
@@ -124,6 +125,17 @@ export const oauthSchema = z
       .optional()
       .describe("Least time between two JWKS fetches caused by an unknown key id (default 30)"),
     jwks_max_age_s: z.number().int().min(1).max(86400).optional().describe("Longest a fetched JWKS is used before it is fetched again (default 600)"),
+    token_typ: z
+      .enum(["at+jwt", "any"])
+      .optional()
+      .describe('JWT access tokens must have the header typ "at+jwt" (RFC 9068; default), or "any" for an issuer that signs access tokens as plain JWTs'),
+    max_token_lifetime_s: z
+      .number()
+      .int()
+      .min(60)
+      .max(31_536_000)
+      .optional()
+      .describe("Longest lifetime (exp minus iat) a JWT access token may claim (default 86400: a day)"),
     fetch_timeout_ms: z
       .number()
       .int()
@@ -150,6 +162,23 @@ export const oauthSchema = z
       .strict()
       .optional()
       .describe("Accept opaque (non-JWT) access tokens by asking the issuer (RFC 7662)"),
+    admin_rules: z
+      .array(adminRuleSchema)
+      .optional()
+      .describe("Console sign-in with the identity provider: claim rules that make a user an admin or a viewer (first match wins)"),
+    admin_client: z
+      .object({
+        client_id: z.string().min(1).describe("The console's OpenID Connect client id at the issuer"),
+        client_secret_env: z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name")
+          .optional()
+          .describe("Environment variable holding its client secret (none: a public client with PKCE)"),
+        redirect_uri: z.string().optional().describe("Where the issuer sends the browser back (default: the console's /admin/oidc/callback)"),
+      })
+      .strict()
+      .optional()
+      .describe("The console's OpenID Connect client (authorization code + PKCE)"),
   })
   .strict();
 

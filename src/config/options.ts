@@ -8,7 +8,7 @@ import { parseList } from "../policy/allowlist.js";
 import { ConfigError } from "./file.js";
 import { DEFAULTS } from "./flags.js";
 import { parseLimits, type ServerLimits } from "./server-limits.js";
-import { boolEnv, intOpt } from "./values.js";
+import { boolEnv, intOpt, portOpt } from "./values.js";
 import { parseTrustedProxies } from "./proxies.js";
 
 export { DEFAULTS, ENV, FLAGS } from "./flags.js";
@@ -43,6 +43,8 @@ export interface Options {
   allowedHosts?: string[];
   allowedOrigins?: string[];
   auditLog?: string;
+  /** While the audit file cannot be written: deny (refuse calls; not ready) or allow (run them, lines wait in memory). */
+  auditFailure: AuditFailureMode;
   allowFileRead: string[];
   confirmDestructive: ConfirmMode;
   /** Largest file a path input may name. */
@@ -91,9 +93,20 @@ export interface Options {
   /** Serve Prometheus metrics at /metrics on this port (absent: no metrics). */
   metricsPort?: number;
   metricsHost: string;
+  /** The console and its API on this port (absent: off). */
+  adminPort?: number;
+  adminHost: string;
+  adminReadonly: boolean;
+  /** With --store: the policy lives in the store (a versioned document every replica applies). */
+  policyStore: boolean;
+  /** Audit events kept for the console's Activity. */
+  activityMax: number;
+  adminSessionIdleMs: number;
+  adminSessionMaxMs: number;
 }
 
 export type StoreFailureMode = "deny" | "allow";
+export type AuditFailureMode = "deny" | "allow";
 
 /** 6 hex digits: a tag, not a secret (node:crypto is not loaded at start-up for it). */
 function defaultReplicaId(): string {
@@ -102,11 +115,9 @@ function defaultReplicaId(): string {
     .padStart(6, "0");
 }
 
-function metricsPort(value: string | undefined): number | undefined {
+function metricsPort(value: string | undefined, flag = "--metrics-port"): number | undefined {
   if (value === undefined || value === "") return undefined;
-  const n = intOpt("--metrics-port", value, 0);
-  if (n > 65535) throw new ConfigError(`--metrics-port must be a port number (0-65535), got "${value}"`);
-  return n;
+  return portOpt(flag, value, 0);
 }
 
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
@@ -140,6 +151,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
         "allowed-hosts": { type: "string", multiple: true },
         "allowed-origins": { type: "string", multiple: true },
         "audit-log": { type: "string" },
+        "audit-failure": { type: "string" },
         "max-body-bytes": { type: "string" },
         "request-timeout-ms": { type: "string" },
         "shutdown-grace-ms": { type: "string" },
@@ -161,6 +173,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
         "headers-timeout-ms": { type: "string" },
         "body-timeout-ms": { type: "string" },
         "max-connections-per-address": { type: "string" },
+        "ipv6-prefix": { type: "string" },
+        "max-batch-calls": { type: "string" },
         "trusted-proxies": { type: "string", multiple: true },
         store: { type: "string" },
         "store-prefix": { type: "string" },
@@ -169,6 +183,13 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
         "replica-id": { type: "string" },
         "metrics-port": { type: "string" },
         "metrics-host": { type: "string" },
+        "admin-port": { type: "string" },
+        "admin-host": { type: "string" },
+        "admin-readonly": { type: "boolean" },
+        "policy-store": { type: "boolean" },
+        "activity-max": { type: "string" },
+        "admin-session-idle-ms": { type: "string" },
+        "admin-session-max-ms": { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -182,13 +203,19 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
   if (!["debug", "info", "warn", "error", "silent"].includes(logLevel)) {
     throw new ConfigError(`--log-level must be debug, info, warn, error or silent, got "${logLevel}"`);
   }
-  const confirm = (v["confirm-destructive"] ?? env.COHERE_MCP_CONFIRM_DESTRUCTIVE ?? "elicit") as ConfirmMode;
+  // "ask" is what the desktop bundle's form says for elicit; an empty value is the default
+  const confirmGiven = (v["confirm-destructive"] ?? env.COHERE_MCP_CONFIRM_DESTRUCTIVE ?? "").trim() || "elicit";
+  const confirm = (confirmGiven === "ask" ? "elicit" : confirmGiven) as ConfirmMode;
   if (confirm !== "elicit" && confirm !== "never") {
-    throw new ConfigError(`--confirm-destructive must be elicit or never, got "${confirm}"`);
+    throw new ConfigError(`--confirm-destructive must be elicit (or ask) or never, got "${confirmGiven.slice(0, 40)}"`);
   }
   const storeFailure = (v["store-failure"] ?? env.COHERE_MCP_STORE_FAILURE ?? "deny") as StoreFailureMode;
   if (storeFailure !== "deny" && storeFailure !== "allow") {
     throw new ConfigError(`--store-failure must be deny or allow, got "${storeFailure}"`);
+  }
+  const auditFailure = (v["audit-failure"] ?? env.COHERE_MCP_AUDIT_FAILURE ?? "deny") as AuditFailureMode;
+  if (auditFailure !== "deny" && auditFailure !== "allow") {
+    throw new ConfigError(`--audit-failure must be deny or allow, got "${auditFailure}"`);
   }
   const store = v.store ?? (env.COHERE_MCP_STORE || undefined);
   if (store !== undefined && !/^rediss?:\/\//i.test(store)) {
@@ -199,6 +226,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
   if (!/^[A-Za-z0-9_-]{1,32}$/.test(replicaId)) {
     throw new ConfigError(`--replica-id must be 1 to 32 letters, digits, - or _, got "${replicaId.slice(0, 40)}"`);
   }
+  const adminPort = metricsPort(v["admin-port"] ?? env.COHERE_MCP_ADMIN_PORT, "--admin-port");
+  const policyStore = v["policy-store"] ?? (env.COHERE_MCP_POLICY_STORE !== undefined ? boolEnv(env.COHERE_MCP_POLICY_STORE) : adminPort !== undefined && store !== undefined);
+  if (policyStore && store === undefined) throw new ConfigError("--policy-store needs --store (the policy document lives in the shared store)");
   const mode: Options["mode"] = v.help
     ? "help"
     : v.version
@@ -214,8 +244,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     // cleared form field as "".
     tools: parseList(v.tools ?? (env.COHERE_MCP_TOOLS?.trim() ? env.COHERE_MCP_TOOLS : undefined)),
     excludeTools: parseList(v["exclude-tools"] ?? env.COHERE_MCP_EXCLUDE_TOOLS),
-    allowWrite: v["allow-write"] ?? boolEnv(env.COHERE_MCP_ALLOW_WRITE),
-    allowDestructive: v["allow-destructive"] ?? boolEnv(env.COHERE_MCP_ALLOW_DESTRUCTIVE),
+    allowWrite: v["allow-write"] ?? boolEnv(env.COHERE_MCP_ALLOW_WRITE, "COHERE_MCP_ALLOW_WRITE"),
+    allowDestructive: v["allow-destructive"] ?? boolEnv(env.COHERE_MCP_ALLOW_DESTRUCTIVE, "COHERE_MCP_ALLOW_DESTRUCTIVE"),
     configPath: v.config ?? env.COHERE_MCP_CONFIG,
     profile: v.profile ?? env.COHERE_MCP_PROFILE,
     apiKey,
@@ -239,11 +269,12 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
       500,
     ),
     host: v.host ?? env.COHERE_MCP_HOST ?? DEFAULTS.host,
-    port: intOpt("--port", v.port ?? env.COHERE_MCP_PORT, DEFAULTS.port),
+    port: portOpt("--port", v.port ?? env.COHERE_MCP_PORT, DEFAULTS.port),
     sessions: v.sessions ?? false,
     allowedHosts: parseList(v["allowed-hosts"] ?? env.COHERE_MCP_ALLOWED_HOSTS),
     allowedOrigins: parseList(v["allowed-origins"] ?? env.COHERE_MCP_ALLOWED_ORIGINS),
     auditLog: v["audit-log"] ?? env.COHERE_MCP_AUDIT_LOG,
+    auditFailure,
     allowFileRead: v["allow-file-read"] ?? parseList(env.COHERE_MCP_ALLOW_FILE_READ) ?? [],
     confirmDestructive: confirm,
     maxFileBytes: intOpt("--max-file-bytes", v["max-file-bytes"] ?? env.COHERE_MCP_MAX_FILE_BYTES, DEFAULTS.maxFileBytes, 1),
@@ -280,5 +311,12 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     budgetPeriodMs: env.COHERE_MCP_BUDGET_PERIOD_MS ? intOpt("COHERE_MCP_BUDGET_PERIOD_MS", env.COHERE_MCP_BUDGET_PERIOD_MS, 0, 1) : undefined,
     metricsPort: metricsPort(v["metrics-port"] ?? env.COHERE_MCP_METRICS_PORT),
     metricsHost: v["metrics-host"] ?? env.COHERE_MCP_METRICS_HOST ?? DEFAULTS.host,
+    adminPort,
+    adminHost: v["admin-host"] ?? env.COHERE_MCP_ADMIN_HOST ?? DEFAULTS.host,
+    adminReadonly: v["admin-readonly"] ?? boolEnv(env.COHERE_MCP_ADMIN_READONLY),
+    policyStore,
+    activityMax: intOpt("--activity-max", v["activity-max"] ?? env.COHERE_MCP_ACTIVITY_MAX, DEFAULTS.activityMax, 10),
+    adminSessionIdleMs: intOpt("--admin-session-idle-ms", v["admin-session-idle-ms"] ?? env.COHERE_MCP_ADMIN_SESSION_IDLE_MS, DEFAULTS.adminSessionIdleMs, 1),
+    adminSessionMaxMs: intOpt("--admin-session-max-ms", v["admin-session-max-ms"] ?? env.COHERE_MCP_ADMIN_SESSION_MAX_MS, DEFAULTS.adminSessionMaxMs, 1),
   };
 }

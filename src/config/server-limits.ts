@@ -22,6 +22,10 @@ export interface ServerLimits {
   bodyTimeoutMs: number;
   /** HTTP: open connections from one peer address (not counted for --trusted-proxies). */
   maxConnectionsPerAddress: number;
+  /** HTTP: IPv6 client addresses are throttled per network of this many leading bits. */
+  ipv6Prefix: number;
+  /** HTTP: most JSON-RPC messages in one batch. */
+  maxBatchCalls: number;
 }
 
 /** The --max-* and --*-timeout-ms flags (or their env vars) that make ServerLimits. */
@@ -42,5 +46,7 @@ export function parseLimits(v: Record<string, string | boolean | (string | boole
       DEFAULTS.maxConnectionsPerAddress,
       1,
     ),
+    ipv6Prefix: intOpt("--ipv6-prefix", s("ipv6-prefix") ?? env.COHERE_MCP_IPV6_PREFIX, DEFAULTS.ipv6Prefix, 1, 128),
+    maxBatchCalls: intOpt("--max-batch-calls", s("max-batch-calls") ?? env.COHERE_MCP_MAX_BATCH_CALLS, DEFAULTS.maxBatchCalls, 1),
   };
 }

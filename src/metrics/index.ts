@@ -41,6 +41,10 @@ const REASONS = new Set([
   "not_confirmed",
   "budget",
   "cohere_limit",
+  "store_unavailable",
+  "audit_unavailable",
+  "concurrency",
+  "insufficient_scope",
 ]);
 const UNITS = new Set<string>([...BILLED_UNITS, "images", "image_tokens"]);
 export const OTHER = "other";
@@ -107,6 +111,25 @@ export class Telemetry {
     buckets: STORE_BUCKETS,
     registers: this.r,
   });
+  /** The content hash of the effective configuration (src/fleet/hash.ts), as a label; value 1. */
+  readonly configInfo = new Gauge({
+    name: "cohere_mcp_config_info",
+    help: "The content hash of this replica's effective configuration (label hash; value 1): replicas that agree show the same hash",
+    labelNames: ["hash"] as const,
+    registers: this.r,
+    collect: () => {
+      this.configInfo.reset();
+      this.configInfo.set({ hash: this.app.live.current.hash }, 1);
+    },
+  });
+  readonly configMismatch = new Gauge({
+    name: "cohere_mcp_config_hash_mismatch",
+    help: "1 when this replica's configuration hash differs from the other replicas' (shared store), else 0",
+    registers: this.r,
+    collect: () => {
+      this.configMismatch.set(this.app.fleet?.mismatch ? 1 : 0);
+    },
+  });
   readonly reloads = new Counter({
     name: "cohere_mcp_config_reloads_total",
     help: "Configuration reloads (SIGHUP), by outcome (ok|rejected)",
@@ -128,7 +151,7 @@ export class Telemetry {
     const value = (r: BudgetReading, n: number) => (r.unit === "usd" ? n / NANOS_PER_USD : n);
     new Gauge({
       name: "cohere_mcp_budget_used",
-      help: "Budget used this month (UTC) by agent and unit (usd in dollars), calls in flight included",
+      help: "Budget used this month (UTC) by agent and unit (usd in dollars), calls in flight included; read from the shared store: use max across replicas, not sum",
       labelNames: ["agent", "unit"] as const,
       registers: this.r,
       async collect() {
@@ -137,13 +160,63 @@ export class Telemetry {
       },
     });
     new Gauge({
+      name: "cohere_mcp_budget_limit",
+      help: "Each agent's monthly budget limit by unit (usd in dollars): budget_used / budget_limit is the share spent",
+      labelNames: ["agent", "unit"] as const,
+      registers: this.r,
+      async collect() {
+        this.reset();
+        for (const { agent, r } of await budgets()) this.set({ agent, unit: r.unit }, value(r, r.limit));
+      },
+    });
+    new Gauge({
       name: "cohere_mcp_budget_remaining",
-      help: "Budget left this month (UTC) by agent and unit (usd in dollars)",
+      help: "Budget left this month (UTC) by agent and unit (usd in dollars); read from the shared store: use max across replicas, not sum",
       labelNames: ["agent", "unit"] as const,
       registers: this.r,
       async collect() {
         this.reset();
         for (const { agent, r } of await budgets()) this.set({ agent, unit: r.unit }, value(r, Math.max(0, r.limit - r.used)));
+      },
+    });
+    // The gateway-wide budget (config `budget`), read from the store like the agents' budgets.
+    let gatewayReading: { at: number; value: Promise<BudgetReading[]> } | undefined;
+    const gatewayBudget = () => {
+      const now = Date.now();
+      if (!gatewayReading || now - gatewayReading.at > 500) {
+        const gen = app.live.current;
+        gatewayReading = { at: now, value: gen.budgets ? gen.budgets.gatewayUsage().catch(() => []) : Promise.resolve([]) };
+      }
+      return gatewayReading.value;
+    };
+    new Gauge({
+      name: "cohere_mcp_gateway_budget_used",
+      help: "The gateway-wide budget (config budget: all agents together) used this month (UTC) by unit (usd in dollars); shared, use max across replicas",
+      labelNames: ["unit"] as const,
+      registers: this.r,
+      async collect() {
+        this.reset();
+        for (const r of await gatewayBudget()) this.set({ unit: r.unit }, value(r, r.used));
+      },
+    });
+    new Gauge({
+      name: "cohere_mcp_gateway_budget_remaining",
+      help: "The gateway-wide budget left this month (UTC) by unit (usd in dollars); shared, use max across replicas",
+      labelNames: ["unit"] as const,
+      registers: this.r,
+      async collect() {
+        this.reset();
+        for (const r of await gatewayBudget()) this.set({ unit: r.unit }, value(r, Math.max(0, r.limit - r.used)));
+      },
+    });
+    new Gauge({
+      name: "cohere_mcp_gateway_budget_limit",
+      help: "The gateway-wide budget's monthly limit by unit (usd in dollars)",
+      labelNames: ["unit"] as const,
+      registers: this.r,
+      async collect() {
+        this.reset();
+        for (const r of await gatewayBudget()) this.set({ unit: r.unit }, value(r, r.limit));
       },
     });
     new Gauge({
@@ -154,6 +227,23 @@ export class Telemetry {
       collect() {
         this.reset();
         for (const [agent, n] of app.sessionCounts?.() ?? []) this.inc({ agent: self.agent(agent) }, n);
+      },
+    });
+    new Gauge({
+      name: "cohere_mcp_audit_failing",
+      help: "1 while the audit file cannot be written (each scrape tries again), else 0; absent without --audit-log FILE",
+      registers: this.r,
+      collect() {
+        const h = app.audit?.health?.();
+        this.set(h && !h.ok ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: "cohere_mcp_audit_pending_lines",
+      help: "Audit lines waiting in memory while the audit file cannot be written",
+      registers: this.r,
+      collect() {
+        this.set(app.audit?.health?.().pending ?? 0);
       },
     });
     new Gauge({
@@ -257,6 +347,8 @@ export function fanOut(sink: AuditSink | undefined, t: Telemetry): AuditSink {
       sink?.note?.(n);
       t.notice(n);
     },
+    health: sink?.health ? () => sink.health!() : undefined,
+    reopen: sink?.reopen ? () => sink.reopen!() : undefined,
     close: () => sink?.close() ?? Promise.resolve(),
   };
 }

@@ -1,12 +1,19 @@
 /**
  * GET /metrics on its own port (--metrics-port, bound to --metrics-host, loopback by default),
  * never on the agents' port. Nothing else is served here.
+ *
+ * The same protections as the agents' port (issue 20, finding 11): a Host that is not on
+ * --allowed-hosts (default: the loopback names) gets 403, so a DNS-rebinding page in a local
+ * browser cannot read agent names and usage — an IP-address Host is also accepted, as no
+ * rebinding attack can send one; headers must arrive within --headers-timeout-ms, a whole request
+ * within 10 s; --max-connections-per-address bounds one peer's connections.
  */
 import http from "node:http";
 import net from "node:net";
 import type { App } from "../app.js";
 import { ConfigError } from "../config/file.js";
-import { isLoopbackHost } from "../transports/http/origin.js";
+import { hostAllowed, isLoopbackHost, splitHost } from "../transports/http/origin.js";
+import { capConnectionsPerAddress } from "../transports/http/clients.js";
 import { installTelemetry, type Telemetry } from "./index.js";
 
 export const METRICS_PATH = "/metrics";
@@ -29,8 +36,20 @@ export async function serveMetrics(app: App): Promise<MetricsHandle> {
     });
   }
   const telemetry = installTelemetry(app);
-  const server = http.createServer((req, res) => {
+  const limits = o.limits;
+  const server = http.createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: Math.max(10_000, limits.headersTimeoutMs),
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 2))),
+    },
+    (req, res) => {
     const path = (req.url ?? "/").split("?")[0];
+    const host = req.headers.host;
+    if (!hostAllowed(host, o.allowedHosts) && !(host && net.isIP(splitHost(host).name.replace(/^\[|\]$/g, "")))) {
+      res.writeHead(403, { "Content-Type": "text/plain" }).end("forbidden: this Host is not allowed (--allowed-hosts)\n");
+      return;
+    }
     if (path !== METRICS_PATH) {
       res.writeHead(404, { "Content-Type": "text/plain" }).end(`not found; metrics are at ${METRICS_PATH}\n`);
       return;
@@ -49,6 +68,15 @@ export async function serveMetrics(app: App): Promise<MetricsHandle> {
         res.writeHead(500, { "Content-Type": "text/plain" }).end("metrics could not be collected\n");
       },
     );
+    },
+  );
+  capConnectionsPerAddress(server, limits.maxConnectionsPerAddress, app.logger);
+  server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+    // Closed, not just half-closed: a client that keeps trickling bytes must not keep the socket.
+    if (socket.writable) {
+      socket.end(`HTTP/1.1 ${err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "408 Request Timeout" : "400 Bad Request"}\r\nConnection: close\r\n\r\n`);
+      setTimeout(() => socket.destroy(), 250).unref();
+    } else socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (err: NodeJS.ErrnoException) =>

@@ -62,6 +62,16 @@ export function createOAuth(
       const v = await verifier.verify(token);
       if (!v.ok) {
         if (v.status === 503) return { ok: false, status: 503, reason: "unavailable", message: v.message };
+        if (v.retryAfterS !== undefined) {
+          return {
+            ok: false,
+            status: 401,
+            reason: "unknown_key",
+            message: v.message,
+            retryAfterS: v.retryAfterS,
+            challenge: challenge({ error: "invalid_token", description: v.message }),
+          };
+        }
         return { ok: false, status: 401, reason: "invalid", message: v.message, challenge: challenge({ error: "invalid_token", description: v.message }) };
       }
       const m = mapClaims(v.claims, config, opts.staticAgents);

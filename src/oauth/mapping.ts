@@ -17,6 +17,9 @@ export const ACCESS_CLASSES: readonly Access[] = ["read", "write", "destructive"
 /** Agent names taken from a claim: printable ASCII without spaces, quotes, commas or backslashes. */
 const AGENT_NAME = /^[A-Za-z0-9_.@:|+/=~-]{1,128}$/;
 
+/** Names the server gives its own identities: no token may take them (issue 20, finding 7). */
+export const RESERVED_AGENT_NAMES: ReadonlySet<string> = new Set(["anonymous", "(unauthenticated)", "other"]);
+
 export type Mapped =
   | { ok: true; agent: string; profile: string; scopes: string[]; classes: ReadonlySet<Access>; claims: AuditClaims; sub?: string }
   | { ok: false; message: string; claims: AuditClaims; agent?: string };
@@ -85,6 +88,9 @@ export function mapClaims(claims: Claims, cfg: OAuthConfig, staticAgents: Readon
   if (agent === undefined) return { ok: false, message: `token has no "${claimName}" claim to name the agent`, claims: audit };
   if (!AGENT_NAME.test(agent)) {
     return { ok: false, message: `the token's "${claimName}" claim is not a usable agent name`, claims: audit };
+  }
+  if (RESERVED_AGENT_NAMES.has(agent.toLowerCase())) {
+    return { ok: false, message: `agent name "${agent}" is reserved by this server; map the token to another name (oauth.agent_claim)`, claims: audit };
   }
   if (staticAgents.has(agent)) {
     // A token must not borrow a static agent's name (and its counters, sessions and audit lines).

@@ -172,6 +172,17 @@ export function narrow(
 }
 
 /** How an operator makes a hidden tool visible: the exact flag to add. */
-export function howToEnable(t: Pick<PolicyTool, "name">): string {
+/**
+ * How an operator could make a tool visible. Over HTTP the agent's tools come from its profile on
+ * a shared gateway: it asks for the profile to be changed (a restart with --tools is not its
+ * remedy); over stdio the user who starts the server can pass --tools.
+ */
+export function howToEnable(t: Pick<PolicyTool, "name">, transport: "stdio" | "http" = "stdio", profile?: string): string {
+  if (transport === "http") {
+    return (
+      `ask the gateway's operator to add "${t.name}" to ${profile ? `profile "${profile}"` : "this agent's profile"} ` +
+      "(its \"tools\" in the config file; a reload applies it)"
+    );
+  }
   return `start cohere-mcp with --tools ${t.name} (or add "${t.name}" to the agent's profile "tools" in the config file)`;
 }

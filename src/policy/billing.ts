@@ -18,6 +18,7 @@ const BILLS: Record<string, readonly BilledUnit[]> = {
   rerank: ["search_units"],
   rerank_v1: ["search_units"],
   classify: ["classifications"],
+  parse: ["pages"],
 };
 
 /** The billed units a tool's answer can carry (none for lookups, lists and jobs billed later). */
@@ -34,7 +35,7 @@ const len = (v: unknown): number => (Array.isArray(v) ? v.length : 0);
 /**
  * Units of `unit` a call holds until its bill is known. Exact where the input says it: output
  * tokens are at most max_tokens (× num_generations for generate); rerank bills a search unit per
- * 100 documents; classify one classification per input. Otherwise the profile's `reserve`, or 1.
+ * 100 documents; classify one classification per input; parse one page per image. Otherwise the profile's `reserve`, or 1.
  */
 export function reservation(tool: ToolDef, input: Record<string, unknown>, unit: BilledUnit, reserve?: Budget["reserve"]): number {
   switch (unit) {
@@ -51,7 +52,33 @@ export function reservation(tool: ToolDef, input: Record<string, unknown>, unit:
       return Math.max(1, Math.ceil(len(input.documents) / 100));
     case "classifications":
       return Math.max(1, len(input.inputs));
+    case "pages":
+      return 1; // parse takes one image: one page
   }
+}
+
+/** UTF-8 bytes per token assumed for streamed text Cohere never billed (conservative: English runs ~4.5 characters a token). */
+export const BYTES_PER_TOKEN_ESTIMATE = 3;
+
+/**
+ * What a sent call is charged when Cohere's answer carried no bill: each unit's reservation,
+ * and for output tokens at least what a cut stream delivered (its pieces, or its UTF-8 bytes /
+ * 3, whichever is more) — capped by max_tokens (× num_generations) when the call set it, since
+ * Cohere cannot bill more.
+ */
+export function estimatedBill(
+  tool: ToolDef,
+  input: Record<string, unknown>,
+  reserved: Partial<Record<BilledUnit, number>>,
+  outcome: { streamed?: { pieces: number; bytes: number } },
+): Partial<Record<BilledUnit, number>> {
+  const out: Partial<Record<BilledUnit, number>> = { ...reserved };
+  const s = outcome.streamed;
+  if (s && reserved.output_tokens !== undefined) {
+    const delivered = Math.max(s.pieces, Math.ceil(s.bytes / BYTES_PER_TOKEN_ESTIMATE));
+    out.output_tokens = capped(tool, input) ? reserved.output_tokens : Math.max(reserved.output_tokens, delivered);
+  }
+  return out;
 }
 
 /** Why a reservation is what it is, for refusal messages. */
@@ -61,6 +88,7 @@ export function reservationWhy(tool: ToolDef, input: Record<string, unknown>, un
   }
   if (unit === "search_units") return "one per 100 documents";
   if (unit === "classifications") return "one per input";
+  if (unit === "pages") return "one per document image";
   return "the profile's budget.reserve, default 1";
 }
 

@@ -17,6 +17,7 @@ import type { CohereKey, KeyRing } from "../keyring.js";
 import type { CounterStore, WindowSpec } from "../store/types.js";
 import { periodAt } from "./budget.js";
 import type { AgentScope, Guard, GuardVerdict } from "./types.js";
+import { keyPart } from "../store/keys.js";
 
 export interface KeyLimitOptions {
   /** Length of a "minute" (tests shorten it). */
@@ -93,10 +94,10 @@ export function cohereKeyGuard(keys: KeyRing, store: CounterStore, opts: KeyLimi
             `${limitText(key, endpoint, limit)}: this call has ${n(cost)} ${many}, more than fits in one window, so nothing was sent to Cohere. Split it into smaller calls.`;
           return { ok: false, reason: "cohere_limit", message, detail: `key "${key.name}": ${endpoint} call of ${cost} over the limit of ${limit}` };
         }
-        slots.push({ key: `cohere:${key.id}:${endpoint}:minute`, limit, ttlMs: windowMs, cost, endpoint });
+        slots.push({ key: `cohere:${keyPart(key.id)}:${keyPart(endpoint)}:minute`, limit, ttlMs: windowMs, cost, endpoint });
       }
       if (key.perMonth !== undefined) {
-        slots.push({ key: `cohere:${key.id}:month:${period.label}`, limit: key.perMonth, ttlMs: Math.max(1, period.end - t0), cost: 1 });
+        slots.push({ key: `cohere:${keyPart(key.id)}:month:${period.label}`, limit: key.perMonth, ttlMs: Math.max(1, period.end - t0), cost: 1 });
       }
       if (!slots.length) return { ok: true };
 

@@ -12,6 +12,7 @@ import { ConfigError, type ConfigFile } from "../config/file.js";
 import type { ToolDef } from "../catalog/types.js";
 import type { CounterStore, WindowSpec } from "../store/types.js";
 import type { AgentScope, Guard } from "./types.js";
+import { keyPart } from "../store/keys.js";
 
 export { MemoryCounterStore } from "../store/memory.js";
 
@@ -43,7 +44,7 @@ export function checkRateLimitConfig(config: ConfigFile | undefined, toolNames: 
 }
 
 /** The agent's per_minute window (refused calls are charged to it too: src/policy/refusals.ts). */
-export const minuteKey = (agent: string): string => `rl:${agent}:minute`;
+export const minuteKey = (agent: string): string => `rl:${keyPart(agent)}:minute`;
 
 interface Limit extends WindowSpec {
   what: string;
@@ -67,7 +68,7 @@ export function rateLimitGuard(config: ConfigFile | undefined, store: CounterSto
       const perTool = rl.per_tool_per_minute?.[tool.name];
       if (perTool !== undefined) {
         limits.push({
-          key: `rl:${a}:tool:${tool.name}:minute`,
+          key: `rl:${keyPart(a)}:tool:${keyPart(tool.name)}:minute`,
           limit: perTool,
           ttlMs: windowMs,
           what: `${tool.name} calls ${per}`,
@@ -76,7 +77,7 @@ export function rateLimitGuard(config: ConfigFile | undefined, store: CounterSto
       }
       if (rl.per_month !== undefined) {
         limits.push({
-          key: `rl:${a}:month:${monthLabel(t)}`,
+          key: `rl:${keyPart(a)}:month:${monthLabel(t)}`,
           limit: rl.per_month,
           ttlMs: monthEnd(t) - t,
           what: "calls this month (UTC)",

@@ -29,7 +29,7 @@ export interface RefusalVerdict {
 }
 
 export interface RefusalPolicy {
-  refused(scope: AgentScope, reason: DenyReason): Promise<RefusalVerdict>;
+  refused(scope: Pick<AgentScope, "agent" | "profile" | "transport">, reason: DenyReason): Promise<RefusalVerdict>;
   /** Write pending summaries (shutdown). */
   close(): Promise<void>;
 }
@@ -92,7 +92,8 @@ export function createRefusalPolicy(o: RefusalOptions): RefusalPolicy {
       try {
         const perMinute = profile?.rate_limit?.per_minute;
         if (perMinute !== undefined && reason !== "rate_limit" && reason !== "throttled") {
-          await o.store().take([{ key: minuteKey(scope.agent), limit: perMinute, ttlMs: o.windowMs }]);
+          // The call is refused anyway: a store that cannot be reached only loses this charge.
+          await o.store().take([{ key: minuteKey(scope.agent), limit: perMinute, ttlMs: o.windowMs }]).catch(() => undefined);
         }
         const own = profile?.limits?.refusals_per_minute;
         const limit = own ?? o.maxPerMinute;
@@ -108,7 +109,7 @@ export function createRefusalPolicy(o: RefusalOptions): RefusalPolicy {
             `${limit} refused calls ${per} (${source}). Nothing was sent to Cohere. Fix the calls; retry in ${retryS} s.`,
         };
       } catch (err) {
-        // The store failed: audit as before rather than lose the line.
+        // Not expected (the throttle counts in this process while the store is down): audit rather than lose the line.
         o.logger.error("the refusal throttle could not count a refusal", { agent: scope.agent, error: (err as Error)?.message });
         return { write: true };
       }

@@ -8,8 +8,15 @@
  * the window is `PREFIX:subject`, the suppressed count `PREFIX:subject:RESETAT:n`. The process
  * whose hit is the first over the limit (exactly one, the store's add is atomic) owns the
  * window's summary: it reads the suppressed count when the window ends and reports it.
+ *
+ * A throttle never switches off (issue 20, finding 4): while the store cannot be reached (e.g.
+ * Redis down with --store-failure deny, where every store call throws), hits are counted in this
+ * process's own memory, so the limit still holds per process; when the store answers again, what
+ * was counted locally is added to the shared windows (reconciled) and the local counts are dropped.
  */
-import type { CounterStore } from "../store/types.js";
+import { MemoryCounterStore } from "../store/memory.js";
+import type { CounterReading, CounterStore } from "../store/types.js";
+import { keyPart } from "../store/keys.js";
 
 export interface ThrottleHit {
   /** Within the limit: handle (and audit) it as usual. */
@@ -34,6 +41,9 @@ const MAX_PENDING = 10_000;
 export class WindowThrottle<M> {
   private readonly pending = new Map<string, { timer: NodeJS.Timeout; resetAt: number; meta: M; subject: string }>();
   private dropped = 0;
+  /** Counts taken while the store could not be reached (merged into it when it is back). */
+  private readonly local = new MemoryCounterStore(() => this.now());
+  private merging: Promise<void> | undefined;
 
   constructor(
     /** Read at each use: the app may swap its store (e.g. for a shared one) after start-up. */
@@ -45,24 +55,75 @@ export class WindowThrottle<M> {
   ) {}
 
   private countKey(subject: string, resetAt: number): string {
-    return `${this.prefix}:${subject}:${resetAt}:n`;
+    return `${this.prefix}:${keyPart(subject)}:${resetAt}:n`;
+  }
+
+  /** Add to a window: in the store, or in this process while the store cannot be reached. */
+  private async add(key: string, amount: number, ttlMs: number): Promise<CounterReading> {
+    let shared: CounterReading;
+    try {
+      shared = await this.storeOf().add(key, amount, ttlMs);
+    } catch {
+      return this.local.add(key, amount, ttlMs);
+    }
+    // Hits counted here during an outage that are not merged yet still count.
+    const [mine] = await this.local.get([key]);
+    if (this.local.size) void this.reconcile();
+    return mine!.count ? { count: shared.count + mine!.count, resetAt: shared.resetAt } : shared;
+  }
+
+  /** The store is back: add what was counted in this process meanwhile to its windows. */
+  private reconcile(): Promise<void> {
+    this.merging ??= (async () => {
+      const windows = this.local.drain();
+      for (const [i, w] of windows.entries()) {
+        const ttl = w.resetAt - this.now();
+        if (ttl <= 0) continue;
+        try {
+          await this.storeOf().add(w.key, w.count, ttl);
+        } catch {
+          // Down again: keep the rest for the next time.
+          for (const rest of windows.slice(i)) if (rest.resetAt > this.now()) await this.local.add(rest.key, rest.count, rest.resetAt - this.now());
+          break;
+        }
+      }
+    })().finally(() => {
+      this.merging = undefined;
+    });
+    return this.merging;
+  }
+
+  /** Current values: the store's plus what this process counted while it was unreachable. */
+  private async read(key: string): Promise<CounterReading> {
+    const [mine] = await this.local.get([key]);
+    try {
+      const [w] = await this.storeOf().get([key]);
+      return { count: (w?.count ?? 0) + mine!.count, resetAt: w?.resetAt ?? mine!.resetAt };
+    } catch {
+      return mine!;
+    }
   }
 
   /** Count one hit of `subject` against `limit` per window. */
   async hit(subject: string, limit: number, meta: M): Promise<ThrottleHit> {
-    const w = await this.storeOf().add(`${this.prefix}:${subject}`, 1, this.windowMs);
+    const w = await this.add(`${this.prefix}:${keyPart(subject)}`, 1, this.windowMs);
     const resetAt = w.resetAt ?? this.now() + this.windowMs;
     if (w.count <= limit) return { allowed: true, count: w.count, resetAt };
-    await this.storeOf().add(this.countKey(subject, resetAt), 1, 2 * this.windowMs + 1_000);
+    await this.add(this.countKey(subject, resetAt), 1, 2 * this.windowMs + 1_000);
     if (w.count === limit + 1) this.schedule(subject, resetAt, meta);
     return { allowed: false, count: w.count, resetAt };
   }
 
+  /** True for the first hit of `subject` in its window (a repeat is not counted again). */
+  async first(subject: string): Promise<boolean> {
+    return (await this.add(`${this.prefix}:${keyPart(subject)}`, 1, this.windowMs)).count === 1;
+  }
+
   /** Is `subject` over `limit` in its current window? (no hit counted) */
   async over(subject: string, limit: number): Promise<ThrottleHit> {
-    const [w] = await this.storeOf().get([`${this.prefix}:${subject}`]);
-    const count = w?.count ?? 0;
-    return { allowed: count < limit, count, resetAt: w?.resetAt ?? this.now() };
+    const w = await this.read(`${this.prefix}:${keyPart(subject)}`);
+    const count = w.count;
+    return { allowed: count < limit, count, resetAt: w.resetAt ?? this.now() };
   }
 
   private schedule(subject: string, resetAt: number, meta: M): void {
@@ -82,12 +143,7 @@ export class WindowThrottle<M> {
     if (!p) return;
     this.pending.delete(key);
     clearTimeout(p.timer);
-    let suppressed = 0;
-    try {
-      [{ count: suppressed }] = (await this.storeOf().get([this.countKey(p.subject, p.resetAt)])) as [{ count: number }];
-    } catch {
-      /* the store is gone (shutdown): report what is known, nothing */
-    }
+    const suppressed = (await this.read(this.countKey(p.subject, p.resetAt))).count;
     if (suppressed > 0) this.report({ subject: p.subject, suppressed, from: p.resetAt - this.windowMs, to: p.resetAt, meta: p.meta });
   }
 

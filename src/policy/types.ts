@@ -19,6 +19,10 @@ export interface AgentScope {
   stateless?: boolean;
   /** OAuth agents: sub, client_id and jti of the request's token, for the audit line. */
   claims?: AuditClaims;
+  /** HTTP: the client's address (after --trusted-proxies), for the audit line. */
+  remote?: string;
+  /** HTTP --sessions: the session id, for the audit line. */
+  session?: string;
 }
 
 /**
@@ -33,5 +37,22 @@ export interface Guard {
 
 /** `message` goes to the agent; `detail` (default: message) to the audit line. */
 export type GuardVerdict =
-  | { ok: true; after?: (outcome: CallOutcome) => void | Promise<void> }
+  | { ok: true; after?: GuardAfter }
   | { ok: false; reason: DenyReason; message: string; detail?: string };
+
+/** What settling a call may say for its audit line (a budget charged by estimate). */
+export interface SettleNote {
+  /** "estimated": a sent call brought back no bill from Cohere and was charged by estimate. */
+  charge?: "estimated";
+  /** What was charged by estimate, per budgeted unit (usd in nano-dollars). */
+  charged?: Record<string, number>;
+}
+
+export type GuardAfter = (outcome: CallOutcome) => void | SettleNote | Promise<void | SettleNote>;
+
+/** Two notes as one (the later one's figures added to the earlier's). */
+export function mergeNotes(a: SettleNote | undefined, b: SettleNote | void | undefined): SettleNote | undefined {
+  if (!b || !b.charge) return a;
+  if (!a) return b;
+  return { charge: "estimated", charged: { ...a.charged, ...b.charged } };
+}

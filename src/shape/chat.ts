@@ -56,6 +56,23 @@ function toolCallLines(calls: unknown[]): string {
     .join("\n");
 }
 
+/** Citation lines shown in the text; structuredContent keeps them all. */
+const MAX_CITATIONS = 20;
+
+/** `- "quoted span" ← tool get_weather_x:0` / `← document doc:0`: what each part of the reply rests on. */
+function citationLines(citations: unknown[]): string {
+  const lines = citations.slice(0, MAX_CITATIONS).map((c) => {
+    const cit = obj(c);
+    const sources = arr(cit.sources)
+      .map(obj)
+      .map((s) => `${String(s.type ?? "source")} ${String(s.id ?? "?")}`)
+      .join(", ");
+    return `- ${JSON.stringify(String(cit.text ?? ""))} ← ${sources || "no source"}`;
+  });
+  if (citations.length > MAX_CITATIONS) lines.push(`… ${citations.length - MAX_CITATIONS} more in structuredContent.citations`);
+  return `Citations (span ← sources):\n${lines.join("\n")}`;
+}
+
 /** Chat v2: `{id, finish_reason, message: {content[], tool_plan, tool_calls, citations}, usage, logprobs}`. */
 export function shapeChatV2(data: unknown, input?: unknown): Shaped {
   const d = obj(data);
@@ -79,6 +96,7 @@ export function shapeChatV2(data: unknown, input?: unknown): Shaped {
   const parts: string[] = [];
   if (typeof message.tool_plan === "string" && message.tool_plan) parts.push(`Plan: ${message.tool_plan}`);
   if (text) parts.push(text);
+  if (arr(message.citations).length) parts.push(citationLines(arr(message.citations)));
   if (arr(message.tool_calls).length) {
     parts.push(`Tool calls (answer each with a tool message carrying its id):\n${toolCallLines(arr(message.tool_calls))}`);
   }

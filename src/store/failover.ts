@@ -12,7 +12,7 @@
  * or timed out less than a second ago (a hung server is not waited on by every call).
  */
 import { MemoryCounterStore } from "./memory.js";
-import { StoreUnavailableError, type CounterReading, type CounterStore, type TakeResult, type WindowSpec } from "./types.js";
+import { checkAmount, checkWindows, StoreUnavailableError, StoreValueError, type CounterReading, type CounterStore, type TakeResult, type WindowSpec } from "./types.js";
 import type { StoreFailureMode } from "../config/options.js";
 import type { Logger } from "../logger.js";
 
@@ -114,6 +114,9 @@ export class FailoverCounterStore implements CounterStore {
         this.recovered();
         return r;
       } catch (err) {
+        // One call's values (a cost that is not a whole number, a command Redis refused for its
+        // arguments) refuse that call only: the store answered, it is not down.
+        if (err instanceof StoreValueError) throw err;
         this.noteDown((err as Error)?.message ?? String(err));
       }
     } else if (!this.outage) {
@@ -123,14 +126,16 @@ export class FailoverCounterStore implements CounterStore {
     return local();
   }
 
-  take(specs: readonly WindowSpec[]): Promise<TakeResult> {
+  async take(specs: readonly WindowSpec[]): Promise<TakeResult> {
+    checkWindows(specs);
     return this.decide(
       () => this.shared.take(specs),
       () => this.local.take(specs),
     );
   }
 
-  add(key: string, amount: number, ttlMs: number): Promise<CounterReading> {
+  async add(key: string, amount: number, ttlMs: number): Promise<CounterReading> {
+    checkAmount(key, amount, ttlMs);
     return this.decide(
       () => this.shared.add(key, amount, ttlMs),
       () => this.local.add(key, amount, ttlMs),

@@ -3,7 +3,7 @@
  * take is atomic with respect to every other caller of this process. Expired windows are dropped
  * as they are met and by a sweep every 1,024 operations, so nothing grows without bound.
  */
-import type { CounterReading, CounterStore, TakeResult, WindowSpec } from "./types.js";
+import { checkAmount, checkWindows, type CounterReading, type CounterStore, type TakeResult, type WindowSpec } from "./types.js";
 
 interface Window {
   count: number;
@@ -31,6 +31,7 @@ export class MemoryCounterStore implements CounterStore {
   }
 
   async take(specs: readonly WindowSpec[]): Promise<TakeResult> {
+    checkWindows(specs);
     const t = this.now();
     this.tick(t);
     const found = specs.map((s) => this.live(s.key, t));
@@ -57,6 +58,7 @@ export class MemoryCounterStore implements CounterStore {
   }
 
   async add(key: string, amount: number, ttlMs: number): Promise<CounterReading> {
+    checkAmount(key, amount, ttlMs);
     const t = this.now();
     this.tick(t);
     let w = this.live(key, t);

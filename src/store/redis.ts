@@ -6,7 +6,8 @@
  * writes the commands of one tick together (pipelining).
  *
  * Keys are `<prefix><key>` and every one carries a TTL (its window's end), so nothing grows
- * forever. Values are numbers as Redis strings (INCRBYFLOAT: a budget may charge fractions).
+ * forever. Values are whole numbers (checkWindows/checkAmount in types.ts refuse anything else
+ * before a command is sent; a command Redis refuses for its values is that call's error, not an outage).
  *
  * Failure: commands are never queued while the connection is down (disableOfflineQueue) and each
  * decision has a deadline (--store-timeout-ms), so it fails fast instead of waiting; the client
@@ -14,8 +15,8 @@
  * What a call gets meanwhile is decided above this (failover.ts).
  */
 import { createHash } from "node:crypto";
-import { createClient, type RedisClientType } from "@redis/client";
-import type { CounterReading, CounterStore, TakeResult, WindowSpec } from "./types.js";
+import { createClient, ErrorReply, type RedisClientType } from "@redis/client";
+import { checkAmount, checkWindows, StoreValueError, type CounterReading, type CounterStore, type TakeResult, type WindowSpec } from "./types.js";
 
 interface Script {
   src: string;
@@ -83,6 +84,9 @@ return out
 `);
 
 type Reply = Array<string | number>;
+
+/** Error replies that say the server cannot serve any command now (an outage), not that one command's values were wrong. */
+const SERVER_STATE = /^(LOADING|BUSY|MASTERDOWN|READONLY|CLUSTERDOWN|TRYAGAIN|NOAUTH|WRONGPASS|NOPERM|OOM|MISCONF|NOREPLICAS|EXECABORT)\b/;
 
 export interface RedisStoreOptions {
   /** redis://[user:password@]host:port/db or rediss:// (TLS). */
@@ -188,11 +192,19 @@ export class RedisCounterStore implements CounterStore {
   private async run(s: Script, keys: readonly string[], args: readonly string[]): Promise<Reply> {
     const tail = [String(keys.length), ...keys.map((k) => this.prefix + k), ...args];
     try {
-      return (await this.deadline(this.client.sendCommand(["EVALSHA", s.sha, ...tail]))) as Reply;
+      try {
+        return (await this.deadline(this.client.sendCommand(["EVALSHA", s.sha, ...tail]))) as Reply;
+      } catch (err) {
+        // Not run at all: Redis does not have the script (first use, or after a restart).
+        if (!(err as Error)?.message?.startsWith("NOSCRIPT")) throw err;
+        return (await this.deadline(this.client.sendCommand(["EVAL", s.src, ...tail]))) as Reply;
+      }
     } catch (err) {
-      // Not run at all: Redis does not have the script (first use, or after a restart).
-      if (!(err as Error)?.message?.startsWith("NOSCRIPT")) throw err;
-      return (await this.deadline(this.client.sendCommand(["EVAL", s.src, ...tail]))) as Reply;
+      // Redis answered, refusing this command's values (e.g. a number it cannot add): this
+      // call's problem, not an outage. A server that cannot serve anyone (loading, read-only
+      // replica, out of memory, auth) is an outage.
+      if (err instanceof ErrorReply && !SERVER_STATE.test(err.message)) throw new StoreValueError(`${this.where}: ${err.message.slice(0, 200)}`);
+      throw err;
     }
   }
 
@@ -237,6 +249,7 @@ export class RedisCounterStore implements CounterStore {
 
   async take(specs: readonly WindowSpec[]): Promise<TakeResult> {
     if (!specs.length) return { ok: true, counts: [], resetAts: [] };
+    checkWindows(specs);
     const args: string[] = [];
     for (const s of specs) args.push(String(s.limit), String(Math.max(1, Math.ceil(s.ttlMs))), String(s.cost ?? 1));
     const r = await this.run(
@@ -256,6 +269,7 @@ export class RedisCounterStore implements CounterStore {
   }
 
   async add(key: string, amount: number, ttlMs: number): Promise<CounterReading> {
+    checkAmount(key, amount, ttlMs);
     const r = await this.run(ADD, [key], [String(amount), String(Math.max(1, Math.ceil(ttlMs)))]);
     return { count: Number(r[0]), resetAt: Date.now() + Number(r[1]) };
   }

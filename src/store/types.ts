@@ -69,3 +69,31 @@ export class StoreUnavailableError extends Error {
     );
   }
 }
+
+/**
+ * A decision the store refused because of the values one call brought (a cost, limit or
+ * correction that is not a finite whole number), or a command Redis rejected for its
+ * arguments: that call is refused, and nothing else — it is not an outage (failover.ts).
+ */
+export class StoreValueError extends Error {
+  override name = "StoreValueError";
+}
+
+/** Whole numbers a counter can hold exactly. */
+const whole = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n);
+
+/** Every cost and limit of a take is a finite, non-negative whole number, and every TTL finite and positive. */
+export function checkWindows(specs: readonly WindowSpec[]): void {
+  for (const s of specs) {
+    const cost = s.cost ?? 1;
+    if (!whole(cost) || cost < 0) throw new StoreValueError(`counter ${s.key}: cost ${String(cost)} is not a non-negative whole number`);
+    if (!whole(s.limit) || s.limit < 0) throw new StoreValueError(`counter ${s.key}: limit ${String(s.limit)} is not a non-negative whole number`);
+    if (!(Number.isFinite(s.ttlMs) && s.ttlMs > 0)) throw new StoreValueError(`counter ${s.key}: window ${String(s.ttlMs)} ms is not a positive duration`);
+  }
+}
+
+/** A charge or a correction (negative to give back) is a finite whole number. */
+export function checkAmount(key: string, amount: number, ttlMs: number): void {
+  if (!whole(amount)) throw new StoreValueError(`counter ${key}: amount ${String(amount)} is not a whole number`);
+  if (!(Number.isFinite(ttlMs) && ttlMs > 0)) throw new StoreValueError(`counter ${key}: window ${String(ttlMs)} ms is not a positive duration`);
+}

@@ -63,6 +63,7 @@ export async function serveStdio(app: App): Promise<void> {
   process.on("SIGTERM", () => void shutdown(0));
   await server.connect(transport);
   app.logger.info("cohere-mcp ready on stdio", {
+    config: app.live.current.hash,
     tools: app.visible.size,
     key: app.options.apiKey ? `from ${app.options.apiKeySource}` : "missing (calls will fail until CO_API_KEY is set)",
   });

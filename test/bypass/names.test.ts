@@ -226,7 +226,7 @@ describe("an agent that keeps trying, with the default refusal throttle (stdio)"
     const summary = lines.filter((l) => l.reason === "throttled");
     expect(summary).toHaveLength(1);
     expect(summary[0]!.suppressed).toBe(90);
-    expect(summary[0]!.text).toMatch(/^stdio: 90 further refused calls suppressed/);
+    expect(summary[0]!.text).toMatch(/^\S+Z stdio: 90 further refused calls suppressed/);
     expect(emu.requests).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The compose fleet (deploy/compose/compose.yaml) brought up with podman-compose, exactly as
  * written, on its own bridge network: Redis, three replicas of the image, nginx with
- * deploy/nginx.conf, and the emulator (the dry-run profile) as Cohere. The suite's own team
+ * deploy/nginx/cohere-mcp.conf, and the emulator (the dry-run profile) as Cohere. The suite's own team
  * config, env file and published port are given through the file's variables.
  *  - three replicas share one agent's per_month budget of 100 exactly through nginx: 200 calls
  *    from 10 clients → 100 answered, 100 refused; the emulator received 100, Redis counts 100

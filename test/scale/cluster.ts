@@ -2,7 +2,8 @@
  * The scale-out harness: real components on free loopback ports, each stopped by its PID.
  *  - replicas: `cohere-mcp --http --store redis://... --replica-id rN` child processes;
  *  - nginx: Debian's nginx as a non-daemon, with its own prefix, pid, logs and temp dirs in a temp
- *    folder, running deploy/nginx.conf with the placeholders filled with the replicas' ports.
+ *    folder, running deploy/nginx/nginx.conf as shipped, with deploy/nginx/cohere-mcp.conf's
+ *    placeholders filled with the replicas' ports.
  * Plus a small HTTP client for JSON-RPC through nginx with a keep-alive pool.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
@@ -134,15 +135,22 @@ export interface Nginx {
   stop(): Promise<void>;
 }
 
-/** deploy/nginx.conf with its placeholders filled (and optional edits, for the tests that show why a line is there). */
+/** deploy/nginx/cohere-mcp.conf with its placeholders filled (and optional edits, for the tests that show why a line is there). */
 export function fillNginxTemplate(listen: number, replicas: readonly Replica[], edit: (conf: string) => string = (c) => c): string {
-  let conf = readFileSync(join(ROOT, "deploy", "nginx.conf"), "utf8");
+  let conf = readFileSync(join(ROOT, "deploy", "nginx", "cohere-mcp.conf"), "utf8");
   conf = conf.replaceAll("${MCP_LISTEN}", `127.0.0.1:${listen}`);
   replicas.forEach((r, i) => (conf = conf.replaceAll(`\${MCP_R${i + 1}}`, `127.0.0.1:${r.port}`)));
-  if (/\$\{MCP_/.test(conf.replace(/^#.*$/gm, ""))) throw new Error("deploy/nginx.conf has placeholders this harness does not fill");
+  if (/\$\{MCP_/.test(conf.replace(/^#.*$/gm, ""))) throw new Error("deploy/nginx/cohere-mcp.conf has placeholders this harness does not fill");
   return edit(conf);
 }
 
+/** An edit for startNginx: `addresses` are not limited per client (the geo block), e.g. a load generator. */
+export const unlimited =
+  (...addresses: string[]) =>
+  (conf: string): string =>
+    conf.replace(/(geo \$cohere_mcp_unlimited \{\n\s*default 0;\n)/, `$1${addresses.map((a) => `    ${a} 1;\n`).join("")}`);
+
+/** nginx running deploy/nginx/nginx.conf as shipped, with cohere-mcp.conf filled in next to it, in a temp prefix. */
 export async function startNginx(replicas: readonly Replica[], edit?: (conf: string) => string): Promise<Nginx> {
   const bin = nginxPath();
   if (!bin) throw new Error("nginx is not installed (Debian: apt-get install nginx)");
@@ -153,27 +161,10 @@ export async function startNginx(replicas: readonly Replica[], edit?: (conf: str
   for (let attempt = 0; attempt < 5 && !proc; attempt++) {
     port = await freePort();
     writeFileSync(join(prefix, "cohere-mcp.conf"), fillNginxTemplate(port, replicas, edit));
-    writeFileSync(
-      join(prefix, "nginx.conf"),
-      [
-        "daemon off;",
-        "worker_processes 1;",
-        `pid ${prefix}/nginx.pid;`,
-        `error_log ${prefix}/error.log warn;`,
-        "events { worker_connections 4096; }",
-        "http {",
-        "  access_log off;",
-        `  client_body_temp_path ${prefix}/client_body;`,
-        `  proxy_temp_path ${prefix}/proxy;`,
-        `  fastcgi_temp_path ${prefix}/fastcgi;`,
-        `  uwsgi_temp_path ${prefix}/uwsgi;`,
-        `  scgi_temp_path ${prefix}/scgi;`,
-        `  include ${prefix}/cohere-mcp.conf;`,
-        "}",
-        "",
-      ].join("\n"),
+    writeFileSync(join(prefix, "nginx.conf"), readFileSync(join(ROOT, "deploy", "nginx", "nginx.conf"), "utf8"));
+    const p = track(
+      spawn(bin, ["-p", `${prefix}/`, "-c", join(prefix, "nginx.conf"), "-e", join(prefix, "error.log"), "-g", "daemon off;"], { stdio: ["ignore", "pipe", "pipe"] }),
     );
-    const p = track(spawn(bin, ["-p", prefix, "-c", join(prefix, "nginx.conf"), "-e", join(prefix, "error.log")], { stdio: ["ignore", "pipe", "pipe"] }));
     let out = "";
     p.stderr!.on("data", (d: Buffer) => (out += d.toString()));
     const deadline = Date.now() + 10_000;

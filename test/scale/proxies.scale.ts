@@ -1,6 +1,6 @@
 /**
  * Client addresses behind nginx (--trusted-proxies): three replicas sharing counters on Redis,
- * Debian's nginx in front running deploy/nginx.conf (which sends X-Forwarded-For), every replica
+ * Debian's nginx in front running deploy/nginx/ (which sends X-Forwarded-For), every replica
  * started with --trusted-proxies 127.0.0.1. Clients reach nginx from different loopback
  * addresses (127.0.0.2, 127.0.0.3, ...); nginx adds the address it sees, and that is the client.
  *
@@ -98,5 +98,10 @@ describe("failed logins behind nginx are throttled per client, not per nginx", (
     expect(refused.length).toBeGreaterThanOrEqual(LIMIT);
     expect(refused.every((l) => l.remote === "127.0.0.2")).toBe(true);
     expect(lines.some((l) => l.remote === "127.0.0.1")).toBe(false);
+    // an allowed call's line names its client too, after --trusted-proxies, and the replica (issue 22, item 9)
+    const allowed = lines.filter((l) => l.decision === "allowed");
+    expect(allowed.length).toBeGreaterThanOrEqual(20);
+    expect(allowed.every((l) => l.remote === "127.0.0.3" || l.remote === "127.0.0.4")).toBe(true);
+    expect(lines.every((l) => typeof l.replica === "string" && l.replica.length > 0)).toBe(true);
   });
 });

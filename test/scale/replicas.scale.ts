@@ -1,6 +1,6 @@
 /**
  * Scale-out proof (issue 10): one redis-server, three cohere-mcp replicas, Debian's nginx in front
- * running deploy/nginx.conf, the Cohere emulator upstream. All real processes on free loopback
+ * running deploy/nginx/, the Cohere emulator upstream. All real processes on free loopback
  * ports, stopped by PID. Every call goes through nginx.
  *
  *  - per_month / per_minute / per_tool_per_minute of 100 hit by 300 concurrent calls → exactly 100;
@@ -27,6 +27,7 @@ import {
   MCP_HEADERS,
   request,
   startNginx,
+  unlimited,
   type CallOutcome,
   type Nginx,
   type Replica,
@@ -96,7 +97,8 @@ async function startCluster(args: string[]): Promise<Cluster> {
     ),
   );
   await Promise.all(replicas.map((r) => r.start()));
-  const nginx = await startNginx(replicas);
+  // the load generator (127.0.0.1) sends 300 calls at once: not limited per client (the geo block)
+  const nginx = await startNginx(replicas, unlimited("127.0.0.1"));
   return {
     replicas,
     nginx,

@@ -1,5 +1,5 @@
 // `npm run test:scale`: the scale-out proof (issue 10): one redis-server, three replicas and
-// Debian's nginx (deploy/nginx.conf), all real processes on loopback ports. Every replica's
+// Debian's nginx (deploy/nginx/), all real processes on loopback ports. Every replica's
 // stderr and audit file is kept in one directory that the stress suite's global-setup scans for
 // secrets once the suite is done.
 import { join } from "node:path";

@@ -10,7 +10,7 @@ export const check_api_key = defineTool({
   path: "/v1/check-api-key",
   apiVersion: "v1",
   description:
-    "Check that the configured Cohere API key is valid; gives organization_id and owner_id.",
+    "Is the configured Cohere key valid? Gives organization_id and owner_id.",
   input: z.object({}).strict(),
   buildRequest: () => ({}),
   resource: () => "API key",

@@ -1,5 +1,6 @@
 import { z } from "zod/v3";
 import { defineTool, type MultipartPart } from "../types.js";
+import { LATEST } from "../models.js";
 import { base64String, contentTypeFor, fileBytes, filePath, shown } from "./common.js";
 import { shapeTextField } from "../../shape/ranking.js";
 
@@ -31,11 +32,10 @@ export const transcribe_audio = defineTool({
   path: "/v2/audio/transcriptions",
   apiVersion: "v2",
   description:
-    "Transcribe speech (flac, mp3, mpeg, mpga, ogg or wav; base64, or a path if the server allows) to text. " +
-    "Billed and rate limited; stores nothing.",
+    "Speech (flac, mp3, mpeg, mpga, ogg, wav; base64 or an allowed path) to text. Billed; stores nothing.",
   input: z
     .object({
-      model: z.string().min(1).describe("e.g. cohere-transcribe-03-2026"),
+      model: z.string().min(1).describe(`e.g. ${LATEST.transcribe}`),
       language: z
         .string()
         .regex(/^[a-z]{2}$/, "must be an ISO-639-1 code such as en")
@@ -50,12 +50,12 @@ export const transcribe_audio = defineTool({
           `must be a plain file name ending in .${AUDIO_EXT.split("|").join(", .")}`,
         )
         .optional()
-        .describe("Its extension gives the format (default audio.wav)"),
+        .describe("Extension gives the format"),
       content_type: z
         .string()
         .refine((v) => /^[\w.+-]+\/[\w.+-]+$/.test(v), "must be a MIME type such as audio/mpeg")
         .optional()
-        .describe("MIME type (default: from filename)"),
+        .describe("MIME type"),
       temperature: z.number().min(0).max(1).optional(),
     })
     .strict()

@@ -56,8 +56,7 @@ export const get_batch = defineTool({
   path: "/v2/batches/{id}",
   apiVersion: "v2",
   description:
-    "One batch: status (BATCH_STATUS_QUEUED, _IN_PROGRESS, _COMPLETED, _FAILED, ...), counts, status_reason " +
-    "and, once completed, output_dataset_id for get_dataset. wait_for_batch polls it.",
+    "One batch: status, counts, status_reason and, once completed, output_dataset_id (for get_dataset). wait_for_batch polls it.",
   input: z.object({ id: batchId }).strict(),
   resource: (i) => `batch ${shown(i.id)}`,
   output: { batch: "object" },

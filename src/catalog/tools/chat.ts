@@ -1,5 +1,6 @@
 import { z } from "zod/v3";
 import { defineTool } from "../types.js";
+import { LATEST } from "../models.js";
 import { explainUnion, priority, seed, topK, topP, shown } from "./common.js";
 import { shapeChatV2 } from "../../shape/chat.js";
 
@@ -20,8 +21,17 @@ const imagePart = z
 
 const thinkingPart = z.object({ type: z.literal("thinking"), thinking: z.string() }).strict();
 
-/** Spec `Document`: free-form `data` dict plus an optional id that citations refer to. */
-const document = z.object({ id: z.string().optional(), data: z.record(z.unknown()) }).strict();
+/**
+ * Spec `Document`: free-form `data` plus an optional id that citations refer to. `data` may also
+ * be a JSON string, as Cohere's own tool-use guide sends it (`json.dumps(result)`): forwarded as given.
+ */
+const document = z
+  .object({ id: z.string().optional(), data: z.union([z.record(z.unknown()), z.string()], { errorMap: explainUnion("an object or a JSON string") }) })
+  .strict();
+
+/** Cohere's rule for tool names (the v1 spec's pattern; Cohere's v2 ToolV2 docs: a-z, A-Z, 0-9, _, not starting with a digit). */
+const TOOL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const toolNameFix = (name: string) => name.replace(/[^A-Za-z0-9_]/g, "_").replace(/^(\d)/, "_$1");
 
 /** Tool output as a document block: a spec `Document` (data required). */
 const documentPart = z.object({ type: z.literal("document"), document }).strict();
@@ -75,7 +85,7 @@ const tool = z
       .object({
         name: z.string().min(1),
         description: z.string().optional(),
-        parameters: z.record(z.unknown()).describe("JSON Schema of the arguments"),
+        parameters: z.record(z.unknown()).describe("JSON Schema"),
       })
       .strict(),
   })
@@ -101,19 +111,19 @@ export const chat = defineTool({
   path: "/v2/chat",
   apiVersion: "v2",
   description:
-    "Next assistant reply from a Cohere Command model (Chat v2): tool use, cited answers over `documents`, JSON output, reasoning. " +
-    "Billed per token; rate limited (Trial 20/min, Production 500/min).",
+    "Next assistant reply from a Command model (Chat v2): tool use, cited answers over `documents`, JSON, reasoning. " +
+    "Billed per token; rate limited.",
   input: z
     .object({
-      model: z.string().min(1).describe("e.g. command-a-03-2025"),
+      model: z.string().min(1).describe(`e.g. ${LATEST.chat}`),
       messages: z.array(message).min(1),
       tools: z.array(tool).optional(),
-      strict_tools: z.boolean().optional().describe("Beta: calls follow tool schemas"),
+      strict_tools: z.boolean().optional().describe("Beta: follow tool schemas"),
       tool_choice: z.enum(["REQUIRED", "NONE"]).optional(),
       documents: z
         .array(z.union([z.string(), document], { errorMap: explainUnion("a string or {data, id?}") }))
         .optional()
-        .describe("Sources the reply may cite"),
+        .describe("Cited sources"),
       citation_options: z
         .object({ mode: z.enum(["ENABLED", "DISABLED", "FAST", "ACCURATE", "OFF"]).optional() })
         .strict()
@@ -156,6 +166,43 @@ export const chat = defineTool({
         if (m.role !== "system") other = true;
         if ((m.role === "user" || m.role === "system") && isEmptyContent(m.content)) {
           ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["messages", n, "content"], message: "must not be empty" });
+        }
+      });
+      // Tool calls: each id issued once by an assistant turn, and only issued ids answered (Cohere 400s otherwise)
+      const issued = new Set<string>();
+      i.messages.forEach((m, n) => {
+        if (m.role === "assistant") {
+          (m.tool_calls ?? []).forEach((c, k) => {
+            if (issued.has(c.id)) {
+              ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["messages", n, "tool_calls", k, "id"], message: `duplicate tool call id ${JSON.stringify(c.id)}: every tool call needs an id of its own` });
+            }
+            issued.add(c.id);
+          });
+        }
+        if (m.role === "tool" && !issued.has(m.tool_call_id)) {
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            path: ["messages", n, "tool_call_id"],
+            message: `no earlier assistant message has a tool call with id ${JSON.stringify(m.tool_call_id)}: answer only the ids of the assistant's tool_calls, after that assistant message`,
+          });
+        }
+      });
+      const docIds = new Set<string>();
+      (i.documents ?? []).forEach((d, n) => {
+        if (typeof d === "string" || d.id === undefined) return;
+        if (docIds.has(d.id)) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["documents", n, "id"], message: `duplicate document id ${JSON.stringify(d.id)}: citations could not tell the documents apart; give each its own id` });
+        }
+        docIds.add(d.id);
+      });
+      (i.tools ?? []).forEach((t, n) => {
+        const name = t.function.name;
+        if (!TOOL_NAME.test(name)) {
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            path: ["tools", n, "function", "name"],
+            message: `Cohere accepts tool names of letters, digits and _ only, not starting with a digit: rename ${JSON.stringify(name)} (e.g. ${JSON.stringify(toolNameFix(name))}) here and in the conversation`,
+          });
         }
       });
       if (i.response_format?.type === "json_object" && i.documents?.length) {

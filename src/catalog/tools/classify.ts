@@ -1,6 +1,6 @@
 import { z } from "zod/v3";
 import { defineTool } from "../types.js";
-import { truncate, shown } from "./common.js";
+import { truncate, shown, counted } from "./common.js";
 import { shapeClassify } from "../../shape/ranking.js";
 
 export const classify = defineTool({
@@ -52,7 +52,7 @@ export const classify = defineTool({
         });
       }
     }),
-  resource: (i) => `${i.inputs.length} inputs${i.model ? ` with ${shown(i.model)}` : ""}`,
+  resource: (i) => `${counted(i.inputs.length, "input")}${i.model ? ` with ${shown(i.model)}` : ""}`,
   shape: shapeClassify,
   output: { classifications: "array" },
   budgetHint: "Classify fewer inputs per call.",

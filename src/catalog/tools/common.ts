@@ -2,20 +2,18 @@
 import { z } from "zod/v3";
 import { showValue } from "../../show.js";
 import { quoteForHumans } from "../../text.js";
+import { cohereModel } from "../models.js";
 
 /** A caller's value in a resource phrase (audit sentence, confirmation): as is when it is a plain
  *  token, else quoted and escaped, cut to 200 characters (src/show.ts). */
 export const shown = (v: unknown): string => (typeof v === "string" ? showValue(v) : String(v));
+/** `1 document`, `2 documents`: a count in a resource phrase, its noun agreeing with it. */
+export const counted = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`;
 /** A caller's name in a resource phrase: always quoted and escaped, cut to 200 characters. */
 export const quoted = (v: string): string => quoteForHumans(v, 200);
 
-export const priority = z
-  .number()
-  .int()
-  .min(0)
-  .max(999)
-  .optional()
-  .describe("0 = highest (default)");
+/** 0 is the highest (and the default): self-evident enough to go without a description. */
+export const priority = z.number().int().min(0).max(999).optional();
 
 /** A Cohere resource id in a path segment: no slashes, no traversal. */
 export const resourceId = (what: string) =>
@@ -37,8 +35,10 @@ export const imageDataUri = z
     "must be a data URI of type image/jpeg, image/png, image/webp or image/gif (data:image/png;base64,...)",
   );
 
-/** output_dimension exists from embed-v4.0 on (embed-v4.0, embed-v5…); older families refuse it. */
+/** output_dimension exists from embed-v4.0 on (embed-v4.0, embed-v5…; the model table says which); older families refuse it. */
 export function outputDimensionSupported(model: string | undefined): boolean {
+  const known = model ? cohereModel(model) : undefined;
+  if (known) return known.features?.includes("output_dimension") === true;
   const major = /^embed-v(\d+)/.exec(model ?? "")?.[1];
   return major !== undefined && Number(major) >= 4;
 }
@@ -46,12 +46,13 @@ export function outputDimensionSupported(model: string | undefined): boolean {
 export const pageSize = (max: number, dflt: number) =>
   z.number().int().min(1).max(max).optional().describe(`Default ${dflt}`);
 
-export const pageToken = z.string().min(1).optional().describe("next_page_token from the previous page");
+/** The previous page's next_page_token (each list tool's description says so). */
+export const pageToken = z.string().min(1).optional();
 
 export const truncate = z
   .enum(["NONE", "START", "END"])
   .optional()
-  .describe("Cut over-long inputs at START or END (default); NONE errors");
+  .describe("Cut long inputs at START or END (default); NONE errors");
 
 /**
  * File content given inline. Exactly one of `*_text` or `*_base64` must be given

@@ -146,8 +146,7 @@ export const list_datasets = defineTool({
   path: "/v1/datasets",
   apiVersion: "v1",
   description:
-    "List datasets (id, name, dataset_type, validation_status), optionally by type, status or date; " +
-    "page with offset/limit until fewer than limit come back.",
+    "List datasets (id, name, dataset_type, validation_status) by type, status or date; page with offset/limit.",
   input: z
     .object({
       datasetType: z.string().min(1).optional().describe("Dataset type, e.g. embed-input"),
@@ -177,7 +176,7 @@ export const get_dataset_usage = defineTool({
   path: "/v1/datasets/usage",
   apiVersion: "v1",
   description:
-    "Bytes of dataset storage the organization uses (limit 10 GB); check it before a large create_dataset.",
+    "Dataset storage the organization uses, in bytes (limit 10 GB).",
   input: z.object({}).strict(),
   resource: () => "dataset storage usage",
   output: { organization_usage: "number" },
@@ -192,8 +191,7 @@ export const get_dataset = defineTool({
   path: "/v1/datasets/{id}",
   apiVersion: "v1",
   description:
-    "One dataset: validation_status (poll after create_dataset until validated or failed), validation_error, " +
-    "and dataset_parts with download URLs.",
+    "One dataset: validation_status (poll after create_dataset until validated or failed), validation_error, dataset_parts.",
   input: z.object({ id: datasetId }).strict(),
   resource: (i) => `dataset ${shown(i.id)}`,
   output: { dataset: "object" },

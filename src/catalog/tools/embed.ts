@@ -1,6 +1,7 @@
 import { z } from "zod/v3";
 import { defineTool } from "../types.js";
-import { EMBED_HINT, EMBED_OUTPUT, embedInputType, embeddingTypes, explainUnion, imageDataUri, outputDimensionSupported, priority, returnVectors, truncate, shown } from "./common.js";
+import { LATEST } from "../models.js";
+import { EMBED_HINT, EMBED_OUTPUT, embedInputType, embeddingTypes, explainUnion, imageDataUri, outputDimensionSupported, priority, returnVectors, truncate, shown, counted } from "./common.js";
 import { shapeEmbeddings } from "../../shape/embed.js";
 
 /** Cohere accepts at most 96 texts, images or inputs per call. */
@@ -30,11 +31,11 @@ export const embed = defineTool({
   path: "/v2/embed",
   apiVersion: "v2",
   description:
-    "Embedding vectors (Cohere Embed v2) for one of `texts`, `images` or `inputs` (≤96); a summary unless return_vectors. " +
-    "Billed per token; rate limited (2,000 inputs/min).",
+    "Embeddings (Embed v2) of one of `texts`, `images` or `inputs` (≤96); a summary unless return_vectors. " +
+    "Billed per token; rate limited.",
   input: z
     .object({
-      model: z.string().min(1).describe("e.g. embed-v4.0"),
+      model: z.string().min(1).describe(`e.g. ${LATEST.embed}`),
       input_type: embedInputType.describe("search_document to index, search_query to search"),
       texts: z.array(z.string()).min(1).max(EMBED_MAX_INPUTS, tooMany("texts")).optional(),
       images: z
@@ -42,14 +43,14 @@ export const embed = defineTool({
         .min(1)
         .max(EMBED_MAX_INPUTS, tooMany("images"))
         .optional()
-        .describe("Image data URIs (jpeg, png, webp, gif)"),
+        .describe("Data URIs (jpeg, png, webp, gif)"),
       inputs: z
         .array(embedInput)
         .min(1)
         .max(EMBED_MAX_INPUTS, tooMany("inputs"))
         .optional()
         .describe("Mixed text and image inputs"),
-      max_tokens: z.number().int().min(1).optional().describe("Per input; longer inputs are truncated"),
+      max_tokens: z.number().int().min(1).optional().describe("Per input; longer ones are cut"),
       output_dimension: z
         .union([z.literal(256), z.literal(512), z.literal(1024), z.literal(1536)], {
           errorMap: explainUnion("256, 512, 1024 or 1536"),
@@ -82,7 +83,7 @@ export const embed = defineTool({
         });
       }
     }),
-  resource: (i) => `${(i.texts ?? i.images ?? i.inputs ?? []).length} inputs with ${shown(i.model)}`,
+  resource: (i) => `${counted((i.texts ?? i.images ?? i.inputs ?? []).length, "input")} with ${shown(i.model)}`,
   localKeys: ["return_vectors"],
   shape: (data, i, budget) => shapeEmbeddings(data, i, budget.maxChars),
   output: EMBED_OUTPUT,

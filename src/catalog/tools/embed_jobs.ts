@@ -38,7 +38,7 @@ export const list_embed_jobs = defineTool({
   path: "/v1/embed-jobs",
   apiVersion: "v1",
   description:
-    "List all embed jobs (no paging) with job_id, status, input_dataset_id and output_dataset_id.",
+    "All embed jobs (no paging): job_id, status, input and output dataset ids.",
   input: z.object({}).strict(),
   resource: () => "embed jobs",
   output: { embed_jobs: "array" },
@@ -53,8 +53,7 @@ export const get_embed_job = defineTool({
   path: "/v1/embed-jobs/{id}",
   apiVersion: "v1",
   description:
-    "One embed job: status (processing, complete, cancelling, cancelled, failed) and, once complete, " +
-    "output_dataset_id for get_dataset. wait_for_embed_job polls it.",
+    "One embed job: status and, once complete, output_dataset_id (for get_dataset). wait_for_embed_job polls it.",
   input: z.object({ id: jobId }).strict(),
   resource: (i) => `embed job ${shown(i.id)}`,
   output: { status: "string" },

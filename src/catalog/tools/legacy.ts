@@ -4,7 +4,7 @@
  */
 import { z } from "zod/v3";
 import { defineTool } from "../types.js";
-import { EMBED_HINT, EMBED_OUTPUT, embedInputType, embeddingTypes, explainUnion, imageDataUri, returnVectors, seed, topK, topP, truncate, shown } from "./common.js";
+import { EMBED_HINT, EMBED_OUTPUT, embedInputType, embeddingTypes, explainUnion, imageDataUri, returnVectors, seed, topK, topP, truncate, shown, counted } from "./common.js";
 import { shapeChatV1, shapeGenerate } from "../../shape/chat.js";
 import { shapeEmbeddings } from "../../shape/embed.js";
 import { shapeRerank, shapeTextField } from "../../shape/ranking.js";
@@ -224,7 +224,7 @@ export const summarize = defineTool({
         .describe('Completes "Generate a summary _", e.g. "focusing on next steps"'),
     })
     .strict(),
-  resource: (i) => `${i.text.length} characters${i.model ? ` with ${shown(i.model)}` : ""}`,
+  resource: (i) => `${counted(i.text.length, "character")}${i.model ? ` with ${shown(i.model)}` : ""}`,
   shape: shapeTextField("summary"),
   output: { summary: "string" },
 });
@@ -268,7 +268,7 @@ export const embed_v1 = defineTool({
         });
       }
     }),
-  resource: (i) => `${(i.texts ?? i.images ?? []).length} inputs${i.model ? ` with ${shown(i.model)}` : ""}`,
+  resource: (i) => `${counted((i.texts ?? i.images ?? []).length, "input")}${i.model ? ` with ${shown(i.model)}` : ""}`,
   localKeys: ["return_vectors"],
   shape: (data, i, budget) => shapeEmbeddings(data, i, budget.maxChars),
   output: EMBED_OUTPUT,
@@ -322,7 +322,7 @@ export const rerank_v1 = defineTool({
         }
       });
     }),
-  resource: (i) => `${i.documents.length} documents${i.model ? ` with ${shown(i.model)}` : ""}`,
+  resource: (i) => `${counted(i.documents.length, "document")}${i.model ? ` with ${shown(i.model)}` : ""}`,
   shape: shapeRerank,
   output: { results: "array" },
   budgetHint: "Ask for fewer results (top_n), or leave out return_documents.",

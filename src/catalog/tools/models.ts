@@ -14,14 +14,13 @@ export const list_models = defineTool({
   path: "/v1/models",
   apiVersion: "v1",
   description:
-    "Models this key can use, optionally for one endpoint (or its default): name, endpoints, context_length, features. " +
-    "Pass next_page_token as page_token for more.",
+    "Models this key can use (optionally for one endpoint): name, endpoints, context_length, features; more: page_token.",
   input: z
     .object({
       page_size: pageSize(1000, 20),
       page_token: pageToken,
       endpoint: z.enum(ENDPOINTS).optional().describe("Only models usable with this endpoint"),
-      default_only: z.boolean().optional().describe("Only the endpoint's default model (needs endpoint)"),
+      default_only: z.boolean().optional().describe("The endpoint's default only"),
     })
     .strict()
     .superRefine((v, ctx) => {
@@ -49,7 +48,7 @@ export const get_model = defineTool({
     "One model's details by name: endpoints, context_length, features, is_deprecated. list_models gives the names.",
   input: z
     .object({
-      model: resourceId("Model name, e.g. command-a-03-2025"),
+      model: resourceId("e.g. command-a-03-2025"),
     })
     .strict(),
   resource: (i) => `model ${shown(i.model)}`,

@@ -1,6 +1,7 @@
 import { z } from "zod/v3";
 import { defineTool } from "../types.js";
-import { priority, shown } from "./common.js";
+import { LATEST } from "../models.js";
+import { priority, shown, counted } from "./common.js";
 import { shapeRerank } from "../../shape/ranking.js";
 
 export const rerank = defineTool({
@@ -12,11 +13,11 @@ export const rerank = defineTool({
   path: "/v2/rerank",
   apiVersion: "v2",
   description:
-    "Order documents by relevance to a query (Cohere Rerank v2); " +
-    "results are {index into `documents`, relevance_score}, best first. Billed per search unit; rate limited.",
+    "Order documents by relevance to a query (Rerank v2): {index, relevance_score}, best first. " +
+    "Billed per search unit; rate limited.",
   input: z
     .object({
-      model: z.string().min(1).describe("e.g. rerank-v3.5"),
+      model: z.string().min(1).describe(`e.g. ${LATEST.rerank}`),
       query: z.string().min(1).refine((q) => q.trim() !== "", "must not be only whitespace"),
       documents: z
         .array(z.string())
@@ -28,7 +29,7 @@ export const rerank = defineTool({
       priority,
     })
     .strict(),
-  resource: (i) => `${i.documents.length} documents with ${shown(i.model)}`,
+  resource: (i) => `${counted(i.documents.length, "document")} with ${shown(i.model)}`,
   shape: shapeRerank,
   output: { results: "array" },
   budgetHint: "Ask for fewer results (top_n).",

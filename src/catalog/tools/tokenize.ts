@@ -1,5 +1,5 @@
 import { z } from "zod/v3";
-import { shown } from "./common.js";
+import { counted, shown } from "./common.js";
 import { defineTool } from "../types.js";
 import { shapeTextField } from "../../shape/ranking.js";
 
@@ -21,7 +21,7 @@ export const tokenize = defineTool({
       model,
     })
     .strict(),
-  resource: (i) => `${i.text.length} characters with model ${shown(i.model)}`,
+  resource: (i) => `${counted(i.text.length, "character")} with model ${shown(i.model)}`,
   output: { tokens: "array" },
   budgetHint: "Tokenize a shorter text (split it and add up the counts).",
 });
@@ -35,14 +35,14 @@ export const detokenize = defineTool({
   path: "/v1/detokenize",
   apiVersion: "v1",
   description:
-    "Turn token ids (from tokenize) back into text with the model's tokenizer. Rate limited.",
+    "Token ids (from tokenize) back to text. Rate limited.",
   input: z
     .object({
       tokens: z.array(z.number().int()).min(1).max(65536),
       model,
     })
     .strict(),
-  resource: (i) => `${i.tokens.length} tokens with model ${shown(i.model)}`,
+  resource: (i) => `${counted(i.tokens.length, "token")} with model ${shown(i.model)}`,
   shape: shapeTextField("text"),
   output: { text: "string" },
   budgetHint: "Detokenize fewer tokens per call.",

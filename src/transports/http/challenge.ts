@@ -18,6 +18,8 @@ export const REALM = "cohere-mcp";
 
 export interface ChallengeInput {
   reason: AuthFailure;
+  /** Overrides the reason's standard description (an expired token: which one, and since when). */
+  description?: string;
   /** Further auth-params for the challenge, e.g. { resource_metadata: "https://…/.well-known/oauth-protected-resource" }. */
   extra?: Record<string, string>;
 }
@@ -32,6 +34,7 @@ const ERROR_CODE: Record<AuthFailure, string | undefined> = {
   missing: undefined,
   malformed: "invalid_token",
   invalid: "invalid_token",
+  expired: "invalid_token",
 };
 
 const DESCRIPTION: Record<AuthFailure, string> = {
@@ -41,6 +44,7 @@ const DESCRIPTION: Record<AuthFailure, string> = {
   invalid:
     "The bearer token was not accepted: it matches no agent of this server. Check for a typo or a stale token, " +
     "or ask the operator for this agent's current one. This server takes a static token, not an OAuth sign-in.",
+  expired: "The bearer token has expired. Ask the operator for this agent's current token.",
 };
 
 /** An auth-param value as a quoted-string: `"` and `\` escaped, control characters dropped. */
@@ -51,7 +55,7 @@ function quoted(value: string): string {
 /** The 401 for a refused bearer token: status, challenge header and body. */
 export function unauthorized(input: ChallengeInput): Unauthorized {
   const error = ERROR_CODE[input.reason];
-  const description = DESCRIPTION[input.reason];
+  const description = input.description ?? DESCRIPTION[input.reason];
   const params: Array<[string, string]> = [["realm", REALM]];
   if (error) params.push(["error", error], ["error_description", description]);
   for (const [k, v] of Object.entries(input.extra ?? {})) params.push([k, v]);

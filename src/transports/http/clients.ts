@@ -76,10 +76,10 @@ export async function probeDetail(req: IncomingMessage, auth: IdentityAuthentica
   const remote = remoteOf(req);
   if (isLoopbackHost(remote)) return true;
   const header = headerValue(req, "authorization");
-  if (!auth || header === undefined || throttle?.blocked(remote)) return false;
+  if (!auth || header === undefined) return false;
   const verdict = await auth.authenticate(header);
   if (verdict.ok) return true;
   // as on /mcp: only a guess (401) counts, not a valid token refused (403) or an issuer down (503)
-  if (isGuess(verdict)) await throttle?.count(remote).catch(() => false);
+  if (isGuess(verdict) && verdict.reason !== "missing") await throttle?.count(remote, header).catch(() => false);
   return false;
 }

@@ -31,11 +31,11 @@ import { InFlightRequests } from "./inflight.js";
 import { refuseUnstructuredCalls, runPlainCall } from "./fastpath.js";
 import { createSessionTable } from "./sessions.js";
 import { answerProbe, PROBE_PATHS } from "./probes.js";
-import { refuseUnauthenticated } from "./unauthenticated.js";
+import { refuseLargeBatch, refuseUnauthenticated } from "./unauthenticated.js";
 import { installShutdown } from "./lifecycle.js";
 import { notFound } from "./challenge.js";
 import { answerResourceMetadata, authInfoOf, refuseInsufficientScope, scopeShortfall } from "./oauth.js";
-import { anonymousIdentity, isGuess, type Identity } from "../../identity.js";
+import { anonymousIdentity, type Identity } from "../../identity.js";
 import { createAuthThrottle } from "./auththrottle.js";
 import { capConnectionsPerAddress, probeDetail, requestUrl } from "./clients.js";
 import { clientAddress, peerOf } from "./forwarded.js";
@@ -138,14 +138,13 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
     }
 
     // Who is calling: checked on the headers, before an unauthenticated body is read in full.
-    // An address past its failed authentications gets 429 before its token is looked at.
+    // A valid credential is served even from an address over its failed authentications: the
+    // throttle (auththrottle.ts) bounds what failures cost, not who may enter.
     let who: Identity = anonymousIdentity(ANONYMOUS, plan.ceilings.get(ANONYMOUS)?.profile);
-    if (authThrottle?.refuseIfBlocked(req, res)) return;
-    const verdict = await auth?.authenticate(headerValue(req, "authorization"));
+    const authorization = headerValue(req, "authorization");
+    const verdict = await auth?.authenticate(authorization);
     if (verdict && !verdict.ok) {
-      // Only a missing, malformed or wrong credential (401) counts toward the throttle: a valid
-      // token refused here (403) or an issuer that cannot be reached (503) is not a guess.
-      const handling = authThrottle && isGuess(verdict) ? await authThrottle.failed(req, res, verdict.reason) : "audit";
+      const handling = await authThrottle.refused(req, res, verdict, authorization);
       if (handling === "answered") return;
       return refuseUnauthenticated(app, req, res, verdict, MCP_PATH, started, handling === "quiet");
     }
@@ -171,15 +170,18 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
       } catch {
         return sendJson(res, 400, rpcError(-32700, "Parse error: Invalid JSON"));
       }
+      // A batch carries at most --max-batch-calls messages (issue 20, finding 2): refused whole.
+      if (Array.isArray(body) && body.length > o.limits.maxBatchCalls) return refuseLargeBatch(app, req, res, who, body.length, started);
       info = inspectBody(body);
     }
     res.setHeader("X-MCP-Agent", agent);
     if (auth?.oauth && who.kind === "oauth") {
       const short = scopeShortfall(plan, who, body);
-      if (short.length) return refuseInsufficientScope(app, auth.oauth, req, res, who, short, started);
+      if (short.length) return void (await refuseInsufficientScope(app, auth.oauth, req, res, who, short, started));
       (req as IncomingMessage & { auth?: AuthInfo }).auth = authInfoOf(auth.oauth, who);
     }
-    const scope = live.scopeFor(who, headerValue(req, "x-mcp-tools"), url.searchParams.get("tools") ?? undefined);
+    // the client address (after --trusted-proxies) goes with the request's scope into its audit lines
+    const scope = { ...live.scopeFor(who, headerValue(req, "x-mcp-tools"), url.searchParams.get("tools") ?? undefined), remote: remoteOf(req) };
     // A tools/call whose params are not an object: refused and audited here (the SDK would not audit it).
     if (method === "POST" && (await refuseUnstructuredCalls(app, res, scope, body))) return;
 
@@ -258,6 +260,7 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
   process.stderr.write(`cohere-mcp listening on ${url}\n`);
   const { plan } = current();
   log.info("cohere-mcp ready on HTTP", {
+    config: app.live.current.hash,
     mode: o.sessions ? "sessions" : "stateless",
     agents: plan.auth ? plan.auth.agents.map((a) => a.name) : [ANONYMOUS],
     oauth: plan.auth?.oauth ? "on" : undefined,

@@ -31,7 +31,7 @@ export function installShutdown(
       // a load balancer may be writing a request on one right now, and a POST it already sent is
       // not retried elsewhere. Requests still arriving on them are served with Connection: close
       // (index.ts); idle ones end when the peer closes them (nginx after its keepalive_timeout,
-      // deploy/nginx.conf: 4 s) or, at the latest, when the wait below is over.
+      // deploy/nginx/cohere-mcp.conf: 4 s) or, at the latest, when the wait below is over.
       const started = Date.now();
       const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(httpServer, () => resolve()));
       sessions?.closeStreams();

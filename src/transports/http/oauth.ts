@@ -50,8 +50,13 @@ export function scopeShortfall(plan: HttpPlan, who: Identity, body: unknown): Ar
   return out;
 }
 
-/** 403 insufficient_scope for the whole request, audited once per refused call. */
-export function refuseInsufficientScope(
+/**
+ * 403 insufficient_scope for the whole request. ONE audit line whatever the number of calls the
+ * request held (issue 20, finding 2: a batch of 40,000 calls wrote 40,000 lines), and only while
+ * the agent is within its refusal throttle (--max-refusals-per-minute; past it, one summary line
+ * per window).
+ */
+export async function refuseInsufficientScope(
   app: App,
   oauth: OAuthResource,
   req: IncomingMessage,
@@ -59,24 +64,29 @@ export function refuseInsufficientScope(
   who: Identity,
   short: Array<{ tool: string; access: Access }>,
   started: number,
-): void {
+): Promise<void> {
   const needed = new Set<Access>([...who.classes, ...short.map((s) => s.access)]);
   const scope = ACCESS_CLASSES.filter((c) => needed.has(c)).map((c) => oauth.scopes[c]);
   const first = short[0]!;
   const message =
     `Tool ${first.tool} (${first.access}) needs the scope ${oauth.scopes[first.access]}, which this access token does not carry; ` +
     "nothing was sent to Cohere. Get a token with that scope (the WWW-Authenticate header names the scopes to ask for).";
-  for (const s of short) {
+  const verdict = await app.refusals.refused({ agent: who.agent, profile: who.profile, transport: "http" }, "insufficient_scope");
+  if (verdict.write) {
+    const lacking = [...new Set(short.map((s) => oauth.scopes[s.access]))].join(", ");
     app.audit?.record({
       time: new Date().toISOString(),
       agent: who.agent,
       ...who.claims,
       transport: "http",
-      tool: s.tool,
-      access: s.access,
+      tool: first.tool,
+      access: first.access,
       decision: "denied",
       reason: "insufficient_scope",
-      detail: `token lacks ${oauth.scopes[s.access]}`,
+      detail:
+        short.length === 1
+          ? `token lacks ${lacking}`
+          : `token lacks ${lacking}; the request held ${short.length} such calls (this line stands for all of them)`,
       latencyMs: performance.now() - started,
       remote: remoteOf(req),
     });

@@ -8,8 +8,8 @@ import { ConfigError, type ConfigFile } from "../../config/file.js";
 import { createAuthenticator } from "../../auth.js";
 import { createIdentityAuthenticator, type IdentityAuthenticator } from "../../identity.js";
 import type { OAuthResource } from "../../oauth/index.js";
-import { resolveVisible } from "../../policy/allowlist.js";
-import { policyTools, type App } from "../../app.js";
+import { ceilingOf, excludedByFlags } from "../../policy/access.js";
+import type { App } from "../../app.js";
 import { ANONYMOUS, type Generation } from "../../live.js";
 import { isLoopbackHost, normaliseOrigin } from "./origin.js";
 
@@ -63,17 +63,14 @@ export function planHttp(app: App, env: NodeJS.ProcessEnv, gen: Generation = app
   for (const origin of o.allowedOrigins ?? []) {
     if (!normaliseOrigin(origin)) throw new ConfigError(`--allowed-origins: "${origin}" is not an http(s) origin`);
   }
-  const exclude = o.excludeTools?.length
-    ? resolveVisible(policyTools, { tools: o.excludeTools, allowWrite: true, allowDestructive: true })
-    : new Set<string>();
+  // The same functions as accessMatrix (src/policy/access.ts): `cohere-mcp access` prints these sets.
+  const exclude = excludedByFlags(o.excludeTools);
   const ceilings: HttpPlan["ceilings"] = new Map();
   const byProfile = new Map<string, Ceiling>();
   const profileCeiling = (profile: string): Ceiling => {
     let c = byProfile.get(profile);
     if (!c) {
-      const visible = new Set(gen.profileVisible(profile));
-      for (const n of exclude) visible.delete(n);
-      c = { visible, profile };
+      c = { visible: ceilingOf(gen.profileVisible(profile), exclude), profile };
       byProfile.set(profile, c);
     }
     return c;

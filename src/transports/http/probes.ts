@@ -1,6 +1,6 @@
 /**
- * /healthz (process up) and /readyz (config loaded, Cohere's host resolves, the shared counter
- * store answers when there is one; 503 while shutting down). They answer GET without auth and
+ * /healthz (process up) and /readyz (config loaded, the audit file can be written, Cohere's host
+ * resolves, the shared counter store answers when there is one; 503 while shutting down). They answer GET without auth and
  * without the Host check (orchestrators probe by pod IP), and say nothing about agents or tools.
  * Which host Cohere is reached at, what it resolves to and why not, only a loopback caller or one
  * with a valid token is told (`detailed`).
@@ -14,8 +14,36 @@ import { sendJson } from "./io.js";
 export const PROBE_PATHS = new Set(["/healthz", "/readyz"]);
 
 async function readiness(app: App, draining: boolean): Promise<{ ok: boolean; checks: Record<string, string> }> {
-  const checks: Record<string, string> = { config: app.config ? "loaded" : "none (flags only)" };
+  // The configuration's hash and whether the other replicas agree (src/fleet/): detail only.
+  const checks: Record<string, string> = { config: app.config ? "loaded" : "none (flags only)", ...(app.fleet?.detail() ?? { config_hash: app.live.current.hash }) };
   if (draining) return { ok: false, checks: { ...checks, server: "shutting down" } };
+  // An audit file that cannot be written (a full disk): not ready while calls are refused for it.
+  const audit = app.audit?.health?.();
+  if (audit) {
+    if (audit.ok) checks.audit = "writable";
+    else {
+      const waiting = `${audit.pending} line${audit.pending === 1 ? "" : "s"} waiting${audit.dropped ? `, ${audit.dropped} dropped` : ""}`;
+      checks.audit = `cannot be written since ${audit.since}: ${audit.error} (${waiting})`;
+      if (app.options.auditFailure === "deny") {
+        checks.audit += "; calls are refused until it can (--audit-failure deny)";
+        return { ok: false, checks };
+      }
+      checks.audit += "; calls still run (--audit-failure allow)";
+    }
+  }
+  // A profile an agent (or an OAuth rule) uses whose calls would have no Cohere key: not ready.
+  const keyless = profilesWithoutKey(app);
+  if (keyless.length) {
+    return {
+      ok: false,
+      checks: {
+        ...checks,
+        keys:
+          `no Cohere key for ${keyless.map((p) => (p === undefined ? "agents without a profile" : `profile "${p}"`)).join(", ")}: ` +
+          "set CO_API_KEY (or COHERE_API_KEY) for the server, or give the profile a cohere_key",
+      },
+    };
+  }
   // A shared counter store (--store) that cannot be reached: not ready until it is back.
   if (app.store.kind !== "memory") {
     try {
@@ -43,9 +71,24 @@ async function readiness(app: App, draining: boolean): Promise<{ ok: boolean; ch
   }
 }
 
+/** The profiles in use (by agents and OAuth rules) whose calls would be sent without a Cohere key. */
+export function profilesWithoutKey(app: App): Array<string | undefined> {
+  if (app.options.apiKey) return [];
+  const gen = app.live.current;
+  const used = new Set<string | undefined>(gen.agentProfiles().map((a) => a.profile));
+  const oauth = app.config?.oauth;
+  for (const r of oauth?.rules ?? []) used.add(r.profile);
+  if (oauth?.default_profile !== undefined) used.add(oauth.default_profile);
+  return [...used].filter((p) => !gen.keys.forProfile(p).declared);
+}
+
 /** The checks without the upstream's name or addresses: "resolves", "does not resolve". */
 function undetailed(checks: Record<string, string>, ok: boolean): Record<string, string> {
   const out = { ...checks };
+  if (out.keys !== undefined) out.keys = "no Cohere key for some profiles";
+  delete out.config_hash;
+  delete out.replicas;
+  delete out.config_agreement;
   if (out.cohere !== undefined) out.cohere = ok ? "resolves" : "does not resolve";
   return out;
 }

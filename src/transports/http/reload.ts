@@ -5,9 +5,11 @@
  *  - liveHttp: the plan (per-agent ceilings, authenticator) and the scope resolver are derived
  *    from each configuration generation. A request reads them once, at its start: a rotated or
  *    removed token is refused from the next request on.
- *  - retireSessions: after a swap, the sessions of agents that were removed, or whose profile or
- *    tools changed, end (when their running requests finish); their next request gets 404, and
- *    an MCP client then initializes again under the new configuration.
+ *  - retireSessions: after a swap, the sessions of agents that were removed, or moved to another
+ *    profile, end (when their running requests finish); their next request gets 404, and an MCP
+ *    client then initializes again under the new configuration. Sessions of agents whose profile
+ *    now gives other tools carry on and are sent notifications/tools/list_changed (each request
+ *    is scoped by the current configuration; calls in flight finish under their old rules).
  */
 import type { App } from "../../app.js";
 import type { ConfigFile } from "../../config/file.js";
@@ -41,9 +43,17 @@ export function retireSessions(app: App, sessions: SessionTable | undefined): vo
     const after = (next.parts.get(PART) as HttpLive | undefined)?.plan.ceilings;
     if (!before || !after) return;
     const gone = new Set<string>();
+    const changed = new Set<string>();
     for (const [agent, c] of before) {
       const n = after.get(agent);
-      if (!n || n.profile !== c.profile || !sameTools(n.visible, c.visible)) gone.add(agent);
+      if (!n || n.profile !== c.profile) gone.add(agent);
+      // Same profile, other tools: the session carries on (each request is scoped by the current
+      // configuration) and is told to list its tools again.
+      else if (!sameTools(n.visible, c.visible)) changed.add(agent);
+    }
+    if (changed.size) {
+      const told = sessions.notifyToolsChanged(changed);
+      if (told) app.logger.info("reload changed the tools of open sessions; they were sent tools/list_changed", { sessions: told, agents: [...changed] });
     }
     // OAuth turned off, or another issuer or resource: its sessions' tokens can no longer be
     // accepted, so their slots are given back now rather than when they expire idle. (A change
@@ -57,6 +67,8 @@ export function retireSessions(app: App, sessions: SessionTable | undefined): vo
     if (closed) app.logger.info("reload closed sessions", { sessions: closed, agents: [...gone], oauth: oauthGone || undefined });
   });
   app.sessionCounts = () => sessions.byAgent();
+  app.openSessions = () => sessions.list();
+  app.endSessions = (match, why) => sessions.retire((agent, _kind, id) => match({ id, agent }), why);
 }
 
 type OAuthSection = NonNullable<ConfigFile["oauth"]>;

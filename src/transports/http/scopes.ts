@@ -7,6 +7,7 @@
  */
 import { narrow, parseList } from "../../policy/allowlist.js";
 import { policyTools, type App } from "../../app.js";
+import { withClasses } from "../../policy/access.js";
 import type { Access } from "../../catalog/types.js";
 import type { AgentScope } from "../../policy/types.js";
 import type { Identity } from "../../identity.js";
@@ -38,7 +39,7 @@ export function createScopeResolver(app: App, plan: HttpPlan): ScopeResolver {
         visible = r.visible;
         ignored.push(...r.ignored.map((s) => s.slice(0, 64)));
       }
-      if (classes) visible = new Set([...visible].filter((n) => who.classes.has(ACCESS.get(n)!)));
+      if (classes) visible = withClasses(visible, who.classes);
       scope = {
         agent: who.agent,
         transport: "http",

@@ -10,7 +10,7 @@
  * refreshed or stepped-up token) and the narrowing headers the session opened with.
  *
  * Ids start with the replica's tag (--replica-id) so that a load balancer can send each session
- * to the replica that holds it (deploy/nginx.conf).
+ * to the replica that holds it (deploy/nginx/cohere-mcp.conf).
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -18,14 +18,13 @@ import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { createMcpServer } from "../../server.js";
 import type { App } from "../../app.js";
-import { headerValue, rpcError, sendJson } from "./io.js";
+import { headerValue, remoteOf, rpcError, sendJson } from "./io.js";
 import type { InFlightRequests } from "./inflight.js";
 import type { RpcRequestInfo } from "./rpc.js";
 import type { ScopeResolver } from "./scopes.js";
 import { resumableStreams } from "./event-store.js";
 import type { Identity } from "../../identity.js";
 import { identityOf } from "./oauth.js";
-import { ANONYMOUS } from "./plan.js";
 
 interface Session {
   id: string;
@@ -38,7 +37,10 @@ interface Session {
   transport: StreamableHTTPServerTransport;
   server: Server;
   lastSeen: number;
+  openedAt: number;
   active: number;
+  /** The client address of the session's latest request (after --trusted-proxies), for the audit. */
+  remote: string;
 }
 
 export interface SessionTable {
@@ -48,7 +50,11 @@ export interface SessionTable {
   closeAll(why: string): void;
   /** Reload: sessions of these agents end — at once if idle, else when their last request ends;
    *  their id is unknown from now on (the client gets 404 and initializes again). */
-  retire(gone: (agent: string, kind: Identity["kind"]) => boolean, why: string): number;
+  retire(gone: (agent: string, kind: Identity["kind"], id: string) => boolean, why: string): number;
+  /** Tell these agents' open sessions that their tool list changed (notifications/tools/list_changed). */
+  notifyToolsChanged(agents: ReadonlySet<string>): number;
+  /** The open sessions (the console lists them). */
+  list(): Array<{ id: string; agent: string; openedAt: number }>;
   /** Open sessions per agent (metrics). */
   byAgent(): Map<string, number>;
   readonly size: number;
@@ -66,12 +72,13 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
     else held.delete(agent);
   };
   let opening = 0;
-  const agentCap = (agent: string, profile: string | undefined): { cap: number; source: string } => {
+  const agentCap = (kind: Identity["kind"], profile: string | undefined): { cap: number; source: string } => {
     const own = profile ? app.config?.profiles[profile]?.limits?.max_sessions : undefined;
     if (own !== undefined) return { cap: own, source: `profile "${profile}" limits.max_sessions` };
     if (o.limits.maxSessionsPerAgent !== undefined) return { cap: o.limits.maxSessionsPerAgent, source: "--max-sessions-per-agent" };
-    // Without agents, the one anonymous (loopback) agent may use them all.
-    if (agent === ANONYMOUS) return { cap: o.maxSessions, source: "--max-sessions" };
+    // Without agents, the one anonymous (loopback) agent may use them all: by the identity's kind,
+    // never by a name a credential could choose (an OAuth agent called "anonymous").
+    if (kind === "anonymous") return { cap: o.maxSessions, source: "--max-sessions" };
     return { cap: Math.max(1, Math.floor(o.maxSessions / 4)), source: "a quarter of --max-sessions" };
   };
 
@@ -98,7 +105,7 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
     const headerItems = headerValue(req, "x-mcp-tools");
     const queryItems = url.searchParams.get("tools") ?? undefined;
     const scope = scopeFor(who, headerItems, queryItems);
-    const { cap, source } = agentCap(agent, scope.profile);
+    const { cap, source } = agentCap(who.kind, scope.profile);
     const mine = held.get(agent) ?? 0;
     if (mine >= cap) {
       log.warn("refused a new session: the agent holds its share", { agent, open: mine, cap });
@@ -129,15 +136,21 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
       if (pending) opening--;
       pending = false;
     };
-    const server = createMcpServer(app, (authInfo) => scopeFor(identityOf(authInfo) ?? who, headerItems, queryItems));
+    const firstRemote = remoteOf(req);
     let session: Session | undefined;
+    // the audit names the session and the client address of the request that carried the call
+    const server = createMcpServer(app, (authInfo) => ({
+      ...scopeFor(identityOf(authInfo) ?? who, headerItems, queryItems),
+      remote: session?.remote ?? firstRemote,
+      session: session?.id,
+    }));
     const transport = new StreamableHTTPServerTransport({
       ...resumableStreams(o.sseReplayBytes, o.sseRetryMs), // SSE priming event + retry (SEP-1699)
       // `<replica tag>.<uuid>`: a load balancer routes a session's requests by its tag (deploy/).
       sessionIdGenerator: () => `${o.replicaId}.${randomUUID()}`,
       onsessioninitialized: (id) => {
         opened();
-        session = { id, agent, owner: who.owner, kind: who.kind, transport, server, lastSeen: Date.now(), active: 1 };
+        session = { id, agent, owner: who.owner, kind: who.kind, transport, server, lastSeen: Date.now(), openedAt: Date.now(), active: 1, remote: firstRemote };
         sessions.set(id, session);
         log.debug("session opened", { session: id, agent, tools: scope.visible.size });
       },
@@ -177,6 +190,7 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
     // A session id of another identity is treated as unknown: sessions do not cross identities.
     if (!s || s.owner !== who.owner) return sendJson(res, 404, rpcError(-32001, "Session not found"));
     s.lastSeen = Date.now();
+    s.remote = remoteOf(req);
     const counts = req.method !== "GET";
     if (counts) s.active++;
     return requests.runTransport(req, res, s.transport, body, info, () => {
@@ -209,7 +223,7 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
     retire(gone, why) {
       let n = 0;
       for (const s of [...sessions.values()]) {
-        if (!gone(s.agent, s.kind)) continue;
+        if (!gone(s.agent, s.kind, s.id)) continue;
         n++;
         if (s.active <= 0) closeSession(s, why);
         else {
@@ -220,6 +234,18 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
         }
       }
       return n;
+    },
+    notifyToolsChanged(agents) {
+      let n = 0;
+      for (const s of sessions.values()) {
+        if (!agents.has(s.agent)) continue;
+        n++;
+        s.server.sendToolListChanged().catch(() => undefined);
+      }
+      return n;
+    },
+    list() {
+      return [...sessions.values()].map((s) => ({ id: s.id, agent: s.agent, openedAt: s.openedAt }));
     },
     byAgent() {
       const counts = new Map<string, number>();

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { App } from "../../app.js";
-import type { Refusal } from "../../identity.js";
+import type { Identity, Refusal } from "../../identity.js";
 import type { AuthFailure } from "../../auth.js";
 import { UNAUTHENTICATED } from "../../audit.js";
 import { headerValue, readBody, remoteOf, rpcError, sendJson } from "./io.js";
@@ -73,17 +73,50 @@ export async function refuseUnauthenticated(
   const close: Record<string, string> = consumed ? {} : { Connection: "close" };
   if (verdict.challenge === undefined && verdict.status === 401 && isStaticFailure(verdict.reason)) {
     // A static-token server: a challenge and body that say what was wrong (challenge.ts).
-    const refusal = unauthorized({ reason: verdict.reason });
+    const refusal = unauthorized({ reason: verdict.reason, description: verdict.reason === "expired" ? verdict.message : undefined });
     return sendJson(res, refusal.status, refusal.body, { ...refusal.headers, ...close });
   }
   const what = verdict.status === 401 ? "Unauthorized" : verdict.status === 403 ? "Forbidden" : "Service unavailable";
   return sendJson(res, verdict.status, rpcError(-32001, `${what}: ${verdict.message}`), {
     ...(verdict.challenge ? { "WWW-Authenticate": verdict.challenge } : {}),
-    ...(verdict.status === 503 ? { "Retry-After": "5" } : {}),
+    ...(verdict.retryAfterS !== undefined ? { "Retry-After": String(verdict.retryAfterS) } : verdict.status === 503 ? { "Retry-After": "5" } : {}),
     ...close,
   });
 }
 
 function isStaticFailure(reason: Refusal["reason"]): reason is AuthFailure {
-  return reason === "missing" || reason === "malformed" || reason === "invalid";
+  return reason === "missing" || reason === "malformed" || reason === "invalid" || reason === "expired";
+}
+
+/**
+ * A JSON-RPC batch over --max-batch-calls: 400 with -32600 for the whole request, nothing run.
+ * One audit line, through the agent's refusal throttle.
+ */
+export async function refuseLargeBatch(app: App, req: IncomingMessage, res: ServerResponse, who: Identity, size: number, started: number): Promise<void> {
+  const max = app.options.limits.maxBatchCalls;
+  const verdict = await app.refusals.refused({ agent: who.agent, profile: who.profile, transport: "http" }, "invalid_input");
+  if (verdict.write) {
+    app.audit?.record({
+      time: new Date().toISOString(),
+      agent: who.agent,
+      ...who.claims,
+      transport: "http",
+      tool: "(batch)",
+      decision: "denied",
+      reason: "invalid_input",
+      detail: `a batch of ${size} messages, over --max-batch-calls ${max}`,
+      latencyMs: performance.now() - started,
+      remote: remoteOf(req),
+    });
+  }
+  sendJson(
+    res,
+    400,
+    rpcError(
+      -32600,
+      `Invalid Request: this batch holds ${size} messages; this server takes at most ${max} in one request (--max-batch-calls). ` +
+        "Nothing was run and nothing was sent to Cohere: send the calls in smaller batches.",
+    ),
+    { "X-MCP-Agent": who.agent },
+  );
 }

@@ -39,7 +39,7 @@ if (!args) {
 if (!args.includes("--http")) process.exit(0);
 const port = Number(flag(args, "--port") ?? process.env.COHERE_MCP_PORT ?? 8080);
 let host = flag(args, "--host") ?? process.env.COHERE_MCP_HOST ?? "127.0.0.1";
-if (host === "0.0.0.0" || host === "" ) host = "127.0.0.1";
+if (host === "0.0.0.0" || host === "") host = "127.0.0.1";
 if (host === "::" || host === "[::]") host = "::1";
 host = host.replace(/^\[|\]$/g, "");
 

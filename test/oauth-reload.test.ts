@@ -101,7 +101,7 @@ describe.each([
     // (b) a reload turns OAuth on: the same token works at once
     const on = await reload({ profiles: PROFILES, agents: STATIC, oauth: oauth("reader") });
     expect(on).toMatchObject({ outcome: "ok" });
-    expect(on.text).toMatch(/^configuration reloaded: OAuth is turned on \(issuer http:\/\/127\.0\.0\.1:\d+\); oauth:reader is added with profile reader \(1 read, 0 write, 0 destructive tools\)$/);
+    expect(on.text).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z configuration reloaded: OAuth is turned on \(issuer http:\/\/127\.0\.0\.1:\d+\); oauth:reader is added with profile reader \(1 read, 0 write, 0 destructive tools\)$/);
     const first = await ask(LIST, token);
     expect(first.status).toBe(200);
     expect(listed(first)).toEqual(["rerank"]);
@@ -120,7 +120,7 @@ describe.each([
     // (a) the rule now maps search-team to "search": the same client's next request sees it
     const moved = await reload({ profiles: PROFILES, agents: STATIC, oauth: oauth("search") });
     expect(moved).toMatchObject({ outcome: "ok" });
-    expect(moved.text).toMatch(/^configuration reloaded: oauth changed: rules; oauth:search is added with profile search \(.*\); oauth:reader is removed \(no OAuth rule maps tokens to this profile any more\)$/);
+    expect(moved.text).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z configuration reloaded: oauth changed: rules; oauth:search is added with profile search \(.*\); oauth:reader is removed \(no OAuth rule maps tokens to this profile any more\)$/);
     expect(listed(await ask(LIST, token))).toEqual(["embed", "list_datasets", "rerank"]);
     const embed = await ask(call("embed", { model: "embed-v4.0", input_type: "search_query", texts: ["x"] }), token);
     expect((embed.json?.result as { isError?: boolean }).isError).toBeFalsy();
@@ -149,7 +149,7 @@ describe.each([
     for (const [what, section, why] of invalid) {
       const r = await reload({ profiles: PROFILES, agents: late, oauth: section });
       expect(r.outcome, what).toBe("rejected");
-      expect(r.text, what).toMatch(/^configuration reload rejected, the previous configuration stays in force: /);
+      expect(r.text, what).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z configuration reload rejected, the previous configuration stays in force: /);
       expect(r.text, what).toMatch(why);
       // nothing of that file applies: the token keeps "search", the late agent does not exist
       expect(listed(await ask(LIST, token)), what).toEqual(["embed", "list_datasets", "rerank"]);
@@ -162,7 +162,7 @@ describe.each([
     const oldSid = sids.get(token);
     const off = await reload({ profiles: PROFILES, agents: STATIC });
     expect(off).toMatchObject({ outcome: "ok" });
-    expect(off.text).toMatch(/^configuration reloaded: OAuth is turned off \(OAuth tokens no longer work\); oauth:search is removed/);
+    expect(off.text).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z configuration reloaded: OAuth is turned off \(OAuth tokens no longer work\); oauth:search is removed/);
     expect((await ask(LIST, token)).status).toBe(401);
     expect(listed(await ask(LIST, STATIC_TOKEN))).toEqual(["rerank"]);
     await reload({ profiles: PROFILES, agents: STATIC, oauth: oauth("search") });

@@ -15,7 +15,7 @@ import { basename } from "node:path";
 import { createInterface } from "node:readline";
 import { BILLED_UNITS } from "../config/budget.js";
 import { loadConfigFile, type ConfigFile } from "../config/file.js";
-import { costNanos, priceFor } from "../policy/billing.js";
+import { costNanos, priceFor, usdText } from "../policy/billing.js";
 import { EXIT, parseCommandArgs, UsageError } from "./args.js";
 import { render, type Column } from "./format.js";
 import type { CliIO } from "./index.js";
@@ -227,11 +227,14 @@ export function parseWhen(flag: string, value: string, now = Date.now()): number
   return t;
 }
 
+/** "$2.50", or two significant digits under a cent ("$0.0030"): as the budget messages write it. */
+const dollars = (usd: number) => usdText(Math.round(usd * 1e9));
+
 const units = (o: Record<string, number> | undefined) =>
   o === undefined
     ? ""
     : Object.entries(o)
-        .map(([k, v]) => (k === "usd" ? `usd $${v.toFixed(2)}` : `${k} ${v}`))
+        .map(([k, v]) => (k === "usd" ? `usd ${dollars(v)}` : `${k} ${v}`))
         .join(", ");
 
 export function reportRows(r: AuditReport): Array<Record<string, string | number>> {
@@ -244,7 +247,7 @@ export function reportRows(r: AuditReport): Array<Record<string, string | number
       .map(([k, v]) => `${k} ${v}`)
       .join(", "),
     billed: units(row.billed),
-    usd: row.usd === undefined ? "" : `$${row.usd.toFixed(2)}`,
+    usd: row.usd === undefined ? "" : dollars(row.usd),
     budget_left: units(row.budgetLeft),
   }));
 }

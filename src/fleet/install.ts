@@ -10,12 +10,15 @@ import { startFleet, type Fleet } from "./converge.js";
 
 export async function installFleet(app: App): Promise<Fleet> {
   const o = app.options;
-  if (o.store) {
+  // The shared state is for HTTP replicas (announcements, the console): stdio keeps to counters.
+  if (o.store && o.mode === "http") {
     const { RedisSharedState } = await import("../store/shared-redis.js");
     const { describeStoreUrl } = await import("../store/redis.js");
     for (const s of storeSecrets(o)) app.addSecret(s);
     const shared = new RedisSharedState({ url: o.store, password: o.storePassword, prefix: o.storePrefix, timeoutMs: o.storeTimeoutMs });
-    const ok = await shared.connect(Math.max(2_000, o.storeTimeoutMs));
+    // Waited for only when the policy lives there; otherwise it connects in the background.
+    const connecting = shared.connect(Math.max(2_000, o.storeTimeoutMs));
+    const ok = o.policyStore ? await connecting : true;
     if (!ok) app.logger.warn("the shared state (reload announcements, console) is not reachable yet; retrying in the background", { store: describeStoreUrl(o.store) });
     app.shared = shared;
   }

@@ -200,7 +200,7 @@ export async function startContractServer(opts: { editable?: boolean; hostile?: 
       res.setHeader("set-cookie", `cmc_session=${id}; HttpOnly; SameSite=Strict; Path=/`);
       return json(res, 200, { admin, csrf });
     }
-    if (!sess) return json(res, 401, { error: "sign in", oidc: { login_url: "/admin/api/v1/oidc/login", name: "Example SSO" } });
+    if (!sess) return json(res, 401, { error: "sign in", oidc: { login_url: "/admin/oidc/login", name: "Example SSO" } });
     if (method !== "GET" && req.headers["x-csrf-token"] !== sess.csrf) return json(res, 403, { error: "missing or wrong CSRF token" });
     if (method !== "GET" && path !== "logout" && path !== "grid/preview" && sess.admin.role !== "admin") return json(res, 403, { error: `${sess.admin.name} is a viewer and may not change anything` });
     if (path === "session") return json(res, 200, { admin: sess.admin, csrf: sess.csrf });

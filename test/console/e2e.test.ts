@@ -209,7 +209,7 @@ describe.skipIf(!READY)("console end to end (two replicas on Redis)", () => {
     expect(r.status).toBe(403);
   });
 
-  it("a cookie PUT without the CSRF token, or with a foreign Origin, is refused and changes nothing", async () => {
+  it("a cookie PUT or POST without the CSRF token, or with a foreign or missing Origin, is refused and changes nothing", async () => {
     const s = await apiSession(ADMIN_TOKEN);
     const grid = async () => (await (await fetch(adminUrl + "/admin/api/v1/grid", { headers: { cookie: s.cookie } })).json()) as { version: unknown };
     const before = await grid();
@@ -223,6 +223,20 @@ describe.skipIf(!READY)("console end to end (two replicas on Redis)", () => {
     });
     expect(foreign.status).toBe(403);
     expect((await grid()).version).toEqual(before.version);
+    // A POST the same way: no agent is made.
+    const create = JSON.stringify({ name: "csrf-probe", profile: "search" });
+    const postNoCsrf = await fetch(adminUrl + "/admin/api/v1/agents", { method: "POST", headers: { cookie: s.cookie, origin: adminUrl, "content-type": "application/json" }, body: create });
+    expect(postNoCsrf.status).toBe(403);
+    const postForeign = await fetch(adminUrl + "/admin/api/v1/agents", {
+      method: "POST",
+      headers: { cookie: s.cookie, "x-csrf-token": s.csrf, origin: "https://evil.example", "content-type": "application/json" },
+      body: create,
+    });
+    expect(postForeign.status).toBe(403);
+    const postNoOrigin = await fetch(adminUrl + "/admin/api/v1/agents", { method: "POST", headers: { cookie: s.cookie, "x-csrf-token": s.csrf, "content-type": "application/json" }, body: create });
+    expect(postNoOrigin.status).toBe(403);
+    const agents = (await (await fetch(adminUrl + "/admin/api/v1/agents", { headers: { cookie: s.cookie } })).json()) as Array<{ name: string }>;
+    expect(agents.map((x) => x.name)).not.toContain("csrf-probe");
   });
 
   it("two admins' conflicting saves: the second sees what the first changed", async () => {

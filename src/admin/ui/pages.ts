@@ -69,7 +69,7 @@ export const PAGES: Record<string, Page> = {
 </form>
 <div id="oidc" class="oidc" hidden>
 <p class="or">or</p>
-<a id="oidc-link" class="button" href="/admin/api/v1/oidc/login">Sign in with your identity provider</a>
+<a id="oidc-link" class="button" href="/admin/oidc/login">Sign in with your identity provider</a>
 </div>
 </section>`,
   },

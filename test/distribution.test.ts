@@ -241,6 +241,22 @@ describe("server.json (MCP Registry, schema 2025-12-11)", () => {
     expect(remote.headers?.map((h) => h.name)).toContain("Authorization");
   });
 
+  it("offers the container image of this version as an OCI package, named as the Dockerfile labels it and the compose file runs it", () => {
+    const oci = server.packages.find((p) => p.registryType === "oci")!;
+    // The 2025-12-11 form: registry/namespace/repository:tag in `identifier`, no separate version.
+    expect(oci).toMatchObject({ identifier: `ghcr.io/cohere-mcp/cohere-mcp:${pkg.version}`, transport: { type: "stdio" } });
+    expect(oci.version).toBeUndefined();
+    const key = oci.environmentVariables?.find((e) => e.name === "CO_API_KEY");
+    expect(key).toMatchObject({ isRequired: true, isSecret: true });
+    const known = new Set<string>([...ENV.map((e) => e.env), ...FLAGS.map((f) => f.env.replace(/=.*$/, "")).filter(Boolean)]);
+    for (const e of oci.environmentVariables ?? []) expect(known.has(e.name), e.name).toBe(true);
+    // The registry checks the image's io.modelcontextprotocol.server.name label against `name`.
+    const dockerfile = read("Dockerfile");
+    expect(dockerfile).toContain(`io.modelcontextprotocol.server.name="${server.name}"`);
+    expect(dockerfile).toMatch(new RegExp(`^ARG VERSION=${pkg.version.replace(/\./g, "\\.")}$`, "m"));
+    expect(read("deploy/compose/compose.yaml")).toContain(`\${COHERE_MCP_IMAGE:-${oci.identifier}}`);
+  });
+
   it("the npm package ships what the npm entry needs (bin, tools.manifest.json)", () => {
     expect(pkg.files).toEqual(expect.arrayContaining(["dist/src", "tools.manifest.json"]));
   });

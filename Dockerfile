@@ -1,0 +1,54 @@
+# cohere-mcp as a container image: `docker build -t cohere-mcp .` (or podman/buildah; with Podman
+# add `--format docker` so the HEALTHCHECK is kept). See docs/container.md.
+#
+# Three stages on the same Debian 12 Node 20 base: `build` compiles TypeScript with the dev
+# dependencies; `deps` installs the production dependencies only; the final stage holds those,
+# the compiled dist/ and the two generated JSON files the server reads, nothing else (no sources,
+# no compiler, no npm cache, no secret: the key and tokens are given at run time).
+ARG NODE_IMAGE=docker.io/library/node:20-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src ./src
+COPY emulator ./emulator
+# The project's own build (tsc, plus whatever assets it copies into dist/).
+RUN npm run build
+
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force && rm -rf /root/.npm
+
+FROM ${NODE_IMAGE}
+ARG VERSION=0.1.0
+LABEL org.opencontainers.image.title="cohere-mcp" \
+      org.opencontainers.image.description="MCP server exposing the whole Cohere API as typed tools, behind a deny-by-default per-agent allowlist" \
+      org.opencontainers.image.source="https://github.com/cohere-mcp/cohere-mcp" \
+      org.opencontainers.image.url="https://github.com/cohere-mcp/cohere-mcp#readme" \
+      org.opencontainers.image.documentation="https://github.com/cohere-mcp/cohere-mcp/blob/main/docs/container.md" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.licenses="MIT" \
+      io.modelcontextprotocol.server.name="io.github.cohere-mcp/cohere-mcp"
+ENV NODE_ENV=production \
+    COHERE_MCP_HOST=0.0.0.0
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /src/dist/src ./dist/src
+COPY --from=build /src/dist/emulator ./dist/emulator
+COPY package.json tools.manifest.json config.schema.json LICENSE ./
+COPY deploy/container/healthcheck.mjs ./healthcheck.mjs
+# The only place the server writes (with --audit-log /data/audit.jsonl); the root filesystem can
+# be read-only (docker run --read-only).
+RUN mkdir -p /data && chown node:node /data
+VOLUME ["/data"]
+USER node
+EXPOSE 8080
+STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 CMD ["node", "/app/healthcheck.mjs"]
+# Flags pass straight through: `docker run IMAGE --http --config /config/team.json ...`; with no
+# flags it is an MCP stdio server (docker run -i --rm -e CO_API_KEY IMAGE).
+ENTRYPOINT ["node", "/app/dist/src/index.js"]
+CMD []

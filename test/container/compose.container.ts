@@ -1,0 +1,187 @@
+/**
+ * The compose fleet (deploy/compose/compose.yaml) brought up with podman-compose, exactly as
+ * written, on its own bridge network: Redis, three replicas of the image, nginx with
+ * deploy/nginx/cohere-mcp.conf, and the emulator (the dry-run profile) as Cohere. The suite's own team
+ * config, env file and published port are given through the file's variables.
+ *  - three replicas share one agent's per_month budget of 100 exactly through nginx: 200 calls
+ *    from 10 clients → 100 answered, 100 refused; the emulator received 100, Redis counts 100
+ *    (10 sessions and 200 calls stay within nginx's per-client request rate, 50/s with a burst
+ *    of 200, that all of them share: they come from one address);
+ *  - one replica stopped (SIGTERM) mid-load: no call fails, none is charged twice (the same
+ *    three figures agree); a client whose session was on it starts a new one (404, as the MCP
+ *    spec says) and goes on;
+ *  - `podman-compose down -v` removes every container and volume of the project.
+ */
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../bench/lib.js";
+import { textOf } from "../helpers.js";
+import { bearer, eventually } from "../http-support.js";
+import { IMAGE, ROOT, podman, run, workDir } from "./podman.js";
+import { AGENT_TOKEN, CONTAINER_KEY } from "./secrets.js";
+
+const COMPOSE = join(ROOT, "deploy", "compose", "compose.yaml");
+const project = `cmcp${process.pid}`;
+const ctr = (service: string) => `${project}_${service}_1`;
+let composeEnv: Record<string, string>;
+let url: string;
+
+const compose = (args: string[], timeoutMs = 300_000) => run("podman-compose", ["-f", COMPOSE, "-p", project, ...args], { env: composeEnv, timeoutMs });
+
+/** podman-compose 1.0.3 (Debian 12) has no --profile and starts every service, the emulator too. */
+async function profileArgs(): Promise<string[]> {
+  const help = await run("podman-compose", ["--help"]);
+  return /--profile/.test(help.stdout + help.stderr) ? ["--profile", "dry-run"] : [];
+}
+
+/** Run node inside the emulator's container against its control API. */
+async function emulatorControl(method: string, path: string, body?: unknown): Promise<unknown> {
+  const script = `fetch("http://127.0.0.1:8080${path}",{method:${JSON.stringify(method)},headers:{"content-type":"application/json"},body:${JSON.stringify(body === undefined ? undefined : JSON.stringify(body))}}).then(r=>r.text()).then(t=>process.stdout.write(t))`;
+  const out = await podman(["exec", ctr("emulator"), "node", "-e", script]);
+  return out ? JSON.parse(out) : undefined;
+}
+
+async function redisMonthCount(): Promise<number> {
+  const keys = (await podman(["exec", ctr("redis"), "redis-cli", "--scan", "--pattern", "cohere-mcp:rl:month-agent:month:*"])).split("\n").filter(Boolean);
+  let total = 0;
+  for (const k of keys) total += Number(await podman(["exec", ctr("redis"), "redis-cli", "GET", k]));
+  return total;
+}
+
+beforeAll(async () => {
+  const dir = join(workDir(), "compose");
+  mkdirSync(dir, { recursive: true });
+  const envFile = join(dir, "cohere-mcp.env");
+  writeFileSync(envFile, `CO_API_KEY=${CONTAINER_KEY}\nMONTH_AGENT_TOKEN=${AGENT_TOKEN}\n`);
+  const team = join(dir, "team.json");
+  writeFileSync(
+    team,
+    JSON.stringify({
+      profiles: { month: { tools: ["rerank"], rate_limit: { per_month: 100 } } },
+      agents: [{ name: "month-agent", profile: "month", token_env: "MONTH_AGENT_TOKEN" }],
+    }),
+  );
+  const port = await freePort();
+  url = `http://127.0.0.1:${port}`;
+  composeEnv = {
+    COHERE_MCP_IMAGE: IMAGE,
+    COHERE_MCP_ENV_FILE: envFile,
+    COHERE_MCP_TEAM_CONFIG: team,
+    COHERE_MCP_PUBLISH: `127.0.0.1:${port}`,
+    COHERE_MCP_ALLOWED_HOSTS: "127.0.0.1",
+    CO_API_URL: "http://emulator:8080",
+  };
+  const t = Date.now();
+  const up = await compose([...(await profileArgs()), "up", "-d"]);
+  if (up.code !== 0) throw new Error(`podman-compose up failed:\n${up.stderr}\n${up.stdout}`);
+  await eventually(async () => expect((await fetch(`${url}/healthz`)).status).toBe(200), 60_000, 250).catch(async (e: Error) => {
+    const logs = await Promise.all(["nginx", "r1", "redis"].map((s) => run("podman", ["logs", ctr(s)])));
+    throw new Error(`${e.message}\n${logs.map((l) => l.stderr + l.stdout).join("\n---\n")}`);
+  });
+  // Every replica is up and its healthcheck passes.
+  for (const r of ["r1", "r2", "r3"]) {
+    await eventually(async () => expect((await run("podman", ["healthcheck", "run", ctr(r)])).code).toBe(0), 30_000, 250);
+  }
+  console.log(`compose: up and healthy in ${((Date.now() - t) / 1000).toFixed(1)} s (redis, r1-r3, nginx, emulator)`);
+});
+
+afterAll(async () => {
+  if (composeEnv) await compose(["down", "-v"]);
+});
+
+interface Outcome {
+  ok: number;
+  refused: number;
+  failed: string[];
+  reinit: number;
+}
+
+async function connect(): Promise<Client> {
+  const client = new Client({ name: "compose-load", version: "1.0.0" });
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit: { headers: bearer(AGENT_TOKEN) } }));
+  return client;
+}
+
+/** `clients` MCP sessions through nginx, `perClient` rerank calls each, one after another. */
+async function load(clients: number, perClient: number, onProgress: (done: number) => void): Promise<Outcome> {
+  const out: Outcome = { ok: 0, refused: 0, failed: [], reinit: 0 };
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: clients }, async (_, c) => {
+      let client = await connect();
+      for (let i = 0; i < perClient; i++) {
+        const args = { model: "rerank-v3.5", query: `compose ${c}-${i}`, documents: ["a", "b"] };
+        for (let attempt = 0; ; attempt++) {
+          try {
+            const r = await client.callTool({ name: "rerank", arguments: args });
+            if (!r.isError) out.ok++;
+            else if (/Rate limited \(429\)/.test(textOf(r))) out.refused++;
+            else out.failed.push(textOf(r));
+            break;
+          } catch (err) {
+            // The session's replica went away: nginx sent the request to another, which answered
+            // 404 Session not found (the call was not run there). A new session, the same call.
+            if (attempt === 0 && /404|session/i.test((err as Error).message)) {
+              out.reinit++;
+              await client.close().catch(() => undefined);
+              client = await connect();
+              continue;
+            }
+            out.failed.push((err as Error).message);
+            break;
+          }
+        }
+        onProgress(++done);
+      }
+      await client.close().catch(() => undefined);
+    }),
+  );
+  return out;
+}
+
+describe("the compose fleet (podman-compose, emulator profile)", () => {
+  it("three replicas share a per_month budget of 100 exactly through nginx; one stopped mid-load: no call fails, none is charged twice", async () => {
+    await emulatorControl("DELETE", "/_emulator/requests");
+    await emulatorControl("POST", "/_emulator/latency", { ms: 150 });
+    let stop: Promise<unknown> | undefined;
+    const t = Date.now();
+    const outcome = await load(10, 20, (done) => {
+      // A third of the way in, r2 gets SIGTERM (podman stop: the image's STOPSIGNAL) and drains.
+      if (done === 60 && !stop) stop = run("podman", ["stop", "--time", "30", ctr("r2")]);
+    });
+    const seconds = (Date.now() - t) / 1000;
+    expect(stop).toBeDefined();
+    expect((await stop) as { code: number }).toMatchObject({ code: 0 });
+    const sent = ((await emulatorControl("GET", "/_emulator/requests")) as Array<{ path: string; aborted?: boolean }>).filter((r) =>
+      r.path.endsWith("/rerank"),
+    );
+    const counted = await redisMonthCount();
+    console.log(
+      `compose: 200 calls from 10 sessions through nginx in ${seconds.toFixed(1)} s, r2 stopped after 60: ` +
+        `${outcome.ok} answered, ${outcome.refused} refused (per_month 100), ${outcome.failed.length} failed, ` +
+        `${outcome.reinit} sessions restarted; emulator received ${sent.length}, Redis counter ${counted}`,
+    );
+    expect(outcome.failed).toEqual([]);
+    expect(outcome.ok).toBe(100);
+    expect(outcome.refused).toBe(100);
+    expect(sent).toHaveLength(100);
+    expect(sent.filter((r) => r.aborted)).toEqual([]);
+    expect(counted).toBe(100);
+    expect(await podman(["inspect", "--format", "{{.State.ExitCode}}", ctr("r2")])).toBe("0");
+  });
+
+  it("`podman-compose down -v` removes every container and volume of the project", async () => {
+    const down = await compose(["down", "-v"]);
+    expect(down.code, down.stderr).toBe(0);
+    const label = `label=io.podman.compose.project=${project}`;
+    expect(await podman(["ps", "-a", "--filter", label, "--format", "{{.Names}}"])).toBe("");
+    expect(await podman(["volume", "ls", "--filter", label, "--format", "{{.Name}}"])).toBe("");
+    // podman-compose 1.0.3 leaves the project's network (docker compose removes it): remove it.
+    const net = `${project}_default`;
+    if ((await run("podman", ["network", "exists", net])).code === 0) await podman(["network", "rm", net]);
+    composeEnv = undefined as unknown as Record<string, string>;
+  });
+});

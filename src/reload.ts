@@ -27,10 +27,32 @@ export interface Revocation {
 }
 
 export function revokedBy(prev: ConfigFile | undefined, next: ConfigFile | undefined): Revocation {
-  const credential = (a: { token_sha256?: string; token_env?: string }) => JSON.stringify([a.token_sha256 ?? null, a.token_env ?? null]);
   const after = new Map((next?.agents ?? []).map((a) => [a.name, a]));
-  const agents = (prev?.agents ?? []).filter((a) => !after.has(a.name) || credential(a) !== credential(after.get(a.name)!)).map((a) => a.name);
+  // Revoked: an agent removed, or one of its credentials gone or given another expiry. A token
+  // added beside the others (an overlapping rotation) revokes nothing.
+  const agents = (prev?.agents ?? [])
+    .filter((a) => {
+      const now = after.get(a.name);
+      if (!now) return true;
+      const kept = credentialsOf(now);
+      return [...credentialsOf(a)].some((c) => !kept.has(c));
+    })
+    .map((a) => a.name);
   return { agents, oauth: oauthIdentityChanged(prev?.oauth, next?.oauth) };
+}
+
+type AgentEntry = NonNullable<ConfigFile["agents"]>[number];
+
+/** Each credential an agent entry accepts, as "sha256:HASH|not_after" or "env:VAR|not_after". */
+function credentialsOf(a: AgentEntry): Set<string> {
+  const out = new Set<string>();
+  if (a.token_sha256) out.add(`sha256:${a.token_sha256.toLowerCase()}|`);
+  if (a.token_env) out.add(`env:${a.token_env}|`);
+  for (const t of a.tokens ?? []) {
+    if ("sha256" in t && t.sha256) out.add(`sha256:${t.sha256.toLowerCase()}|${t.not_after ?? ""}`);
+    if ("env" in t && t.env) out.add(`env:${t.env}|${t.not_after ?? ""}`);
+  }
+  return out;
 }
 
 type OAuthSection = NonNullable<ConfigFile["oauth"]>;

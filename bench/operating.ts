@@ -9,11 +9,11 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { createApp, type App } from "../src/app.js";
-import type { AuditEvent } from "../src/audit.js";
+import { createApp, type App } from "../src/runtime/app.js";
+import type { AuditEvent } from "../src/audit/index.js";
 import { parseOptions } from "../src/config/options.js";
-import type { CallOutcome } from "../src/executor.js";
-import { createLogger } from "../src/logger.js";
+import type { CallOutcome } from "../src/call/executor.js";
+import { createLogger } from "../src/runtime/logger.js";
 import { installTelemetry } from "../src/metrics/index.js";
 import type { AgentScope } from "../src/policy/types.js";
 

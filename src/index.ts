@@ -3,7 +3,7 @@
  * Entry point: flags → app → transport. Modules a mode does not need are not loaded.
  */
 import { parseOptions, FLAGS, ENV, type Options } from "./config/options.js";
-import { createLogger } from "./logger.js";
+import { createLogger } from "./runtime/logger.js";
 import { commandsHelp, isCommand, runCommand } from "./cli/index.js";
 
 const VERSION = "0.1.0";
@@ -30,7 +30,7 @@ function usage(): string {
 }
 
 async function listTools(options: Options): Promise<void> {
-  const { createApp } = await import("./app.js");
+  const { createApp } = await import("./runtime/app.js");
   const app = createApp(options, createLogger("silent"));
   const tools = app.tools.filter((t) => app.visible.has(t.name));
   if (options.json) {
@@ -95,10 +95,10 @@ async function main(): Promise<void> {
     const { cleartextWarning } = await import("./config/cleartext.js");
     const cleartext = cleartextWarning(options.baseUrl);
     if (cleartext) logger.warn(cleartext);
-    const { createApp } = await import("./app.js");
+    const { createApp } = await import("./runtime/app.js");
     const app = createApp(options, logger);
     if (options.auditLog) {
-      const { createAuditSink } = await import("./audit.js");
+      const { createAuditSink } = await import("./audit/index.js");
       // Late-bound: the HTTP transport adds agent tokens to app.secrets.
       app.audit = createAuditSink(options.auditLog, () => app.secrets(), logger, options.replicaId);
     }
@@ -109,7 +109,7 @@ async function main(): Promise<void> {
       for (const secret of storeSecrets(options)) app.addSecret(secret);
     }
     // Profile rules (argument rules, rate limits, budgets, Cohere key limits) are built with the
-    // configuration in createApp (src/live.ts), and rebuilt on reload. Last, each agent's share of
+    // configuration in createApp (src/runtime/live.ts), and rebuilt on reload. Last, each agent's share of
     // the upstream connections (a slot per call, released when it ends): it may wait.
     const { concurrencyGuard } = await import("./policy/concurrency.js");
     app.guards.push(
@@ -126,7 +126,7 @@ async function main(): Promise<void> {
     const { installFleet } = await import("./fleet/install.js");
     const fleet = await installFleet(app);
     // SIGHUP reloads the config file instead of ending the process; other replicas are told.
-    const { installReload } = await import("./reload.js");
+    const { installReload } = await import("./runtime/reload.js");
     installReload(app, (r) => {
       if (r.ok) void fleet.announce();
     });

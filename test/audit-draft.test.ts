@@ -20,7 +20,7 @@ import {
   UNAUTHENTICATED,
   type AuditHead,
   type AuditTail,
-} from "../src/audit.js";
+} from "../src/audit/index.js";
 
 const SECRET = "sk-live-0123456789abcdef";
 const TOKEN = "agent-token-fedcba9876543210";

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
-import { createAuditSink, type AuditEvent } from "../src/audit.js";
+import { createAuditSink, type AuditEvent } from "../src/audit/index.js";
 import { RERANK_ARGS, connectStdioCmd, scrubbedEnv, type McpConn } from "../bench/lib.js";
 import { ENTRY, TEST_KEY } from "./helpers.js";
 

@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import http from "node:http";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
-import { prepare, type AuditEvent } from "../src/audit.js";
+import { prepare, type AuditEvent } from "../src/audit/index.js";
 import { TEST_KEY, textOf } from "./helpers.js";
 import { bearer, eventually, MCP_HEADERS, rawRequest, rpc, startHttp, tempFile, writeConfig, type HttpServerProc } from "./http-support.js";
 

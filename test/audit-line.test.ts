@@ -10,7 +10,7 @@ import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
-import type { AuditEvent } from "../src/audit.js";
+import type { AuditEvent } from "../src/audit/index.js";
 import { TEST_KEY } from "./helpers.js";
 import { startHttp, tempFile } from "./http-support.js";
 

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
-import { sentence, type AuditEvent } from "../src/audit.js";
+import { sentence, type AuditEvent } from "../src/audit/index.js";
 import { TEST_KEY } from "./helpers.js";
 import { bearer, connectHttp, eventually, rpc, INIT, sha256Hex, startHttp, tempFile, writeConfig } from "./http-support.js";
 

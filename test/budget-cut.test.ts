@@ -8,10 +8,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
 import { countTokens } from "../emulator/util.js";
-import { createApp, type App } from "../src/app.js";
-import { auditLine, type AuditEvent } from "../src/audit.js";
+import { createApp, type App } from "../src/runtime/app.js";
+import { auditLine, type AuditEvent } from "../src/audit/index.js";
 import { parseOptions } from "../src/config/options.js";
-import { createLogger } from "../src/logger.js";
+import { createLogger } from "../src/runtime/logger.js";
 import { callTool } from "../src/server.js";
 import { openStore } from "../src/store/open.js";
 import { TEST_KEY, textOf } from "./helpers.js";

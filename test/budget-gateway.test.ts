@@ -6,10 +6,10 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
-import { createApp, type App } from "../src/app.js";
-import type { AuditEvent } from "../src/audit.js";
+import { createApp, type App } from "../src/runtime/app.js";
+import type { AuditEvent } from "../src/audit/index.js";
 import { parseOptions } from "../src/config/options.js";
-import { createLogger } from "../src/logger.js";
+import { createLogger } from "../src/runtime/logger.js";
 import { installTelemetry } from "../src/metrics/index.js";
 import { callTool } from "../src/server.js";
 import { loadConfigFile } from "../src/config/file.js";

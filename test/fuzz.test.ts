@@ -10,9 +10,9 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator, type RecordedRequest } from "../emulator/server.js";
-import { createApp, type App } from "../src/app.js";
+import { createApp, type App } from "../src/runtime/app.js";
 import { parseOptions } from "../src/config/options.js";
-import { createLogger } from "../src/logger.js";
+import { createLogger } from "../src/runtime/logger.js";
 import { callTool, type AgentScope } from "../src/server.js";
 import { connectOurStdio, rssOf, BENCH_KEY, type McpConn } from "../bench/lib.js";
 import { anyCase, type FuzzCase, type JsonSchema } from "./fuzz-arbitraries.js";

@@ -8,11 +8,11 @@ import { linkSync, mkdirSync, mkdtempSync, realpathSync, symlinkSync, unlinkSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { createApp, type App } from "../src/app.js";
+import { createApp, type App } from "../src/runtime/app.js";
 import { loadConfigFile } from "../src/config/file.js";
 import { parseOptions } from "../src/config/options.js";
-import { FileRefused, readAllowedFile } from "../src/files.js";
-import { createLogger } from "../src/logger.js";
+import { FileRefused, readAllowedFile } from "../src/call/files.js";
+import { createLogger } from "../src/runtime/logger.js";
 import { MAX_OAUTH_AGENT_LABELS, Telemetry } from "../src/metrics/index.js";
 import { ruleMatches, tokenScopes } from "../src/oauth/mapping.js";
 import { TEST_KEY } from "./helpers.js";

@@ -8,12 +8,12 @@
 import { getEventListeners } from "node:events";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
-import { createApp } from "../src/app.js";
+import { createApp } from "../src/runtime/app.js";
 import { AttemptSignal } from "../src/cohere/attempt.js";
 import type { ClientOptions } from "../src/cohere/client.js";
 import { CohereTransportError } from "../src/cohere/errors.js";
 import { parseOptions } from "../src/config/options.js";
-import { createLogger } from "../src/logger.js";
+import { createLogger } from "../src/runtime/logger.js";
 import { TEST_KEY, testClient } from "./helpers.js";
 
 let emu: CohereEmulator;

@@ -12,7 +12,7 @@ import net from "node:net";
 import os from "node:os";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
-import type { AuditEvent } from "../src/audit.js";
+import type { AuditEvent } from "../src/audit/index.js";
 import { TEST_KEY, textOf } from "./helpers.js";
 import {
   bearer,

@@ -7,10 +7,10 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
-import { createApp, type App } from "../src/app.js";
+import { createApp, type App } from "../src/runtime/app.js";
 import { cleartextWarning } from "../src/config/cleartext.js";
 import { parseOptions } from "../src/config/options.js";
-import { createLogger } from "../src/logger.js";
+import { createLogger } from "../src/runtime/logger.js";
 import { concurrencyGuard } from "../src/policy/concurrency.js";
 import { endpointCosts } from "../src/policy/cohere-limits.js";
 import { callTool } from "../src/server.js";

@@ -2,10 +2,10 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createApp } from "../src/app.js";
-import { createAuditSink } from "../src/audit.js";
+import { createApp } from "../src/runtime/app.js";
+import { createAuditSink } from "../src/audit/index.js";
 import { parseOptions } from "../src/config/options.js";
-import { createLogger } from "../src/logger.js";
+import { createLogger } from "../src/runtime/logger.js";
 import { installTelemetry } from "../src/metrics/index.js";
 import { TEST_KEY } from "./helpers.js";
 import { writeConfig } from "./http-support.js";

@@ -1,5 +1,5 @@
 /**
- * SIGHUP reload with OAuth (src/live.ts, src/transports/http/reload.ts): the HTTP plan, its
+ * SIGHUP reload with OAuth (src/runtime/live.ts, src/transports/http/reload.ts): the HTTP plan, its
  * OAuth resource and its claim rules are rebuilt per configuration generation. Against the real
  * oidc-provider (test/oauth-idp.ts), on one cohere-mcp --http process that never restarts,
  * stateless and with --sessions (where each client keeps the session it opened):

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
-import { billedText } from "../src/audit-line.js";
+import { billedText } from "../src/audit/line.js";
 import { PARSE_MAX_BYTES } from "../src/catalog/models.js";
 import { parse } from "../src/catalog/tools/parse.js";
 import { connectStdio, textOf, TEST_KEY, type Connected, type ToolCallResult } from "./helpers.js";

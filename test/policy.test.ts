@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { narrow, resolveVisible, PolicyError, parseList, type PolicySpec } from "../src/policy/allowlist.js";
-import { policyTools, resolveFromOptions } from "../src/app.js";
+import { policyTools, resolveFromOptions } from "../src/runtime/app.js";
 import { parseOptions } from "../src/config/options.js";
 import { configFileSchema } from "../src/config/file.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { revokedBy } from "../src/reload.js";
+import { revokedBy } from "../src/runtime/reload.js";
 import type { ConfigFile } from "../src/config/file.js";
 
 const H1 = "a".repeat(64);

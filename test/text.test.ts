@@ -1,6 +1,6 @@
 /** quoteForHumans / escapeControls: values from others shown to people cannot rewrite the text around them. */
 import { describe, expect, it } from "vitest";
-import { escapeControls, escapeForHumans, quoteForHumans } from "../src/text.js";
+import { escapeControls, escapeForHumans, quoteForHumans } from "../src/audit/text.js";
 
 describe("quoteForHumans", () => {
   it("escapes every C0/C1 control, DEL, bidi override/isolate/mark and line separator, and the quote", () => {

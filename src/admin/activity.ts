@@ -3,16 +3,16 @@
  *
  * Recording: the audit sink is fanned out (like the metrics) so each event — a call, a reload, a
  * console change — is also made into its audit line (the same redaction, bounds and escaping as
- * the audit file: src/audit-line.ts) and appended to the capped stream `activity` of the shared
+ * the audit file: src/audit/line.ts) and appended to the capped stream `activity` of the shared
  * state (a Redis stream, XADD MAXLEN ~ --activity-max, with --store; else a ring buffer in this
  * process). Appends are not awaited by the call: the agent never waits for the console.
  *
  * Reading: filters (agent, tool, decision, outcome, since, until) over the newest entries; the
  * live stream (SSE) polls the stream for entries after the last one it sent.
  */
-import type { App } from "../app.js";
-import { auditLine, type AuditEvent, type AuditNotice, type AuditSink } from "../audit.js";
-import { redact } from "../audit-line.js";
+import type { App } from "../runtime/app.js";
+import { auditLine, type AuditEvent, type AuditNotice, type AuditSink } from "../audit/index.js";
+import { redact } from "../audit/line.js";
 import { compareStreamIds } from "../store/shared.js";
 
 export const ACTIVITY_STREAM = "activity";

@@ -4,8 +4,8 @@
  * gets 403 and an audit line saying who tried what). See docs/admin-api.md.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { App } from "../app.js";
-import { policyTools, profileSpec } from "../app.js";
+import type { App } from "../runtime/app.js";
+import { policyTools, profileSpec } from "../runtime/app.js";
 import { resolveVisible } from "../policy/allowlist.js";
 import { configHash } from "../fleet/hash.js";
 import type { Admin } from "./auth.js";

@@ -4,8 +4,8 @@
  * tools/list_changed, calls in flight finish under their old rules), announce it to the other
  * replicas, and audit it with the admin's name and role.
  */
-import type { App } from "../app.js";
-import { queueReload } from "../reload.js";
+import type { App } from "../runtime/app.js";
+import { queueReload } from "../runtime/reload.js";
 import type { Admin } from "./auth.js";
 import type { PolicySource, PolicyDoc } from "./policy-source.js";
 import { HttpError } from "./http.js";

@@ -12,8 +12,8 @@
  * allow_write / allow_destructive flag is needed, and exclude_tools is no longer needed); the
  * result is checked with the same resolver the server uses to decide.
  */
-import type { App } from "../app.js";
-import { policyTools, profileSpec } from "../app.js";
+import type { App } from "../runtime/app.js";
+import { policyTools, profileSpec } from "../runtime/app.js";
 import type { Access } from "../catalog/types.js";
 import { configFileSchema, formatZodIssues, type ConfigFile, type Profile } from "../config/file.js";
 import { resolveVisible, sameTools } from "../policy/allowlist.js";

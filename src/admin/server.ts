@@ -9,9 +9,9 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import net from "node:net";
-import type { App } from "../app.js";
+import type { App } from "../runtime/app.js";
 import { ConfigError } from "../config/file.js";
-import { BEARER } from "../auth.js";
+import { BEARER } from "../identity/static.js";
 import { hostAllowed, originAllowed } from "../transports/http/origin.js";
 import { headerValue, remoteOf, setRemote } from "../transports/http/io.js";
 import { clientAddress, peerOf } from "../transports/http/forwarded.js";

@@ -6,8 +6,8 @@
  */
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import type { App } from "../app.js";
-import { sha256Hex } from "../auth.js";
+import type { App } from "../runtime/app.js";
+import { sha256Hex } from "../identity/static.js";
 import type { Admin } from "./auth.js";
 import { headerValue } from "../transports/http/io.js";
 

@@ -4,7 +4,7 @@
  * A comment every 15 s keeps proxies from closing an idle stream.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { App } from "../app.js";
+import type { App } from "../runtime/app.js";
 import { activitySince, newestId, type ActivityFilter } from "./activity.js";
 import { headerValue } from "../transports/http/io.js";
 

@@ -3,7 +3,7 @@
  * prices are configured) and a day-by-day series — summed from the activity stream (so it covers
  * what the stream still holds: --activity-max events), plus each agent's budget reading.
  */
-import type { App } from "../app.js";
+import type { App } from "../runtime/app.js";
 import type { ConfigFile } from "../config/file.js";
 import { queryActivity } from "./activity.js";
 import { listAgents } from "./agents.js";

@@ -1,5 +1,5 @@
 /**
- * A Cohere tool is a declarative record. One generic executor (src/executor.ts) runs every
+ * A Cohere tool is a declarative record. One generic executor (src/call/executor.ts) runs every
  * record: validate input with `input`, build the HTTP request from `method`/`path`/`query`,
  * call Cohere, shape the result. Special cases are small optional hooks on the record.
  */

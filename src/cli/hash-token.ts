@@ -5,7 +5,7 @@
  * its hash on stdout (for the config file).
  */
 import { randomBytes } from "node:crypto";
-import { MIN_TOKEN_LENGTH, sha256Hex, TOKEN_CHARS } from "../auth.js";
+import { MIN_TOKEN_LENGTH, sha256Hex, TOKEN_CHARS } from "../identity/static.js";
 import { EXIT, parseCommandArgs } from "./args.js";
 import type { CliIO } from "./index.js";
 

@@ -7,7 +7,7 @@
 import { closeSync, openSync, statSync } from "node:fs";
 import { ConfigError } from "./file.js";
 import type { Options } from "./options.js";
-import { allowedDirs } from "../files.js";
+import { allowedDirs } from "../call/files.js";
 
 const why = (err: unknown) => (err as NodeJS.ErrnoException)?.code ?? (err as Error)?.message ?? String(err);
 

@@ -1,6 +1,6 @@
 /**
  * Is a configuration usable? ONE function for start-up, SIGHUP reload (both build a generation:
- * src/live.ts buildGeneration) and `cohere-mcp check`. Every problem is collected, not only the
+ * src/runtime/live.ts buildGeneration) and `cohere-mcp check`. Every problem is collected, not only the
  * first, each as one line naming its JSON path.
  *
  * Checked: every profile's tool selection (whether or not an agent uses it), per-tool rate limits,
@@ -9,8 +9,8 @@
  * two agents with one token, token expiry dates) and the oauth section's environment (the
  * introspection client secret).
  */
-import { createAuthenticator } from "../auth.js";
-import { keyRingProblems } from "../keyring.js";
+import { createAuthenticator } from "../identity/static.js";
+import { keyRingProblems } from "../cohere/keyring.js";
 import { profileTools, policyTools } from "../policy/access.js";
 import { checkRateLimitConfig } from "../policy/ratelimit.js";
 import { checkBudgetConfig } from "../policy/budget.js";

@@ -12,8 +12,8 @@
  *
  * With the memory store there is one replica: nothing to announce, never a mismatch.
  */
-import type { App } from "../app.js";
-import type { ReloadResult } from "../reload.js";
+import type { App } from "../runtime/app.js";
+import type { ReloadResult } from "../runtime/reload.js";
 
 export const EPOCH_KEY = "config:epoch";
 export const REPLICAS_KEY = "config:replicas";

@@ -2,9 +2,9 @@
  * Start-up wiring of the shared state (--store), the policy document (--policy-store), the
  * configuration agreement between replicas (converge.ts) and the console's activity stream.
  */
-import type { App } from "../app.js";
+import type { App } from "../runtime/app.js";
 import { ConfigError } from "../config/file.js";
-import { queueReload } from "../reload.js";
+import { queueReload } from "../runtime/reload.js";
 import { storeSecrets } from "../store/open.js";
 import { startFleet, type Fleet } from "./converge.js";
 

@@ -8,10 +8,10 @@
  * arguments, tokens or keys ever becomes a label.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { App } from "../app.js";
-import { UNAUTHENTICATED, type AuditEvent, type AuditNotice, type AuditSink } from "../audit.js";
+import type { App } from "../runtime/app.js";
+import { UNAUTHENTICATED, type AuditEvent, type AuditNotice, type AuditSink } from "../audit/index.js";
 import { BILLED_UNITS } from "../config/budget.js";
-import { ANONYMOUS, stdioAgent } from "../live.js";
+import { ANONYMOUS, stdioAgent } from "../runtime/live.js";
 import { NANOS_PER_USD } from "../policy/billing.js";
 import type { BudgetReading } from "../policy/budget.js";
 import type { Guard } from "../policy/types.js";

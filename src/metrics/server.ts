@@ -10,7 +10,7 @@
  */
 import http from "node:http";
 import net from "node:net";
-import type { App } from "../app.js";
+import type { App } from "../runtime/app.js";
 import { ConfigError } from "../config/file.js";
 import { hostAllowed, isLoopbackHost, splitHost } from "../transports/http/origin.js";
 import { capConnectionsPerAddress } from "../transports/http/clients.js";

@@ -6,8 +6,8 @@
 import type { OAuthProtectedResourceMetadata } from "@modelcontextprotocol/sdk/shared/auth.js";
 import { ConfigError } from "../config/file.js";
 import type { OAuthConfig } from "../config/oauth.js";
-import type { Logger } from "../logger.js";
-import type { IdentityResult } from "../identity.js";
+import type { Logger } from "../runtime/logger.js";
+import type { IdentityResult } from "../identity/index.js";
 import { bearerChallenge, metadataPaths, protectedResourceMetadata, resourceMetadataUrl, type Challenge } from "./metadata.js";
 import { mapClaims, scopeNames, type ScopeNames } from "./mapping.js";
 import { createTokenVerifier, looksLikeJwt } from "./verify.js";

@@ -9,7 +9,7 @@
  */
 import type { Access } from "../catalog/types.js";
 import { DEFAULT_SCOPES, type OAuthConfig, type OAuthRule } from "../config/oauth.js";
-import type { AuditClaims } from "../audit.js";
+import type { AuditClaims } from "../audit/index.js";
 import type { Claims } from "./verify.js";
 
 export const ACCESS_CLASSES: readonly Access[] = ["read", "write", "destructive"];

@@ -19,8 +19,8 @@
 import type { ToolDef } from "../catalog/types.js";
 import { BILLED_UNITS, type BilledUnit, type Budget, type BudgetUnit } from "../config/budget.js";
 import { ConfigError, type ConfigFile } from "../config/file.js";
-import type { CallOutcome } from "../executor.js";
-import type { Logger } from "../logger.js";
+import type { CallOutcome } from "../call/executor.js";
+import type { Logger } from "../runtime/logger.js";
 import type { CounterStore, WindowSpec } from "../store/types.js";
 import { billedUnitsOf, costNanos, estimatedBill, modelOf, NANOS_PER_USD, priceFor, reservation, reservationWhy, usdText } from "./billing.js";
 import { monthEnd } from "./ratelimit.js";

@@ -12,8 +12,8 @@
  */
 import type { ToolDef } from "../catalog/types.js";
 import type { CohereEndpoint } from "../config/keys.js";
-import type { CallOutcome } from "../executor.js";
-import type { CohereKey, KeyRing } from "../keyring.js";
+import type { CallOutcome } from "../call/executor.js";
+import type { CohereKey, KeyRing } from "../cohere/keyring.js";
 import type { CounterStore, WindowSpec } from "../store/types.js";
 import { periodAt } from "./budget.js";
 import type { AgentScope, Guard, GuardVerdict } from "./types.js";

@@ -2,7 +2,7 @@
  * What a reload from one configuration to another changes, as typed changes each with a plain
  * English sentence: "search-agent gains delete_dataset (destructive, cannot be undone)",
  * "curator-agent's token was rotated", "budget of search from 100 to 50 calls a month".
- * Used by `cohere-mcp diff` and by the reload's log and audit line (src/reload.ts).
+ * Used by `cohere-mcp diff` and by the reload's log and audit line (src/runtime/reload.ts).
  *
  * Agents' tools are compared through accessMatrix (src/policy/access.ts), the computation the
  * server uses, so "gains" means the agent will be able to call it. Never carries a token, a

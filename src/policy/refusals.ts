@@ -13,8 +13,8 @@
  * Counters go through the app's CounterStore (shared by replicas).
  */
 import type { ConfigFile } from "../config/file.js";
-import type { AuditSink, DenyReason } from "../audit.js";
-import type { Logger } from "../logger.js";
+import type { AuditSink, DenyReason } from "../audit/index.js";
+import type { Logger } from "../runtime/logger.js";
 import type { CounterStore } from "../store/types.js";
 import { minuteKey } from "./ratelimit.js";
 import { WindowThrottle } from "./throttle.js";

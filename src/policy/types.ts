@@ -4,8 +4,8 @@
  * other: app → policy/types ← server.
  */
 import type { ToolDef } from "../catalog/types.js";
-import type { AuditClaims, DenyReason } from "../audit.js";
-import type { CallOutcome } from "../executor.js";
+import type { AuditClaims, DenyReason } from "../audit/index.js";
+import type { CallOutcome } from "../call/executor.js";
 
 export interface AgentScope {
   agent: string;

@@ -14,7 +14,7 @@
 import { MemoryCounterStore } from "./memory.js";
 import { checkAmount, checkWindows, StoreUnavailableError, StoreValueError, type CounterReading, type CounterStore, type TakeResult, type WindowSpec } from "./types.js";
 import type { StoreFailureMode } from "../config/options.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../runtime/logger.js";
 
 /** The part of a shared store the failover needs besides the contract. */
 export interface SharedStore extends CounterStore {

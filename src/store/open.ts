@@ -3,7 +3,7 @@
  * the failover policy of --store-failure. The Redis client is loaded only when asked for.
  */
 import type { Options } from "../config/options.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../runtime/logger.js";
 import { MemoryCounterStore } from "./memory.js";
 import type { CounterStore } from "./types.js";
 

@@ -4,7 +4,7 @@
  * error (and logged and audited) instead of closing the transport.
  */
 import { createMcpServer } from "../server.js";
-import type { App } from "../app.js";
+import type { App } from "../runtime/app.js";
 import { LineTransport, type OversizedMessage, type UnreadableLine } from "./stdio-lines.js";
 
 /** What an agent is told when its message is too big. */

@@ -7,9 +7,9 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../../emulator/server.js";
-import { createApp, type App } from "../../src/app.js";
+import { createApp, type App } from "../../src/runtime/app.js";
 import { parseOptions } from "../../src/config/options.js";
-import { createLogger } from "../../src/logger.js";
+import { createLogger } from "../../src/runtime/logger.js";
 import { budgetKey } from "../../src/policy/budget.js";
 import { minuteKey } from "../../src/policy/ratelimit.js";
 import { callTool } from "../../src/server.js";

@@ -1,11 +1,11 @@
 /** Small zod pieces shared by several tools. Keep descriptions short: they cost agent context. */
 import { z } from "zod/v3";
-import { showValue } from "../../show.js";
-import { quoteForHumans } from "../../text.js";
+import { showValue } from "../../audit/show.js";
+import { quoteForHumans } from "../../audit/text.js";
 import { cohereModel } from "../models.js";
 
 /** A caller's value in a resource phrase (audit sentence, confirmation): as is when it is a plain
- *  token, else quoted and escaped, cut to 200 characters (src/show.ts). */
+ *  token, else quoted and escaped, cut to 200 characters (src/audit/show.ts). */
 export const shown = (v: unknown): string => (typeof v === "string" ? showValue(v) : String(v));
 /** `1 document`, `2 documents`: a count in a resource phrase, its noun agreeing with it. */
 export const counted = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`;

@@ -3,7 +3,7 @@ import { defineTool } from "../types.js";
 import { filePath, shown } from "./common.js";
 import { LATEST, PARSE_MAX_BYTES } from "../models.js";
 import { shapeParse } from "../../shape/parse.js";
-import { FileRefused } from "../../files.js";
+import { FileRefused } from "../../call/files.js";
 
 /*
  * Cohere Parse (POST /v2/parse), not yet in the OpenAPI file: the request and answer follow

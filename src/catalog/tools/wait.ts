@@ -1,6 +1,6 @@
 /**
  * Composite wait tools: not Cohere operations, but records on the GET of the resource they wait
- * for, with a `poll` hook the executor runs (src/poll.ts). Read class; not in the default set
+ * for, with a `poll` hook the executor runs (src/call/poll.ts). Read class; not in the default set
  * (an agent that can start jobs names their group, which brings these along).
  */
 import { z } from "zod/v3";

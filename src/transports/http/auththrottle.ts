@@ -21,9 +21,9 @@
  */
 import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { App } from "../../app.js";
-import { UNAUTHENTICATED } from "../../audit.js";
-import { isGuess, type Refusal } from "../../identity.js";
+import type { App } from "../../runtime/app.js";
+import { UNAUTHENTICATED } from "../../audit/index.js";
+import { isGuess, type Refusal } from "../../identity/index.js";
 import { WindowThrottle, type ThrottleSummary } from "../../policy/throttle.js";
 import { addressBucket } from "./buckets.js";
 import { remoteOf, rpcError, sendJson } from "./io.js";

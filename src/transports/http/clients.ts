@@ -8,8 +8,8 @@
 import type http from "node:http";
 import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
-import { isGuess, type IdentityAuthenticator } from "../../identity.js";
-import type { Logger } from "../../logger.js";
+import { isGuess, type IdentityAuthenticator } from "../../identity/index.js";
+import type { Logger } from "../../runtime/logger.js";
 import type { AuthThrottle } from "./auththrottle.js";
 import { plainAddress } from "../../config/proxies.js";
 import { headerValue, remoteOf } from "./io.js";

@@ -7,11 +7,11 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { callTool, malformedCall, refuseMalformedCall } from "../../server.js";
-import type { App } from "../../app.js";
+import type { App } from "../../runtime/app.js";
 import type { AgentScope } from "../../policy/types.js";
 import { sendJson } from "./io.js";
 import type { InFlight, InFlightRequests } from "./inflight.js";
-import type { Identity } from "../../identity.js";
+import type { Identity } from "../../identity/index.js";
 import type { PlainCall } from "./rpc.js";
 
 export async function runPlainCall(

@@ -4,7 +4,7 @@
  * Every request to /mcp goes through, in order:
  *   the client address (X-Forwarded-For from a trusted proxy only, forwarded.ts)  →
  *   Host / Origin allowlist (403, origin.ts)  →  draining (503)  →  credential: a static token or
- *   an OAuth access token (401/403, audited; unauthenticated.ts, src/identity.ts)  →  body size
+ *   an OAuth access token (401/403, audited; unauthenticated.ts, src/identity/index.ts)  →  body size
  *   (413) and JSON (400)  →  OAuth scopes of the calls (403 insufficient_scope, oauth.ts)  →  the
  *   agent's scope (scopes.ts)  →  the stateless fast path (fastpath.ts), a fresh SDK server per
  *   POST, or a session (sessions.ts).
@@ -19,7 +19,7 @@ import net from "node:net";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import { createMcpServer } from "../../server.js";
-import type { App } from "../../app.js";
+import type { App } from "../../runtime/app.js";
 import { ConfigError } from "../../config/file.js";
 import { corsHeaders, hostAllowed, originAllowed } from "./origin.js";
 import { DISCARD_SLACK, headerValue, readBody, remoteOf, rpcError, sendJson, setRemote } from "./io.js";
@@ -35,7 +35,7 @@ import { refuseLargeBatch, refuseUnauthenticated } from "./unauthenticated.js";
 import { installShutdown } from "./lifecycle.js";
 import { notFound } from "./challenge.js";
 import { answerResourceMetadata, authInfoOf, refuseInsufficientScope, scopeShortfall } from "./oauth.js";
-import { anonymousIdentity, type Identity } from "../../identity.js";
+import { anonymousIdentity, type Identity } from "../../identity/index.js";
 import { createAuthThrottle } from "./auththrottle.js";
 import { capConnectionsPerAddress, probeDetail, requestUrl } from "./clients.js";
 import { clientAddress, peerOf } from "./forwarded.js";

@@ -6,9 +6,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import type { JSONRPCMessage, RequestId } from "@modelcontextprotocol/sdk/types.js";
-import type { Logger } from "../../logger.js";
+import type { Logger } from "../../runtime/logger.js";
 import type { RpcRequestInfo } from "./rpc.js";
-import type { Identity } from "../../identity.js";
+import type { Identity } from "../../identity/index.js";
 
 /** One POST being handled: what to cancel if it outlives its timeout or the shutdown grace. */
 export interface InFlight {

@@ -6,7 +6,7 @@
  */
 import type http from "node:http";
 import net from "node:net";
-import type { App } from "../../app.js";
+import type { App } from "../../runtime/app.js";
 import type { InFlightRequests } from "./inflight.js";
 import type { SessionTable } from "./sessions.js";
 

@@ -14,9 +14,9 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
-import type { App } from "../../app.js";
+import type { App } from "../../runtime/app.js";
 import type { Access } from "../../catalog/types.js";
-import type { Identity } from "../../identity.js";
+import type { Identity } from "../../identity/index.js";
 import type { OAuthResource } from "../../oauth/index.js";
 import { ACCESS_CLASSES } from "../../oauth/mapping.js";
 import { remoteOf, rpcError, sendJson } from "./io.js";

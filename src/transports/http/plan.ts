@@ -2,15 +2,15 @@
  * Everything that can make HTTP start-up (or a reload) refuse, checked before it takes effect: a
  * non-loopback bind without agents (static or OAuth) or without --allowed-hosts, bad
  * --allowed-origins; and each agent's ceiling (static agents by name, OAuth agents by the profile
- * their token maps to). One plan per configuration generation (src/live.ts, ./reload.ts).
+ * their token maps to). One plan per configuration generation (src/runtime/live.ts, ./reload.ts).
  */
 import { ConfigError, type ConfigFile } from "../../config/file.js";
-import { createAuthenticator } from "../../auth.js";
-import { createIdentityAuthenticator, type IdentityAuthenticator } from "../../identity.js";
+import { createAuthenticator } from "../../identity/static.js";
+import { createIdentityAuthenticator, type IdentityAuthenticator } from "../../identity/index.js";
 import type { OAuthResource } from "../../oauth/index.js";
 import { ceilingOf, excludedByFlags } from "../../policy/access.js";
-import type { App } from "../../app.js";
-import { ANONYMOUS, type Generation } from "../../live.js";
+import type { App } from "../../runtime/app.js";
+import { ANONYMOUS, type Generation } from "../../runtime/live.js";
 import { isLoopbackHost, normaliseOrigin } from "./origin.js";
 
 export { ANONYMOUS };

@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { lookup } from "node:dns/promises";
 import net from "node:net";
-import type { App } from "../../app.js";
+import type { App } from "../../runtime/app.js";
 import { sendJson } from "./io.js";
 
 export const PROBE_PATHS = new Set(["/healthz", "/readyz"]);

@@ -1,5 +1,5 @@
 /**
- * The HTTP transport's share of a configuration reload (src/live.ts, src/reload.ts), kept to two
+ * The HTTP transport's share of a configuration reload (src/runtime/live.ts, src/runtime/reload.ts), kept to two
  * small functions so it can be re-applied over changes to auth and sessions:
  *
  *  - liveHttp: the plan (per-agent ceilings, authenticator) and the scope resolver are derived
@@ -11,13 +11,13 @@
  *    now gives other tools carry on and are sent notifications/tools/list_changed (each request
  *    is scoped by the current configuration; calls in flight finish under their old rules).
  */
-import type { App } from "../../app.js";
+import type { App } from "../../runtime/app.js";
 import { loadOAuthFor, planHttp, type HttpPlan } from "./plan.js";
 import { createScopeResolver, type ScopeResolver } from "./scopes.js";
 import type { SessionTable } from "./sessions.js";
 import type { InFlightRequests } from "./inflight.js";
-import type { Identity } from "../../identity.js";
-import { revokedBy } from "../../reload.js";
+import type { Identity } from "../../identity/index.js";
+import { revokedBy } from "../../runtime/reload.js";
 import { sameTools } from "../../policy/allowlist.js";
 
 export interface HttpLive {

@@ -17,13 +17,13 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { createMcpServer } from "../../server.js";
-import type { App } from "../../app.js";
+import type { App } from "../../runtime/app.js";
 import { headerValue, remoteOf, rpcError, sendJson } from "./io.js";
 import type { InFlightRequests } from "./inflight.js";
 import type { RpcRequestInfo } from "./rpc.js";
 import type { ScopeResolver } from "./scopes.js";
 import { resumableStreams } from "./event-store.js";
-import type { Identity } from "../../identity.js";
+import type { Identity } from "../../identity/index.js";
 import { identityOf } from "./oauth.js";
 
 interface Session {

@@ -13,7 +13,7 @@
  * synchronous, signals are handled between them): every line is in exactly one of the files.
  */
 import { closeSync, openSync, writeSync } from "node:fs";
-import { ConfigError } from "./config/file.js";
+import { ConfigError } from "../config/file.js";
 
 /** Lines kept while the file cannot be written; past these, lines are counted and dropped. */
 const MAX_PENDING_LINES = 10_000;

@@ -1,6 +1,6 @@
 /**
  * The current configuration and everything derived from it, in ONE object swapped whole: a
- * Generation. SIGHUP (src/reload.ts) builds a new generation from the file (profiles' tool sets,
+ * Generation. SIGHUP (src/runtime/reload.ts) builds a new generation from the file (profiles' tool sets,
  * guards, Cohere keys, and every part a transport derives: the HTTP ceilings, authenticator and
  * scopes); if any step throws, nothing changes. Otherwise a single assignment swaps it in, so each
  * request sees either the old or the new configuration, never a mix.
@@ -9,23 +9,23 @@
  * slots, its Cohere client), so in-flight calls finish under the rules they started with.
  * Counters live in the CounterStore, keyed by agent and key, so they carry over a reload.
  */
-import type { CohereClient } from "./cohere/client.js";
-import type { ConfigFile } from "./config/file.js";
-import { ConfigError } from "./config/file.js";
-import type { Options } from "./config/options.js";
-import type { CallOutcome } from "./executor.js";
+import type { CohereClient } from "../cohere/client.js";
+import type { ConfigFile } from "../config/file.js";
+import { ConfigError } from "../config/file.js";
+import type { Options } from "../config/options.js";
+import type { CallOutcome } from "../call/executor.js";
 import type { Logger } from "./logger.js";
-import { buildKeyRing, type KeyRing } from "./keyring.js";
-import { resolveVisible, type PolicyTool } from "./policy/allowlist.js";
-import { profileTools } from "./policy/access.js";
-import { argumentGuard } from "./policy/guards.js";
-import { rateLimitGuard } from "./policy/ratelimit.js";
-import { budgetGuard, type BudgetGuard } from "./policy/budget.js";
-import { assertConfigUsable } from "./config/validate.js";
-import { cohereKeyGuard } from "./policy/cohere-limits.js";
-import { mergeNotes, type Guard, type GuardAfter, type GuardVerdict, type SettleNote } from "./policy/types.js";
-import type { CounterStore } from "./store/types.js";
-import { configHash } from "./fleet/hash.js";
+import { buildKeyRing, type KeyRing } from "../cohere/keyring.js";
+import { resolveVisible, type PolicyTool } from "../policy/allowlist.js";
+import { profileTools } from "../policy/access.js";
+import { argumentGuard } from "../policy/guards.js";
+import { rateLimitGuard } from "../policy/ratelimit.js";
+import { budgetGuard, type BudgetGuard } from "../policy/budget.js";
+import { assertConfigUsable } from "../config/validate.js";
+import { cohereKeyGuard } from "../policy/cohere-limits.js";
+import { mergeNotes, type Guard, type GuardAfter, type GuardVerdict, type SettleNote } from "../policy/types.js";
+import type { CounterStore } from "../store/types.js";
+import { configHash } from "../fleet/hash.js";
 
 /** The agent of HTTP requests when the config has no agents (also exported by http/plan.ts). */
 export const ANONYMOUS = "anonymous";

@@ -3,10 +3,10 @@
  * (bounded by the server's --max-wait-s), report each poll's status as progress, stop at once
  * when cancelled. Each GET is bounded by what is left of the deadline.
  */
-import type { PollSpec, ToolDef } from "./catalog/types.js";
-import type { CohereClient, CohereResponse } from "./cohere/client.js";
-import { CohereTransportError, sleep } from "./cohere/errors.js";
-import { finishResult, type ToolResult } from "./shape/result.js";
+import type { PollSpec, ToolDef } from "../catalog/types.js";
+import type { CohereClient, CohereResponse } from "../cohere/client.js";
+import { CohereTransportError, sleep } from "../cohere/errors.js";
+import { finishResult, type ToolResult } from "../shape/result.js";
 
 export interface PollContext {
   client: CohereClient;

@@ -1,6 +1,6 @@
 /**
  * Who is calling over HTTP, whatever the credential: one Identity type for static-token agents
- * (src/auth.ts) and OAuth agents (src/oauth/), used by the rest of the HTTP layer (scopes,
+ * (src/identity/static.ts) and OAuth agents (src/oauth/), used by the rest of the HTTP layer (scopes,
  * sessions, audit).
  *
  * The credential decides the path: a bearer value is first compared (in constant time) with the
@@ -9,10 +9,10 @@
  * and a JWT can never pass as a static token (it would have to equal one, which start-up
  * refuses: a static token may not look like a JWT when oauth is configured).
  */
-import { BEARER, type Agent, type Authenticator } from "./auth.js";
-import type { Access } from "./catalog/types.js";
-import type { AuditClaims } from "./audit.js";
-import type { OAuthResource } from "./oauth/index.js";
+import { BEARER, type Agent, type Authenticator } from "./static.js";
+import type { Access } from "../catalog/types.js";
+import type { AuditClaims } from "../audit/index.js";
+import type { OAuthResource } from "../oauth/index.js";
 
 export const ALL_CLASSES: ReadonlySet<Access> = new Set<Access>(["read", "write", "destructive"]);
 

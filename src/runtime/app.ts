@@ -2,24 +2,24 @@
  * The application: config → policy → catalog → Cohere client, assembled once per process and
  * shared by every agent and transport.
  */
-import { TOOL_INDEX, loadRecords, type ToolInfo } from "./catalog/light.js";
-import type { ToolDef } from "./catalog/types.js";
-import type { ToolDescriptor } from "./catalog/describe.js";
-import { CohereClient, normaliseBaseUrl } from "./cohere/client.js";
-import { ConfigError, loadConfigFile, type ConfigFile, type Profile } from "./config/file.js";
-import type { Options } from "./config/options.js";
-import { narrow, resolveVisible, type PolicySpec } from "./policy/allowlist.js";
-import { policyTools, profileSpec } from "./policy/access.js";
+import { TOOL_INDEX, loadRecords, type ToolInfo } from "../catalog/light.js";
+import type { ToolDef } from "../catalog/types.js";
+import type { ToolDescriptor } from "../catalog/describe.js";
+import { CohereClient, normaliseBaseUrl } from "../cohere/client.js";
+import { ConfigError, loadConfigFile, type ConfigFile, type Profile } from "../config/file.js";
+import type { Options } from "../config/options.js";
+import { narrow, resolveVisible, type PolicySpec } from "../policy/allowlist.js";
+import { policyTools, profileSpec } from "../policy/access.js";
 import type { Logger } from "./logger.js";
-import type { AuditSink } from "./audit.js";
-import type { AgentScope, Guard } from "./policy/types.js";
-import type { CohereKey } from "./keyring.js";
+import type { AuditSink } from "../audit/index.js";
+import type { AgentScope, Guard } from "../policy/types.js";
+import type { CohereKey } from "../cohere/keyring.js";
 import { buildGeneration, generationGuard, LiveConfig, storeRef } from "./live.js";
-import type { CounterStore } from "./store/types.js";
-import { MemoryCounterStore } from "./store/memory.js";
-import type { SharedState } from "./store/shared.js";
-import { MemorySharedState } from "./store/shared-memory.js";
-import { createRefusalPolicy, type RefusalPolicy } from "./policy/refusals.js";
+import type { CounterStore } from "../store/types.js";
+import { MemoryCounterStore } from "../store/memory.js";
+import type { SharedState } from "../store/shared.js";
+import { MemorySharedState } from "../store/shared-memory.js";
+import { createRefusalPolicy, type RefusalPolicy } from "../policy/refusals.js";
 
 export interface App {
   options: Options;
@@ -40,7 +40,7 @@ export interface App {
   profileVisible(name: string): ReadonlySet<string>;
   descriptorsFor(visible: ReadonlySet<string>): ToolDescriptor[];
   /** Run in order before a call is sent. The first runs the current configuration's guards
-   *  (src/live.ts); guards that do not depend on the config may be pushed after it. */
+   *  (src/runtime/live.ts); guards that do not depend on the config may be pushed after it. */
   guards: Guard[];
   /** Run after `guards` (and whatever was pushed onto them): the Cohere key limits, so that only a
    *  call every other rule admitted takes a slot of the shared key. */

@@ -1,6 +1,6 @@
 /**
  * Values that came from a caller (a tool name, an id, a model, a method, an upstream request
- * id), bounded and made safe for the audit log, built on src/text.ts:
+ * id), bounded and made safe for the audit log, built on src/audit/text.ts:
  *
  *   showValue   for the `text` sentence: a plain token (letters, digits and `_ . : @ / + ( ) -`,
  *               at most 200 characters) as is — with no space, quote, control or bidi character

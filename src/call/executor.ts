@@ -5,16 +5,16 @@
  * `shape`/`output` (structured results), all bounded by the output budget.
  */
 import type { z } from "zod/v3";
-import type { BuiltRequest, ToolDef } from "./catalog/types.js";
-import type { CohereClient } from "./cohere/client.js";
-import { CohereApiError, CohereTransportError } from "./cohere/errors.js";
-import { readStream, STREAM_ACCEPT, StreamCutError } from "./cohere/stream.js";
+import type { BuiltRequest, ToolDef } from "../catalog/types.js";
+import type { CohereClient } from "../cohere/client.js";
+import { CohereApiError, CohereTransportError } from "../cohere/errors.js";
+import { readStream, STREAM_ACCEPT, StreamCutError } from "../cohere/stream.js";
 import { runPoll } from "./poll.js";
-import { retiredMessage } from "./catalog/models.js";
-import { DEFAULTS } from "./config/options.js";
-import { budgetText } from "./shape/budget.js";
-import { shapeResult, type TextContent, type ToolResult } from "./shape/result.js";
-import { redactDeep, redactTail, redactText, StreamRedactor, type Secrets } from "./redact.js";
+import { retiredMessage } from "../catalog/models.js";
+import { DEFAULTS } from "../config/options.js";
+import { budgetText } from "../shape/budget.js";
+import { shapeResult, type TextContent, type ToolResult } from "../shape/result.js";
+import { redactDeep, redactTail, redactText, StreamRedactor, type Secrets } from "../redact.js";
 
 export { budgetText };
 export type { TextContent, ToolResult };

@@ -1,13 +1,13 @@
 /**
- * SIGHUP: read the --config file again and swap the whole configuration (src/live.ts) for the next
+ * SIGHUP: read the --config file again and swap the whole configuration (src/runtime/live.ts) for the next
  * request. A file that does not parse, fails validation, or yields an unusable configuration
  * (unknown tool, missing key or token variable, ...) is rejected whole: the old configuration
  * stays. Either way one audit line and one log line say what happened.
  */
 import type { App } from "./app.js";
-import { loadConfigFile, type ConfigFile } from "./config/file.js";
-import { sameTools } from "./policy/allowlist.js";
-import { configDiff, type ConfigDiff } from "./policy/diff.js";
+import { loadConfigFile, type ConfigFile } from "../config/file.js";
+import { sameTools } from "../policy/allowlist.js";
+import { configDiff, type ConfigDiff } from "../policy/diff.js";
 
 export type ReloadResult = { ok: true; generation: number; diff: ConfigDiff; text: string } | { ok: false; error: string; text: string };
 

@@ -4,7 +4,7 @@
  * the logger by mistake still never reaches the output.
  */
 import { createWriteStream, type WriteStream } from "node:fs";
-import type { LogLevel } from "./config/options.js";
+import type { LogLevel } from "../config/options.js";
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 

@@ -2,15 +2,15 @@
  * Human confirmation for destructive tools. With --confirm-destructive=elicit (the default) the
  * user is asked through MCP elicitation, naming the exact target ("Delete dataset ds_123
  * "support-tickets"?"), and the call proceeds only on an explicit accept. The name is stored
- * upstream and the id comes from the agent: both are shown quoted/escaped (src/text.ts), so a
+ * upstream and the id comes from the agent: both are shown quoted/escaped (src/audit/text.ts), so a
  * crafted name cannot add lines, reorder text or close the quote to rewrite the question. Decline, cancel, an
  * error or no answer send nothing. A client that cannot elicit gets a refusal that tells the
  * operator about --confirm-destructive=never; `never` runs without asking.
  */
-import type { ToolDef } from "./catalog/types.js";
-import type { CohereClient } from "./cohere/client.js";
-import type { ConfirmMode } from "./config/options.js";
-import { escapeControls, quoteForHumans } from "./text.js";
+import type { ToolDef } from "../catalog/types.js";
+import type { CohereClient } from "../cohere/client.js";
+import type { ConfirmMode } from "../config/options.js";
+import { escapeControls, quoteForHumans } from "../audit/text.js";
 
 export type ElicitAnswer = "accept" | "decline" | "cancel";
 /** Ask the user; resolves with their action, rejects on error or timeout. */

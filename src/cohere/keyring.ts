@@ -9,8 +9,8 @@
  * that uses the same Cohere key shares its limits.
  */
 import { createHash } from "node:crypto";
-import type { CohereClient } from "./cohere/client.js";
-import { ConfigError, type ConfigFile } from "./config/file.js";
+import type { CohereClient } from "./client.js";
+import { ConfigError, type ConfigFile } from "../config/file.js";
 import {
   COHERE_ENDPOINTS,
   DEFAULT_KEY_WAIT_MS,
@@ -18,7 +18,7 @@ import {
   DEFAULT_PER_MONTH,
   type CohereEndpoint,
   type KeyType,
-} from "./config/keys.js";
+} from "../config/keys.js";
 
 export interface CohereKey {
   /** Config name ("default" for the process's key when no entry names CO_API_KEY). */

@@ -21,7 +21,7 @@ import { constants } from "node:fs";
 import { open, readlink, realpath, stat, type FileHandle } from "node:fs/promises";
 import type { Stats } from "node:fs";
 import { basename, isAbsolute, relative, resolve, sep } from "node:path";
-import type { ToolDef } from "./catalog/types.js";
+import type { ToolDef } from "../catalog/types.js";
 
 export type FileAccess =
   | { allowed: true; dirs: readonly string[]; maxBytes: number }

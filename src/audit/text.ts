@@ -43,7 +43,7 @@ export function cutChars(value: string, max: number): string {
  * `"value"`, escaped as escapeForHumans does, and cut to `maxChars` characters of the original
  * (never inside a surrogate pair) with `…` and the original length when longer:
  * `"aaaa…" (3900000 characters)`. `total`: the original length, when `value` is already a cut
- * prefix of it (src/show.ts).
+ * prefix of it (src/audit/show.ts).
  */
 export function quoteForHumans(value: string, maxChars = 200, total = value.length): string {
   const chars = Math.max(1, Math.floor(maxChars));

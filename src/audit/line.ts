@@ -1,16 +1,16 @@
 /**
- * How an audit line is made (src/audit.ts writes them): one JSON object a line, with the call's
+ * How an audit line is made (src/audit/index.ts writes them): one JSON object a line, with the call's
  * facts and a plain sentence for people in `text`.
  *
  * Whatever came from a caller or from Cohere (tool names, ids, models, methods, request ids,
- * refusal details) is redacted of secrets, then bounded (src/show.ts: 200 characters a value,
+ * refusal details) is redacted of secrets, then bounded (src/audit/show.ts: 200 characters a value,
  * 600 a phrase, with `…` and the original length) and escaped, in the JSON fields and in the
  * sentence alike. `auditLine` makes any event's line; a tools/call's line is made in two steps
  * (`prepareHead` while its request is on its way to Cohere, `finishLine` when it ends), the same
  * bytes with less work on the answer's path (test/audit-draft.test.ts holds them equal).
  */
 import { hash } from "node:crypto";
-import type { AuditEvent, AuditHead, AuditTail } from "./audit.js";
+import type { AuditEvent, AuditHead, AuditTail } from "./index.js";
 import { AUDIT_PHRASE_CHARS, AUDIT_VALUE_CHARS, boundPhrase, boundValue, showValue } from "./show.js";
 
 /** Most ignoredTools items kept in a line (each at most 64 characters). */

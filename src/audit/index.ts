@@ -3,20 +3,20 @@
  * for people. Arguments are never logged whole: a hash, plus the resource acted on.
  *
  * Whatever came from a caller or from Cohere (tool names, ids, models, methods, request ids,
- * refusal details) is redacted of secrets, then bounded (src/show.ts: 200 characters a value,
+ * refusal details) is redacted of secrets, then bounded (src/audit/show.ts: 200 characters a value,
  * 600 a phrase, with `…` and the original length) and escaped, in the JSON fields and in the
  * sentence alike: a 4 MB tool name costs a few hundred bytes, and no value can add a line, move
  * the cursor or reorder the text of `jq -r .text`. A value that is not a plain token is quoted
  * in the sentence. Throttled refusals and failed logins are not written one by one: one summary
  * line per window (`suppressed`) says how many were left out.
  */
-import type { Access } from "./catalog/types.js";
-import type { ConfigChange } from "./policy/diff.js";
-import { auditLine, finishLine, HeadMemo, padFor, prepareHead, redact } from "./audit-line.js";
-import { AuditFile, type AuditHealth } from "./audit-file.js";
-import type { Logger } from "./logger.js";
+import type { Access } from "../catalog/types.js";
+import type { ConfigChange } from "../policy/diff.js";
+import { auditLine, finishLine, HeadMemo, padFor, prepareHead, redact } from "./line.js";
+import { AuditFile, type AuditHealth } from "./file.js";
+import type { Logger } from "../runtime/logger.js";
 
-export type { AuditHealth } from "./audit-file.js";
+export type { AuditHealth } from "./file.js";
 const HEALTHY: AuditHealth = Object.freeze({ ok: true, pending: 0, dropped: 0 });
 const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
 
@@ -30,7 +30,7 @@ export {
   prepareHead,
   sentence,
   UNAUTHENTICATED,
-} from "./audit-line.js";
+} from "./line.js";
 
 export type Decision = "allowed" | "denied";
 export type DenyReason =
@@ -194,7 +194,7 @@ export interface AuditSink {
  * lines keep the order of the calls, and nothing waits in a buffer when a signal ends the
  * process. (A WriteStream handed every line to the thread pool and back: ~100 µs of CPU a call.)
  * A file that cannot be opened throws (the start fails); one that cannot be written later is
- * reported by `health()` until writing works again (src/audit-file.ts).
+ * reported by `health()` until writing works again (src/audit/file.ts).
  */
 export function createAuditSink(target: string, secrets: () => readonly string[], log?: Logger, replica?: string): AuditSink {
   const toStderr = target === "-";

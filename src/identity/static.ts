@@ -9,7 +9,7 @@
  * redaction.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import { ConfigError, type AgentConfig } from "./config/file.js";
+import { ConfigError, type AgentConfig } from "../config/file.js";
 
 export interface Agent {
   name: string;

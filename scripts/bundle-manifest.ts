@@ -58,7 +58,7 @@ export const USER_CONFIG: Record<string, UserConfigField> = {
     title: "Tools",
     description:
       "Which tools Claude sees: tool names, groups (datasets, embed_jobs, batches, …) or globs, comma-separated. " +
-      "'default' = the 16 read tools; e.g. 'default,datasets'.",
+      "'default' = the 17 read tools; e.g. 'default,datasets'.",
     required: false,
     default: "default",
   },

@@ -42,6 +42,9 @@ export interface App {
   /** Run in order before a call is sent. The first runs the current configuration's guards
    *  (src/live.ts); guards that do not depend on the config may be pushed after it. */
   guards: Guard[];
+  /** Run after `guards` (and whatever was pushed onto them): the Cohere key limits, so that only a
+   *  call every other rule admitted takes a slot of the shared key. */
+  lastGuards: Guard[];
   /** The configuration and all it derives, swapped whole on reload. */
   live: LiveConfig;
   /** The Cohere key (and its client) an agent's calls use. */
@@ -217,6 +220,7 @@ export function createApp(options: Options, logger: Logger, extras: AppExtras = 
       return list;
     },
     guards: [generationGuard(live, logger)],
+    lastGuards: [generationGuard(live, logger, (g) => g.lastGuards)],
     live,
     cohereKey: (scope) => live.current.keys.forProfile(scope.profile),
     get store() {

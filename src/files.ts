@@ -140,6 +140,14 @@ export async function readAllowedFile(
   try {
     const st = await fh.stat();
     if (!st.isFile()) throw new FileRefused(`The path ${shown} is not a regular file.`);
+    // A hard link is the same file under a second name: one made inside an allowed directory to
+    // a file outside it would pass every path check. A file with more than one link is refused.
+    if (st.nlink > 1) {
+      throw new FileRefused(
+        `The file ${shown} has ${st.nlink} hard links, so it may be a file from outside the ${where} under a second name; nothing was read. ` +
+          "Copy the file into the directory instead of linking it.",
+      );
+    }
     if (!(await openedInside(fh, st, real, roots))) {
       throw new FileRefused(
         `The path ${shown} changed while it was being opened (a directory on the way was swapped for a link out of the ${where}); nothing was read.`,

@@ -92,6 +92,9 @@ async function main(): Promise<void> {
     const { checkStartPaths } = await import("./config/paths.js");
     checkStartPaths(options);
     const logger = createLogger(options.logLevel, options.logFile);
+    const { cleartextWarning } = await import("./config/cleartext.js");
+    const cleartext = cleartextWarning(options.baseUrl);
+    if (cleartext) logger.warn(cleartext);
     const { createApp } = await import("./app.js");
     const app = createApp(options, logger);
     if (options.auditLog) {

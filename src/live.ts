@@ -39,8 +39,11 @@ export interface Generation {
   /** stdio and --list-tools: what the flags (and --profile) make visible. */
   readonly visible: ReadonlySet<string>;
   readonly ignored: string[];
-  /** Argument rules, rate limits, budgets, Cohere key limits: in that order. */
+  /** Argument rules, rate limits, budgets: in that order. */
   readonly guards: readonly Guard[];
+  /** Cohere key limits: run after every other guard (app.lastGuards), so a call another rule
+   *  refuses (concurrency included) never takes a slot of the shared key. */
+  readonly lastGuards: readonly Guard[];
   readonly keys: KeyRing;
   readonly budgets?: BudgetGuard;
   profileVisible(name: string): ReadonlySet<string>;
@@ -90,7 +93,8 @@ export function buildGeneration(deps: GenerationDeps, config: ConfigFile | undef
       budgets,
     );
   }
-  if (keys.byName.size) guards.push(cohereKeyGuard(keys, deps.store, { windowMs: o.rateWindowMs, periodMs: o.budgetPeriodMs, now: deps.now }));
+  const lastGuards: Guard[] = [];
+  if (keys.byName.size) lastGuards.push(cohereKeyGuard(keys, deps.store, { windowMs: o.rateWindowMs, periodMs: o.budgetPeriodMs, now: deps.now }));
 
   const profileCache = new Map<string, ReadonlySet<string>>();
   return {
@@ -100,6 +104,7 @@ export function buildGeneration(deps: GenerationDeps, config: ConfigFile | undef
     visible,
     ignored,
     guards,
+    lastGuards,
     keys,
     budgets,
     parts: new Map(),
@@ -198,11 +203,12 @@ const REFUSED: CallOutcome = { ok: false, failure: "refused", sent: false };
  * generation is read once per call: a reload during the call does not change its rules, and what
  * its guards hold is settled by those same guards.
  */
-export function generationGuard(live: LiveConfig, logger: Logger): Guard {
+export function generationGuard(live: LiveConfig, logger: Logger, pick: (g: Generation) => readonly Guard[] = (g) => g.guards): Guard {
   return {
     async check(scope, tool, input): Promise<GuardVerdict> {
       const gen = live.current;
-      if (!gen.guards.length) return { ok: true };
+      const guards = pick(gen);
+      if (!guards.length) return { ok: true };
       const afters: GuardAfter[] = [];
       const settle = async (outcome: CallOutcome): Promise<SettleNote | undefined> => {
         let note: SettleNote | undefined;
@@ -215,7 +221,7 @@ export function generationGuard(live: LiveConfig, logger: Logger): Guard {
         }
         return note;
       };
-      for (const guard of gen.guards) {
+      for (const guard of guards) {
         let verdict: GuardVerdict;
         try {
           verdict = await guard.check(scope, tool, input);

@@ -5,15 +5,63 @@
  * stays. Either way one audit line and one log line say what happened.
  */
 import type { App } from "./app.js";
-import { loadConfigFile } from "./config/file.js";
+import { loadConfigFile, type ConfigFile } from "./config/file.js";
 import { sameTools } from "./policy/allowlist.js";
 import { configDiff, type ConfigDiff } from "./policy/diff.js";
 
 export type ReloadResult = { ok: true; generation: number; diff: ConfigDiff; text: string } | { ok: false; error: string; text: string };
 
 /** "configuration reloaded: b's token was rotated; budget of q from 2 to 1 calls a month" */
-export function reloadText(d: ConfigDiff): string {
-  return `configuration reloaded: ${d.summary}`;
+export function reloadText(d: ConfigDiff, revoked?: Revocation): string {
+  const parts = [d.summary];
+  // Removal is revocation (issue 20, finding 11): said in the reload's line.
+  if (revoked?.agents.length) parts.push(`revoked ${revoked.agents.join(", ")}: their sessions, streams and running calls ended`);
+  if (revoked?.oauth) parts.push("revoked the OAuth tokens of the previous issuer, resource or audience: their sessions, streams and running calls ended");
+  return `configuration reloaded: ${parts.join("; ")}`;
+}
+
+/** Whose credentials a reload takes away: static agents removed or given another token; every OAuth identity when OAuth is turned off or moved. */
+export interface Revocation {
+  agents: string[];
+  oauth: boolean;
+}
+
+export function revokedBy(prev: ConfigFile | undefined, next: ConfigFile | undefined): Revocation {
+  const after = new Map((next?.agents ?? []).map((a) => [a.name, a]));
+  // Revoked: an agent removed, or one of its credentials gone or given another expiry. A token
+  // added beside the others (an overlapping rotation) revokes nothing.
+  const agents = (prev?.agents ?? [])
+    .filter((a) => {
+      const now = after.get(a.name);
+      if (!now) return true;
+      const kept = credentialsOf(now);
+      return [...credentialsOf(a)].some((c) => !kept.has(c));
+    })
+    .map((a) => a.name);
+  return { agents, oauth: oauthIdentityChanged(prev?.oauth, next?.oauth) };
+}
+
+type AgentEntry = NonNullable<ConfigFile["agents"]>[number];
+
+/** Each credential an agent entry accepts, as "sha256:HASH|not_after" or "env:VAR|not_after". */
+function credentialsOf(a: AgentEntry): Set<string> {
+  const out = new Set<string>();
+  if (a.token_sha256) out.add(`sha256:${a.token_sha256.toLowerCase()}|`);
+  if (a.token_env) out.add(`env:${a.token_env}|`);
+  for (const t of a.tokens ?? []) {
+    if ("sha256" in t && t.sha256) out.add(`sha256:${t.sha256.toLowerCase()}|${t.not_after ?? ""}`);
+    if ("env" in t && t.env) out.add(`env:${t.env}|${t.not_after ?? ""}`);
+  }
+  return out;
+}
+
+type OAuthSection = NonNullable<ConfigFile["oauth"]>;
+
+/** Do tokens accepted under `prev` stop being accepted under `next` (off, or another issuer, resource or audience)? */
+export function oauthIdentityChanged(prev: OAuthSection | undefined, next: OAuthSection | undefined): boolean {
+  if (!prev) return false;
+  if (!next) return true;
+  return prev.issuer !== next.issuer || prev.resource !== next.resource || JSON.stringify(prev.audience) !== JSON.stringify(next.audience);
 }
 
 /** Read the config file again and swap it in, or keep the old one. Never rejects. */
@@ -32,7 +80,7 @@ export async function reloadConfig(app: App): Promise<ReloadResult> {
     const swap = app.live.replace(config);
     // The same diff as `cohere-mcp diff OLD NEW` (src/policy/diff.ts), under this server's --exclude-tools.
     const diff = configDiff(swap.prev.config, config, { excludeTools: app.options.excludeTools, profile: app.options.profile });
-    const text = reloadText(diff);
+    const text = reloadText(diff, revokedBy(swap.prev.config, config));
     if (app.options.mode !== "http" && !sameTools(swap.prev.visible, swap.next.visible)) {
       app.logger.warn("the reloaded profile changes this stdio server's tools; the tool list a client has already read stays until it restarts");
     }

@@ -20,7 +20,7 @@ import { quoteValue } from "./show.js";
 import { howToEnable } from "./policy/allowlist.js";
 import { redactResult, redactText } from "./redact.js";
 import type { App } from "./app.js";
-import { mergeNotes, type AgentScope, type GuardAfter, type GuardVerdict, type SettleNote } from "./policy/types.js";
+import { mergeNotes, type AgentScope, type Guard, type GuardAfter, type GuardVerdict, type SettleNote } from "./policy/types.js";
 import { StoreUnavailableError, StoreValueError } from "./store/types.js";
 
 export type { AgentScope, Guard, GuardVerdict } from "./policy/types.js";
@@ -328,7 +328,7 @@ export async function callTool(
   };
   try {
     let input = parsed.input;
-    for (const guard of app.guards) {
+    for (const guard of guardsOf(app)) {
       let verdict: GuardVerdict;
       try {
         verdict = await guard.check(scope, tool, input);
@@ -422,6 +422,12 @@ export async function callTool(
   } finally {
     await settle(outcome);
   }
+}
+
+/** Every guard of a call, in order: app.guards, then app.lastGuards (the Cohere key limits). */
+function* guardsOf(app: App): Generator<Guard> {
+  yield* app.guards;
+  yield* app.lastGuards;
 }
 
 /** What one audit line of a call says beyond who called what (see callTool's `record`). */

@@ -311,9 +311,27 @@ describe("/readyz detail", () => {
       expect(t.srv.stderr()).toContain(`"config":"${local.checks.config_hash}"`);
       const remote = JSON.parse((await rawRequest(`${t.srv.origin}/readyz`, { method: "GET", headers: { "X-Forwarded-For": "203.0.113.7" } })).body);
       expect(remote.checks.config_hash).toBeUndefined();
+      // the console's activity stream wraps the audit sink: the audit file's health still shows
+      expect(local.checks.audit).toBeUndefined(); // no --audit-log here
     } finally {
       await t.srv.stop();
     }
+  });
+
+  it("with the console on, the audit file's health and reopen still work (the activity fan-out passes them through)", async () => {
+    const { rawRequest } = await import("./http-support.js");
+    const local = JSON.parse((await rawRequest(`${c.srv.origin}/readyz`, { method: "GET" })).body);
+    expect(local.checks.audit).toBe("writable");
+    const { renameSync } = await import("node:fs");
+    renameSync(auditPath, `${auditPath}.old`);
+    c.srv.child.kill("SIGUSR1");
+    await eventually(async () => {
+      await api(c, "GET", "grid", { bearer: LEAD_TOKEN }); // any request; then a change to be audited
+      await api(c, "POST", "grid/preview", { bearer: LEAD_TOKEN, body: { changes: [{ agent: "curator", group: "chat", level: "read" }] } });
+      const s = await login(c, VIEWER_TOKEN);
+      void s;
+      expect(auditLines(auditPath).some((l) => l.event === "admin_signin")).toBe(true);
+    }, 5_000);
   });
 });
 

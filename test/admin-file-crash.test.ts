@@ -54,6 +54,12 @@ describe("file mode: a crash mid-write", () => {
       expect(parsed.data!.profiles.p!.description!.length).toBeGreaterThan(4_000_000);
     }
     expect(writes).toBeGreaterThan(0);
+    // temp files left by the killed writers are swept by the next FilePolicy (their process is gone)
+    const { readdirSync } = await import("node:fs");
+    const { dirname, basename } = await import("node:path");
+    const { FilePolicy } = await import("../src/admin/policy-source.js");
+    new FilePolicy(path, false);
+    expect(readdirSync(dirname(path)).filter((n) => n.startsWith(`.${basename(path)}.`))).toEqual([]);
     // the last versions are kept beside it
     expect(existsSync(`${path}.1`)).toBe(true);
     expect(JSON.parse(readFileSync(`${path}.1`, "utf8")).profiles.p.tools).toEqual(["rerank"]);

@@ -67,6 +67,8 @@ const tailArb: fc.Arbitrary<AuditTail> = fc.record({
       maxKeys: 4,
     }),
   ),
+  charge: opt(fc.constant("estimated" as const)),
+  charged: opt(fc.dictionary(fc.constantFrom("output_tokens", "input_tokens", "usd"), fc.nat({ max: 1e12 }), { maxKeys: 3 })),
   confirmed: opt(fc.constant(true)),
   latencyMs: fc.double({ min: 0, max: 1e5, noNaN: true }),
 });

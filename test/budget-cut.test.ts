@@ -15,7 +15,7 @@ import { createLogger } from "../src/logger.js";
 import { callTool } from "../src/server.js";
 import { openStore } from "../src/store/open.js";
 import { TEST_KEY, textOf } from "./helpers.js";
-import { MCP_HEADERS, rawRequest, startHttp, writeConfig, type HttpServerProc } from "./http-support.js";
+import { eventually, MCP_HEADERS, rawRequest, startHttp, writeConfig, type HttpServerProc } from "./http-support.js";
 import { redisServerPath, startRedis, type RedisServer } from "../bench/redis.js";
 
 const HAVE_REDIS = !!redisServerPath();
@@ -161,7 +161,9 @@ describe.each(stores)("--request-timeout-ms cuts a call over HTTP (%s store)", (
   beforeAll(async () => {
     const config = writeConfig({ profiles: { p: { tools: ["chat"], budget: { output_tokens: 100 } } }, default_profile: "p" });
     const storeArgs = store === "redis" ? ["--store", redis!.url, "--store-prefix", `cut-${Date.now()}:`] : [];
-    replica = await startHttp(emu.url, ["--config", config, "--request-timeout-ms", "300", ...storeArgs], { COHERE_MCP_MAX_RETRIES: "0" });
+    replica = await startHttp(emu.url, ["--config", config, "--request-timeout-ms", "1000", ...storeArgs], { COHERE_MCP_MAX_RETRIES: "0" });
+    // the shared store connected before the first call counts (else it is refused, store unavailable)
+    await eventually(async () => expect((await rawRequest(`${replica.origin}/readyz`, { method: "GET" })).status).toBe(200), 10_000);
   }, 20_000);
   afterAll(async () => replica?.stop());
 
@@ -171,13 +173,14 @@ describe.each(stores)("--request-timeout-ms cuts a call over HTTP (%s store)", (
         headers: MCP_HEADERS,
         body: JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "chat", arguments: { ...chatOf(3), max_tokens: 60 } } }),
       });
-    emu.setLatency(1_500);
-    await call(1); // cut after 300 ms: Cohere got it and (for all we know) billed it
+    emu.setLatency(3_000);
+    const cut = await call(1); // cut after 1 s: Cohere got it and (for all we know) billed it
+    expect(cut.body).toMatch(/timed out after 1000 ms|cancelled/);
     emu.setLatency(0);
     const res = await call(2);
-    expect(res.body).toMatch(/Budget too low for this call: it may bill up to 60 output tokens .* has only 40 /);
+    expect(res.body, res.body).toMatch(/Budget too low for this call: it may bill up to 60 output tokens .* has only 40 /);
     // only the cut call reached Cohere (the emulator records it once its latency has passed)
-    await new Promise((r) => setTimeout(r, 1_500));
+    await new Promise((r) => setTimeout(r, 3_000));
     expect(emu.requests.filter((q) => q.path === "/v2/chat").length).toBeLessThanOrEqual(1);
   });
 });

@@ -92,7 +92,7 @@ describe("cohere-mcp check", () => {
     copyFileSync(fixture("audit-replica-a.jsonl"), bad);
     const r = await cli(["check", "--config", bad]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/not valid JSON/);
+    expect(r.stdout).toMatch(/is not JSON \(the error is at byte offset \d+\); none of its content is shown/);
     const schema = tempFile("schema.json");
     writeFileSync(schema, JSON.stringify({ profiles: { p: { tools: "chat", budget: { calls: -1 } } }, agents: [{ name: "a", profile: "p", token_sha256: "abc", token: "plain-secret-value" }] }));
     const s = await cli(["check", "--config", schema, "--json"]);

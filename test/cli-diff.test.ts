@@ -85,7 +85,8 @@ describe("the reload's audit line carries the diff", () => {
       return JSON.parse(l!) as { outcome: string; text: string; diff: ConfigDiff["changes"] };
     });
     expect(line.outcome).toBe("ok");
-    expect(line.text).toBe(`${String(line.time)} configuration reloaded: ${SENTENCES.join("; ")}`);
+    // The rotated token revokes the curator's open sessions and calls (issue 20), said after the diff.
+    expect(line.text).toBe(`${String(line.time)} configuration reloaded: ${SENTENCES.join("; ")}; revoked curator-agent: their sessions, streams and running calls ended`);
     expect(line.diff.map((c) => c.kind)).toEqual(["tool_gained", "agent_token", "budget"]);
   });
 });

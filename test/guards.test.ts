@@ -191,7 +191,7 @@ describe("guards over HTTP", () => {
       const r1 = await c.client.callTool({ name: "rerank", arguments: { ...RERANK, documents: ["a", "b", "c", "d"] } });
       expect(r1.isError).toBe(true);
       expect(textOf(r1)).toMatch(/argument rule "max_documents" of profile "guarded"/);
-      const r2 = await c.client.callTool({ name: "rerank", arguments: { ...RERANK, model: "rerank-english-v2.0" } });
+      const r2 = await c.client.callTool({ name: "rerank", arguments: { ...RERANK, model: "rerank-english-v3.0" } });
       expect(textOf(r2)).toMatch(/argument rule "models"/);
       const r3 = await c.client.callTool({ name: "get_dataset", arguments: { id: "ds-secret-1" } });
       expect(textOf(r3)).toMatch(/argument rule "dataset_ids"/);

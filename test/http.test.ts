@@ -283,7 +283,7 @@ describe("request limits", () => {
     expect(chunked.status).toBe(413);
     const ok = await rpc(srv.url, { jsonrpc: "2.0", id: 4, method: "tools/call", params: { name: "rerank", arguments: RERANK } });
     expect(ok.status).toBe(200);
-    expect(emu.requests).toHaveLength(1);
+    expect(emu.requests, JSON.stringify(ok.messages)).toHaveLength(1);
   });
 
   it("a call that outlives --request-timeout-ms is cancelled with a JSON-RPC error, upstream aborted", async () => {

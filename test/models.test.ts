@@ -46,7 +46,15 @@ describe("the model table", () => {
     }
     for (const m of COHERE_MODELS) expect(SOURCES[m.source], m.name).toBeTruthy();
     const retired = COHERE_MODELS.filter((m) => m.status === "retired").map((m) => m.name).sort();
-    expect(retired).toEqual(["c4ai-aya-expanse-8b", "c4ai-aya-vision-8b", "embed-english-light-v2.0", "embed-english-v2.0", "embed-multilingual-v2.0"]);
+    expect(retired).toEqual([
+      "c4ai-aya-expanse-8b",
+      "c4ai-aya-vision-8b",
+      "embed-english-light-v2.0",
+      "embed-english-v2.0",
+      "embed-multilingual-v2.0",
+      "rerank-english-v2.0",
+      "rerank-multilingual-v2.0",
+    ]);
     for (const name of ["command", "command-r", "command-light", "command-r-plus", "command-r-03-2024", "command-r-plus-04-2024"]) {
       expect(cohereModel(name)).toMatchObject({ status: "deprecated", since: "2025-09-15" });
     }

@@ -144,7 +144,7 @@ describe("finding 3: a key id not fetched yet during the JWKS cooldown is 401 + 
 describe("finding 7: reserved agent names", () => {
   let s: Started;
   beforeAll(async () => {
-    s = await startOurs("reserved");
+    s = await startOurs("reserved", ["--max-refusals-per-minute", "3"]);
   });
   afterAll(async () => s?.srv.stop());
 
@@ -155,6 +155,18 @@ describe("finding 7: reserved agent names", () => {
       expect(r.status).toBe(403);
       expect(r.text).toMatch(/reserved/);
     }
+  });
+
+  it("finding 11: a valid token that maps to no profile, 20 times: 403 each, 3 audit lines, then one summary", async () => {
+    const nobody = await tokenFor("nobody-bot", s.resource);
+    for (let i = 0; i < 20; i++) {
+      const r = await rawRequest(s.srv.url, { headers: { ...MCP_HEADERS, ...bearer(nobody) }, body: JSON.stringify(LIST), localAddress: "127.0.0.24" });
+      expect(r.status).toBe(403);
+    }
+    const mine = () => lines(s.audit).filter((l) => l.remote === "127.0.0.24");
+    expect(mine().filter((l) => l.reason === "auth")).toHaveLength(3);
+    await s.srv.stop();
+    expect(mine().find((l) => l.reason === "throttled")).toMatchObject({ tool: "(refused credentials)", suppressed: 17 });
   });
 });
 

@@ -163,6 +163,8 @@ describe.each([
     const off = await reload({ profiles: PROFILES, agents: STATIC });
     expect(off).toMatchObject({ outcome: "ok" });
     expect(off.text).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z configuration reloaded: OAuth is turned off \(OAuth tokens no longer work\); oauth:search is removed/);
+    // removal is revocation (issue 20, finding 11): said in the reload's line
+    expect(off.text).toMatch(/; revoked the OAuth tokens of the previous issuer, resource or audience: their sessions, streams and running calls ended$/);
     expect((await ask(LIST, token)).status).toBe(401);
     expect(listed(await ask(LIST, STATIC_TOKEN))).toEqual(["rerank"]);
     await reload({ profiles: PROFILES, agents: STATIC, oauth: oauth("search") });

@@ -10,7 +10,7 @@ const byClass = (a: string) => policyTools.filter((t) => t.access === a).map((t)
 const DEFAULT_SET = [
   "chat", "check_api_key", "detokenize", "embed", "get_batch", "get_dataset", "get_dataset_usage",
   "get_embed_job", "get_model", "list_batches", "list_datasets", "list_embed_jobs", "list_models",
-  "rerank", "tokenize", "transcribe_audio",
+  "parse", "rerank", "tokenize", "transcribe_audio",
 ].sort();
 
 describe("allowlist: flag combinations → exact visible set", () => {
@@ -31,7 +31,7 @@ describe("allowlist: flag combinations → exact visible set", () => {
     ["exclude wins over an exact name", { tools: ["delete_dataset", "rerank"], exclude: ["delete_dataset"] }, ["rerank"]],
     // the wait_for_* tools are read tools outside the default set (defaultVisible: false)
     ["exclude a group from *", { tools: ["*"], exclude: ["legacy", "finetuning", "connectors", "classify"] }, [...DEFAULT_SET, "wait_for_batch", "wait_for_embed_job"].sort()],
-    ["exclude a glob from the default", { exclude: ["list_*", "get_*"] }, ["chat", "check_api_key", "detokenize", "embed", "rerank", "tokenize", "transcribe_audio"]],
+    ["exclude a glob from the default", { exclude: ["list_*", "get_*"] }, ["chat", "check_api_key", "detokenize", "embed", "parse", "rerank", "tokenize", "transcribe_audio"]],
     ["default item plus one write", { tools: ["default", "create_dataset"] }, [...DEFAULT_SET, "create_dataset"].sort()],
     ["legacy group shows the v1 tools", { tools: ["legacy"] }, ["chat_v1", "embed_v1", "generate", "rerank_v1", "summarize"]],
   ];

@@ -89,8 +89,8 @@ describe("SIGHUP reload (stateless, under load)", () => {
       }
     });
 
-    // c has a call in flight (the emulator holds it 1.5 s) when the reload removes it.
-    emu.addFault({ path: "/v2/rerank", fault: { kind: "delay", ms: 1_500 } });
+    // c has a call in flight (the emulator holds it 8 s) when the reload removes it.
+    emu.addFault({ path: "/v2/rerank", fault: { kind: "delay", ms: 8_000 } });
     const inFlight = rpc(
       srv.url,
       { jsonrpc: "2.0", id: 99_999, method: "tools/call", params: { name: "rerank", arguments: { model: "rerank-v3.5", query: "q", documents: ["x"] } } },
@@ -106,7 +106,7 @@ describe("SIGHUP reload (stateless, under load)", () => {
     expect(first.text).toBe(
       `${String(first.time)} configuration reloaded: b's token was rotated; d is added with profile p (3 read, 0 write, 0 destructive tools); ` +
         "e moves from profile p to q; e loses chat (read); e loses rerank (read); c is removed (its token no longer works); " +
-        "budget of q: at most 1 call a month (was unlimited)",
+        "budget of q: at most 1 call a month (was unlimited); revoked b, c: their sessions, streams and running calls ended",
     );
     expect((first.diff as Array<{ kind: string }>).map((c) => c.kind)).toEqual(["agent_token", "agent_added", "agent_profile", "tool_lost", "tool_lost", "agent_removed", "budget"]);
 
@@ -120,11 +120,12 @@ describe("SIGHUP reload (stateless, under load)", () => {
     expect(overBudget.ok).toBe(false);
     expect(overBudget.text).toMatch(/^Budget spent: agent "b" has used 1 of its 1 call this month/);
 
-    // c's call that was running finishes normally, under the rules it started with.
+    // Removal is revocation (issue 20, finding 11): c's call that was running is cancelled at
+    // once, not left to run on under a credential that no longer exists.
     const finished = await inFlight;
-    const fr = finished.messages[0]?.result as { isError?: boolean } | undefined;
     expect(finished.status).toBe(200);
-    expect(fr?.isError, JSON.stringify(finished.messages)).toBeFalsy();
+    const error = finished.messages[0]?.error as { code?: number; message?: string } | undefined;
+    expect(error?.message, JSON.stringify(finished.messages)).toMatch(/credential was removed or replaced by a configuration reload/);
 
     // An invalid file (an agent naming no profile) is rejected whole: f is not added, the rest stays.
     rewrite(config, JSON.stringify({ ...V2, agents: [...V2.agents, agent("f", T.f), agent("g", T.c, "missing")] }));
@@ -183,7 +184,9 @@ describe("SIGHUP reload with --sessions", () => {
     rewrite(config, JSON.stringify(V2));
     srv.child.kill("SIGHUP");
     await eventually(() => expect(srv.stderr()).toMatch(/configuration reloaded: .*d is added with profile p.*c is removed/));
-    expect(srv.stderr()).toMatch(/"msg":"reload closed sessions","sessions":2,"agents":\["c","e"\]/);
+    // c was removed: revoked at once; e was re-profiled: its session ends when idle (now)
+    expect(srv.stderr()).toMatch(/"msg":"reload revoked credentials","agents":\["b","c"\],"calls":0,"sessions":1/);
+    expect(srv.stderr()).toMatch(/"msg":"reload closed sessions","sessions":1,"agents":\["c","e"\]/);
 
     // e's token still works, but its session is gone (404): it initializes again and sees its new tools.
     const stale = await rpc(srv.url, { jsonrpc: "2.0", id: 4, method: "tools/list" }, { ...bearer(T.e), "Mcp-Session-Id": e.transport.sessionId ?? "" });

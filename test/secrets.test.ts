@@ -16,6 +16,7 @@
  * checked strictly: not even a 6-character prefix of a secret may come out.
  */
 import { readFileSync, writeFileSync } from "node:fs";
+import { generateKeyPair, SignJWT } from "jose";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
@@ -428,6 +429,17 @@ describe("HTTP with OAuth agents beside static ones, debug logging, audit on", (
       expect(await send(good)).toBe(200);
       emu.clearFaults();
       const near = [good.slice(0, -2) + (good.endsWith("A") ? "BB" : "AA"), good.slice(0, -10), `${good}.x`, opaque.slice(0, -1), elsewhere, expired];
+      // issue 20: the new refusal paths (typ, iat, lifetime, a key id not fetched yet, a repeated token)
+      const now = Math.floor(Date.now() / 1000);
+      const base = { iss: idp.issuer, aud: resource, client_id: "bot", sub: "bot", scope: "cohere:read", iat: now, exp: now + 300 };
+      const { privateKey } = await generateKeyPair("RS256");
+      near.push(
+        await idp.sign(base, { typ: "JWT" }),
+        await idp.sign({ ...base, iat: now + 600, exp: now + 900 }),
+        await idp.sign({ ...base, exp: now + 30 * 86400 }),
+        await new SignJWT(base).setProtectedHeader({ alg: "RS256", kid: "rotated-key", typ: "at+jwt" }).sign(privateKey),
+      );
+      near.push(near[0]!, near[0]!, near[0]!); // one stale token, retried
       tokens.push(...near);
       for (const t of near) expect(await send(t), t.slice(0, 10)).toBe(401);
       expect(await send(ALICE)).toBe(200);
@@ -521,4 +533,38 @@ describe("HTTP, a hostile agent and a token guesser (issue 8): secrets pasted in
       for (const s of SECRETS) expect(text.includes(`${s.slice(0, 6)}…`), s.slice(0, 6)).toBe(false);
     }
   }, 60_000);
+});
+
+// Issue 20, finding 12: a config file swapped (through its symlink) for a file holding a secret
+// the server does not know — so nothing would redact it — is reported as "not JSON" only: none of
+// its characters reach the log, the reload's audit line or stderr.
+describe("a config symlink swapped for a secret file, then SIGHUP", () => {
+  it("the rejected reload names no character of the file", async () => {
+    const { mkdtempSync, symlinkSync, renameSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { startHttp, eventually } = await import("./http-support.js");
+    const dir = mkdtempSync(join(tmpdir(), "cmcp-swap-"));
+    const good = join(dir, "good.json");
+    writeFileSync(good, JSON.stringify({ profiles: { p: { tools: ["tokenize"] } }, default_profile: "p" }));
+    const unknownSecret = "zq-UNKNOWN-SHADOW-9f8e7d6c5b4a";
+    const shadow = join(dir, "shadow");
+    writeFileSync(shadow, `${unknownSecret}:x:0:0\n`);
+    const link = join(dir, "config.json");
+    symlinkSync(good, link);
+    const audit = join(dir, "audit.jsonl");
+    const emu2 = await startEmulator({ apiKey: BENCH_KEY });
+    const srv = await startHttp(emu2.url, ["--config", link, "--audit-log", audit], { CO_API_KEY: BENCH_KEY });
+    try {
+      symlinkSync(shadow, `${link}.new`);
+      renameSync(`${link}.new`, link);
+      srv.child.kill("SIGHUP");
+      await eventually(() => expect(readFileSync(audit, "utf8")).toMatch(/"event":"config_reload","outcome":"rejected"/));
+      const text = `${readFileSync(audit, "utf8")}\n${srv.stderr()}`;
+      expect(text).toMatch(/is not JSON/);
+      for (const part of [unknownSecret, unknownSecret.slice(0, 6), "zq-UNK", ":x:0:0"]) expect(text).not.toContain(part);
+    } finally {
+      await srv.stop();
+      await emu2.stop();
+    }
+  });
 });

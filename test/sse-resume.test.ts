@@ -182,6 +182,22 @@ describe("SessionEventStore", () => {
     ]);
   });
 
+  it("counts what it really holds (UTF-8 bytes, not characters): 3-byte characters fill the bound three times sooner (issue 20, finding 12)", async () => {
+    const bound = 64 * 1024;
+    const store = new SessionEventStore(bound);
+    const euro = (i: number) => ({ jsonrpc: "2.0" as const, id: i, result: { text: "€".repeat(1_000) } }); // 1,000 characters, 3,000 bytes
+    const ids: string[] = [];
+    for (let i = 0; i < 200; i++) ids.push(await store.storeEvent("s", euro(i)));
+    let replayable = 0;
+    const known = await Promise.all(ids.map(async (id) => ((await store.getStreamIdForEventId(id)) ? id : undefined)));
+    const first = known.find(Boolean)!; // the oldest event still held
+    await store.replayEventsAfter(first, { send: async () => void replayable++ });
+    const held = (replayable + 1) * Buffer.byteLength(JSON.stringify(euro(0)));
+    console.log(`finding 12: a ${bound}-byte replay store holds ${replayable + 1} events of 3,000 UTF-8 bytes (${held} bytes of JSON)`);
+    expect(held).toBeLessThanOrEqual(bound);
+    expect(replayable + 1).toBeGreaterThanOrEqual(15);
+  });
+
   it("keeps the newest event even when it alone is over the bound", async () => {
     const store = new SessionEventStore(10);
     const id = await store.storeEvent("s", msg(1));

@@ -17,7 +17,7 @@ beforeEach(() => emu.reset());
 const DEFAULT_SET = [
   "chat", "check_api_key", "detokenize", "embed", "get_batch", "get_dataset", "get_dataset_usage",
   "get_embed_job", "get_model", "list_batches", "list_datasets", "list_embed_jobs", "list_models",
-  "rerank", "tokenize", "transcribe_audio",
+  "parse", "rerank", "tokenize", "transcribe_audio",
 ].sort();
 
 describe("stdio server, default flags", () => {

@@ -168,14 +168,14 @@ describe("end to end, the emulator cutting every stream into ≤5-byte chunks wi
 });
 
 describe("v1 streaming content negotiation", () => {
-  it("asks v1 streams for NDJSON without `Accepts` (v2 for SSE), and parses SSE if that is what comes back", async () => {
+  it("asks v1 streams with Accept */* as cohere-ai does, without `Accepts` (so NDJSON; v2 for SSE), and parses SSE if that is what comes back", async () => {
     await both("chat_v1", { message: "hello there" });
     await both("generate", { prompt: "hello there" });
     await both("chat", { model: "command-a-03-2025", messages: [{ role: "user", content: "hello there" }] });
     const streamedReqs = emu.requests.filter((r) => (r.body as { stream?: boolean }).stream === true);
     expect(streamedReqs.map((r) => [r.path, r.headers.accept, r.headers.accepts])).toEqual([
-      ["/v1/chat", "application/stream+json", undefined],
-      ["/v1/generate", "application/stream+json", undefined],
+      ["/v1/chat", "*/*", undefined],
+      ["/v1/generate", "*/*", undefined],
       ["/v2/chat", "text/event-stream", undefined],
     ]);
 

@@ -11,7 +11,7 @@ import { argumentFragments, argumentsFor, chooseTools, toolsV1 } from "../tools.
 import { countTokens, snippet, uuidFrom } from "../util.js";
 import { pieces } from "../generation.js";
 import { badRequest, json, rejected, type Ctx, type Reply, type Route, type StreamEvent } from "./types.js";
-import { blank, docText, echo, EMULATE_ERROR, isStream, meta } from "./common.js";
+import { blank, checkStreamAccept, docText, echo, EMULATE_ERROR, isStream, meta } from "./common.js";
 
 function checkChatV1(body: Record<string, unknown>): void {
   const toolResults = Array.isArray(body.tool_results) ? body.tool_results : [];
@@ -123,5 +123,5 @@ function chatV1(ctx: Ctx): Reply {
 }
 
 export const CHAT_V1_ROUTES: Route[] = [
-  { op: "chat", method: "POST", path: "/v1/chat", body: "json", schema: S.CHAT_V1, streams: isStream, handle: chatV1 },
+  { op: "chat", method: "POST", path: "/v1/chat", body: "json", schema: S.CHAT_V1, streams: isStream, check: checkStreamAccept, handle: chatV1 },
 ];

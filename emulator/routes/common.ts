@@ -93,5 +93,17 @@ export const EMULATE_ERROR = "[emulate:error]";
 
 export const isStream = (ctx: Ctx) => (ctx.body as { stream?: unknown } | undefined)?.stream === true;
 
+/**
+ * A v1 stream (chat, generate) is NDJSON, or SSE with `Accepts: text/event-stream`: the Accept
+ * header must admit one of them. Cohere's SDK sends `*\/*` (Fetcher getHeaders, responseType
+ * "streaming"); an Accept that admits neither (application/json alone) is refused.
+ */
+export function checkStreamAccept(ctx: Ctx): string | undefined {
+  if (!isStream(ctx)) return undefined;
+  const accept = ctx.headers["accept"];
+  if (accept === undefined || /(^|[\s,])(\*\/\*|application\/\*|application\/stream\+json|text\/event-stream|text\/\*)/i.test(accept)) return undefined;
+  return `the Accept header '${accept.slice(0, 100)}' admits no stream format: a v1 stream is application/stream+json (send Accept: */* as Cohere's SDK does)`;
+}
+
 /** A string that is empty or only whitespace (Cohere refuses those where it needs text). */
 export const blank = (v: unknown) => typeof v !== "string" || v.trim() === "";

@@ -78,8 +78,10 @@ function checkEmbedV2(ctx: Ctx): string | undefined {
 function checkEmbedV1(ctx: Ctx): string | undefined {
   const b = ctx.body as Record<string, unknown>;
   if (b.texts === undefined && b.images === undefined) return "texts or images is required";
-  if (b.input_type === undefined && /v[34]/.test(String(b.model ?? ""))) return "input_type is required for Embed v3 and newer models";
+  // Cohere's errors page words it so
+  if (b.input_type === undefined && /v[345]/.test(String(b.model ?? ""))) return "valid input_type must be provided with the provided model";
   if (b.images && /v3/.test(String(b.model)) && (b.images as unknown[]).length > 1) return "images must contain at most 1 item for Embed v3 models";
+  if (b.images !== undefined && b.input_type !== undefined && b.input_type !== "image") return `input_type must be 'image' when embedding images, got '${String(b.input_type)}'`;
   return undefined;
 }
 
@@ -132,8 +134,18 @@ function rerankV1(ctx: Ctx): Reply {
   return json({ id: uuidFrom(`rerank1:${ctx.seq}:${JSON.stringify(b)}`), results, meta: meta("1", { search_units: searchUnits(b.documents.length) }) });
 }
 
+/**
+ * Cohere reserves max_chunks_per_doc (default 10) chunks for each v1 document and refuses a request
+ * whose product reaches 10,000, in its errors page's words.
+ */
+const MAX_CHUNKS = 10_000;
+
 function checkRerankV1(ctx: Ctx): string | undefined {
-  const b = ctx.body as { documents: unknown[]; rank_fields?: string[] };
+  const b = ctx.body as { documents: unknown[]; rank_fields?: string[]; max_chunks_per_doc?: number };
+  if (b.rank_fields !== undefined && b.rank_fields.length === 0) return "rank_fields must not be empty";
+  if (b.documents.length * (b.max_chunks_per_doc ?? 10) >= MAX_CHUNKS) {
+    return `number of total max chunks (number of documents * max chunks per doc) must be less than ${MAX_CHUNKS}`;
+  }
   for (let i = 0; i < b.documents.length; i++) {
     const d = b.documents[i];
     if (typeof d === "string") continue;

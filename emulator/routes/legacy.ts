@@ -9,7 +9,7 @@ import * as S from "../schemas.js";
 import { ORG_ID, OWNER_ID } from "../state.js";
 import { countTokens, detokenize, overlapScore, tokenize, uuidFrom } from "../util.js";
 import { badRequest, json, type Ctx, type Reply, type Route, type StreamEvent } from "./types.js";
-import { blank, echo, EMULATE_ERROR, isStream, meta } from "./common.js";
+import { blank, checkStreamAccept, echo, EMULATE_ERROR, isStream, meta } from "./common.js";
 
 const deprecated = (path: string, guide: string) =>
   `The ${path} endpoint is deprecated and no longer maintained, for more information please refer to ${guide}`;
@@ -135,6 +135,7 @@ export const LEGACY_ROUTES: Route[] = [
     body: "json",
     schema: S.GENERATE,
     streams: isStream,
+    check: checkStreamAccept,
     deprecation: deprecated("/v1/generate", "https://docs.cohere.com/docs/migrating-from-cogenerate-to-cochat"),
     handle: generate,
   },

@@ -52,7 +52,8 @@ export function installActivity(app: App): void {
     );
   };
   const record = (e: AuditEvent) => push(auditLine(e, app.secrets()));
-  const note = (n: AuditNotice) => push(redact(JSON.stringify({ type: "audit", replica, ...n }), app.secrets()));
+  // like the audit file's: the sentence starts with its time
+  const note = (n: AuditNotice) => push(redact(JSON.stringify({ type: "audit", ...n, replica: n.replica ?? replica, text: `${n.time} ${n.text}` }), app.secrets()));
   const sink = app.audit;
   const fan: AuditSink = {
     record(e) {
@@ -74,6 +75,9 @@ export function installActivity(app: App): void {
       sink?.note?.(n);
       note(n);
     },
+    // the file sink's health and reopen pass through (audit failure handling, logrotate)
+    health: sink?.health ? () => sink.health!() : undefined,
+    reopen: sink?.reopen ? () => sink.reopen!() : undefined,
     close: () => sink?.close() ?? Promise.resolve(),
   };
   app.audit = fan;

@@ -214,6 +214,9 @@ route("POST", "agents/:name/tokens", true, async (ctx, req, res, c, [name]) => {
 const SINGLE = "token";
 
 route("DELETE", "agents/:name/tokens/:label", true, async (ctx, _req, res, c, [name, label]) => {
+  // The reload that applies the change may end the agent's sessions itself (a credential gone
+  // revokes them): count what was open before, so the answer says how many ended either way.
+  const before = new Set((ctx.app.openSessions?.() ?? []).filter((sess) => sess.agent === name).map((sess) => sess.id));
   await change(ctx, c, "DELETE agents/:name/tokens/:label", (raw) => {
     const a = rawAgent(raw, name!);
     const list = Array.isArray(a.tokens) ? (a.tokens as RawAgent[]) : [];
@@ -232,8 +235,9 @@ route("DELETE", "agents/:name/tokens/:label", true, async (ctx, _req, res, c, [n
     }
     return `revoked ${name}'s token "${label}"`;
   });
-  const ended = ctx.app.endSessions?.((sess) => sess.agent === name, "its token was revoked in the console") ?? 0;
-  json(res, 200, { revoked: label, sessions_ended: ended });
+  ctx.app.endSessions?.((sess) => sess.agent === name, "its token was revoked in the console");
+  const still = new Set((ctx.app.openSessions?.() ?? []).map((sess) => sess.id));
+  json(res, 200, { revoked: label, sessions_ended: [...before].filter((id) => !still.has(id)).length });
 });
 
 route("DELETE", "agents/:name/sessions/:id", true, async (ctx, _req, res, c, [name, id]) => {

@@ -13,7 +13,7 @@
  * Either way the console is view-only (readonly_reason) with --admin-readonly, or when the file
  * or its directory cannot be written.
  */
-import { accessSync, closeSync, constants, copyFileSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { accessSync, closeSync, constants, copyFileSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import { ConfigError, type ConfigFile } from "../config/file.js";
@@ -63,6 +63,7 @@ export class FilePolicy implements PolicySource {
     readonly: boolean,
   ) {
     this.where = `the file ${path}`;
+    this.sweepTemps();
     if (readonly) this.readonlyReason = `the console was started with --admin-readonly; the policy lives in ${this.where}`;
     else {
       try {
@@ -71,6 +72,31 @@ export class FilePolicy implements PolicySource {
       } catch {
         this.readonlyReason = `${this.where} (or its directory) cannot be written by this process: change it there and reload`;
       }
+    }
+  }
+
+  /** Temp files a crashed save left beside the file (their process is gone): removed. */
+  private sweepTemps(): void {
+    const base = basename(this.path);
+    const re = new RegExp(`^\\.${base.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.(\\d+)\\.[0-9a-f]{8}\\.tmp$`);
+    try {
+      for (const name of readdirSync(dirname(this.path))) {
+        const m = re.exec(name);
+        if (!m) continue;
+        const pid = Number(m[1]);
+        let alive = pid === process.pid;
+        if (!alive) {
+          try {
+            process.kill(pid, 0);
+            alive = true;
+          } catch {
+            alive = false;
+          }
+        }
+        if (!alive) rmSync(join(dirname(this.path), name), { force: true });
+      }
+    } catch {
+      /* a directory that cannot be listed: nothing to sweep */
     }
   }
 

@@ -37,7 +37,7 @@ export const SOURCES = {
   translate: "https://docs.cohere.com/docs/command-a-translate (8K context, 8K output)",
   deprecations: "https://docs.cohere.com/docs/deprecations; changelog 2025-09-15 'Major Command model deprecations'",
   retirement: "https://docs.cohere.com/changelog/2026-04-04-embed-v2-aya-8b-retirement",
-  rerank35: "changelog 2024-12-02 'Rerank-v3.5 and the v2 Rerank API' (Rerank v2.0 family deprecated)",
+  rerank35: "changelog 2024-12-02 'Rerank-v3.5 and the v2 Rerank API' (Rerank v2.0 family deprecated); shut down 2025-04-30 per docs.cohere.com/docs/deprecations",
   v5: "https://docs.cohere.com/docs/cohere-on-openrouter (Embed 5: 128k context; Rerank 5: 32,768 tokens); changelog 'Embed 5 and Rerank 5'",
   parse: "https://docs.cohere.com/docs/parse and /v2/reference/parse; changelog 'Meet Cohere Parse'; cohere-ai 8.1.0 ParseRequest",
   transcribe: "cohere-openapi.yaml /v2/audio/transcriptions example; https://docs.cohere.com/docs/models (Transcribe)",
@@ -48,15 +48,19 @@ const EMBED_V2_REPLACEMENTS = ["embed-english-v3.0", "embed-multilingual-v3.0", 
 const AYA_8B_REPLACEMENTS = ["command-r7b-12-2024", "command-a-03-2025", "command-a-reasoning-08-2025"] as const;
 
 const CHAT: readonly ModelEndpoint[] = ["chat"];
-/** Models the emulator also serves on the v1 generation endpoints (generate, summarize), as before. */
+/**
+ * The v1 generation endpoints (generate, summarize) are served by the Command R generation and
+ * older: Cohere answers 400 "not supported by the generate API" for Command A (its v1 generate
+ * reference points to Chat; the Command A pages list Chat only).
+ */
 const CHAT_LEGACY: readonly ModelEndpoint[] = ["chat", "generate", "summarize"];
 const EMBED: readonly ModelEndpoint[] = ["embed", "classify"];
 const RERANK: readonly ModelEndpoint[] = ["rerank"];
 
 export const COHERE_MODELS: readonly CohereModel[] = [
   /* Command */
-  { name: "command-a-03-2025", status: "live", endpoints: CHAT_LEGACY, context: 256000, maxOutput: 8192, source: "models" },
-  { name: "command-a-plus-05-2026", status: "live", endpoints: CHAT_LEGACY, context: 256000, maxOutput: 8192, source: "spec" },
+  { name: "command-a-03-2025", status: "live", endpoints: CHAT, context: 256000, maxOutput: 8192, source: "models" },
+  { name: "command-a-plus-05-2026", status: "live", endpoints: CHAT, context: 256000, maxOutput: 8192, source: "spec" },
   { name: "command-a-reasoning-08-2025", status: "live", endpoints: CHAT, context: 256000, maxOutput: 32000, features: ["reasoning"], source: "reasoning" },
   { name: "command-a-translate-08-2025", status: "live", endpoints: CHAT, context: 8000, maxOutput: 8000, source: "translate" },
   { name: "command-a-vision-07-2025", status: "live", endpoints: CHAT, context: 128000, maxOutput: 8192, features: ["vision"], source: "models" },
@@ -95,7 +99,7 @@ export const COHERE_MODELS: readonly CohereModel[] = [
   { name: "rerank-english-v3.0", status: "live", endpoints: RERANK, context: 4096, source: "models" },
   { name: "rerank-multilingual-v3.0", status: "live", endpoints: RERANK, context: 4096, source: "models" },
   ...(["rerank-english-v2.0", "rerank-multilingual-v2.0"] as const).map(
-    (name): CohereModel => ({ name, status: "deprecated", since: "2024-12-02", endpoints: RERANK, context: 512, replacements: ["rerank-v3.5"], source: "rerank35" }),
+    (name): CohereModel => ({ name, status: "retired", since: "2025-04-30", endpoints: RERANK, context: 512, replacements: ["rerank-v3.5"], source: "rerank35" }),
   ),
   /* Parse and transcription */
   { name: "parse-v5.0", status: "live", endpoints: ["parse"], context: 8192, source: "parse" },

@@ -30,6 +30,11 @@ const RULES: readonly Rule[] = [
   },
   {
     status: 400,
+    re: /valid input_type must be provided/i,
+    advice: () => "Embed v3 and newer models need input_type: search_document to index, search_query to search (or classification, clustering, image); call again with it.",
+  },
+  {
+    status: 400,
     re: /list of documents must not be empty/i,
     advice: () => "Give at least one document to rank, then call again.",
   },

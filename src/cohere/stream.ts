@@ -289,14 +289,17 @@ const ASSEMBLERS: Record<StreamKind, () => Assembler> = {
 };
 
 /**
- * The Accept header each stream asks with. v2 chat streams SSE. v1 chat and generate stream
- * NDJSON unless the request carries `Accepts: text/event-stream` (the spec's header, with an
- * "s"), which cohere-mcp never sends: asking for application/stream+json keeps them NDJSON.
+ * The Accept header each stream asks with, as Cohere's own SDK sends it (cohere-ai 8.1.0,
+ * core/fetcher/Fetcher.js getHeaders): v2 chat streams SSE ("text/event-stream", responseType
+ * "sse"); v1 chat and generate streams use responseType "streaming", i.e. `*\/*`. Cohere answers
+ * those NDJSON unless the request carries `Accepts: text/event-stream` (the spec's header, with
+ * an "s"), which cohere-mcp never sends. `*\/*` is the safest value: the one the official client
+ * is known to be served with (application/stream+json is what comes back, not a documented ask).
  */
 export const STREAM_ACCEPT: Record<StreamKind, string> = {
   "chat-v2": "text/event-stream",
-  "chat-v1": "application/stream+json",
-  generate: "application/stream+json",
+  "chat-v1": "*/*",
+  generate: "*/*",
 };
 
 /** SSE or NDJSON: by the answer's content-type when it says, else what the stream kind sends. */

@@ -187,7 +187,11 @@ export function loadConfigFile(path: string): ConfigFile {
   try {
     json = JSON.parse(raw);
   } catch (err) {
-    throw new ConfigError(`Config file ${path} is not valid JSON: ${(err as Error).message}`);
+    // V8's message quotes the text around the error: a file swapped (through a symlink) for a
+    // secret would put its first characters into the log and the reload's audit line. Only
+    // where it failed is said.
+    const at = /position (\d+)/.exec((err as Error).message)?.[1];
+    throw new ConfigError(`Config file ${path} is not JSON${at !== undefined ? ` (the error is at byte offset ${at})` : ""}; none of its content is shown`);
   }
   const parsed = configFileSchema.safeParse(json);
   if (!parsed.success) throw new ConfigError(`Config file ${path} is invalid: ${formatZodIssues(parsed.error)}`);

@@ -48,6 +48,12 @@ const REASONS = new Set([
 ]);
 const UNITS = new Set<string>([...BILLED_UNITS, "images", "image_tokens"]);
 export const OTHER = "other";
+/**
+ * OAuth agents are named by their tokens, not by the configuration: the first this many distinct
+ * ones get their own label (and budget gauges), the rest are "other", so a label set stays
+ * bounded whatever an identity provider issues.
+ */
+export const MAX_OAUTH_AGENT_LABELS = 100;
 
 export class Telemetry {
   readonly registry = new Registry();
@@ -260,7 +266,8 @@ export class Telemetry {
     const gen = this.app.live.current;
     if (!gen.budgets) return [];
     const out: Array<{ agent: string; r: BudgetReading }> = [];
-    for (const { agent, profile } of gen.agentProfiles()) {
+    const oauth = [...this.oauthAgents].map(([agent, profile]) => ({ agent, profile }));
+    for (const { agent, profile } of [...gen.agentProfiles(), ...oauth]) {
       try {
         for (const r of await gen.budgets.usage(agent, profile)) out.push({ agent, r });
       } catch {
@@ -272,8 +279,14 @@ export class Telemetry {
 
   private readonly known = new WeakMap<object, ReadonlySet<string>>();
 
-  /** An agent name the configuration knows, else "other". */
-  agent(name: string): string {
+  /** OAuth agents with a label of their own (at most MAX_OAUTH_AGENT_LABELS), with their last profile. */
+  private readonly oauthAgents = new Map<string, string | undefined>();
+
+  /**
+   * An agent name the configuration knows; an OAuth agent's own name while fewer than
+   * MAX_OAUTH_AGENT_LABELS have one; else "other".
+   */
+  agent(name: string, oauth = false, profile?: string): string {
     if (name === UNAUTHENTICATED) return "unauthenticated";
     if (name === ANONYMOUS || name === stdioAgent(this.app.options)) return name;
     const gen = this.app.live.current;
@@ -282,7 +295,15 @@ export class Telemetry {
       names = new Set(gen.agentProfiles().map((a) => a.agent));
       this.known.set(gen, names);
     }
-    return names.has(name) ? name : OTHER;
+    if (names.has(name)) return name;
+    if (!oauth || name === OTHER) return OTHER;
+    if (this.oauthAgents.has(name)) {
+      if (profile !== undefined) this.oauthAgents.set(name, profile);
+      return name;
+    }
+    if (this.oauthAgents.size >= MAX_OAUTH_AGENT_LABELS) return OTHER;
+    this.oauthAgents.set(name, profile);
+    return name;
   }
 
   private key(name: string | undefined): string {
@@ -291,7 +312,8 @@ export class Telemetry {
   }
 
   observe(e: AuditEvent): void {
-    const agent = this.agent(e.agent);
+    // an OAuth agent's line carries its token's claims (sub, client_id, jti)
+    const agent = this.agent(e.agent, e.sub !== undefined || e.client_id !== undefined || e.jti !== undefined);
     const tool = this.tools.has(e.tool) ? e.tool : OTHER;
     const denied = e.decision === "denied";
     const outcome = denied ? "refused" : OUTCOMES.has(e.outcome ?? "") ? e.outcome! : OTHER;
@@ -317,7 +339,7 @@ export class Telemetry {
   inFlightGuard(): Guard {
     return {
       check: (scope) => {
-        const labels = { agent: this.agent(scope.agent) };
+        const labels = { agent: this.agent(scope.agent, scope.claims !== undefined, scope.profile) };
         this.inFlight.inc(labels);
         return { ok: true, after: () => void this.inFlight.dec(labels) };
       },

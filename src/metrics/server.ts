@@ -71,6 +71,27 @@ export async function serveMetrics(app: App): Promise<MetricsHandle> {
     },
   );
   capConnectionsPerAddress(server, limits.maxConnectionsPerAddress, app.logger);
+  // Our own deadline as well (Node's headersTimeout check is periodic and, seen under load, not
+  // always prompt): a connection must deliver a request's headers within --headers-timeout-ms of
+  // opening or of its last answer, else it is closed. A scraper's idle keep-alive connection is
+  // closed too; it reconnects.
+  const deadlines = new WeakMap<net.Socket, NodeJS.Timeout>();
+  const arm = (socket: net.Socket) => {
+    clearTimeout(deadlines.get(socket));
+    const t = setTimeout(() => socket.destroy(), limits.headersTimeoutMs);
+    t.unref();
+    deadlines.set(socket, t);
+  };
+  server.on("connection", (socket: net.Socket) => {
+    arm(socket);
+    socket.once("close", () => clearTimeout(deadlines.get(socket)));
+  });
+  server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
+    clearTimeout(deadlines.get(req.socket));
+    res.once("finish", () => {
+      if (!req.socket.destroyed) arm(req.socket);
+    });
+  });
   server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
     // Closed, not just half-closed: a client that keeps trickling bytes must not keep the socket.
     if (socket.writable) {

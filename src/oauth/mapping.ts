@@ -52,7 +52,8 @@ export function ruleMatches(rule: OAuthRule, claims: Record<string, unknown>): b
   }
   const want = rule.includes!;
   if (Array.isArray(v)) return v.some((x) => (typeof x === "string" || typeof x === "number") && String(x) === want);
-  if (typeof v === "string") return v.split(/\s+/).includes(want);
+  // RFC 6749 §3.3: scope-like strings are split on the ASCII space only (not tab, NBSP, …)
+  if (typeof v === "string") return v.split(" ").includes(want);
   return false;
 }
 
@@ -60,7 +61,7 @@ export function ruleMatches(rule: OAuthRule, claims: Record<string, unknown>): b
 export function tokenScopes(claims: Record<string, unknown>, scopeClaims: readonly string[]): string[] {
   for (const name of scopeClaims) {
     const v = claims[name];
-    if (typeof v === "string") return v.split(/\s+/).filter(Boolean);
+    if (typeof v === "string") return v.split(" ").filter(Boolean); // ASCII space only (RFC 6749 §3.3)
     if (Array.isArray(v)) return v.filter((x): x is string => typeof x === "string");
   }
   return [];

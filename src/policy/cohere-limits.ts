@@ -46,8 +46,17 @@ const len = (v: unknown): number => (Array.isArray(v) ? v.length : 0);
 export function endpointCosts(tool: Pick<ToolDef, "name">, input: Record<string, unknown>): Array<{ endpoint: CohereEndpoint; cost: number }> {
   if (tool.name === "embed" || tool.name === "embed_v1") {
     const out: Array<{ endpoint: CohereEndpoint; cost: number }> = [];
-    const texts = len(input.texts) + len(input.inputs);
-    const images = len(input.images);
+    // `inputs` mixes text and images: every image_url block counts against the image limit, an
+    // input with any text against the input limit (20 images in inputs are 20 images, not 20 texts)
+    let texts = len(input.texts);
+    let images = len(input.images);
+    for (const item of Array.isArray(input.inputs) ? (input.inputs as unknown[]) : []) {
+      const content = item && typeof item === "object" ? (item as { content?: unknown }).content : undefined;
+      const blocks = Array.isArray(content) ? (content as Array<{ type?: unknown }>) : [];
+      const pictures = blocks.filter((b) => b && b.type === "image_url").length;
+      images += pictures;
+      if (pictures < blocks.length || blocks.length === 0) texts++;
+    }
     if (texts || !images) out.push({ endpoint: "embed", cost: Math.max(1, texts) });
     if (images) out.push({ endpoint: "embed_images", cost: images });
     return out;

@@ -62,8 +62,10 @@ export class StoreUnavailableError extends Error {
     readonly where: string,
     readonly lastError?: string,
   ) {
+    // The agent is not told where the store is (an address is the operator's business: the log,
+    // the audit line's detail and /readyz name it).
     super(
-      `The shared counter store (${where}) cannot be reached, so this call could not be counted against its limits ` +
+      "The shared counter store cannot be reached, so this call could not be counted against its limits " +
         "and was refused; nothing was sent to Cohere. Retry in a few seconds; if it persists, tell the operator " +
         "(the gateway runs with --store-failure deny and reconnects by itself).",
     );

@@ -24,8 +24,20 @@ export interface OversizedMessage {
 
 /** The JSON-RPC error code answered to an oversized request. */
 export const OVERSIZED_CODE = -32600;
+/** JSON-RPC: the line is not JSON. */
+export const PARSE_ERROR = -32700;
+/** JSON-RPC: JSON, but not a request, notification or response. */
+export const INVALID_REQUEST = -32600;
+
+/** A line that is not a JSON-RPC message. */
+export interface UnreadableLine {
+  bytes: number;
+  why: string;
+  code: number;
+}
 
 const NL = 0x0a;
+const CR = 0x0d;
 
 export class LineTransport implements Transport {
   onclose?: () => void;
@@ -35,8 +47,11 @@ export class LineTransport implements Transport {
   private chunks: Buffer[] = [];
   private size = 0;
   /** Set while skipping an oversized message. */
-  private skipping?: { scanner: HeadScanner; bytes: number };
+  private skipping?: { scanner: HeadScanner; bytes: number; cr: boolean };
   private started = false;
+  private closed = false;
+  /** stdin paused until stdout drains. */
+  private held = false;
 
   constructor(
     private readonly input: Readable,
@@ -46,6 +61,8 @@ export class LineTransport implements Transport {
     private readonly onOversized: (m: OversizedMessage) => void,
     /** The error message an oversized request gets back. */
     private readonly explain: (m: OversizedMessage) => string,
+    /** Told about every line that is not a JSON-RPC message (to log it); it is answered -32700 or -32600. */
+    private readonly onUnreadable?: (u: UnreadableLine) => void,
   ) {}
 
   private readonly onData = (chunk: Buffer | string): void => {
@@ -70,9 +87,12 @@ export class LineTransport implements Transport {
     if (this.skipping) {
       this.skipping.scanner.feed(piece);
       this.skipping.bytes += piece.length;
+      this.skipping.cr = piece[piece.length - 1] === CR;
       return;
     }
-    if (this.size + piece.length <= this.maxBytes) {
+    // a line's closing \r (CRLF framing) is not part of the message: it does not count against the limit
+    const cr = piece.length > 0 && piece[piece.length - 1] === CR ? 1 : 0;
+    if (this.size + piece.length - cr <= this.maxBytes && this.size <= this.maxBytes) {
       this.chunks.push(piece);
       this.size += piece.length;
       return;
@@ -80,16 +100,16 @@ export class LineTransport implements Transport {
     const scanner = new HeadScanner();
     for (const c of this.chunks) scanner.feed(c);
     scanner.feed(piece);
-    this.skipping = { scanner, bytes: this.size + piece.length };
+    this.skipping = { scanner, bytes: this.size + piece.length, cr: cr === 1 };
     this.chunks = [];
     this.size = 0;
   }
 
   private endOfLine(): void {
     if (this.skipping) {
-      const { scanner, bytes } = this.skipping;
+      const { scanner, bytes, cr } = this.skipping;
       this.skipping = undefined;
-      this.oversized({ bytes, limit: this.maxBytes, ...scanner.result() });
+      this.oversized({ bytes: bytes - (cr ? 1 : 0), limit: this.maxBytes, ...scanner.result() });
       return;
     }
     const line = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
@@ -97,14 +117,39 @@ export class LineTransport implements Transport {
     this.size = 0;
     const text = line.toString("utf8").replace(/\r$/, "");
     if (!text.trim()) return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // a byte-order mark, a stray log line, half a message: said, not silently dropped
+      const why = text.charCodeAt(0) === 0xfeff ? "it starts with a byte-order mark (U+FEFF)" : "it could not be parsed as JSON";
+      this.unreadable({ bytes: line.length, why, code: PARSE_ERROR }, null);
+      return;
+    }
     let message: JSONRPCMessage;
     try {
       message = deserializeMessage(text);
-    } catch (err) {
-      this.onerror?.(err as Error);
+    } catch {
+      const id = parsed && typeof parsed === "object" ? (parsed as { id?: unknown }).id : undefined;
+      const ok = typeof id === "string" || typeof id === "number";
+      this.unreadable({ bytes: line.length, why: "it is JSON but not a JSON-RPC 2.0 message", code: INVALID_REQUEST }, ok ? id : null);
       return;
     }
     this.onmessage?.(message);
+  }
+
+  /** A line that is not a message: logged, and answered (JSON-RPC gives such answers id null). */
+  private unreadable(u: UnreadableLine, id: string | number | null): void {
+    try {
+      this.onUnreadable?.(u);
+    } catch (err) {
+      this.onerror?.(err as Error);
+    }
+    const message =
+      u.code === PARSE_ERROR
+        ? `Parse error: a line of ${u.bytes} bytes was not read because ${u.why}. Send one JSON-RPC message per line, UTF-8 without a byte-order mark.`
+        : `Invalid Request: a line of ${u.bytes} bytes was not read because ${u.why}.`;
+    void this.send({ jsonrpc: "2.0", id, error: { code: u.code, message } } as unknown as JSONRPCMessage);
   }
 
   private oversized(m: OversizedMessage): void {
@@ -126,6 +171,7 @@ export class LineTransport implements Transport {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.input.off("data", this.onData);
     this.input.off("error", this.onError);
     if (this.input.listenerCount("data") === 0) this.input.pause();
@@ -135,16 +181,30 @@ export class LineTransport implements Transport {
     this.onclose?.();
   }
 
+  /**
+   * Backpressure: while the client is not reading stdout (the pipe is full), stdin is paused, so
+   * no new request adds answers that would pile up in memory; reading resumes on drain.
+   */
   send(message: JSONRPCMessage): Promise<void> {
     return new Promise((resolve) => {
-      if (this.output.write(serializeMessage(message))) resolve();
-      else this.output.once("drain", resolve);
+      if (this.output.write(serializeMessage(message))) return resolve();
+      if (!this.held) {
+        this.held = true;
+        this.input.pause();
+        this.output.once("drain", () => {
+          this.held = false;
+          if (this.started && !this.closed) this.input.resume();
+        });
+      }
+      this.output.once("drain", resolve);
     });
   }
 }
 
 type Frame = { obj: boolean; key?: string; expectKey: boolean };
 const WANTED = new Set(["id", "method", "params.name"]);
+/** Frames kept: the message object and `params` (the wanted values are no deeper); beyond, only a count. */
+const MAX_FRAMES = 2;
 /** Longest string or scalar kept by the scanner (bytes). */
 const KEEP = 800;
 
@@ -155,6 +215,8 @@ const KEEP = 800;
  */
 export class HeadScanner {
   private readonly stack: Frame[] = [];
+  /** Containers open below the kept frames: counted, not kept (40 MB of `[` costs one number). */
+  private deep = 0;
   private inString = false;
   private escaped = false;
   private str: number[] | undefined;
@@ -184,11 +246,14 @@ export class HeadScanner {
         }
         this.endScalar();
       }
-      const top = this.stack[this.stack.length - 1];
+      const top = this.deep ? undefined : this.stack[this.stack.length - 1];
       switch (b) {
         case 0x22: // "
           this.inString = true;
-          if (top?.obj && top.expectKey) {
+          if (this.deep) {
+            this.str = undefined; // below the kept frames: nothing wanted
+            this.strIsKey = false;
+          } else if (top?.obj && top.expectKey) {
             this.strIsKey = true;
             this.str = [];
           } else {
@@ -198,14 +263,17 @@ export class HeadScanner {
           }
           break;
         case 0x7b: // {
-          this.stack.push({ obj: true, expectKey: true });
+          if (this.deep || this.stack.length >= MAX_FRAMES) this.deep++;
+          else this.stack.push({ obj: true, expectKey: true });
           break;
         case 0x5b: // [
-          this.stack.push({ obj: false, expectKey: false });
+          if (this.deep || this.stack.length >= MAX_FRAMES) this.deep++;
+          else this.stack.push({ obj: false, expectKey: false });
           break;
         case 0x7d: // }
         case 0x5d: // ]
-          this.stack.pop();
+          if (this.deep) this.deep--;
+          else this.stack.pop();
           break;
         case 0x3a: // :
           if (top?.obj) top.expectKey = false;
@@ -230,6 +298,7 @@ export class HeadScanner {
 
   /** The dotted key path of a value starting here, when every level is an object member. */
   private valuePath(): string | undefined {
+    if (this.deep) return undefined;
     const keys: string[] = [];
     for (const f of this.stack) {
       if (!f.obj || f.key === undefined || f.expectKey) return undefined;

@@ -5,7 +5,7 @@
  */
 import { createMcpServer } from "../server.js";
 import type { App } from "../app.js";
-import { LineTransport, type OversizedMessage } from "./stdio-lines.js";
+import { LineTransport, type OversizedMessage, type UnreadableLine } from "./stdio-lines.js";
 
 /** What an agent is told when its message is too big. */
 export function oversizedText(m: OversizedMessage): string {
@@ -45,7 +45,10 @@ export async function serveStdio(app: App): Promise<void> {
       latencyMs: 0,
     });
   };
-  const transport = new LineTransport(process.stdin, process.stdout, app.options.maxMessageBytes, onOversized, oversizedText);
+  // what the line held is not logged (it may be anything, a key included): its size and why
+  const onUnreadable = (u: UnreadableLine) =>
+    app.logger.warn("answered a stdio line that is not a JSON-RPC message with an error", { bytes: u.bytes, why: u.why, code: u.code });
+  const transport = new LineTransport(process.stdin, process.stdout, app.options.maxMessageBytes, onOversized, oversizedText, onUnreadable);
   let closing = false;
   const shutdown = async (code: number) => {
     if (closing) return;

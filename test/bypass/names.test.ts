@@ -15,7 +15,7 @@ import { GROUPS_AND_GLOBS, HIDDEN_TARGETS, dir, emu, expectSafeAudit, note, useB
 
 useBypassWorld("names");
 
-describe("over stdio (default flags: 16 read tools visible)", () => {
+describe("over stdio (default flags: 17 read tools visible)", () => {
   let c: McpConn;
   const audit = join(dir, `bypass-stdio-audit-${process.pid}.jsonl`);
   let visible: Set<string>;
@@ -151,7 +151,7 @@ describe("raw JSON-RPC over stdio", () => {
     const list = await raw.request(3, "tools/list", {});
     const names = ((list.result as { tools: Array<{ name: string }> }).tools ?? []).map((t) => t.name);
     expect(names).not.toContain("delete_dataset");
-    expect(names.length).toBe(16);
+    expect(names.length).toBe(17);
     const call = await raw.request(4, "tools/call", { name: "delete_dataset", arguments: { id: "ds-1" } });
     expect(call.error ?? (call.result as { isError?: boolean }).isError).toBeTruthy();
     expect(emu.requests).toEqual([]);

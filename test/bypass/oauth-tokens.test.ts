@@ -127,6 +127,12 @@ describe.each([
       ["real token, header swapped to another kid", `${base64url.encode(JSON.stringify({ alg: "RS256", kid: "k999" }))}.${p}.${real.split(".")[2]}`],
       ["real token with the static token appended", `${real}${READER_TOKEN}`],
       ["JWE-shaped (five parts)", `${h}.${p}.${p}.${p}.${p}`],
+      // issue 20, finding 11: an access token (RFC 9068), issued in the past, for a sane lifetime
+      ["issuer's key, typ JWT (an ID token, say)", await idp.sign(claims(), { typ: "JWT" })],
+      ["issuer's key, no typ", await idp.sign(claims(), { typ: undefined })],
+      ["issuer's key, typ application/jwt", await idp.sign(claims(), { typ: "application/jwt" })],
+      ["issuer's key, iat ten minutes ahead", await idp.sign(claims({ iat: Math.floor(Date.now() / 1000) + 600, exp: Math.floor(Date.now() / 1000) + 900 }))],
+      ["issuer's key, a lifetime of a year", await idp.sign(claims({ exp: Math.floor(Date.now() / 1000) + 365 * 86400 }))],
     ];
     tokens.push(real, ...shapes.map(([, t]) => t));
     for (const [shape, token] of shapes) {
@@ -184,6 +190,21 @@ describe.each([
     const r = await tryToken("read-scope token → write tool in its profile", `Bearer ${token}`, "", callMsg("create_dataset", { name: "x", type: "embed-input", data_text: "{}" }));
     expect(r.status).toBe(403);
     expect(r.headers.get("www-authenticate")).toContain('error="insufficient_scope"');
+    // issue 20, finding 2: the same in a batch of 100 (the cap): one 403 for the whole request;
+    // one message more than --max-batch-calls: refused whole, -32600, nothing run
+    const batch = (n: number) => Array.from({ length: n }, (_, i) => callMsg(i % 2 ? "create_dataset" : "rerank", { name: "x", type: "embed-input", data_text: "{}", model: "rerank-v3.5", query: "q", documents: ["a"] }, i + 1));
+    note(channel, "oauth: read-scope token, batch of 100 write and read calls");
+    const full = await rpc(srv.url, batch(100), { authorization: `Bearer ${token}` });
+    expect(full.status).toBe(403);
+    note(channel, "oauth: batch of 101 calls (over --max-batch-calls)");
+    const over = await rpc(srv.url, batch(101), { authorization: `Bearer ${token}` });
+    expect(over.status).toBe(400);
+    expect(JSON.stringify(over.messages)).toMatch(/-32600.*--max-batch-calls/);
+    // a reserved agent name (finding 7): 403 at mapping
+    const reserved = await idp.sign(claims({ client_id: "anonymous", sub: "anonymous" }));
+    tokens.push(reserved);
+    const named = await tryToken("valid token whose agent claim is 'anonymous'", `Bearer ${reserved}`, "", callMsg("rerank", { model: "rerank-v3.5", query: "q", documents: ["a"] }));
+    expect(named.status).toBe(403);
     expect(emu.requests).toEqual([]);
   });
 

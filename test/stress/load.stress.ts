@@ -135,10 +135,12 @@ describe(`load: ${CLIENTS} concurrent HTTP clients for ${SECONDS} s`, () => {
     const hostileLoops = Array.from({ length: HOSTILE_LOOPS }, async (_, k) => {
       for (let i = 0; Date.now() < deadline; i++) {
         const params = i % 3 === 2 ? { name: i, arguments: [i] } : { name: evil(i + k), arguments: {} };
+        // issue 20: every fifth request a batch of 1,000 calls, over --max-batch-calls: one refusal
+        const body = i % 5 === 4 ? Array.from({ length: 1_000 }, (_, j) => ({ jsonrpc: "2.0", id: j + 1, method: "tools/call", params: { name: "delete_dataset", arguments: { id: "x" } } })) : { jsonrpc: "2.0", id: i, method: "tools/call", params };
         hostile.sent++;
         try {
-          const r = await postRaw(srv!.mcpUrl, { authorization: `Bearer ${MALLORY_TOKEN}` }, { jsonrpc: "2.0", id: i, method: "tools/call", params });
-          if (r.status === 200 && /"isError":true|"code":-32602/.test(r.body)) hostile.refused++;
+          const r = await postRaw(srv!.mcpUrl, { authorization: `Bearer ${MALLORY_TOKEN}` }, body);
+          if ((r.status === 200 && /"isError":true|"code":-32602/.test(r.body)) || (r.status === 400 && /"code":-32600/.test(r.body))) hostile.refused++;
           else hostile.other++;
         } catch {
           hostile.other++;

@@ -54,8 +54,7 @@ export const transcribe_audio = defineTool({
       content_type: z
         .string()
         .refine((v) => /^[\w.+-]+\/[\w.+-]+$/.test(v), "must be a MIME type such as audio/mpeg")
-        .optional()
-        .describe("MIME type"),
+        .optional(),
       temperature: z.number().min(0).max(1).optional(),
     })
     .strict()

@@ -50,7 +50,7 @@ export const embed = defineTool({
         .max(EMBED_MAX_INPUTS, tooMany("inputs"))
         .optional()
         .describe("Mixed text and image inputs"),
-      max_tokens: z.number().int().min(1).optional().describe("Per input; longer ones are cut"),
+      max_tokens: z.number().int().min(1).optional().describe("Per input"),
       output_dimension: z
         .union([z.literal(256), z.literal(512), z.literal(1024), z.literal(1536)], {
           errorMap: explainUnion("256, 512, 1024 or 1536"),

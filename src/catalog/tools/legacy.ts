@@ -3,6 +3,7 @@
  * chat/embed/rerank v1 because the v2 tools supersede them. `stream` is never exposed.
  */
 import { z } from "zod/v3";
+import { COHERE_MODELS, cohereModel } from "../models.js";
 import { defineTool } from "../types.js";
 import { EMBED_HINT, EMBED_OUTPUT, embedInputType, embeddingTypes, explainUnion, imageDataUri, returnVectors, seed, topK, topP, truncate, shown, counted } from "./common.js";
 import { shapeChatV1, shapeGenerate } from "../../shape/chat.js";
@@ -188,6 +189,7 @@ export const generate = defineTool({
       if (i.max_tokens === 0 && i.return_likelihoods !== "ALL") {
         ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["max_tokens"], message: "0 is only allowed with return_likelihoods ALL" });
       }
+      servedFor(i.model, "generate", ctx);
     }),
   resource: (i) => (i.model ? `with ${shown(i.model)}` : undefined),
   stream: "generate",
@@ -195,6 +197,18 @@ export const generate = defineTool({
   output: { generations: "array" },
   budgetHint: "Ask for fewer or shorter generations (num_generations, max_tokens).",
 });
+
+/** A model the table knows and that does not serve this v1 endpoint: Cohere 400s it, so say so before sending. */
+function servedFor(model: string | undefined, endpoint: "generate" | "summarize", ctx: z.RefinementCtx): void {
+  const m = model ? cohereModel(model) : undefined;
+  if (!m || m.status === "retired" || m.endpoints.includes(endpoint)) return;
+  const served = COHERE_MODELS.filter((x) => x.status === "live" && x.endpoints.includes(endpoint)).map((x) => x.name);
+  ctx.addIssue({
+    code: z.ZodIssueCode.custom,
+    path: ["model"],
+    message: `${model} does not serve ${endpoint} (Cohere answers 400): use the chat tool with it, or one of ${served.join(", ")}`,
+  });
+}
 
 /* ---------- summarize (spec: /v1/summarize, deprecated) ---------- */
 
@@ -223,7 +237,8 @@ export const summarize = defineTool({
         .optional()
         .describe('Completes "Generate a summary _", e.g. "focusing on next steps"'),
     })
-    .strict(),
+    .strict()
+    .superRefine((i, ctx) => servedFor(i.model, "summarize", ctx)),
   resource: (i) => `${counted(i.text.length, "character")}${i.model ? ` with ${shown(i.model)}` : ""}`,
   shape: shapeTextField("summary"),
   output: { summary: "string" },
@@ -267,6 +282,10 @@ export const embed_v1 = defineTool({
           message: i.texts ? "give only one of `texts` or `images`" : "give one of `texts` or `images`",
         });
       }
+      // Cohere 400s images embedded for search or classification: an image's input_type is "image"
+      if (i.images !== undefined && i.input_type !== undefined && i.input_type !== "image") {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["input_type"], message: `must be "image" with \`images\` (Cohere refuses images with input_type ${i.input_type})` });
+      }
     }),
   resource: (i) => `${counted((i.texts ?? i.images ?? []).length, "input")}${i.model ? ` with ${shown(i.model)}` : ""}`,
   localKeys: ["return_vectors"],
@@ -302,12 +321,25 @@ export const rerank_v1 = defineTool({
         .min(1)
         .max(10000),
       top_n: z.number().int().min(1).optional(),
-      rank_fields: z.array(z.string()).optional().describe("Object keys to rank on, in order"),
+      rank_fields: z
+        .array(z.string())
+        .min(1, "must name at least one field (leave rank_fields out to rank on `text`)")
+        .optional()
+        .describe("Object keys to rank on, in order"),
       return_documents: z.boolean().optional(),
       max_chunks_per_doc: z.number().int().min(1).optional(),
     })
     .strict()
     .superRefine((i, ctx) => {
+      // Cohere: "number of total max chunks (number of documents * max chunks per doc) must be less than 10000"
+      const perDoc = i.max_chunks_per_doc ?? 10;
+      if (i.documents.length * perDoc >= 10_000) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ["documents"],
+          message: `${i.documents.length} documents × max_chunks_per_doc ${perDoc} must be less than 10,000 (Cohere's limit on chunks): send at most ${Math.ceil(10_000 / perDoc) - 1} documents, or lower max_chunks_per_doc`,
+        });
+      }
       // Object documents are ranked on rank_fields (default ["text"]): each must have them.
       const fields = i.rank_fields?.length ? i.rank_fields : ["text"];
       i.documents.forEach((d, n) => {

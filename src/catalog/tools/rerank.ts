@@ -23,7 +23,7 @@ export const rerank = defineTool({
         .array(z.string())
         .min(1)
         .max(10000)
-        .describe("≤1,000 recommended; structured data as YAML"),
+        .describe("≤1,000 advised; objects as YAML"),
       top_n: z.number().int().min(1).optional().describe("Only the best N"),
       max_tokens_per_doc: z.number().int().min(1).optional().describe("Default 4096"),
       priority,

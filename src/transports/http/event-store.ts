@@ -6,8 +6,12 @@
  * before it reconnects. The SDK gates priming on the client's protocol version (2025-11-25 or
  * newer: older clients cannot parse empty data).
  *
- * One store per session (it dies with the session), bounded in bytes: the oldest events go
- * first, so a session never holds more than --sse-replay-bytes of replayable messages.
+ * One store per session (it dies with the session), bounded by what it really holds (issue 20,
+ * finding 12: it used to count characters while holding parsed message objects, ~3× that): each
+ * event is kept as its UTF-8 JSON bytes (parsed again only to replay), and counted as those bytes
+ * plus EVENT_OVERHEAD for its id, entries and buffer header. The oldest events go first. Worst
+ * case per session: --sse-replay-bytes plus one message (the newest is kept even when it alone is
+ * over the bound; a message is bounded by --max-output-chars and the tool's structured result).
  */
 import type { EventStore, StreamableHTTPServerTransportOptions } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
@@ -16,9 +20,13 @@ interface StoredEvent {
   id: string;
   streamId: string;
   seq: number;
-  message: JSONRPCMessage;
+  /** The message as UTF-8 JSON; undefined for a priming event (no message). */
+  json: Buffer | undefined;
   bytes: number;
 }
+
+/** What one stored event costs besides its JSON: its id (twice), the map entry, the object, the Buffer header. */
+export const EVENT_OVERHEAD = 256;
 
 export class SessionEventStore implements EventStore {
   private readonly byId = new Map<string, StoredEvent>();
@@ -37,8 +45,9 @@ export class SessionEventStore implements EventStore {
   async storeEvent(streamId: string, message: JSONRPCMessage): Promise<string> {
     const seq = ++this.seq;
     const id = `${seq}_${streamId}`;
-    const bytes = JSON.stringify(message).length + id.length;
-    const e: StoredEvent = { id, streamId, seq, message, bytes };
+    const json = "jsonrpc" in message ? Buffer.from(JSON.stringify(message), "utf8") : undefined;
+    const bytes = (json?.length ?? 0) + 2 * id.length + EVENT_OVERHEAD;
+    const e: StoredEvent = { id, streamId, seq, json, bytes };
     this.queue.push(e);
     this.byId.set(id, e);
     this.total += bytes;
@@ -68,8 +77,8 @@ export class SessionEventStore implements EventStore {
     for (let i = this.head; i < this.queue.length; i++) {
       const e = this.queue[i]!;
       if (e.streamId !== last.streamId || e.seq <= last.seq) continue;
-      if (!("jsonrpc" in e.message)) continue; // a priming event carries no message
-      await send(e.id, e.message);
+      if (!e.json) continue; // a priming event carries no message
+      await send(e.id, JSON.parse(e.json.toString("utf8")) as JSONRPCMessage);
     }
     return last.streamId;
   }

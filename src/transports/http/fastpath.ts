@@ -11,6 +11,7 @@ import type { App } from "../../app.js";
 import type { AgentScope } from "../../policy/types.js";
 import { sendJson } from "./io.js";
 import type { InFlight, InFlightRequests } from "./inflight.js";
+import type { Identity } from "../../identity.js";
 import type { PlainCall } from "./rpc.js";
 
 export async function runPlainCall(
@@ -20,6 +21,7 @@ export async function runPlainCall(
   res: ServerResponse,
   scope: AgentScope,
   call: PlainCall,
+  who?: Pick<Identity, "agent" | "kind">,
 ): Promise<void> {
   if (call.method === "tools/list") {
     return sendJson(res, 200, { jsonrpc: "2.0", id: call.id, result: { tools: app.descriptorsFor(scope.visible) } });
@@ -40,6 +42,7 @@ export async function runPlainCall(
   };
   const f: InFlight = {
     res,
+    who,
     cancel: (message) => {
       abort(message);
       answer(200, { jsonrpc: "2.0", id: call.id, error: { code: -32001, message } });

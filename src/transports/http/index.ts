@@ -70,7 +70,7 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
   const requests = new InFlightRequests(log, o.requestTimeoutMs);
   const scopeFor: ScopeResolver = (agent, header, query) => current().scopeFor(agent, header, query);
   const sessions = o.sessions ? createSessionTable(app, requests, scopeFor) : undefined;
-  retireSessions(app, sessions);
+  retireSessions(app, sessions, requests);
 
   // Created whatever the configuration: a reload may add agents to a server that had none.
   const authThrottle = createAuthThrottle(app);
@@ -189,14 +189,22 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
 
     // Stateless: the fast path, or a fresh server and transport for this one POST.
     const plain = plainCall(req, body);
-    if (plain) return runPlainCall(app, requests, req, res, scope, plain);
+    if (plain) return runPlainCall(app, requests, req, res, scope, plain, who);
     const server = createMcpServer(app, scope);
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     await server.connect(transport);
-    await requests.runTransport(req, res, transport, body, info, () => {
-      void transport.close();
-      void server.close();
-    });
+    await requests.runTransport(
+      req,
+      res,
+      transport,
+      body,
+      info,
+      () => {
+        void transport.close();
+        void server.close();
+      },
+      who,
+    );
   };
 
   const limits = o.limits;

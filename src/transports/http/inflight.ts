@@ -8,10 +8,13 @@ import type { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/se
 import type { JSONRPCMessage, RequestId } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "../../logger.js";
 import type { RpcRequestInfo } from "./rpc.js";
+import type { Identity } from "../../identity.js";
 
 /** One POST being handled: what to cancel if it outlives its timeout or the shutdown grace. */
 export interface InFlight {
   res: ServerResponse;
+  /** Whose request it is: a reload that revokes the agent's credential cancels it. */
+  who?: Pick<Identity, "agent" | "kind">;
   /** Answer every open call of this request with an error and stop its work. */
   cancel(message: string): void;
 }
@@ -100,6 +103,17 @@ export class InFlightRequests {
     for (const f of this.set) f.cancel(message);
   }
 
+  /** Cancel the requests of the identities `revoked` names (a reload removed or rotated them); how many. */
+  cancelWhere(revoked: (who: Pick<Identity, "agent" | "kind">) => boolean, message: string): number {
+    let n = 0;
+    for (const f of [...this.set]) {
+      if (!f.who || !revoked(f.who)) continue;
+      n++;
+      f.cancel(message);
+    }
+    return n;
+  }
+
   /** Hand a POST (or GET/DELETE) to an SDK transport, tracked for timeout and shutdown. */
   async runTransport(
     req: IncomingMessage,
@@ -108,8 +122,9 @@ export class InFlightRequests {
     body: unknown,
     info: RpcRequestInfo,
     onDone: () => void,
+    who?: Pick<Identity, "agent" | "kind">,
   ): Promise<void> {
-    const f: InFlight = { res, cancel: (message) => cancelTransportCalls(transport, info.ids, res, message) };
+    const f: InFlight = { res, who, cancel: (message) => cancelTransportCalls(transport, info.ids, res, message) };
     const tracked = req.method !== "GET";
     if (tracked) this.add(f);
     const timer = tracked && info.ids.length ? this.startTimer(f) : undefined;

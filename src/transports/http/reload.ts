@@ -12,10 +12,12 @@
  *    is scoped by the current configuration; calls in flight finish under their old rules).
  */
 import type { App } from "../../app.js";
-import type { ConfigFile } from "../../config/file.js";
 import { loadOAuthFor, planHttp, type HttpPlan } from "./plan.js";
 import { createScopeResolver, type ScopeResolver } from "./scopes.js";
 import type { SessionTable } from "./sessions.js";
+import type { InFlightRequests } from "./inflight.js";
+import type { Identity } from "../../identity.js";
+import { revokedBy } from "../../reload.js";
 import { sameTools } from "../../policy/allowlist.js";
 
 export interface HttpLive {
@@ -36,9 +38,26 @@ export function liveHttp(app: App, env: NodeJS.ProcessEnv): () => HttpLive {
   });
 }
 
-export function retireSessions(app: App, sessions: SessionTable | undefined): void {
-  if (!sessions) return;
+/**
+ * After a swap. Removal is revocation (issue 20, finding 11): the agents a reload removed, or
+ * whose credential it changed (and every OAuth identity when OAuth was turned off or moved to
+ * another issuer, resource or audience), lose their running calls at once (stateless or not) and
+ * their sessions end, GET streams included. Agents moved to another profile keep their running
+ * calls; their sessions end when those finish. Sessions whose tools changed carry on and are
+ * told to list them again.
+ */
+export function retireSessions(app: App, sessions: SessionTable | undefined, requests: InFlightRequests): void {
   app.live.onSwap(({ prev, next }) => {
+    const r = revokedBy(prev.config, next.config);
+    const revoked = new Set(r.agents);
+    const isRevoked = (agent: string, kind: Identity["kind"]) => (kind === "oauth" ? r.oauth : kind === "static" && revoked.has(agent));
+    if (revoked.size || r.oauth) {
+      const message = "Cancelled: this agent's credential was removed or replaced by a configuration reload; nothing more is sent to Cohere for this call.";
+      const calls = requests.cancelWhere((w) => isRevoked(w.agent, w.kind), message);
+      const ended = sessions?.revoke(isRevoked, "its credential was revoked by a reload") ?? 0;
+      app.logger.info("reload revoked credentials", { agents: [...revoked], oauth: r.oauth || undefined, calls, sessions: ended });
+    }
+    if (!sessions) return;
     const before = (prev.parts.get(PART) as HttpLive | undefined)?.plan.ceilings;
     const after = (next.parts.get(PART) as HttpLive | undefined)?.plan.ceilings;
     if (!before || !after) return;
@@ -55,27 +74,12 @@ export function retireSessions(app: App, sessions: SessionTable | undefined): vo
       const told = sessions.notifyToolsChanged(changed);
       if (told) app.logger.info("reload changed the tools of open sessions; they were sent tools/list_changed", { sessions: told, agents: [...changed] });
     }
-    // OAuth turned off, or another issuer or resource: its sessions' tokens can no longer be
-    // accepted, so their slots are given back now rather than when they expire idle. (A change
-    // of claim rules keeps them: each request is scoped by its own token.)
-    const oauthGone = oauthIdentityChanged(prev.config?.oauth, next.config?.oauth);
-    if (!gone.size && !oauthGone) return;
-    const closed = sessions.retire(
-      (agent, kind) => (kind === "oauth" ? oauthGone : gone.has(agent)),
-      "its agent was removed, its tools changed, or OAuth was turned off or moved by a reload",
-    );
-    if (closed) app.logger.info("reload closed sessions", { sessions: closed, agents: [...gone], oauth: oauthGone || undefined });
+    if (!gone.size) return;
+    const closed = sessions.retire((agent, kind) => kind !== "oauth" && gone.has(agent), "its agent was removed or moved to another profile by a reload");
+    if (closed) app.logger.info("reload closed sessions", { sessions: closed, agents: [...gone] });
   });
+  if (!sessions) return;
   app.sessionCounts = () => sessions.byAgent();
   app.openSessions = () => sessions.list();
   app.endSessions = (match, why) => sessions.retire((agent, _kind, id) => match({ id, agent }), why);
-}
-
-type OAuthSection = NonNullable<ConfigFile["oauth"]>;
-
-/** Do tokens accepted under `prev` stop being accepted under `next` (off, or another issuer, resource or audience)? */
-function oauthIdentityChanged(prev: OAuthSection | undefined, next: OAuthSection | undefined): boolean {
-  if (!prev) return false;
-  if (!next) return true;
-  return prev.issuer !== next.issuer || prev.resource !== next.resource || JSON.stringify(prev.audience) !== JSON.stringify(next.audience);
 }

@@ -51,6 +51,9 @@ export interface SessionTable {
   /** Reload: sessions of these agents end — at once if idle, else when their last request ends;
    *  their id is unknown from now on (the client gets 404 and initializes again). */
   retire(gone: (agent: string, kind: Identity["kind"], id: string) => boolean, why: string): number;
+  /** Reload that revoked these identities' credentials: their sessions end at once, GET streams
+   *  included (their running calls are cancelled by the caller first). */
+  revoke(gone: (agent: string, kind: Identity["kind"]) => boolean, why: string): number;
   /** Tell these agents' open sessions that their tool list changed (notifications/tools/list_changed). */
   notifyToolsChanged(agents: ReadonlySet<string>): number;
   /** The open sessions (the console lists them). */
@@ -163,7 +166,13 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
       if (session) closeSession(session, "transport closed");
     };
     await server.connect(transport);
-    return requests.runTransport(req, res, transport, body, info, () => {
+    return requests.runTransport(
+      req,
+      res,
+      transport,
+      body,
+      info,
+      () => {
       if (session) {
         session.active--;
         session.lastSeen = Date.now();
@@ -175,7 +184,9 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
         void transport.close();
         void server.close();
       }
-    });
+      },
+      who,
+    );
   };
 
   const handle: SessionTable["handle"] = async (req, res, who, body, info, url) => {
@@ -193,11 +204,19 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
     s.remote = remoteOf(req);
     const counts = req.method !== "GET";
     if (counts) s.active++;
-    return requests.runTransport(req, res, s.transport, body, info, () => {
-      if (counts) s.active--;
-      s.lastSeen = Date.now();
-      if (s.retired && s.active <= 0) endRetired(s);
-    });
+    return requests.runTransport(
+      req,
+      res,
+      s.transport,
+      body,
+      info,
+      () => {
+        if (counts) s.active--;
+        s.lastSeen = Date.now();
+        if (s.retired && s.active <= 0) endRetired(s);
+      },
+      who,
+    );
   };
 
   // Idle sessions expire.
@@ -232,6 +251,30 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
           s.retired = why;
           retiring.add(s);
         }
+      }
+      return n;
+    },
+    revoke(gone, why) {
+      let n = 0;
+      for (const s of [...sessions.values()]) {
+        if (!gone(s.agent, s.kind)) continue;
+        n++;
+        if (s.active <= 0) {
+          closeSession(s, why);
+          continue;
+        }
+        // unknown from now on, its GET stream ended now; closed once the cancelled calls have
+        // written their answers (a moment), or when its last request ends
+        sessions.delete(s.id);
+        s.retired = why;
+        retiring.add(s);
+        s.transport.closeStandaloneSSEStream();
+        setTimeout(() => endRetired(s), 250).unref();
+      }
+      for (const s of [...retiring]) {
+        if (!gone(s.agent, s.kind)) continue;
+        s.transport.closeStandaloneSSEStream();
+        setTimeout(() => endRetired(s), 250).unref();
       }
       return n;
     },

@@ -49,6 +49,8 @@ export function startFleet(app: App, reload: () => Promise<ReloadResult>, now: (
   let peers: Record<string, Report> = {};
   let polling: Promise<void> | undefined;
   let lastError = "";
+  /** The first read of the announcement counter failed (the store was not reachable yet). */
+  let missedStart = false;
 
   const compare = () => {
     const hash = app.live.current.hash;
@@ -85,14 +87,25 @@ export function startFleet(app: App, reload: () => Promise<ReloadResult>, now: (
     if (polling) return polling;
     polling = (async () => {
       try {
+        const asked = seen;
         const epoch = await shared().counter(EPOCH_KEY);
-        if (seen === undefined) seen = epoch;
-        else if (epoch !== seen) {
+        if (seen !== asked) {
+          // announce() ran while we read: it set `seen` to its own, newer announcement.
+        } else if (seen === undefined) {
+          seen = epoch;
+          // The store was not reachable when this replica started: an announcement made since
+          // then cannot be told apart from the baseline, so re-read once to be sure.
+          if (missedStart) {
+            missedStart = false;
+            const r = await reload();
+            if (r.ok) log.info("configuration re-read: the shared store was not reachable at start, so a reload announced meanwhile may have been missed", { replica: me, config: app.live.current.hash });
+          }
+        } else if (epoch !== seen) {
           seen = epoch;
           const r = await reload();
           if (r.ok) log.info("configuration re-read: another replica announced a reload", { replica: me, config: app.live.current.hash });
         }
-        const report: Report = { hash: app.live.current.hash, at: now(), generation: app.live.current.id, epoch: seen };
+        const report: Report = { hash: app.live.current.hash, at: now(), generation: app.live.current.id, epoch: seen ?? epoch };
         await shared().putField(REPLICAS_KEY, me, JSON.stringify(report));
         const all = await shared().fields(REPLICAS_KEY);
         const next: Record<string, Report> = {};
@@ -107,6 +120,7 @@ export function startFleet(app: App, reload: () => Promise<ReloadResult>, now: (
         compare();
         lastError = "";
       } catch (err) {
+        if (seen === undefined) missedStart = true;
         const msg = (err as Error)?.message ?? String(err);
         if (msg !== lastError) log.warn("could not compare configurations with the other replicas", { error: msg });
         lastError = msg;

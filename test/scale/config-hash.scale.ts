@@ -114,7 +114,7 @@ describe("one configuration on every replica", () => {
       const out = await callTool(nginx.url, TOKEN, "embed", { model: "embed-v4.0", texts: ["x"], input_type: "search_document", embedding_types: ["float"] });
       expect(out.kind, JSON.stringify(out)).toBe("ok");
     }
-    expect(replicas[1]!.stderr()).toMatch(/another replica announced a reload/);
+    expect(replicas[1]!.stderr()).toMatch(/another replica announced a reload|not reachable at start, so a reload announced meanwhile may have been missed/);
   });
 
   it("cohere-mcp reload --store: every replica re-reads, no signal needed", async () => {

@@ -200,6 +200,8 @@ describe("activity and usage", () => {
     console.log(`a call reached the live activity stream in ${Date.now() - t0} ms (or less)`);
     stream.close();
     expect(stream.events[0]!.sentence).toMatch(/search-agent called rerank \(read\)/);
+    // `time` is its own field: the sentence does not repeat it (the page shows the time once)
+    expect(stream.events[0]!.sentence).toMatch(/^search-agent called rerank/);
     expect(stream.events.every((e) => e.event.agent === "search-agent")).toBe(true);
 
     const all = (await api(c, "GET", "activity?agent=search-agent&limit=10", { session: lead })).json.events;

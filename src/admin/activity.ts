@@ -89,7 +89,10 @@ export function itemOf(id: string, value: string): ActivityItem | undefined {
     const event = JSON.parse(v.l) as Record<string, unknown>;
     const time = String(event.time ?? new Date(Number(id.split("-")[0])).toISOString());
     const text = String(event.text ?? "");
-    return { id, time, replica: v.r, sentence: text, event };
+    // The stored line is the audit file's, whose sentence starts with its time; `time` is its own
+    // field here, so the sentence is given without it (the page shows the time once).
+    const sentence = text.startsWith(`${time} `) ? text.slice(time.length + 1) : text;
+    return { id, time, replica: v.r, sentence, event };
   } catch {
     return undefined;
   }

@@ -7,11 +7,10 @@
  */
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { DEFAULTS } from "../config/flags.js";
 import { loadConfigFile } from "../config/file.js";
 import { POLICY_KEY } from "../admin/policy-source.js";
 import { parseConfig } from "../admin/grid-edit.js";
-import { RedisSharedState } from "../store/shared-redis.js";
+import { openSharedForCommand } from "./shared-store.js";
 import { describeStoreUrl } from "../store/redis.js";
 import { fileRaw } from "../admin/policy-source.js";
 
@@ -45,14 +44,8 @@ export async function policyExportCommand(
   try {
     if (store) {
       if (!/^rediss?:\/\//i.test(store)) throw new Error("--store must be a redis:// or rediss:// URL");
-      const shared = new RedisSharedState({
-        url: store,
-        password: env.COHERE_MCP_STORE_PASSWORD,
-        prefix: values["store-prefix"] ?? env.COHERE_MCP_STORE_PREFIX ?? DEFAULTS.storePrefix,
-        timeoutMs: 2_000,
-      });
+      const shared = await openSharedForCommand(store, values["store-prefix"], env);
       try {
-        if (!(await shared.connect(3_000))) throw new Error(`cannot reach ${describeStoreUrl(store)}`);
         const doc = await shared.getDoc(POLICY_KEY);
         if (!doc) throw new Error(`${describeStoreUrl(store)} holds no policy document (replicas seed it at their first start with --policy-store)`);
         raw = JSON.parse(doc.value) as Record<string, unknown>;

@@ -4,9 +4,8 @@
  * A plain exported function; the command table (src/cli/index.ts) calls it.
  */
 import { parseArgs } from "node:util";
-import { DEFAULTS } from "../config/flags.js";
 import { announceReload } from "../fleet/converge.js";
-import { RedisSharedState } from "../store/shared-redis.js";
+import { openSharedForCommand } from "./shared-store.js";
 import { describeStoreUrl } from "../store/redis.js";
 
 export const RELOAD_USAGE = "Usage: cohere-mcp reload --store redis://[:PASSWORD@]HOST:PORT/DB [--store-prefix PREFIX]";
@@ -29,17 +28,9 @@ export async function reloadCommand(
     err(`cohere-mcp reload: --store must be the redis:// URL the replicas share\n${RELOAD_USAGE}\n`);
     return 2;
   }
-  const shared = new RedisSharedState({
-    url,
-    password: env.COHERE_MCP_STORE_PASSWORD,
-    prefix: values["store-prefix"] ?? env.COHERE_MCP_STORE_PREFIX ?? DEFAULTS.storePrefix,
-    timeoutMs: 2_000,
-  });
+  let shared;
   try {
-    if (!(await shared.connect(3_000))) {
-      err(`cohere-mcp reload: cannot reach ${describeStoreUrl(url)}\n`);
-      return 1;
-    }
+    shared = await openSharedForCommand(url, values["store-prefix"], env);
     const epoch = await announceReload(shared);
     out(`reload announced through ${describeStoreUrl(url)} (announcement ${epoch}): every replica re-reads its configuration within a second\n`);
     return 0;
@@ -47,7 +38,7 @@ export async function reloadCommand(
     err(`cohere-mcp reload: ${(e as Error).message}\n`);
     return 1;
   } finally {
-    await shared.close();
+    await shared?.close();
   }
 }
 

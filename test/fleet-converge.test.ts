@@ -32,23 +32,29 @@ function fakeApp(shared: FlakyShared): { app: App; logs: string[] } {
   return { app, logs };
 }
 
+/** The fleet of `app`, with a reload that only counts how often it ran. */
+function countedFleet(app: App): { fleet: ReturnType<typeof startFleet>; reloads: () => number } {
+  let n = 0;
+  const fleet = startFleet(app, async () => {
+    n++;
+    return { ok: true } as ReloadResult;
+  });
+  return { fleet, reloads: () => n };
+}
+
 describe("announced reloads reach a replica whose store was down at start", () => {
   it("a reload announced before the replica's first successful read is applied there (re-read once)", async () => {
     const shared = flakyShared();
     const { app, logs } = fakeApp(shared);
-    let reloads = 0;
-    const fleet = startFleet(app, async () => {
-      reloads++;
-      return { ok: true } as ReloadResult;
-    });
+    const { fleet, reloads } = countedFleet(app);
     await fleet.poll(); // the store is not reachable yet
     shared.down = false;
     await shared.bump("config:epoch"); // another replica announces a reload meanwhile
     await fleet.poll();
-    expect(reloads).toBe(1);
+    expect(reloads()).toBe(1);
     expect(logs.join("\n")).toMatch(/not reachable at start/);
     await fleet.poll(); // nothing new: no further reload
-    expect(reloads).toBe(1);
+    expect(reloads()).toBe(1);
     fleet.close();
   });
 
@@ -56,17 +62,13 @@ describe("announced reloads reach a replica whose store was down at start", () =
     const shared = flakyShared();
     shared.down = false;
     const { app } = fakeApp(shared);
-    let reloads = 0;
-    const fleet = startFleet(app, async () => {
-      reloads++;
-      return { ok: true } as ReloadResult;
-    });
+    const { fleet, reloads } = countedFleet(app);
     await fleet.poll();
-    expect(reloads).toBe(0);
+    expect(reloads()).toBe(0);
     await shared.bump("config:epoch");
     await fleet.poll();
     await fleet.poll();
-    expect(reloads).toBe(1);
+    expect(reloads()).toBe(1);
     fleet.close();
   });
 
@@ -74,17 +76,13 @@ describe("announced reloads reach a replica whose store was down at start", () =
     const shared = flakyShared();
     shared.down = false;
     const { app } = fakeApp(shared);
-    let reloads = 0;
-    const fleet = startFleet(app, async () => {
-      reloads++;
-      return { ok: true } as ReloadResult;
-    });
+    const { fleet, reloads } = countedFleet(app);
     await fleet.poll();
     const inFlight = fleet.poll();
     await fleet.announce(); // SIGHUP here: applied already, announced to the others
     await inFlight;
     await fleet.poll();
-    expect(reloads).toBe(0);
+    expect(reloads()).toBe(0);
     fleet.close();
   });
 });

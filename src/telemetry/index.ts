@@ -134,7 +134,19 @@ export interface StartDeps {
  */
 export async function startTelemetry(s: TelemetrySettings, env: NodeJS.ProcessEnv, deps: StartDeps): Promise<Telemetry> {
   if (!otelWanted(s, env)) return current;
-  const { startOtel } = await import("./otel.js");
+  let otel: typeof import("./otel.js");
+  try {
+    otel = await import("./otel.js");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException)?.code !== "ERR_MODULE_NOT_FOUND") throw err;
+    // the desktop bundle leaves the SDK out (scripts/prune-bundle.ts)
+    const { ConfigError } = await import("../config/file.js");
+    throw new ConfigError(
+      "OpenTelemetry export (--otel, --audit-otlp, OTEL_EXPORTER_OTLP_*ENDPOINT) needs the @opentelemetry packages, which this install leaves out " +
+        "(the desktop bundle does): run cohere-mcp from npm or its container image, or unset them (OTEL_SDK_DISABLED=true)",
+    );
+  }
+  const { startOtel } = otel;
   current = await startOtel(s, env, deps);
   return current;
 }

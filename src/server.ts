@@ -302,6 +302,8 @@ export async function callTool(
     else audit.record({ ...head!, ...tail });
   };
   const deny = async (reason: DenyReason, message: string, detail?: string, resource?: string): Promise<ToolResult> => {
+    // the span it happened in (the guards', or the request's) says why (--otel)
+    tel.annotate("cohere_mcp.refusal.reason", reason);
     // Refusals count toward the agent's rate limit and a throttle on audit lines (policy/refusals.ts).
     const verdict = await app.refusals.refused(scope, reason);
     if (verdict.write) record({ decision: "denied", reason, detail, resource });

@@ -18,6 +18,8 @@ import type { StartDeps } from "./index.js";
 const BATCH = 256;
 const TRIES = 3;
 const SUMMARY_EVERY_MS = 10_000;
+/** Longest a record waits for its batch (like the SDK's BatchLogRecordProcessor's scheduled delay). */
+const FLUSH_MS = 1_000;
 const SCOPE = { name: "cohere-mcp.audit", version: "0.1.0" };
 
 export interface ShipperOptions {
@@ -25,6 +27,8 @@ export interface ShipperOptions {
   queue: number;
   /** First wait before a failed batch is sent again (doubles each try). */
   retryBaseMs: number;
+  /** Longest a record waits for its batch (default 1 s). */
+  flushMs?: number;
   logger: StartDeps["logger"];
   onDrop?: (n: number) => void;
 }
@@ -89,8 +93,15 @@ export class AuditShipper {
       return;
     }
     this.lines.push(line);
-    // the next turn: lines of calls that end together go in one batch
-    if (!this.busy && !this.timer) this.timer = setTimeout(() => this.pump(), 0);
+    // a batch every FLUSH_MS (or as soon as one is full): one request for many lines, not one a call
+    if (this.busy) return;
+    if (this.lines.length >= BATCH) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = setTimeout(() => void this.pump(), 0);
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => void this.pump(), this.o.flushMs ?? FLUSH_MS);
+    }
+    this.timer.unref();
   }
 
   private drop(n: number, why: string): void {

@@ -49,6 +49,8 @@ export interface Telemetry {
   start(name: string, attrs: Attrs | undefined, kind?: "client" | "internal"): SpanHandle;
   /** A child span that already happened (a store round trip timed by its wrapper). */
   record(name: string, startedAt: number, endedAt: number, attrs: Attrs | undefined, failed?: string): void;
+  /** Set an attribute on the active span (a refusal's reason). */
+  annotate(key: string, value: AttrValue): void;
   /** The active span's ids, for the audit line (absent when nothing is sampled). */
   ids(): { trace_id: string; span_id: string } | undefined;
   /** A call's audit event, the one source of the OTLP metrics and (--audit-otlp) its log record. */
@@ -69,6 +71,7 @@ export const NOOP: Telemetry = Object.freeze({
   step: <T>(_name: string, _attrs: Attrs | undefined, fn: (span: SpanHandle) => Promise<T>) => fn(NOOP_SPAN),
   start: () => NOOP_SPAN,
   record() {},
+  annotate() {},
   ids: () => undefined,
   audit() {},
   close: () => Promise.resolve(),

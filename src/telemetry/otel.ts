@@ -311,6 +311,9 @@ export async function startOtel(s: TelemetrySettings, env: NodeJS.ProcessEnv, de
       if (failed) new Handle(span).fail(failed);
       span.end(endedAt);
     },
+    annotate(key, value) {
+      trace.getSpan(context.active())?.setAttribute(key, value);
+    },
     ids() {
       const sc = trace.getSpan(context.active())?.spanContext();
       if (!sc || !trace.isSpanContextValid(sc)) return undefined;

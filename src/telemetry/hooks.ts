@@ -3,16 +3,18 @@
  * (the OTLP metrics and --audit-otlp records come from each call's audit event, like the
  * Prometheus metrics), and the shared store's round trips recorded as child spans.
  */
-import type { AuditSink } from "../audit/index.js";
+import type { AuditEvent, AuditSink } from "../audit/index.js";
 import type { CounterStore } from "../store/types.js";
 import type { Telemetry } from "./index.js";
 
 /** The audit sink (if any) and the telemetry, fed by the same events. */
 export function auditToTelemetry(sink: AuditSink | undefined, t: Telemetry): AuditSink {
+  // the metrics and the log record are made after the answer has gone (off the call's latency)
+  const later = (e: AuditEvent) => setImmediate(() => t.audit(e));
   return {
     record(e) {
       sink?.record(e);
-      t.audit(e);
+      later(e);
     },
     begin(head, resource) {
       const draft = sink?.begin?.(head, resource);
@@ -21,7 +23,7 @@ export function auditToTelemetry(sink: AuditSink | undefined, t: Telemetry): Aud
           if (draft) draft.finish(tail);
           const e = { ...head, ...tail };
           if (!draft) sink?.record(e);
-          t.audit(e);
+          later(e);
         },
       };
     },

@@ -12,16 +12,28 @@ interface AttemptRequest {
   json?: unknown;
 }
 
+/** server.address and server.port of an origin, worked out once. */
+const servers = new Map<string, { address: string; port: number }>();
+function serverOf(origin: string): { address: string; port: number } {
+  let s = servers.get(origin);
+  if (!s) {
+    const u = new URL(origin);
+    s = { address: u.hostname, port: u.port ? Number(u.port) : u.protocol === "https:" ? 443 : 80 };
+    if (servers.size < 64) servers.set(origin, s);
+  }
+  return s;
+}
+
 export function attemptSpan(tel: Telemetry, req: AttemptRequest, origin: string, attempt: number, secrets: readonly string[]): SpanHandle {
-  const u = new URL(origin);
+  const server = serverOf(origin);
   const model = (req.json as { model?: unknown } | undefined)?.model;
   return tel.start(
     req.template ? `${req.method} ${req.template}` : req.method,
     {
       "http.request.method": req.method,
       "url.template": req.template,
-      "server.address": u.hostname,
-      "server.port": u.port ? Number(u.port) : u.protocol === "https:" ? 443 : 80,
+      "server.address": server.address,
+      "server.port": server.port,
       "http.request.resend_count": attempt > 0 ? attempt : undefined,
       "gen_ai.provider.name": "cohere",
       "gen_ai.request.model": typeof model === "string" ? redactText(model.slice(0, 100), secrets) : undefined,

@@ -4,10 +4,13 @@
  * generated protobuf root (@opentelemetry/otlp-transformer's, under the alias
  * otlp-transformer-protos) and http/json parsed as the OTLP/JSON mapping says (hex ids). What it
  * captured is normalized to plain spans, log records and metric points; `raw` keeps every
- * request decoded to JSON text, for the secrets scan. Modes: "ok", "500" (answers 500), "slow"
+ * request decoded to JSON text, for the secrets scan (under `npm run test:stress` it is also
+ * written to PROOF_LOG_DIR when the receiver stops, which that suite scans). Modes: "ok", "500" (answers 500), "slow"
  * (answers after 10 s).
  */
+import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { createRequire } from "node:module";
 
@@ -184,8 +187,15 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const server = createServer((req, res) => void handle(req, res).catch(() => res.destroy()));
   await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
   r.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  let stopped = false;
   r.stop = () =>
     new Promise<void>((ok) => {
+      const dir = process.env.PROOF_LOG_DIR;
+      if (dir && !stopped && r.raw.length) {
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(join(dir, `otlp-receiver-${process.pid}-${Date.now()}.json.log`), r.raw.join("\n") + "\n");
+      }
+      stopped = true;
       server.closeAllConnections();
       server.close(() => ok());
     });

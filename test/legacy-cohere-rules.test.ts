@@ -38,7 +38,7 @@ describe("refused before sending by the server, 400 from the emulator", () => {
       path: "/v1/embed",
       args: { model: "embed-english-v3.0", input_type: "search_document", images: [PNG_URI] },
       server: /input_type: must be "image" with `images` \(Cohere refuses images with input_type search_document\)/,
-      emulator: /^invalid request: input_type must be 'image' when embedding images, got 'search_document'$/,
+      emulator: /^invalid request: images must be used with input_type=image$/,
     },
     {
       tool: "generate",
@@ -59,7 +59,7 @@ describe("refused before sending by the server, 400 from the emulator", () => {
       path: "/v1/rerank",
       args: { model: "rerank-v3.5", query: "q", documents: [{ text: "a" }], rank_fields: [] },
       server: /rank_fields: must name at least one field \(leave rank_fields out to rank on `text`\)/,
-      emulator: /^invalid request: rank_fields must not be empty$/,
+      emulator: /^invalid request: rank_fields cannot be empty, it must either contain at least one field or be omitted$/,
     },
   ];
   for (const k of cases) {

@@ -57,7 +57,7 @@ const chatModel = (name: string, o: Partial<ModelInfo> = {}): ModelInfo => ({
 /** Defaults per endpoint, as GET /v1/models lists them (`default_endpoints`). */
 const DEFAULTS: Record<string, Endpoint[]> = {
   "command-a-03-2025": ["chat"],
-  "command-r-08-2024": ["generate", "summarize"],
+  command: ["generate", "summarize"],
   "embed-v4.0": ["embed"],
   "embed-english-v3.0": ["classify"],
   "rerank-v3.5": ["rerank"],

@@ -4,34 +4,17 @@
  * Prometheus metrics), and the shared store's round trips recorded as child spans.
  */
 import type { AuditEvent, AuditSink } from "../audit/index.js";
+import { tee } from "../audit/tee.js";
 import type { CounterStore } from "../store/types.js";
 import type { Telemetry } from "./index.js";
 
-/** The audit sink (if any) and the telemetry, fed by the same events. */
+/** The audit sink (if any) and the telemetry, fed by the same events (src/audit/tee.ts). */
 export function auditToTelemetry(sink: AuditSink | undefined, t: Telemetry): AuditSink {
-  // the metrics and the log record are made after the answer has gone (off the call's latency)
-  const later = (e: AuditEvent) => setImmediate(() => t.audit(e));
-  return {
-    record(e) {
-      sink?.record(e);
-      later(e);
-    },
-    begin(head, resource) {
-      const draft = sink?.begin?.(head, resource);
-      return {
-        finish(tail) {
-          if (draft) draft.finish(tail);
-          const e = { ...head, ...tail };
-          if (!draft) sink?.record(e);
-          later(e);
-        },
-      };
-    },
-    note: sink?.note ? (n) => sink.note!(n) : undefined,
-    health: sink?.health ? () => sink.health!() : undefined,
-    reopen: sink?.reopen ? () => sink.reopen!() : undefined,
-    close: () => sink?.close() ?? Promise.resolve(),
-  };
+  return tee(sink, {
+    // the metrics and the log record are made after the answer has gone (off the call's latency)
+    event: (e: AuditEvent) => void setImmediate(() => t.audit(e)),
+    notice: () => undefined,
+  });
 }
 
 /** A shared (Redis) store whose round trips are child spans of the call that made them. */

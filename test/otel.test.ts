@@ -7,7 +7,10 @@
  * `params._meta` and from the HTTP header, audit lines that carry the span's ids, audit records
  * as OTLP log records, mcp.server.operation.duration, and no secret in any exported byte.
  */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
 import { connectStdio, TEST_KEY, textOf } from "./helpers.js";
@@ -227,6 +230,41 @@ describe("HTTP, http/json", () => {
       expectNoSecret(rec, [TEST_KEY, AGENT_TOKEN, sha256Hex(AGENT_TOKEN)]);
     } finally {
       await srv.stop();
+    }
+  }, 30_000);
+});
+
+describe("the user's confirmation and file reads", () => {
+  it("a destructive call's confirmation and a path input's read are child spans", async () => {
+    const rec = await startOtlpReceiver();
+    const dir = mkdtempSync(join(tmpdir(), "otel-files-"));
+    writeFileSync(join(dir, "talk.wav"), "RIFF123");
+    const c = await connectStdio(
+      emu.url,
+      ["--tools", "transcribe_audio,delete_dataset", "--allow-destructive", "--allow-file-read", dir],
+      { CO_API_KEY: TEST_KEY, OTEL_EXPORTER_OTLP_ENDPOINT: rec.url },
+      { capabilities: { elicitation: {} } },
+    );
+    try {
+      c.client.setRequestHandler(ElicitRequestSchema, async () => ({ action: "decline" }));
+      const heard = await c.client.callTool({ name: "transcribe_audio", arguments: { model: "cohere-transcribe-03-2026", language: "en", file_path: "talk.wav" } });
+      expect(heard.isError, textOf(heard)).toBeFalsy();
+      const declined = await c.client.callTool({ name: "delete_dataset", arguments: { id: "ds-1" } });
+      expect(declined.isError).toBe(true);
+      await c.close();
+      await eventually(() => expect(rec.spans.filter((s) => s.kind === 2)).toHaveLength(2), 10_000);
+      const heardSpan = one(rec.spans, "tools/call transcribe_audio");
+      const kids = children(rec.spans, heardSpan).sort((a, b) => a.start - b.start);
+      expect(kids.map((k) => k.name)).toEqual(["cohere_mcp.guards", "cohere_mcp.read_files", "POST /v2/audio/transcriptions"]);
+      const del = one(rec.spans, "tools/call delete_dataset");
+      expect(del.attributes).toMatchObject({ "error.type": "tool_error", "cohere_mcp.refusal.reason": "not_confirmed" });
+      const confirm = children(rec.spans, del).find((k) => k.name === "cohere_mcp.confirm")!;
+      expect(confirm.attributes).toMatchObject({ "cohere_mcp.confirmed": false, "cohere_mcp.confirm.mode": "elicit" });
+      // the lookup of the target's name for the question, inside the confirmation
+      expect(children(rec.spans, confirm).map((k) => k.name)).toEqual(["GET"]);
+      expect(children(rec.spans, del).some((k) => k.name.startsWith("DELETE"))).toBe(false);
+    } finally {
+      await rec.stop();
     }
   }, 30_000);
 });

@@ -23,7 +23,7 @@ import type { App } from "./runtime/app.js";
 import { mergeNotes, type AgentScope, type Guard, type GuardAfter, type GuardVerdict, type SettleNote } from "./policy/types.js";
 import { StoreUnavailableError, StoreValueError } from "./store/types.js";
 import { telemetry } from "./telemetry/index.js";
-import { inRequestSpan, type RequestFacts } from "./telemetry/request.js";
+import { factsOf, inRequestSpan, type RequestFacts } from "./telemetry/request.js";
 
 export type { AgentScope, Guard, GuardVerdict } from "./policy/types.js";
 
@@ -46,6 +46,8 @@ export type ScopeSource = AgentScope | ((authInfo: AuthInfo | undefined) => Agen
 
 export function createMcpServer(app: App, source: ScopeSource): Server {
   const scopeOf = typeof source === "function" ? source : () => source;
+  // stdio's scope is fixed for the server's life; HTTP's is worked out per request
+  const transport = typeof source === "function" ? "http" : source.transport;
   const server = new Server(SERVER_INFO, {
     jsonSchemaValidator: lazyValidator,
     // A session's tools follow the configuration: a reload that changes them sends list_changed.
@@ -56,7 +58,7 @@ export function createMcpServer(app: App, source: ScopeSource): Server {
   });
   const listed: ToolDescriptor[] | undefined = typeof source === "function" ? undefined : app.descriptorsFor(source.visible);
   server.setRequestHandler(ListToolsRequestSchema, async (_request, extra) =>
-    inRequestSpan("tools/list", spanFacts(extra, _request.params?._meta), { transport: transportOf(source) }, async () => {
+    inRequestSpan("tools/list", factsOf(extra, _request.params?._meta), { transport }, async () => {
       // Load the full records once the list is on its way, so the first call does not wait.
       setImmediate(() => void app.loadTool(""));
       return { tools: listed ?? app.descriptorsFor(scopeOf(extra.authInfo).visible) };
@@ -69,8 +71,8 @@ export function createMcpServer(app: App, source: ScopeSource): Server {
   // Each tools/call in its server span when --otel is on (src/telemetry/request.ts).
   const onCall = (request: z4.infer<typeof AnyToolsCall>, extra: CallHandlerExtra): Promise<ToolResult> => {
     const p = request.params as { name?: unknown; _meta?: RequestFacts["meta"] } | undefined;
-    const who = { transport: transportOf(source), agent: typeof source === "function" ? undefined : source.agent, tools: app.tools, tool: p?.name };
-    return inRequestSpan("tools/call", spanFacts(extra, p?._meta), who, () => handleCall(request, extra));
+    const who = { transport, agent: typeof source === "function" ? undefined : source.agent, tools: app.tools, tool: p?.name };
+    return inRequestSpan("tools/call", factsOf(extra, p?._meta), who, () => handleCall(request, extra));
   };
   const handleCall = async (request: z4.infer<typeof AnyToolsCall>, extra: CallHandlerExtra): Promise<ToolResult> => {
     const scope = scopeOf(extra.authInfo);
@@ -122,19 +124,6 @@ export function createMcpServer(app: App, source: ScopeSource): Server {
     onCall,
   );
   return server;
-}
-
-/** Stdio's scope is fixed for the server's life; HTTP's is worked out per request. */
-const transportOf = (source: ScopeSource): "stdio" | "http" => (typeof source === "function" ? "http" : source.transport);
-
-/** What a request's server span is told: its id, session, `_meta` and HTTP headers. */
-function spanFacts(extra: CallHandlerExtra, meta: unknown): RequestFacts {
-  return {
-    requestId: extra.requestId,
-    sessionId: extra.sessionId,
-    meta: meta && typeof meta === "object" ? (meta as RequestFacts["meta"]) : undefined,
-    headers: extra.requestInfo?.headers as RequestFacts["headers"],
-  };
 }
 
 /** A caller's tool name in a message back to it: redacted (before the cut), quoted, escaped, at most 100 characters. */
@@ -386,14 +375,12 @@ export async function callTool(
       return undefined;
     };
     // the guards and their store round trips: one child span of the request's (src/telemetry/)
-    const refused = tel.enabled ? await tel.step("cohere_mcp.guards", undefined, runGuards) : await runGuards();
+    const refused = await tel.step("cohere_mcp.guards", undefined, runGuards);
     if (refused) return refused;
     if (pathInputs(tool, input).length) {
       try {
         const files = input;
-        input = tel.enabled
-          ? await tel.step("cohere_mcp.read_files", undefined, () => resolveFileInputs(tool, files, fileAccess(app, scope)))
-          : await resolveFileInputs(tool, input, fileAccess(app, scope));
+        input = await tel.step("cohere_mcp.read_files", undefined, () => resolveFileInputs(tool, files, fileAccess(app, scope)));
       } catch (err) {
         const why =
           err instanceof FileRefused ? err.message : `The file could not be read (${(err as NodeJS.ErrnoException).code ?? String(err)}).`;
@@ -404,21 +391,17 @@ export async function callTool(
     // Only a destructive call is confirmed (confirm.ts): the others skip building its resource phrase.
     if (tool.access === "destructive") {
       const target = input;
-      const confirm = () =>
-        confirmDestructive(tool, target, safeResource(tool, target), {
+      const confirmed = await tel.step("cohere_mcp.confirm", { "cohere_mcp.confirm.mode": app.options.confirmDestructive }, async (span) => {
+        const v = await confirmDestructive(tool, target, safeResource(tool, target), {
           mode: app.options.confirmDestructive,
           elicit: extras.elicit,
           stateless: scope.stateless,
           client: cohere.client,
           signal: extras.signal,
         });
-      const confirmed = tel.enabled
-        ? await tel.step("cohere_mcp.confirm", { "cohere_mcp.confirm.mode": app.options.confirmDestructive }, async (span) => {
-            const v = await confirm();
-            span.set("cohere_mcp.confirmed", v.ok);
-            return v;
-          })
-        : await confirm();
+        span.set("cohere_mcp.confirmed", v.ok);
+        return v;
+      });
       if (!confirmed.ok) return deny("not_confirmed", confirmed.message, confirmed.detail, safeResource(tool, input));
       userConfirmed = confirmed.confirmed;
     }

@@ -15,6 +15,19 @@ export interface RequestFacts {
   headers?: Record<string, string | string[] | undefined>;
 }
 
+/** The facts of a request the SDK dispatched (its RequestHandlerExtra) and its params._meta. */
+export function factsOf(
+  extra: { requestId?: string | number; sessionId?: string; requestInfo?: { headers?: unknown } },
+  meta: unknown,
+): RequestFacts {
+  return {
+    requestId: extra.requestId,
+    sessionId: extra.sessionId,
+    meta: meta && typeof meta === "object" ? (meta as RequestFacts["meta"]) : undefined,
+    headers: extra.requestInfo?.headers as RequestFacts["headers"],
+  };
+}
+
 const names = new WeakMap<readonly ToolInfo[], ReadonlySet<string>>();
 
 /** A catalog tool's name (low cardinality: it may name the span); anything else a caller wrote is `_OTHER`. */

@@ -20,7 +20,8 @@ export interface AgentView {
   limits: Record<string, unknown>;
   budget: Array<{ unit: string; used: number; limit: number; left: number }>;
   key: string;
-  sessions: Array<{ id: string; opened_at: string }>;
+  /** Open sessions on every replica (with --store), each with the replica that holds it. */
+  sessions: Array<{ id: string; opened_at: string; replica: string }>;
 }
 
 export const newToken = () => randomBytes(32).toString("base64url");
@@ -43,7 +44,9 @@ export function tokenLabels(a: RawAgent): Array<{ label: string; not_after?: str
 const toUnits = (unit: BudgetUnit, n: number) => (unit === "usd" ? n / NANOS_PER_USD : n);
 
 export async function listAgents(app: App, raw: Record<string, unknown>, config: ConfigFile): Promise<AgentView[]> {
-  const sessions = app.openSessions?.() ?? [];
+  const sessions = app.sessionFleet
+    ? await app.sessionFleet.list().catch(() => (app.openSessions?.() ?? []).map((x) => ({ ...x, replica: app.options.replicaId })))
+    : (app.openSessions?.() ?? []).map((x) => ({ ...x, replica: app.options.replicaId }));
   const period = periodAt(Date.now(), app.options.budgetPeriodMs);
   const rawAgents = (raw.agents as RawAgent[] | undefined) ?? [];
   return Promise.all(
@@ -64,7 +67,7 @@ export async function listAgents(app: App, raw: Record<string, unknown>, config:
           return { unit: u, used, limit, left: Math.max(0, limit - used) };
         }),
         key: p?.cohere_key ?? "default",
-        sessions: sessions.filter((s) => s.agent === a.name).map((s) => ({ id: s.id, opened_at: new Date(s.openedAt).toISOString() })),
+        sessions: sessions.filter((s) => s.agent === a.name).map((s) => ({ id: s.id, opened_at: new Date(s.openedAt).toISOString(), replica: s.replica })),
       };
     }),
   );

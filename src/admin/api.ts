@@ -241,11 +241,19 @@ route("DELETE", "agents/:name/tokens/:label", true, async (ctx, _req, res, c, [n
 });
 
 route("DELETE", "agents/:name/sessions/:id", true, async (ctx, _req, res, c, [name, id]) => {
-  const open = ctx.app.openSessions?.() ?? [];
-  if (!open.some((x) => x.id === id && x.agent === name)) throw new HttpError(404, `no open session "${id!.slice(0, 80)}" of ${name!.slice(0, 64)} on this replica`);
-  const n = ctx.app.endSessions?.((sess) => sess.id === id, "ended in the console") ?? 0;
-  auditAdmin(ctx.app, c.admin, "admin_change", "DELETE agents/:name/sessions/:id", `${who(c)} ended ${name}'s session ${id}`);
-  json(res, 200, { ended: n });
+  const why = "ended in the console";
+  const local = () => {
+    const open = ctx.app.openSessions?.() ?? [];
+    if (!open.some((x) => x.id === id && x.agent === name)) return undefined;
+    return { ended: ctx.app.endSessions?.((sess) => sess.id === id && sess.agent === name, why) ?? 0, replica: ctx.app.options.replicaId };
+  };
+  // With --store the replica holding the session ends it (announced through the store).
+  const r = ctx.app.sessionFleet ? await ctx.app.sessionFleet.end(id!, name!, why) : local();
+  if (!r) throw new HttpError(404, `no open session "${id!.slice(0, 80)}" of ${name!.slice(0, 64)} on any replica`);
+  const where = r.replica === ctx.app.options.replicaId ? "" : ` (held by replica ${r.replica})`;
+  const pending = r.ended ? "" : "; the replica holding it has not confirmed yet";
+  auditAdmin(ctx.app, c.admin, "admin_change", "DELETE agents/:name/sessions/:id", `${who(c)} ended ${name}'s session ${id}${where}${pending}`);
+  json(res, 200, { ended: r.ended, replica: r.replica });
 });
 
 route("POST", "agents/:name/budget", true, async (ctx, req, res, c, [name]) => {

@@ -57,7 +57,7 @@ export function openApiDocument(): string {
       },
       [`${v1}/agents/{name}/tokens`]: { post: { summary: "Add (or rotate to) a token; shown once", parameters: params("name"), requestBody: body(s.tokenBody), responses: { "201": ok("{token}"), ...change } } },
       [`${v1}/agents/{name}/tokens/{label}`]: { delete: { summary: "Revoke a token; the agent's open sessions end", parameters: params("name", "label"), responses: { "200": ok("{revoked, sessions_ended}"), ...change } } },
-      [`${v1}/agents/{name}/sessions/{id}`]: { delete: { summary: "End an open session", parameters: params("name", "id"), responses: { "200": ok("{ended}"), ...change } } },
+      [`${v1}/agents/{name}/sessions/{id}`]: { delete: { summary: "End an open session, on whichever replica holds it", parameters: params("name", "id"), responses: { "200": ok("{ended, replica}"), ...change } } },
       [`${v1}/agents/{name}/budget`]: { post: { summary: "Reset or top up this month's budget", parameters: params("name"), requestBody: body(s.budgetBody), responses: { "200": ok("{text, budget}"), ...change } } },
       [`${v1}/activity`]: { get: { summary: "Audit events, newest first", parameters: queryParams(s.activityQuery), responses: { "200": ok("{events:[{time, replica, sentence, event}]}"), ...errors } } },
       [`${v1}/activity/stream`]: { get: { summary: "New audit events as Server-Sent Events", parameters: queryParams(s.activityQuery), responses: { "200": { description: "text/event-stream" } } } },

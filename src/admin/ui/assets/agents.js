@@ -133,7 +133,7 @@ function sessions(a, edit) {
               "li",
               {},
               el("code", {}, s.id),
-              ` opened ${fmtTime(s.opened_at)} `,
+              ` opened ${fmtTime(s.opened_at)}${s.replica ? ` on replica ${s.replica}` : ""} `,
               edit ? el("button", { type: "button", onclick: () => endSession(a, s.id), "aria-label": `End session ${s.id}` }, "End") : null,
             ),
           ),

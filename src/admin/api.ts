@@ -108,32 +108,12 @@ route("POST", "grid/preview", false, async (ctx, req, res) => {
 route("PUT", "grid", true, async (ctx, req, res, c) => {
   editable(ctx);
   const body = await readJson(req, s.gridPutBody);
-  let doc;
-  try {
-    doc = await readAt(ctx, body.version);
-  } catch (err) {
-    if (err instanceof HttpError && err.status === 409) {
-      // Name what changed: the difference between the version the admin saw and now is not kept,
-      // so say what the current policy gives each agent that their change would touch.
-      const current = await ctx.source.read();
-      const grid = await gridView(ctx);
-      const touched = new Set(body.changes.map((ch) => ch.agent));
-      const changed = grid.rows
-        .filter((r) => touched.has(r.agent))
-        .map((r) => `${r.agent} now has: ${Object.entries(r.cells).filter(([, l]) => l !== "off").map(([g, l]) => `${g} ${l}`).join(", ") || "nothing"}`);
-      return json(res, 409, {
-        error: "the policy was changed by someone else since you loaded it; nothing was saved. Look at the current grid, then make your change again",
-        current_version: current.version,
-        changed,
-      });
-    }
-    throw err;
-  }
+  const doc = await readAt(ctx, body.version);
   const r = edit(ctx, doc.raw, body.changes, true);
-  const version = await save(ctx, r.raw, doc.version);
   const gains = summarise(r.gains, "gains");
   const loses = summarise(r.loses, "loses");
   const text = `${who(c)} ${r.actions.join("; ")}${gains ? `; ${gains}` : ""}${loses ? `; ${loses}` : ""}`;
+  const version = await save(ctx, r.raw, doc, { admin: c.admin, action: "PUT grid", text });
   auditAdmin(ctx.app, c.admin, "admin_change", "PUT grid", text);
   json(res, 200, { version, sentences: r.sentences });
 });
@@ -169,7 +149,7 @@ async function change(ctx: AdminContext, c: Caller, action: string, mutate: (raw
   } catch (err) {
     throw new HttpError(400, (err as Error).message);
   }
-  await save(ctx, raw, doc.version);
+  await save(ctx, raw, doc, { admin: c.admin, action, text: `${who(c)} ${text}` });
   auditAdmin(ctx.app, c.admin, "admin_change", action, `${who(c)} ${text}`);
   return text;
 }

@@ -11,6 +11,7 @@ import { BUDGET_UNITS, type BudgetUnit } from "../config/budget.js";
 import type { ConfigFile } from "../config/file.js";
 import { budgetKey, periodAt } from "../policy/budget.js";
 import { NANOS_PER_USD } from "../policy/billing.js";
+import { hasNoToken } from "../policy/diff.js";
 
 export interface AgentView {
   name: string;
@@ -32,6 +33,8 @@ type RawAgent = Record<string, unknown>;
 /** Labels of an agent's credentials (never a hash or a token). */
 export function tokenLabels(a: RawAgent): Array<{ label: string; not_after?: string }> {
   const out: Array<{ label: string; not_after?: string }> = [];
+  // the stand-in of an agent whose last token was revoked is no token
+  if (hasNoToken(a as Parameters<typeof hasNoToken>[0])) return out;
   if (typeof a.token_sha256 === "string" || typeof a.token_env === "string") out.push({ label: "token" });
   if (Array.isArray(a.tokens)) {
     (a.tokens as Array<Record<string, unknown>>).forEach((t, i) =>

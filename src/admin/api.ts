@@ -19,6 +19,7 @@ import { queryActivity, type ActivityFilter, type ActivityItem } from "./activit
 import { streamActivity } from "./stream.js";
 import { usage } from "./usage.js";
 import { exportPolicy } from "./export.js";
+import { hasNoToken, NO_TOKEN_LABEL } from "../policy/diff.js";
 
 export interface Caller {
   admin: Admin;
@@ -179,7 +180,8 @@ route("POST", "agents/:name/tokens", true, async (ctx, req, res, c, [name]) => {
     const a = rawAgent(raw, name!);
     // Overlapping tokens (`tokens`): the new one is added beside the agent's token(s), so a
     // rotation can overlap — hand the new one out, then revoke the old one.
-    const list = Array.isArray(a.tokens) ? (a.tokens as RawAgent[]) : [];
+    // an agent whose last token was revoked holds only the stand-in: the new token replaces it
+    const list = Array.isArray(a.tokens) && !hasNoToken(a as Parameters<typeof hasNoToken>[0]) ? (a.tokens as RawAgent[]) : [];
     const taken = new Set([...list.map((t) => t.label), ...(a.token_sha256 || a.token_env ? [SINGLE] : [])]);
     if (taken.has(body.label)) throw new HttpError(409, `${name} already has a token labelled "${body.label}"`);
     list.push({ sha256: hashToken(token), label: body.label });
@@ -210,8 +212,8 @@ route("DELETE", "agents/:name/tokens/:label", true, async (ctx, _req, res, c, [n
     if (!(a.tokens as RawAgent[] | undefined)?.length) delete a.tokens;
     if (!a.token_sha256 && !a.token_env && !a.tokens) {
       // the last one: replaced by a hash nobody holds (the agent stays, with no usable token)
-      a.tokens = [{ sha256: hashToken(newToken()), label: "revoked" }];
-      return `revoked ${name}'s token "${label}" (the agent has no usable token until a new one is added)`;
+      a.tokens = [{ sha256: hashToken(newToken()), label: NO_TOKEN_LABEL }];
+      return `revoked ${name}'s token '${label}'; ${name} has no token left (add one to let it in again)`;
     }
     return `revoked ${name}'s token "${label}"`;
   });

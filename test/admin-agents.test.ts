@@ -270,7 +270,12 @@ describe("activity and usage", () => {
 
   it("usage per agent and key for the month: calls, refusals, billed units, budget, days", async () => {
     const month = new Date().toISOString().slice(0, 7);
-    const r = await api(c, "GET", `usage?month=${month}`, { session: lead });
+    // counts are written every 200 ms
+    const r = await eventually(async () => {
+      const u = await api(c, "GET", `usage?month=${month}`, { session: lead });
+      expect(u.json.agents.find((a: { agent: string }) => a.agent === "search-agent").calls).toBeGreaterThanOrEqual(1);
+      return u;
+    });
     expect(r.status).toBe(200);
     const search = r.json.agents.find((a: { agent: string }) => a.agent === "search-agent");
     expect(search.calls).toBeGreaterThanOrEqual(1);

@@ -77,12 +77,13 @@ describe("durable usage", () => {
     const b = await replica("ub");
     try {
       // XADD MAXLEN ~ trims whole stream nodes (100 entries): enough calls that it does
-      await calls(a, 70);
       await calls(b, 70);
-      await eventually(async () => expect((await usageOf(a)).agent.calls).toBe(140), 2_000);
-      const act = await api(a, "GET", "activity?agent=search-agent&limit=1000", { bearer: LEAD_TOKEN });
-      expect(act.json.events.length).toBeLessThan(142);
+      await calls(a, 70);
+      // stopped at once: what it counted last is written on the way out
       await a.srv.stop();
+      await eventually(async () => expect((await usageOf(b)).agent.calls).toBe(140), 2_000);
+      const act = await api(b, "GET", "activity?agent=search-agent&limit=1000", { bearer: LEAD_TOKEN });
+      expect(act.json.events.length).toBeLessThan(142);
       a = await replica("ua");
       const { agent, key } = await usageOf(a);
       expect(agent.calls).toBe(140);

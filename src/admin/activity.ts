@@ -53,10 +53,12 @@ export function installActivity(app: App): void {
       },
     );
   };
-  const count = usageRecorder(app);
+  const usage = usageRecorder(app);
+  // the last counts are written before the shared state closes
+  app.onClose(() => usage.flush());
   const record = (e: AuditEvent) => {
     push(auditLine(e, app.secrets()));
-    count(e);
+    usage.count(e);
   };
   // like the audit file's: the sentence starts with its time
   const note = (n: AuditNotice) => push(redact(JSON.stringify({ type: "audit", ...n, replica: n.replica ?? replica, text: `${n.time} ${n.text}` }), app.secrets()));

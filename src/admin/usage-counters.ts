@@ -2,7 +2,7 @@
  * Durable usage: per agent and per Cohere key, per day of the month — calls, refusals, billed
  * units by unit, USD (nano-dollars, priced with the configuration of the moment) — as counters in
  * the shared state (src/store/shared.ts `addFields`: one atomic step per call; a Redis hash with
- * --store, this process's memory otherwise). One source: each replica counts the audit events it
+ * --store, this process's memory otherwise; gathered for 200 ms and written in one step). One source: each replica counts the audit events it
  * records itself (the activity fan-out, activity.ts), so a call is counted once, whatever the
  * activity stream still holds. A month's map lives until the end of the month after next, so the
  * current and the previous month are always there.
@@ -72,26 +72,74 @@ export function usageIncrements(e: AuditEvent, config: ConfigFile | undefined): 
   return { month, add };
 }
 
-/** Count one audit event (not awaited by the call; a failure is logged once per outage). */
-export function usageRecorder(app: App): (e: AuditEvent) => void {
+/** How long counts are gathered before one atomic write (per month) to the shared state. */
+export const USAGE_FLUSH_MS = 200;
+
+/**
+ * Count audit events: each call's increments are gathered in this process and written every
+ * USAGE_FLUSH_MS in one atomic step per month (one HINCRBY script on Redis instead of one per
+ * call), and on close. Never awaited by a call; a failed write is kept and retried at the next
+ * flush, and logged once per outage.
+ */
+export function usageRecorder(app: App, flushMs = USAGE_FLUSH_MS): { count(e: AuditEvent): void; flush(): Promise<void> } {
   let failing = false;
-  return (e) => {
-    let inc: ReturnType<typeof usageIncrements>;
+  const pending = new Map<string, Record<string, number>>();
+  let timer: NodeJS.Timeout | undefined;
+  let flushing: Promise<void> | undefined;
+
+  const merge = (month: string, add: Readonly<Record<string, number>>) => {
+    const into = pending.get(month) ?? {};
+    for (const [f, n] of Object.entries(add)) into[f] = (into[f] ?? 0) + n;
+    pending.set(month, into);
+  };
+
+  const flush = async (): Promise<void> => {
+    timer = undefined;
+    if (flushing) await flushing;
+    if (!pending.size) return;
+    const batch = [...pending];
+    pending.clear();
+    flushing = (async () => {
+      for (const [month, add] of batch) {
+        try {
+          await app.shared.addFields(usageKey(month), add, usageTtlMs(month, Date.now()));
+          failing = false;
+        } catch (err) {
+          merge(month, add); // kept for the next flush
+          if (!failing) app.logger.warn("could not count calls in the console's usage; retrying", { error: (err as Error)?.message });
+          failing = true;
+        }
+      }
+    })();
     try {
-      inc = usageIncrements(e, app.live.current.config);
-    } catch {
-      return;
+      await flushing;
+    } finally {
+      flushing = undefined;
     }
-    if (!inc || !Object.keys(inc.add).length) return;
-    app.shared.addFields(usageKey(inc.month), inc.add, usageTtlMs(inc.month, Date.now())).then(
-      () => {
-        failing = false;
-      },
-      (err: unknown) => {
-        if (!failing) app.logger.warn("could not count a call in the console's usage", { error: (err as Error)?.message });
-        failing = true;
-      },
-    );
+    if (pending.size && !timer) schedule(Math.max(flushMs, 1_000));
+  };
+
+  const schedule = (ms: number) => {
+    timer = setTimeout(() => void flush(), ms);
+    timer.unref();
+  };
+
+  return {
+    count(e) {
+      let inc: ReturnType<typeof usageIncrements>;
+      try {
+        inc = usageIncrements(e, app.live.current.config);
+      } catch {
+        return;
+      }
+      if (!inc || !Object.keys(inc.add).length) return;
+      merge(inc.month, inc.add);
+      if (!timer) schedule(flushMs);
+    },
+    async flush() {
+      if (timer) clearTimeout(timer);
+      await flush();
+    },
   };
 }
 

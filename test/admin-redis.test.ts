@@ -163,7 +163,15 @@ describe.skipIf(!HAVE_REDIS)("console on Redis", () => {
   });
 
   it("the document survives a replica restart (the store wins over the file) and a Redis restart", async () => {
+    // a replica that stops withdraws its open sessions from the list at once
+    const held = await connectHttp(b.srv.url, bearer(CURATOR_TOKEN));
+    await held.client.listTools();
+    const heldId = held.transport.sessionId!;
+    const agentsOfA = async () => (await api(a, "GET", "agents", { bearer: LEAD_TOKEN })).json.find((x: { name: string }) => x.name === "curator").sessions as Array<{ id: string }>;
+    await eventually(async () => expect((await agentsOfA()).map((x) => x.id)).toContain(heldId), 2_000);
     await b.srv.stop();
+    expect((await agentsOfA()).map((x) => x.id)).not.toContain(heldId);
+    await held.close().catch(() => undefined);
     b = await replica("rb");
     const fresh = await connectHttp(b.srv.url, bearer(CURATOR_TOKEN));
     expect((await fresh.client.listTools()).tools.map((t) => t.name)).toContain("delete_dataset");

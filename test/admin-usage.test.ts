@@ -9,6 +9,7 @@ import { TEST_KEY } from "./helpers.js";
 import { bearer, connectHttp, eventually, writeConfig } from "./http-support.js";
 import { redisServerPath, startRedis, type RedisServer } from "../bench/redis.js";
 import { MemorySharedState } from "../src/store/shared-memory.js";
+import { RedisSharedState } from "../src/store/shared-redis.js";
 import { usageTtlMs } from "../src/admin/usage-counters.js";
 import { api, LEAD_TOKEN, SEARCH_TOKEN, startConsole, teamConfig, type Console } from "./admin-support.js";
 
@@ -111,5 +112,27 @@ describe("durable usage", () => {
     await expect(s.addFields("usage:2026-02", { x: 0.5 }, 1000)).rejects.toThrow(/whole number/);
     now += 1001;
     expect(await s.fields("usage:2026-02")).toEqual({});
+  });
+
+  it.skipIf(!HAVE_REDIS)("on Redis, adds from two connections at once are all counted; a bad amount adds nothing; the map ends with its TTL", async () => {
+    const redis = await startRedis();
+    const open = async () => {
+      const s = new RedisSharedState({ url: redis.url, prefix: `usage-test:${process.pid}:`, timeoutMs: 2_000 });
+      expect(await s.connect(5_000)).toBe(true);
+      return s;
+    };
+    const [x, y] = await Promise.all([open(), open()]);
+    try {
+      await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 2 ? x : y).addFields("usage:2026-12", { calls: 1, "u:search_units": 2 }, 60_000)));
+      expect(await x.fields("usage:2026-12")).toEqual({ calls: "200", "u:search_units": "400" });
+      await expect(y.addFields("usage:2026-12", { calls: 1, "u:search_units": 1.5 }, 60_000)).rejects.toThrow(/whole number/);
+      expect((await y.fields("usage:2026-12")).calls).toBe("200");
+      await x.addFields("usage:short", { calls: 1 }, 150);
+      await eventually(async () => expect(await y.fields("usage:short")).toEqual({}), 2_000);
+    } finally {
+      await x.close();
+      await y.close();
+      await redis.dispose();
+    }
   });
 });

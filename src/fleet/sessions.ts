@@ -4,7 +4,7 @@
  *
  *  - every replica writes the list of its open sessions under its --replica-id in the map
  *    `sessions:replicas` every 500 ms (and at once after ending one); lists not refreshed for
- *    5 s (a stopped replica) are left out;
+ *    5 s (a replica that died) are left out, and a replica that stops withdraws its list;
  *  - ending a session held by another replica is announced through the capped stream
  *    `sessions:end` (as reloads are announced through `config:epoch`, converge.ts); each replica
  *    reads the stream at each poll and ends the sessions it holds that are named there.
@@ -37,7 +37,8 @@ export interface SessionFleet {
   /** End a session wherever it is held; undefined when no replica holds it. */
   end(id: string, agent: string, why: string): Promise<EndResult | undefined>;
   poll(): Promise<void>;
-  close(): void;
+  /** Stop polling; this replica's list is withdrawn (its sessions end with it). */
+  close(): Promise<void>;
 }
 
 interface Report {
@@ -153,8 +154,13 @@ export function startSessionFleet(app: App, now: () => number = Date.now, waitMs
       return { ended: 0, replica };
     },
     poll,
-    close() {
+    async close() {
       if (timer) clearInterval(timer);
+      if (isMemory()) return;
+      const gone: Report = { at: 0, sessions: [] };
+      await shared()
+        .putField(SESSIONS_KEY, me, JSON.stringify(gone))
+        .catch(() => undefined);
     },
   };
 }

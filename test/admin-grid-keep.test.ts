@@ -17,10 +17,12 @@ const config = {
     // batches by a glob, models by group name, datasets by group name, one exclusion
     globbed: { tools: ["*_batch*", "models", "datasets"], exclude_tools: ["get_dataset_usage"] },
     spanning: { tools: ["list_*", "rerank"] },
+    exact: { tools: ["rerank", "get_dataset"] },
   },
   agents: [
     { name: "globbed-agent", profile: "globbed", token_sha256: sha256Hex(AGENT_TOKEN) },
     { name: "span-agent", profile: "spanning", token_env: "SPAN_TOKEN" },
+    { name: "exact-agent", profile: "exact", token_env: "EXACT_TOKEN" },
   ],
   admins: [{ name: "team-lead", role: "admin", token_sha256: sha256Hex(LEAD_TOKEN) }],
 };
@@ -33,7 +35,7 @@ let lead: Session;
 beforeAll(async () => {
   emu = await startEmulator({ apiKey: TEST_KEY });
   configPath = writeConfig(config);
-  c = await startConsole(emu.url, ["--config", configPath], { SPAN_TOKEN: "span-token-0a2c4e6f8b1d3f5a7c9e" });
+  c = await startConsole(emu.url, ["--config", configPath], { SPAN_TOKEN: "span-token-0a2c4e6f8b1d3f5a7c9e", EXACT_TOKEN: "exact-token-1b3d5f7a9c0e2a4c6e" });
   lead = await login(c, LEAD_TOKEN);
 }, 30_000);
 afterAll(async () => {
@@ -87,6 +89,13 @@ describe("a grid edit keeps the profile's groups and globs", () => {
     const out = await diffAfter([{ agent: "globbed-agent", tool: "create_batch", on: true }]);
     expect(out).toBe("globbed-agent gains create_batch (write)\n");
     expect(profiles().globbed.tools).toEqual(["*_batch*", "models", "create_batch"]);
+  });
+
+  it("exact names of the group that the group name now covers are said once, by the group name", async () => {
+    // one dataset tool by its exact name, then Read of the whole group
+    const out = await diffAfter([{ agent: "exact-agent", group: "datasets", level: "read" }]);
+    expect(out).toBe("exact-agent gains list_datasets (read)\nexact-agent gains get_dataset_usage (read)\n");
+    expect(profiles().exact).toEqual({ tools: ["rerank", "datasets"] });
   });
 
   it("a glob spanning groups stays; what it would bring of the edited group is excluded by name", async () => {

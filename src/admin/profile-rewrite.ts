@@ -76,7 +76,9 @@ export function rewriteProfileGroup(profile: Raw, group: string, target: Readonl
   const part: string[] = useName ? [group] : [];
   for (const t of tools) if (rest.includes(t.name) && !(useName && byGroupName.includes(t.name))) part.push(t.name);
   if (!placed) next.push(PART);
-  const written = next.flatMap((x) => (x === PART ? part : [x]));
+  // an exact name the group name now brings is said once, by the group name
+  const redundant = (x: string) => useName && byGroupName.includes(x) && matchItem(x, tools).kind === "exact";
+  const written = next.flatMap((x) => (x === PART ? part : redundant(x) ? [] : [x]));
 
   const nextExcludes: string[] = [];
   for (const item of excludes) {

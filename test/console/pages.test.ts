@@ -138,6 +138,19 @@ describe.skipIf(!HAVE_CHROMIUM)("console pages (against the API contract)", () =
     });
   }
 
+  it("Agents lists each open session with the replica holding it; End ends one there and says where", async () => {
+    const ctx = await newContext(browser);
+    const page = await signIn(ctx, api.url, api.tokens.admin);
+    await page.goto(api.url + "/agents");
+    const list = page.locator("section.agent", { hasText: "search-agent" }).locator("ul.sessions");
+    await expect.poll(() => list.locator("li").count()).toBe(2);
+    expect(await list.locator("li").nth(1).textContent()).toContain("on replica r2");
+    await page.getByRole("button", { name: "End session r2.7a1d3b5c-2222-4b4b-8c8c-000000000002" }).click();
+    await expect.poll(() => page.locator("#status").textContent()).toBe("Session ended on replica r2.");
+    await expect.poll(() => list.locator("li").count()).toBe(1);
+    await ctx.close();
+  });
+
   it("the grid's first load is under 200 KB of decoded bodies", async () => {
     // A fresh browser profile signed in through the API: nothing cached, the grid is its first page.
     const ctx = await newContext(browser);

@@ -1,8 +1,8 @@
 /**
  * Section 9: what OpenTelemetry costs (issue 24). Stdio: rerank p50 and the server's CPU per call
  * with export off (the default: nothing of the SDK loaded) and on at 100 % sampling with
- * --audit-otlp, to a local OTLP/HTTP receiver on 127.0.0.1 (it answers 200 to every POST and
- * counts them); with --baseline, that build too (today's code, for "off equals today's"). HTTP:
+ * --audit-otlp, and at 10 % without it, to a local OTLP/HTTP receiver on 127.0.0.1 (it answers
+ * 200 to every POST and counts them); with --baseline, that build too (today's code, for "off equals today's"). HTTP:
  * 32-client throughput off and on. Interleaved rounds after a warm-up, medians of the rounds.
  */
 import http from "node:http";
@@ -50,6 +50,10 @@ export async function otelCost(emuUrl: string, tmp: string): Promise<void> {
   const stdio: Array<[string, McpConn]> = [
     ["off (default)", await connectOurStdio(emuUrl, ["--audit-log", join(tmp, "otel-off.jsonl")])],
     ["on, 100 % sampled, --audit-otlp", await connectOurStdio(emuUrl, ["--audit-log", join(tmp, "otel-on.jsonl"), "--audit-otlp"], on)],
+    [
+      "on, 10 % sampled, no --audit-otlp",
+      await connectOurStdio(emuUrl, ["--audit-log", join(tmp, "otel-10.jsonl")], { ...on, OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.1" }),
+    ],
   ];
   if (BASELINE) {
     const env = scrubbedEnv({ CO_API_KEY: BENCH_KEY, CO_API_URL: emuUrl });

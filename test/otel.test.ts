@@ -14,7 +14,7 @@ import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
 import { connectStdio, TEST_KEY, textOf } from "./helpers.js";
-import { eventually, rpc, sha256Hex, startHttp, tempFile, writeConfig } from "./http-support.js";
+import { connectHttp, eventually, rpc, sha256Hex, startHttp, tempFile, writeConfig } from "./http-support.js";
 import { startOtlpReceiver, type CapturedSpan, type OtlpReceiver } from "./helpers/otlp-receiver.js";
 
 const CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -230,6 +230,33 @@ describe("HTTP, http/json", () => {
       expectNoSecret(rec, [TEST_KEY, AGENT_TOKEN, sha256Hex(AGENT_TOKEN)]);
     } finally {
       await srv.stop();
+    }
+  }, 30_000);
+});
+
+describe("HTTP --sessions", () => {
+  it("each request's span names its MCP session and protocol version", async () => {
+    const rec = await startOtlpReceiver();
+    const config = writeConfig({
+      profiles: { search: { tools: ["rerank"] } },
+      agents: [{ name: "search-agent", profile: "search", token_sha256: sha256Hex(AGENT_TOKEN) }],
+    });
+    const srv = await startHttp(emu.url, ["--config", config, "--sessions", "--shutdown-grace-ms", "100"], { OTEL_EXPORTER_OTLP_ENDPOINT: rec.url });
+    try {
+      const c = await connectHttp(srv.url, { Authorization: `Bearer ${AGENT_TOKEN}` });
+      const session = c.transport.sessionId!;
+      await c.client.listTools();
+      const r = await c.client.callTool({ name: "rerank", arguments: RERANK });
+      expect(r.isError).toBeFalsy();
+      await c.close();
+      await srv.stop();
+      await eventually(() => expect(rec.spans.filter((s) => s.kind === 2)).toHaveLength(2), 10_000);
+      for (const name of ["tools/list", "tools/call rerank"]) {
+        expect(one(rec.spans, name).attributes).toMatchObject({ "mcp.session.id": session, "mcp.protocol.version": expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/) });
+      }
+    } finally {
+      await srv.stop();
+      await rec.stop();
     }
   }, 30_000);
 });

@@ -48,6 +48,9 @@ import { AuditShipper } from "./audit-ship.js";
 import type { Attrs, AttrValue, McpRequestInfo, SpanHandle, StartDeps, Telemetry, TelemetrySettings } from "./index.js";
 
 const SERVICE_VERSION = "0.1.0";
+const OUTCOMES = new Set(["ok", "cohere_error", "transport_error", "cancelled", "stream_cut", "generation_error", "missing_key", "invalid_input", "internal"]);
+const TOKENS_IN: Attributes = { "gen_ai.provider.name": "cohere", "gen_ai.operation.name": "execute_tool", "gen_ai.token.type": "input" };
+const TOKENS_OUT: Attributes = { "gen_ai.provider.name": "cohere", "gen_ai.operation.name": "execute_tool", "gen_ai.token.type": "output" };
 const SCOPE = "cohere-mcp";
 type Protocol = "http/protobuf" | "http/json";
 type Signal = "traces" | "metrics" | "logs";
@@ -226,10 +229,10 @@ export async function startOtel(s: TelemetrySettings, env: NodeJS.ProcessEnv, de
     description: "MCP request duration as observed on the receiver from the time it was received until the result or ack is sent.",
     advice: { explicitBucketBoundaries: [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300] },
   });
+  // few instruments on purpose: each record costs the SDK several µs a call (the rest of ours is on /metrics)
   const calls = meter.createCounter("cohere_mcp.calls", { description: "Tool calls by tool, decision and outcome (the Prometheus cohere_mcp_calls_total)" });
-  const upstream = meter.createHistogram("cohere_mcp.upstream.duration", { unit: "s", description: "The Cohere part of an allowed call" });
-  const billed = meter.createCounter("cohere_mcp.billed_units", { description: "Units Cohere billed, by unit" });
   const tokens = meter.createHistogram("gen_ai.client.token.usage", { unit: "{token}", description: "Tokens Cohere billed per call" });
+  const attrSets = new Map<string, { op: Attributes; calls: Attributes }>();
 
   const shipper = s.auditOtlp
     ? new AuditShipper(await logExporter(protocols.logs, urls.logs), resource, {
@@ -316,31 +319,34 @@ export async function startOtel(s: TelemetrySettings, env: NodeJS.ProcessEnv, de
     },
     ids() {
       const sc = trace.getSpan(context.active())?.spanContext();
-      if (!sc || !trace.isSpanContextValid(sc)) return undefined;
+      // a trace that is not recorded leads nowhere: its ids stay out of the audit line
+      if (!sc || !(sc.traceFlags & 1) || !trace.isSpanContextValid(sc)) return undefined;
       return { trace_id: sc.traceId, span_id: sc.spanId };
     },
     audit(e: AuditEvent) {
-      const isCallLine = e.suppressed === undefined;
-      if (isCallLine) {
+      if (e.suppressed === undefined) {
         const failed = e.decision === "denied" || (e.outcome !== undefined && e.outcome !== "ok");
+        // a catalog tool's name, else _OTHER: the attribute sets stay few, and each is made once
         const tool = e.access !== undefined ? e.tool : "_OTHER";
-        const a: Attributes = {
-          "mcp.method.name": "tools/call",
-          "gen_ai.tool.name": tool,
-          "gen_ai.operation.name": "execute_tool",
-          "network.transport": e.transport === "stdio" ? "pipe" : "tcp",
-        };
-        if (failed) a["error.type"] = "tool_error";
-        operationDuration.record(e.latencyMs / 1000, a);
-        calls.add(1, { "gen_ai.tool.name": tool, "cohere_mcp.decision": e.decision, "cohere_mcp.outcome": e.decision === "denied" ? "refused" : (e.outcome ?? "_OTHER") });
-        if (e.upstreamMs !== undefined) upstream.record(e.upstreamMs / 1000, { "gen_ai.tool.name": tool });
-        for (const [unit, n] of Object.entries(e.billedUnits ?? {})) {
-          if (!(n > 0)) continue;
-          billed.add(n, { "cohere_mcp.unit": unit.slice(0, 40) });
-          if (unit === "input_tokens" || unit === "output_tokens") {
-            tokens.record(n, { "gen_ai.provider.name": "cohere", "gen_ai.operation.name": "execute_tool", "gen_ai.token.type": unit === "input_tokens" ? "input" : "output" });
-          }
+        const outcome = e.decision === "denied" ? "refused" : OUTCOMES.has(e.outcome ?? "") ? e.outcome! : "_OTHER";
+        const key = `${tool}\0${e.transport}\0${outcome}`;
+        let a = attrSets.get(key);
+        if (!a) {
+          const op: Attributes = {
+            "mcp.method.name": "tools/call",
+            "gen_ai.tool.name": tool,
+            "gen_ai.operation.name": "execute_tool",
+            "network.transport": e.transport === "stdio" ? "pipe" : "tcp",
+          };
+          if (failed) op["error.type"] = "tool_error";
+          a = { op, calls: { "gen_ai.tool.name": tool, "cohere_mcp.decision": e.decision, "cohere_mcp.outcome": outcome } };
+          if (attrSets.size < 4096) attrSets.set(key, a);
         }
+        operationDuration.record(e.latencyMs / 1000, a.op);
+        calls.add(1, a.calls);
+        const units = e.billedUnits;
+        if (units?.input_tokens) tokens.record(units.input_tokens, TOKENS_IN);
+        if (units?.output_tokens) tokens.record(units.output_tokens, TOKENS_OUT);
       }
       shipper?.push(auditLine(e, deps.secrets()));
     },

@@ -33,8 +33,8 @@ export const DESKTOP_NEVER_LOADS = [
   "oauth4webapi",
   "@redis/client",
   // OpenTelemetry export (src/telemetry/otel.ts, imported only with --otel or --audit-otlp): a
-  // gateway's concern; the desktop server says so and stops if asked for it
-  "@opentelemetry/api",
+  // gateway's concern; the desktop server says so and stops if asked for it (@opentelemetry/api
+  // stays: prom-client depends on it)
   "@opentelemetry/api-logs",
   "@opentelemetry/context-async-hooks",
   "@opentelemetry/core",

@@ -4,8 +4,9 @@
  * deploy/kubernetes/: the manifests are not applied here (no cluster), so this checks
  * what matters in them: the probes point at /healthz and /readyz on the container's port; the pod
  * runs non-root with a read-only root filesystem, no capabilities and no privilege escalation,
- * and writes only to /data; resources are set; no secret is written inline (every key, token and
- * password comes from the Secret, whose values are placeholders); the team config in the
+ * and writes only to /data; resources are set; no secret is written inline (the key, the token
+ * hashes and the password come from the Secret, whose values are placeholders); the Secret holds
+ * no token, only hashes (agents use token_sha256_env, never token_env); the team config in the
  * ConfigMap is one the server accepts; the Service and the PodDisruptionBudget select the pods;
  * the image is the one server.json lists.
  *
@@ -101,9 +102,22 @@ describe("deploy/kubernetes", () => {
       expect(text, file).not.toMatch(/[A-Za-z0-9]{32,}/);
       expect(text, file).not.toMatch(/"token_sha256"\s*:\s*"[a-f0-9]{64}"/);
     }
-    // Every variable an agent's token_env names is in the Secret.
+  });
+
+  it("the Secret holds token hashes, never a token: agents and admins name hash variables, and the Secret has nothing else", () => {
     const team = configFileSchema.parse(JSON.parse(configMap.data["team.json"]));
-    for (const a of team.agents ?? []) if (a.token_env) expect(Object.keys(values), a.name).toContain(a.token_env);
+    const people = [...(team.agents ?? []), ...(team.admins ?? [])];
+    expect(team.agents?.length).toBeGreaterThan(0);
+    // token_env (or a tokens entry's env) would put the token itself in the Secret.
+    for (const a of people) {
+      expect(a.token_env, a.name).toBeUndefined();
+      for (const t of a.tokens ?? []) expect(t.env, `${a.name} ${t.label}`).toBeUndefined();
+    }
+    const hashVars = people.flatMap((a) => [a.token_sha256_env, ...(a.tokens ?? []).map((t) => t.sha256_env)]).filter((v): v is string => !!v);
+    const keys = Object.keys({ ...secret.stringData, ...secret.data } as Record<string, string>);
+    for (const v of hashVars) expect(keys, v).toContain(v);
+    // Besides the hashes: the Cohere key and the Redis password, nothing else (no agent token).
+    expect(keys.filter((k) => !hashVars.includes(k)).sort()).toEqual(["COHERE_MCP_STORE_PASSWORD", "CO_API_KEY"]);
   });
 
   it("the ConfigMap's team config is one the server accepts, and every variable set is one the server reads", () => {
@@ -112,8 +126,8 @@ describe("deploy/kubernetes", () => {
     for (const e of container.env as Obj[]) expect(known.has(e.name), e.name).toBe(true);
     for (const k of Object.keys(configMap.data).filter((k) => k !== "team.json")) expect(known.has(k), k).toBe(true);
     for (const k of Object.keys(secret.stringData)) {
-      const isToken = (configFileSchema.parse(JSON.parse(configMap.data["team.json"])).agents ?? []).some((a) => a.token_env === k);
-      expect(known.has(k) || isToken, k).toBe(true);
+      const isHash = (configFileSchema.parse(JSON.parse(configMap.data["team.json"])).agents ?? []).some((a) => a.token_sha256_env === k);
+      expect(known.has(k) || isHash, k).toBe(true);
     }
     // Redis is referenced, not bundled.
     expect(docs.filter((d) => JSON.stringify(d.doc).includes('"image":"') && /redis/.test(JSON.stringify(d.doc.spec ?? {})) && d.doc.kind !== "ConfigMap")).toEqual([]);

@@ -31,7 +31,7 @@ type RawAgent = Record<string, unknown>;
 /** Labels of an agent's credentials (never a hash or a token). */
 export function tokenLabels(a: RawAgent): Array<{ label: string; not_after?: string }> {
   const out: Array<{ label: string; not_after?: string }> = [];
-  if (typeof a.token_sha256 === "string" || typeof a.token_env === "string") out.push({ label: "token" });
+  if (typeof a.token_sha256 === "string" || typeof a.token_env === "string" || typeof a.token_sha256_env === "string") out.push({ label: "token" });
   if (Array.isArray(a.tokens)) {
     (a.tokens as Array<Record<string, unknown>>).forEach((t, i) =>
       out.push({ label: String(t.label ?? `token ${i + 1}`), ...(typeof t.not_after === "string" ? { not_after: t.not_after } : {}) }),

@@ -166,7 +166,7 @@ type AgentConf = NonNullable<ConfigFile["agents"]>[number];
 
 /** The credential of an agent, for comparison only (never printed). */
 function credential(a: AgentConf): string {
-  return json([a.token_sha256?.toLowerCase(), a.token_env, a.tokens]);
+  return json([a.token_sha256?.toLowerCase(), a.token_env, a.token_sha256_env, a.tokens]);
 }
 
 function tokenLabels(a: AgentConf): string[] {
@@ -206,10 +206,10 @@ function agentChanges(prev: AgentAccess[], next: AgentAccess[], cPrev: ConfigFil
       for (const tb of cb.tokens ?? []) {
         const ta = ca.tokens?.find((t) => t.label === tb.label);
         if (!ta || json(ta) === json(tb)) continue;
-        if (ta.sha256 === tb.sha256 && ta.env === tb.env) bits.push(`token ${tb.label} now ${tb.not_after ? `expires at ${tb.not_after}` : "never expires"}`);
+        if (ta.sha256 === tb.sha256 && ta.env === tb.env && ta.sha256_env === tb.sha256_env) bits.push(`token ${tb.label} now ${tb.not_after ? `expires at ${tb.not_after}` : "never expires"}`);
         else bits.push(`token ${tb.label} was replaced`);
       }
-      const single = json([ca.token_sha256, ca.token_env]) !== json([cb.token_sha256, cb.token_env]);
+      const single = json([ca.token_sha256, ca.token_env, ca.token_sha256_env]) !== json([cb.token_sha256, cb.token_env, cb.token_sha256_env]);
       const text = bits.length && !single ? `${name} ${bits.join(" and ")}` : `${name}'s token was rotated${bits.length ? `; ${name} ${bits.join(" and ")}` : ""}`;
       out.push({ kind: "agent_token", subject: name, text });
     }

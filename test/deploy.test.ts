@@ -163,7 +163,9 @@ describe("deploy/compose", () => {
       expect(r.volumes).toContain(`${tag}-data:/data`);
       expect(r.command).toContain("--http");
     }
-    expect(compose.services.redis.command).toEqual(expect.arrayContaining(["--appendonly", "yes"]));
+    const redis = (compose.services.redis.command as string[]).join(" ");
+    expect(redis).toContain("--appendonly yes");
+    expect(redis).toContain("--maxmemory-policy noeviction");
     expect(compose.services.emulator.profiles).toEqual(["dry-run"]);
   });
 
@@ -177,6 +179,23 @@ describe("deploy/compose", () => {
     const team = configFileSchema.parse(JSON.parse(readFileSync(join(COMPOSE, "team.json"), "utf8")));
     for (const a of team.agents ?? []) if (a.token_env) expect(example, a.name).toMatch(new RegExp(`^${a.token_env}=`, "m"));
     expect(readFileSync(join(ROOT, ".gitignore"), "utf8")).toMatch(/^deploy\/compose\/cohere-mcp\.env$/m);
+  });
+
+  it("Redis requires the env file's COHERE_MCP_STORE_PASSWORD (the replicas' store password), given on stdin, never inline", () => {
+    const redis = compose.services.redis as Obj;
+    expect(redis.env_file).toBe(replicas[0]![1].env_file);
+    expect(redis.user).toBe("redis");
+    expect(redis.environment).toBeUndefined();
+    const script = (redis.command as string[]).join("\n");
+    // compose turns $$ into $: the shell reads the variable from the env file at run time
+    expect(script).toMatch(/requirepass \$\$p\b/);
+    expect(script).toContain("$$COHERE_MCP_STORE_PASSWORD");
+    expect(script).toMatch(/exec env -i \/usr\/local\/bin\/redis-server - /);
+    expect(script).not.toMatch(/--requirepass/);
+    const example = readFileSync(join(COMPOSE, "cohere-mcp.env.example"), "utf8");
+    expect(example).toMatch(/^COHERE_MCP_STORE_PASSWORD=replace-with-/m);
+    // the replicas read the password from the same file, and their store URL carries none
+    for (const [tag, r] of replicas) expect(r.environment.COHERE_MCP_STORE, tag).toBe("redis://redis:6379/0");
   });
 
   it("nginx runs the repository's deploy/nginx/cohere-mcp.conf as its template, with every placeholder given", () => {

@@ -56,7 +56,11 @@ commit() {
   local root=$1 tag=$2; shift 2
   local ctr
   ctr=$(buildah from scratch)
-  buildah copy --quiet "$ctr" "$root" / >/dev/null
+  # Through a tar, which `buildah add` unpacks with its owners (buildah copy would make every file
+  # root's): /home/node is node's, Redis's /data is redis's, as in the official images.
+  tar --numeric-owner -C "$root" -cf "$root.tar" .
+  buildah add --quiet "$ctr" "$root.tar" / >/dev/null
+  rm -f "$root.tar"
   buildah config "$@" "$ctr"
   buildah commit --quiet --format docker "$ctr" "$tag" >/dev/null
   buildah rm "$ctr" >/dev/null
@@ -88,7 +92,7 @@ if ! have "$redis_tag"; then
   copy_bin "$root" /usr/bin/redis-cli /usr/local/bin/redis-cli
   echo 'redis:x:999:999::/home/redis:/usr/sbin/nologin' >> "$root/etc/passwd"
   echo 'redis:x:999:' >> "$root/etc/group"
-  install -d "$root/data"   # the official image starts as root (its entrypoint then drops to redis)
+  install -d -o 999 -g 999 "$root/data"   # the official image's /data is redis's (compose runs it as user redis)
   commit "$root" "$redis_tag" --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     --workingdir /data --volume /data --port 6379 --cmd redis-server
 fi

@@ -83,7 +83,10 @@ function exportTargets(node: unknown, conditions: string[] = [], out: { conditio
 /** A target like "./dist/cjs/*.js" as the path before its first "*", relative to the package. */
 const targetPath = (t: string) => t.replace(/^\.\//, "").split("*")[0]!.replace(/\/$/, "");
 
-/** Files a package's main, bin and exports point at: never removed by the generic rules. */
+/** The export conditions Node itself resolves (others, as "types" or "@zod/source", it never uses). */
+const NODE_CONDITIONS = new Set(["node", "import", "require", "default", "module-sync", "node-addons"]);
+
+/** Files a package's main, bin and exports (for Node's conditions) point at: never removed by the generic rules. */
 function entryFiles(dir: string, pkg: PackageJson): Set<string> {
   const out = new Set<string>();
   const add = (t: string | undefined) => {
@@ -92,7 +95,7 @@ function entryFiles(dir: string, pkg: PackageJson): Set<string> {
   add(pkg.main);
   if (typeof pkg.bin === "string") add(pkg.bin);
   else for (const b of Object.values(pkg.bin ?? {})) add(b);
-  for (const { conditions, target } of exportTargets(pkg.exports)) if (!conditions.includes("types")) add(target);
+  for (const { conditions, target } of exportTargets(pkg.exports)) if (conditions.every((c) => NODE_CONDITIONS.has(c))) add(target);
   return out;
 }
 
@@ -243,7 +246,7 @@ export async function checkLoads(appDir: string): Promise<number> {
         : Object.keys((pkg.exports as object | undefined) ?? {}).some((k) => k.startsWith("."))
           ? undefined
           : pkg.exports;
-    const root = exportTargets(dot).find((t) => !t.conditions.includes("types") && !t.conditions.includes("require"));
+    const root = exportTargets(dot).find((t) => t.conditions.every((c) => NODE_CONDITIONS.has(c)) && !t.conditions.includes("require"));
     return existsSync(join(dir, root ? targetPath(root.target) : (pkg.main ?? "index.js")));
   });
   const probe = join(appDir, `.load-check-${process.pid}.mjs`);

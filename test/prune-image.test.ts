@@ -58,7 +58,7 @@ describe("prune-image", () => {
       "node_modules/zodlike/package.json": {
         name: "zodlike",
         type: "module",
-        exports: { ".": { import: "./index.js", require: "./index.cjs" } },
+        exports: { ".": { "@zod/source": "./src/index.ts", import: "./index.js", require: "./index.cjs" } },
       },
       "node_modules/zodlike/index.js": `export * from "./v4/core.js";\n`,
       "node_modules/zodlike/index.cjs": `module.exports = require("./v4/core.cjs");\n`,
@@ -66,6 +66,8 @@ describe("prune-image", () => {
       "node_modules/zodlike/v4/core.cjs": `exports.z = "cjs";\n`,
       "node_modules/zodlike/v4/core.d.cts": `export {};\n`,
       "node_modules/zodlike/v4/tests/core.test.ts": `test();\n`,
+      // a TypeScript source named by a condition Node never uses
+      "node_modules/zodlike/src/index.ts": `export * from "./v4/core";\n`,
       // a CommonJS package whose main lives in a directory named like docs would be: kept
       "node_modules/plain/package.json": { name: "plain", main: "./docs/index.js" },
       "node_modules/plain/docs/index.js": `module.exports = 42;\n`,
@@ -89,6 +91,7 @@ describe("prune-image", () => {
       "node_modules/zodlike/v4/core.cjs",
       "node_modules/zodlike/v4/core.d.cts",
       "node_modules/zodlike/v4/tests",
+      "node_modules/zodlike/src/index.ts",
       "node_modules/plain/test",
       "node_modules/plain/.eslintrc",
       "node_modules/plain/CHANGELOG.md",

@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
 import { api, startConsole, teamConfig, LEAD_TOKEN, type Console } from "./admin-support.js";
+import { runCli } from "./helpers.js";
 import { bearer, INIT, MCP_HEADERS, rpc, sha256Hex, startHttp, tempFile, writeConfig, type HttpServerProc } from "./http-support.js";
 
 const HASHED = "hashed-agent-token-4f2a9c7e1b3d5f70";
@@ -95,6 +96,19 @@ describe("token_sha256_env and sha256_env", () => {
     const short = await refused({ HASHED_SHA256: sha256Hex(HASHED).slice(1), ROTATED_SHA256: sha256Hex(ROTATED) });
     expect(short.stderr).toContain("environment variable HASHED_SHA256 does not hold");
     expect(short.stderr).not.toContain(sha256Hex(HASHED).slice(1));
+  });
+
+  it("`cohere-mcp check` says the same before a deploy, and `access` names the variable, never the hash", async () => {
+    const bad = await runCli(["check", "--config", config()], { HASHED_SHA256: "not-a-hash", ROTATED_SHA256: sha256Hex(ROTATED) });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stdout + bad.stderr).toContain('agent "hashed": environment variable HASHED_SHA256 does not hold a token\'s SHA-256');
+    expect(bad.stdout + bad.stderr).not.toContain("not-a-hash");
+    const good = await runCli(["check", "--config", config()], { HASHED_SHA256: sha256Hex(HASHED), ROTATED_SHA256: sha256Hex(ROTATED) });
+    expect(good.code, good.stdout + good.stderr).toBe(0);
+    const access = await runCli(["access", "--config", config()], { HASHED_SHA256: sha256Hex(HASHED), ROTATED_SHA256: sha256Hex(ROTATED) });
+    expect(access.stdout).toContain("token_sha256_env HASHED_SHA256");
+    expect(access.stdout).toContain('token "2026-12" (sha256_env ROTATED_SHA256)');
+    expect(access.stdout.toLowerCase()).not.toContain(sha256Hex(HASHED));
   });
 
   it("the config refuses an agent with both token_sha256 and token_sha256_env", async () => {

@@ -16,6 +16,7 @@ import { startEmulator, type CohereEmulator } from "../emulator/server.js";
 import { connectStdio, TEST_KEY, textOf } from "./helpers.js";
 import { connectHttp, eventually, rpc, sha256Hex, startHttp, tempFile, writeConfig } from "./http-support.js";
 import { startOtlpReceiver, type CapturedSpan, type OtlpReceiver } from "./helpers/otlp-receiver.js";
+import { redisServerPath, startRedis } from "../bench/redis.js";
 
 const CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CALLER_SPAN = "00f067aa0ba902b7";
@@ -291,6 +292,33 @@ describe("the user's confirmation and file reads", () => {
       expect(children(rec.spans, confirm).map((k) => k.name)).toEqual(["GET"]);
       expect(children(rec.spans, del).some((k) => k.name.startsWith("DELETE"))).toBe(false);
     } finally {
+      await rec.stop();
+    }
+  }, 30_000);
+});
+
+describe.skipIf(redisServerPath() === undefined)("the shared store (--store, redis-server)", () => {
+  it("each round trip the guards make to Redis is a CLIENT span inside the guards' span", async () => {
+    const rec = await startOtlpReceiver();
+    const redis = await startRedis();
+    const config = writeConfig({ profiles: { limited: { tools: ["rerank"], rate_limit: { per_minute: 100 } } }, default_profile: "limited" });
+    try {
+      const c = await connectStdio(emu.url, ["--config", config, "--store", redis.url], { CO_API_KEY: TEST_KEY, OTEL_EXPORTER_OTLP_ENDPOINT: rec.url });
+      const r = await c.client.callTool({ name: "rerank", arguments: RERANK });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      await c.close();
+      await eventually(() => expect(rec.spans.filter((s) => s.kind === 2)).toHaveLength(1), 10_000);
+      const guards = children(rec.spans, one(rec.spans, "tools/call rerank")).find((k) => k.name === "cohere_mcp.guards")!;
+      const trips = children(rec.spans, guards);
+      expect(trips.length).toBeGreaterThan(0);
+      for (const t of trips) {
+        expect(t.name).toMatch(/^store (take|add|get)$/);
+        expect(t.kind).toBe(3);
+        expect(t.attributes).toMatchObject({ "db.system.name": "redis", "db.operation.name": expect.any(String) });
+        expect(t.start >= guards.start - 1 && t.end <= guards.end + 1).toBe(true);
+      }
+    } finally {
+      await redis.dispose();
       await rec.stop();
     }
   }, 30_000);

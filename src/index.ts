@@ -131,6 +131,8 @@ async function main(): Promise<void> {
         secrets: () => app.secrets(),
         addSecret: (s) => app.addSecret(s),
         replica: options.replicaId,
+        // only the shared store's round trips need the active span tracked across awaits
+        trackContext: app.store.kind !== "memory",
         onDrop: (n) => void (app.metrics.otlpDropped = (app.metrics.otlpDropped ?? 0) + n),
       },
     );

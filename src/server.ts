@@ -22,7 +22,7 @@ import { redactResult, redactText } from "./redact.js";
 import type { App } from "./runtime/app.js";
 import { mergeNotes, type AgentScope, type Guard, type GuardAfter, type GuardVerdict, type SettleNote } from "./policy/types.js";
 import { StoreUnavailableError, StoreValueError } from "./store/types.js";
-import { telemetry } from "./telemetry/index.js";
+import { telemetry, type SpanHandle } from "./telemetry/index.js";
 import { factsOf, inRequestSpan, type RequestFacts } from "./telemetry/request.js";
 
 export type { AgentScope, Guard, GuardVerdict } from "./policy/types.js";
@@ -72,9 +72,9 @@ export function createMcpServer(app: App, source: ScopeSource): Server {
   const onCall = (request: z4.infer<typeof AnyToolsCall>, extra: CallHandlerExtra): Promise<ToolResult> => {
     const p = request.params as { name?: unknown; _meta?: RequestFacts["meta"] } | undefined;
     const who = { transport, agent: typeof source === "function" ? undefined : source.agent, tools: app.tools, tool: p?.name };
-    return inRequestSpan("tools/call", factsOf(extra, p?._meta), who, () => handleCall(request, extra));
+    return inRequestSpan("tools/call", factsOf(extra, p?._meta), who, (span) => handleCall(request, extra, span));
   };
-  const handleCall = async (request: z4.infer<typeof AnyToolsCall>, extra: CallHandlerExtra): Promise<ToolResult> => {
+  const handleCall = async (request: z4.infer<typeof AnyToolsCall>, extra: CallHandlerExtra, span: SpanHandle): Promise<ToolResult> => {
     const scope = scopeOf(extra.authInfo);
     const problem = malformedCall(request.params);
     if (problem) throw new McpError(ErrorCode.InvalidParams, await refuseMalformedCall(app, scope, request.params, problem));
@@ -110,6 +110,7 @@ export function createMcpServer(app: App, source: ScopeSource): Server {
       signal: extra.signal,
       progress,
       elicit,
+      span,
     });
     await queue;
     // The SDK's client handles a notification one microtask after it reads it but a response at
@@ -188,6 +189,8 @@ export interface CallExtras {
   progress?: (message: string) => void;
   /** Ask the user to confirm (only when the client supports elicitation). */
   elicit?: ElicitFn;
+  /** The request's server span (--otel): the parent of the call's spans, passed along explicitly. */
+  span?: SpanHandle;
 }
 
 /** May this agent read files by path, and from where? */
@@ -226,7 +229,7 @@ export async function callTool(
   const started = performance.now();
   // the request's span (src/telemetry/; a no-op unless --otel): its ids go in the audit line
   const tel = telemetry();
-  const ids = tel.ids();
+  const ids = tel.ids(extras.span);
   // The Cohere key of this agent's profile, taken once: a reload during the call does not switch it.
   const cohere = app.cohereKey(scope);
   const tool = await app.loadTool(name);
@@ -292,7 +295,7 @@ export async function callTool(
   };
   const deny = async (reason: DenyReason, message: string, detail?: string, resource?: string): Promise<ToolResult> => {
     // the span it happened in (the guards', or the request's) says why (--otel)
-    tel.annotate("cohere_mcp.refusal.reason", reason);
+    tel.annotate("cohere_mcp.refusal.reason", reason, extras.span);
     // Refusals count toward the agent's rate limit and a throttle on audit lines (policy/refusals.ts).
     const verdict = await app.refusals.refused(scope, reason);
     if (verdict.write) record({ decision: "denied", reason, detail, resource });
@@ -375,12 +378,12 @@ export async function callTool(
       return undefined;
     };
     // the guards and their store round trips: one child span of the request's (src/telemetry/)
-    const refused = await tel.step("cohere_mcp.guards", undefined, runGuards);
+    const refused = await tel.step("cohere_mcp.guards", undefined, runGuards, extras.span);
     if (refused) return refused;
     if (pathInputs(tool, input).length) {
       try {
         const files = input;
-        input = await tel.step("cohere_mcp.read_files", undefined, () => resolveFileInputs(tool, files, fileAccess(app, scope)));
+        input = await tel.step("cohere_mcp.read_files", undefined, () => resolveFileInputs(tool, files, fileAccess(app, scope)), extras.span);
       } catch (err) {
         const why =
           err instanceof FileRefused ? err.message : `The file could not be read (${(err as NodeJS.ErrnoException).code ?? String(err)}).`;
@@ -398,10 +401,11 @@ export async function callTool(
           stateless: scope.stateless,
           client: cohere.client,
           signal: extras.signal,
+          span,
         });
         span.set("cohere_mcp.confirmed", v.ok);
         return v;
-      });
+      }, extras.span);
       if (!confirmed.ok) return deny("not_confirmed", confirmed.message, confirmed.detail, safeResource(tool, input));
       userConfirmed = confirmed.confirmed;
     }
@@ -418,6 +422,7 @@ export async function callTool(
       progress: extras.progress,
       pollIntervalMs: app.options.pollIntervalMs,
       maxWaitS: app.options.maxWaitS,
+      span: extras.span,
     });
     // undici writes the request in an immediate queued by now: this one runs right after it,
     // while Cohere works on the answer

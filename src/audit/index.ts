@@ -157,7 +157,8 @@ export type AuditTail = Pick<
 
 /** A call's line begun with its head; `finish` writes it (once). */
 export interface AuditDraft {
-  finish(tail: AuditTail): void;
+  /** Writes the line; a file (or stderr) sink returns it, so an observer need not serialize it again (--audit-otlp). */
+  finish(tail: AuditTail): string | void;
 }
 
 /** An operator event that is not a call (a configuration reload, a change made in the console). */
@@ -177,7 +178,8 @@ export interface AuditNotice {
 }
 
 export interface AuditSink {
-  record(e: AuditEvent): void;
+  /** Writes the event's line; a file (or stderr) sink returns it (the observers of src/audit/tee.ts get it). */
+  record(e: AuditEvent): string | void;
   /**
    * A call's line in two steps (optional; else record the whole event): the head made safe and
    * serialized while the request is on its way to Cohere, the rest when the call ends. The line
@@ -247,7 +249,9 @@ export function createAuditSink(target: string, secrets: () => readonly string[]
     record(e) {
       const list = usable();
       // every line names the replica that wrote it (a call's head already does)
-      write(auditLine(replica !== undefined && e.replica === undefined ? { ...e, replica } : e, list, pad));
+      const line = auditLine(replica !== undefined && e.replica === undefined ? { ...e, replica } : e, list, pad);
+      write(line);
+      return line;
     },
     begin(h, resource) {
       let head = prepareHead(h, usable(), pad, memo, resource);
@@ -256,7 +260,9 @@ export function createAuditSink(target: string, secrets: () => readonly string[]
           const list = usable();
           // a secret added since the head was made (a new agent token): made again with it
           if (head.secrets !== list) head = prepareHead(h, list, pad, memo, resource);
-          write(finishLine(head, t, list, pad));
+          const line = finishLine(head, t, list, pad);
+          write(line);
+          return line;
         },
       };
     },

@@ -2,7 +2,8 @@ import type { AuditEvent, AuditNotice, AuditSink } from "./index.js";
 
 /** What else sees every audit event beside the sink: the metrics, the console's activity stream. */
 export interface AuditObserver {
-  event(e: AuditEvent): void;
+  /** `line`: the line the sink wrote for it, when it returned one (the same redacted, bounded JSON). */
+  event(e: AuditEvent, line?: string): void;
   notice(n: AuditNotice): void;
 }
 
@@ -14,17 +15,18 @@ export interface AuditObserver {
 export function tee(sink: AuditSink | undefined, o: AuditObserver): AuditSink {
   return {
     record(e) {
-      sink?.record(e);
-      o.event(e);
+      const line = sink?.record(e) ?? undefined;
+      o.event(e, line);
+      return line;
     },
     begin(head, resource) {
       const draft = sink?.begin?.(head, resource);
       return {
         finish(tail) {
-          if (draft) draft.finish(tail);
           const e = { ...head, ...tail };
-          if (!draft) sink?.record(e);
-          o.event(e);
+          const line = (draft ? draft.finish(tail) : sink?.record(e)) ?? undefined;
+          o.event(e, line);
+          return line;
         },
       };
     },

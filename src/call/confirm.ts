@@ -7,6 +7,7 @@
  * error or no answer send nothing. A client that cannot elicit gets a refusal that tells the
  * operator about --confirm-destructive=never; `never` runs without asking.
  */
+import type { SpanHandle } from "../telemetry/index.js";
 import type { ToolDef } from "../catalog/types.js";
 import type { CohereClient } from "../cohere/client.js";
 import type { ConfirmMode } from "../config/options.js";
@@ -30,6 +31,7 @@ async function lookupName(
   input: Record<string, unknown>,
   client: CohereClient,
   signal?: AbortSignal,
+  span?: SpanHandle,
 ): Promise<string | undefined> {
   const lookup = tool.confirmLookup;
   if (!lookup) return undefined;
@@ -41,6 +43,7 @@ async function lookupName(
       path,
       retryable: false,
       signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      span,
     });
     const name = lookup.name(res.data);
     return name || undefined;
@@ -63,7 +66,7 @@ export async function confirmDestructive(
   tool: ToolDef,
   input: Record<string, unknown>,
   resource: string | undefined,
-  opts: { mode: ConfirmMode; elicit?: ElicitFn; stateless?: boolean; client: CohereClient; signal?: AbortSignal },
+  opts: { mode: ConfirmMode; elicit?: ElicitFn; stateless?: boolean; client: CohereClient; signal?: AbortSignal; span?: SpanHandle },
 ): Promise<Verdict> {
   if (tool.access !== "destructive" || opts.mode === "never") return { ok: true };
   if (!opts.elicit && opts.stateless) {
@@ -85,7 +88,7 @@ export async function confirmDestructive(
         "so nothing was sent to Cohere. The operator can start cohere-mcp with --confirm-destructive=never to run destructive tools without asking.",
     };
   }
-  const name = await lookupName(tool, input, opts.client, opts.signal);
+  const name = await lookupName(tool, input, opts.client, opts.signal, opts.span);
   const message = confirmMessage(tool, resource, name);
   let answer: ElicitAnswer | "no answer";
   try {

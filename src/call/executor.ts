@@ -16,6 +16,7 @@ import { budgetText } from "../shape/budget.js";
 import { shapeResult, type TextContent, type ToolResult } from "../shape/result.js";
 import { redactDeep, redactTail, redactText, StreamRedactor, type Secrets } from "../redact.js";
 import { usageOf } from "../telemetry/http-attempt.js";
+import type { SpanHandle } from "../telemetry/index.js";
 
 export { budgetText };
 export type { TextContent, ToolResult };
@@ -47,6 +48,8 @@ export interface ExecContext {
   maxWaitS?: number;
   /** The call's resource phrase when the caller has already made it (safeResource of this input). */
   resource?: string;
+  /** The call's server span (--otel): the parent of each Cohere attempt's span. */
+  span?: SpanHandle;
 }
 
 export function errorResult(text: string): ToolResult {
@@ -173,6 +176,7 @@ export async function executeTool(
         maxOutputChars: ctx.maxOutputChars,
         pollIntervalMs: ctx.pollIntervalMs ?? DEFAULTS.pollIntervalMs,
         maxWaitS: ctx.maxWaitS ?? DEFAULTS.maxWaitS,
+        span: ctx.span,
       });
       return {
         result,
@@ -197,6 +201,7 @@ export async function executeTool(
       onRetry: ctx.onRetry,
       stream: streaming,
       template: tool.path,
+      span: ctx.span,
     });
     let data = res.data;
     if (streaming && res.body) {

@@ -3,6 +3,7 @@
  * (bounded by the server's --max-wait-s), report each poll's status as progress, stop at once
  * when cancelled. Each GET is bounded by what is left of the deadline.
  */
+import type { SpanHandle } from "../telemetry/index.js";
 import type { PollSpec, ToolDef } from "../catalog/types.js";
 import type { CohereClient, CohereResponse } from "../cohere/client.js";
 import { CohereTransportError, sleep } from "../cohere/errors.js";
@@ -17,6 +18,8 @@ export interface PollContext {
   pollIntervalMs: number;
   /** Server bound on any wait, in seconds. */
   maxWaitS: number;
+  /** The call's server span (--otel): each GET's attempt spans are its children. */
+  span?: SpanHandle;
 }
 
 export const DEFAULT_WAIT_S = 50;
@@ -54,7 +57,7 @@ export async function runPoll(
     const deadlineSignal = AbortSignal.timeout(left);
     const signal = ctx.signal ? AbortSignal.any([ctx.signal, deadlineSignal]) : deadlineSignal;
     try {
-      last = await ctx.client.request({ method: "GET", path, retryable: true, signal });
+      last = await ctx.client.request({ method: "GET", path, retryable: true, signal, span: ctx.span });
     } catch (err) {
       if (ctx.signal?.aborted) throw new CohereTransportError("cancelled", "The request was cancelled.", false);
       if (deadlineSignal.aborted) break; // the deadline fell during a GET: report what we know

@@ -48,6 +48,8 @@ export interface CohereRequest {
   stream?: boolean;
   /** Called before each retry wait, e.g. to report progress. */
   onRetry?: (info: { attempt: number; delayMs: number; status?: number; reason: string }) => void;
+  /** The span each attempt's span is a child of (--otel): the call's, passed along explicitly. */
+  span?: SpanHandle;
   /** The path as the catalog writes it (`/v1/datasets/{id}`): names each attempt's span (--otel). */
   template?: string;
 }
@@ -240,7 +242,7 @@ export class CohereClient {
       // caller's signal aborts it.
       const signal = new AttemptSignal(req.signal, this.options.timeoutMs);
       // each attempt is a CLIENT span of the call's (--otel; HTTP client conventions)
-      const span = tel.enabled ? attemptSpan(tel, req, this.origin, attempt, this.secrets()) : undefined;
+      const span = tel.enabled ? attemptSpan(tel, req, this.origin, attempt, this.secrets(), req.span) : undefined;
       let res: Dispatcher.ResponseData;
       try {
         res = await (this.ready ?? (await this.pool())).request({ method: req.method, path, headers, body, signal });
@@ -259,7 +261,7 @@ export class CohereClient {
         if (canRetry) {
           const delay = this.backoff(attempt);
           req.onRetry?.({ attempt: attempt + 1, delayMs: delay, reason: code ?? "network error" });
-          await this.wait(delay, req.signal, code ?? "network error");
+          await this.wait(delay, req.signal, code ?? "network error", req.span);
           continue;
         }
         if (timedOut) {
@@ -311,7 +313,7 @@ export class CohereClient {
               const delay = this.backoff(attempt);
               req.onRetry?.({ attempt: attempt + 1, delayMs: delay, reason: "connection reset while reading" });
               if (span && spanOpen) (span.end(), (spanOpen = false));
-              await this.wait(delay, req.signal, "connection reset while reading");
+              await this.wait(delay, req.signal, "connection reset while reading", req.span);
               continue;
             }
             throw new CohereTransportError(
@@ -351,7 +353,7 @@ export class CohereClient {
           const delay = Math.min(retryAfter ?? this.backoff(attempt), this.options.maxRetryDelayMs);
           req.onRetry?.({ attempt: attempt + 1, delayMs: delay, status, reason: `HTTP ${status}` });
           if (span && spanOpen) (span.end(), (spanOpen = false));
-          await this.wait(delay, req.signal, `HTTP ${status}`);
+          await this.wait(delay, req.signal, `HTTP ${status}`, req.span);
           continue;
         }
         throw CohereApiError.from(status, errText, resHeaders, attempt + 1, secrets);
@@ -363,10 +365,10 @@ export class CohereClient {
   }
 
   /** The wait before a retry: a child span of the call's when --otel is on. */
-  private wait(delayMs: number, signal: AbortSignal | undefined, reason: string): Promise<void> {
+  private wait(delayMs: number, signal: AbortSignal | undefined, reason: string, parent?: SpanHandle): Promise<void> {
     const tel = telemetry();
     if (!tel.enabled) return sleep(delayMs, signal);
-    return tel.step("cohere_mcp.retry_wait", { "cohere_mcp.retry.delay_ms": delayMs, "cohere_mcp.retry.reason": reason }, () => sleep(delayMs, signal));
+    return tel.step("cohere_mcp.retry_wait", { "cohere_mcp.retry.delay_ms": delayMs, "cohere_mcp.retry.reason": reason }, () => sleep(delayMs, signal), parent);
   }
 
   private backoff(attempt: number): number {

@@ -12,7 +12,8 @@ import type { Telemetry } from "./index.js";
 export function auditToTelemetry(sink: AuditSink | undefined, t: Telemetry): AuditSink {
   return tee(sink, {
     // the metrics and the log record are made after the answer has gone (off the call's latency)
-    event: (e: AuditEvent) => void setImmediate(() => t.audit(e)),
+    // the file's own line, when there is one: --audit-otlp ships it without serializing it again
+    event: (e: AuditEvent, line?: string) => void setImmediate(() => t.audit(e, line)),
     notice: () => undefined,
   });
 }

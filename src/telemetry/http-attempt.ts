@@ -24,7 +24,7 @@ function serverOf(origin: string): { address: string; port: number } {
   return s;
 }
 
-export function attemptSpan(tel: Telemetry, req: AttemptRequest, origin: string, attempt: number, secrets: readonly string[]): SpanHandle {
+export function attemptSpan(tel: Telemetry, req: AttemptRequest, origin: string, attempt: number, secrets: readonly string[], parent?: SpanHandle): SpanHandle {
   const server = serverOf(origin);
   const model = (req.json as { model?: unknown } | undefined)?.model;
   return tel.start(
@@ -39,6 +39,7 @@ export function attemptSpan(tel: Telemetry, req: AttemptRequest, origin: string,
       "gen_ai.request.model": typeof model === "string" ? redactText(model.slice(0, 100), secrets) : undefined,
     },
     "client",
+    parent,
   );
 }
 

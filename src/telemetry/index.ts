@@ -43,18 +43,24 @@ export interface Telemetry {
   readonly enabled: boolean;
   /** Run one MCP request inside its server span (the span is the active context for `fn`). */
   request<T>(info: McpRequestInfo, fn: (span: SpanHandle) => Promise<T>): Promise<T>;
-  /** Run `fn` inside a child span of the active one. */
-  step<T>(name: string, attrs: Attrs | undefined, fn: (span: SpanHandle) => Promise<T>): Promise<T>;
-  /** A child span of the active one, ended by the caller (a Cohere HTTP attempt). */
-  start(name: string, attrs: Attrs | undefined, kind?: "client" | "internal"): SpanHandle;
+  /**
+   * Run `fn` inside a child span of `parent` (the call's span, passed along explicitly: no
+   * AsyncLocalStorage on the hot path), else of the active one.
+   */
+  step<T>(name: string, attrs: Attrs | undefined, fn: (span: SpanHandle) => Promise<T>, parent?: SpanHandle): Promise<T>;
+  /** A child span of `parent` (else the active one), ended by the caller (a Cohere HTTP attempt). */
+  start(name: string, attrs: Attrs | undefined, kind?: "client" | "internal", parent?: SpanHandle): SpanHandle;
   /** A child span that already happened (a store round trip timed by its wrapper). */
   record(name: string, startedAt: number, endedAt: number, attrs: Attrs | undefined, failed?: string): void;
-  /** Set an attribute on the active span (a refusal's reason). */
-  annotate(key: string, value: AttrValue): void;
-  /** The active span's ids, for the audit line (absent when nothing is sampled). */
-  ids(): { trace_id: string; span_id: string } | undefined;
-  /** A call's audit event, the one source of the OTLP metrics and (--audit-otlp) its log record. */
-  audit(e: AuditEvent, line?: () => string): void;
+  /** Set an attribute on `span` (else the active one): a refusal's reason. */
+  annotate(key: string, value: AttrValue, span?: SpanHandle): void;
+  /** The ids of `span` (else the active one), for the audit line (absent when nothing is sampled). */
+  ids(span?: SpanHandle): { trace_id: string; span_id: string } | undefined;
+  /**
+   * A call's audit event, the one source of the OTLP metrics and (--audit-otlp) its log record:
+   * `line`, the audit file's line for it when there is a file (else it is made here).
+   */
+  audit(e: AuditEvent, line?: string): void;
   /** Flush and stop the exporters (bounded). */
   close(): Promise<void>;
 }
@@ -127,6 +133,11 @@ export interface StartDeps {
   /** Remember a secret (a collector's header value): redacted from every log from now on. */
   addSecret?: (secret: string) => void;
   replica: string;
+  /**
+   * Track the active span across awaits (AsyncLocalStorage): only where a span's parent cannot be
+   * passed along, the shared store's round trips (--store). It costs every promise of the process.
+   */
+  trackContext?: boolean;
   /** Audit records the OTLP queue dropped (the Prometheus counter reads it). */
   onDrop?: (n: number) => void;
 }

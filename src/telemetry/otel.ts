@@ -160,7 +160,14 @@ const getter: TextMapGetter<Record<string, unknown>> = {
 };
 
 class Handle implements SpanHandle {
-  constructor(readonly span: Span) {}
+  /** The context this span is the active span of: its children's parent, passed along explicitly. */
+  readonly ctx: Context;
+  constructor(
+    readonly span: Span,
+    parent: Context,
+  ) {
+    this.ctx = trace.setSpan(parent, span);
+  }
   set(key: string, value: AttrValue | undefined): void {
     if (value !== undefined) this.span.setAttribute(key, value);
   }
@@ -179,6 +186,9 @@ function attributes(a: Attrs | undefined): Attributes | undefined {
   for (const k in a) if (a[k] !== undefined) out[k] = a[k];
   return out;
 }
+
+/** The context a child of `parent` starts in: the handle's own, else the active one (--store tracks it). */
+const parentOf = (parent: SpanHandle | undefined): Context => (parent instanceof Handle ? parent.ctx : context.active());
 
 /** A JSON-RPC error's code, when the thrown error carries one (McpError). */
 const rpcCode = (err: unknown): number | undefined => {
@@ -206,7 +216,10 @@ export async function startOtel(s: TelemetrySettings, env: NodeJS.ProcessEnv, de
   });
   const resource: Resource = base.merge(detectResources({ detectors: [envDetector] }));
 
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  // AsyncLocalStorage follows every promise of the process (~50 µs of CPU a call on Node 20, most
+  // of it inside undici's AsyncResources): only the shared store's spans need it; everything else
+  // gets its parent passed along (SpanHandle.ctx)
+  if (deps.trackContext) context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   const spans = new BatchSpanProcessor(await traceExporter(protocols.traces, urls.traces));
   const tracerProvider = new BasicTracerProvider({ resource, sampler, spanProcessors: [spans] });
@@ -279,9 +292,9 @@ export async function startOtel(s: TelemetrySettings, env: NodeJS.ProcessEnv, de
         },
         parent,
       );
-      const handle = new Handle(span);
+      const handle = new Handle(span, parent);
       try {
-        const result = await context.with(trace.setSpan(parent, span), () => fn(handle));
+        const result = await context.with(handle.ctx, () => fn(handle));
         if ((result as { isError?: unknown } | null)?.isError === true) handle.fail("tool_error");
         return result;
       } catch (err) {
@@ -293,11 +306,12 @@ export async function startOtel(s: TelemetrySettings, env: NodeJS.ProcessEnv, de
         span.end();
       }
     },
-    async step<T>(name: string, attrs: Attrs | undefined, fn: (span: SpanHandle) => Promise<T>): Promise<T> {
-      const span = tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes: attributes(attrs) });
-      const handle = new Handle(span);
+    async step<T>(name: string, attrs: Attrs | undefined, fn: (span: SpanHandle) => Promise<T>, parent?: SpanHandle): Promise<T> {
+      const ctx = parentOf(parent);
+      const span = tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes: attributes(attrs) }, ctx);
+      const handle = new Handle(span, ctx);
       try {
-        return await context.with(trace.setSpan(context.active(), span), () => fn(handle));
+        return await context.with(handle.ctx, () => fn(handle));
       } catch (err) {
         handle.fail(err instanceof Error ? err.name : "_OTHER");
         throw err;
@@ -305,25 +319,26 @@ export async function startOtel(s: TelemetrySettings, env: NodeJS.ProcessEnv, de
         span.end();
       }
     },
-    start(name, attrs, kind = "internal") {
-      return new Handle(tracer.startSpan(name, { kind: kind === "client" ? SpanKind.CLIENT : SpanKind.INTERNAL, attributes: attributes(attrs) }));
+    start(name, attrs, kind = "internal", parent) {
+      const ctx = parentOf(parent);
+      return new Handle(tracer.startSpan(name, { kind: kind === "client" ? SpanKind.CLIENT : SpanKind.INTERNAL, attributes: attributes(attrs) }, ctx), ctx);
     },
     record(name, startedAt, endedAt, attrs, failed) {
       if (!trace.getSpan(context.active())?.isRecording()) return;
       const span = tracer.startSpan(name, { kind: SpanKind.CLIENT, startTime: startedAt, attributes: attributes(attrs) });
-      if (failed) new Handle(span).fail(failed);
+      if (failed) new Handle(span, ROOT_CONTEXT).fail(failed);
       span.end(endedAt);
     },
-    annotate(key, value) {
-      trace.getSpan(context.active())?.setAttribute(key, value);
+    annotate(key, value, span) {
+      trace.getSpan(parentOf(span))?.setAttribute(key, value);
     },
-    ids() {
-      const sc = trace.getSpan(context.active())?.spanContext();
+    ids(span) {
+      const sc = trace.getSpan(parentOf(span))?.spanContext();
       // a trace that is not recorded leads nowhere: its ids stay out of the audit line
       if (!sc || !(sc.traceFlags & 1) || !trace.isSpanContextValid(sc)) return undefined;
       return { trace_id: sc.traceId, span_id: sc.spanId };
     },
-    audit(e: AuditEvent) {
+    audit(e: AuditEvent, line?: string) {
       if (e.suppressed === undefined) {
         const failed = e.decision === "denied" || (e.outcome !== undefined && e.outcome !== "ok");
         // a catalog tool's name, else _OTHER: the attribute sets stay few, and each is made once
@@ -348,7 +363,7 @@ export async function startOtel(s: TelemetrySettings, env: NodeJS.ProcessEnv, de
         if (units?.input_tokens) tokens.record(units.input_tokens, TOKENS_IN);
         if (units?.output_tokens) tokens.record(units.output_tokens, TOKENS_OUT);
       }
-      shipper?.push(auditLine(e, deps.secrets()));
+      if (shipper) shipper.push(line ?? auditLine(e, deps.secrets()));
     },
     async close() {
       const bounded = (p: Promise<unknown>) => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, 3_000).unref())]);

@@ -74,7 +74,7 @@ async function plainCall(
     requests.delete(f);
   });
   try {
-    const result = await callTool(app, scope, call.name!, call.arguments, { signal: ac.signal });
+    const result = await callTool(app, scope, call.name!, call.arguments, { signal: ac.signal, span });
     if (result.isError) span.fail("tool_error");
     answer(200, { jsonrpc: "2.0", id: call.id, result });
   } catch (err) {

@@ -323,3 +323,27 @@ describe.skipIf(redisServerPath() === undefined)("the shared store (--store, red
     }
   }, 30_000);
 });
+
+describe("the sampler from the environment", () => {
+  it("OTEL_TRACES_SAMPLER=always_off records no span and puts no trace id in the audit line; metrics still flow", async () => {
+    const rec = await startOtlpReceiver();
+    const audit = tempFile("audit-sampler.jsonl");
+    const c = await connectStdio(emu.url, ["--audit-log", audit], {
+      CO_API_KEY: TEST_KEY,
+      OTEL_EXPORTER_OTLP_ENDPOINT: rec.url,
+      OTEL_TRACES_SAMPLER: "always_off",
+    });
+    try {
+      const r = await c.client.callTool({ name: "rerank", arguments: RERANK });
+      expect(r.isError).toBeFalsy();
+      await c.close(); // flushes the exporters
+      await eventually(() => expect(rec.metrics.some((m) => m.name === "mcp.server.operation.duration")).toBe(true), 10_000);
+      expect(rec.spans).toHaveLength(0);
+      const line = JSON.parse(readFileSync(audit, "utf8").trim().split("\n").at(-1)!) as Record<string, unknown>;
+      expect(line.tool).toBe("rerank");
+      expect(line.trace_id).toBeUndefined();
+    } finally {
+      await rec.stop();
+    }
+  }, 30_000);
+});

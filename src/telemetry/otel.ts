@@ -222,7 +222,13 @@ export async function startOtel(s: TelemetrySettings, env: NodeJS.ProcessEnv, de
   if (deps.trackContext) context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   const spans = new BatchSpanProcessor(await traceExporter(protocols.traces, urls.traces));
-  const tracerProvider = new BasicTracerProvider({ resource, sampler, spanProcessors: [spans] });
+  const tracerProvider = new BasicTracerProvider({
+    resource,
+    spanProcessors: [spans],
+    // no key at all when OTEL_TRACES_SAMPLER names it: `sampler: undefined` would override the
+    // SDK's reading of the variable and sample everything
+    ...(sampler ? { sampler } : {}),
+  });
   trace.setGlobalTracerProvider(tracerProvider);
   const tracer = tracerProvider.getTracer(SCOPE, SERVICE_VERSION);
 

@@ -3,13 +3,8 @@
  * only after the policy says yes. Thin on purpose: validation and Cohere calls live in the
  * executor, visibility in the policy, transports in src/transports.
  */
-import { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import { Protocol } from "@modelcontextprotocol/sdk/shared/protocol.js";
-import { ErrorCode, ListToolsRequestSchema, McpError } from "@modelcontextprotocol/sdk/types.js";
+import { ProtocolError, ProtocolErrorCode, Server, type AuthInfo, type ServerContext, type Tool } from "@modelcontextprotocol/server";
 import * as z4 from "zod/v4";
-import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
-import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation";
-import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import type { ToolDef } from "./catalog/types.js";
 import type { ToolDescriptor } from "./catalog/describe.js";
 import { errorResult, executeTool, parseInput, safeResource, type CallOutcome, type ToolResult } from "./call/executor.js";
@@ -27,12 +22,6 @@ export type { AgentScope, Guard, GuardVerdict } from "./policy/types.js";
 
 export const SERVER_INFO = { name: "cohere-mcp", version: "0.1.0" };
 
-/** Ajv is built when a schema is actually checked (elicitation answers), not with every Server:
- *  stateless HTTP builds a Server per request, and an Ajv instance per Server cost ~0.6 ms. */
-const lazyValidator: jsonSchemaValidator = {
-  getValidator: (schema) => new AjvJsonSchemaValidator().getValidator(schema),
-};
-
 /** Pause between the last progress notification and the result (see the call handler). */
 const PROGRESS_SETTLE_MS = 25;
 
@@ -45,7 +34,6 @@ export type ScopeSource = AgentScope | ((authInfo: AuthInfo | undefined) => Agen
 export function createMcpServer(app: App, source: ScopeSource): Server {
   const scopeOf = typeof source === "function" ? source : () => source;
   const server = new Server(SERVER_INFO, {
-    jsonSchemaValidator: lazyValidator,
     // A session's tools follow the configuration: a reload that changes them sends list_changed.
     capabilities: { tools: { listChanged: typeof source === "function" }, logging: {} },
     instructions:
@@ -53,23 +41,24 @@ export function createMcpServer(app: App, source: ScopeSource): Server {
       "Errors are returned as tool results with what to do next.",
   });
   const listed: ToolDescriptor[] | undefined = typeof source === "function" ? undefined : app.descriptorsFor(source.visible);
-  server.setRequestHandler(ListToolsRequestSchema, async (_request, extra) => {
+  server.setRequestHandler("tools/list", async (_request, ctx) => {
     // Load the full records once the list is on its way, so the first call does not wait.
     setImmediate(() => void app.loadTool(""));
-    return { tools: listed ?? app.descriptorsFor(scopeOf(extra.authInfo).visible) };
+    // Our descriptors are JSON (built from the catalog), typed more loosely than the SDK's JSON values.
+    return { tools: (listed ?? app.descriptorsFor(scopeOf(ctx.http?.authInfo).visible)) as unknown as Tool[] };
   });
   // tools/call is registered on the base Protocol with a schema that accepts any params, so that
   // a malformed call (no string name, arguments not an object) reaches us: the Server's own check
   // would answer it with a schema dump and no audit line. We answer it with a short -32602 and
   // audit it once (finding 11).
-  const onCall = async (request: z4.infer<typeof AnyToolsCall>, extra: CallHandlerExtra): Promise<ToolResult> => {
-    const scope = scopeOf(extra.authInfo);
-    const problem = malformedCall(request.params);
-    if (problem) throw new McpError(ErrorCode.InvalidParams, await refuseMalformedCall(app, scope, request.params, problem));
-    const params = request.params as { name: string; arguments?: Record<string, unknown> };
+  const onCall = async (raw: unknown, ctx: ServerContext): Promise<ToolResult> => {
+    const scope = scopeOf(ctx.http?.authInfo);
+    const problem = malformedCall(raw);
+    if (problem) throw new ProtocolError(ProtocolErrorCode.InvalidParams, await refuseMalformedCall(app, scope, raw, problem));
+    const params = raw as { name: string; arguments?: Record<string, unknown> };
     // Progress (streamed pieces, poll statuses) only when the caller asked for it, in order,
     // and all sent before the result.
-    const token = extra._meta?.progressToken;
+    const token = ctx.mcpReq._meta?.progressToken;
     let queue: Promise<void> = Promise.resolve();
     let n = 0;
     const progress =
@@ -79,7 +68,7 @@ export function createMcpServer(app: App, source: ScopeSource): Server {
             const p = ++n;
             queue = queue
               .then(() =>
-                extra.sendNotification({ method: "notifications/progress", params: { progressToken: token, progress: p, message } }),
+                ctx.mcpReq.notify({ method: "notifications/progress", params: { progressToken: token, progress: p, message } }),
               )
               .catch(() => undefined);
           };
@@ -87,15 +76,15 @@ export function createMcpServer(app: App, source: ScopeSource): Server {
     const canElicit = elicitation !== undefined && (elicitation.form !== undefined || elicitation.url === undefined);
     const elicit: ElicitFn | undefined = canElicit
       ? async (message) => {
-          const r = await server.elicitInput(
+          const r = await ctx.mcpReq.elicitInput(
             { mode: "form", message, requestedSchema: { type: "object", properties: {} } },
-            { relatedRequestId: extra.requestId, signal: extra.signal, timeout: CONFIRM_TIMEOUT_MS },
+            { signal: ctx.mcpReq.signal, timeout: CONFIRM_TIMEOUT_MS },
           );
           return r.action;
         }
       : undefined;
     const result = await callTool(app, scope, params.name, params.arguments, {
-      signal: extra.signal,
+      signal: ctx.mcpReq.signal,
       progress,
       elicit,
     });
@@ -103,14 +92,10 @@ export function createMcpServer(app: App, source: ScopeSource): Server {
     // The SDK's client handles a notification one microtask after it reads it but a response at
     // once, and forgets the progress token with the response: progress read in the same chunk as
     // the result would be dropped. A short gap after the last one keeps them apart.
-    if (n > 0 && !extra.signal.aborted) await new Promise((r) => setTimeout(r, PROGRESS_SETTLE_MS));
+    if (n > 0 && !ctx.mcpReq.signal.aborted) await new Promise((r) => setTimeout(r, PROGRESS_SETTLE_MS));
     return result;
   };
-  (Protocol.prototype.setRequestHandler as (this: Server, schema: typeof AnyToolsCall, h: typeof onCall) => void).call(
-    server,
-    AnyToolsCall,
-    onCall,
-  );
+  server.setRequestHandler("tools/call", { params: AnyToolsCallParams }, onCall);
   return server;
 }
 
@@ -121,9 +106,8 @@ function quotedName(name: string, secrets: readonly string[]): string {
 }
 
 
-/** Any tools/call request: its params are checked by malformedCall, not by a schema. */
-const AnyToolsCall = z4.object({ method: z4.literal("tools/call"), params: z4.unknown().optional() });
-type CallHandlerExtra = Parameters<Parameters<Server["setRequestHandler"]>[1]>[1];
+/** Any tools/call params: they are checked by malformedCall, not by a schema. */
+const AnyToolsCallParams = z4.unknown();
 
 const kindOf = (v: unknown): string =>
   v === null ? "null" : Array.isArray(v) ? "an array" : typeof v === "object" ? "an object" : v === undefined ? "nothing" : `a ${typeof v}`;

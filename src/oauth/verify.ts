@@ -12,7 +12,7 @@
  */
 import { createHash } from "node:crypto";
 import { createLocalJWKSet, createRemoteJWKSet, customFetch, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from "jose";
-import { discoverAuthorizationServerMetadata } from "@modelcontextprotocol/sdk/client/auth.js";
+import { discoverAuthorizationServerMetadata } from "@modelcontextprotocol/client";
 import { DEFAULT_ALGS, urlProblem, type OAuthConfig } from "../config/oauth.js";
 import type { Logger } from "../runtime/logger.js";
 

@@ -16,8 +16,8 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import net from "node:net";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
+import type { AuthInfo } from "@modelcontextprotocol/server";
+import { NodeHttpTransport } from "./web.js";
 import { createMcpServer } from "../../server.js";
 import type { App } from "../../runtime/app.js";
 import { ConfigError } from "../../config/file.js";
@@ -191,7 +191,7 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
     const plain = plainCall(req, body);
     if (plain) return runPlainCall(app, requests, req, res, scope, plain, who);
     const server = createMcpServer(app, scope);
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    const transport = new NodeHttpTransport({ sessionIdGenerator: undefined });
     await server.connect(transport);
     await requests.runTransport(
       req,

@@ -3,12 +3,23 @@
  * only after the policy says yes. Thin on purpose: validation and Cohere calls live in the
  * executor, visibility in the policy, transports in src/transports.
  */
-import { ProtocolError, ProtocolErrorCode, Server, type AuthInfo, type ServerContext, type Tool } from "@modelcontextprotocol/server";
+import {
+  CLIENT_CAPABILITIES_META_KEY,
+  inputRequired,
+  ProtocolError,
+  ProtocolErrorCode,
+  Server,
+  type AuthInfo,
+  type InputRequiredResult,
+  type ServerContext,
+  type Tool,
+} from "@modelcontextprotocol/server";
 import * as z4 from "zod/v4";
 import type { ToolDef } from "./catalog/types.js";
 import type { ToolDescriptor } from "./catalog/describe.js";
 import { errorResult, executeTool, parseInput, safeResource, type CallOutcome, type ToolResult } from "./call/executor.js";
 import { confirmDestructive, CONFIRM_TIMEOUT_MS, type ElicitFn } from "./call/confirm.js";
+import { answerOf, CONFIRM_INPUT, ConfirmationRefused, InputNeeded, mintState } from "./call/mrtr.js";
 import { FileRefused, pathInputs, resolveFileInputs, type FileAccess } from "./call/files.js";
 import { hashArgs, isoTime, type AuditDraft, type AuditHead, type AuditTail, type DenyReason } from "./audit/index.js";
 import { quoteValue } from "./audit/show.js";
@@ -31,8 +42,16 @@ const PROGRESS_SETTLE_MS = 25;
  */
 export type ScopeSource = AgentScope | ((authInfo: AuthInfo | undefined) => AgentScope);
 
-export function createMcpServer(app: App, source: ScopeSource): Server {
-  const scopeOf = typeof source === "function" ? source : () => source;
+/** The protocol era a server instance serves (v2 builds one per era: serveStdio, createMcpHandler). */
+export type Era = "modern" | "legacy";
+
+export function createMcpServer(app: App, source: ScopeSource, era: Era = "legacy"): Server {
+  const scopeOf = (authInfo: AuthInfo | undefined): AgentScope => ({
+    ...(typeof source === "function" ? source(authInfo) : source),
+    era,
+    // a modern client is asked in the call's own exchange (input_required), whatever the transport
+    ...(era === "modern" ? { stateless: false } : {}),
+  });
   const server = new Server(SERVER_INFO, {
     // A session's tools follow the configuration: a reload that changes them sends list_changed.
     capabilities: { tools: { listChanged: typeof source === "function" }, logging: {} },
@@ -51,7 +70,7 @@ export function createMcpServer(app: App, source: ScopeSource): Server {
   // a malformed call (no string name, arguments not an object) reaches us: the Server's own check
   // would answer it with a schema dump and no audit line. We answer it with a short -32602 and
   // audit it once (finding 11).
-  const onCall = async (raw: unknown, ctx: ServerContext): Promise<ToolResult> => {
+  const onCall = async (raw: unknown, ctx: ServerContext): Promise<ToolResult | InputRequiredResult> => {
     const scope = scopeOf(ctx.http?.authInfo);
     const problem = malformedCall(raw);
     if (problem) throw new ProtocolError(ProtocolErrorCode.InvalidParams, await refuseMalformedCall(app, scope, raw, problem));
@@ -72,22 +91,49 @@ export function createMcpServer(app: App, source: ScopeSource): Server {
               )
               .catch(() => undefined);
           };
-    const elicitation = server.getClientCapabilities()?.elicitation as { form?: unknown; url?: unknown } | undefined;
+    const elicitation = (era === "modern" ? envelopeCapabilities(ctx) : server.getClientCapabilities())?.elicitation as
+      | { form?: unknown; url?: unknown }
+      | undefined;
     const canElicit = elicitation !== undefined && (elicitation.form !== undefined || elicitation.url === undefined);
-    const elicit: ElicitFn | undefined = canElicit
-      ? async (message) => {
-          const r = await ctx.mcpReq.elicitInput(
-            { mode: "form", message, requestedSchema: { type: "object", properties: {} } },
-            { signal: ctx.mcpReq.signal, timeout: CONFIRM_TIMEOUT_MS },
-          );
-          return r.action;
-        }
-      : undefined;
-    const result = await callTool(app, scope, params.name, params.arguments, {
-      signal: ctx.mcpReq.signal,
-      progress,
-      elicit,
-    });
+    // modern era (call/mrtr.ts): the first round asks by returning input_required, the retry
+    // carries the answer and the signed state, checked against this very call
+    const retry = era === "modern" && (ctx.mcpReq.requestState() !== undefined || ctx.mcpReq.inputResponses !== undefined);
+    const elicit: ElicitFn | undefined = !canElicit
+      ? undefined
+      : era === "modern"
+        ? async (question) => {
+            if (!retry) throw new InputNeeded(question);
+            try {
+              return await answerOf(app, scope, params.name, params.arguments, ctx.mcpReq.requestState(), ctx.mcpReq.inputResponses);
+            } catch (err) {
+              if (err instanceof ConfirmationRefused) throw err;
+              app.logger.error("a confirmation could not be checked", { error: (err as Error)?.message });
+              throw new ConfirmationRefused("its confirmation could not be checked (the shared store did not answer)");
+            }
+          }
+        : async (message) => {
+            const r = await ctx.mcpReq.elicitInput(
+              { mode: "form", message, requestedSchema: { type: "object", properties: {} } },
+              { signal: ctx.mcpReq.signal, timeout: CONFIRM_TIMEOUT_MS },
+            );
+            return r.action;
+          };
+    let result: ToolResult;
+    try {
+      result = await callTool(app, scope, params.name, params.arguments, {
+        signal: ctx.mcpReq.signal,
+        progress,
+        elicit,
+      });
+    } catch (err) {
+      if (!(err instanceof InputNeeded)) throw err;
+      return inputRequired({
+        inputRequests: {
+          [CONFIRM_INPUT]: inputRequired.elicit({ message: err.question, requestedSchema: { type: "object", properties: {} } }),
+        },
+        requestState: await mintState(app, scope, params.name, params.arguments),
+      });
+    }
     await queue;
     // The SDK's client handles a notification one microtask after it reads it but a response at
     // once, and forgets the progress token with the response: progress read in the same chunk as
@@ -105,6 +151,13 @@ function quotedName(name: string, secrets: readonly string[]): string {
   return quoteValue(redactText(head, secrets), 100, head === name ? undefined : name.length);
 }
 
+
+/** The capabilities a modern-era request declares in its envelope (there is no initialize). */
+function envelopeCapabilities(ctx: ServerContext): { elicitation?: unknown } | undefined {
+  const env = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
+  const caps = env?.[CLIENT_CAPABILITIES_META_KEY] ?? env?.clientCapabilities;
+  return caps && typeof caps === "object" ? (caps as { elicitation?: unknown }) : undefined;
+}
 
 /** Any tools/call params: they are checked by malformedCall, not by a schema. */
 const AnyToolsCallParams = z4.unknown();
@@ -231,6 +284,7 @@ export async function callTool(
       replica: app.options.replicaId,
       remote: scope.remote,
       session: scope.session,
+      era: scope.era,
     };
     draft = app.audit.begin?.(head, expectedResource);
   };

@@ -107,6 +107,8 @@ export interface AuditEvent extends AuditClaims {
   replica?: string;
   /** HTTP --sessions: the MCP session the call came in. */
   session?: string;
+  /** The MCP protocol era the call came in: modern (2026-07-28) or legacy (2025-11-25 and older). */
+  era?: "modern" | "legacy";
   /** A destructive call the user accepted when asked (elicitation). */
   confirmed?: boolean;
 }
@@ -130,6 +132,7 @@ export type AuditHead = Pick<
   | "replica"
   | "remote"
   | "session"
+  | "era"
 >;
 /** The rest of a call's line, known when it ends. */
 export type AuditTail = Pick<

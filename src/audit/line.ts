@@ -305,6 +305,7 @@ export function prepareHead(
   let from = "";
   if (h.remote !== undefined) from += `,"remote":${jsonString(safeValue(h.remote, AUDIT_VALUE_CHARS, secrets, pad))}`;
   if (h.session !== undefined) from += `,"session":${jsonString(safeValue(h.session, AUDIT_VALUE_CHARS, secrets, pad))}`;
+  if (h.era !== undefined) from += `,"era":${jsonString(h.era)}`;
   // an unauthenticated request is named by its address: its subject is made per call
   let subject = parts.subject;
   if (h.agent === UNAUTHENTICATED && h.remote !== undefined) {

@@ -14,7 +14,7 @@ import {
 } from "@modelcontextprotocol/server";
 
 /** The request's headers and target as a web `Request` without a body (aborted when the client goes). */
-export function webRequest(req: IncomingMessage, res: ServerResponse): Request {
+export function webRequest(req: IncomingMessage, res: ServerResponse, cancel?: AbortSignal): Request {
   const headers = new Headers();
   for (const [k, v] of Object.entries(req.headers)) {
     if (v === undefined) continue;
@@ -25,7 +25,8 @@ export function webRequest(req: IncomingMessage, res: ServerResponse): Request {
     if (!res.writableFinished) abort.abort();
   });
   const host = req.headers.host ?? "localhost";
-  return new Request(`http://${host}${req.url ?? "/"}`, { method: req.method ?? "GET", headers, signal: abort.signal });
+  const signal = cancel ? AbortSignal.any([abort.signal, cancel]) : abort.signal;
+  return new Request(`http://${host}${req.url ?? "/"}`, { method: req.method ?? "GET", headers, signal });
 }
 
 /** Write a web `Response` to node's `res`: status, headers, then the body as it comes. */

@@ -261,6 +261,19 @@ if [ -x "$NODE22" ] && [ -f "${CONF22[1]}" ]; then
       fail "$CV, $mode" "$TMP/conf22-$mode.summary"
     fi
   done
+  # The 2026-07-28 (modern era) server scenarios: run when this conformance version has any.
+  if "${CONF22[@]}" list --server --spec-version 2026-07-28 >"$TMP/conf22-modern.list" 2>&1 &&
+    modern=$(grep -E '^\s+[a-z0-9-]+' "$TMP/conf22-modern.list" | awk '{print $1}') && [ -n "$modern" ]; then
+    for scenario in $modern; do
+      if NO_COLOR=1 timeout 300 "${CONF22[@]}" server --url "$MCP_URL" --scenario "$scenario" >"$TMP/conf22-m-$scenario.out" 2>&1; then
+        pass "$CV, 2026-07-28: $scenario"
+      else
+        fail "$CV, 2026-07-28: $scenario" "$TMP/conf22-m-$scenario.out"
+      fi
+    done
+  else
+    echo "SKIP $CV, 2026-07-28: it has no server scenarios for that revision ($(tr '\n' ' ' <"$TMP/conf22-modern.list" | cut -c1-160)); the modern era is covered by the SDK v2 client rows above and test/eras*.test.ts"
+  fi
 else
   fail "Node 22 and conformance 0.1.16 are not installed in scripts/node22" "$TMP/node22-install.log"
 fi

@@ -14,6 +14,8 @@ import {
   Server,
   type AuthInfo,
   type InputRequiredResult,
+  type JSONRPCRequest,
+  type Result,
   type ServerContext,
   type Tool,
 } from "@modelcontextprotocol/server";
@@ -40,6 +42,23 @@ const PROGRESS_SETTLE_MS = 25;
  */
 export type ScopeSource = AgentScope | ((authInfo: AuthInfo | undefined) => AgentScope);
 
+/**
+ * v2's Server checks a tools/call against the spec's schema before any handler runs, and answers a
+ * malformed one with a schema dump and no audit line. Ours must see it (a short -32602, audited
+ * once: finding 11), so a call whose params are malformed skips that check; every other call
+ * keeps it (and the SDK's input_required handling).
+ */
+class CohereServer extends Server {
+  protected override _wrapHandler(
+    method: string,
+    handler: (request: JSONRPCRequest, ctx: ServerContext) => Promise<Result>,
+  ): (request: JSONRPCRequest, ctx: ServerContext) => Promise<Result> {
+    const wrapped = super._wrapHandler(method, handler);
+    if (method !== "tools/call") return wrapped;
+    return (request, ctx) => (malformedCall(request.params) ? handler(request, ctx) : wrapped(request, ctx));
+  }
+}
+
 /** The protocol era a server instance serves (v2 builds one per era: serveStdio, createMcpHandler). */
 export type Era = "modern" | "legacy";
 
@@ -50,7 +69,7 @@ export function createMcpServer(app: App, source: ScopeSource, era: Era = "legac
     // a modern client is asked in the call's own exchange (input_required), whatever the transport
     ...(era === "modern" ? { stateless: false } : {}),
   });
-  const server = new Server(SERVER_INFO, {
+  const server = new CohereServer(SERVER_INFO, {
     // A session's tools follow the configuration: a reload that changes them sends list_changed.
     capabilities: { tools: { listChanged: typeof source === "function" }, logging: {} },
     instructions:

@@ -16,6 +16,7 @@ import { MemorySharedState } from "../src/store/shared-memory.js";
 import type { App } from "../src/runtime/app.js";
 import type { AgentScope } from "../src/policy/types.js";
 import { readFileSync } from "node:fs";
+import { redisServerPath, startRedis } from "../bench/redis.js";
 
 const TOOLS = ["--tools", "datasets", "--allow-write", "--allow-destructive"];
 const ENVELOPE = {
@@ -39,7 +40,7 @@ async function call(url: string, token: string, name: string, args: Record<strin
   const r = await rpc(
     url,
     { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name, arguments: args, ...extra, _meta: ENVELOPE } },
-    { ...bearer(token), "Mcp-Protocol-Version": MODERN, "Mcp-Method": "tools/call", "Mcp-Name": name },
+    { ...(token ? bearer(token) : {}), "Mcp-Protocol-Version": MODERN, "Mcp-Method": "tools/call", "Mcp-Name": name },
   );
   expect(r.status).toBe(200);
   return r.messages[0]?.result as Record<string, unknown> & ToolCallResult;
@@ -161,6 +162,31 @@ describe("MRTR confirmations over HTTP (raw wire)", () => {
       expect(deletes()).toHaveLength(0);
     } finally {
       await c.stop();
+    }
+  });
+});
+
+describe.skipIf(!redisServerPath())("MRTR confirmations across replicas on Redis (--store, no COHERE_MCP_STATE_KEY)", () => {
+  it("the key is shared through the store: a state from one replica is accepted by the other, once", async () => {
+    const redis = await startRedis();
+    const args = [...TOOLS, "--store", redis.url];
+    const [r1, r2] = await Promise.all([startHttp(emu.url, [...args, "--replica-id", "r1"]), startHttp(emu.url, [...args, "--replica-id", "r2"])]);
+    try {
+      const made = await call(r1.url, "", "create_dataset", { name: "d", type: "embed-input", data_text: '{"text":"a"}\n' });
+      const id = (made.structuredContent as { id: string }).id;
+      const asked = await call(r1.url, "", "delete_dataset", { id });
+      expect(asked.resultType).toBe("input_required");
+      const state = asked.requestState as string;
+      const ok = await call(r2.url, "", "delete_dataset", { id }, { inputResponses: accept, requestState: state });
+      expect(ok.isError, textOf(ok)).toBeFalsy();
+      expect(deletes()).toHaveLength(1);
+      const replay = await call(r1.url, "", "delete_dataset", { id }, { inputResponses: accept, requestState: state });
+      expect(replay.isError).toBe(true);
+      expect(textOf(replay)).toMatch(/used already/);
+      expect(deletes()).toHaveLength(1);
+    } finally {
+      await Promise.all([r1.stop(), r2.stop()]);
+      await redis.dispose();
     }
   });
 });

@@ -393,6 +393,20 @@ export async function connectStdioModern(
   return { client: client as unknown as Client, pid: transport.pid, stderr: () => err, close: () => v2.close() };
 }
 
+/** The SDK v2 client pinned to MCP 2026-07-28 over streamable HTTP, seen as an McpConn (see connectStdioModern). */
+export async function connectHttpModern(mcpUrl: string, headers: Record<string, string> = {}, name = "cohere-mcp-bench-modern"): Promise<McpConn> {
+  const { StreamableHTTPClientTransport: HttpV2 } = await import("@modelcontextprotocol/client");
+  const v2 = new ClientV2({ name, version: "1.0.0" }, { versionNegotiation: { mode: { pin: "2026-07-28" } } });
+  await v2.connect(new HttpV2(new URL(mcpUrl), { requestInit: { headers } }));
+  const client = {
+    listTools: () => v2.listTools(),
+    callTool: (params: { name: string; arguments?: Record<string, unknown> }, _schema?: unknown, options?: { timeout?: number }) =>
+      v2.callTool(params, options),
+    close: () => v2.close(),
+  };
+  return { client: client as unknown as Client, pid: null, stderr: () => "", close: () => v2.close() };
+}
+
 /** cohere-mcp over stdio against `upstream`. */
 export function connectOurStdio(upstream: string, args: string[] = [], env: Record<string, string | undefined> = {}): Promise<McpConn> {
   return connectStdioCmd(process.execPath, [ENTRY, ...args], scrubbedEnv({ CO_API_KEY: BENCH_KEY, CO_API_URL: upstream, ...env }));

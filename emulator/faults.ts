@@ -1,4 +1,5 @@
 /** Injected faults: rules (method, path or regex, how many times) and what each fault does. */
+import { E401, E402, E404, E429, E499 } from "./cohere-errors.js";
 
 export type Fault =
   | { kind: "status"; status: number; message?: string; retryAfter?: string; headers?: Record<string, string> }
@@ -28,15 +29,15 @@ export interface FaultRule {
 
 export const DEFAULT_STATUS_MESSAGES: Record<number, string> = {
   400: "invalid request: emulated fault",
-  401: "invalid api token",
-  402: "Please add or update your payment method to continue using the API.",
+  401: E401.invalidKey,
+  402: E402,
   403: "forbidden",
-  404: "not found",
+  404: E404.page,
   408: "request timeout",
   422: "unprocessable entity",
-  429: "You are past the per minute request limit, please wait and try again later.",
+  429: E429,
   498: "invalid token",
-  499: "request cancelled",
+  499: E499,
   500: "internal server error",
   501: "not implemented",
   502: "bad gateway",

@@ -5,6 +5,8 @@ import type { QuerySpec } from "./schemas.js";
 import type { RecordedRequest } from "./requests.js";
 import { multipartBoundary, parseMultipart, type ParsedMultipart } from "./util.js";
 import { validate } from "./validate.js";
+import { ApiError } from "./routes/types.js";
+import { E400, worded } from "./cohere-errors.js";
 
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 export const JSON_TYPE = "application/json";
@@ -176,14 +178,28 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
-/** The request contract of a route (content type, body, query, form, extra checks): the first problem, or undefined. */
+/**
+ * The request contract of a route (content type, body, query, form, extra checks): the first
+ * problem as the complete message Cohere sends (see cohere-errors.ts), or undefined.
+ */
 export function validateRequest(route: Route, ctx: Ctx, rec: Pick<RecordedRequest, "body" | "multipart">, raw: Buffer, contentType: string | undefined): string | undefined {
+  const problem = firstProblem(route, ctx, rec, raw, contentType);
+  if (problem === undefined) return undefined;
+  return typeof problem === "string" ? `invalid request: ${problem}` : problem.worded;
+}
+
+/** A problem in our words (prefixed with `invalid request: `), or one worded as Cohere words it. */
+type Problem = string | { worded: string };
+
+function firstProblem(route: Route, ctx: Ctx, rec: Pick<RecordedRequest, "body" | "multipart">, raw: Buffer, contentType: string | undefined): Problem | undefined {
   const qProblem = validateQuery(route.query, ctx.query);
   if (route.body === "json") {
     if (!isJsonType(contentType)) return `content-type must be application/json (got ${contentType ?? "none"})`;
     if (!raw.length) return "request body is required";
-    if (rec.body === undefined) return "request body is not valid JSON";
+    if (rec.body === undefined) return { worded: E400.invalidJson(jsonSyntaxError(raw)) };
     if (qProblem) return qProblem;
+    const cohere = worded[route.op]?.(rec.body as Record<string, unknown>);
+    if (cohere) return { worded: cohere };
     const problem = route.schema ? validate(route.schema, rec.body) : undefined;
     if (problem) return problem;
   } else if (route.body === "multipart") {
@@ -212,5 +228,21 @@ export function validateRequest(route: Route, ctx: Ctx, rec: Pick<RecordedReques
     }
     if (qProblem) return qProblem;
   }
-  return route.check?.(ctx);
+  try {
+    return route.check?.(ctx);
+  } catch (err) {
+    // a check may answer with one of Cohere's complete messages (cohere-errors.ts)
+    if (err instanceof ApiError && err.status === 400) return { worded: err.message };
+    throw err;
+  }
+}
+
+/** What is wrong with a body that did not parse (Cohere's page quotes its Go decoder: "invalid character … in string literal"). */
+function jsonSyntaxError(raw: Buffer): string {
+  try {
+    JSON.parse(raw.toString("utf8"));
+    return "not a JSON value";
+  } catch (e) {
+    return (e as Error).message.replace(/^JSON\.parse: /, "");
+  }
 }

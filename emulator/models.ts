@@ -11,6 +11,7 @@
  */
 import { COHERE_MODELS, cohereModel, deprecationWarning, type CohereModel } from "../src/catalog/models.js";
 import { ApiError } from "./routes/types.js";
+import { E400, E404 } from "./cohere-errors.js";
 import type { EmulatorState } from "./state.js";
 
 export type Endpoint = "chat" | "embed" | "classify" | "summarize" | "rerank" | "rate" | "generate";
@@ -56,7 +57,7 @@ const chatModel = (name: string, o: Partial<ModelInfo> = {}): ModelInfo => ({
 /** Defaults per endpoint, as GET /v1/models lists them (`default_endpoints`). */
 const DEFAULTS: Record<string, Endpoint[]> = {
   "command-a-03-2025": ["chat"],
-  "command-r-08-2024": ["generate", "summarize"],
+  command: ["generate", "summarize"],
   "embed-v4.0": ["embed"],
   "embed-english-v3.0": ["classify"],
   "rerank-v3.5": ["rerank"],
@@ -95,7 +96,7 @@ export function embedDimension(model: string | undefined, outputDimension?: numb
   return 1024;
 }
 
-const NOT_FOUND = (name: string) => `model '${name}' not found, make sure the correct model ID was used and that you have access to the model.`;
+const NOT_FOUND = E404.model;
 
 /** The API name Cohere uses in "is not supported by the … API". */
 const API_NAME: Record<Endpoint, string> = {
@@ -136,7 +137,7 @@ export function useModel(state: EmulatorState, requested: unknown, endpoint: End
   if (typeof requested !== "string") return MODELS.find((m) => m.default_endpoints.includes(endpoint))!.name;
   const m = findModel(state, requested);
   if (!m) throw new ApiError(404, NOT_FOUND(requested));
-  if (!m.endpoints.includes(endpoint)) throw new ApiError(400, `invalid request: model '${requested}' is not supported by the ${API_NAME[endpoint]} API`);
+  if (!m.endpoints.includes(endpoint)) throw new ApiError(400, E400.notSupportedBy(requested, API_NAME[endpoint]));
   return m.name;
 }
 
@@ -157,7 +158,7 @@ export function parseModel(requested: string): void {
 function servedOnlyBy(models: readonly string[], requested: string, api: string): void {
   if (models.includes(requested)) return;
   if (MODELS.some((m) => m.name === requested) || cohereModel(requested)?.status === "live") {
-    throw new ApiError(400, `invalid request: model '${requested}' is not supported by the ${api} API`);
+    throw new ApiError(400, E400.notSupportedBy(requested, api));
   }
   throw new ApiError(404, NOT_FOUND(requested));
 }

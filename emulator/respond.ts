@@ -3,6 +3,7 @@
  * faults that answer instead of the route, and the route's reply (JSON, empty or a stream).
  */
 import type { ServerResponse } from "node:http";
+import { E401 } from "./cohere-errors.js";
 import { DEFAULT_STATUS_MESSAGES, type Fault } from "./faults.js";
 import { JSON_TYPE, sendJson } from "./http.js";
 import type { RecordedRequest } from "./requests.js";
@@ -23,12 +24,12 @@ export function sendError(res: ServerResponse, rec: RecordedRequest, status: num
 /** Cohere's 401 message for this Authorization header, or undefined when the key is accepted. */
 export function apiKeyProblem(authorization: string | undefined, apiKey: string | undefined): string | undefined {
   const value = (authorization ?? "").trim();
-  if (!value) return "no api key supplied";
+  if (!value) return E401.noKey;
   const m = /^bearer\s+(.*)$/i.exec(value);
   const token = m ? m[1]!.trim() : "";
-  if (!m) return "invalid api token";
-  if (!token) return "no api key supplied";
-  if (apiKey !== undefined && token !== apiKey) return "invalid api token";
+  if (!m) return E401.invalidKey;
+  if (!token) return E401.noKey;
+  if (apiKey !== undefined && token !== apiKey) return E401.invalidKey;
   return undefined;
 }
 

@@ -21,6 +21,7 @@ import { handleControl, type Controllable } from "./control.js";
 import { FaultList, type FaultRule } from "./faults.js";
 import { isJsonType, matchRoute, readBody, sendJson, sleep, validateRequest } from "./http.js";
 import { ApiError, type Ctx, type Reply } from "./routes/index.js";
+import { E404 } from "./cohere-errors.js";
 import { EmulatorState } from "./state.js";
 import type { StreamSplit } from "./wire.js";
 import { recordOf, RequestLog, type RecordedRequest } from "./requests.js";
@@ -235,7 +236,7 @@ export class CohereEmulator implements Controllable {
 
     // Decide the answer: route, then auth, then the request contract.
     let failure: { status: number; message: string; headers?: Record<string, string> } | undefined;
-    if (match.kind === "not-found") failure = { status: 404, message: "not found" };
+    if (match.kind === "not-found") failure = { status: 404, message: E404.page };
     else if (match.kind === "method") failure = { status: 405, message: "method not allowed", headers: { allow: match.allow.join(", ") } };
     if (!failure) {
       const authProblem = apiKeyProblem(headers.authorization, this.opts.apiKey);
@@ -243,7 +244,7 @@ export class CohereEmulator implements Controllable {
     }
     if (!failure && route) {
       const problem = validateRequest(route, ctx, rec, raw, contentType);
-      if (problem) failure = { status: 400, message: `invalid request: ${problem}` };
+      if (problem) failure = { status: 400, message: problem };
     }
     if (failure) {
       rec.valid = false;

@@ -136,6 +136,44 @@ describe("agents", () => {
     await fresh.close().catch(() => undefined);
   });
 
+  it("revoking the last token says so in plain English (console and reload lines); a new token lets the agent in again", async () => {
+    const create = await api(c, "POST", "agents", { session: lead, body: { name: "lap-agent", profile: "search" } });
+    expect(create.status, create.body).toBe(201);
+    const laptop = (await api(c, "POST", "agents/lap-agent/tokens", { session: lead, body: { label: "laptop" } })).json.token as string;
+    expect((await api(c, "DELETE", "agents/lap-agent/tokens/token", { session: lead })).status).toBe(200);
+    const reloads = () => auditLines(auditPath).filter((l) => l.event === "config_reload").map((l) => String(l.text));
+    const seen = reloads().length;
+    expect((await api(c, "DELETE", "agents/lap-agent/tokens/laptop", { session: lead })).status).toBe(200);
+    expect((await auditOf("DELETE agents/:name/tokens/:label")).text).toBe(
+      "team-lead (admin) revoked lap-agent's token 'laptop'; lap-agent has no token left (add one to let it in again)",
+    );
+    const reload = await eventually(() => {
+      const l = reloads().slice(seen).pop();
+      if (!l) throw new Error("no reload line yet");
+      return l;
+    });
+    expect(reload).toContain("lap-agent's token 'laptop' was revoked; lap-agent has no token left");
+    expect(reload).not.toMatch(/gains token|rotated/);
+    await expect(connectHttp(c.srv.url, bearer(laptop))).rejects.toThrow();
+    const listed = (await api(c, "GET", "agents", { session: lead })).json.find((a: { name: string }) => a.name === "lap-agent");
+    expect(listed.tokens).toEqual([]);
+    // a new token replaces the stand-in
+    const seen2 = reloads().length;
+    const desk = await api(c, "POST", "agents/lap-agent/tokens", { session: lead, body: { label: "desk" } });
+    expect(desk.status, desk.body).toBe(201);
+    const again = await eventually(() => {
+      const l = reloads().slice(seen2).pop();
+      if (!l) throw new Error("no reload line yet");
+      return l;
+    });
+    expect(again).toContain("lap-agent has a token again: 'desk'");
+    const relisted = (await api(c, "GET", "agents", { session: lead })).json.find((a: { name: string }) => a.name === "lap-agent");
+    expect(relisted.tokens).toEqual([{ label: "desk" }]);
+    const s = await connectHttp(c.srv.url, bearer(desk.json.token));
+    expect((await s.client.listTools()).tools.length).toBeGreaterThan(0);
+    await s.close();
+  });
+
   it("ending one session: that session is gone, audited", async () => {
     const s = await connectHttp(c.srv.url, bearer(SEARCH_TOKEN));
     await s.client.listTools();
@@ -232,7 +270,12 @@ describe("activity and usage", () => {
 
   it("usage per agent and key for the month: calls, refusals, billed units, budget, days", async () => {
     const month = new Date().toISOString().slice(0, 7);
-    const r = await api(c, "GET", `usage?month=${month}`, { session: lead });
+    // counts are written every 200 ms
+    const r = await eventually(async () => {
+      const u = await api(c, "GET", `usage?month=${month}`, { session: lead });
+      expect(u.json.agents.find((a: { agent: string }) => a.agent === "search-agent").calls).toBeGreaterThanOrEqual(1);
+      return u;
+    });
     expect(r.status).toBe(200);
     const search = r.json.agents.find((a: { agent: string }) => a.agent === "search-agent");
     expect(search.calls).toBeGreaterThanOrEqual(1);

@@ -102,6 +102,51 @@ describe.skipIf(!HAVE_REDIS)("console on Redis", () => {
     }
   });
 
+  it("the agents page lists the sessions of every replica; ending one held by the other replica ends it there, audited", async () => {
+    const onB = await connectHttp(b.srv.url, bearer(CURATOR_TOKEN));
+    const onA = await connectHttp(a.srv.url, bearer(CURATOR_TOKEN));
+    try {
+      await onB.client.listTools();
+      await onA.client.listTools();
+      const idB = onB.transport.sessionId!;
+      const idA = onA.transport.sessionId!;
+      // A lists both (B's within a poll: 500 ms)
+      const listed = await eventually(async () => {
+        const curator = (await api(a, "GET", "agents", { bearer: LEAD_TOKEN })).json.find((x: { name: string }) => x.name === "curator");
+        const ids = curator.sessions.map((x: { id: string }) => x.id);
+        if (!ids.includes(idB)) throw new Error(`B's session not listed yet: ${ids.join(", ")}`);
+        return curator.sessions as Array<{ id: string; replica: string }>;
+      }, 2_000);
+      expect(listed.find((x) => x.id === idB)!.replica).toBe("rb");
+      expect(listed.find((x) => x.id === idA)!.replica).toBe("ra");
+      const lead = await login(a, LEAD_TOKEN);
+      const t0 = Date.now();
+      const r = await api(a, "DELETE", `agents/curator/sessions/${encodeURIComponent(idB)}`, { session: lead });
+      expect(r.status, r.body).toBe(200);
+      expect(r.json).toEqual({ ended: 1, replica: "rb" });
+      console.log(`a session held by replica B ended from replica A's console in ${Date.now() - t0} ms`);
+      await expect(onB.client.listTools()).rejects.toThrow();
+      // the session on A is untouched
+      expect((await onA.client.listTools()).tools.length).toBeGreaterThan(0);
+      const line = await eventually(async () => {
+        const act = await api(a, "GET", "activity?agent=team-lead", { session: lead });
+        const found = act.json.events.find((e: { sentence: string }) => e.sentence.includes(idB));
+        if (!found) throw new Error("not yet");
+        return found;
+      }, 2_000);
+      expect(line.sentence).toBe(`team-lead (admin) ended curator's session ${idB} (held by replica rb)`);
+      // gone from the list; a session nobody holds is 404
+      await eventually(async () => {
+        const curator = (await api(b, "GET", "agents", { bearer: LEAD_TOKEN })).json.find((x: { name: string }) => x.name === "curator");
+        expect(curator.sessions.map((x: { id: string }) => x.id)).not.toContain(idB);
+      }, 2_000);
+      expect((await api(a, "DELETE", `agents/curator/sessions/${encodeURIComponent(idB)}`, { session: lead })).status).toBe(404);
+    } finally {
+      await onA.close().catch(() => undefined);
+      await onB.close().catch(() => undefined);
+    }
+  });
+
   it("cohere-mcp policy export writes the store's document as a complete config file (hashes kept: the operator's file)", async () => {
     const out: string[] = [];
     const err: string[] = [];
@@ -118,7 +163,15 @@ describe.skipIf(!HAVE_REDIS)("console on Redis", () => {
   });
 
   it("the document survives a replica restart (the store wins over the file) and a Redis restart", async () => {
+    // a replica that stops withdraws its open sessions from the list at once
+    const held = await connectHttp(b.srv.url, bearer(CURATOR_TOKEN));
+    await held.client.listTools();
+    const heldId = held.transport.sessionId!;
+    const agentsOfA = async () => (await api(a, "GET", "agents", { bearer: LEAD_TOKEN })).json.find((x: { name: string }) => x.name === "curator").sessions as Array<{ id: string }>;
+    await eventually(async () => expect((await agentsOfA()).map((x) => x.id)).toContain(heldId), 2_000);
     await b.srv.stop();
+    expect((await agentsOfA()).map((x) => x.id)).not.toContain(heldId);
+    await held.close().catch(() => undefined);
     b = await replica("rb");
     const fresh = await connectHttp(b.srv.url, bearer(CURATOR_TOKEN));
     expect((await fresh.client.listTools()).tools.map((t) => t.name)).toContain("delete_dataset");

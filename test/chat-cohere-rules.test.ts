@@ -53,13 +53,13 @@ describe("refused before sending (the server) and 400 (the emulator)", () => {
       what: "a tool result for an id no assistant turn issued",
       args: { model: MODEL, tools: [WEATHER], messages: [user, assistantCall("get_weather_a1", "Toronto"), { role: "tool", tool_call_id: "get_weather_zz", content: "20C" }] },
       server: /messages\.2\.tool_call_id: no earlier assistant message has a tool call with id "get_weather_zz"/,
-      emulator: /tool_call_id 'get_weather_zz' does not match any tool call of a previous assistant message/,
+      emulator: /^tool call id not found in previous tool calls$/,
     },
     {
       what: "a tool result before the assistant turn that issues its id",
       args: { model: MODEL, tools: [WEATHER], messages: [user, { role: "tool", tool_call_id: "get_weather_a1", content: "20C" }, assistantCall("get_weather_a1", "Toronto")] },
       server: /messages\.1\.tool_call_id: no earlier assistant message/,
-      emulator: /does not match any tool call/,
+      emulator: /^tool call id not found in previous tool calls$/,
     },
     {
       what: "duplicate tool-call ids",
@@ -69,25 +69,25 @@ describe("refused before sending (the server) and 400 (the emulator)", () => {
         messages: [user, assistantCall("get_weather_a1", "Toronto"), { role: "tool", tool_call_id: "get_weather_a1", content: "20C" }, user, assistantCall("get_weather_a1", "Paris")],
       },
       server: /messages\.4\.tool_calls\.0\.id: duplicate tool call id "get_weather_a1"/,
-      emulator: /duplicate tool call id 'get_weather_a1'/,
+      emulator: /^cannot have duplicate tool ids$/,
     },
     {
       what: "duplicate document ids",
       args: { model: MODEL, messages: [user], documents: [{ id: "d1", data: { text: "a" } }, { id: "d1", data: { text: "b" } }] },
       server: /documents\.1\.id: duplicate document id "d1"/,
-      emulator: /duplicate document id 'd1'/,
+      emulator: /^invalid request: duplicate document ID d1 at index 1 and 0$/,
     },
     {
       what: "a tool name with a hyphen (MCP tool names often have one)",
       args: { model: MODEL, messages: [user], tools: [{ ...WEATHER, function: { ...WEATHER.function, name: "get-weather" } }] },
       server: /tools\.0\.function\.name: Cohere accepts tool names of letters, digits and _ only, not starting with a digit: rename "get-weather" \(e\.g\. "get_weather"\)/,
-      emulator: /tool name 'get-weather' is invalid/,
+      emulator: /^invalid request: tool names can only contain certain characters \(A-Za-z0-9_\) and can't begin with a digit \(provided name: 'get-weather'\)\.$/,
     },
     {
       what: "a tool name starting with a digit",
       args: { model: MODEL, messages: [user], tools: [{ ...WEATHER, function: { ...WEATHER.function, name: "2weather" } }] },
       server: /rename "2weather" \(e\.g\. "_2weather"\)/,
-      emulator: /tool name '2weather' is invalid/,
+      emulator: /provided name: '2weather'/,
     },
   ];
   for (const k of cases) {

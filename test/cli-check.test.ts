@@ -43,6 +43,26 @@ describe("command dispatch", () => {
     const reload = await cli(["reload"]);
     expect(reload.code).toBe(2);
     expect(reload.stderr).toMatch(/--store must be the redis:\/\/ URL the replicas share/);
+    // reload and policy export parse their arguments like every command (src/cli/args.ts)
+    const badReload = await cli(["reload", "--store", "redis://127.0.0.1:1", "--frobnicate"]);
+    expect(badReload.code).toBe(2);
+    expect(badReload.stderr).toBe("cohere-mcp reload: Unknown option '--frobnicate'. Run cohere-mcp reload --help.\n");
+    const badExport = await cli(["policy", "export", "--config", fixture("team.json"), "--frobnicate"]);
+    expect(badExport.code).toBe(2);
+    expect(badExport.stderr).toBe("cohere-mcp policy export: Unknown option '--frobnicate'. Run cohere-mcp policy export --help.\n");
+    const positional = await cli(["policy", "export", "--config", fixture("team.json"), "extra.json"]);
+    expect(positional.code).toBe(2);
+    expect(positional.stderr).toMatch(/^cohere-mcp policy export: Unexpected argument 'extra\.json'/);
+    const exportFormat = await cli(["policy", "export", "--config", fixture("team.json"), "--format", "csv"]);
+    expect(exportFormat.code).toBe(2);
+    expect(exportFormat.stderr).toMatch(/^cohere-mcp policy export: --format must be json/);
+    const noSub = await cli(["policy", "import"]);
+    expect(noSub.code).toBe(2);
+    expect(noSub.stderr).toMatch(/^cohere-mcp policy: the only subcommand is export/);
+    // and still works
+    const exported = await cli(["policy", "export", "--config", fixture("team.json"), "--json"]);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(JSON.parse(exported.stdout).agents.length).toBeGreaterThan(0);
     const missing = await cli(["check"]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/--config FILE is required/);

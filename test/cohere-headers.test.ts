@@ -106,6 +106,19 @@ describe("X-API-Warning", () => {
     }
   });
 
+  it("v2 chat with a deprecated model: Cohere documents no warning there, so the emulator sends none; one Cohere did send would still reach the agent", async () => {
+    // POST /v2/chat declares no response header and ChatResponseV2 has no meta.warnings (spec,
+    // cohere-ai 8.1.0): nothing to emulate (docs/cohere-sources.md, "v2 chat and deprecated models")
+    const r = await call("chat", { model: "command-r", messages: [{ role: "user", content: "hi" }] });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(count(textOf(r))).toBe(0);
+    const body = { id: "x", finish_reason: "COMPLETE", message: { role: "assistant", content: [{ type: "text", text: "hello" }] }, usage: { billed_units: { input_tokens: 1, output_tokens: 1 } } };
+    emu.addFault({ path: "/v2/chat", fault: { kind: "json", status: 200, body, headers: { "x-api-warning": "Model command-r is deprecated, for more information please refer to https://docs.cohere.com/docs/deprecations" } } });
+    const warned = await call("chat", { model: "command-r", messages: [{ role: "user", content: "hi" }] });
+    expect(textOf(warned)).toMatch(/hello\n\nCohere warning \(X-API-Warning\): Model command-r is deprecated/);
+    expect(count(textOf(warned))).toBe(1);
+  });
+
   it("a deprecated model: get_model and embed say so; a wait tool polling a job on it says it once", async () => {
     expect(textOf(await call("get_model", { model: "command-r" }))).toMatch(/X-API-Warning\): Model command-r is deprecated/);
     expect(count(textOf(await call("get_model", { model: "command-a-03-2025" })))).toBe(0);

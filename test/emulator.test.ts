@@ -74,7 +74,7 @@ describe("auth and routing", () => {
   });
 
   it("answers 404 for unknown paths and 405 for a wrong method; control calls are not recorded", async () => {
-    expect(await callJson("GET", "/v1/nope")).toMatchObject({ status: 404, body: { message: "not found" } });
+    expect(await callJson("GET", "/v1/nope")).toMatchObject({ status: 404, body: { message: "404 page not found" } });
     const r = await callJson("DELETE", "/v1/chat");
     expect(r.status).toBe(405);
     const before = emu.requests.length;
@@ -87,8 +87,8 @@ describe("validation", () => {
   it("rejects a missing required field with 400 and records it as invalid", async () => {
     const r = await callJson("POST", "/v2/chat", { body: { messages: [{ role: "user", content: "hi" }] } });
     expect(r.status).toBe(400);
-    expect(r.body.message).toBe("invalid request: model is required");
-    expect(lastRecorded()).toMatchObject({ valid: false, validationError: "invalid request: model is required" });
+    expect(r.body.message).toBe("a model parameter is required for this endpoint.");
+    expect(lastRecorded()).toMatchObject({ valid: false, validationError: "a model parameter is required for this endpoint." });
     expect(lastRecorded().body).toEqual({ messages: [{ role: "user", content: "hi" }] });
   });
 
@@ -97,10 +97,10 @@ describe("validation", () => {
       ["POST", "/v2/chat", { body: { model: "m", messages: [{ role: "robot", content: "x" }] } }, /messages\[0\]\.role must be one of/],
       ["POST", "/v2/chat", { body: { model: "m", messages: [], temprature: 1 } }, /unknown field temprature/],
       ["POST", "/v2/embed", { body: { model: "embed-v4.0", input_type: "query", texts: ["a"] } }, /input_type must be one of/],
-      ["POST", "/v2/embed", { body: { model: "embed-v4.0", input_type: "search_query", texts: Array(97).fill("a") } }, /at most 96/],
+      ["POST", "/v2/embed", { body: { model: "embed-v4.0", input_type: "search_query", texts: Array(97).fill("a") } }, /^invalid request: total number of texts must be at most 96 - received 97$/],
       ["POST", "/v2/embed", { body: { model: "embed-v4.0", input_type: "search_query" } }, /exactly one of texts, images or inputs/],
       ["POST", "/v2/embed", { body: { model: "embed-v4.0", input_type: "search_query", texts: ["a"], embedding_types: ["double"] } }, /embedding_types\[0\]/],
-      ["POST", "/v1/tokenize", { body: { model: "command-a-03-2025", text: "" } }, /at least 1 characters/],
+      ["POST", "/v1/tokenize", { body: { model: "command-a-03-2025", text: "" } }, /^invalid request: required 'text' param is missing or empty\.$/],
       ["POST", "/v1/tokenize", { body: { model: "command-a-03-2025", text: "x".repeat(65537) } }, /at most 65536/],
       ["POST", "/v1/tokenize", { body: { text: "hello", model: "m" }, headers: { "content-type": "text/plain" } }, /content-type must be application\/json/],
       ["POST", "/v2/rerank", { body: { model: "rerank-v3.5", query: "q", documents: ["a"], top_n: 1.5 } }, /top_n must be an integer/],

@@ -38,13 +38,13 @@ describe("refused before sending by the server, 400 from the emulator", () => {
       path: "/v1/embed",
       args: { model: "embed-english-v3.0", input_type: "search_document", images: [PNG_URI] },
       server: /input_type: must be "image" with `images` \(Cohere refuses images with input_type search_document\)/,
-      emulator: /^invalid request: input_type must be 'image' when embedding images, got 'search_document'$/,
+      emulator: /^invalid request: images must be used with input_type=image$/,
     },
     {
       tool: "generate",
       path: "/v1/generate",
       args: { model: "command-a-03-2025", prompt: "Write a haiku" },
-      server: /model: command-a-03-2025 does not serve generate \(Cohere answers 400\): use the chat tool with it, or one of command-r7b-12-2024, command-r-08-2024/,
+      server: /model: command-a-03-2025 does not serve generate \(Cohere answers 400\): use the chat tool with it \(Cohere's replacement for generate\), or one of generate's own models command-light, command \(deprecated with it since 2025-09-15\)/,
       emulator: /^invalid request: model 'command-a-03-2025' is not supported by the generate API$/,
     },
     {
@@ -55,11 +55,32 @@ describe("refused before sending by the server, 400 from the emulator", () => {
       emulator: /is not supported by the summarize API/,
     },
     {
+      tool: "generate",
+      path: "/v1/generate",
+      args: { model: "command-r", prompt: "Write a haiku" },
+      server: /model: command-r does not serve generate \(Cohere answers 400\): use the chat tool with it/,
+      emulator: /^invalid request: model 'command-r' is not supported by the generate API$/,
+    },
+    {
+      tool: "generate",
+      path: "/v1/generate",
+      args: { model: "command-r-08-2024", prompt: "Write a haiku" },
+      server: /model: command-r-08-2024 does not serve generate/,
+      emulator: /^invalid request: model 'command-r-08-2024' is not supported by the generate API$/,
+    },
+    {
+      tool: "summarize",
+      path: "/v1/summarize",
+      args: { model: "command-r-plus-08-2024", text: "A long text about Paris. ".repeat(20) },
+      server: /model: command-r-plus-08-2024 does not serve summarize \(Cohere answers 400\): use the chat tool with it \(Cohere's replacement for summarize\), or one of summarize's own models command-light, command/,
+      emulator: /^invalid request: model 'command-r-plus-08-2024' is not supported by the summarize API$/,
+    },
+    {
       tool: "rerank_v1",
       path: "/v1/rerank",
       args: { model: "rerank-v3.5", query: "q", documents: [{ text: "a" }], rank_fields: [] },
       server: /rank_fields: must name at least one field \(leave rank_fields out to rank on `text`\)/,
-      emulator: /^invalid request: rank_fields must not be empty$/,
+      emulator: /^invalid request: rank_fields cannot be empty, it must either contain at least one field or be omitted$/,
     },
   ];
   for (const k of cases) {
@@ -74,9 +95,15 @@ describe("refused before sending by the server, 400 from the emulator", () => {
       expect(direct.message).toMatch(k.emulator as RegExp);
     });
   }
-  it("images with input_type image, and generate with a Command R model, still work", async () => {
+  it("images with input_type image, and generate / summarize with command, command-light or the default, still work", async () => {
     expect((await call("embed_v1", { model: "embed-english-v3.0", input_type: "image", images: [PNG_URI] })).isError).toBeFalsy();
-    expect((await call("generate", { model: "command-r-08-2024", prompt: "Write a haiku" })).isError).toBeFalsy();
+    for (const model of ["command", "command-light", undefined]) {
+      const r = await call("generate", { ...(model ? { model } : {}), prompt: "Write a haiku" });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      const s = await call("summarize", { ...(model ? { model } : {}), text: "A long text about Paris. ".repeat(20) });
+      expect(s.isError, textOf(s)).toBeFalsy();
+    }
+    expect(emu.requests.every((q) => q.valid)).toBe(true);
   });
 });
 

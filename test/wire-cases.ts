@@ -228,7 +228,7 @@ const chatV1Args = {
 
 const generateArgs = {
   prompt: "Write a haiku about the sea.",
-  model: "command-r-08-2024",
+  model: "command",
   num_generations: 2,
   max_tokens: 40,
   truncate: "END",
@@ -248,7 +248,7 @@ const summarizeArgs = {
   text: SUMMARY_TEXT,
   length: "short",
   format: "bullets",
-  model: "command-r-08-2024",
+  model: "command-light",
   extractiveness: "low",
   temperature: 0.3,
   additional_command: "focusing on how it is made",

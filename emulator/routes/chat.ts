@@ -13,6 +13,7 @@ import { argumentFragments, argumentSets, chooseTools, toolCallId, toolsV2 } fro
 import { countTokens, snippet, uuidFrom } from "../util.js";
 import { badRequest, json, rejected, type Ctx, type Reply, type Route, type StreamEvent } from "./types.js";
 import { blank, contentText, docText, echo, EMULATE_ERROR, isStream, usage } from "./common.js";
+import { E400 } from "../cohere-errors.js";
 
 interface ChatPlan {
   id: string;
@@ -48,22 +49,25 @@ function checkConversation(body: Record<string, unknown>): void {
     if (m.role === "assistant" && Array.isArray(m.tool_calls)) {
       for (const c of m.tool_calls as Array<{ id?: string }>) {
         if (typeof c.id !== "string") continue;
-        if (issued.has(c.id)) badRequest(`duplicate tool call id '${c.id}'`);
+        if (issued.has(c.id)) rejected(E400.duplicateToolIds);
         issued.add(c.id);
       }
     }
     if (m.role === "tool" && typeof m.tool_call_id === "string" && !issued.has(m.tool_call_id)) {
-      badRequest(`tool_call_id '${m.tool_call_id}' does not match any tool call of a previous assistant message`);
+      rejected(E400.toolCallIdUnknown);
     }
   }
-  const docIds = new Set<string>();
-  for (const d of Array.isArray(body.documents) ? (body.documents as Array<{ id?: unknown }>) : []) {
+  const docIds = new Map<string, number>();
+  const docs = Array.isArray(body.documents) ? (body.documents as Array<{ id?: unknown }>) : [];
+  for (let i = 0; i < docs.length; i++) {
+    const d = docs[i];
     if (!d || typeof d !== "object" || typeof d.id !== "string") continue;
-    if (docIds.has(d.id)) badRequest(`duplicate document id '${d.id}'`);
-    docIds.add(d.id);
+    const first = docIds.get(d.id);
+    if (first !== undefined) rejected(E400.duplicateDocumentId(d.id, i, first));
+    docIds.set(d.id, i);
   }
   for (const t of toolsV2(body.tools)) {
-    if (!TOOL_NAME.test(t.name)) badRequest(`tool name '${t.name}' is invalid: it must contain only letters, digits and underscores and must not start with a digit`);
+    if (!TOOL_NAME.test(t.name)) rejected(E400.toolName(t.name));
   }
   const rf = body.response_format as { type?: string } | undefined;
   if (rf?.type === "json_object" && Array.isArray(body.documents) && body.documents.length) {

@@ -4,10 +4,11 @@ import { ORG_ID, type ConnectorRec } from "../state.js";
 import { uuidFrom } from "../util.js";
 import { json, notFound, type Ctx, type Route } from "./types.js";
 import { qnum, qstr } from "./common.js";
+import { E404 } from "../cohere-errors.js";
 
 function getConnectorRec(ctx: Ctx): ConnectorRec {
   const rec = ctx.state.connectors.get(ctx.params.id!);
-  if (!rec) notFound(`connector with id ${ctx.params.id} not found`);
+  if (!rec) notFound(E404.connector(ctx.params.id!));
   return rec!;
 }
 

@@ -4,6 +4,7 @@ import type { DatasetRec } from "../state.js";
 import type { ParsedMultipart } from "../util.js";
 import { json, notFound, type Ctx, type Route } from "./types.js";
 import { qnum, qstr } from "./common.js";
+import { E404 } from "../cohere-errors.js";
 
 export function createDataset(ctx: Ctx, opts: { name: string; type: string; files: ParsedMultipart["files"] }): DatasetRec {
   const st = ctx.state;
@@ -51,7 +52,7 @@ export function createDataset(ctx: Ctx, opts: { name: string; type: string; file
 
 function getDatasetRec(ctx: Ctx, id: string): DatasetRec {
   const rec = ctx.state.datasets.get(id);
-  if (!rec) notFound(`dataset with id ${id} not found`);
+  if (!rec) notFound(E404.dataset(id));
   return rec!;
 }
 

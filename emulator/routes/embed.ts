@@ -2,7 +2,8 @@
 import { embedDimension, modelWarningHeaders, useModel } from "../models.js";
 import * as S from "../schemas.js";
 import { countTokens, embeddingAs, embedFloat, imageInfo, overlapScore, sha256, uuidFrom, type EmbeddingType } from "../util.js";
-import { badRequest, json, type Ctx, type Reply, type Route } from "./types.js";
+import { badRequest, json, rejected, type Ctx, type Reply, type Route } from "./types.js";
+import { E400 } from "../cohere-errors.js";
 import { blank, meta } from "./common.js";
 
 type EmbedItem = { text?: string; images: string[] };
@@ -81,7 +82,7 @@ function checkEmbedV1(ctx: Ctx): string | undefined {
   // Cohere's errors page words it so
   if (b.input_type === undefined && /v[345]/.test(String(b.model ?? ""))) return "valid input_type must be provided with the provided model";
   if (b.images && /v3/.test(String(b.model)) && (b.images as unknown[]).length > 1) return "images must contain at most 1 item for Embed v3 models";
-  if (b.images !== undefined && b.input_type !== undefined && b.input_type !== "image") return `input_type must be 'image' when embedding images, got '${String(b.input_type)}'`;
+  if (b.images !== undefined && b.input_type !== undefined && b.input_type !== "image") rejected(E400.imagesInputType);
   return undefined;
 }
 
@@ -142,15 +143,18 @@ const MAX_CHUNKS = 10_000;
 
 function checkRerankV1(ctx: Ctx): string | undefined {
   const b = ctx.body as { documents: unknown[]; rank_fields?: string[]; max_chunks_per_doc?: number };
-  if (b.rank_fields !== undefined && b.rank_fields.length === 0) return "rank_fields must not be empty";
+  if (b.rank_fields !== undefined && b.rank_fields.length === 0) rejected(E400.rankFieldsEmpty);
   if (b.documents.length * (b.max_chunks_per_doc ?? 10) >= MAX_CHUNKS) {
     return `number of total max chunks (number of documents * max chunks per doc) must be less than ${MAX_CHUNKS}`;
   }
   for (let i = 0; i < b.documents.length; i++) {
     const d = b.documents[i];
     if (typeof d === "string") continue;
-    const needed = b.rank_fields?.length ? b.rank_fields : ["text"];
-    for (const f of needed) if (!(f in (d as object))) return `documents[${i}] is missing the field ${JSON.stringify(f)}`;
+    if (!b.rank_fields?.length) {
+      if (!("text" in (d as object)) && !("snippet" in (d as object))) rejected(E400.noTextField);
+      continue;
+    }
+    for (const f of b.rank_fields) if (!(f in (d as object))) return `documents[${i}] is missing the field ${JSON.stringify(f)}`;
   }
   return undefined;
 }

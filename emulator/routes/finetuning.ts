@@ -4,10 +4,11 @@ import { ORG_ID, OWNER_ID, type FinetuneRec } from "../state.js";
 import { uuidFrom } from "../util.js";
 import { json, notFound, type Ctx, type Route } from "./types.js";
 import { pageOf, qstr, sortByOrder } from "./common.js";
+import { E404 } from "../cohere-errors.js";
 
 function getFinetuneRec(ctx: Ctx, id: string): FinetuneRec {
   const rec = ctx.state.finetunes.get(id);
-  if (!rec) notFound(`finetuned model ${id} not found`);
+  if (!rec) notFound(E404.finetune(id));
   return rec!;
 }
 

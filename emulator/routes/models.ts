@@ -4,6 +4,7 @@ import * as S from "../schemas.js";
 import { looksLikeText } from "../util.js";
 import { badRequest, json, notFound, type Ctx, type Reply, type Route } from "./types.js";
 import { pageOf, qstr } from "./common.js";
+import { E404 } from "../cohere-errors.js";
 
 function listModels(ctx: Ctx): Reply {
   const endpoint = qstr(ctx, "endpoint") as Endpoint | undefined;
@@ -17,7 +18,7 @@ function listModels(ctx: Ctx): Reply {
 
 function getModel(ctx: Ctx): Reply {
   const m = MODELS.find((x) => x.name === ctx.params.model);
-  if (!m) notFound(`model '${ctx.params.model}' not found, make sure the correct model ID was used and that you have access to the model.`);
+  if (!m) notFound(E404.model(ctx.params.model!));
   const warning = deprecatedModelWarning(m);
   return json(m, 200, warning ? { "x-api-warning": warning } : undefined);
 }

@@ -5,15 +5,18 @@
  * console change — is also made into its audit line (the same redaction, bounds and escaping as
  * the audit file: src/audit/line.ts) and appended to the capped stream `activity` of the shared
  * state (a Redis stream, XADD MAXLEN ~ --activity-max, with --store; else a ring buffer in this
- * process). Appends are not awaited by the call: the agent never waits for the console.
+ * process). Appends are not awaited by the call: the agent never waits for the console. The same
+ * event is counted in the durable usage counters (usage-counters.ts), also not awaited.
  *
  * Reading: filters (agent, tool, decision, outcome, since, until) over the newest entries; the
  * live stream (SSE) polls the stream for entries after the last one it sent.
  */
 import type { App } from "../runtime/app.js";
-import { auditLine, type AuditEvent, type AuditNotice, type AuditSink } from "../audit/index.js";
+import { auditLine, type AuditEvent, type AuditNotice } from "../audit/index.js";
+import { tee } from "../audit/tee.js";
 import { redact } from "../audit/line.js";
 import { compareStreamIds } from "../store/shared.js";
+import { usageRecorder } from "./usage-counters.js";
 
 export const ACTIVITY_STREAM = "activity";
 
@@ -51,36 +54,16 @@ export function installActivity(app: App): void {
       },
     );
   };
-  const record = (e: AuditEvent) => push(auditLine(e, app.secrets()));
+  const usage = usageRecorder(app);
+  // the last counts are written before the shared state closes
+  app.onClose(() => usage.flush());
+  const record = (e: AuditEvent) => {
+    push(auditLine(e, app.secrets()));
+    usage.count(e);
+  };
   // like the audit file's: the sentence starts with its time
   const note = (n: AuditNotice) => push(redact(JSON.stringify({ type: "audit", ...n, replica: n.replica ?? replica, text: `${n.time} ${n.text}` }), app.secrets()));
-  const sink = app.audit;
-  const fan: AuditSink = {
-    record(e) {
-      sink?.record(e);
-      record(e);
-    },
-    begin(head, resource) {
-      const draft = sink?.begin?.(head, resource);
-      return {
-        finish(tail) {
-          if (draft) draft.finish(tail);
-          const e = { ...head, ...tail };
-          if (!draft) sink?.record(e);
-          record(e);
-        },
-      };
-    },
-    note(n) {
-      sink?.note?.(n);
-      note(n);
-    },
-    // the file sink's health and reopen pass through (audit failure handling, logrotate)
-    health: sink?.health ? () => sink.health!() : undefined,
-    reopen: sink?.reopen ? () => sink.reopen!() : undefined,
-    close: () => sink?.close() ?? Promise.resolve(),
-  };
-  app.audit = fan;
+  app.audit = tee(app.audit, { event: record, notice: note });
 }
 
 export function itemOf(id: string, value: string): ActivityItem | undefined {

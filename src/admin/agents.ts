@@ -11,6 +11,7 @@ import { BUDGET_UNITS, type BudgetUnit } from "../config/budget.js";
 import type { ConfigFile } from "../config/file.js";
 import { budgetKey, periodAt } from "../policy/budget.js";
 import { NANOS_PER_USD } from "../policy/billing.js";
+import { hasNoToken } from "../policy/diff.js";
 
 export interface AgentView {
   name: string;
@@ -20,7 +21,8 @@ export interface AgentView {
   limits: Record<string, unknown>;
   budget: Array<{ unit: string; used: number; limit: number; left: number }>;
   key: string;
-  sessions: Array<{ id: string; opened_at: string }>;
+  /** Open sessions on every replica (with --store), each with the replica that holds it. */
+  sessions: Array<{ id: string; opened_at: string; replica: string }>;
 }
 
 export const newToken = () => randomBytes(32).toString("base64url");
@@ -31,6 +33,8 @@ type RawAgent = Record<string, unknown>;
 /** Labels of an agent's credentials (never a hash or a token). */
 export function tokenLabels(a: RawAgent): Array<{ label: string; not_after?: string }> {
   const out: Array<{ label: string; not_after?: string }> = [];
+  // the stand-in of an agent whose last token was revoked is no token
+  if (hasNoToken(a as Parameters<typeof hasNoToken>[0])) return out;
   if (typeof a.token_sha256 === "string" || typeof a.token_env === "string") out.push({ label: "token" });
   if (Array.isArray(a.tokens)) {
     (a.tokens as Array<Record<string, unknown>>).forEach((t, i) =>
@@ -43,7 +47,9 @@ export function tokenLabels(a: RawAgent): Array<{ label: string; not_after?: str
 const toUnits = (unit: BudgetUnit, n: number) => (unit === "usd" ? n / NANOS_PER_USD : n);
 
 export async function listAgents(app: App, raw: Record<string, unknown>, config: ConfigFile): Promise<AgentView[]> {
-  const sessions = app.openSessions?.() ?? [];
+  const sessions = app.sessionFleet
+    ? await app.sessionFleet.list().catch(() => (app.openSessions?.() ?? []).map((x) => ({ ...x, replica: app.options.replicaId })))
+    : (app.openSessions?.() ?? []).map((x) => ({ ...x, replica: app.options.replicaId }));
   const period = periodAt(Date.now(), app.options.budgetPeriodMs);
   const rawAgents = (raw.agents as RawAgent[] | undefined) ?? [];
   return Promise.all(
@@ -64,7 +70,7 @@ export async function listAgents(app: App, raw: Record<string, unknown>, config:
           return { unit: u, used, limit, left: Math.max(0, limit - used) };
         }),
         key: p?.cohere_key ?? "default",
-        sessions: sessions.filter((s) => s.agent === a.name).map((s) => ({ id: s.id, opened_at: new Date(s.openedAt).toISOString() })),
+        sessions: sessions.filter((s) => s.agent === a.name).map((s) => ({ id: s.id, opened_at: new Date(s.openedAt).toISOString(), replica: s.replica })),
       };
     }),
   );

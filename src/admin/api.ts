@@ -19,6 +19,7 @@ import { queryActivity, type ActivityFilter, type ActivityItem } from "./activit
 import { streamActivity } from "./stream.js";
 import { usage } from "./usage.js";
 import { exportPolicy } from "./export.js";
+import { hasNoToken, NO_TOKEN_LABEL } from "../policy/diff.js";
 
 export interface Caller {
   admin: Admin;
@@ -108,32 +109,12 @@ route("POST", "grid/preview", false, async (ctx, req, res) => {
 route("PUT", "grid", true, async (ctx, req, res, c) => {
   editable(ctx);
   const body = await readJson(req, s.gridPutBody);
-  let doc;
-  try {
-    doc = await readAt(ctx, body.version);
-  } catch (err) {
-    if (err instanceof HttpError && err.status === 409) {
-      // Name what changed: the difference between the version the admin saw and now is not kept,
-      // so say what the current policy gives each agent that their change would touch.
-      const current = await ctx.source.read();
-      const grid = await gridView(ctx);
-      const touched = new Set(body.changes.map((ch) => ch.agent));
-      const changed = grid.rows
-        .filter((r) => touched.has(r.agent))
-        .map((r) => `${r.agent} now has: ${Object.entries(r.cells).filter(([, l]) => l !== "off").map(([g, l]) => `${g} ${l}`).join(", ") || "nothing"}`);
-      return json(res, 409, {
-        error: "the policy was changed by someone else since you loaded it; nothing was saved. Look at the current grid, then make your change again",
-        current_version: current.version,
-        changed,
-      });
-    }
-    throw err;
-  }
+  const doc = await readAt(ctx, body.version);
   const r = edit(ctx, doc.raw, body.changes, true);
-  const version = await save(ctx, r.raw, doc.version);
   const gains = summarise(r.gains, "gains");
   const loses = summarise(r.loses, "loses");
   const text = `${who(c)} ${r.actions.join("; ")}${gains ? `; ${gains}` : ""}${loses ? `; ${loses}` : ""}`;
+  const version = await save(ctx, r.raw, doc, { admin: c.admin, action: "PUT grid", text });
   auditAdmin(ctx.app, c.admin, "admin_change", "PUT grid", text);
   json(res, 200, { version, sentences: r.sentences });
 });
@@ -169,7 +150,7 @@ async function change(ctx: AdminContext, c: Caller, action: string, mutate: (raw
   } catch (err) {
     throw new HttpError(400, (err as Error).message);
   }
-  await save(ctx, raw, doc.version);
+  await save(ctx, raw, doc, { admin: c.admin, action, text: `${who(c)} ${text}` });
   auditAdmin(ctx.app, c.admin, "admin_change", action, `${who(c)} ${text}`);
   return text;
 }
@@ -199,7 +180,8 @@ route("POST", "agents/:name/tokens", true, async (ctx, req, res, c, [name]) => {
     const a = rawAgent(raw, name!);
     // Overlapping tokens (`tokens`): the new one is added beside the agent's token(s), so a
     // rotation can overlap — hand the new one out, then revoke the old one.
-    const list = Array.isArray(a.tokens) ? (a.tokens as RawAgent[]) : [];
+    // an agent whose last token was revoked holds only the stand-in: the new token replaces it
+    const list = Array.isArray(a.tokens) && !hasNoToken(a as Parameters<typeof hasNoToken>[0]) ? (a.tokens as RawAgent[]) : [];
     const taken = new Set([...list.map((t) => t.label), ...(a.token_sha256 || a.token_env ? [SINGLE] : [])]);
     if (taken.has(body.label)) throw new HttpError(409, `${name} already has a token labelled "${body.label}"`);
     list.push({ sha256: hashToken(token), label: body.label });
@@ -230,8 +212,8 @@ route("DELETE", "agents/:name/tokens/:label", true, async (ctx, _req, res, c, [n
     if (!(a.tokens as RawAgent[] | undefined)?.length) delete a.tokens;
     if (!a.token_sha256 && !a.token_env && !a.tokens) {
       // the last one: replaced by a hash nobody holds (the agent stays, with no usable token)
-      a.tokens = [{ sha256: hashToken(newToken()), label: "revoked" }];
-      return `revoked ${name}'s token "${label}" (the agent has no usable token until a new one is added)`;
+      a.tokens = [{ sha256: hashToken(newToken()), label: NO_TOKEN_LABEL }];
+      return `revoked ${name}'s token '${label}'; ${name} has no token left (add one to let it in again)`;
     }
     return `revoked ${name}'s token "${label}"`;
   });
@@ -241,11 +223,19 @@ route("DELETE", "agents/:name/tokens/:label", true, async (ctx, _req, res, c, [n
 });
 
 route("DELETE", "agents/:name/sessions/:id", true, async (ctx, _req, res, c, [name, id]) => {
-  const open = ctx.app.openSessions?.() ?? [];
-  if (!open.some((x) => x.id === id && x.agent === name)) throw new HttpError(404, `no open session "${id!.slice(0, 80)}" of ${name!.slice(0, 64)} on this replica`);
-  const n = ctx.app.endSessions?.((sess) => sess.id === id, "ended in the console") ?? 0;
-  auditAdmin(ctx.app, c.admin, "admin_change", "DELETE agents/:name/sessions/:id", `${who(c)} ended ${name}'s session ${id}`);
-  json(res, 200, { ended: n });
+  const why = "ended in the console";
+  const local = () => {
+    const open = ctx.app.openSessions?.() ?? [];
+    if (!open.some((x) => x.id === id && x.agent === name)) return undefined;
+    return { ended: ctx.app.endSessions?.((sess) => sess.id === id && sess.agent === name, why) ?? 0, replica: ctx.app.options.replicaId };
+  };
+  // With --store the replica holding the session ends it (announced through the store).
+  const r = ctx.app.sessionFleet ? await ctx.app.sessionFleet.end(id!, name!, why) : local();
+  if (!r) throw new HttpError(404, `no open session "${id!.slice(0, 80)}" of ${name!.slice(0, 64)} on any replica`);
+  const where = r.replica === ctx.app.options.replicaId ? "" : ` (held by replica ${r.replica})`;
+  const pending = r.ended ? "" : "; the replica holding it has not confirmed yet";
+  auditAdmin(ctx.app, c.admin, "admin_change", "DELETE agents/:name/sessions/:id", `${who(c)} ended ${name}'s session ${id}${where}${pending}`);
+  json(res, 200, { ended: r.ended, replica: r.replica });
 });
 
 route("POST", "agents/:name/budget", true, async (ctx, req, res, c, [name]) => {

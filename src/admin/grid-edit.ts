@@ -8,9 +8,12 @@
  *
  * A profile shared with other agents (or OAuth rules) is forked first: the agent gets its own
  * copy named after it, and the preview says so — an edit of one row never changes another row.
- * The profile's `tools` becomes the exact list of names (exact names pass the class gate, so no
- * allow_write / allow_destructive flag is needed, and exclude_tools is no longer needed); the
- * result is checked with the same resolver the server uses to decide.
+ * Only the edited group of the profile is rewritten (profile-rewrite.ts): its other items — group
+ * names, globs, exact names — and exclusions stay as written; the group's part becomes its group
+ * name (Read) plus exact names (exact names pass the class gate, so no allow_write /
+ * allow_destructive flag is needed). Where that cannot express the result, the profile's `tools`
+ * becomes the exact list of names. Either way the result is checked with the same resolver the
+ * server uses to decide.
  */
 import type { App } from "../runtime/app.js";
 import { policyTools, profileSpec } from "../runtime/app.js";
@@ -18,6 +21,7 @@ import type { Access } from "../catalog/types.js";
 import { configFileSchema, formatZodIssues, type ConfigFile, type Profile } from "../config/file.js";
 import { resolveVisible, sameTools } from "../policy/allowlist.js";
 import { groupLabel, groupSets, rowRefs, type RowRef } from "./grid.js";
+import { rewriteProfileGroup } from "./profile-rewrite.js";
 
 export type GridChange =
   | { agent: string; group: string; level: "off" | "read" | "full"; confirm_destructive?: boolean }
@@ -110,12 +114,15 @@ export function applyChanges(app: App, source: Raw, changes: readonly GridChange
     if (!ref) throw new EditError(`no agent "${String(change?.agent).slice(0, 100)}" in the grid; rows: ${refs.map((r) => r.agent).join(", ") || "(none)"}`);
     let target: Set<string>;
     let what: string;
+    /** The group the change is about. */
+    let group: string;
     const profileName = ref.profile;
     const visible = visibleOf(current.profiles[profileName]);
     if ("group" in change) {
       const s = sets.get(change.group);
       if (!s) throw new EditError(`no tool group "${String(change.group).slice(0, 100)}"; groups: ${[...sets.keys()].join(", ")}`);
       if (!["off", "read", "full"].includes(change.level)) throw new EditError(`level must be off, read or full, got "${String(change.level).slice(0, 40)}"`);
+      group = change.group;
       target = new Set([...visible].filter((n) => !s.all.has(n)));
       if (change.level !== "off") for (const n of s.read) target.add(n);
       if (change.level === "full") {
@@ -133,6 +140,7 @@ export function applyChanges(app: App, source: Raw, changes: readonly GridChange
       const t = byName.get(change.tool);
       if (!t) throw new EditError(`no tool "${String(change.tool).slice(0, 100)}"`);
       if (typeof change.on !== "boolean") throw new EditError("on must be true or false");
+      group = t.group;
       target = new Set(visible);
       if (change.on) {
         target.add(t.name);
@@ -157,9 +165,15 @@ export function applyChanges(app: App, source: Raw, changes: readonly GridChange
       );
     }
     const profile = ((raw.profiles as Raw)[editName] ?? {}) as Raw;
-    profile.tools = app.tools.filter((t) => target.has(t.name)).map((t) => t.name);
-    delete profile.exclude_tools;
-    (raw.profiles as Raw)[editName] = profile;
+    // Keep the profile as written where it can (its other groups' items, globs, exclusions);
+    // else the exact list of names.
+    const kept = rewriteProfileGroup(profile, group, target, policyTools);
+    if (kept) (raw.profiles as Raw)[editName] = kept;
+    else {
+      profile.tools = app.tools.filter((t) => target.has(t.name)).map((t) => t.name);
+      delete profile.exclude_tools;
+      (raw.profiles as Raw)[editName] = profile;
+    }
     const check = visibleOf(parseConfig(raw).profiles[editName]);
     if (!sameTools(check, target)) throw new EditError("internal: the edited profile does not resolve to the chosen tools", 500);
   }

@@ -16,7 +16,7 @@ const errors = {
   "401": { description: "Not signed in" },
   "403": { description: "A viewer tried to change something, or a cookie request without the CSRF token or with a foreign Origin" },
 };
-const change = { ...errors, "409": { description: "The policy changed since it was read (stale version), or the console is view-only" } };
+const change = { ...errors, "409": { description: "The policy changed since it was read (stale version: `changed` and `changes` name who changed which agents and groups, when, old → new), or the console is view-only" } };
 const params = (...names: string[]) => names.map((n) => ({ name: n, in: "path", required: true, schema: { type: "string" } }));
 const queryParams = (z: z.ZodObject<z.ZodRawShape>) =>
   Object.keys(z.shape).map((n) => ({ name: n, in: "query", required: false, schema: { type: "string" } }));
@@ -57,12 +57,12 @@ export function openApiDocument(): string {
       },
       [`${v1}/agents/{name}/tokens`]: { post: { summary: "Add (or rotate to) a token; shown once", parameters: params("name"), requestBody: body(s.tokenBody), responses: { "201": ok("{token}"), ...change } } },
       [`${v1}/agents/{name}/tokens/{label}`]: { delete: { summary: "Revoke a token; the agent's open sessions end", parameters: params("name", "label"), responses: { "200": ok("{revoked, sessions_ended}"), ...change } } },
-      [`${v1}/agents/{name}/sessions/{id}`]: { delete: { summary: "End an open session", parameters: params("name", "id"), responses: { "200": ok("{ended}"), ...change } } },
+      [`${v1}/agents/{name}/sessions/{id}`]: { delete: { summary: "End an open session, on whichever replica holds it", parameters: params("name", "id"), responses: { "200": ok("{ended, replica}"), ...change } } },
       [`${v1}/agents/{name}/budget`]: { post: { summary: "Reset or top up this month's budget", parameters: params("name"), requestBody: body(s.budgetBody), responses: { "200": ok("{text, budget}"), ...change } } },
       [`${v1}/activity`]: { get: { summary: "Audit events, newest first", parameters: queryParams(s.activityQuery), responses: { "200": ok("{events:[{time, replica, sentence, event}]}"), ...errors } } },
       [`${v1}/activity/stream`]: { get: { summary: "New audit events as Server-Sent Events", parameters: queryParams(s.activityQuery), responses: { "200": { description: "text/event-stream" } } } },
       [`${v1}/activity/export`]: { get: { summary: "The filtered events as JSONL or CSV", parameters: queryParams(s.activityQuery), responses: { "200": { description: "application/x-ndjson or text/csv" } } } },
-      [`${v1}/usage`]: { get: { summary: "Usage per agent and per key for a month", parameters: queryParams(s.usageQuery), responses: { "200": ok("{agents, keys}"), ...errors } } },
+      [`${v1}/usage`]: { get: { summary: "Usage per agent and per key for a month (durable counters: this and the previous month are kept)", parameters: queryParams(s.usageQuery), responses: { "200": ok("{agents, keys}"), ...errors } } },
       [`${v1}/policy/export`]: { get: { summary: "The policy as a config document, token hashes removed", responses: { "200": ok("{version, token_hashes_removed, config}"), ...errors } } },
     },
   };

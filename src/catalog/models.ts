@@ -41,6 +41,10 @@ export const SOURCES = {
   v5: "https://docs.cohere.com/docs/cohere-on-openrouter (Embed 5: 128k context; Rerank 5: 32,768 tokens); changelog 'Embed 5 and Rerank 5'",
   parse: "https://docs.cohere.com/docs/parse and /v2/reference/parse; changelog 'Meet Cohere Parse'; cohere-ai 8.1.0 ParseRequest",
   transcribe: "cohere-openapi.yaml /v2/audio/transcriptions example; https://docs.cohere.com/docs/models (Transcribe)",
+  legacy:
+    "the spec's /v1/generate and /v1/summarize `model`: 'command (default), command-nightly, command-light, command-light-nightly'; " +
+    "docs.cohere.com/docs/models before 2025-09-16 and docs/command-beta today: command, command-light serve Chat and Summarize, every Command R / A model Chat only; " +
+    "docs.cohere.com/reference/errors: \"model 'command-r' is not supported by the generate API\"",
 } as const;
 
 const DEPRECATED_2025_09_15 = ["command-r-08-2024", "command-r-plus-08-2024", "command-a-03-2025"] as const;
@@ -49,9 +53,10 @@ const AYA_8B_REPLACEMENTS = ["command-r7b-12-2024", "command-a-03-2025", "comman
 
 const CHAT: readonly ModelEndpoint[] = ["chat"];
 /**
- * The v1 generation endpoints (generate, summarize) are served by the Command R generation and
- * older: Cohere answers 400 "not supported by the generate API" for Command A (its v1 generate
- * reference points to Chat; the Command A pages list Chat only).
+ * The v1 generation endpoints (generate, summarize) are served by `command` and `command-light`
+ * only (both deprecated 2025-09-15, like the endpoints): the spec names them as generate's and
+ * summarize's models, the models pages list Chat only for every Command R and Command A model, and
+ * Cohere's errors page shows "model 'command-r' is not supported by the generate API" (SOURCES.legacy).
  */
 const CHAT_LEGACY: readonly ModelEndpoint[] = ["chat", "generate", "summarize"];
 const EMBED: readonly ModelEndpoint[] = ["embed", "classify"];
@@ -64,14 +69,14 @@ export const COHERE_MODELS: readonly CohereModel[] = [
   { name: "command-a-reasoning-08-2025", status: "live", endpoints: CHAT, context: 256000, maxOutput: 32000, features: ["reasoning"], source: "reasoning" },
   { name: "command-a-translate-08-2025", status: "live", endpoints: CHAT, context: 8000, maxOutput: 8000, source: "translate" },
   { name: "command-a-vision-07-2025", status: "live", endpoints: CHAT, context: 128000, maxOutput: 8192, features: ["vision"], source: "models" },
-  { name: "command-r7b-12-2024", status: "live", endpoints: CHAT_LEGACY, context: 128000, maxOutput: 4096, source: "models" },
-  { name: "command-r-08-2024", status: "live", endpoints: CHAT_LEGACY, context: 128000, maxOutput: 4096, source: "models" },
-  { name: "command-r-plus-08-2024", status: "live", endpoints: CHAT_LEGACY, context: 128000, maxOutput: 4096, source: "models" },
+  { name: "command-r7b-12-2024", status: "live", endpoints: CHAT, context: 128000, maxOutput: 4096, source: "models" },
+  { name: "command-r-08-2024", status: "live", endpoints: CHAT, context: 128000, maxOutput: 4096, source: "models" },
+  { name: "command-r-plus-08-2024", status: "live", endpoints: CHAT, context: 128000, maxOutput: 4096, source: "models" },
   ...(["command-r-03-2024", "command-r-plus-04-2024", "command-r-plus", "command-r"] as const).map(
-    (name): CohereModel => ({ name, status: "deprecated", since: "2025-09-15", endpoints: CHAT_LEGACY, context: 128000, maxOutput: 4096, replacements: DEPRECATED_2025_09_15, source: "deprecations" }),
+    (name): CohereModel => ({ name, status: "deprecated", since: "2025-09-15", endpoints: CHAT, context: 128000, maxOutput: 4096, replacements: DEPRECATED_2025_09_15, source: "deprecations" }),
   ),
   ...(["command-light", "command"] as const).map(
-    (name): CohereModel => ({ name, status: "deprecated", since: "2025-09-15", endpoints: CHAT_LEGACY, context: 4096, maxOutput: 4096, replacements: DEPRECATED_2025_09_15, source: "deprecations" }),
+    (name): CohereModel => ({ name, status: "deprecated", since: "2025-09-15", endpoints: CHAT_LEGACY, context: 4096, maxOutput: 4096, replacements: DEPRECATED_2025_09_15, source: "legacy" }),
   ),
   /* Aya */
   { name: "c4ai-aya-expanse-32b", status: "live", endpoints: CHAT, context: 128000, maxOutput: 4096, source: "models" },

@@ -96,7 +96,7 @@ export const COMMANDS: Command[] = [
     name: "reload",
     summary: "tell every replica sharing a store to re-read its configuration (within a second)",
     usage: [
-      "Usage: cohere-mcp reload --store redis://[:PASSWORD@]HOST:PORT/DB [--store-prefix PREFIX]",
+      "Usage: cohere-mcp reload --store redis://[:PASSWORD@]HOST:PORT/DB [--store-prefix PREFIX] [--json]",
       "",
       "Announces a reload through the shared store; every replica polls it every 500 ms and re-reads",
       "its --config file (or, with --policy-store, the store's policy document). See docs/console.md.",

@@ -3,41 +3,39 @@
  * policy as a complete config file — from the shared store's document with --store (what
  * replicas with --policy-store apply), else FILE itself after validation. Token hashes are kept:
  * this is the operator's file (for teams who keep config in git). A plain exported function; the
- * command table (src/cli/index.ts) calls it.
+ * command table (src/cli/index.ts) calls it; arguments are parsed like every command's
+ * (src/cli/args.ts: unknown flags are exit 2 with the same message).
  */
 import { writeFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { loadConfigFile } from "../config/file.js";
 import { POLICY_KEY } from "../admin/policy-source.js";
 import { parseConfig } from "../admin/grid-edit.js";
 import { openSharedForCommand } from "./shared-store.js";
 import { describeStoreUrl } from "../store/redis.js";
 import { fileRaw } from "../admin/policy-source.js";
+import { EXIT, parseCommandArgs, UsageError } from "./args.js";
+import type { CommandIO } from "./reload.js";
 
 export const POLICY_EXPORT_USAGE = "Usage: cohere-mcp policy export --config FILE [--store redis://…] [--store-prefix PREFIX] [--out FILE]";
 
-export async function policyExportCommand(
-  argv: string[],
-  env: NodeJS.ProcessEnv = process.env,
-  out: (s: string) => void = (s) => process.stdout.write(s),
-  err: (s: string) => void = (s) => process.stderr.write(s),
-): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: { config: { type: "string" }, store: { type: "string" }, "store-prefix": { type: "string" }, out: { type: "string" } },
-    }));
-  } catch (e) {
-    err(`cohere-mcp policy export: ${(e as Error).message}\n${POLICY_EXPORT_USAGE}\n`);
-    return 2;
-  }
+/** `policy export …` (argv after "export"): throws UsageError for bad usage (exit 2). */
+export async function exportRun(argv: readonly string[], io: CommandIO): Promise<number> {
+  const env = io.env;
+  const out = (t: string) => io.stdout(t);
+  const err = (t: string) => io.stderr(t);
+  const p = parseCommandArgs("policy export", argv, {
+    config: { type: "string" },
+    store: { type: "string" },
+    "store-prefix": { type: "string" },
+    out: { type: "string" },
+  });
+  // the output is a config file: JSON whatever the format
+  if (p.format !== "table" && p.format !== "json") throw new UsageError(`policy export: --format must be json (the output is a config file), got "${p.format}"`);
+  const values = p.values as { config?: string; store?: string; "store-prefix"?: string; out?: string };
   const store = values.store ?? env.COHERE_MCP_STORE;
   const config = values.config ?? env.COHERE_MCP_CONFIG;
   if (!store && !config) {
-    err(`cohere-mcp policy export: give --config FILE (and --store URL when replicas keep the policy in the store)\n${POLICY_EXPORT_USAGE}\n`);
-    return 2;
+    throw new UsageError("policy export: give --config FILE (and --store URL when replicas keep the policy in the store). Run cohere-mcp policy export --help.");
   }
   let raw: Record<string, unknown>;
   let from: string;
@@ -72,11 +70,24 @@ export async function policyExportCommand(
 }
 
 /** The command table's entry point (src/cli/index.ts): `policy export …`. */
-export async function run(argv: readonly string[], io: { stdout(t: string): void; stderr(t: string): void; env: NodeJS.ProcessEnv }): Promise<number> {
+export async function run(argv: readonly string[], io: CommandIO): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub !== "export") {
-    io.stderr(`cohere-mcp policy: the only subcommand is export\n${POLICY_EXPORT_USAGE}\n`);
-    return 2;
+  if (sub !== "export") throw new UsageError(`policy: the only subcommand is export. ${POLICY_EXPORT_USAGE}`);
+  return exportRun(rest, io);
+}
+
+/** For callers outside the command table (tests): usage errors are printed and exit 2. */
+export async function policyExportCommand(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  out: (s: string) => void = (s) => process.stdout.write(s),
+  err: (s: string) => void = (s) => process.stderr.write(s),
+): Promise<number> {
+  try {
+    return await exportRun(argv, { stdout: out, stderr: err, env });
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    err(`cohere-mcp ${e.message}\n`);
+    return EXIT.usage;
   }
-  return policyExportCommand(rest, io.env, (s) => io.stdout(s), (s) => io.stderr(s));
 }

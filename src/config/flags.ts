@@ -103,7 +103,7 @@ export const FLAGS = [
   { flag: "--admin-host HOST", env: "COHERE_MCP_ADMIN_HOST", help: `Bind address of --admin-port (default ${DEFAULTS.host})` },
   { flag: "--admin-readonly", env: "COHERE_MCP_ADMIN_READONLY=1", help: "The console shows the policy but cannot change it" },
   { flag: "--policy-store", env: "COHERE_MCP_POLICY_STORE=1", help: "With --store: the policy is a versioned document in the store (seeded from --config at first start) that every replica applies; on by default with --admin-port and --store" },
-  { flag: "--activity-max N", env: "COHERE_MCP_ACTIVITY_MAX", help: `Audit events kept for the console's Activity (a capped Redis stream with --store, else this process's memory) (default ${DEFAULTS.activityMax})` },
+  { flag: "--activity-max N", env: "COHERE_MCP_ACTIVITY_MAX", help: `Audit events kept for the console's Activity (a capped Redis stream with --store, else this process's memory; Usage is counted apart and keeps every call) (default ${DEFAULTS.activityMax})` },
   { flag: "--admin-session-idle-ms MS", env: "COHERE_MCP_ADMIN_SESSION_IDLE_MS", help: `Console: a sign-in unused this long ends (default ${DEFAULTS.adminSessionIdleMs})` },
   { flag: "--admin-session-max-ms MS", env: "COHERE_MCP_ADMIN_SESSION_MAX_MS", help: `Console: a sign-in ends this long after it began, used or not (default ${DEFAULTS.adminSessionMaxMs})` },
 ] as const;

@@ -1,12 +1,13 @@
 /**
  * Start-up wiring of the shared state (--store), the policy document (--policy-store), the
- * configuration agreement between replicas (converge.ts) and the console's activity stream.
+ * configuration agreement between replicas (converge.ts), every replica's open sessions (sessions.ts) and the console's activity stream.
  */
 import type { App } from "../runtime/app.js";
 import { ConfigError } from "../config/file.js";
 import { queueReload } from "../runtime/reload.js";
 import { storeSecrets } from "../store/open.js";
 import { startFleet, type Fleet } from "./converge.js";
+import { startSessionFleet } from "./sessions.js";
 
 export async function installFleet(app: App): Promise<Fleet> {
   const o = app.options;
@@ -51,5 +52,8 @@ export async function installFleet(app: App): Promise<Fleet> {
   const fleet = startFleet(app, () => queueReload(app));
   app.fleet = fleet;
   app.onClose(() => fleet.close());
+  const sessions = startSessionFleet(app);
+  app.sessionFleet = sessions;
+  app.onClose(() => sessions.close());
   return fleet;
 }

@@ -10,6 +10,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { App } from "../runtime/app.js";
 import { UNAUTHENTICATED, type AuditEvent, type AuditNotice, type AuditSink } from "../audit/index.js";
+import { tee } from "../audit/tee.js";
 import { BILLED_UNITS } from "../config/budget.js";
 import { ANONYMOUS, stdioAgent } from "../runtime/live.js";
 import { NANOS_PER_USD } from "../policy/billing.js";
@@ -356,30 +357,7 @@ export class Telemetry {
 
 /** The audit sink (if any) and the metrics, fed by the same events. */
 export function fanOut(sink: AuditSink | undefined, t: Telemetry): AuditSink {
-  return {
-    record(e) {
-      sink?.record(e);
-      t.observe(e);
-    },
-    begin(head, resource) {
-      const draft = sink?.begin?.(head, resource);
-      return {
-        finish(tail) {
-          if (draft) draft.finish(tail);
-          const e = { ...head, ...tail };
-          if (!draft) sink?.record(e);
-          t.observe(e);
-        },
-      };
-    },
-    note(n) {
-      sink?.note?.(n);
-      t.notice(n);
-    },
-    health: sink?.health ? () => sink.health!() : undefined,
-    reopen: sink?.reopen ? () => sink.reopen!() : undefined,
-    close: () => sink?.close() ?? Promise.resolve(),
-  };
+  return tee(sink, { event: (e) => t.observe(e), notice: (n) => t.notice(n) });
 }
 
 /** Turn metrics on: observe the store, the audit events and the calls in flight. */

@@ -173,6 +173,39 @@ function tokenLabels(a: AgentConf): string[] {
   return (a.tokens ?? []).map((t) => t.label);
 }
 
+/**
+ * The label of the stand-in the console writes when an agent's last token is revoked (an agent
+ * needs a credential in the config; this one's hash matches a token nobody holds).
+ */
+export const NO_TOKEN_LABEL = "revoked";
+
+/** The agent has no usable token: only the console's stand-in. */
+export function hasNoToken(a: Pick<AgentConf, "token_sha256" | "token_env" | "tokens">): boolean {
+  return !a.token_sha256 && !a.token_env && (a.tokens?.length ?? 0) > 0 && a.tokens!.every((t) => t.label === NO_TOKEN_LABEL);
+}
+
+/** An agent's tokens by label, the single token_sha256/token_env as "token" (the console's name for it). */
+function allLabels(a: AgentConf): string[] {
+  return [...(a.token_sha256 || a.token_env ? ["token"] : []), ...tokenLabels(a).filter((l) => l !== NO_TOKEN_LABEL || !hasNoToken(a))];
+}
+
+const quoted = (labels: string[]) => labels.map((l) => `'${l}'`).join(", ");
+
+/** Revoking the last token, or adding one to an agent that had none: said as such. */
+function noTokenText(name: string, ca: AgentConf, cb: AgentConf): string | undefined {
+  const before = hasNoToken(ca);
+  const after = hasNoToken(cb);
+  if (after && !before) {
+    const lost = allLabels(ca);
+    return `${name}'s token${lost.length > 1 ? "s" : ""} ${quoted(lost)} ${lost.length > 1 ? "were" : "was"} revoked; ${name} has no token left`;
+  }
+  if (before && !after) {
+    const got = allLabels(cb);
+    return `${name} has a token again: ${quoted(got)}`;
+  }
+  return undefined;
+}
+
 function agentChanges(prev: AgentAccess[], next: AgentAccess[], cPrev: ConfigFile | undefined, cNext: ConfigFile | undefined, out: ConfigChange[]): void {
   const before = new Map(prev.map((a) => [a.agent, a]));
   const after = new Map(next.map((a) => [a.agent, a]));
@@ -194,7 +227,9 @@ function agentChanges(prev: AgentAccess[], next: AgentAccess[], cPrev: ConfigFil
     }
     const ca = confOf(cPrev, name);
     const cb = confOf(cNext, name);
-    if (ca && cb && credential(ca) !== credential(cb)) {
+    const none = ca && cb && credential(ca) !== credential(cb) ? noTokenText(name, ca, cb) : undefined;
+    if (none) out.push({ kind: "agent_token", subject: name, text: none });
+    else if (ca && cb && credential(ca) !== credential(cb)) {
       const la = tokenLabels(ca);
       const lb = tokenLabels(cb);
       const gained = lb.filter((l) => !la.includes(l));

@@ -64,6 +64,8 @@ export interface App {
   /** HTTP --sessions: the open sessions (the console lists them) and ending some at once. */
   openSessions?: () => Array<{ id: string; agent: string; openedAt: number }>;
   endSessions?: (match: (s: { id: string; agent: string }) => boolean, why: string) => number;
+  /** Every replica's open sessions, and ending one wherever it is held (src/fleet/sessions.ts). */
+  sessionFleet?: import("../fleet/sessions.js").SessionFleet;
   /** Documents, announcements, admin sessions and activity: memory, or shared by replicas (--store). */
   shared: SharedState;
   /** --policy-store: read the policy from the shared document instead of the file (reloads). */

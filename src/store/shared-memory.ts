@@ -1,4 +1,5 @@
 /** SharedState for one process (the default without --store). */
+import { checkAmount } from "./types.js";
 import { compareStreamIds, type CasResult, type SharedDoc, type SharedState, type StreamEntry } from "./shared.js";
 
 export class MemorySharedState implements SharedState {
@@ -7,6 +8,8 @@ export class MemorySharedState implements SharedState {
   private readonly counters = new Map<string, number>();
   private readonly values = new Map<string, { value: string; until: number }>();
   private readonly maps = new Map<string, Map<string, string>>();
+  /** When a map of counters ends (addFields). */
+  private readonly mapUntil = new Map<string, number>();
   private readonly streams = new Map<string, StreamEntry[]>();
   private lastMs = 0;
   private seq = 0;
@@ -70,7 +73,21 @@ export class MemorySharedState implements SharedState {
   }
 
   async fields(key: string): Promise<Record<string, string>> {
+    const until = this.mapUntil.get(key);
+    if (until !== undefined && until <= this.now()) {
+      this.maps.delete(key);
+      this.mapUntil.delete(key);
+    }
     return Object.fromEntries(this.maps.get(key) ?? []);
+  }
+
+  async addFields(key: string, increments: Readonly<Record<string, number>>, ttlMs: number): Promise<void> {
+    for (const [f, n] of Object.entries(increments)) checkAmount(`${key} ${f}`, n, ttlMs);
+    await this.fields(key); // drops an ended map first
+    let m = this.maps.get(key);
+    if (!m) this.maps.set(key, (m = new Map()));
+    for (const [f, n] of Object.entries(increments)) m.set(f, String((Number(m.get(f)) || 0) + n));
+    this.mapUntil.set(key, this.now() + ttlMs);
   }
 
   async append(stream: string, value: string, maxLen: number): Promise<string> {

@@ -1,10 +1,11 @@
 /**
  * SharedState in Redis (--store): documents are hashes {v, body} written by one Lua script
  * (compare-and-set on the version), announcements are INCR counters, sessions are strings with a
- * PEXPIRE, replica reports a hash, the activity a capped stream (XADD MAXLEN ~ N). Its own
+ * PEXPIRE, replica reports and usage counters hashes (HINCRBY in one script), the activity a capped stream (XADD MAXLEN ~ N). Its own
  * connection, apart from the counters' (a slow XRANGE never delays a decision).
  */
 import { createClient, type RedisClientType } from "@redis/client";
+import { checkAmount } from "./types.js";
 import type { CasResult, SharedDoc, SharedState, StreamEntry } from "./shared.js";
 
 const CAS = `
@@ -14,6 +15,15 @@ if v ~= tonumber(ARGV[1]) then
 end
 redis.call('HSET', KEYS[1], 'v', v + 1, 'body', ARGV[2])
 return {1, v + 1}
+`;
+
+/** KEYS[1] the map; ARGV[1] its life in ms, then field, amount pairs: all added, or none. */
+const ADD_FIELDS = `
+for i = 2, #ARGV, 2 do
+  redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1
 `;
 
 type Raw = string | number | null | Raw[];
@@ -146,6 +156,13 @@ export class RedisSharedState implements SharedState {
     }
     if (r && typeof r === "object") return Object.fromEntries(Object.entries(r as Record<string, unknown>).map(([a, b]) => [a, String(b)]));
     return {};
+  }
+
+  async addFields(key: string, increments: Readonly<Record<string, number>>, ttlMs: number): Promise<void> {
+    const pairs = Object.entries(increments);
+    for (const [f, n] of pairs) checkAmount(`${key} ${f}`, n, ttlMs);
+    if (!pairs.length) return;
+    await this.cmd(["EVAL", ADD_FIELDS, "1", this.k(key), String(Math.max(1, Math.ceil(ttlMs))), ...pairs.flatMap(([f, n]) => [f, String(n)])]);
   }
 
   async append(stream: string, value: string, maxLen: number): Promise<string> {

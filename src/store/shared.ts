@@ -1,8 +1,8 @@
 /**
  * Shared state beside the counters (src/store/types.ts): what the console and the fleet need
  * every replica to see — versioned documents (the policy), announcements (a reload epoch), small
- * keyed values with a lifetime (admin sessions), per-replica reports (configuration hashes) and a
- * capped append-only stream (the activity of every replica). Memory (one process) and Redis
+ * keyed values with a lifetime (admin sessions), per-replica reports (configuration hashes), maps of
+ * counters (durable usage) and a capped append-only stream (the activity of every replica). Memory (one process) and Redis
  * (replicas) implementations side by side: shared-memory.ts, shared-redis.ts.
  */
 
@@ -39,6 +39,11 @@ export interface SharedState {
   /** One field of a map (per-replica reports). */
   putField(key: string, field: string, value: string): Promise<void>;
   fields(key: string): Promise<Record<string, string>>;
+  /**
+   * Add whole numbers to fields of a map in one atomic step (usage counters), and make the map
+   * live `ttlMs` from now; `fields` reads them back (as decimal strings).
+   */
+  addFields(key: string, increments: Readonly<Record<string, number>>, ttlMs: number): Promise<void>;
   /** Append to a capped stream (about `maxLen` newest entries kept). */
   append(stream: string, value: string, maxLen: number): Promise<string>;
   /** Newest first, at most `count`, older than `before` when given. */

@@ -85,6 +85,10 @@ export async function startContractServer(opts: { editable?: boolean; hostile?: 
     [tokens.viewer, { name: "auditor", role: "viewer" }],
   ]);
   const sessions = new Map<string, { admin: Admin; csrf: string }>();
+  const openSessions = [
+    { id: "r1.5f0c2a9e-1111-4a4a-9b9b-000000000001", replica: "r1" },
+    { id: "r2.7a1d3b5c-2222-4b4b-8c8c-000000000002", replica: "r2" },
+  ];
   let version = 1;
   const history: Array<{ version: number; sentences: string[] }> = [];
   const rows: Row[] = [
@@ -253,7 +257,8 @@ export async function startContractServer(opts: { editable?: boolean; hostile?: 
           limits: r.kind === "static" ? { per_minute: 60, per_month: 10_000 } : {},
           budget: r.agent === "curator" ? [{ unit: "usd", used: 3.25, limit: 10, left: 6.75 }, { unit: "calls", used: 173, limit: 5000, left: 4827 }] : [],
           key: r.agent === "curator" ? "team-key" : "default",
-          sessions: r.agent === "search-agent" ? [{ id: "r1.5f0c2a9e-1111-4a4a-9b9b-000000000001", opened_at: new Date(Date.now() - 600_000).toISOString() }] : [],
+          // the open sessions of every replica, each with the replica holding it
+          sessions: r.agent === "search-agent" ? openSessions.map((x) => ({ ...x, opened_at: new Date(Date.now() - 600_000).toISOString() })) : [],
         })),
       );
     }
@@ -274,6 +279,13 @@ export async function startContractServer(opts: { editable?: boolean; hostile?: 
         list.push({ label: String(b.label) });
         agentTokens.set(name, list);
         return json(res, 200, { token: "tok-" + randomBytes(12).toString("hex") });
+      }
+      if (m[2] === "sessions" && method === "DELETE") {
+        const id = decodeURIComponent(m[3] ?? "");
+        const held = openSessions.find((x) => x.id === id);
+        if (!held) return json(res, 404, { error: `no open session "${id}" of ${name} on any replica` });
+        openSessions.splice(openSessions.indexOf(held), 1);
+        return json(res, 200, { ended: 1, replica: held.replica });
       }
       if (m[2] === "tokens" && method === "DELETE") {
         agentTokens.set(name, list.filter((t) => t.label !== decodeURIComponent(m[3] ?? "")));

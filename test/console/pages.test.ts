@@ -78,7 +78,7 @@ describe.skipIf(!HAVE_CHROMIUM)("console pages (against the API contract)", () =
         expect(serious(v), `${name}: ${JSON.stringify(v, null, 1)}`).toEqual([]);
         await screenshot(page, `${name}${phone ? "-phone" : ""}`);
         expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
-        // No horizontal scroll of the page itself (the grid scrolls inside its own box).
+        // No horizontal scroll of the page itself (nor of the grid: see "the grid fits").
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
         expect(overflow, `${name} scrolls sideways`).toBeLessThanOrEqual(0);
       }
@@ -102,6 +102,52 @@ describe.skipIf(!HAVE_CHROMIUM)("console pages (against the API contract)", () =
     await page.locator("svg.chart").first().waitFor();
     expect(await page.locator("main img").count()).toBe(0);
     expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    await ctx.close();
+  });
+
+  for (const phone of [false, true]) {
+    it(`the grid fits ${phone ? "a phone's 390 px" : "1280×800"} without scrolling sideways, every level readable`, async () => {
+      const ctx = await newContext(browser, { phone });
+      const page = await signIn(ctx, api.url, api.tokens.admin);
+      const fit = await page.evaluate(() => {
+        const wrap = document.getElementById("grid-wrap")!;
+        const probe = document.createElement("canvas").getContext("2d")!;
+        // a select shows its chosen level whole: the widest option's text fits inside its box,
+        // beside the arrow (drawn in its padding when appearance is none, else about 1.2em)
+        const clipped: string[] = [];
+        for (const sel of document.querySelectorAll<HTMLSelectElement>("table.grid select")) {
+          const st = getComputedStyle(sel);
+          probe.font = st.font;
+          const widest = Math.max(...[...sel.options].map((o) => probe.measureText(o.text).width));
+          const inner = sel.clientWidth - parseFloat(st.paddingLeft) - parseFloat(st.paddingRight) - (st.appearance === "none" ? 0 : 1.2 * parseFloat(st.fontSize));
+          if (inner < widest) clipped.push(`${sel.getAttribute("aria-label")} (${Math.round(inner)} < ${Math.round(widest)})`);
+        }
+        return {
+          wrap: wrap.scrollWidth - wrap.clientWidth,
+          page: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+          columns: document.querySelectorAll("table.grid thead th").length,
+          clipped,
+        };
+      });
+      await screenshot(page, `grid-fit${phone ? "-phone" : ""}`);
+      expect(fit.columns).toBeGreaterThanOrEqual(15);
+      expect(fit.wrap, "the grid scrolls sideways").toBeLessThanOrEqual(0);
+      expect(fit.page, "the page scrolls sideways").toBeLessThanOrEqual(0);
+      expect(fit.clipped).toEqual([]);
+      await ctx.close();
+    });
+  }
+
+  it("Agents lists each open session with the replica holding it; End ends one there and says where", async () => {
+    const ctx = await newContext(browser);
+    const page = await signIn(ctx, api.url, api.tokens.admin);
+    await page.goto(api.url + "/agents");
+    const list = page.locator("section.agent", { hasText: "search-agent" }).locator("ul.sessions");
+    await expect.poll(() => list.locator("li").count()).toBe(2);
+    expect(await list.locator("li").nth(1).textContent()).toContain("on replica r2");
+    await page.getByRole("button", { name: "End session r2.7a1d3b5c-2222-4b4b-8c8c-000000000002" }).click();
+    await expect.poll(() => page.locator("#status").textContent()).toBe("Session ended on replica r2.");
+    await expect.poll(() => list.locator("li").count()).toBe(1);
     await ctx.close();
   });
 

@@ -16,12 +16,17 @@
  *   defect 7    formats: int32/int64/float/double/binary/uuid/date-time (ajv-formats + our own)
  *   defect 8    YAML loaded with the `yaml` core schema (dates in examples stay strings)
  *   validator   components/schemas/TruncationStrategy has `oneOf: []` and is unused: removed
+ *   parse       the spec has Parse's response schemas but no /v2/parse: test/spec/parse.ts adds the
+ *               path and ParseRequest (from Cohere's reference and cohere-ai 8.1.0); ParsePage's
+ *               mapping names a schema the spec lacks (raw_generation): the entry is dropped
+ *               (recorded as "dangling-mapping")
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import Ajv2020Module, { type ValidateFunction } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
 import { parse } from "yaml";
+import { supplementParse } from "./parse.js";
 
 // ajv and ajv-formats are CommonJS: their default export arrives wrapped under NodeNext
 const Ajv2020 = (Ajv2020Module as unknown as { default?: typeof Ajv2020Module }).default ?? Ajv2020Module;
@@ -32,7 +37,7 @@ export const SPEC_PATH = fileURLToPath(new URL("../../bench/fixtures/cohere-open
 type Json = Record<string, unknown>;
 
 export interface Patch {
-  defect: "discriminator" | "discriminator-enum" | "required-not-in-properties" | "empty-oneOf";
+  defect: "discriminator" | "discriminator-enum" | "dangling-mapping" | "required-not-in-properties" | "empty-oneOf";
   /** JSON pointer of the schema that was rewritten */
   where: string;
   detail: string;
@@ -80,6 +85,14 @@ function widenTagEnum(doc: Json, ref: string, prop: string, key: string, patches
   }
 }
 
+/** The object a local `#/…` reference points to, or undefined. */
+function resolve(doc: Json, ref: string): unknown {
+  if (!ref.startsWith("#/")) return undefined;
+  let node: unknown = doc;
+  for (const part of ref.slice(2).split("/")) node = isObj(node) ? node[part.replace(/~1/g, "/").replace(/~0/g, "~")] : undefined;
+  return node;
+}
+
 export interface LoadedSpec {
   doc: Json;
   patches: Patch[];
@@ -95,6 +108,7 @@ export function loadSpec(): LoadedSpec {
   if (cached) return cached;
   const doc = parse(readFileSync(SPEC_PATH, "utf8")) as Json;
   const patches: Patch[] = [];
+  supplementParse(doc);
 
   const schemas = (doc.components as Json).schemas as Json;
   const trunc = schemas.TruncationStrategy as Json | undefined;
@@ -108,6 +122,11 @@ export function loadSpec(): LoadedSpec {
     const disc = o.discriminator as { propertyName?: string; mapping?: Record<string, string> } | undefined;
     if (isObj(disc) && disc.propertyName && isObj(disc.mapping) && Array.isArray(o.oneOf)) {
       const prop = disc.propertyName;
+      for (const [key, ref] of Object.entries(disc.mapping)) {
+        if (resolve(doc, ref) !== undefined) continue;
+        delete disc.mapping[key];
+        patches.push({ defect: "dangling-mapping", where: pointer, detail: `${key} → ${ref}` });
+      }
       o.oneOf = Object.entries(disc.mapping).map(([key, ref]) => ({
         allOf: [{ $ref: ref }, { type: "object", required: [prop], properties: { [prop]: { const: key } } }],
       }));

@@ -202,11 +202,13 @@ export const generate = defineTool({
 function servedFor(model: string | undefined, endpoint: "generate" | "summarize", ctx: z.RefinementCtx): void {
   const m = model ? cohereModel(model) : undefined;
   if (!m || m.status === "retired" || m.endpoints.includes(endpoint)) return;
-  const served = COHERE_MODELS.filter((x) => x.status === "live" && x.endpoints.includes(endpoint)).map((x) => x.name);
+  const served = COHERE_MODELS.filter((x) => x.status !== "retired" && x.endpoints.includes(endpoint)).map((x) => x.name);
   ctx.addIssue({
     code: z.ZodIssueCode.custom,
     path: ["model"],
-    message: `${model} does not serve ${endpoint} (Cohere answers 400): use the chat tool with it, or one of ${served.join(", ")}`,
+    message:
+      `${model} does not serve ${endpoint} (Cohere answers 400): use the chat tool with it (Cohere's replacement for ${endpoint}), ` +
+      `or one of ${endpoint}'s own models ${served.join(", ")} (deprecated with it since 2025-09-15)`,
   });
 }
 

@@ -133,7 +133,7 @@ function sessions(a, edit) {
               "li",
               {},
               el("code", {}, s.id),
-              ` opened ${fmtTime(s.opened_at)} `,
+              ` opened ${fmtTime(s.opened_at)}${s.replica ? ` on replica ${s.replica}` : ""} `,
               edit ? el("button", { type: "button", onclick: () => endSession(a, s.id), "aria-label": `End session ${s.id}` }, "End") : null,
             ),
           ),
@@ -213,7 +213,9 @@ async function revoke(a, label) {
 }
 
 async function endSession(a, sid) {
-  await act(() => api(`agents/${enc(a.name)}/sessions/${enc(sid)}`, { method: "DELETE" }), `Session ended.`);
+  const r = await act(() => api(`agents/${enc(a.name)}/sessions/${enc(sid)}`, { method: "DELETE" }));
+  // with replicas, the one holding the session ends it (the answer names it)
+  if (r) status(r.ended ? `Session ended${r.replica ? ` on replica ${r.replica}` : ""}.` : `Replica ${r.replica} was asked to end the session; it has not confirmed yet.`);
 }
 
 async function budget(ev, a, action, amtId, unitId) {

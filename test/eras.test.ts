@@ -107,6 +107,45 @@ describe("stdio serves both eras", () => {
   });
 });
 
+describe("limits, argument rules and the wait tools in the modern era", () => {
+  it("a profile's rate limit and argument rules refuse a 2026-07-28 client's calls as a legacy one's, nothing sent; a wait tool polls to the end", async () => {
+    const config = writeConfig({
+      profiles: {
+        limited: {
+          tools: ["rerank", "datasets", "embed_jobs"],
+          allow_write: true,
+          rate_limit: { per_tool_per_minute: { rerank: 2 } },
+          arguments: { max_documents: 2 },
+        },
+      },
+    });
+    const m = await modernStdio(emu.url, ["--config", config, "--profile", "limited"], { pin: MODERN }, { env: { COHERE_MCP_POLL_INTERVAL_MS: "50" } });
+    try {
+      const tooMany = (await m.client.callTool({ name: "rerank", arguments: { model: "rerank-v3.5", query: "q", documents: ["a", "b", "c"] } })) as ToolCallResult;
+      expect(tooMany.isError).toBe(true);
+      expect(emu.requests).toHaveLength(0);
+      for (let i = 0; i < 2; i++) expect(((await m.client.callTool(RERANK)) as ToolCallResult).isError).toBeFalsy();
+      const limited = (await m.client.callTool(RERANK)) as ToolCallResult;
+      expect(limited.isError).toBe(true);
+      expect(textOf(limited)).toMatch(/rate limit|per minute|limit/i);
+      expect(emu.requests.filter((q) => q.path === "/v2/rerank")).toHaveLength(2);
+
+      const ds = (await m.client.callTool({ name: "create_dataset", arguments: { name: "d", type: "embed-input", data_text: '{"text":"a"}\n' } })) as ToolCallResult;
+      const job = (await m.client.callTool({
+        name: "create_embed_job",
+        arguments: { model: "embed-v4.0", dataset_id: (ds.structuredContent as { id: string }).id, input_type: "search_document" },
+      })) as ToolCallResult;
+      const id = (job.structuredContent as { job_id: string }).job_id;
+      const progress: string[] = [];
+      const waited = (await m.client.callTool({ name: "wait_for_embed_job", arguments: { id, timeout_s: 30 } }, { onprogress: (p) => progress.push(p.message ?? "") })) as ToolCallResult;
+      expect(waited.isError, textOf(waited)).toBeFalsy();
+      expect(emu.requests.filter((q) => q.method === "GET").length).toBeGreaterThan(0);
+    } finally {
+      await m.close();
+    }
+  });
+});
+
 describe("HTTP serves both eras on one endpoint", () => {
   const OPS = "ops-token-0123456789abcdef";
   const SEARCH = "search-token-0123456789abcdef";

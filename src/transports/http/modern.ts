@@ -13,14 +13,14 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { createMcpHandler, isLegacyRequest } from "@modelcontextprotocol/server";
+import { createMcpHandler, isLegacyRequest, PROTOCOL_VERSION_META_KEY, SUPPORTED_PROTOCOL_VERSIONS } from "@modelcontextprotocol/server";
 import { createMcpServer } from "../../server.js";
 import type { App } from "../../runtime/app.js";
 import type { AgentScope } from "../../policy/types.js";
 import type { Identity } from "../../identity/index.js";
 import type { InFlight, InFlightRequests } from "./inflight.js";
 import type { RpcRequestInfo } from "./rpc.js";
-import { rpcError, sendJson } from "./io.js";
+import { headerValue, rpcError, sendJson } from "./io.js";
 import { authOf, sendResponse, webRequest } from "./web.js";
 
 export interface ModernLeg {
@@ -47,6 +47,9 @@ export function createModernLeg(app: App, requests: InFlightRequests): ModernLeg
   );
   return {
     async claims(req, res, body) {
+      // most traffic is plainly legacy (a 2025-era or no protocol header, no envelope key): no
+      // need to build a Request for the SDK's classification
+      if (!mayClaimModern(headerValue(req, "mcp-protocol-version"), body)) return false;
       return !(await isLegacyRequest(webRequest(req, res), body));
     },
     async serve(req, res, scope, who, body, info) {
@@ -81,4 +84,16 @@ export function createModernLeg(app: App, requests: InFlightRequests): ModernLeg
     },
     close: () => handler.close(),
   };
+}
+
+const LEGACY_VERSIONS = new Set<string>(SUPPORTED_PROTOCOL_VERSIONS);
+
+/** Could this POST be modern? A protocol header that is not a 2025-era revision, or the envelope's key in a message's `_meta`. */
+export function mayClaimModern(version: string | undefined, body: unknown): boolean {
+  if (version !== undefined && !LEGACY_VERSIONS.has(version)) return true;
+  for (const m of Array.isArray(body) ? body : [body]) {
+    const meta = (m as { params?: { _meta?: unknown } } | null)?.params?._meta;
+    if (meta && typeof meta === "object" && PROTOCOL_VERSION_META_KEY in meta) return true;
+  }
+  return false;
 }

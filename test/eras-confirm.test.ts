@@ -151,6 +151,18 @@ describe("MRTR confirmations over HTTP (raw wire)", () => {
     await refused(await call(a.url, OPS, "delete_dataset", { id }, { inputResponses: accept, requestState: once }), /used already/);
   });
 
+  it("the envelope's headers must agree with the body: an Mcp-Name naming another tool is refused before any handler, nothing sent", async () => {
+    const id = await dataset();
+    const r = await rpc(
+      a.url,
+      { jsonrpc: "2.0", id: 9, method: "tools/call", params: { name: "delete_dataset", arguments: { id }, _meta: ENVELOPE } },
+      { ...bearer(OPS), "Mcp-Protocol-Version": MODERN, "Mcp-Method": "tools/call", "Mcp-Name": "list_datasets" },
+    );
+    const error = r.messages[0]?.error as { code: number } | undefined;
+    expect(error?.code, r.body.slice(0, 300)).toBe(-32020);
+    expect(deletes()).toHaveLength(0);
+  });
+
   it("a replica with another key refuses the state", async () => {
     const c = await startHttp(emu.url, ["--config", config], { COHERE_MCP_STATE_KEY: "another-key-0123456789abcdef-0123456" });
     try {

@@ -2,9 +2,10 @@
 # add `--format docker` so the HEALTHCHECK is kept). See docs/container.md.
 #
 # Three stages on the same Debian 12 Node 20 base: `build` compiles TypeScript with the dev
-# dependencies; `deps` installs the production dependencies only; the final stage holds those,
-# the compiled dist/ and the two generated JSON files the server reads, nothing else (no sources,
-# no compiler, no npm cache, no secret: the key and tokens are given at run time).
+# dependencies; `deps` installs the production dependencies only and prunes what Node never
+# loads; the final stage holds those, the compiled dist/ and the two generated JSON files the
+# server reads, nothing else (no sources, no source maps, no compiler, no npm cache, no secret:
+# the key and tokens are given at run time).
 ARG NODE_IMAGE=docker.io/library/node:20-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
@@ -14,6 +15,7 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
 COPY emulator ./emulator
+COPY scripts/prune-image.ts ./scripts/prune-image.ts
 # The project's own build (tsc, plus whatever assets it copies into dist/).
 RUN npm run build
 
@@ -21,6 +23,14 @@ FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force && rm -rf /root/.npm
+# What the image ships, minus what Node never loads (declarations, sources, source maps, docs,
+# the packages' tests, the CommonJS builds of dual packages nothing require()s): about 31 MB of
+# node_modules become 9. Every application module and dependency is then imported once, so a
+# file cut by mistake fails this build (scripts/prune-image.ts).
+COPY --from=build /src/dist/src ./dist/src
+COPY --from=build /src/dist/emulator ./dist/emulator
+COPY --from=build /src/dist/scripts/prune-image.js /tmp/prune-image.js
+RUN node /tmp/prune-image.js /app --check
 
 FROM ${NODE_IMAGE}
 ARG VERSION=0.1.0
@@ -36,8 +46,7 @@ ENV NODE_ENV=production \
     COHERE_MCP_HOST=0.0.0.0
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
-COPY --from=build /src/dist/src ./dist/src
-COPY --from=build /src/dist/emulator ./dist/emulator
+COPY --from=deps /app/dist ./dist
 COPY package.json tools.manifest.json config.schema.json LICENSE ./
 COPY deploy/container/healthcheck.mjs ./healthcheck.mjs
 # The only place the server writes (with --audit-log /data/audit.jsonl); the root filesystem can

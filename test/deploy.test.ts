@@ -4,8 +4,9 @@
  * deploy/kubernetes/: the manifests are not applied here (no cluster), so this checks
  * what matters in them: the probes point at /healthz and /readyz on the container's port; the pod
  * runs non-root with a read-only root filesystem, no capabilities and no privilege escalation,
- * and writes only to /data; resources are set; no secret is written inline (every key, token and
- * password comes from the Secret, whose values are placeholders); the team config in the
+ * and writes only to /data; resources are set; no secret is written inline (the key, the token
+ * hashes and the password come from the Secret, whose values are placeholders); the Secret holds
+ * no token, only hashes (agents use token_sha256_env, never token_env); the team config in the
  * ConfigMap is one the server accepts; the Service and the PodDisruptionBudget select the pods;
  * the image is the one server.json lists.
  *
@@ -101,9 +102,22 @@ describe("deploy/kubernetes", () => {
       expect(text, file).not.toMatch(/[A-Za-z0-9]{32,}/);
       expect(text, file).not.toMatch(/"token_sha256"\s*:\s*"[a-f0-9]{64}"/);
     }
-    // Every variable an agent's token_env names is in the Secret.
+  });
+
+  it("the Secret holds token hashes, never a token: agents and admins name hash variables, and the Secret has nothing else", () => {
     const team = configFileSchema.parse(JSON.parse(configMap.data["team.json"]));
-    for (const a of team.agents ?? []) if (a.token_env) expect(Object.keys(values), a.name).toContain(a.token_env);
+    const people = [...(team.agents ?? []), ...(team.admins ?? [])];
+    expect(team.agents?.length).toBeGreaterThan(0);
+    // token_env (or a tokens entry's env) would put the token itself in the Secret.
+    for (const a of people) {
+      expect(a.token_env, a.name).toBeUndefined();
+      for (const t of a.tokens ?? []) expect(t.env, `${a.name} ${t.label}`).toBeUndefined();
+    }
+    const hashVars = people.flatMap((a) => [a.token_sha256_env, ...(a.tokens ?? []).map((t) => t.sha256_env)]).filter((v): v is string => !!v);
+    const keys = Object.keys({ ...secret.stringData, ...secret.data } as Record<string, string>);
+    for (const v of hashVars) expect(keys, v).toContain(v);
+    // Besides the hashes: the Cohere key and the Redis password, nothing else (no agent token).
+    expect(keys.filter((k) => !hashVars.includes(k)).sort()).toEqual(["COHERE_MCP_STORE_PASSWORD", "CO_API_KEY"]);
   });
 
   it("the ConfigMap's team config is one the server accepts, and every variable set is one the server reads", () => {
@@ -112,8 +126,8 @@ describe("deploy/kubernetes", () => {
     for (const e of container.env as Obj[]) expect(known.has(e.name), e.name).toBe(true);
     for (const k of Object.keys(configMap.data).filter((k) => k !== "team.json")) expect(known.has(k), k).toBe(true);
     for (const k of Object.keys(secret.stringData)) {
-      const isToken = (configFileSchema.parse(JSON.parse(configMap.data["team.json"])).agents ?? []).some((a) => a.token_env === k);
-      expect(known.has(k) || isToken, k).toBe(true);
+      const isHash = (configFileSchema.parse(JSON.parse(configMap.data["team.json"])).agents ?? []).some((a) => a.token_sha256_env === k);
+      expect(known.has(k) || isHash, k).toBe(true);
     }
     // Redis is referenced, not bundled.
     expect(docs.filter((d) => JSON.stringify(d.doc).includes('"image":"') && /redis/.test(JSON.stringify(d.doc.spec ?? {})) && d.doc.kind !== "ConfigMap")).toEqual([]);
@@ -149,7 +163,9 @@ describe("deploy/compose", () => {
       expect(r.volumes).toContain(`${tag}-data:/data`);
       expect(r.command).toContain("--http");
     }
-    expect(compose.services.redis.command).toEqual(expect.arrayContaining(["--appendonly", "yes"]));
+    const redis = (compose.services.redis.command as string[]).join(" ");
+    expect(redis).toContain("--appendonly yes");
+    expect(redis).toContain("--maxmemory-policy noeviction");
     expect(compose.services.emulator.profiles).toEqual(["dry-run"]);
   });
 
@@ -163,6 +179,23 @@ describe("deploy/compose", () => {
     const team = configFileSchema.parse(JSON.parse(readFileSync(join(COMPOSE, "team.json"), "utf8")));
     for (const a of team.agents ?? []) if (a.token_env) expect(example, a.name).toMatch(new RegExp(`^${a.token_env}=`, "m"));
     expect(readFileSync(join(ROOT, ".gitignore"), "utf8")).toMatch(/^deploy\/compose\/cohere-mcp\.env$/m);
+  });
+
+  it("Redis requires the env file's COHERE_MCP_STORE_PASSWORD (the replicas' store password), given on stdin, never inline", () => {
+    const redis = compose.services.redis as Obj;
+    expect(redis.env_file).toBe(replicas[0]![1].env_file);
+    expect(redis.user).toBe("redis");
+    expect(redis.environment).toBeUndefined();
+    const script = (redis.command as string[]).join("\n");
+    // compose turns $$ into $: the shell reads the variable from the env file at run time
+    expect(script).toMatch(/requirepass \$\$p\b/);
+    expect(script).toContain("$$COHERE_MCP_STORE_PASSWORD");
+    expect(script).toMatch(/exec env -i \/usr\/local\/bin\/redis-server - /);
+    expect(script).not.toMatch(/--requirepass/);
+    const example = readFileSync(join(COMPOSE, "cohere-mcp.env.example"), "utf8");
+    expect(example).toMatch(/^COHERE_MCP_STORE_PASSWORD=replace-with-/m);
+    // the replicas read the password from the same file, and their store URL carries none
+    for (const [tag, r] of replicas) expect(r.environment.COHERE_MCP_STORE, tag).toBe("redis://redis:6379/0");
   });
 
   it("nginx runs the repository's deploy/nginx/cohere-mcp.conf as its template, with every placeholder given", () => {

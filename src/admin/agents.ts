@@ -35,7 +35,7 @@ export function tokenLabels(a: RawAgent): Array<{ label: string; not_after?: str
   const out: Array<{ label: string; not_after?: string }> = [];
   // the stand-in of an agent whose last token was revoked is no token
   if (hasNoToken(a as Parameters<typeof hasNoToken>[0])) return out;
-  if (typeof a.token_sha256 === "string" || typeof a.token_env === "string") out.push({ label: "token" });
+  if (typeof a.token_sha256 === "string" || typeof a.token_env === "string" || typeof a.token_sha256_env === "string") out.push({ label: "token" });
   if (Array.isArray(a.tokens)) {
     (a.tokens as Array<Record<string, unknown>>).forEach((t, i) =>
       out.push({ label: String(t.label ?? `token ${i + 1}`), ...(typeof t.not_after === "string" ? { not_after: t.not_after } : {}) }),

@@ -182,7 +182,7 @@ route("POST", "agents/:name/tokens", true, async (ctx, req, res, c, [name]) => {
     // rotation can overlap — hand the new one out, then revoke the old one.
     // an agent whose last token was revoked holds only the stand-in: the new token replaces it
     const list = Array.isArray(a.tokens) && !hasNoToken(a as Parameters<typeof hasNoToken>[0]) ? (a.tokens as RawAgent[]) : [];
-    const taken = new Set([...list.map((t) => t.label), ...(a.token_sha256 || a.token_env ? [SINGLE] : [])]);
+    const taken = new Set([...list.map((t) => t.label), ...(a.token_sha256 || a.token_env || a.token_sha256_env ? [SINGLE] : [])]);
     if (taken.has(body.label)) throw new HttpError(409, `${name} already has a token labelled "${body.label}"`);
     list.push({ sha256: hashToken(token), label: body.label });
     a.tokens = list;
@@ -192,7 +192,7 @@ route("POST", "agents/:name/tokens", true, async (ctx, req, res, c, [name]) => {
   json(res, 201, { token, label: body.label, note: "shown once: only its SHA-256 is stored" });
 });
 
-/** The label the console gives an agent's single token_sha256 / token_env. */
+/** The label the console gives an agent's single token_sha256 / token_env / token_sha256_env. */
 const SINGLE = "token";
 
 route("DELETE", "agents/:name/tokens/:label", true, async (ctx, _req, res, c, [name, label]) => {
@@ -202,15 +202,16 @@ route("DELETE", "agents/:name/tokens/:label", true, async (ctx, _req, res, c, [n
   await change(ctx, c, "DELETE agents/:name/tokens/:label", (raw) => {
     const a = rawAgent(raw, name!);
     const list = Array.isArray(a.tokens) ? (a.tokens as RawAgent[]) : [];
-    const single = Boolean(a.token_sha256 || a.token_env);
+    const single = Boolean(a.token_sha256 || a.token_env || a.token_sha256_env);
     const labels = [...(single ? [SINGLE] : []), ...list.map((t) => String(t.label))];
     if (!labels.includes(label!)) throw new HttpError(404, `${name} has no token labelled "${label!.slice(0, 64)}"; it has: ${labels.join(", ")}`);
     if (single && label === SINGLE) {
       delete a.token_sha256;
       delete a.token_env;
+      delete a.token_sha256_env;
     } else a.tokens = list.filter((t) => t.label !== label);
     if (!(a.tokens as RawAgent[] | undefined)?.length) delete a.tokens;
-    if (!a.token_sha256 && !a.token_env && !a.tokens) {
+    if (!a.token_sha256 && !a.token_env && !a.token_sha256_env && !a.tokens) {
       // the last one: replaced by a hash nobody holds (the agent stays, with no usable token)
       a.tokens = [{ sha256: hashToken(newToken()), label: NO_TOKEN_LABEL }];
       return `revoked ${name}'s token '${label}'; ${name} has no token left (add one to let it in again)`;

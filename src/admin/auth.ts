@@ -7,7 +7,7 @@ import { timingSafeEqual } from "node:crypto";
 import type { App } from "../runtime/app.js";
 import type { AdminRole } from "../config/admins.js";
 import { ConfigError, type ConfigFile } from "../config/file.js";
-import { sha256 } from "../identity/static.js";
+import { hashFromEnv, sha256 } from "../identity/static.js";
 
 export interface Admin {
   name: string;
@@ -30,18 +30,24 @@ export interface AdminTable {
 export function buildAdminTable(config: ConfigFile | undefined, env: NodeJS.ProcessEnv, addSecret: (s: string) => void): AdminTable {
   const entries: Entry[] = [];
   for (const a of config?.admins ?? []) {
-    const tokens: Array<{ sha256?: string; env?: string; label?: string }> = a.tokens
+    const tokens: Array<{ sha256?: string; env?: string; sha256_env?: string; label?: string }> = a.tokens
       ? a.tokens
       : a.token_sha256
         ? [{ sha256: a.token_sha256, label: "token" }]
         : a.token_env
           ? [{ env: a.token_env, label: "token" }]
-          : [];
+          : a.token_sha256_env
+            ? [{ sha256_env: a.token_sha256_env, label: "token" }]
+            : [];
     tokens.forEach((t, i) => {
       const label = t.label ?? `token ${i + 1}`;
       let digest: Buffer;
       if (t.sha256) digest = Buffer.from(t.sha256.toLowerCase(), "hex");
-      else {
+      else if (t.sha256_env) {
+        const got = hashFromEnv(env, t.sha256_env);
+        if ("problem" in got) throw new ConfigError(`admin "${a.name}": ${got.problem}`);
+        digest = got.digest;
+      } else {
         const value = env[t.env!];
         if (!value) throw new ConfigError(`admin "${a.name}": environment variable ${t.env} is not set or empty`);
         addSecret(value);

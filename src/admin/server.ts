@@ -17,7 +17,7 @@ import { headerValue, remoteOf, setRemote } from "../transports/http/io.js";
 import { clientAddress, peerOf } from "../transports/http/forwarded.js";
 import { proxyMatcher } from "../config/proxies.js";
 import { createAuthThrottle } from "../transports/http/auththrottle.js";
-import { adminProblem, liveAdmins, type Admin } from "./auth.js";
+import { adminProblem, buildAdminTable, liveAdmins, type Admin } from "./auth.js";
 import { cookieHeader, cookieOf, createSessionStore, isSecure } from "./session.js";
 import { csrfProblem, isStateChange, originProblem, ownOrigin } from "./csrf.js";
 import { finishOidc, OIDC_CALLBACK, OIDC_LOGIN, oidcConfigured, startOidc } from "./oidc.js";
@@ -55,8 +55,11 @@ async function loadUi(): Promise<UiModule | null> {
 const PLACEHOLDER = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>cohere-mcp console</title></head>
 <body><main><h1>cohere-mcp console</h1><p>The admin API is at <a href="${OPENAPI_PATH}">${OPENAPI_PATH}</a>.</p></main></body></html>`;
 
-/** Fails (ConfigError) when the console cannot start: no admins, the agents' port, stdio mode. */
-export function checkAdmin(app: App): void {
+/**
+ * Fails (ConfigError) when the console cannot start: no admins, an admin's token variable unset
+ * or not a hash (before any port listens), the agents' port, stdio mode.
+ */
+export function checkAdmin(app: App, env: NodeJS.ProcessEnv = process.env): void {
   const o = app.options;
   if (o.adminPort === undefined) return;
   if (o.mode !== "http") throw new ConfigError("--admin-port needs --http: the console manages HTTP agents");
@@ -65,6 +68,7 @@ export function checkAdmin(app: App): void {
   if (!o.configPath) throw new ConfigError("--admin-port needs --config FILE: admins and the policy the console edits live there");
   const problem = adminProblem(app.config);
   if (problem) throw new ConfigError(problem);
+  buildAdminTable(app.config, env, () => undefined);
 }
 
 export function policySourceFor(app: App): PolicySource {
@@ -74,7 +78,7 @@ export function policySourceFor(app: App): PolicySource {
 }
 
 export async function serveAdmin(app: App, announce: () => Promise<void>, env: NodeJS.ProcessEnv = process.env): Promise<AdminHandle> {
-  checkAdmin(app);
+  checkAdmin(app, env);
   const o = app.options;
   const log = app.logger;
   const admins = liveAdmins(app, env);

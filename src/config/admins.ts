@@ -16,10 +16,11 @@ export const adminTokenSchema = z
   .object({
     sha256: sha.optional().describe("SHA-256 (hex) of the token"),
     env: envName.optional().describe("Environment variable holding the token"),
+    sha256_env: envName.optional().describe("Environment variable holding the token's SHA-256 (hex), e.g. from a Kubernetes Secret"),
     label: z.string().min(1).max(64).optional().describe("A name for this token (audit, rotation)"),
   })
   .strict()
-  .refine((t) => (t.sha256 ? 1 : 0) + (t.env ? 1 : 0) === 1, { message: "give exactly one of sha256 or env" });
+  .refine((t) => (t.sha256 ? 1 : 0) + (t.env ? 1 : 0) + (t.sha256_env ? 1 : 0) === 1, { message: "give exactly one of sha256, env or sha256_env" });
 
 export const adminSchema = z
   .object({
@@ -27,11 +28,14 @@ export const adminSchema = z
     role: z.enum(ADMIN_ROLES).describe("admin: may change the policy; viewer: may only look"),
     token_sha256: sha.optional().describe("SHA-256 (hex) of the admin's sign-in token"),
     token_env: envName.optional().describe("Environment variable holding the admin's sign-in token"),
+    token_sha256_env: envName
+      .optional()
+      .describe("Environment variable holding the SHA-256 (hex) of the admin's sign-in token, e.g. from a Kubernetes Secret"),
     tokens: z.array(adminTokenSchema).min(1).optional().describe("Several tokens (rotation)"),
   })
   .strict()
-  .refine((a) => (a.token_sha256 ? 1 : 0) + (a.token_env ? 1 : 0) + (a.tokens ? 1 : 0) <= 1, {
-    message: "give one of token_sha256, token_env or tokens",
+  .refine((a) => (a.token_sha256 ? 1 : 0) + (a.token_env ? 1 : 0) + (a.token_sha256_env ? 1 : 0) + (a.tokens ? 1 : 0) <= 1, {
+    message: "give one of token_sha256, token_env, token_sha256_env or tokens",
   });
 
 export const adminRuleSchema = z

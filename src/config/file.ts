@@ -81,6 +81,9 @@ export const agentTokenSchema = z
   .object({
     sha256: tokenHash.optional().describe("SHA-256 (hex) of the token"),
     env: envName.optional().describe("Name of an environment variable holding the token"),
+    sha256_env: envName
+      .optional()
+      .describe("Name of an environment variable holding the token's SHA-256 (hex), e.g. from a Kubernetes Secret: the token itself is then nowhere on the server"),
     label: z
       .string()
       .regex(/^[A-Za-z0-9_.:-]{1,64}$/, "letters, digits, . _ : - (1–64)")
@@ -92,7 +95,9 @@ export const agentTokenSchema = z
       .describe("From this time on (ISO 8601) the token is refused with 401, its error_description saying it expired"),
   })
   .strict()
-  .refine((t) => (t.sha256 ? 1 : 0) + (t.env ? 1 : 0) === 1, { message: "give exactly one of sha256 or env (never a plain token)" });
+  .refine((t) => (t.sha256 ? 1 : 0) + (t.env ? 1 : 0) + (t.sha256_env ? 1 : 0) === 1, {
+    message: "give exactly one of sha256, env or sha256_env (never a plain token)",
+  });
 
 export const agentSchema = z
   .object({
@@ -100,6 +105,11 @@ export const agentSchema = z
     profile: z.string(),
     token_sha256: tokenHash.optional().describe("SHA-256 (hex) of the agent's bearer token"),
     token_env: envName.optional().describe("Name of an environment variable holding the agent's bearer token"),
+    token_sha256_env: envName
+      .optional()
+      .describe(
+        "Name of an environment variable holding the SHA-256 (hex) of the agent's bearer token, e.g. from a Kubernetes Secret: the token itself is then nowhere on the server",
+      ),
     tokens: z
       .array(agentTokenSchema)
       .min(1)
@@ -109,9 +119,9 @@ export const agentSchema = z
   })
   .strict()
   .superRefine((a, ctx) => {
-    const single = (a.token_sha256 ? 1 : 0) + (a.token_env ? 1 : 0);
+    const single = (a.token_sha256 ? 1 : 0) + (a.token_env ? 1 : 0) + (a.token_sha256_env ? 1 : 0);
     if (single > 1 || single + (a.tokens?.length ?? 0) === 0) {
-      ctx.addIssue({ code: "custom", message: "give one of token_sha256, token_env or tokens (never a plain token)" });
+      ctx.addIssue({ code: "custom", message: "give one of token_sha256, token_env, token_sha256_env or tokens (never a plain token)" });
     }
     const labels = new Set<string>();
     a.tokens?.forEach((t, i) => {

@@ -98,7 +98,7 @@ export function configProblems(config: ConfigFile | undefined, ctx: CheckContext
   for (const a of config.agents ?? []) {
     const expired = (a.tokens ?? []).filter((t) => t.not_after !== undefined && Date.parse(t.not_after) <= now);
     for (const t of expired) warnings.push(`agent "${a.name}": token "${t.label}" expired at ${t.not_after} (remove it from the file)`);
-    if (expired.length && expired.length === a.tokens!.length && !a.token_sha256 && !a.token_env) {
+    if (expired.length && expired.length === a.tokens!.length && !a.token_sha256 && !a.token_env && !a.token_sha256_env) {
       warnings.push(`agent "${a.name}": every token has expired; the agent cannot sign in`);
     }
   }

@@ -1,6 +1,7 @@
 /**
- * Agent credentials for HTTP: each agent has a bearer token, configured either as its SHA-256
- * (hex) or as the name of an environment variable holding it — never as plain text in the file.
+ * Agent credentials for HTTP: each agent has a bearer token, configured as its SHA-256 (hex), as
+ * the name of an environment variable holding it, or as the name of an environment variable
+ * holding its SHA-256 (a Kubernetes Secret of hashes) — never as plain text in the file.
  *
  * A presented token is hashed and compared with every agent's hash using crypto.timingSafeEqual
  * (equal-length digests, no early exit), so neither the comparison nor the loop leaks how much
@@ -50,13 +51,40 @@ interface Entry {
   notAfter?: number;
 }
 
-/** An agent's credentials, one per token: token_sha256 / token_env, then each of `tokens`. */
-function credentialsOf(c: AgentConfig): Array<{ sha256?: string; env?: string; label?: string; not_after?: string }> {
-  const out: Array<{ sha256?: string; env?: string; label?: string; not_after?: string }> = [];
+interface Credential {
+  sha256?: string;
+  env?: string;
+  sha256_env?: string;
+  label?: string;
+  not_after?: string;
+}
+
+/** An agent's credentials, one per token: token_sha256 / token_env / token_sha256_env, then each of `tokens`. */
+function credentialsOf(c: AgentConfig): Credential[] {
+  const out: Credential[] = [];
   if (c.token_sha256) out.push({ sha256: c.token_sha256 });
   if (c.token_env) out.push({ env: c.token_env });
+  if (c.token_sha256_env) out.push({ sha256_env: c.token_sha256_env });
   for (const t of c.tokens ?? []) out.push(t);
   return out;
+}
+
+const HEX_SHA256 = /^[A-Fa-f0-9]{64}$/;
+
+/**
+ * A token's SHA-256 read from the environment variable `name` (token_sha256_env / sha256_env):
+ * 64 hex digits, either case, surrounding whitespace ignored (a file-made Secret's newline). The
+ * problem names the variable, never its value.
+ */
+export function hashFromEnv(env: NodeJS.ProcessEnv, name: string): { digest: Buffer } | { problem: string } {
+  const value = env[name]?.trim();
+  if (!value) return { problem: `environment variable ${name} is not set or empty` };
+  if (!HEX_SHA256.test(value)) {
+    return {
+      problem: `environment variable ${name} does not hold a token's SHA-256 (64 hex digits; \`cohere-mcp hash-token\` makes one from the token)`,
+    };
+  }
+  return { digest: Buffer.from(value.toLowerCase(), "hex") };
 }
 
 export const BEARER = /^Bearer[ \t]+([A-Za-z0-9\-._~+/]+=*)[ \t]*$/i;
@@ -80,6 +108,13 @@ export function createAuthenticator(
       let digest: Buffer;
       if (cred.sha256) {
         digest = Buffer.from(cred.sha256.toLowerCase(), "hex");
+      } else if (cred.sha256_env) {
+        const got = hashFromEnv(env, cred.sha256_env);
+        if ("problem" in got) {
+          problems.push(`${who}: ${got.problem}`);
+          continue;
+        }
+        digest = got.digest;
       } else {
         const name = cred.env!;
         const token = env[name];

@@ -92,8 +92,9 @@ function credentialOf(a: NonNullable<ConfigFile["agents"]>[number]): string {
   const parts: string[] = [];
   if (a.token_sha256) parts.push("token_sha256");
   if (a.token_env) parts.push(`token_env ${a.token_env}`);
+  if (a.token_sha256_env) parts.push(`token_sha256_env ${a.token_sha256_env}`);
   for (const t of a.tokens ?? []) {
-    const what = t.env ? `env ${t.env}` : "sha256";
+    const what = t.env ? `env ${t.env}` : t.sha256_env ? `sha256_env ${t.sha256_env}` : "sha256";
     parts.push(`token "${t.label}" (${what}${t.not_after ? `, until ${t.not_after}` : ""})`);
   }
   return parts.join("; ");

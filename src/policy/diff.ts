@@ -166,7 +166,7 @@ type AgentConf = NonNullable<ConfigFile["agents"]>[number];
 
 /** The credential of an agent, for comparison only (never printed). */
 function credential(a: AgentConf): string {
-  return json([a.token_sha256?.toLowerCase(), a.token_env, a.tokens]);
+  return json([a.token_sha256?.toLowerCase(), a.token_env, a.token_sha256_env, a.tokens]);
 }
 
 function tokenLabels(a: AgentConf): string[] {
@@ -180,13 +180,13 @@ function tokenLabels(a: AgentConf): string[] {
 export const NO_TOKEN_LABEL = "revoked";
 
 /** The agent has no usable token: only the console's stand-in. */
-export function hasNoToken(a: Pick<AgentConf, "token_sha256" | "token_env" | "tokens">): boolean {
-  return !a.token_sha256 && !a.token_env && (a.tokens?.length ?? 0) > 0 && a.tokens!.every((t) => t.label === NO_TOKEN_LABEL);
+export function hasNoToken(a: Pick<AgentConf, "token_sha256" | "token_env" | "token_sha256_env" | "tokens">): boolean {
+  return !a.token_sha256 && !a.token_env && !a.token_sha256_env && (a.tokens?.length ?? 0) > 0 && a.tokens!.every((t) => t.label === NO_TOKEN_LABEL);
 }
 
-/** An agent's tokens by label, the single token_sha256/token_env as "token" (the console's name for it). */
+/** An agent's tokens by label, the single token_sha256/token_env/token_sha256_env as "token" (the console's name for it). */
 function allLabels(a: AgentConf): string[] {
-  return [...(a.token_sha256 || a.token_env ? ["token"] : []), ...tokenLabels(a).filter((l) => l !== NO_TOKEN_LABEL || !hasNoToken(a))];
+  return [...(a.token_sha256 || a.token_env || a.token_sha256_env ? ["token"] : []), ...tokenLabels(a).filter((l) => l !== NO_TOKEN_LABEL || !hasNoToken(a))];
 }
 
 const quoted = (labels: string[]) => labels.map((l) => `'${l}'`).join(", ");
@@ -241,10 +241,10 @@ function agentChanges(prev: AgentAccess[], next: AgentAccess[], cPrev: ConfigFil
       for (const tb of cb.tokens ?? []) {
         const ta = ca.tokens?.find((t) => t.label === tb.label);
         if (!ta || json(ta) === json(tb)) continue;
-        if (ta.sha256 === tb.sha256 && ta.env === tb.env) bits.push(`token ${tb.label} now ${tb.not_after ? `expires at ${tb.not_after}` : "never expires"}`);
+        if (ta.sha256 === tb.sha256 && ta.env === tb.env && ta.sha256_env === tb.sha256_env) bits.push(`token ${tb.label} now ${tb.not_after ? `expires at ${tb.not_after}` : "never expires"}`);
         else bits.push(`token ${tb.label} was replaced`);
       }
-      const single = json([ca.token_sha256, ca.token_env]) !== json([cb.token_sha256, cb.token_env]);
+      const single = json([ca.token_sha256, ca.token_env, ca.token_sha256_env]) !== json([cb.token_sha256, cb.token_env, cb.token_sha256_env]);
       const text = bits.length && !single ? `${name} ${bits.join(" and ")}` : `${name}'s token was rotated${bits.length ? `; ${name} ${bits.join(" and ")}` : ""}`;
       out.push({ kind: "agent_token", subject: name, text });
     }

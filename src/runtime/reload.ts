@@ -43,14 +43,16 @@ export function revokedBy(prev: ConfigFile | undefined, next: ConfigFile | undef
 
 type AgentEntry = NonNullable<ConfigFile["agents"]>[number];
 
-/** Each credential an agent entry accepts, as "sha256:HASH|not_after" or "env:VAR|not_after". */
+/** Each credential an agent entry accepts, as "sha256:HASH|not_after", "env:VAR|not_after" or "sha256_env:VAR|not_after". */
 function credentialsOf(a: AgentEntry): Set<string> {
   const out = new Set<string>();
   if (a.token_sha256) out.add(`sha256:${a.token_sha256.toLowerCase()}|`);
   if (a.token_env) out.add(`env:${a.token_env}|`);
+  if (a.token_sha256_env) out.add(`sha256_env:${a.token_sha256_env}|`);
   for (const t of a.tokens ?? []) {
     if ("sha256" in t && t.sha256) out.add(`sha256:${t.sha256.toLowerCase()}|${t.not_after ?? ""}`);
     if ("env" in t && t.env) out.add(`env:${t.env}|${t.not_after ?? ""}`);
+    if (t.sha256_env) out.add(`sha256_env:${t.sha256_env}|${t.not_after ?? ""}`);
   }
   return out;
 }

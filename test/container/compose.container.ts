@@ -3,6 +3,8 @@
  * written, on its own bridge network: Redis, three replicas of the image, nginx with
  * deploy/nginx/cohere-mcp.conf, and the emulator (the dry-run profile) as Cohere. The suite's own team
  * config, env file and published port are given through the file's variables.
+ *  - Redis requires the env file's COHERE_MCP_STORE_PASSWORD: a client on the project's network
+ *    without it gets NOAUTH; the replicas authenticate with it (the counts below are in Redis);
  *  - three replicas share one agent's per_month budget of 100 exactly through nginx: 200 calls
  *    from 10 clients → 100 answered, 100 refused; the emulator received 100, Redis counts 100
  *    (10 sessions and 200 calls stay within nginx's per-client request rate, 50/s with a burst
@@ -21,7 +23,7 @@ import { freePort } from "../../bench/lib.js";
 import { textOf } from "../helpers.js";
 import { bearer, eventually } from "../http-support.js";
 import { IMAGE, ROOT, podman, run, workDir } from "./podman.js";
-import { AGENT_TOKEN, CONTAINER_KEY } from "./secrets.js";
+import { AGENT_TOKEN, CONTAINER_KEY, STORE_PASSWORD } from "./secrets.js";
 
 const COMPOSE = join(ROOT, "deploy", "compose", "compose.yaml");
 const project = `cmcp${process.pid}`;
@@ -44,18 +46,36 @@ async function emulatorControl(method: string, path: string, body?: unknown): Pr
   return out ? JSON.parse(out) : undefined;
 }
 
+/** redis-cli inside the Redis container, authenticated with the password the env file gave it. */
+const redisCli = (args: string[]) =>
+  podman(["exec", ctr("redis"), "sh", "-c", 'REDISCLI_AUTH="$COHERE_MCP_STORE_PASSWORD" exec redis-cli "$@"', "redis-cli", ...args]);
+
 async function redisMonthCount(): Promise<number> {
-  const keys = (await podman(["exec", ctr("redis"), "redis-cli", "--scan", "--pattern", "cohere-mcp:rl:month-agent:month:*"])).split("\n").filter(Boolean);
+  const keys = (await redisCli(["--scan", "--pattern", "cohere-mcp:rl:month-agent:month:*"])).split("\n").filter(Boolean);
   let total = 0;
-  for (const k of keys) total += Number(await podman(["exec", ctr("redis"), "redis-cli", "GET", k]));
+  for (const k of keys) total += Number(await redisCli(["GET", k]));
   return total;
+}
+
+/**
+ * Raw RESP commands to redis:6379 from another container on the project's network (the
+ * emulator's, which has node): the replies, one line each.
+ */
+async function redisFromNetwork(commands: string[]): Promise<string[]> {
+  const wire = commands.map((c) => `${c}\r\n`).join("");
+  const script =
+    `const s=require("net").connect(6379,"redis");let o="";` +
+    `s.on("data",d=>{o+=d;if(o.split("\\r\\n").length>${commands.length}){process.stdout.write(o);s.destroy()}});` +
+    `s.on("error",e=>{process.stdout.write("ERROR "+e.message);process.exit(1)});` +
+    `s.write(${JSON.stringify(wire)})`;
+  return (await podman(["exec", ctr("emulator"), "node", "-e", script])).split("\r\n").filter(Boolean);
 }
 
 beforeAll(async () => {
   const dir = join(workDir(), "compose");
   mkdirSync(dir, { recursive: true });
   const envFile = join(dir, "cohere-mcp.env");
-  writeFileSync(envFile, `CO_API_KEY=${CONTAINER_KEY}\nMONTH_AGENT_TOKEN=${AGENT_TOKEN}\n`);
+  writeFileSync(envFile, `CO_API_KEY=${CONTAINER_KEY}\nCOHERE_MCP_STORE_PASSWORD=${STORE_PASSWORD}\nMONTH_AGENT_TOKEN=${AGENT_TOKEN}\n`);
   const team = join(dir, "team.json");
   writeFileSync(
     team,
@@ -143,6 +163,24 @@ async function load(clients: number, perClient: number, onProgress: (done: numbe
 }
 
 describe("the compose fleet (podman-compose, emulator profile)", () => {
+  it("Redis refuses a client without the password (NOAUTH) and answers one with it; it runs as redis, not root", async () => {
+    const anonymous = await redisFromNetwork(["PING", "GET cohere-mcp:anything"]);
+    expect(anonymous).toHaveLength(2);
+    for (const reply of anonymous) expect(reply).toMatch(/^-NOAUTH/);
+    expect(await redisFromNetwork(["AUTH wrong-password", "PING"])).toEqual([
+      expect.stringMatching(/^-(WRONGPASS|ERR invalid password)/),
+      expect.stringMatching(/^-NOAUTH/),
+    ]);
+    expect(await redisFromNetwork([`AUTH ${STORE_PASSWORD}`, "PING"])).toEqual(["+OK", "+PONG"]);
+    // Redis is PID 1 as user redis (999); the password is not on its command line, and its own
+    // environment does not hold the env file (the Cohere key, the password).
+    const proc = await podman(["exec", ctr("redis"), "sh", "-c", "tr '\\0' ' ' < /proc/1/cmdline; echo; grep ^Uid: /proc/1/status; echo ENV; tr '\\0' '\\n' < /proc/1/environ"]);
+    expect(proc).toMatch(/redis-server/);
+    expect(proc).toMatch(/^Uid:\s+999\s/m);
+    expect(proc).not.toContain(STORE_PASSWORD);
+    expect(proc).not.toContain(CONTAINER_KEY);
+  });
+
   it("three replicas share a per_month budget of 100 exactly through nginx; one stopped mid-load: no call fails, none is charged twice", async () => {
     await emulatorControl("DELETE", "/_emulator/requests");
     await emulatorControl("POST", "/_emulator/latency", { ms: 150 });

@@ -13,8 +13,10 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../../emulator/server.js";
 import { freePort } from "../../bench/lib.js";
@@ -23,6 +25,8 @@ import { bearer, connectHttp, eventually, rawRequest } from "../http-support.js"
 import { BUILD_STAGE, IMAGE, env, imageSize, mb, podman, run, workDir } from "./podman.js";
 import { AGENT_TOKEN, CANARY, CONTAINER_KEY, OTHER_TOKEN } from "./secrets.js";
 
+/** The base image the Dockerfile names (a stand-in built by stand-ins.sh here). */
+const NODE_BASE = "docker.io/library/node:20-bookworm-slim";
 const RERANK = { model: "rerank-v3.5", query: "capital of france", documents: ["bananas", "paris is the capital"] };
 
 let emu: CohereEmulator;
@@ -240,7 +244,19 @@ describe("one HTTP gateway from the image", () => {
 });
 
 /** Save an image and read every layer and its config: the files they hold and which needles occur. */
-async function scanImage(ref: string, label: string, needles: string[]): Promise<{ hits: string[]; names: string[]; layers: number; bytes: number }> {
+interface Layer {
+  /** the layer's diff ID (sha256 of its uncompressed tar) */
+  id: string;
+  bytes: number;
+  /** gzip -6 of the layer, as a registry would store it */
+  gzipBytes: number;
+}
+
+async function scanImage(
+  ref: string,
+  label: string,
+  needles: string[],
+): Promise<{ hits: string[]; names: string[]; layers: number; bytes: number; sizes: Layer[] }> {
   const dir = join(workDir(), "saved", label);
   const tar = join(dir, "..", `${label}.tar`);
   rmSync(dir, { recursive: true, force: true });
@@ -252,27 +268,53 @@ async function scanImage(ref: string, label: string, needles: string[]): Promise
   const names: string[] = [];
   let layers = 0;
   let bytes = 0;
+  const sizes: Layer[] = [];
+  // (a docker-archive also links each layer as <id>/layer.tar: links are skipped, each layer read once)
   const walk = (d: string): string[] =>
-    readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : [join(d, f)]));
+    readdirSync(d).flatMap((f) => {
+      const st = lstatSync(join(d, f));
+      return st.isSymbolicLink() ? [] : st.isDirectory() ? walk(join(d, f)) : [join(d, f)];
+    });
   for (const f of walk(dir)) {
     const buf = readFileSync(f);
     bytes += buf.length;
     for (const n of needles) if (buf.includes(n)) hits.push(`${label}: ${f.slice(dir.length + 1)}: ${n}`);
     if (f.endsWith(".tar")) {
       layers++;
+      const id = `sha256:${createHash("sha256").update(buf).digest("hex")}`;
+      if (!sizes.some((l) => l.id === id)) sizes.push({ id, bytes: buf.length, gzipBytes: gzipSync(buf).length });
       names.push(...execFileSync("tar", ["-tf", f], { maxBuffer: 256 << 20 }).toString().split("\n").filter(Boolean));
     }
   }
   console.log(`layer scan of ${label}: ${layers} layers and the image config, ${mb(bytes)}, ${names.length} files: ${hits.length} secret(s) found`);
-  return { hits, names, layers, bytes };
+  return { hits, names, layers, bytes, sizes };
 }
 
 describe("no secret in any layer", () => {
   it("the key, the tokens and the canaries planted in the build context are in no layer nor the image config; no test, source or env file is", async () => {
     const needles = [CONTAINER_KEY, AGENT_TOKEN, OTHER_TOKEN, CANARY, "container-canary-", "container-key-", "container-agent-"];
-    const { hits, names, layers } = await scanImage(IMAGE, "image", needles);
+    const { hits, names, layers, sizes } = await scanImage(IMAGE, "image", needles);
     expect(hits).toEqual([]);
     expect(layers).toBeGreaterThan(1);
+    // The image's size, the base's layers apart from the application's: uncompressed (the layer
+    // tars) and gzip-compressed (what a registry stores and a pull downloads).
+    const baseIds = new Set(JSON.parse(await podman(["image", "inspect", "--format", "{{json .RootFS.Layers}}", NODE_BASE])) as string[]);
+    const sum = (ls: Layer[], k: "bytes" | "gzipBytes") => ls.reduce((n, l) => n + l[k], 0);
+    const base = sizes.filter((l) => baseIds.has(l.id));
+    const appLayers = sizes.filter((l) => !baseIds.has(l.id));
+    expect(base.length).toBe(baseIds.size);
+    console.log(
+      `image size: ${mb(sum(sizes, "bytes"))} uncompressed, ${mb(sum(sizes, "gzipBytes"))} gzip-compressed; ` +
+        `base (${NODE_BASE}) ${mb(sum(base, "bytes"))} / ${mb(sum(base, "gzipBytes"))} in ${base.length} layer(s), ` +
+        `application ${mb(sum(appLayers, "bytes"))} / ${mb(sum(appLayers, "gzipBytes"))} in ${appLayers.length} layer(s)`,
+    );
+    // What Node never loads was pruned (scripts/prune-image.ts): no declarations, source maps,
+    // TypeScript sources or READMEs, and the SDK's CommonJS build is not shipped beside its ESM one.
+    const shipped = names.filter((n) => n.startsWith("app/"));
+    expect(shipped.filter((n) => /\.(d\.[cm]?ts|map|[cm]?ts)$|\/README\.md$/i.test(n))).toEqual([]);
+    expect(shipped.filter((n) => n.startsWith("app/node_modules/@modelcontextprotocol/sdk/dist/cjs/"))).toEqual([]);
+    expect(shipped).toContain("app/node_modules/@modelcontextprotocol/sdk/dist/esm/server/mcp.js");
+    expect(sum(appLayers, "bytes")).toBeLessThan(20e6);
     // The scan sees the files: the server's entry point is in a layer.
     expect(names).toContain("app/dist/src/index.js");
     const app = names.filter((n) => n.startsWith("app/"));

@@ -3,9 +3,15 @@
 # because no image registry is reachable here. Each is tagged with the name the Dockerfile and the
 # compose file use, so the very same files users build and run are what the tests build and run:
 #
-#   docker.io/library/node:20-bookworm-slim   the host's node + npm, busybox for sh, a `node` user (1000),
-#                                             and the host's CA bundle as NODE_EXTRA_CA_CERTS (this
-#                                             machine reaches the npm registry through a TLS proxy)
+#   docker.io/library/node:20-bookworm-slim   what debian:bookworm-slim holds (the files of this Debian 12
+#                                             machine's Priority: required packages and apt, with the
+#                                             slim variant's excludes: no docs, man pages or locales), then
+#                                             the official node image's /usr/local: node, npm, corepack and
+#                                             the headers (OpenSSL's for x86_64 only); a `node` user (1000);
+#                                             the host's CA bundle as NODE_EXTRA_CA_CERTS (this machine
+#                                             reaches the npm registry through a TLS proxy). Its size is
+#                                             within a few MB of the real one's (no yarn, no dpkg database),
+#                                             so the image size printed is the one users get.
 #   docker.io/library/redis:7-bookworm        the host's redis-server and redis-cli (Debian's packages)
 #   docker.io/library/nginx:1-bookworm        the host's nginx with the official image's layout and its
 #                                             /etc/nginx/templates envsubst step (busybox sed)
@@ -52,11 +58,64 @@ skeleton() {
   cp /etc/os-release "$root/etc/os-release"
 }
 
+# debian:bookworm-slim from this machine's own Debian 12 files: every file of the Priority:
+# required packages, apt and what they depend on, less what debuerreotype's slim variant excludes
+# (docs but copyrights, man and info pages, locales). Paths are written under /usr (merged /usr).
+debian_slim() {
+  local root=$1
+  rm -rf "$root"
+  mkdir -p "$root"/{usr/bin,usr/sbin,usr/lib,usr/lib64,tmp,root,home,run,var/tmp,etc}
+  ln -s usr/bin "$root/bin"
+  ln -s usr/sbin "$root/sbin"
+  ln -s usr/lib "$root/lib"
+  ln -s usr/lib64 "$root/lib64"
+  ln -s ../run "$root/var/run"
+  chmod 1777 "$root/tmp" "$root/var/tmp"
+  local pkgs todo next p d
+  pkgs=$(dpkg-query -W -f='${Package} ${Priority}\n' | awk '$2 == "required" { print $1 }'; echo apt)
+  todo=$pkgs
+  while [ -n "$todo" ]; do
+    next=""
+    for p in $todo; do
+      for d in $(dpkg-query -W -f='${Depends},${Pre-Depends}' "$p" 2>/dev/null | tr ',|' '\n\n' | sed 's/(.*//; s/:any//; s/ //g'); do
+        dpkg-query -W -f='${Status}' "$d" 2>/dev/null | grep -q ' installed$' || continue
+        printf '%s\n' $pkgs | grep -qx "$d" && continue
+        pkgs="$pkgs $d"
+        next="$next $d"
+      done
+    done
+    todo=$next
+  done
+  # (as the merged-/usr paths they have here, through one tar: owners, modes and links kept)
+  for p in $pkgs; do [ "$p" = usrmerge ] || dpkg -L "$p" || true; done 2>/dev/null |
+    sed -E 's#^/(bin|sbin|lib|lib64)(/|$)#/usr/\1\2#' | sort -u |
+    grep -Ev '^/usr/share/(man|info|locale|lintian|linda|groff)/|^/usr/share/doc/[^/]+/([^c]|c[^o])|^/(bin|sbin|lib|lib64|usr/bin|usr/sbin|usr/lib|usr/lib64|\.)$' |
+    while read -r f; do if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\n' "${f#/}"; fi; done |
+    tar -C / --no-recursion -cf - -T - | tar -C "$root" -xpf -
+  # update-alternatives' links (awk, pager, …: made by maintainer scripts, so in no file list)
+  cp -a /etc/alternatives "$root/etc/"
+  local link
+  for link in /usr/bin/* /usr/sbin/*; do
+    [ -L "$link" ] && [ ! -e "$root$link" ] || continue
+    case $(readlink "$link") in /etc/alternatives/*) [ -e "$root$(readlink -f "$link")" ] && cp -a "$link" "$root$link" ;; esac
+  done
+  cp -L /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt" 2>/dev/null ||
+    { mkdir -p "$root/etc/ssl/certs" && cp -L /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"; }
+  printf 'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' > "$root/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' > "$root/etc/group"
+  printf 'hosts: files dns\n' > "$root/etc/nsswitch.conf"
+  echo "debian-slim stand-in: $(printf '%s\n' $pkgs | wc -l) packages, $(du -s --apparent-size --block-size=1M "$root" | cut -f1) MB" >&2
+}
+
 commit() {
   local root=$1 tag=$2; shift 2
   local ctr
   ctr=$(buildah from scratch)
-  buildah copy --quiet "$ctr" "$root" / >/dev/null
+  # Through a tar, which `buildah add` unpacks with its owners (buildah copy would make every file
+  # root's): /home/node is node's, Redis's /data is redis's, as in the official images.
+  tar --numeric-owner -C "$root" -cf "$root.tar" .
+  buildah add --quiet "$ctr" "$root.tar" / >/dev/null
+  rm -f "$root.tar"
   buildah config "$@" "$ctr"
   buildah commit --quiet --format docker "$ctr" "$tag" >/dev/null
   buildah rm "$ctr" >/dev/null
@@ -66,10 +125,19 @@ commit() {
 node_tag=docker.io/library/node:20-bookworm-slim
 if ! have "$node_tag"; then
   root=$work/rootfs-node
-  skeleton "$root"
-  copy_bin "$root" "$(command -v node)" /usr/local/bin/node
-  mkdir -p "$root/usr/local/lib/node_modules"
-  cp -a "$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")" "$root/usr/local/lib/node_modules/npm"
+  debian_slim "$root"
+  # The official image's /usr/local (the nodejs.org tarball): node, npm, corepack, the headers
+  # with OpenSSL's for this architecture only (the image deletes the others).
+  install -D -m 0755 "$(readlink -f "$(command -v node)")" "$root/usr/local/bin/node"
+  modules=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")/..
+  mkdir -p "$root/usr/local/lib/node_modules" "$root/usr/local/include"
+  cp -a "$modules/npm" "$root/usr/local/lib/node_modules/npm"
+  [ -d "$modules/corepack" ] && cp -a "$modules/corepack" "$root/usr/local/lib/node_modules/corepack" &&
+    ln -s ../lib/node_modules/corepack/dist/corepack.js "$root/usr/local/bin/corepack"
+  if [ -d /usr/include/node ]; then
+    cp -a /usr/include/node "$root/usr/local/include/node"
+    find "$root/usr/local/include/node/openssl/archs" -mindepth 1 -maxdepth 1 ! -name linux-x86_64 -exec rm -rf {} + 2>/dev/null || true
+  fi
   ln -s ../lib/node_modules/npm/bin/npm-cli.js "$root/usr/local/bin/npm"
   ln -s ../lib/node_modules/npm/bin/npx-cli.js "$root/usr/local/bin/npx"
   echo 'node:x:1000:1000::/home/node:/bin/sh' >> "$root/etc/passwd"
@@ -88,7 +156,7 @@ if ! have "$redis_tag"; then
   copy_bin "$root" /usr/bin/redis-cli /usr/local/bin/redis-cli
   echo 'redis:x:999:999::/home/redis:/usr/sbin/nologin' >> "$root/etc/passwd"
   echo 'redis:x:999:' >> "$root/etc/group"
-  install -d "$root/data"   # the official image starts as root (its entrypoint then drops to redis)
+  install -d -o 999 -g 999 "$root/data"   # the official image's /data is redis's (compose runs it as user redis)
   commit "$root" "$redis_tag" --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     --workingdir /data --volume /data --port 6379 --cmd redis-server
 fi

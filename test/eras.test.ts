@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
-import { connectStdio, textOf, TEST_KEY, type ToolCallResult } from "./helpers.js";
+import { connectStdio, runCli, textOf, TEST_KEY, type ToolCallResult } from "./helpers.js";
 import { bearer, connectHttp, eventually, MCP_HEADERS, rpc, sha256Hex, startHttp, tempFile, writeConfig, type HttpServerProc } from "./http-support.js";
 import { MODERN, modernHttp, modernStdio, type ModernConnected } from "./eras-support.js";
 
@@ -273,5 +273,21 @@ describe("HTTP serves both eras on one endpoint", () => {
     } finally {
       await old.stop();
     }
+  });
+});
+
+describe("misconfiguration fails at start", () => {
+  it("an unknown --eras value, an empty list, or a COHERE_MCP_STATE_KEY under 32 characters: the server does not start, and says why (never the key)", async () => {
+    const bad = await runCli(["--eras", "modern,future"], { CO_API_KEY: TEST_KEY });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--eras takes modern and\/or legacy \(comma-separated\), got "future"/);
+    expect(bad.stdout).toBe("");
+    const empty = await runCli(["--eras", ","], { CO_API_KEY: TEST_KEY });
+    expect(empty.code).not.toBe(0);
+    expect(empty.stderr).toMatch(/--eras needs at least one of modern, legacy/);
+    const short = await runCli([], { CO_API_KEY: TEST_KEY, COHERE_MCP_STATE_KEY: "short-state-key-SECRET" });
+    expect(short.code).not.toBe(0);
+    expect(short.stderr).toMatch(/COHERE_MCP_STATE_KEY must be at least 32 characters/);
+    expect(short.stderr).not.toContain("short-state-key-SECRET");
   });
 });

@@ -39,11 +39,26 @@ export async function sendResponse(res: ServerResponse, response: Response): Pro
   response.headers.forEach((v, k) => {
     headers[k] = v;
   });
-  res.writeHead(response.status, headers);
   if (!response.body) {
+    res.writeHead(response.status, headers);
     res.end();
     return;
   }
+  if (!(headers["content-type"] ?? "").includes("text/event-stream")) {
+    // a JSON answer: read whole, written once with its length (one write, no chunked framing)
+    let body: Buffer;
+    try {
+      body = Buffer.from(await response.arrayBuffer());
+    } catch {
+      if (!res.destroyed) res.destroy();
+      return;
+    }
+    if (res.destroyed) return;
+    res.writeHead(response.status, { ...headers, "content-length": String(body.length) });
+    res.end(body);
+    return;
+  }
+  res.writeHead(response.status, headers);
   // A stream (SSE) may stay quiet for a long time: its status and headers go now.
   res.flushHeaders();
   const reader = response.body.getReader();

@@ -27,6 +27,7 @@ import { answerOf, CONFIRM_INPUT, ConfirmationRefused, InputNeeded, mintState } 
 import { callTool, malformedCall, refuseMalformedCall } from "./call/tool-call.js";
 import type { App } from "./runtime/app.js";
 import type { AgentScope } from "./policy/types.js";
+import { factsOf, inRequestSpan, type RequestFacts } from "./telemetry/request.js";
 
 export { callTool, fileAccess, malformedCall, refuseMalformedCall, type CallExtras } from "./call/tool-call.js";
 export type { AgentScope, Guard, GuardVerdict } from "./policy/types.js";
@@ -69,6 +70,8 @@ export function createMcpServer(app: App, source: ScopeSource, era: Era = "legac
     // a modern client is asked in the call's own exchange (input_required), whatever the transport
     ...(era === "modern" ? { stateless: false } : {}),
   });
+  // stdio's scope is fixed for the server's life; HTTP's is worked out per request
+  const transport = typeof source === "function" ? "http" : source.transport;
   const server = new CohereServer(SERVER_INFO, {
     // A session's tools follow the configuration: a reload that changes them sends list_changed.
     capabilities: { tools: { listChanged: typeof source === "function" }, logging: {} },
@@ -77,17 +80,25 @@ export function createMcpServer(app: App, source: ScopeSource, era: Era = "legac
       "Errors are returned as tool results with what to do next.",
   });
   const listed: ToolDescriptor[] | undefined = typeof source === "function" ? undefined : app.descriptorsFor(source.visible);
-  server.setRequestHandler("tools/list", async (_request, ctx) => {
-    // Load the full records once the list is on its way, so the first call does not wait.
-    setImmediate(() => void app.loadTool(""));
-    // Our descriptors are JSON (built from the catalog), typed more loosely than the SDK's JSON values.
-    return { tools: (listed ?? app.descriptorsFor(scopeOf(ctx.http?.authInfo).visible)) as unknown as Tool[] };
-  });
+  server.setRequestHandler("tools/list", async (_request, ctx) =>
+    inRequestSpan("tools/list", factsOfCtx(ctx, ctx.mcpReq._meta), { transport }, async () => {
+      // Load the full records once the list is on its way, so the first call does not wait.
+      setImmediate(() => void app.loadTool(""));
+      // Our descriptors are JSON (built from the catalog), typed more loosely than the SDK's JSON values.
+      return { tools: (listed ?? app.descriptorsFor(scopeOf(ctx.http?.authInfo).visible)) as unknown as Tool[] };
+    }),
+  );
   // tools/call is registered on the base Protocol with a schema that accepts any params, so that
   // a malformed call (no string name, arguments not an object) reaches us: the Server's own check
   // would answer it with a schema dump and no audit line. We answer it with a short -32602 and
   // audit it once (finding 11).
-  const onCall = async (raw: unknown, ctx: ServerContext): Promise<ToolResult | InputRequiredResult> => {
+  // Each tools/call in its server span when --otel is on (src/telemetry/request.ts).
+  const onCall = (raw: unknown, ctx: ServerContext): Promise<ToolResult | InputRequiredResult> => {
+    const p = raw as { name?: unknown } | undefined;
+    const who = { transport, agent: typeof source === "function" ? undefined : source.agent, tools: app.tools, tool: p?.name };
+    return inRequestSpan("tools/call", factsOfCtx(ctx, ctx.mcpReq._meta), who, () => handleCall(raw, ctx));
+  };
+  const handleCall = async (raw: unknown, ctx: ServerContext): Promise<ToolResult | InputRequiredResult> => {
     const scope = scopeOf(ctx.http?.authInfo);
     const problem = malformedCall(raw);
     if (problem) throw new ProtocolError(ProtocolErrorCode.InvalidParams, await refuseMalformedCall(app, scope, raw, problem));
@@ -160,6 +171,13 @@ export function createMcpServer(app: App, source: ScopeSource, era: Era = "legac
   };
   server.setRequestHandler("tools/call", { params: AnyToolsCallParams }, onCall);
   return server;
+}
+
+/** What telemetry knows of a request the SDK dispatched: its id, session, `_meta` and HTTP headers. */
+function factsOfCtx(ctx: ServerContext, meta: unknown): RequestFacts {
+  const req = ctx.http?.req;
+  const headers = req ? Object.fromEntries(req.headers) : undefined;
+  return factsOf({ requestId: ctx.mcpReq.id, sessionId: ctx.sessionId, requestInfo: { headers } }, meta);
 }
 
 /** The capabilities a modern-era request declares in its envelope (there is no initialize). */

@@ -111,6 +111,9 @@ export interface AuditEvent extends AuditClaims {
   era?: "modern" | "legacy";
   /** A destructive call the user accepted when asked (elicitation). */
   confirmed?: boolean;
+  /** --otel: the trace and span of the MCP request's server span (W3C hex ids), so a line leads to its trace. */
+  trace_id?: string;
+  span_id?: string;
 }
 
 /** A call's fields known before Cohere answers, in the order of its line. */
@@ -133,6 +136,8 @@ export type AuditHead = Pick<
   | "remote"
   | "session"
   | "era"
+  | "trace_id"
+  | "span_id"
 >;
 /** The rest of a call's line, known when it ends. */
 export type AuditTail = Pick<

@@ -52,8 +52,11 @@ LABEL org.opencontainers.image.title="cohere-mcp" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.licenses="MIT" \
       io.modelcontextprotocol.server.name="io.github.cohere-mcp/cohere-mcp"
+# /nodejs/bin on PATH: `node` names the same binary in both variants (compose's emulator service,
+# `docker exec NAME node -e ...`).
 ENV NODE_ENV=production \
-    COHERE_MCP_HOST=0.0.0.0
+    COHERE_MCP_HOST=0.0.0.0 \
+    PATH=/nodejs/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=deps /app/dist ./dist

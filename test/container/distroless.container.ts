@@ -4,7 +4,8 @@
  * users run it: read-only root filesystem, non-root (uid 65532), against the emulator on this
  * machine (host networking, loopback only).
  *  - what it declares: user 65532, node's absolute path as entrypoint, the exec-form healthcheck,
- *    stop signal, /data, OCI labels; and what it lacks: no shell, no apt, no dpkg;
+ *    stop signal, /data, OCI labels, `node` on PATH (compose's emulator service); and what it
+ *    lacks: no shell, no apt, no dpkg;
  *  - stdio: the MCP SDK client lists and calls `rerank` through `podman run -i --rm --read-only`;
  *  - HTTP with an agent token: 401 without it, the agent's tools with it, the audit in /data
  *    (writable by 65532), nothing else written; `podman healthcheck run` passes;
@@ -75,7 +76,8 @@ describe("the distroless image (--target distroless)", () => {
       const st = fs.statSync("/data");
       console.log(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), data: [st.uid, st.gid],
         present: ${JSON.stringify(SHELLS_AND_TOOLS)}.filter((p) => fs.existsSync(p)), root: fs.statSync("/").uid }));`;
-    const out = await podman(["run", "--rm", "--read-only", "--network", "none", "--entrypoint", NODE, DISTROLESS_IMAGE, "-e", probe]);
+    // (`--entrypoint node`, as compose.yaml's emulator service starts it: node is on PATH in both variants)
+    const out = await podman(["run", "--rm", "--read-only", "--network", "none", "--entrypoint", "node", DISTROLESS_IMAGE, "-e", probe]);
     const seen = JSON.parse(out) as { uid: number; gid: number; data: number[]; present: string[]; root: number };
     expect(seen).toEqual({ uid: 65532, gid: 65532, data: [65532, 65532], present: [], root: 0 });
     // And no shell can be started in it.

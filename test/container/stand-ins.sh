@@ -178,6 +178,10 @@ if ! have "$distroless_tag"; then
   chown 65532:65532 "$root/home/nonroot"
   chmod 0700 "$root/home/nonroot"
   pkgs="libc6 libssl3 libgcc-s1 libstdc++6 gcc-12-base zlib1g tzdata netbase"
+  for p in $pkgs; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q ' installed$' ||
+      { echo "distroless stand-in: Debian package $p is not installed here (apt-get install $p; .ci/run does)" >&2; exit 1; }
+  done
   copy_packages "$root" $pkgs
   for p in $pkgs; do dpkg-query -s "$p" > "$root/var/lib/dpkg/status.d/$p"; done
   # libc6's ldd and tzdata's tzselect are scripts whose interpreter the image does not have: the

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
- * `npm run bench` — every figure of issues 5, 10 and 13 in one run, so ratios hold on a noisy machine.
+ * `npm run bench` — every figure of issues 5, 10, 13, 23 and 24 in one run, so ratios hold on a noisy machine.
  *
- *   node dist/bench/run.js [--quick] [--no-write] [--out FILE] [--only overhead|store|console] [--baseline ENTRY]
+ *   node dist/bench/run.js [--quick] [--no-write] [--out FILE] [--only overhead|store|console|otel] [--baseline ENTRY]
  *
  * The upstream is the Cohere emulator with zero latency in its own process; every server
  * under test is a child process with the same scrubbed environment, so this process measures
@@ -23,10 +23,11 @@ import { peerCompare } from "./sections/peer.js";
 import { sharedStoreSection } from "./sections/store.js";
 import { throughput } from "./sections/throughput.js";
 import { consoleCost } from "./sections/console.js";
+import { otelCost } from "./sections/otel.js";
 import { ARGS, BASELINE, ONLY, OUT, QUICK, S, WRITE } from "./settings.js";
 
 /** The section --only names, by number. */
-const SECTIONS: Record<string, number> = { overhead: 1, store: 7, console: 8 };
+const SECTIONS: Record<string, number> = { overhead: 1, store: 7, console: 8, otel: 9 };
 
 function sh(cmd: string): string {
   try {
@@ -85,6 +86,7 @@ async function main(): Promise<void> {
       });
     }
     if (!ONLY || ONLY === "console") await consoleCost(emu.url, tmp);
+    if (!ONLY || ONLY === "otel") await otelCost(emu.url, tmp);
   } finally {
     await http?.stop();
     await emu.stop();

@@ -1,7 +1,7 @@
 /**
  * The bench's command line and the sizes of its runs:
  *
- *   node dist/bench/run.js [--quick] [--no-write] [--out FILE] [--only overhead|store|console] [--baseline ENTRY] [--procs N] [--warm N]
+ *   node dist/bench/run.js [--quick] [--no-write] [--out FILE] [--only overhead|store|console|otel] [--baseline ENTRY] [--procs N] [--warm N]
  *
  * --only runs one section and writes it into RESULTS.md in place of the old one (with its
  * target rows), the rest as it was. --baseline adds another cohere-mcp build (its
@@ -21,7 +21,7 @@ const value = (flag: string): string | undefined => {
 };
 
 export const QUICK = argv.includes("--quick");
-/** One section only: "overhead" (1), "store" (7) or "console" (8). */
+/** One section only: "overhead" (1), "store" (7), "console" (8) or "otel" (9). */
 export const ONLY = value("--only");
 export const WRITE = !argv.includes("--no-write");
 export const OUT = value("--out") ?? join(ROOT, "bench", "RESULTS.md");

@@ -32,6 +32,23 @@ export const DESKTOP_NEVER_LOADS = [
   "openid-client",
   "oauth4webapi",
   "@redis/client",
+  // OpenTelemetry export (src/telemetry/otel.ts, imported only with --otel or --audit-otlp): a
+  // gateway's concern; the desktop server says so and stops if asked for it (@opentelemetry/api
+  // stays: prom-client depends on it)
+  "@opentelemetry/api-logs",
+  "@opentelemetry/context-async-hooks",
+  "@opentelemetry/core",
+  "@opentelemetry/exporter-logs-otlp-http",
+  "@opentelemetry/exporter-logs-otlp-proto",
+  "@opentelemetry/exporter-metrics-otlp-http",
+  "@opentelemetry/exporter-metrics-otlp-proto",
+  "@opentelemetry/exporter-trace-otlp-http",
+  "@opentelemetry/exporter-trace-otlp-proto",
+  "@opentelemetry/resources",
+  "@opentelemetry/sdk-logs",
+  "@opentelemetry/sdk-metrics",
+  "@opentelemetry/sdk-trace-base",
+  "@opentelemetry/semantic-conventions",
 ] as const;
 
 interface Pkg {

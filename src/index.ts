@@ -120,6 +120,26 @@ async function main(): Promise<void> {
       const { serveMetrics } = await import("./metrics/server.js");
       await serveMetrics(app);
     }
+    // OpenTelemetry (--otel, OTEL_EXPORTER_OTLP_*ENDPOINT, --audit-otlp): the SDK is imported only
+    // when export is on (src/telemetry/); it sees every audit event, after the metrics' fan-out.
+    const { startTelemetry } = await import("./telemetry/index.js");
+    const telemetry = await startTelemetry(
+      { flag: options.otel, auditOtlp: options.auditOtlp || app.config?.audit_otlp === true, config: app.config?.otel },
+      process.env,
+      {
+        logger,
+        secrets: () => app.secrets(),
+        addSecret: (s) => app.addSecret(s),
+        replica: options.replicaId,
+        onDrop: (n) => void (app.metrics.otlpDropped = (app.metrics.otlpDropped ?? 0) + n),
+      },
+    );
+    if (telemetry.enabled) {
+      const { auditToTelemetry, tracedStore } = await import("./telemetry/hooks.js");
+      app.audit = auditToTelemetry(app.audit, telemetry);
+      app.store = tracedStore(app.store, telemetry);
+      app.onClose(() => telemetry.close());
+    }
     // Shared state (announcements, --policy-store, the console's activity) and the agreement of
     // configurations between replicas (src/fleet/).
     if (options.adminPort !== undefined) (await import("./admin/server.js")).checkAdmin(app);

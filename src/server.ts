@@ -22,6 +22,8 @@ import { redactResult, redactText } from "./redact.js";
 import type { App } from "./runtime/app.js";
 import { mergeNotes, type AgentScope, type Guard, type GuardAfter, type GuardVerdict, type SettleNote } from "./policy/types.js";
 import { StoreUnavailableError, StoreValueError } from "./store/types.js";
+import { telemetry } from "./telemetry/index.js";
+import { factsOf, inRequestSpan, type RequestFacts } from "./telemetry/request.js";
 
 export type { AgentScope, Guard, GuardVerdict } from "./policy/types.js";
 
@@ -44,6 +46,8 @@ export type ScopeSource = AgentScope | ((authInfo: AuthInfo | undefined) => Agen
 
 export function createMcpServer(app: App, source: ScopeSource): Server {
   const scopeOf = typeof source === "function" ? source : () => source;
+  // stdio's scope is fixed for the server's life; HTTP's is worked out per request
+  const transport = typeof source === "function" ? "http" : source.transport;
   const server = new Server(SERVER_INFO, {
     jsonSchemaValidator: lazyValidator,
     // A session's tools follow the configuration: a reload that changes them sends list_changed.
@@ -53,16 +57,24 @@ export function createMcpServer(app: App, source: ScopeSource): Server {
       "Errors are returned as tool results with what to do next.",
   });
   const listed: ToolDescriptor[] | undefined = typeof source === "function" ? undefined : app.descriptorsFor(source.visible);
-  server.setRequestHandler(ListToolsRequestSchema, async (_request, extra) => {
-    // Load the full records once the list is on its way, so the first call does not wait.
-    setImmediate(() => void app.loadTool(""));
-    return { tools: listed ?? app.descriptorsFor(scopeOf(extra.authInfo).visible) };
-  });
+  server.setRequestHandler(ListToolsRequestSchema, async (_request, extra) =>
+    inRequestSpan("tools/list", factsOf(extra, _request.params?._meta), { transport }, async () => {
+      // Load the full records once the list is on its way, so the first call does not wait.
+      setImmediate(() => void app.loadTool(""));
+      return { tools: listed ?? app.descriptorsFor(scopeOf(extra.authInfo).visible) };
+    }),
+  );
   // tools/call is registered on the base Protocol with a schema that accepts any params, so that
   // a malformed call (no string name, arguments not an object) reaches us: the Server's own check
   // would answer it with a schema dump and no audit line. We answer it with a short -32602 and
   // audit it once (finding 11).
-  const onCall = async (request: z4.infer<typeof AnyToolsCall>, extra: CallHandlerExtra): Promise<ToolResult> => {
+  // Each tools/call in its server span when --otel is on (src/telemetry/request.ts).
+  const onCall = (request: z4.infer<typeof AnyToolsCall>, extra: CallHandlerExtra): Promise<ToolResult> => {
+    const p = request.params as { name?: unknown; _meta?: RequestFacts["meta"] } | undefined;
+    const who = { transport, agent: typeof source === "function" ? undefined : source.agent, tools: app.tools, tool: p?.name };
+    return inRequestSpan("tools/call", factsOf(extra, p?._meta), who, () => handleCall(request, extra));
+  };
+  const handleCall = async (request: z4.infer<typeof AnyToolsCall>, extra: CallHandlerExtra): Promise<ToolResult> => {
     const scope = scopeOf(extra.authInfo);
     const problem = malformedCall(request.params);
     if (problem) throw new McpError(ErrorCode.InvalidParams, await refuseMalformedCall(app, scope, request.params, problem));
@@ -212,6 +224,9 @@ export async function callTool(
   extras: CallExtras,
 ): Promise<ToolResult> {
   const started = performance.now();
+  // the request's span (src/telemetry/; a no-op unless --otel): its ids go in the audit line
+  const tel = telemetry();
+  const ids = tel.ids();
   // The Cohere key of this agent's profile, taken once: a reload during the call does not switch it.
   const cohere = app.cohereKey(scope);
   const tool = await app.loadTool(name);
@@ -247,6 +262,8 @@ export async function callTool(
       replica: app.options.replicaId,
       remote: scope.remote,
       session: scope.session,
+      trace_id: ids?.trace_id,
+      span_id: ids?.span_id,
     };
     draft = app.audit.begin?.(head, expectedResource);
   };
@@ -274,6 +291,8 @@ export async function callTool(
     else audit.record({ ...head!, ...tail });
   };
   const deny = async (reason: DenyReason, message: string, detail?: string, resource?: string): Promise<ToolResult> => {
+    // the span it happened in (the guards', or the request's) says why (--otel)
+    tel.annotate("cohere_mcp.refusal.reason", reason);
     // Refusals count toward the agent's rate limit and a throttle on audit lines (policy/refusals.ts).
     const verdict = await app.refusals.refused(scope, reason);
     if (verdict.write) record({ decision: "denied", reason, detail, resource });
@@ -328,32 +347,40 @@ export async function callTool(
   };
   try {
     let input = parsed.input;
-    for (const guard of guardsOf(app)) {
-      let verdict: GuardVerdict;
-      try {
-        verdict = await guard.check(scope, tool, input);
-      } catch (err) {
-        // This call's own figures refused by the store (never an outage): this call only is refused.
-        if (err instanceof StoreValueError) {
-          return deny(
-            "invalid_input",
-            "This call's figures could not be counted against its limits (a cost that is not a finite whole number); nothing was sent to Cohere. " +
-              "Lower max_tokens or the size of the call and try again.",
-            `counter store refused the call's values: ${err.message}`,
-            safeResource(tool, input),
-          );
+    /** Every guard in order: a refusal's result, or undefined when all said yes. */
+    const runGuards = async (): Promise<ToolResult | undefined> => {
+      for (const guard of guardsOf(app)) {
+        let verdict: GuardVerdict;
+        try {
+          verdict = await guard.check(scope, tool, input);
+        } catch (err) {
+          // This call's own figures refused by the store (never an outage): this call only is refused.
+          if (err instanceof StoreValueError) {
+            return deny(
+              "invalid_input",
+              "This call's figures could not be counted against its limits (a cost that is not a finite whole number); nothing was sent to Cohere. " +
+                "Lower max_tokens or the size of the call and try again.",
+              `counter store refused the call's values: ${err.message}`,
+              safeResource(tool, input),
+            );
+          }
+          // A shared counter store that cannot be reached (--store-failure deny): refused, audited.
+          if (!(err instanceof StoreUnavailableError)) throw err;
+          return deny("store_unavailable", err.message, `shared counter store ${err.where} unreachable`, safeResource(tool, input));
         }
-        // A shared counter store that cannot be reached (--store-failure deny): refused, audited.
-        if (!(err instanceof StoreUnavailableError)) throw err;
-        return deny("store_unavailable", err.message, `shared counter store ${err.where} unreachable`, safeResource(tool, input));
+        counters = app.store.fallback;
+        if (!verdict.ok) return deny(verdict.reason, verdict.message, verdict.detail ?? verdict.message, safeResource(tool, input));
+        if (verdict.after) afters.push(verdict.after);
       }
-      counters = app.store.fallback;
-      if (!verdict.ok) return deny(verdict.reason, verdict.message, verdict.detail ?? verdict.message, safeResource(tool, input));
-      if (verdict.after) afters.push(verdict.after);
-    }
+      return undefined;
+    };
+    // the guards and their store round trips: one child span of the request's (src/telemetry/)
+    const refused = await tel.step("cohere_mcp.guards", undefined, runGuards);
+    if (refused) return refused;
     if (pathInputs(tool, input).length) {
       try {
-        input = await resolveFileInputs(tool, input, fileAccess(app, scope));
+        const files = input;
+        input = await tel.step("cohere_mcp.read_files", undefined, () => resolveFileInputs(tool, files, fileAccess(app, scope)));
       } catch (err) {
         const why =
           err instanceof FileRefused ? err.message : `The file could not be read (${(err as NodeJS.ErrnoException).code ?? String(err)}).`;
@@ -363,12 +390,17 @@ export async function callTool(
     }
     // Only a destructive call is confirmed (confirm.ts): the others skip building its resource phrase.
     if (tool.access === "destructive") {
-      const confirmed = await confirmDestructive(tool, input, safeResource(tool, input), {
-        mode: app.options.confirmDestructive,
-        elicit: extras.elicit,
-        stateless: scope.stateless,
-        client: cohere.client,
-        signal: extras.signal,
+      const target = input;
+      const confirmed = await tel.step("cohere_mcp.confirm", { "cohere_mcp.confirm.mode": app.options.confirmDestructive }, async (span) => {
+        const v = await confirmDestructive(tool, target, safeResource(tool, target), {
+          mode: app.options.confirmDestructive,
+          elicit: extras.elicit,
+          stateless: scope.stateless,
+          client: cohere.client,
+          signal: extras.signal,
+        });
+        span.set("cohere_mcp.confirmed", v.ok);
+        return v;
       });
       if (!confirmed.ok) return deny("not_confirmed", confirmed.message, confirmed.detail, safeResource(tool, input));
       userConfirmed = confirmed.confirmed;

@@ -50,6 +50,9 @@ const headArb: fc.Arbitrary<AuditHead> = fc.record({
   replica: opt(fc.constantFrom("r1", "a0b1c2")),
   remote: opt(fc.oneof(hostile, fc.constant("127.0.0.1"))),
   session: opt(fc.oneof(hostile, fc.constant("r1.0b7c4c8e-1111-2222-3333-444455556666"))),
+  // --otel: the request span's ids (issue 24)
+  trace_id: opt(fc.constant("4bf92f3577b34da6a3ce929d0e0e4736")),
+  span_id: opt(fc.constant("00f067aa0ba902b7")),
 });
 
 const tailArb: fc.Arbitrary<AuditTail> = fc.record({

@@ -109,6 +109,9 @@ export interface AuditEvent extends AuditClaims {
   session?: string;
   /** A destructive call the user accepted when asked (elicitation). */
   confirmed?: boolean;
+  /** --otel: the trace and span of the MCP request's server span (W3C hex ids), so a line leads to its trace. */
+  trace_id?: string;
+  span_id?: string;
 }
 
 /** A call's fields known before Cohere answers, in the order of its line. */
@@ -130,6 +133,8 @@ export type AuditHead = Pick<
   | "replica"
   | "remote"
   | "session"
+  | "trace_id"
+  | "span_id"
 >;
 /** The rest of a call's line, known when it ends. */
 export type AuditTail = Pick<

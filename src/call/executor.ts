@@ -15,6 +15,7 @@ import { DEFAULTS } from "../config/options.js";
 import { budgetText } from "../shape/budget.js";
 import { shapeResult, type TextContent, type ToolResult } from "../shape/result.js";
 import { redactDeep, redactTail, redactText, StreamRedactor, type Secrets } from "../redact.js";
+import { usageOf } from "../telemetry/http-attempt.js";
 
 export { budgetText };
 export type { TextContent, ToolResult };
@@ -195,6 +196,7 @@ export async function executeTool(
       signal: ctx.signal,
       onRetry: ctx.onRetry,
       stream: streaming,
+      template: tool.path,
     });
     let data = res.data;
     if (streaming && res.body) {
@@ -213,8 +215,15 @@ export async function executeTool(
         // the parser follows the answer's content-type, whatever was asked for
         const streamed = await readStream(tool.stream!, res.body, onPiece, ctx.signal, res.headers["content-type"]);
         data = redactDeep(streamed, secrets);
+        if (res.span) usageOf(res.span, data);
+      } catch (err) {
+        res.span?.fail(err instanceof StreamCutError ? "stream_cut" : ctx.signal?.aborted ? "cancelled" : "_OTHER");
+        throw err;
       } finally {
         send(red.flush());
+        // the attempt's span (--otel) lasts until the stream's end
+        res.span?.set("cohere_mcp.stream.pieces", seen.pieces);
+        res.span?.end();
       }
     }
     const result = shapeResult(tool, data, input, ctx.maxOutputChars, secrets, [res.warning, ...metaWarnings(data)]);

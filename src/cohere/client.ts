@@ -9,6 +9,8 @@ import { AttemptSignal } from "./attempt.js";
 import { abortError, CohereApiError, CohereTransportError, requestIdOf, sleep } from "./errors.js";
 import { cutRedacted, redactHeaders, redactParsed, redactText, type Secrets } from "../redact.js";
 import type { MultipartPart } from "../catalog/types.js";
+import { telemetry, type SpanHandle } from "../telemetry/index.js";
+import { attemptSpan, usageOf } from "../telemetry/http-attempt.js";
 
 export interface ClientOptions {
   baseUrl: string;
@@ -46,6 +48,8 @@ export interface CohereRequest {
   stream?: boolean;
   /** Called before each retry wait, e.g. to report progress. */
   onRetry?: (info: { attempt: number; delayMs: number; status?: number; reason: string }) => void;
+  /** The path as the catalog writes it (`/v1/datasets/{id}`): names each attempt's span (--otel). */
+  template?: string;
 }
 
 export interface CohereResponse {
@@ -59,6 +63,8 @@ export interface CohereResponse {
   requestId?: string;
   /** Cohere's X-API-Warning (deprecated operation, model or parameter), when it sent one. */
   warning?: string;
+  /** A stream's attempt span (--otel), ended by whoever reads the body. */
+  span?: SpanHandle;
 }
 
 let undiciModule: Promise<typeof import("undici")> | undefined;
@@ -222,6 +228,7 @@ export class CohereClient {
     }
 
     const max = Math.max(0, this.options.maxRetries);
+    const tel = telemetry();
     /** Some attempt may have reached Cohere (all but connections refused before a byte was written). */
     let reached = false;
     for (let attempt = 0; ; attempt++) {
@@ -232,21 +239,27 @@ export class CohereClient {
       // Cohere's SDK): the body may then flow for as long as the generation takes, until the
       // caller's signal aborts it.
       const signal = new AttemptSignal(req.signal, this.options.timeoutMs);
+      // each attempt is a CLIENT span of the call's (--otel; HTTP client conventions)
+      const span = tel.enabled ? attemptSpan(tel, req, this.origin, attempt, this.secrets()) : undefined;
       let res: Dispatcher.ResponseData;
       try {
         res = await (this.ready ?? (await this.pool())).request({ method: req.method, path, headers, body, signal });
       } catch (err) {
         signal.stopTimer();
-        if (req.signal?.aborted) throw abortError(req.signal);
         const code = errorCode(err);
         const timedOut = signal.timedOut;
+        if (span) {
+          span.fail(req.signal?.aborted ? "cancelled" : timedOut ? "timeout" : (code ?? "network_error"));
+          span.end();
+        }
+        if (req.signal?.aborted) throw abortError(req.signal);
         const preSend = code !== undefined && PRE_SEND_CODES.has(code);
         if (!preSend) reached = true;
         const canRetry = attempt < max && (preSend || (req.retryable && !timedOut));
         if (canRetry) {
           const delay = this.backoff(attempt);
           req.onRetry?.({ attempt: attempt + 1, delayMs: delay, reason: code ?? "network error" });
-          await sleep(delay, req.signal);
+          await this.wait(delay, req.signal, code ?? "network error");
           continue;
         }
         if (timedOut) {
@@ -273,21 +286,32 @@ export class CohereClient {
       const secrets = this.secrets();
       const resHeaders = redactHeaders(headerRecord(res.headers), secrets);
       const status = res.statusCode;
+      let spanOpen = span !== undefined;
+      if (span) {
+        span.set("http.response.status_code", status);
+        span.set("cohere.request_id", requestIdOf(resHeaders)?.slice(0, 100));
+        if (status >= 400) span.fail(String(status));
+      }
       try {
         if (status >= 200 && status < 300) {
           const requestId = requestIdOf(resHeaders);
           const warning = resHeaders["x-api-warning"] || undefined;
-          if (req.stream) return { status, headers: resHeaders, body: res.body, attempts: attempt + 1, requestId, warning };
+          if (req.stream) {
+            spanOpen = false; // the reader of the body ends it (src/call/executor.ts)
+            return { status, headers: resHeaders, body: res.body, attempts: attempt + 1, requestId, warning, span };
+          }
           let text: string;
           try {
             text = await res.body.text();
           } catch (err) {
             if (req.signal?.aborted) throw abortError(req.signal);
             // the response was cut while reading: retry only what may be repeated
+            span?.fail("connection_reset");
             if (attempt < max && req.retryable) {
               const delay = this.backoff(attempt);
               req.onRetry?.({ attempt: attempt + 1, delayMs: delay, reason: "connection reset while reading" });
-              await sleep(delay, req.signal);
+              if (span && spanOpen) (span.end(), (spanOpen = false));
+              await this.wait(delay, req.signal, "connection reset while reading");
               continue;
             }
             throw new CohereTransportError(
@@ -301,6 +325,7 @@ export class CohereClient {
           if (text.length > 0) {
             try {
               data = redactParsed(text, JSON.parse(text) as unknown, secrets);
+              if (span) usageOf(span, data);
             } catch {
               throw new CohereTransportError(
                 "bad_body",
@@ -325,14 +350,23 @@ export class CohereClient {
           const retryAfter = parseRetryAfter(resHeaders["retry-after"]);
           const delay = Math.min(retryAfter ?? this.backoff(attempt), this.options.maxRetryDelayMs);
           req.onRetry?.({ attempt: attempt + 1, delayMs: delay, status, reason: `HTTP ${status}` });
-          await sleep(delay, req.signal);
+          if (span && spanOpen) (span.end(), (spanOpen = false));
+          await this.wait(delay, req.signal, `HTTP ${status}`);
           continue;
         }
         throw CohereApiError.from(status, errText, resHeaders, attempt + 1, secrets);
       } finally {
         if (!(req.stream && status >= 200 && status < 300)) signal.stopTimer();
+        if (span && spanOpen) span.end();
       }
     }
+  }
+
+  /** The wait before a retry: a child span of the call's when --otel is on. */
+  private wait(delayMs: number, signal: AbortSignal | undefined, reason: string): Promise<void> {
+    const tel = telemetry();
+    if (!tel.enabled) return sleep(delayMs, signal);
+    return tel.step("cohere_mcp.retry_wait", { "cohere_mcp.retry.delay_ms": delayMs, "cohere_mcp.retry.reason": reason }, () => sleep(delayMs, signal));
   }
 
   private backoff(attempt: number): number {

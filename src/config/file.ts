@@ -130,6 +130,32 @@ export const agentSchema = z
     });
   });
 
+export const otelSchema = z
+  .object({
+    enabled: z.boolean().optional().describe("Export traces and metrics over OTLP (like --otel)"),
+    endpoint: z
+      .string()
+      .url()
+      .optional()
+      .describe("The collector's OTLP/HTTP base URL, e.g. http://otel-collector:4318 (OTEL_EXPORTER_OTLP_ENDPOINT wins)"),
+    protocol: z.enum(["http/protobuf", "http/json"]).optional().describe("OTLP encoding (default http/protobuf; OTEL_EXPORTER_OTLP_PROTOCOL wins)"),
+    service_name: z.string().min(1).max(200).optional().describe("service.name (default cohere-mcp; OTEL_SERVICE_NAME wins)"),
+    sample_ratio: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe("Share of traces started here that are recorded, 0 to 1 (default 1; a caller's sampled flag is followed; OTEL_TRACES_SAMPLER wins)"),
+    audit_queue: z
+      .number()
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .optional()
+      .describe("With audit_otlp: most audit records waiting for the collector; beyond, new ones are dropped and counted (default 2048)"),
+  })
+  .strict();
+
 export const configFileSchema = z
   .object({
     $schema: z.string().optional(),
@@ -146,6 +172,11 @@ export const configFileSchema = z
           "A call must fit both its agent's budget and this one",
       ),
     admins: adminsSchema.optional(),
+    otel: otelSchema.optional().describe("OpenTelemetry export (docs/tracing.md); the standard OTEL_* variables win over these. Read at start, not on reload"),
+    audit_otlp: z
+      .boolean()
+      .optional()
+      .describe("Also send each audit line as an OTLP log record (in addition to --audit-log, never instead); turns OpenTelemetry export on. Read at start"),
   })
   .strict()
   .superRefine((cfg, ctx) => {

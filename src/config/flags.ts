@@ -98,6 +98,8 @@ export const FLAGS = [
   { flag: "--replica-id TAG", env: "COHERE_MCP_REPLICA_ID", help: "This replica's tag (letters, digits, - and _): session ids start with TAG. so a load balancer can route them (default: random)" },
   { flag: "--metrics-port PORT", env: "COHERE_MCP_METRICS_PORT", help: "Serve Prometheus metrics at /metrics on this port, apart from the agents' port (default: off; 0 picks a free one)" },
   { flag: "--metrics-host HOST", env: "COHERE_MCP_METRICS_HOST", help: `Bind address of --metrics-port (default ${DEFAULTS.host})` },
+  { flag: "--otel", env: "COHERE_MCP_OTEL=1", help: "Export OpenTelemetry traces and metrics over OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT (default http://localhost:4318); also on when any OTEL_EXPORTER_OTLP_*ENDPOINT is set or the config's otel.enabled is true; OTEL_SDK_DISABLED=true turns it off (docs/tracing.md)" },
+  { flag: "--audit-otlp", env: "COHERE_MCP_AUDIT_OTLP=1", help: "Also send each audit line as an OTLP log record, in addition to --audit-log (bounded queue; a slow or down collector never blocks a call); turns --otel on" },
   { flag: "--admin-port PORT", env: "COHERE_MCP_ADMIN_PORT", help: "Serve the console and its API (/admin/api/v1/) on this port, apart from the agents' port; needs admins in --config (default: off; 0 picks a free one)" },
   { flag: "--admin-host HOST", env: "COHERE_MCP_ADMIN_HOST", help: `Bind address of --admin-port (default ${DEFAULTS.host})` },
   { flag: "--admin-readonly", env: "COHERE_MCP_ADMIN_READONLY=1", help: "The console shows the policy but cannot change it" },
@@ -111,4 +113,5 @@ export const ENV = [
   { env: "CO_API_KEY", help: "Cohere API key (also read: COHERE_API_KEY)" },
   { env: "CO_API_URL", help: `Cohere base URL (default ${DEFAULTS.baseUrl}; a trailing /v1 or /v2 is tolerated)` },
   { env: "COHERE_MCP_STORE_PASSWORD", help: "Password for --store when its URL carries none (never logged)" },
+  { env: "OTEL_*", help: "The standard OpenTelemetry variables: OTEL_EXPORTER_OTLP_ENDPOINT (and _TRACES_/_METRICS_/_LOGS_ variants), _PROTOCOL (http/protobuf, http/json), _HEADERS (never logged), OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_TRACES_SAMPLER(_ARG), OTEL_METRIC_EXPORT_INTERVAL, OTEL_SDK_DISABLED" },
 ] as const;

@@ -103,6 +103,10 @@ export interface Options {
   activityMax: number;
   adminSessionIdleMs: number;
   adminSessionMaxMs: number;
+  /** --otel: export OpenTelemetry traces and metrics (src/telemetry/). */
+  otel: boolean;
+  /** --audit-otlp: each audit line also as an OTLP log record. */
+  auditOtlp: boolean;
 }
 
 export type StoreFailureMode = "deny" | "allow";
@@ -190,6 +194,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
         "activity-max": { type: "string" },
         "admin-session-idle-ms": { type: "string" },
         "admin-session-max-ms": { type: "string" },
+        otel: { type: "boolean" },
+        "audit-otlp": { type: "boolean" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -318,5 +324,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     activityMax: intOpt("--activity-max", v["activity-max"] ?? env.COHERE_MCP_ACTIVITY_MAX, DEFAULTS.activityMax, 10),
     adminSessionIdleMs: intOpt("--admin-session-idle-ms", v["admin-session-idle-ms"] ?? env.COHERE_MCP_ADMIN_SESSION_IDLE_MS, DEFAULTS.adminSessionIdleMs, 1),
     adminSessionMaxMs: intOpt("--admin-session-max-ms", v["admin-session-max-ms"] ?? env.COHERE_MCP_ADMIN_SESSION_MAX_MS, DEFAULTS.adminSessionMaxMs, 1),
+    otel: v.otel ?? boolEnv(env.COHERE_MCP_OTEL, "COHERE_MCP_OTEL"),
+    auditOtlp: v["audit-otlp"] ?? boolEnv(env.COHERE_MCP_AUDIT_OTLP, "COHERE_MCP_AUDIT_OTLP"),
   };
 }

@@ -253,6 +253,17 @@ export class Telemetry {
         this.set(app.audit?.health?.().pending ?? 0);
       },
     });
+    // --audit-otlp (src/telemetry/audit-ship.ts): audit records the OTLP queue could not deliver
+    new Counter({
+      name: "cohere_mcp_audit_otlp_dropped_total",
+      help: "Audit records not delivered as OTLP log records (queue full, or the collector refused them after retries); the audit file has every line. 0 without --audit-otlp",
+      registers: this.r,
+      collect() {
+        this.reset();
+        const n = app.metrics.otlpDropped ?? 0;
+        if (n > 0) this.inc(n);
+      },
+    });
     new Gauge({
       name: "cohere_mcp_config_generation",
       help: "Configuration generation in force: 1 at start, +1 per successful reload",

@@ -54,7 +54,8 @@ export interface App {
   audit?: AuditSink;
   /** Refused calls: charged to the agent's rate limit, throttled in the audit (policy/refusals.ts). */
   refusals: RefusalPolicy;
-  metrics: { calls: number; errors: number };
+  /** otlpDropped: audit records the OTLP export dropped (--audit-otlp; src/telemetry/audit-ship.ts). */
+  metrics: { calls: number; errors: number; otlpDropped?: number };
   /** Secrets that must never be written anywhere (one frozen array until a secret is added). */
   secrets(): readonly string[];
   /** Remember a secret (a Cohere key, an agent token): redacted from logs and the audit from now on. */

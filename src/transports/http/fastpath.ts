@@ -13,21 +13,39 @@ import { sendJson } from "./io.js";
 import type { InFlight, InFlightRequests } from "./inflight.js";
 import type { Identity } from "../../identity/index.js";
 import type { PlainCall } from "./rpc.js";
+import { inRequestSpan } from "../../telemetry/request.js";
+import type { SpanHandle } from "../../telemetry/index.js";
 
-export async function runPlainCall(
+export function runPlainCall(
   app: App,
   requests: InFlightRequests,
-  _req: IncomingMessage,
+  req: IncomingMessage,
   res: ServerResponse,
   scope: AgentScope,
   call: PlainCall,
   who?: Pick<Identity, "agent" | "kind">,
+): Promise<void> {
+  // its server span when --otel is on (src/telemetry/request.ts)
+  const facts = { requestId: call.id, sessionId: scope.session, headers: req.headers };
+  const span = { transport: "http" as const, agent: scope.agent, tools: app.tools, tool: call.name };
+  return inRequestSpan(call.method, facts, span, (s) => plainCall(app, requests, res, scope, call, who, s));
+}
+
+async function plainCall(
+  app: App,
+  requests: InFlightRequests,
+  res: ServerResponse,
+  scope: AgentScope,
+  call: PlainCall,
+  who: Pick<Identity, "agent" | "kind"> | undefined,
+  span: SpanHandle,
 ): Promise<void> {
   if (call.method === "tools/list") {
     return sendJson(res, 200, { jsonrpc: "2.0", id: call.id, result: { tools: app.descriptorsFor(scope.visible) } });
   }
   if (call.malformed) {
     const message = await refuseMalformedCall(app, scope, call.malformed.params, call.malformed.problem);
+    span.fail("-32602", "JSON-RPC error");
     return sendJson(res, 200, { jsonrpc: "2.0", id: call.id, error: { code: -32602, message } });
   }
   const ac = new AbortController();
@@ -57,8 +75,10 @@ export async function runPlainCall(
   });
   try {
     const result = await callTool(app, scope, call.name!, call.arguments, { signal: ac.signal });
+    if (result.isError) span.fail("tool_error");
     answer(200, { jsonrpc: "2.0", id: call.id, result });
   } catch (err) {
+    span.fail("-32603", "JSON-RPC error");
     answer(200, { jsonrpc: "2.0", id: call.id, error: { code: -32603, message: `Internal error: ${(err as Error).message}` } });
   }
 }

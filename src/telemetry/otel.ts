@@ -1,0 +1,365 @@
+/**
+ * The real telemetry: the OpenTelemetry SDK, imported only when export is on (src/telemetry/index.ts).
+ *
+ * Traces: one SERVER span per MCP request by the MCP semantic conventions (name
+ * `{mcp.method.name} {gen_ai.tool.name}`), its parent the caller's `params._meta.traceparent`,
+ * else the HTTP request's `traceparent` header (a header beside a `_meta` parent becomes a link);
+ * child spans for the guards and their store round trips, the confirmation, file reads, each
+ * Cohere HTTP attempt (CLIENT) and the waits between attempts.
+ * Metrics: `mcp.server.operation.duration` and our own, from each call's audit event (the
+ * source of the Prometheus metrics too). Logs: with --audit-otlp, each audit event as a log
+ * record (./audit-ship.ts: bounded queue, retries, drop counter).
+ *
+ * The standard OTEL_* variables are honoured (the exporters read endpoint, headers, timeout and
+ * compression themselves); the config's `otel` section only fills what they leave unset.
+ */
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Link,
+  type Span,
+  type TextMapGetter,
+} from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { detectResources, envDetector, resourceFromAttributes, type Resource } from "@opentelemetry/resources";
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  type Sampler,
+  type SpanExporter,
+} from "@opentelemetry/sdk-trace-base";
+import { MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter } from "@opentelemetry/sdk-metrics";
+import type { LogRecordExporter } from "@opentelemetry/sdk-logs";
+import type { AuditEvent } from "../audit/index.js";
+import { auditLine } from "../audit/line.js";
+import { ConfigError } from "../config/file.js";
+import { AuditShipper } from "./audit-ship.js";
+import type { Attrs, AttrValue, McpRequestInfo, SpanHandle, StartDeps, Telemetry, TelemetrySettings } from "./index.js";
+
+const SERVICE_VERSION = "0.1.0";
+const OUTCOMES = new Set(["ok", "cohere_error", "transport_error", "cancelled", "stream_cut", "generation_error", "missing_key", "invalid_input", "internal"]);
+const TOKENS_IN: Attributes = { "gen_ai.provider.name": "cohere", "gen_ai.operation.name": "execute_tool", "gen_ai.token.type": "input" };
+const TOKENS_OUT: Attributes = { "gen_ai.provider.name": "cohere", "gen_ai.operation.name": "execute_tool", "gen_ai.token.type": "output" };
+const SCOPE = "cohere-mcp";
+type Protocol = "http/protobuf" | "http/json";
+type Signal = "traces" | "metrics" | "logs";
+
+const SAMPLERS = new Set([
+  "always_on",
+  "always_off",
+  "traceidratio",
+  "parentbased_always_on",
+  "parentbased_always_off",
+  "parentbased_traceidratio",
+]);
+
+/** The protocol of one signal: OTEL_EXPORTER_OTLP_{SIGNAL}_PROTOCOL, OTEL_EXPORTER_OTLP_PROTOCOL, the config, http/protobuf. */
+function protocolOf(signal: Signal, env: NodeJS.ProcessEnv, configured: Protocol | undefined): Protocol {
+  const name = `OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_PROTOCOL`;
+  const raw = (env[name] || env.OTEL_EXPORTER_OTLP_PROTOCOL || configured || "http/protobuf").trim();
+  if (raw === "http/protobuf" || raw === "http/json") return raw;
+  const which = env[name] ? name : env.OTEL_EXPORTER_OTLP_PROTOCOL ? "OTEL_EXPORTER_OTLP_PROTOCOL" : "otel.protocol";
+  throw new ConfigError(`${which} must be http/protobuf or http/json (gRPC is not supported), got "${raw.slice(0, 40)}"`);
+}
+
+/** The URL to give an exporter: none when an OTEL_* variable names one (the exporter reads it), else the config's endpoint. */
+function urlOf(signal: Signal, env: NodeJS.ProcessEnv, endpoint: string | undefined): string | undefined {
+  for (const v of [`OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_ENDPOINT`, "OTEL_EXPORTER_OTLP_ENDPOINT"]) {
+    const value = (env[v] ?? "").trim();
+    if (!value) continue;
+    checkUrl(v, value);
+    return undefined;
+  }
+  if (!endpoint) return undefined;
+  return `${endpoint.replace(/\/+$/, "")}/v1/${signal}`;
+}
+
+function checkUrl(name: string, value: string): void {
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    throw new ConfigError(`${name} is not a URL (give http://HOST:4318 or https://…)`);
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") throw new ConfigError(`${name} must be an http:// or https:// URL, got ${u.protocol}`);
+}
+
+function samplerOf(env: NodeJS.ProcessEnv, ratio: number | undefined): Sampler | undefined {
+  const name = (env.OTEL_TRACES_SAMPLER ?? "").trim();
+  if (name) {
+    if (!SAMPLERS.has(name)) throw new ConfigError(`OTEL_TRACES_SAMPLER must be one of ${[...SAMPLERS].join(", ")}, got "${name.slice(0, 40)}"`);
+    const arg = env.OTEL_TRACES_SAMPLER_ARG;
+    if (name.includes("traceidratio") && arg !== undefined && arg.trim() !== "") {
+      const n = Number(arg);
+      if (!(n >= 0 && n <= 1)) throw new ConfigError(`OTEL_TRACES_SAMPLER_ARG must be a number from 0 to 1, got "${arg.slice(0, 40)}"`);
+    }
+    return undefined; // the SDK builds it from the environment
+  }
+  if (ratio === undefined) return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+  if (ratio >= 1) return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+  if (ratio <= 0) return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+  return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) });
+}
+
+async function traceExporter(p: Protocol, url: string | undefined): Promise<SpanExporter> {
+  const config = url ? { url } : {};
+  if (p === "http/json") return new (await import("@opentelemetry/exporter-trace-otlp-http")).OTLPTraceExporter(config);
+  return new (await import("@opentelemetry/exporter-trace-otlp-proto")).OTLPTraceExporter(config);
+}
+
+async function metricExporter(p: Protocol, url: string | undefined): Promise<PushMetricExporter> {
+  const config = url ? { url } : {};
+  if (p === "http/json") return new (await import("@opentelemetry/exporter-metrics-otlp-http")).OTLPMetricExporter(config);
+  return new (await import("@opentelemetry/exporter-metrics-otlp-proto")).OTLPMetricExporter(config);
+}
+
+async function logExporter(p: Protocol, url: string | undefined): Promise<LogRecordExporter> {
+  const config = url ? { url } : {};
+  if (p === "http/json") return new (await import("@opentelemetry/exporter-logs-otlp-http")).OTLPLogExporter(config);
+  return new (await import("@opentelemetry/exporter-logs-otlp-proto")).OTLPLogExporter(config);
+}
+
+/** Values of OTEL_EXPORTER_OTLP_*HEADERS (a collector's credentials): kept out of every log and result. */
+function headerSecrets(env: NodeJS.ProcessEnv): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(env)) {
+    if (!/^OTEL_EXPORTER_OTLP_(TRACES_|METRICS_|LOGS_)?HEADERS$/.test(k) || !v) continue;
+    for (const pair of v.split(",")) {
+      const i = pair.indexOf("=");
+      if (i < 0) continue;
+      const raw = pair.slice(i + 1).trim();
+      let value = raw;
+      try {
+        value = decodeURIComponent(raw);
+      } catch {
+        /* as given */
+      }
+      for (const s of new Set([raw, value])) if (s.length >= 4) out.push(s);
+    }
+  }
+  return out;
+}
+
+const getter: TextMapGetter<Record<string, unknown>> = {
+  keys: (c) => Object.keys(c),
+  get: (c, key) => {
+    const v = c[key];
+    return typeof v === "string" ? v : undefined;
+  },
+};
+
+class Handle implements SpanHandle {
+  constructor(readonly span: Span) {}
+  set(key: string, value: AttrValue | undefined): void {
+    if (value !== undefined) this.span.setAttribute(key, value);
+  }
+  fail(errorType: string, message?: string): void {
+    this.span.setAttribute("error.type", errorType);
+    this.span.setStatus({ code: SpanStatusCode.ERROR, message });
+  }
+  end(): void {
+    this.span.end();
+  }
+}
+
+function attributes(a: Attrs | undefined): Attributes | undefined {
+  if (!a) return undefined;
+  const out: Attributes = {};
+  for (const k in a) if (a[k] !== undefined) out[k] = a[k];
+  return out;
+}
+
+/** A JSON-RPC error's code, when the thrown error carries one (McpError). */
+const rpcCode = (err: unknown): number | undefined => {
+  const c = (err as { code?: unknown } | null)?.code;
+  return typeof c === "number" ? c : undefined;
+};
+
+export async function startOtel(s: TelemetrySettings, env: NodeJS.ProcessEnv, deps: StartDeps): Promise<Telemetry> {
+  const cfg = s.config ?? {};
+  if (cfg.endpoint) checkUrl("otel.endpoint", cfg.endpoint);
+  const protocols = {
+    traces: protocolOf("traces", env, cfg.protocol),
+    metrics: protocolOf("metrics", env, cfg.protocol),
+    logs: protocolOf("logs", env, cfg.protocol),
+  };
+  const urls = { traces: urlOf("traces", env, cfg.endpoint), metrics: urlOf("metrics", env, cfg.endpoint), logs: urlOf("logs", env, cfg.endpoint) };
+  const sampler = samplerOf(env, cfg.sample_ratio);
+  for (const secret of headerSecrets(env)) deps.addSecret?.(secret);
+
+  // service.name: OTEL_SERVICE_NAME (or service.name in OTEL_RESOURCE_ATTRIBUTES) wins over the config's, then ours
+  const base = resourceFromAttributes({
+    "service.name": cfg.service_name ?? "cohere-mcp",
+    "service.version": SERVICE_VERSION,
+    "service.instance.id": deps.replica,
+  });
+  const resource: Resource = base.merge(detectResources({ detectors: [envDetector] }));
+
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  const spans = new BatchSpanProcessor(await traceExporter(protocols.traces, urls.traces));
+  const tracerProvider = new BasicTracerProvider({ resource, sampler, spanProcessors: [spans] });
+  trace.setGlobalTracerProvider(tracerProvider);
+  const tracer = tracerProvider.getTracer(SCOPE, SERVICE_VERSION);
+
+  const interval = Number(env.OTEL_METRIC_EXPORT_INTERVAL ?? 60_000);
+  const meterProvider = new MeterProvider({
+    resource,
+    readers: [
+      new PeriodicExportingMetricReader({
+        exporter: await metricExporter(protocols.metrics, urls.metrics),
+        exportIntervalMillis: Number.isFinite(interval) && interval > 0 ? interval : 60_000,
+      }),
+    ],
+  });
+  const meter = meterProvider.getMeter(SCOPE, SERVICE_VERSION);
+  const operationDuration = meter.createHistogram("mcp.server.operation.duration", {
+    unit: "s",
+    description: "MCP request duration as observed on the receiver from the time it was received until the result or ack is sent.",
+    advice: { explicitBucketBoundaries: [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300] },
+  });
+  // few instruments on purpose: each record costs the SDK several µs a call (the rest of ours is on /metrics)
+  const calls = meter.createCounter("cohere_mcp.calls", { description: "Tool calls by tool, decision and outcome (the Prometheus cohere_mcp_calls_total)" });
+  const tokens = meter.createHistogram("gen_ai.client.token.usage", { unit: "{token}", description: "Tokens Cohere billed per call" });
+  const attrSets = new Map<string, { op: Attributes; calls: Attributes }>();
+
+  const shipper = s.auditOtlp
+    ? new AuditShipper(await logExporter(protocols.logs, urls.logs), resource, {
+        queue: cfg.audit_queue ?? 2048,
+        retryBaseMs: Number(env.COHERE_MCP_AUDIT_OTLP_RETRY_MS ?? 500) || 500,
+        logger: deps.logger,
+        onDrop: deps.onDrop,
+      })
+    : undefined;
+
+  const t: Telemetry = {
+    enabled: true,
+    async request<T>(info: McpRequestInfo, fn: (span: SpanHandle) => Promise<T>): Promise<T> {
+      const fromMeta = info.meta ? propagation.extract(ROOT_CONTEXT, info.meta as Record<string, unknown>, getter) : undefined;
+      const fromHeader = info.headers?.traceparent ? propagation.extract(ROOT_CONTEXT, info.headers as Record<string, unknown>, getter) : undefined;
+      const metaSpan = fromMeta && trace.getSpanContext(fromMeta);
+      const headerSpan = fromHeader && trace.getSpanContext(fromHeader);
+      let parent: Context = context.active();
+      const links: Link[] = [];
+      if (metaSpan && trace.isSpanContextValid(metaSpan)) {
+        parent = fromMeta!;
+        if (headerSpan && trace.isSpanContextValid(headerSpan)) links.push({ context: headerSpan });
+      } else if (headerSpan && trace.isSpanContextValid(headerSpan)) {
+        parent = fromHeader!;
+      }
+      const isCall = info.method === "tools/call";
+      const name = info.tool !== undefined ? `${info.method} ${info.tool}` : info.method;
+      const span = tracer.startSpan(
+        name,
+        {
+          kind: SpanKind.SERVER,
+          links,
+          attributes: attributes({
+            "mcp.method.name": info.method,
+            "gen_ai.tool.name": info.tool,
+            "gen_ai.operation.name": isCall ? "execute_tool" : undefined,
+            "jsonrpc.request.id": info.requestId !== undefined ? String(info.requestId) : undefined,
+            "mcp.session.id": info.sessionId,
+            "mcp.protocol.version": info.protocolVersion,
+            "network.transport": info.transport === "stdio" ? "pipe" : "tcp",
+            "network.protocol.name": info.transport === "http" ? "http" : undefined,
+            "cohere_mcp.agent": info.agent,
+          }),
+        },
+        parent,
+      );
+      const handle = new Handle(span);
+      try {
+        const result = await context.with(trace.setSpan(parent, span), () => fn(handle));
+        if ((result as { isError?: unknown } | null)?.isError === true) handle.fail("tool_error");
+        return result;
+      } catch (err) {
+        const code = rpcCode(err);
+        if (code !== undefined) span.setAttribute("rpc.response.status_code", String(code));
+        handle.fail(code !== undefined ? String(code) : "_OTHER", code !== undefined ? "JSON-RPC error" : "internal error");
+        throw err;
+      } finally {
+        span.end();
+      }
+    },
+    async step<T>(name: string, attrs: Attrs | undefined, fn: (span: SpanHandle) => Promise<T>): Promise<T> {
+      const span = tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes: attributes(attrs) });
+      const handle = new Handle(span);
+      try {
+        return await context.with(trace.setSpan(context.active(), span), () => fn(handle));
+      } catch (err) {
+        handle.fail(err instanceof Error ? err.name : "_OTHER");
+        throw err;
+      } finally {
+        span.end();
+      }
+    },
+    start(name, attrs, kind = "internal") {
+      return new Handle(tracer.startSpan(name, { kind: kind === "client" ? SpanKind.CLIENT : SpanKind.INTERNAL, attributes: attributes(attrs) }));
+    },
+    record(name, startedAt, endedAt, attrs, failed) {
+      if (!trace.getSpan(context.active())?.isRecording()) return;
+      const span = tracer.startSpan(name, { kind: SpanKind.CLIENT, startTime: startedAt, attributes: attributes(attrs) });
+      if (failed) new Handle(span).fail(failed);
+      span.end(endedAt);
+    },
+    annotate(key, value) {
+      trace.getSpan(context.active())?.setAttribute(key, value);
+    },
+    ids() {
+      const sc = trace.getSpan(context.active())?.spanContext();
+      // a trace that is not recorded leads nowhere: its ids stay out of the audit line
+      if (!sc || !(sc.traceFlags & 1) || !trace.isSpanContextValid(sc)) return undefined;
+      return { trace_id: sc.traceId, span_id: sc.spanId };
+    },
+    audit(e: AuditEvent) {
+      if (e.suppressed === undefined) {
+        const failed = e.decision === "denied" || (e.outcome !== undefined && e.outcome !== "ok");
+        // a catalog tool's name, else _OTHER: the attribute sets stay few, and each is made once
+        const tool = e.access !== undefined ? e.tool : "_OTHER";
+        const outcome = e.decision === "denied" ? "refused" : OUTCOMES.has(e.outcome ?? "") ? e.outcome! : "_OTHER";
+        const key = `${tool}\0${e.transport}\0${outcome}`;
+        let a = attrSets.get(key);
+        if (!a) {
+          const op: Attributes = {
+            "mcp.method.name": "tools/call",
+            "gen_ai.tool.name": tool,
+            "gen_ai.operation.name": "execute_tool",
+            "network.transport": e.transport === "stdio" ? "pipe" : "tcp",
+          };
+          if (failed) op["error.type"] = "tool_error";
+          a = { op, calls: { "gen_ai.tool.name": tool, "cohere_mcp.decision": e.decision, "cohere_mcp.outcome": outcome } };
+          if (attrSets.size < 4096) attrSets.set(key, a);
+        }
+        operationDuration.record(e.latencyMs / 1000, a.op);
+        calls.add(1, a.calls);
+        const units = e.billedUnits;
+        if (units?.input_tokens) tokens.record(units.input_tokens, TOKENS_IN);
+        if (units?.output_tokens) tokens.record(units.output_tokens, TOKENS_OUT);
+      }
+      shipper?.push(auditLine(e, deps.secrets()));
+    },
+    async close() {
+      const bounded = (p: Promise<unknown>) => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, 3_000).unref())]);
+      await Promise.all([bounded(tracerProvider.shutdown()), bounded(meterProvider.shutdown()), shipper ? bounded(shipper.close()) : undefined]);
+    },
+  };
+  // the origin only: a URL's user:password never reaches a log
+  deps.logger.info("OpenTelemetry export on", {
+    endpoint: urls.traces ? new URL(urls.traces).origin : "OTEL_EXPORTER_OTLP_* (default http://localhost:4318)",
+    protocol: protocols.traces,
+    audit_otlp: s.auditOtlp,
+  });
+  return t;
+}

@@ -1,0 +1,325 @@
+/**
+ * OpenTelemetry (issue 24): a real OTLP receiver (test/helpers/otlp-receiver.ts, the protobuf and
+ * JSON encodings decoded with the OpenTelemetry packages' own decoders) receives what a stdio and
+ * an HTTP server export. Asserted against the MCP semantic conventions: one SERVER span per
+ * request named `{mcp.method.name} {gen_ai.tool.name}`, its attributes, the child spans (guards,
+ * each Cohere HTTP attempt as a CLIENT span, a retry wait), a caller's traceparent continued from
+ * `params._meta` and from the HTTP header, audit lines that carry the span's ids, audit records
+ * as OTLP log records, mcp.server.operation.duration, and no secret in any exported byte.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startEmulator, type CohereEmulator } from "../emulator/server.js";
+import { connectStdio, TEST_KEY, textOf } from "./helpers.js";
+import { connectHttp, eventually, rpc, sha256Hex, startHttp, tempFile, writeConfig } from "./http-support.js";
+import { startOtlpReceiver, type CapturedSpan, type OtlpReceiver } from "./helpers/otlp-receiver.js";
+import { redisServerPath, startRedis } from "../bench/redis.js";
+
+const CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
+const CALLER_SPAN = "00f067aa0ba902b7";
+const HEADER_TRACE = "0af7651916cd43dd8448eb211c80319c";
+const HEADER_SPAN = "b7ad6b7169203331";
+const AGENT_TOKEN = "agent-token-SECRET-5c4b3a29180f";
+const HEADER_SECRET = "collector-SECRET-cafe0123";
+const RERANK = { model: "rerank-v3.5", query: "capital of france", documents: ["bananas", "paris is the capital"] };
+const CHAT = { model: "command-a-03-2025", messages: [{ role: "user", content: "hello there" }] };
+
+let emu: CohereEmulator;
+beforeAll(async () => {
+  emu = await startEmulator({ apiKey: TEST_KEY });
+});
+afterAll(async () => emu.stop());
+
+const children = (spans: CapturedSpan[], parent: CapturedSpan) => spans.filter((s) => s.parentSpanId === parent.spanId && s.traceId === parent.traceId);
+const one = (spans: CapturedSpan[], name: string) => {
+  const found = spans.filter((s) => s.name === name);
+  expect(found.map((s) => s.name), `spans named ${name}`).toHaveLength(1);
+  return found[0]!;
+};
+
+/** No secret, nor a 12-character piece of one, in anything the receiver got. */
+function expectNoSecret(rec: OtlpReceiver, secrets: string[]): void {
+  const all = rec.raw.join("\n");
+  expect(all.length).toBeGreaterThan(0);
+  for (const s of secrets) {
+    expect(all.includes(s), `a secret in the OTLP export`).toBe(false);
+    expect(all.includes(s.slice(0, 12)), `the start of a secret in the OTLP export`).toBe(false);
+  }
+  expect(all).not.toContain("SECRET");
+}
+
+describe("stdio, http/protobuf", () => {
+  let rec: OtlpReceiver;
+  const audit = tempFile("audit.jsonl");
+  let stderr = "";
+
+  beforeAll(async () => {
+    rec = await startOtlpReceiver();
+    emu.reset();
+    // one 503 before the answer: the rerank is retried (two attempts and a wait)
+    const c = await connectStdio(emu.url, ["--audit-log", audit, "--audit-otlp"], {
+      CO_API_KEY: TEST_KEY,
+      OTEL_EXPORTER_OTLP_ENDPOINT: rec.url,
+      OTEL_EXPORTER_OTLP_HEADERS: `authorization=Bearer ${HEADER_SECRET}`,
+      OTEL_SERVICE_NAME: "gateway-under-test",
+      OTEL_RESOURCE_ATTRIBUTES: "deployment.environment.name=test",
+    });
+    emu.addFault({ path: "/v2/rerank", times: 1, fault: { kind: "status", status: 503 } });
+    const r = await c.client.callTool({ name: "rerank", arguments: RERANK, _meta: { traceparent: `00-${CALLER_TRACE}-${CALLER_SPAN}-01`, tracestate: "rojo=00f067aa0ba902b7" } });
+    expect(r.isError).toBeFalsy();
+    const pieces: string[] = [];
+    const chat = await c.client.callTool({ name: "chat", arguments: CHAT }, undefined, { onprogress: (p) => void pieces.push(String(p.message)) });
+    expect(textOf(chat).length).toBeGreaterThan(0);
+    expect(pieces.length).toBeGreaterThan(0);
+    const refused = await c.client.callTool({ name: "delete_dataset", arguments: { id: "ds-1" } });
+    expect(refused.isError).toBe(true);
+    await c.client.listTools();
+    await c.close(); // the server flushes its exporters on the way out
+    await eventually(() => expect(rec.logs.length).toBe(3), 10_000);
+    await eventually(() => expect(rec.spans.filter((s) => s.kind === 2)).toHaveLength(4), 10_000);
+    await eventually(() => expect(rec.metrics.some((m) => m.name === "mcp.server.operation.duration")).toBe(true), 10_000);
+    stderr = c.stderr();
+  }, 30_000);
+  afterAll(async () => rec.stop());
+
+  it("one SERVER span per request, named and attributed by the MCP conventions; the caller's _meta.traceparent is its parent", () => {
+    const span = one(rec.spans, "tools/call rerank");
+    expect(span.kind).toBe(2);
+    expect(span.encoding).toBe("protobuf");
+    expect(span.traceId).toBe(CALLER_TRACE);
+    expect(span.parentSpanId).toBe(CALLER_SPAN);
+    expect(span.attributes).toMatchObject({
+      "mcp.method.name": "tools/call",
+      "gen_ai.tool.name": "rerank",
+      "gen_ai.operation.name": "execute_tool",
+      "jsonrpc.request.id": expect.any(String),
+      "network.transport": "pipe",
+      "cohere_mcp.agent": "stdio",
+    });
+    expect(span.attributes["error.type"]).toBeUndefined();
+    expect(span.resource).toMatchObject({ "service.name": "gateway-under-test", "deployment.environment.name": "test", "service.version": "0.1.0" });
+    const list = one(rec.spans, "tools/list");
+    expect(list.attributes["mcp.method.name"]).toBe("tools/list");
+    expect(list.attributes["gen_ai.operation.name"]).toBeUndefined();
+  });
+
+  it("children: the guards, each Cohere attempt (CLIENT, HTTP client + gen_ai attributes) and the wait between them", () => {
+    const span = one(rec.spans, "tools/call rerank");
+    const kids = children(rec.spans, span);
+    const names = kids.map((k) => k.name).sort();
+    expect(names).toEqual(["POST /v2/rerank", "POST /v2/rerank", "cohere_mcp.guards", "cohere_mcp.retry_wait"]);
+    const attempts = kids.filter((k) => k.name === "POST /v2/rerank").sort((a, b) => a.start - b.start);
+    for (const a of attempts) {
+      expect(a.kind).toBe(3);
+      expect(a.attributes).toMatchObject({
+        "http.request.method": "POST",
+        "url.template": "/v2/rerank",
+        "server.address": "127.0.0.1",
+        "gen_ai.provider.name": "cohere",
+        "gen_ai.request.model": "rerank-v3.5",
+      });
+    }
+    expect(attempts[0]!.attributes["http.response.status_code"]).toBe(503);
+    expect(attempts[0]!.attributes["error.type"]).toBe("503");
+    expect(attempts[1]!.attributes["http.response.status_code"]).toBe(200);
+    expect(attempts[1]!.attributes["http.request.resend_count"]).toBe(1);
+    expect(attempts[1]!.attributes["cohere.request_id"]).toEqual(expect.any(String));
+    const wait = kids.find((k) => k.name === "cohere_mcp.retry_wait")!;
+    expect(wait.start).toBeGreaterThanOrEqual(attempts[0]!.end - 1);
+    expect(wait.end).toBeLessThanOrEqual(attempts[1]!.start + 1);
+    // every child lies inside its parent
+    for (const k of kids) expect(k.start >= span.start - 1 && k.end <= span.end + 1, k.name).toBe(true);
+  });
+
+  it("a streamed chat: its attempt span lasts until the stream ends and carries the tokens", () => {
+    const span = one(rec.spans, "tools/call chat");
+    const attempt = children(rec.spans, span).find((k) => k.name === "POST /v2/chat")!;
+    expect(attempt.attributes["gen_ai.usage.input_tokens"]).toEqual(expect.any(Number));
+    expect(attempt.attributes["gen_ai.usage.output_tokens"]).toEqual(expect.any(Number));
+    expect(attempt.attributes["cohere_mcp.stream.pieces"]).toBeGreaterThan(0);
+    expect(span.traceId).not.toBe(CALLER_TRACE); // no traceparent: a trace of its own
+    expect(span.parentSpanId).toBe("");
+  });
+
+  it("a refused call: error.type tool_error, ERROR status, nothing sent", () => {
+    const span = one(rec.spans, "tools/call delete_dataset");
+    expect(span.attributes["error.type"]).toBe("tool_error");
+    expect(span.status.code).toBe(2);
+    expect(children(rec.spans, span).filter((k) => k.kind === 3)).toHaveLength(0);
+  });
+
+  it("each audit line carries its request span's trace_id and span_id; the same records arrive as OTLP log records", () => {
+    const lines = readFileSync(audit, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toHaveLength(3);
+    for (const line of lines) {
+      const span = one(rec.spans, `tools/call ${String(line.tool)}`);
+      expect(line.trace_id).toBe(span.traceId);
+      expect(line.span_id).toBe(span.spanId);
+      const log = rec.logs.find((l) => l.spanId === span.spanId)!;
+      expect(log.traceId).toBe(span.traceId);
+      expect(log.body).toBe(line.text);
+      expect(log.eventName).toBe("cohere_mcp.audit");
+      for (const k of ["agent", "tool", "decision", "argsHash", "latencyMs"]) expect(log.attributes[`cohere_mcp.audit.${k}`], k).toEqual(line[k]);
+    }
+    expect(rec.logs.find((l) => l.attributes["cohere_mcp.audit.decision"] === "denied")!.severityNumber).toBe(13);
+  });
+
+  it("metrics from the audit events: mcp.server.operation.duration by tool, refusals as tool_error", () => {
+    const points = rec.metrics.filter((m) => m.name === "mcp.server.operation.duration").flatMap((m) => m.points);
+    expect(points.find((p) => p.attributes["gen_ai.tool.name"] === "rerank")!.count).toBe(1);
+    expect(points.find((p) => p.attributes["gen_ai.tool.name"] === "delete_dataset")!.attributes["error.type"]).toBe("tool_error");
+    expect(rec.metrics.find((m) => m.name === "mcp.server.operation.duration")!.unit).toBe("s");
+    expect(rec.metrics.some((m) => m.name === "cohere_mcp.calls")).toBe(true);
+  });
+
+  it("no secret in any exported byte, nor in stderr (the collector's header value included)", () => {
+    expectNoSecret(rec, [TEST_KEY, HEADER_SECRET]);
+    expect(stderr).not.toContain(HEADER_SECRET);
+    expect(stderr).not.toContain(TEST_KEY);
+  });
+});
+
+describe("HTTP, http/json", () => {
+  let rec: OtlpReceiver;
+
+  beforeAll(async () => {
+    rec = await startOtlpReceiver();
+  });
+  afterAll(async () => rec.stop());
+
+  it("the HTTP traceparent header continues the caller's trace; with _meta too, _meta is the parent and the header a link", async () => {
+    const config = writeConfig({
+      profiles: { search: { tools: ["rerank"] } },
+      agents: [{ name: "search-agent", profile: "search", token_sha256: sha256Hex(AGENT_TOKEN) }],
+    });
+    const audit = tempFile("audit.jsonl");
+    const srv = await startHttp(emu.url, ["--config", config, "--audit-log", audit], {
+      OTEL_EXPORTER_OTLP_ENDPOINT: rec.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+    });
+    try {
+      const auth = { Authorization: `Bearer ${AGENT_TOKEN}`, traceparent: `00-${HEADER_TRACE}-${HEADER_SPAN}-01` };
+      // the fast path (no _meta): the header is the parent
+      const a = await rpc(srv.url, { jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "rerank", arguments: RERANK } }, auth);
+      expect(a.status).toBe(200);
+      // the SDK path (_meta present): _meta's context is the parent, the header's a link
+      const b = await rpc(
+        srv.url,
+        { jsonrpc: "2.0", id: "b-8", method: "tools/call", params: { name: "rerank", arguments: RERANK, _meta: { traceparent: `00-${CALLER_TRACE}-${CALLER_SPAN}-01` } } },
+        { ...auth, "mcp-protocol-version": "2025-06-18" },
+      );
+      expect(b.status).toBe(200);
+      await srv.stop();
+      await eventually(() => expect(rec.spans.filter((s) => s.kind === 2)).toHaveLength(2), 10_000);
+      const spans = rec.spans.filter((s) => s.name === "tools/call rerank");
+      const viaHeader = spans.find((s) => s.attributes["jsonrpc.request.id"] === "7")!;
+      expect(viaHeader.encoding).toBe("json");
+      expect(viaHeader.traceId).toBe(HEADER_TRACE);
+      expect(viaHeader.parentSpanId).toBe(HEADER_SPAN);
+      expect(viaHeader.attributes).toMatchObject({ "network.transport": "tcp", "network.protocol.name": "http", "cohere_mcp.agent": "search-agent" });
+      const viaMeta = spans.find((s) => s.attributes["jsonrpc.request.id"] === "b-8")!;
+      expect(viaMeta.traceId).toBe(CALLER_TRACE);
+      expect(viaMeta.parentSpanId).toBe(CALLER_SPAN);
+      expect(viaMeta.links).toEqual([{ traceId: HEADER_TRACE, spanId: HEADER_SPAN }]);
+      expect(viaMeta.attributes["mcp.protocol.version"]).toBe("2025-06-18");
+      for (const s of spans) expect(children(rec.spans, s).map((k) => k.name).sort()).toEqual(["POST /v2/rerank", "cohere_mcp.guards"]);
+      const lines = readFileSync(audit, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(lines.map((l) => l.trace_id).sort()).toEqual([HEADER_TRACE, CALLER_TRACE].sort());
+      expectNoSecret(rec, [TEST_KEY, AGENT_TOKEN, sha256Hex(AGENT_TOKEN)]);
+    } finally {
+      await srv.stop();
+    }
+  }, 30_000);
+});
+
+describe("HTTP --sessions", () => {
+  it("each request's span names its MCP session and protocol version", async () => {
+    const rec = await startOtlpReceiver();
+    const config = writeConfig({
+      profiles: { search: { tools: ["rerank"] } },
+      agents: [{ name: "search-agent", profile: "search", token_sha256: sha256Hex(AGENT_TOKEN) }],
+    });
+    const srv = await startHttp(emu.url, ["--config", config, "--sessions", "--shutdown-grace-ms", "100"], { OTEL_EXPORTER_OTLP_ENDPOINT: rec.url });
+    try {
+      const c = await connectHttp(srv.url, { Authorization: `Bearer ${AGENT_TOKEN}` });
+      const session = c.transport.sessionId!;
+      await c.client.listTools();
+      const r = await c.client.callTool({ name: "rerank", arguments: RERANK });
+      expect(r.isError).toBeFalsy();
+      await c.close();
+      await srv.stop();
+      await eventually(() => expect(rec.spans.filter((s) => s.kind === 2)).toHaveLength(2), 10_000);
+      for (const name of ["tools/list", "tools/call rerank"]) {
+        expect(one(rec.spans, name).attributes).toMatchObject({ "mcp.session.id": session, "mcp.protocol.version": expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/) });
+      }
+    } finally {
+      await srv.stop();
+      await rec.stop();
+    }
+  }, 30_000);
+});
+
+describe("the user's confirmation and file reads", () => {
+  it("a destructive call's confirmation and a path input's read are child spans", async () => {
+    const rec = await startOtlpReceiver();
+    const dir = mkdtempSync(join(tmpdir(), "otel-files-"));
+    writeFileSync(join(dir, "talk.wav"), "RIFF123");
+    const c = await connectStdio(
+      emu.url,
+      ["--tools", "transcribe_audio,delete_dataset", "--allow-destructive", "--allow-file-read", dir],
+      { CO_API_KEY: TEST_KEY, OTEL_EXPORTER_OTLP_ENDPOINT: rec.url },
+      { capabilities: { elicitation: {} } },
+    );
+    try {
+      c.client.setRequestHandler(ElicitRequestSchema, async () => ({ action: "decline" }));
+      const heard = await c.client.callTool({ name: "transcribe_audio", arguments: { model: "cohere-transcribe-03-2026", language: "en", file_path: "talk.wav" } });
+      expect(heard.isError, textOf(heard)).toBeFalsy();
+      const declined = await c.client.callTool({ name: "delete_dataset", arguments: { id: "ds-1" } });
+      expect(declined.isError).toBe(true);
+      await c.close();
+      await eventually(() => expect(rec.spans.filter((s) => s.kind === 2)).toHaveLength(2), 10_000);
+      const heardSpan = one(rec.spans, "tools/call transcribe_audio");
+      const kids = children(rec.spans, heardSpan).sort((a, b) => a.start - b.start);
+      expect(kids.map((k) => k.name)).toEqual(["cohere_mcp.guards", "cohere_mcp.read_files", "POST /v2/audio/transcriptions"]);
+      const del = one(rec.spans, "tools/call delete_dataset");
+      expect(del.attributes).toMatchObject({ "error.type": "tool_error", "cohere_mcp.refusal.reason": "not_confirmed" });
+      const confirm = children(rec.spans, del).find((k) => k.name === "cohere_mcp.confirm")!;
+      expect(confirm.attributes).toMatchObject({ "cohere_mcp.confirmed": false, "cohere_mcp.confirm.mode": "elicit" });
+      // the lookup of the target's name for the question, inside the confirmation
+      expect(children(rec.spans, confirm).map((k) => k.name)).toEqual(["GET"]);
+      expect(children(rec.spans, del).some((k) => k.name.startsWith("DELETE"))).toBe(false);
+    } finally {
+      await rec.stop();
+    }
+  }, 30_000);
+});
+
+describe.skipIf(redisServerPath() === undefined)("the shared store (--store, redis-server)", () => {
+  it("each round trip the guards make to Redis is a CLIENT span inside the guards' span", async () => {
+    const rec = await startOtlpReceiver();
+    const redis = await startRedis();
+    const config = writeConfig({ profiles: { limited: { tools: ["rerank"], rate_limit: { per_minute: 100 } } }, default_profile: "limited" });
+    try {
+      const c = await connectStdio(emu.url, ["--config", config, "--store", redis.url], { CO_API_KEY: TEST_KEY, OTEL_EXPORTER_OTLP_ENDPOINT: rec.url });
+      const r = await c.client.callTool({ name: "rerank", arguments: RERANK });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      await c.close();
+      await eventually(() => expect(rec.spans.filter((s) => s.kind === 2)).toHaveLength(1), 10_000);
+      const guards = children(rec.spans, one(rec.spans, "tools/call rerank")).find((k) => k.name === "cohere_mcp.guards")!;
+      const trips = children(rec.spans, guards);
+      expect(trips.length).toBeGreaterThan(0);
+      for (const t of trips) {
+        expect(t.name).toMatch(/^store (take|add|get)$/);
+        expect(t.kind).toBe(3);
+        expect(t.attributes).toMatchObject({ "db.system.name": "redis", "db.operation.name": expect.any(String) });
+        expect(t.start >= guards.start - 1 && t.end <= guards.end + 1).toBe(true);
+      }
+    } finally {
+      await redis.dispose();
+      await rec.stop();
+    }
+  }, 30_000);
+});

@@ -13,6 +13,8 @@ import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { Client as ClientV2 } from "@modelcontextprotocol/client";
+import { StdioClientTransport as StdioClientTransportV2 } from "@modelcontextprotocol/client/stdio";
 
 /** Repository root, whether this runs from bench/ (vitest) or dist/bench/ (compiled). */
 export const ROOT = (() => {
@@ -365,6 +367,44 @@ export async function connectStdioCmd(
       sink?.end();
     },
   };
+}
+
+/**
+ * The SDK v2 client pinned to MCP 2026-07-28 (the modern era) over stdio to any command, seen
+ * through the McpConn the drivers use (listTools, callTool with v1's three arguments).
+ */
+export async function connectStdioModern(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  name = "cohere-mcp-bench-modern",
+): Promise<McpConn> {
+  const transport = new StdioClientTransportV2({ command, args, env, stderr: "pipe" });
+  let err = "";
+  transport.stderr?.on("data", (d: Buffer) => (err = (err + d.toString()).slice(-200_000)));
+  const v2 = new ClientV2({ name, version: "1.0.0" }, { versionNegotiation: { mode: { pin: "2026-07-28" } } });
+  await v2.connect(transport);
+  const client = {
+    listTools: () => v2.listTools(),
+    callTool: (params: { name: string; arguments?: Record<string, unknown> }, _schema?: unknown, options?: { timeout?: number }) =>
+      v2.callTool(params, options),
+    close: () => v2.close(),
+  };
+  return { client: client as unknown as Client, pid: transport.pid, stderr: () => err, close: () => v2.close() };
+}
+
+/** The SDK v2 client pinned to MCP 2026-07-28 over streamable HTTP, seen as an McpConn (see connectStdioModern). */
+export async function connectHttpModern(mcpUrl: string, headers: Record<string, string> = {}, name = "cohere-mcp-bench-modern"): Promise<McpConn> {
+  const { StreamableHTTPClientTransport: HttpV2 } = await import("@modelcontextprotocol/client");
+  const v2 = new ClientV2({ name, version: "1.0.0" }, { versionNegotiation: { mode: { pin: "2026-07-28" } } });
+  await v2.connect(new HttpV2(new URL(mcpUrl), { requestInit: { headers } }));
+  const client = {
+    listTools: () => v2.listTools(),
+    callTool: (params: { name: string; arguments?: Record<string, unknown> }, _schema?: unknown, options?: { timeout?: number }) =>
+      v2.callTool(params, options),
+    close: () => v2.close(),
+  };
+  return { client: client as unknown as Client, pid: null, stderr: () => "", close: () => v2.close() };
 }
 
 /** cohere-mcp over stdio against `upstream`. */

@@ -6,6 +6,7 @@ import { performance } from "node:perf_hooks";
 import {
   TAG_SPACE,
   connectHttp,
+  connectHttpModern,
   cpuOf,
   decodeRerankTag,
   rssOf,
@@ -145,10 +146,11 @@ export async function warmUp(conns: McpConn[], tool: string, ms: number): Promis
   );
 }
 
-export async function connectMany(n: number, url: string, name: string): Promise<McpConn[]> {
+export async function connectMany(n: number, url: string, name: string, modern = false): Promise<McpConn[]> {
   const conns: McpConn[] = [];
+  const connect = modern ? connectHttpModern : connectHttp;
   for (let i = 0; i < n; i += 16) {
-    const batch = await Promise.all(Array.from({ length: Math.min(16, n - i) }, (_, j) => connectHttp(url, {}, `${name}-${i + j}`)));
+    const batch = await Promise.all(Array.from({ length: Math.min(16, n - i) }, (_, j) => connect(url, {}, `${name}-${i + j}`)));
     conns.push(...batch);
   }
   return conns;

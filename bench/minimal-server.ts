@@ -1,22 +1,23 @@
 #!/usr/bin/env node
 /**
- * The floor for any MCP server built on the SDK: McpServer with one tool per Cohere operation
- * named in MINIMAL_TOOL that forwards its arguments to Cohere (CO_API_URL, CO_API_KEY) and
- * returns the JSON answer as text. No validation beyond the SDK's, no policy, no audit, no
- * logging. Its schemas use the zod the project ships (`zod/v3` of the installed zod package,
- * as the project's own schemas do), and the SDK routes messages with that package's zod 4.
- * undici is loaded on the first call, so start-up measures the SDK alone.
+ * The floor for any MCP server built on the SDK the project runs on (v2: @modelcontextprotocol/server):
+ * McpServer with one tool per Cohere operation named in MINIMAL_TOOL that forwards its arguments
+ * to Cohere (CO_API_URL, CO_API_KEY) and returns the JSON answer as text. No validation beyond
+ * the SDK's, no policy, no audit, no logging. Its schemas are zod 4 objects (v2 takes Standard
+ * Schema; zod 3 is not supported). undici is loaded on the first call, so start-up measures the
+ * SDK alone. It serves both MCP eras, as cohere-mcp does: serveStdio over stdio, createMcpHandler
+ * (2026-07-28, and 2025-era requests statelessly) over HTTP.
  *
  *   MINIMAL_TOOL=rerank|embed|rerank,embed (default rerank)  node dist/bench/minimal-server.js
  *
- * Over stdio by default. With MINIMAL_HTTP_PORT set it serves stateless streamable HTTP at
- * http://127.0.0.1:PORT/mcp instead, as the SDK's stateless example does: a new server and
- * transport per POST (JSON answers, no SSE stream).
+ * Over stdio by default. With MINIMAL_HTTP_PORT set it serves streamable HTTP at
+ * http://127.0.0.1:PORT/mcp instead through the SDK's createMcpHandler: a new server per POST
+ * (JSON answers, no SSE stream), on node:http with the same small adapter cohere-mcp uses.
  */
 import type { IncomingMessage } from "node:http";
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import { z } from "zod/v3";
+import { McpServer } from "@modelcontextprotocol/server";
+import { serveStdio } from "@modelcontextprotocol/server/stdio";
+import * as z from "zod/v4";
 import type { Pool } from "undici";
 
 const base = (process.env.CO_API_URL ?? "https://api.cohere.com").replace(/\/+$/, "");
@@ -46,7 +47,7 @@ function build(): McpServer {
       "rerank",
       {
         description: "Rerank documents by relevance to a query.",
-        inputSchema: { model: z.string(), query: z.string(), documents: z.array(z.string()) },
+        inputSchema: z.object({ model: z.string(), query: z.string(), documents: z.array(z.string()) }),
       },
       async (args) => ({ content: [{ type: "text", text: await post("/v2/rerank", args) }] }),
     );
@@ -56,12 +57,12 @@ function build(): McpServer {
       "embed",
       {
         description: "Embed texts.",
-        inputSchema: {
+        inputSchema: z.object({
           model: z.string(),
           input_type: z.string(),
           texts: z.array(z.string()),
           embedding_types: z.array(z.string()).optional(),
-        },
+        }),
       },
       async (args) => ({ content: [{ type: "text", text: await post("/v2/embed", args) }] }),
     );
@@ -88,7 +89,9 @@ const httpPort = process.env.MINIMAL_HTTP_PORT;
 if (httpPort) {
   // loaded only in this mode, so that the stdio server's start-up stays the SDK's alone
   const { createServer } = await import("node:http");
-  const { StreamableHTTPServerTransport } = await import("@modelcontextprotocol/sdk/server/streamableHttp.js");
+  const { createMcpHandler } = await import("@modelcontextprotocol/server");
+  const { sendResponse, webRequest } = await import("../src/transports/http/web.js");
+  const handler = createMcpHandler(() => build(), { responseMode: "json" });
   const http = createServer((req, res) => {
     if (req.method !== "POST" || !req.url?.startsWith("/mcp")) {
       res.writeHead(405).end();
@@ -97,14 +100,7 @@ if (httpPort) {
     void (async () => {
       try {
         const body = await readJson(req);
-        const server = build();
-        const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
-        res.on("close", () => {
-          void transport.close();
-          void server.close();
-        });
-        await server.connect(transport);
-        await transport.handleRequest(req, res, body);
+        await sendResponse(res, await handler.fetch(webRequest(req, res), { parsedBody: body }));
       } catch {
         if (!res.headersSent) res.writeHead(400).end();
       }
@@ -113,7 +109,6 @@ if (httpPort) {
   http.listen(Number(httpPort), "127.0.0.1");
   process.on("SIGTERM", () => process.exit(0));
 } else {
-  const transport = new StdioServerTransport();
   process.stdin.on("end", () => process.exit(0));
-  await build().connect(transport);
+  serveStdio(() => build());
 }

@@ -2,7 +2,7 @@
 /**
  * `npm run bench` — every figure of issues 5, 10, 13, 23 and 24 in one run, so ratios hold on a noisy machine.
  *
- *   node dist/bench/run.js [--quick] [--no-write] [--out FILE] [--only overhead|store|console|otel] [--baseline ENTRY]
+ *   node dist/bench/run.js [--quick] [--no-write] [--out FILE] [--only overhead|throughput|context|store|console|otel] [--baseline ENTRY]
  *
  * The upstream is the Cohere emulator with zero latency in its own process; every server
  * under test is a child process with the same scrubbed environment, so this process measures
@@ -27,7 +27,7 @@ import { otelCost } from "./sections/otel.js";
 import { ARGS, BASELINE, ONLY, OUT, QUICK, S, WRITE } from "./settings.js";
 
 /** The section --only names, by number. */
-const SECTIONS: Record<string, number> = { overhead: 1, store: 7, console: 8, otel: 9 };
+const SECTIONS: Record<string, number> = { overhead: 1, throughput: 2, context: 5, store: 7, console: 8, otel: 9 };
 
 function sh(cmd: string): string {
   try {
@@ -67,6 +67,8 @@ async function main(): Promise<void> {
   out("");
   try {
     if (!ONLY || ONLY === "overhead") await overhead(emu.url, http, tmp);
+    if (ONLY === "throughput") await throughput(http, emu.url, tmp);
+    if (ONLY === "context") await contextCost(emu.url);
     if (!ONLY) {
       await throughput(http, emu.url, tmp);
       await peerCompare(emu.url, http);

@@ -1,7 +1,7 @@
 /**
  * The bench's command line and the sizes of its runs:
  *
- *   node dist/bench/run.js [--quick] [--no-write] [--out FILE] [--only overhead|store|console|otel] [--baseline ENTRY] [--procs N] [--warm N]
+ *   node dist/bench/run.js [--quick] [--no-write] [--out FILE] [--only overhead|throughput|context|store|console|otel] [--baseline ENTRY] [--procs N] [--warm N]
  *
  * --only runs one section and writes it into RESULTS.md in place of the old one (with its
  * target rows), the rest as it was. --baseline adds another cohere-mcp build (its

@@ -84,13 +84,13 @@ async function main(): Promise<void> {
   try {
     try {
       await run(process.execPath, [MCPB_CLI, "unpack", bundle, dir]);
-      for (const f of ["manifest.json", "dist/src/index.js", "tools.manifest.json", "node_modules/@modelcontextprotocol/sdk/package.json", "node_modules/undici/package.json"]) {
+      for (const f of ["manifest.json", "dist/src/index.js", "tools.manifest.json", "node_modules/@modelcontextprotocol/server/package.json", "node_modules/@modelcontextprotocol/core/package.json", "node_modules/undici/package.json"]) {
         if (!existsSync(join(dir, f))) throw new Error(`${f} is not in the bundle`);
       }
-      for (const f of ["src", "test", "emulator", "dist/test", "dist/emulator", "node_modules/vitest", "node_modules/typescript"]) {
+      for (const f of ["src", "test", "emulator", "dist/test", "dist/emulator", "node_modules/vitest", "node_modules/typescript", "node_modules/@modelcontextprotocol/sdk", "node_modules/express"]) {
         if (existsSync(join(dir, f))) throw new Error(`${f} should not be in the bundle`);
       }
-      pass("mcpb unpack: dist/src, tools.manifest.json and production node_modules inside; no sources, tests or dev dependencies");
+      pass("mcpb unpack: dist/src, tools.manifest.json and production node_modules (SDK v2 server) inside; no sources, tests or dev dependencies (nor the v1 SDK the tests drive)");
     } catch (err) {
       fail("mcpb unpack", err);
       return;

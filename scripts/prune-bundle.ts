@@ -21,7 +21,9 @@ export const DESKTOP_NEVER_LOADS = [
   "hono",
   "raw-body",
   "content-type",
-  // the SDK's client side (SSE and stdio client transports, OAuth client)
+  // the SDK's client side (SSE and stdio client transports, OAuth client); SDK v2's client package
+  // is loaded only by --http with OAuth (src/oauth/verify.ts imports it lazily, for issuer discovery)
+  "@modelcontextprotocol/client",
   "eventsource",
   "eventsource-parser",
   "cross-spawn",

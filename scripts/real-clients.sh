@@ -2,9 +2,10 @@
 # Real MCP clients against the built cohere-mcp and the bundled Cohere emulator (issues 5, 14):
 #   - @modelcontextprotocol/inspector-cli 0.16.8 --cli: tools/list and tools/call over stdio,
 #     over streamable HTTP, and from a Claude Desktop-style mcpServers config (--config --server)
-#   - the MCP TypeScript SDK v2 client (@modelcontextprotocol/client) in `auto` version
-#     negotiation, over stdio, HTTP stateless and HTTP --sessions: it must fall back to
-#     2025-11-25 cleanly, list tools and call one (scripts/clients/sdk-v2.mjs)
+#   - the MCP TypeScript SDK v2 client (@modelcontextprotocol/client), over stdio, HTTP
+#     stateless, HTTP --sessions and HTTP with an agent's token, list tools and call one in each
+#     negotiation (scripts/clients/sdk-v2.mjs): `auto` now picks 2026-07-28 (modern), pinned to
+#     2026-07-28 (modern only), and `legacy` on the same server still gets 2025-11-25
 #   - the Vercel AI SDK's @ai-sdk/mcp: load the tools as AI SDK tools and run one, over stdio
 #     and HTTP (scripts/clients/ai-sdk.mjs)
 #   - mcp-remote (how Claude Desktop reaches a remote server): list and call through it with an
@@ -201,12 +202,15 @@ client_check() {
   fi
 }
 
-# --- the SDK v2 client, auto negotiation ------------------------------------------------------
+# --- the SDK v2 client: auto (→ 2026-07-28), pinned to 2026-07-28, and legacy (→ 2025-11-25) ----
 pkgv() { node -p 'require(process.argv[1]).version' "$ROOT/node_modules/$1/package.json" 2>/dev/null; }
-V2="@modelcontextprotocol/client $(pkgv @modelcontextprotocol/client) (auto)"
-client_check "$V2, stdio" v2-stdio env CO_API_KEY="$KEY" CO_API_URL="$EMU" node scripts/clients/sdk-v2.mjs stdio "$ROOT/dist/src/index.js"
-[ -n "$MCP_URL" ] && client_check "$V2, HTTP stateless" v2-http node scripts/clients/sdk-v2.mjs http "$MCP_URL"
-[ -n "$SESS_URL" ] && client_check "$V2, HTTP --sessions" v2-sess node scripts/clients/sdk-v2.mjs http "$SESS_URL"
+for neg in auto pin legacy; do
+  V2="@modelcontextprotocol/client $(pkgv @modelcontextprotocol/client) ($neg)"
+  client_check "$V2, stdio" "v2-$neg-stdio" env CO_API_KEY="$KEY" CO_API_URL="$EMU" node scripts/clients/sdk-v2.mjs "$neg" stdio "$ROOT/dist/src/index.js"
+  [ -n "$MCP_URL" ] && client_check "$V2, HTTP stateless" "v2-$neg-http" node scripts/clients/sdk-v2.mjs "$neg" http "$MCP_URL"
+  [ -n "$SESS_URL" ] && client_check "$V2, HTTP --sessions" "v2-$neg-sess" node scripts/clients/sdk-v2.mjs "$neg" http "$SESS_URL"
+  [ -n "$AGENT_URL" ] && client_check "$V2, HTTP + agent token" "v2-$neg-agent" node scripts/clients/sdk-v2.mjs "$neg" http "$AGENT_URL" "$AGENT_TOKEN"
+done
 
 # --- the Vercel AI SDK ------------------------------------------------------------------------
 AI="@ai-sdk/mcp $(pkgv @ai-sdk/mcp)"
@@ -257,6 +261,19 @@ if [ -x "$NODE22" ] && [ -f "${CONF22[1]}" ]; then
       fail "$CV, $mode" "$TMP/conf22-$mode.summary"
     fi
   done
+  # The 2026-07-28 (modern era) server scenarios: run when this conformance version has any.
+  if "${CONF22[@]}" list --server --spec-version 2026-07-28 >"$TMP/conf22-modern.list" 2>&1 &&
+    modern=$(grep -E '^\s+[a-z0-9-]+' "$TMP/conf22-modern.list" | awk '{print $1}') && [ -n "$modern" ]; then
+    for scenario in $modern; do
+      if NO_COLOR=1 timeout 300 "${CONF22[@]}" server --url "$MCP_URL" --scenario "$scenario" >"$TMP/conf22-m-$scenario.out" 2>&1; then
+        pass "$CV, 2026-07-28: $scenario"
+      else
+        fail "$CV, 2026-07-28: $scenario" "$TMP/conf22-m-$scenario.out"
+      fi
+    done
+  else
+    echo "SKIP $CV, 2026-07-28: it has no server scenarios for that revision ($(tr '\n' ' ' <"$TMP/conf22-modern.list" | cut -c1-160)); the modern era is covered by the SDK v2 client rows above and test/eras*.test.ts"
+  fi
 else
   fail "Node 22 and conformance 0.1.16 are not installed in scripts/node22" "$TMP/node22-install.log"
 fi

@@ -1,39 +1,39 @@
 /**
- * The MCP server for one agent: lists only the tools its scope makes visible, and runs a call
- * only after the policy says yes. Thin on purpose: validation and Cohere calls live in the
- * executor, visibility in the policy, transports in src/transports.
+ * The MCP server for one agent (the SDK v2's low-level Server): lists only the tools its scope
+ * makes visible, and runs a call only after the policy says yes (call/tool-call.ts). Thin on
+ * purpose: validation and Cohere calls live in the executor, visibility in the policy,
+ * transports in src/transports. One instance serves one era: legacy (2025-11-25 and older,
+ * confirmations by elicitation requests) or modern (2026-07-28, confirmations by input_required,
+ * call/mrtr.ts).
  */
-import { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import { Protocol } from "@modelcontextprotocol/sdk/shared/protocol.js";
-import { ErrorCode, ListToolsRequestSchema, McpError } from "@modelcontextprotocol/sdk/types.js";
+import {
+  CLIENT_CAPABILITIES_META_KEY,
+  inputRequired,
+  ProtocolError,
+  ProtocolErrorCode,
+  Server,
+  type AuthInfo,
+  type InputRequiredResult,
+  type JSONRPCRequest,
+  type Result,
+  type ServerContext,
+  type Tool,
+} from "@modelcontextprotocol/server";
 import * as z4 from "zod/v4";
-import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
-import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation";
-import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
-import type { ToolDef } from "./catalog/types.js";
 import type { ToolDescriptor } from "./catalog/describe.js";
-import { errorResult, executeTool, parseInput, safeResource, type CallOutcome, type ToolResult } from "./call/executor.js";
-import { confirmDestructive, CONFIRM_TIMEOUT_MS, type ElicitFn } from "./call/confirm.js";
-import { FileRefused, pathInputs, resolveFileInputs, type FileAccess } from "./call/files.js";
-import { hashArgs, isoTime, type AuditDraft, type AuditHead, type AuditTail, type DenyReason } from "./audit/index.js";
-import { quoteValue } from "./audit/show.js";
-import { howToEnable } from "./policy/allowlist.js";
-import { redactResult, redactText } from "./redact.js";
+import type { ToolResult } from "./call/executor.js";
+import { CONFIRM_TIMEOUT_MS, type ElicitFn } from "./call/confirm.js";
+import { answerOf, CONFIRM_INPUT, ConfirmationRefused, InputNeeded, mintState } from "./call/mrtr.js";
+import { callTool, malformedCall, refuseMalformedCall } from "./call/tool-call.js";
 import type { App } from "./runtime/app.js";
-import { mergeNotes, type AgentScope, type Guard, type GuardAfter, type GuardVerdict, type SettleNote } from "./policy/types.js";
-import { StoreUnavailableError, StoreValueError } from "./store/types.js";
-import { telemetry, type SpanHandle } from "./telemetry/index.js";
+import type { AgentScope } from "./policy/types.js";
+import type { SpanHandle } from "./telemetry/index.js";
 import { factsOf, inRequestSpan, type RequestFacts } from "./telemetry/request.js";
 
+export { callTool, fileAccess, malformedCall, refuseMalformedCall, type CallExtras } from "./call/tool-call.js";
 export type { AgentScope, Guard, GuardVerdict } from "./policy/types.js";
 
 export const SERVER_INFO = { name: "cohere-mcp", version: "0.1.0" };
-
-/** Ajv is built when a schema is actually checked (elicitation answers), not with every Server:
- *  stateless HTTP builds a Server per request, and an Ajv instance per Server cost ~0.6 ms. */
-const lazyValidator: jsonSchemaValidator = {
-  getValidator: (schema) => new AjvJsonSchemaValidator().getValidator(schema),
-};
 
 /** Pause between the last progress notification and the result (see the call handler). */
 const PROGRESS_SETTLE_MS = 25;
@@ -44,12 +44,36 @@ const PROGRESS_SETTLE_MS = 25;
  */
 export type ScopeSource = AgentScope | ((authInfo: AuthInfo | undefined) => AgentScope);
 
-export function createMcpServer(app: App, source: ScopeSource): Server {
-  const scopeOf = typeof source === "function" ? source : () => source;
+/**
+ * v2's Server checks a tools/call against the spec's schema before any handler runs, and answers a
+ * malformed one with a schema dump and no audit line. Ours must see it (a short -32602, audited
+ * once: finding 11), so a call whose params are malformed skips that check; every other call
+ * keeps it (and the SDK's input_required handling).
+ */
+class CohereServer extends Server {
+  protected override _wrapHandler(
+    method: string,
+    handler: (request: JSONRPCRequest, ctx: ServerContext) => Promise<Result>,
+  ): (request: JSONRPCRequest, ctx: ServerContext) => Promise<Result> {
+    const wrapped = super._wrapHandler(method, handler);
+    if (method !== "tools/call") return wrapped;
+    return (request, ctx) => (malformedCall(request.params) ? handler(request, ctx) : wrapped(request, ctx));
+  }
+}
+
+/** The protocol era a server instance serves (v2 builds one per era: serveStdio, createMcpHandler). */
+export type Era = "modern" | "legacy";
+
+export function createMcpServer(app: App, source: ScopeSource, era: Era = "legacy"): Server {
+  const scopeOf = (authInfo: AuthInfo | undefined): AgentScope => ({
+    ...(typeof source === "function" ? source(authInfo) : source),
+    era,
+    // a modern client is asked in the call's own exchange (input_required), whatever the transport
+    ...(era === "modern" ? { stateless: false } : {}),
+  });
   // stdio's scope is fixed for the server's life; HTTP's is worked out per request
   const transport = typeof source === "function" ? "http" : source.transport;
-  const server = new Server(SERVER_INFO, {
-    jsonSchemaValidator: lazyValidator,
+  const server = new CohereServer(SERVER_INFO, {
     // A session's tools follow the configuration: a reload that changes them sends list_changed.
     capabilities: { tools: { listChanged: typeof source === "function" }, logging: {} },
     instructions:
@@ -57,11 +81,12 @@ export function createMcpServer(app: App, source: ScopeSource): Server {
       "Errors are returned as tool results with what to do next.",
   });
   const listed: ToolDescriptor[] | undefined = typeof source === "function" ? undefined : app.descriptorsFor(source.visible);
-  server.setRequestHandler(ListToolsRequestSchema, async (_request, extra) =>
-    inRequestSpan("tools/list", factsOf(extra, _request.params?._meta), { transport }, async () => {
+  server.setRequestHandler("tools/list", async (_request, ctx) =>
+    inRequestSpan("tools/list", factsOfCtx(ctx, ctx.mcpReq._meta), { transport }, async () => {
       // Load the full records once the list is on its way, so the first call does not wait.
       setImmediate(() => void app.loadTool(""));
-      return { tools: listed ?? app.descriptorsFor(scopeOf(extra.authInfo).visible) };
+      // Our descriptors are JSON (built from the catalog), typed more loosely than the SDK's JSON values.
+      return { tools: (listed ?? app.descriptorsFor(scopeOf(ctx.http?.authInfo).visible)) as unknown as Tool[] };
     }),
   );
   // tools/call is registered on the base Protocol with a schema that accepts any params, so that
@@ -69,19 +94,19 @@ export function createMcpServer(app: App, source: ScopeSource): Server {
   // would answer it with a schema dump and no audit line. We answer it with a short -32602 and
   // audit it once (finding 11).
   // Each tools/call in its server span when --otel is on (src/telemetry/request.ts).
-  const onCall = (request: z4.infer<typeof AnyToolsCall>, extra: CallHandlerExtra): Promise<ToolResult> => {
-    const p = request.params as { name?: unknown; _meta?: RequestFacts["meta"] } | undefined;
+  const onCall = (raw: unknown, ctx: ServerContext): Promise<ToolResult | InputRequiredResult> => {
+    const p = raw as { name?: unknown } | undefined;
     const who = { transport, agent: typeof source === "function" ? undefined : source.agent, tools: app.tools, tool: p?.name };
-    return inRequestSpan("tools/call", factsOf(extra, p?._meta), who, (span) => handleCall(request, extra, span));
+    return inRequestSpan("tools/call", factsOfCtx(ctx, ctx.mcpReq._meta), who, (span) => handleCall(raw, ctx, span));
   };
-  const handleCall = async (request: z4.infer<typeof AnyToolsCall>, extra: CallHandlerExtra, span: SpanHandle): Promise<ToolResult> => {
-    const scope = scopeOf(extra.authInfo);
-    const problem = malformedCall(request.params);
-    if (problem) throw new McpError(ErrorCode.InvalidParams, await refuseMalformedCall(app, scope, request.params, problem));
-    const params = request.params as { name: string; arguments?: Record<string, unknown> };
+  const handleCall = async (raw: unknown, ctx: ServerContext, span: SpanHandle): Promise<ToolResult | InputRequiredResult> => {
+    const scope = scopeOf(ctx.http?.authInfo);
+    const problem = malformedCall(raw);
+    if (problem) throw new ProtocolError(ProtocolErrorCode.InvalidParams, await refuseMalformedCall(app, scope, raw, problem));
+    const params = raw as { name: string; arguments?: Record<string, unknown> };
     // Progress (streamed pieces, poll statuses) only when the caller asked for it, in order,
     // and all sent before the result.
-    const token = extra._meta?.progressToken;
+    const token = ctx.mcpReq._meta?.progressToken;
     let queue: Promise<void> = Promise.resolve();
     let n = 0;
     const progress =
@@ -91,396 +116,78 @@ export function createMcpServer(app: App, source: ScopeSource): Server {
             const p = ++n;
             queue = queue
               .then(() =>
-                extra.sendNotification({ method: "notifications/progress", params: { progressToken: token, progress: p, message } }),
+                ctx.mcpReq.notify({ method: "notifications/progress", params: { progressToken: token, progress: p, message } }),
               )
               .catch(() => undefined);
           };
-    const elicitation = server.getClientCapabilities()?.elicitation as { form?: unknown; url?: unknown } | undefined;
+    const elicitation = (era === "modern" ? envelopeCapabilities(ctx) : server.getClientCapabilities())?.elicitation as
+      | { form?: unknown; url?: unknown }
+      | undefined;
     const canElicit = elicitation !== undefined && (elicitation.form !== undefined || elicitation.url === undefined);
-    const elicit: ElicitFn | undefined = canElicit
-      ? async (message) => {
-          const r = await server.elicitInput(
-            { mode: "form", message, requestedSchema: { type: "object", properties: {} } },
-            { relatedRequestId: extra.requestId, signal: extra.signal, timeout: CONFIRM_TIMEOUT_MS },
-          );
-          return r.action;
-        }
-      : undefined;
-    const result = await callTool(app, scope, params.name, params.arguments, {
-      signal: extra.signal,
-      progress,
-      elicit,
-      span,
-    });
+    // modern era (call/mrtr.ts): the first round asks by returning input_required, the retry
+    // carries the answer and the signed state, checked against this very call
+    const retry = era === "modern" && (ctx.mcpReq.requestState() !== undefined || ctx.mcpReq.inputResponses !== undefined);
+    const elicit: ElicitFn | undefined = !canElicit
+      ? undefined
+      : era === "modern"
+        ? async (question) => {
+            if (!retry) throw new InputNeeded(question);
+            try {
+              return await answerOf(app, scope, params.name, params.arguments, ctx.mcpReq.requestState(), ctx.mcpReq.inputResponses);
+            } catch (err) {
+              if (err instanceof ConfirmationRefused) throw err;
+              app.logger.error("a confirmation could not be checked", { error: (err as Error)?.message });
+              throw new ConfirmationRefused("its confirmation could not be checked (the shared store did not answer)");
+            }
+          }
+        : async (message) => {
+            const r = await ctx.mcpReq.elicitInput(
+              { mode: "form", message, requestedSchema: { type: "object", properties: {} } },
+              { signal: ctx.mcpReq.signal, timeout: CONFIRM_TIMEOUT_MS },
+            );
+            return r.action;
+          };
+    let result: ToolResult;
+    try {
+      result = await callTool(app, scope, params.name, params.arguments, {
+        signal: ctx.mcpReq.signal,
+        progress,
+        elicit,
+        span,
+      });
+    } catch (err) {
+      if (!(err instanceof InputNeeded)) throw err;
+      return inputRequired({
+        inputRequests: {
+          [CONFIRM_INPUT]: inputRequired.elicit({ message: err.question, requestedSchema: { type: "object", properties: {} } }),
+        },
+        requestState: await mintState(app, scope, params.name, params.arguments),
+      });
+    }
     await queue;
     // The SDK's client handles a notification one microtask after it reads it but a response at
     // once, and forgets the progress token with the response: progress read in the same chunk as
     // the result would be dropped. A short gap after the last one keeps them apart.
-    if (n > 0 && !extra.signal.aborted) await new Promise((r) => setTimeout(r, PROGRESS_SETTLE_MS));
+    if (n > 0 && !ctx.mcpReq.signal.aborted) await new Promise((r) => setTimeout(r, PROGRESS_SETTLE_MS));
     return result;
   };
-  (Protocol.prototype.setRequestHandler as (this: Server, schema: typeof AnyToolsCall, h: typeof onCall) => void).call(
-    server,
-    AnyToolsCall,
-    onCall,
-  );
+  server.setRequestHandler("tools/call", { params: AnyToolsCallParams }, onCall);
   return server;
 }
 
-/** A caller's tool name in a message back to it: redacted (before the cut), quoted, escaped, at most 100 characters. */
-function quotedName(name: string, secrets: readonly string[]): string {
-  const head = name.length > 400 ? name.slice(0, 400) : name;
-  return quoteValue(redactText(head, secrets), 100, head === name ? undefined : name.length);
+/** What telemetry knows of a request the SDK dispatched: its id, session, `_meta` and HTTP headers. */
+function factsOfCtx(ctx: ServerContext, meta: unknown): RequestFacts {
+  const req = ctx.http?.req;
+  const headers = req ? Object.fromEntries(req.headers) : undefined;
+  return factsOf({ requestId: ctx.mcpReq.id, sessionId: ctx.sessionId, requestInfo: { headers } }, meta);
 }
 
-
-/** Any tools/call request: its params are checked by malformedCall, not by a schema. */
-const AnyToolsCall = z4.object({ method: z4.literal("tools/call"), params: z4.unknown().optional() });
-type CallHandlerExtra = Parameters<Parameters<Server["setRequestHandler"]>[1]>[1];
-
-const kindOf = (v: unknown): string =>
-  v === null ? "null" : Array.isArray(v) ? "an array" : typeof v === "object" ? "an object" : v === undefined ? "nothing" : `a ${typeof v}`;
-
-/** What is wrong with a tools/call's params; undefined when they name a tool and give object arguments. */
-export function malformedCall(params: unknown): string | undefined {
-  if (params === null || typeof params !== "object" || Array.isArray(params)) {
-    return `params must be an object with the tool's "name" and its "arguments", got ${kindOf(params)}`;
-  }
-  const p = params as { name?: unknown; arguments?: unknown };
-  if (p.name === undefined) return `params.name is missing: give the tool's name as a string`;
-  if (typeof p.name !== "string") return `params.name must be a string (the tool's name), got ${kindOf(p.name)}`;
-  const a = p.arguments;
-  if (a !== undefined && (a === null || typeof a !== "object" || Array.isArray(a))) {
-    return `params.arguments must be an object (the tool's input, by name), got ${kindOf(a)}`;
-  }
-  return undefined;
+/** The capabilities a modern-era request declares in its envelope (there is no initialize). */
+function envelopeCapabilities(ctx: ServerContext): { elicitation?: unknown } | undefined {
+  const env = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
+  const caps = env?.[CLIENT_CAPABILITIES_META_KEY] ?? env?.clientCapabilities;
+  return caps && typeof caps === "object" ? (caps as { elicitation?: unknown }) : undefined;
 }
 
-/**
- * A malformed tools/call: audited once (denied, invalid_input), counted like any refusal, and
- * answered with the returned message as a JSON-RPC -32602 error.
- */
-export async function refuseMalformedCall(app: App, scope: AgentScope, params: unknown, problem: string): Promise<string> {
-  const name = params && typeof params === "object" ? (params as { name?: unknown }).name : undefined;
-  const verdict = await app.refusals.refused(scope, "invalid_input");
-  if (verdict.write) {
-    app.audit?.record({
-      time: new Date().toISOString(),
-      agent: scope.agent,
-      transport: scope.transport,
-      tool: typeof name === "string" ? name : "(tools/call)",
-      decision: "denied",
-      reason: "invalid_input",
-      detail: `malformed tools/call: ${problem}`,
-      argsHash: app.audit ? hashArgs(params) : undefined,
-      ignoredTools: scope.ignored?.length ? scope.ignored : undefined,
-      latencyMs: 0,
-    });
-  }
-  return withPrefix(verdict.prefix, `Invalid tools/call: ${problem}. Nothing was run.`);
-}
-
-/** A throttled refusal's note first, then why this call was refused. */
-const withPrefix = (prefix: string | undefined, message: string) => (prefix ? `${prefix}\nThis call: ${message}` : message);
-
-export interface CallExtras {
-  signal?: AbortSignal;
-  /** Forward a progress message to the caller (only when it sent a progress token). */
-  progress?: (message: string) => void;
-  /** Ask the user to confirm (only when the client supports elicitation). */
-  elicit?: ElicitFn;
-  /** The request's server span (--otel): the parent of the call's spans, passed along explicitly. */
-  span?: SpanHandle;
-}
-
-/** May this agent read files by path, and from where? */
-export function fileAccess(app: App, scope: AgentScope): FileAccess {
-  const dirs = app.options.allowFileRead;
-  if (!dirs.length) {
-    return {
-      allowed: false,
-      why:
-        "Reading files by path is off on this server, so nothing was sent to Cohere. Give the content inline instead " +
-        "(the *_text or *_base64 input), or ask the operator to start cohere-mcp with --allow-file-read DIR.",
-    };
-  }
-  if (scope.transport === "http") {
-    const profile = scope.profile ? app.config?.profiles[scope.profile] : undefined;
-    if (profile?.allow_file_read !== true) {
-      return {
-        allowed: false,
-        why:
-          `Agent ${scope.agent} may not read files by path over HTTP (its profile does not set allow_file_read: true), ` +
-          "so nothing was sent to Cohere. Give the content inline instead (the *_text or *_base64 input).",
-      };
-    }
-  }
-  return { allowed: true, dirs, maxBytes: app.options.maxFileBytes };
-}
-
-/** The whole decision path of one tools/call, audited once whatever happens. */
-export async function callTool(
-  app: App,
-  scope: AgentScope,
-  name: string,
-  args: unknown,
-  extras: CallExtras,
-): Promise<ToolResult> {
-  const started = performance.now();
-  // the request's span (src/telemetry/; a no-op unless --otel): its ids go in the audit line
-  const tel = telemetry();
-  const ids = tel.ids(extras.span);
-  // The Cohere key of this agent's profile, taken once: a reload during the call does not switch it.
-  const cohere = app.cohereKey(scope);
-  const tool = await app.loadTool(name);
-  const startedAt = Date.now();
-  /** Set when the guards counted on this replica only (shared store unreachable). */
-  let counters: string | undefined;
-  /** A destructive call the user accepted when asked. */
-  let userConfirmed: true | undefined;
-  // The call's audit line: its head (who, what, when, the arguments' hash) made safe and
-  // serialized once, while the request is on its way to Cohere when the call gets that far (see
-  // below), so the answer waits only for the rest. Built only when something records it.
-  let head: AuditHead | undefined;
-  let draft: AuditDraft | undefined;
-  /** The resource phrase a call sent to Cohere will be audited with (from its input). */
-  let expectedResource: string | undefined;
-  const early = () => {
-    if (head || !app.audit) return;
-    const claims = scope.claims;
-    head = {
-      time: isoTime(startedAt),
-      agent: scope.agent,
-      sub: claims?.sub,
-      client_id: claims?.client_id,
-      jti: claims?.jti,
-      token_label: claims?.token_label,
-      transport: scope.transport,
-      tool: name,
-      access: tool?.access,
-      argsHash: hashArgs(args),
-      ignoredTools: scope.ignored?.length ? scope.ignored : undefined,
-      counters,
-      key: cohere.declared ? cohere.name : undefined,
-      replica: app.options.replicaId,
-      remote: scope.remote,
-      session: scope.session,
-      trace_id: ids?.trace_id,
-      span_id: ids?.span_id,
-    };
-    draft = app.audit.begin?.(head, expectedResource);
-  };
-  const record = (f: CallFacts) => {
-    const audit = app.audit;
-    if (!audit) return;
-    early();
-    const tail: AuditTail = {
-      upstreamMs: f.upstreamMs,
-      retries: f.retries,
-      decision: f.decision,
-      reason: f.reason,
-      detail: f.detail,
-      resource: f.resource,
-      status: f.status,
-      outcome: f.outcome,
-      requestId: f.requestId,
-      billedUnits: f.billedUnits,
-      charge: f.charge,
-      charged: f.charged,
-      confirmed: f.confirmed,
-      latencyMs: performance.now() - started,
-    };
-    if (draft) draft.finish(tail);
-    else audit.record({ ...head!, ...tail });
-  };
-  const deny = async (reason: DenyReason, message: string, detail?: string, resource?: string): Promise<ToolResult> => {
-    // the span it happened in (the guards', or the request's) says why (--otel)
-    tel.annotate("cohere_mcp.refusal.reason", reason, extras.span);
-    // Refusals count toward the agent's rate limit and a throttle on audit lines (policy/refusals.ts).
-    const verdict = await app.refusals.refused(scope, reason);
-    if (verdict.write) record({ decision: "denied", reason, detail, resource });
-    // A refusal may quote the agent's own input (a name, an id): never a secret, even one it sent.
-    return errorResult(redactText(withPrefix(verdict.prefix, message), app.secrets()));
-  };
-
-  // A call that cannot be recorded is not run (--audit-failure deny): the audit file is probed
-  // again on each call, so the first call after writing works again goes through.
-  const auditHealth = app.audit?.health?.();
-  if (auditHealth && !auditHealth.ok && app.options.auditFailure === "deny") {
-    return deny(
-      "audit_unavailable",
-      "This call was refused: the gateway cannot write its audit log right now, and it runs no call it cannot record. " +
-        "Nothing was sent to Cohere. This is on the server's side, not in your request: try again later; the operator " +
-        "sees it on /readyz and in the logs.",
-      `audit log not writable: ${auditHealth.error ?? "unknown error"}`,
-    );
-  }
-  if (!tool) {
-    return deny(
-      "unknown_tool",
-      `Unknown tool ${quotedName(String(name), app.secrets())}. Call tools/list to see the tools available to this agent.`,
-    );
-  }
-  if (!scope.visible.has(tool.name)) {
-    return deny(
-      "not_in_profile",
-      `Tool ${tool.name} (${tool.access}) is not enabled for this agent, so nothing was sent to Cohere. ` +
-        `An operator can enable it: ${howToEnable(tool, scope.transport, scope.profile)}.`,
-    );
-  }
-  const parsed = parseInput(tool, args);
-  if (!parsed.ok) return deny("invalid_input", parsed.result.content[0]!.text, undefined);
-  // What guards hold or count (a concurrency slot, a budget to charge) is settled exactly once.
-  const afters: GuardAfter[] = [];
-  let outcome: CallOutcome = { ok: false, failure: "refused", sent: false };
-  let settled = false;
-  /** Settle what the guards hold (once): before an allowed call's audit line, so it can say how the call was charged. */
-  const settle = async (o: CallOutcome): Promise<SettleNote | undefined> => {
-    if (settled) return undefined;
-    settled = true;
-    let note: SettleNote | undefined;
-    for (const after of afters) {
-      try {
-        note = mergeNotes(note, await after(o));
-      } catch (err) {
-        app.logger.error("a guard could not settle a call", { tool: tool.name, agent: scope.agent, error: (err as Error)?.message });
-      }
-    }
-    return note;
-  };
-  try {
-    let input = parsed.input;
-    /** Every guard in order: a refusal's result, or undefined when all said yes. */
-    const runGuards = async (): Promise<ToolResult | undefined> => {
-      for (const guard of guardsOf(app)) {
-        let verdict: GuardVerdict;
-        try {
-          verdict = await guard.check(scope, tool, input);
-        } catch (err) {
-          // This call's own figures refused by the store (never an outage): this call only is refused.
-          if (err instanceof StoreValueError) {
-            return deny(
-              "invalid_input",
-              "This call's figures could not be counted against its limits (a cost that is not a finite whole number); nothing was sent to Cohere. " +
-                "Lower max_tokens or the size of the call and try again.",
-              `counter store refused the call's values: ${err.message}`,
-              safeResource(tool, input),
-            );
-          }
-          // A shared counter store that cannot be reached (--store-failure deny): refused, audited.
-          if (!(err instanceof StoreUnavailableError)) throw err;
-          return deny("store_unavailable", err.message, `shared counter store ${err.where} unreachable`, safeResource(tool, input));
-        }
-        counters = app.store.fallback;
-        if (!verdict.ok) return deny(verdict.reason, verdict.message, verdict.detail ?? verdict.message, safeResource(tool, input));
-        if (verdict.after) afters.push(verdict.after);
-      }
-      return undefined;
-    };
-    // the guards and their store round trips: one child span of the request's (src/telemetry/)
-    const refused = await tel.step("cohere_mcp.guards", undefined, runGuards, extras.span);
-    if (refused) return refused;
-    if (pathInputs(tool, input).length) {
-      try {
-        const files = input;
-        input = await tel.step("cohere_mcp.read_files", undefined, () => resolveFileInputs(tool, files, fileAccess(app, scope)), extras.span);
-      } catch (err) {
-        const why =
-          err instanceof FileRefused ? err.message : `The file could not be read (${(err as NodeJS.ErrnoException).code ?? String(err)}).`;
-        const message = why.includes("nothing was sent") ? why : `${why} Nothing was sent to Cohere.`;
-        return deny("argument_rule", message, why, safeResource(tool, input));
-      }
-    }
-    // Only a destructive call is confirmed (confirm.ts): the others skip building its resource phrase.
-    if (tool.access === "destructive") {
-      const target = input;
-      const confirmed = await tel.step("cohere_mcp.confirm", { "cohere_mcp.confirm.mode": app.options.confirmDestructive }, async (span) => {
-        const v = await confirmDestructive(tool, target, safeResource(tool, target), {
-          mode: app.options.confirmDestructive,
-          elicit: extras.elicit,
-          stateless: scope.stateless,
-          client: cohere.client,
-          signal: extras.signal,
-          span,
-        });
-        span.set("cohere_mcp.confirmed", v.ok);
-        return v;
-      }, extras.span);
-      if (!confirmed.ok) return deny("not_confirmed", confirmed.message, confirmed.detail, safeResource(tool, input));
-      userConfirmed = confirmed.confirmed;
-    }
-
-    let retries = 0;
-    expectedResource = safeResource(tool, input);
-    const sentAt = performance.now();
-    const pending = executeTool(tool, input, {
-      resource: expectedResource,
-      client: cohere.client,
-      onRetry: () => void retries++,
-      signal: extras.signal,
-      maxOutputChars: app.options.maxOutputChars,
-      progress: extras.progress,
-      pollIntervalMs: app.options.pollIntervalMs,
-      maxWaitS: app.options.maxWaitS,
-      span: extras.span,
-    });
-    // undici writes the request in an immediate queued by now: this one runs right after it,
-    // while Cohere works on the answer
-    if (app.audit) setImmediate(early);
-    const executed = await pending;
-    outcome = executed.outcome;
-    app.metrics.calls++;
-    if (!outcome.ok) app.metrics.errors++;
-    const note = await settle(outcome);
-    record({
-      upstreamMs: performance.now() - sentAt,
-      retries: retries || undefined,
-      decision: "allowed",
-      resource: outcome.resource,
-      status: outcome.status,
-      outcome: outcome.ok ? "ok" : outcome.failure,
-      requestId: outcome.requestId,
-      billedUnits: outcome.billedUnits,
-      charge: note?.charge,
-      charged: note?.charged,
-      confirmed: userConfirmed,
-    });
-    if (app.logger.level === "debug") {
-      app.logger.debug("tool call", {
-        tool: name,
-        agent: scope.agent,
-        ok: outcome.ok,
-        status: outcome.status,
-        ms: Math.round(performance.now() - started),
-      });
-    }
-    // the last net: no secret leaves in a result, whatever path built it
-    return redactResult(executed.result, app.secrets());
-  } finally {
-    await settle(outcome);
-  }
-}
-
-/** Every guard of a call, in order: app.guards, then app.lastGuards (the Cohere key limits). */
-function* guardsOf(app: App): Generator<Guard> {
-  yield* app.guards;
-  yield* app.lastGuards;
-}
-
-/** What one audit line of a call says beyond who called what (see callTool's `record`). */
-type CallFacts = Pick<
-  AuditTail,
-  | "decision"
-  | "reason"
-  | "detail"
-  | "resource"
-  | "status"
-  | "outcome"
-  | "requestId"
-  | "billedUnits"
-  | "charge"
-  | "charged"
-  | "upstreamMs"
-  | "retries"
-  | "confirmed"
->;
+/** Any tools/call params: they are checked by malformedCall, not by a schema. */
+const AnyToolsCallParams = z4.unknown();

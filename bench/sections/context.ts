@@ -1,7 +1,7 @@
 /**
  * Section 5: context cost, the characters of JSON a client receives (tools/list, one embed).
  */
-import { connectOurStdio, connectStdioCmd, peerStdioArgs, scrubbedEnv, sizeOf, textOf, type CallResult } from "../lib.js";
+import { BENCH_KEY, connectOurStdio, connectStdioCmd, connectStdioModern, ENTRY, peerStdioArgs, scrubbedEnv, sizeOf, textOf, type CallResult } from "../lib.js";
 import { f2, int, out, ratio, target } from "../report.js";
 
 export async function contextCost(emuUrl: string): Promise<void> {
@@ -12,6 +12,10 @@ export async function contextCost(emuUrl: string): Promise<void> {
   const embedOne = { model: "embed-v4.0", input_type: "search_document", texts: ["The quick brown fox jumps over the lazy dog."] };
   const oursEmbed = (await def.client.callTool({ name: "embed", arguments: embedOne })) as CallResult;
   await def.close();
+  // the same default list as a modern-era (2026-07-28) client receives it: the tools must be the same
+  const modern = await connectStdioModern(process.execPath, [ENTRY], scrubbedEnv({ CO_API_KEY: BENCH_KEY, CO_API_URL: emuUrl }));
+  const modernTools = (await modern.client.listTools()).tools;
+  await modern.close();
   const all = await connectOurStdio(emuUrl, ["--tools", "*", "--allow-write", "--allow-destructive"]);
   const allTools = (await all.client.listTools()).tools;
   await all.close();
@@ -25,7 +29,9 @@ export async function contextCost(emuUrl: string): Promise<void> {
   const p = sizeOf(peerTools);
   out("| tools/list | tools | chars | ≈ tokens |");
   out("|---|---:|---:|---:|");
+  const m = sizeOf(modernTools);
   out(`| cohere-mcp, default set | ${defTools.length} | ${int(d.chars)} | ${int(d.tokens)} |`);
+  out(`| cohere-mcp, default set, 2026-07-28 client | ${modernTools.length} | ${int(m.chars)} | ${int(m.tokens)} |`);
   out(`| cohere-mcp, all tools | ${allTools.length} | ${int(a.chars)} | ${int(a.tokens)} |`);
   out(`| peer (openapi-mcp-server), all | ${peerTools.length} | ${int(p.chars)} | ${int(p.tokens)} |`);
   out("");
@@ -53,6 +59,7 @@ export async function contextCost(emuUrl: string): Promise<void> {
   out(`| peer | ${int(pe.chars)} | ${int(pe.tokens)} | ${int(peText)} | ${peerEmbed.isError ? "yes" : "no"} |`);
   out("");
   target("5. default tools/list", "≤ 4,000 tokens", `${int(d.tokens)} tokens (${int(d.chars)} chars)`, d.tokens <= 4000);
+  target("5. default tools/list, 2026-07-28 client", "the same tools as a 2025-11-25 client gets", `${int(m.tokens)} tokens (${int(m.chars)} chars) vs ${int(d.tokens)}`, JSON.stringify(modernTools) === JSON.stringify(defTools));
   target("5. all tools/list", "≤ 20,000 tokens", `${int(a.tokens)} tokens (peer ${int(p.tokens)})`, a.tokens <= 20_000);
   target("5. one embed result", "≤ 500 tokens", `${int(oe.tokens)} tokens (peer ${int(pe.tokens)})`, oe.tokens <= 500 && !oursEmbed.isError);
 }

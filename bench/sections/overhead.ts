@@ -19,6 +19,7 @@ import {
   ROOT,
   connectHttp,
   connectStdioCmd,
+  connectStdioModern,
   cpuOf,
   peerStdioArgs,
   scrubbedEnv,
@@ -53,7 +54,7 @@ interface Path {
   key: string;
   label: string;
   /** Which bare proxy its ratio is taken against. */
-  kind: "direct" | "stdio" | "http" | "ref";
+  kind: "direct" | "stdio" | "modern" | "http" | "ref";
   /** Several processes of the same server: a process's JIT and memory layout luck is averaged out. */
   units: Unit[];
 }
@@ -155,6 +156,9 @@ export async function overhead(emuUrl: string, http: HttpServer | undefined, tmp
     paths.push(mcpPath("http", "(c) cohere-mcp, HTTP stateless, --audit-log", "http", [mcpUnit(c, undefined, http.proc.pid)]));
   }
   paths.push(mcpPath("proxy", "ref: bare SDK proxy, stdio (bench/minimal-server)", "ref", procs(() => connectStdioCmd(process.execPath, [MINIMAL_SERVER], env(both)))));
+  // The modern era (MCP 2026-07-28): both servers again, each with the SDK v2 client pinned to it.
+  paths.push(mcpPath("m-audit", "(m) cohere-mcp, stdio, 2026-07-28, --audit-log", "modern", procs((i) => connectStdioModern(process.execPath, [ENTRY, "--audit-log", join(tmp, `audit-m-${i}.jsonl`)], env()))));
+  paths.push(mcpPath("m-proxy", "ref: bare SDK proxy, stdio, 2026-07-28", "ref", procs(() => connectStdioModern(process.execPath, [MINIMAL_SERVER], env(both)))));
   const proxyHttp = await spawnMinimalHttp(emuUrl, "rerank,embed");
   const proxyHttpConn = await connectHttp(proxyHttp.mcpUrl);
   const proxyHttpUnit = mcpUnit(proxyHttpConn, undefined, proxyHttp.proc.pid);
@@ -221,7 +225,8 @@ export async function overhead(emuUrl: string, http: HttpServer | undefined, tmp
   }));
   const row = (key: string) => rows.find((r) => r.path.key === key);
   const a = row("direct")!;
-  const ref = (r: Row) => (r.path.kind === "stdio" ? row("proxy") : r.path.kind === "http" ? row("proxy-http") : undefined);
+  const ref = (r: Row) =>
+    r.path.kind === "stdio" ? row("proxy") : r.path.kind === "modern" ? row("m-proxy") : r.path.kind === "http" ? row("proxy-http") : undefined;
 
   out(
     "| path | rerank p50 | rerank p99 | embed p50 | embed p99 | rerank p50 ÷ its bare proxy | rerank p50 ÷ (a) | embed p50 ÷ (a) | " +
@@ -295,6 +300,16 @@ export async function overhead(emuUrl: string, http: HttpServer | undefined, tmp
   const er = ratio(on.lat.embed.p50, a.lat.embed.p50);
   target("1. stdio ÷ bare SDK proxy, --audit-log", "rerank p50 ≤ 1.2×", `${f2(onR)}× (${f3(on.lat.rerank.p50)} vs ${f3(px.lat.rerank.p50)} ms; ÷ direct ${f2(rr)}×)`, onR <= 1.2);
   target("1. stdio ÷ bare SDK proxy, no audit log", "rerank p50 ≤ 1.2×", `${f2(offR)}× (${f3(off.lat.rerank.p50)} ms)`, offR <= 1.2);
+  const mo = row("m-audit");
+  const mp = row("m-proxy");
+  if (mo && mp) {
+    const mr = ratio(mo.lat.rerank.p50, mp.lat.rerank.p50);
+    out(
+      `modern era (2026-07-28, SDK v2 client pinned): cohere-mcp stdio ÷ bare SDK v2 proxy, rerank p50 ${f2(mr)}× (${f3(mo.lat.rerank.p50)} vs ${f3(mp.lat.rerank.p50)} ms), ` +
+        `CPU ${f2(ratio(mo.cpuUs.rerank, mp.cpuUs.rerank))}×; modern − legacy (cohere-mcp, audit on): ${usDiff(mo.lat.rerank.p50, on.lat.rerank.p50)} p50`,
+    );
+    target("1. stdio ÷ bare SDK proxy, 2026-07-28 (modern era), --audit-log", "rerank p50 ≤ 1.2×", `${f2(mr)}× (${f3(mo.lat.rerank.p50)} vs ${f3(mp.lat.rerank.p50)} ms)`, mr <= 1.2);
+  }
   target("1. audit cost", "≤ 30 µs p50 a call (rerank, on − off)", `${auditUs >= 0 ? "+" : "−"}${Math.abs(auditUs).toFixed(0)} µs (CPU ${usDiff(on.cpuUs.rerank / 1000, off.cpuUs.rerank / 1000)})`, auditUs <= 30);
   if (c) {
     const lr = ratio(c.lat.rerank.p50, pxh.lat.rerank.p50);

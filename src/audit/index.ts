@@ -107,6 +107,8 @@ export interface AuditEvent extends AuditClaims {
   replica?: string;
   /** HTTP --sessions: the MCP session the call came in. */
   session?: string;
+  /** The MCP protocol era the call came in: modern (2026-07-28) or legacy (2025-11-25 and older). */
+  era?: "modern" | "legacy";
   /** A destructive call the user accepted when asked (elicitation). */
   confirmed?: boolean;
   /** --otel: the trace and span of the MCP request's server span (W3C hex ids), so a line leads to its trace. */
@@ -133,6 +135,7 @@ export type AuditHead = Pick<
   | "replica"
   | "remote"
   | "session"
+  | "era"
   | "trace_id"
   | "span_id"
 >;

@@ -305,6 +305,7 @@ export function prepareHead(
   let from = "";
   if (h.remote !== undefined) from += `,"remote":${jsonString(safeValue(h.remote, AUDIT_VALUE_CHARS, secrets, pad))}`;
   if (h.session !== undefined) from += `,"session":${jsonString(safeValue(h.session, AUDIT_VALUE_CHARS, secrets, pad))}`;
+  if (h.era !== undefined) from += `,"era":${jsonString(h.era)}`;
   // --otel: the request's trace (hex ids the SDK made or checked)
   if (h.trace_id !== undefined) from += `,"trace_id":${jsonString(h.trace_id)}`;
   if (h.span_id !== undefined) from += `,"span_id":${jsonString(h.span_id)}`;

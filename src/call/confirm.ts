@@ -12,6 +12,7 @@ import type { ToolDef } from "../catalog/types.js";
 import type { CohereClient } from "../cohere/client.js";
 import type { ConfirmMode } from "../config/options.js";
 import { escapeControls, quoteForHumans } from "../audit/text.js";
+import { ConfirmationRefused, InputNeeded } from "./mrtr.js";
 
 export type ElicitAnswer = "accept" | "decline" | "cancel";
 /** Ask the user; resolves with their action, rejects on error or timeout. */
@@ -93,7 +94,19 @@ export async function confirmDestructive(
   let answer: ElicitAnswer | "no answer";
   try {
     answer = await opts.elicit(message);
-  } catch {
+  } catch (err) {
+    // modern era (mrtr.ts): the first round asks by returning input_required; a retry whose
+    // confirmation does not hold is refused, saying why
+    if (err instanceof InputNeeded) throw err;
+    if (err instanceof ConfirmationRefused) {
+      return {
+        ok: false,
+        detail: `confirmation refused: ${err.why}`,
+        message:
+          `${tool.name} is destructive and was not run, because ${err.why}; nothing was sent to Cohere. ` +
+          "Call the tool again (without the earlier answer) and the user is asked afresh.",
+      };
+    }
     answer = "no answer";
   }
   if (answer === "accept") return { ok: true, confirmed: true };

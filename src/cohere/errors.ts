@@ -116,7 +116,9 @@ export class CohereTransportError extends Error {
 /** The error a cancelled call ends with: the caller's own Error reason, or a "cancelled" transport error. */
 export function abortError(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
-  if (reason instanceof Error) return reason;
+  // an abort or a timeout keeps its own error; any other reason (a client's string, the MCP
+  // SDK's "connection closed" error when the client went away) is a cancellation
+  if (reason instanceof Error && (reason.name === "AbortError" || reason.name === "TimeoutError")) return reason;
   return new CohereTransportError("cancelled", "The request was cancelled.", false);
 }
 

@@ -63,6 +63,7 @@ export const FLAGS = [
   { flag: "--host HOST", env: "COHERE_MCP_HOST", help: `HTTP bind address (default ${DEFAULTS.host})` },
   { flag: "--port PORT", env: "COHERE_MCP_PORT", help: `HTTP port (default ${DEFAULTS.port}; 0 picks a free one)` },
   { flag: "--sessions", env: "", help: "HTTP: stateful sessions instead of stateless" },
+  { flag: "--eras LIST", env: "COHERE_MCP_ERAS", help: "MCP protocol eras served: modern (2026-07-28: server/discover, no sessions) and/or legacy (2025-11-25 and older: initialize) (default modern,legacy)" },
   { flag: "--allowed-hosts LIST", env: "COHERE_MCP_ALLOWED_HOSTS", help: "HTTP: Host header values accepted (default loopback names)" },
   { flag: "--allowed-origins LIST", env: "COHERE_MCP_ALLOWED_ORIGINS", help: "HTTP: Origin header values accepted (default none but loopback)" },
   { flag: "--max-body-bytes N", env: "COHERE_MCP_MAX_BODY_BYTES", help: `HTTP: largest request body accepted, 413 above (default ${DEFAULTS.maxBodyBytes})` },
@@ -113,5 +114,6 @@ export const ENV = [
   { env: "CO_API_KEY", help: "Cohere API key (also read: COHERE_API_KEY)" },
   { env: "CO_API_URL", help: `Cohere base URL (default ${DEFAULTS.baseUrl}; a trailing /v1 or /v2 is tolerated)` },
   { env: "COHERE_MCP_STORE_PASSWORD", help: "Password for --store when its URL carries none (never logged)" },
+  { env: "COHERE_MCP_STATE_KEY", help: "Key (32+ characters) that signs modern-era confirmation state; replicas without --store need the same one (default: shared through --store, else random per process; never logged)" },
   { env: "OTEL_*", help: "The standard OpenTelemetry variables: OTEL_EXPORTER_OTLP_ENDPOINT (and _TRACES_/_METRICS_/_LOGS_ variants), _PROTOCOL (http/protobuf, http/json), _HEADERS (never logged), OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_TRACES_SAMPLER(_ARG), OTEL_METRIC_EXPORT_INTERVAL, OTEL_SDK_DISABLED" },
 ] as const;

@@ -16,6 +16,8 @@ export type { ServerLimits } from "./server-limits.js";
 
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 export type ConfirmMode = "elicit" | "never";
+/** MCP protocol eras: modern = 2026-07-28 (server/discover, per-request envelope), legacy = 2025-11-25 and older (initialize). */
+export type Era = "modern" | "legacy";
 
 export interface Options {
   mode: "stdio" | "http" | "list-tools" | "help" | "version";
@@ -40,6 +42,10 @@ export interface Options {
   host: string;
   port: number;
   sessions: boolean;
+  /** The protocol eras served (--eras; default both). */
+  eras: ReadonlySet<Era>;
+  /** COHERE_MCP_STATE_KEY: signs modern-era confirmation state (never logged). */
+  stateKey?: string;
   allowedHosts?: string[];
   allowedOrigins?: string[];
   auditLog?: string;
@@ -182,6 +188,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
         "trusted-proxies": { type: "string", multiple: true },
         store: { type: "string" },
         "store-prefix": { type: "string" },
+        eras: { type: "string" },
         "store-failure": { type: "string" },
         "store-timeout-ms": { type: "string" },
         "replica-id": { type: "string" },
@@ -222,6 +229,11 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
   const auditFailure = (v["audit-failure"] ?? env.COHERE_MCP_AUDIT_FAILURE ?? "deny") as AuditFailureMode;
   if (auditFailure !== "deny" && auditFailure !== "allow") {
     throw new ConfigError(`--audit-failure must be deny or allow, got "${auditFailure}"`);
+  }
+  const eras = parseEras(v.eras ?? env.COHERE_MCP_ERAS);
+  const stateKey = env.COHERE_MCP_STATE_KEY || undefined;
+  if (stateKey !== undefined && stateKey.length < 32) {
+    throw new ConfigError(`COHERE_MCP_STATE_KEY must be at least 32 characters (it signs confirmation state), got ${stateKey.length}`);
   }
   const store = v.store ?? (env.COHERE_MCP_STORE || undefined);
   if (store !== undefined && !/^rediss?:\/\//i.test(store)) {
@@ -277,6 +289,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     host: v.host ?? env.COHERE_MCP_HOST ?? DEFAULTS.host,
     port: portOpt("--port", v.port ?? env.COHERE_MCP_PORT, DEFAULTS.port),
     sessions: v.sessions ?? false,
+    eras,
+    stateKey,
     allowedHosts: parseList(v["allowed-hosts"] ?? env.COHERE_MCP_ALLOWED_HOSTS),
     allowedOrigins: parseList(v["allowed-origins"] ?? env.COHERE_MCP_ALLOWED_ORIGINS),
     auditLog: v["audit-log"] ?? env.COHERE_MCP_AUDIT_LOG,
@@ -327,4 +341,18 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     otel: v.otel ?? boolEnv(env.COHERE_MCP_OTEL, "COHERE_MCP_OTEL"),
     auditOtlp: v["audit-otlp"] ?? boolEnv(env.COHERE_MCP_AUDIT_OTLP, "COHERE_MCP_AUDIT_OTLP"),
   };
+}
+
+/** --eras: a comma-separated list of modern and legacy (default both); at least one. */
+export function parseEras(given: string | undefined): ReadonlySet<Era> {
+  if (given === undefined || !given.trim()) return new Set<Era>(["modern", "legacy"]);
+  const out = new Set<Era>();
+  for (const item of given.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean)) {
+    if (item !== "modern" && item !== "legacy") {
+      throw new ConfigError(`--eras takes modern and/or legacy (comma-separated), got "${item.slice(0, 40)}"`);
+    }
+    out.add(item);
+  }
+  if (!out.size) throw new ConfigError("--eras needs at least one of modern, legacy");
+  return out;
 }

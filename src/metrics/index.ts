@@ -67,6 +67,12 @@ export class Telemetry {
     labelNames: ["agent", "tool", "decision", "outcome"] as const,
     registers: this.r,
   });
+  readonly callsByEra = new Counter({
+    name: "cohere_mcp_calls_by_era_total",
+    help: "Tool calls by MCP protocol era (modern = 2026-07-28, legacy = 2025-11-25 and older) and transport",
+    labelNames: ["era", "transport"] as const,
+    registers: this.r,
+  });
   readonly callSeconds = new Histogram({
     name: "cohere_mcp_call_duration_seconds",
     help: "Whole tool call, from the request to the result (refusals included)",
@@ -330,6 +336,7 @@ export class Telemetry {
     const denied = e.decision === "denied";
     const outcome = denied ? "refused" : OUTCOMES.has(e.outcome ?? "") ? e.outcome! : OTHER;
     this.calls.inc({ agent, tool, decision: e.decision, outcome });
+    if (e.era !== undefined) this.callsByEra.inc({ era: e.era, transport: e.transport });
     this.callSeconds.observe({ agent, tool, decision: e.decision }, e.latencyMs / 1000);
     if (denied) {
       this.refusals.inc({ agent, reason: REASONS.has(e.reason ?? "") ? e.reason! : OTHER });

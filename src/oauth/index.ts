@@ -3,7 +3,7 @@
  * claims to an agent, a profile and the access classes its scopes grant (mapping.ts), and say
  * how to get one (metadata.ts). Built once per HTTP server from the config's `oauth` section.
  */
-import type { OAuthProtectedResourceMetadata } from "@modelcontextprotocol/sdk/shared/auth.js";
+import type { OAuthProtectedResourceMetadata } from "@modelcontextprotocol/server";
 import { ConfigError } from "../config/file.js";
 import type { OAuthConfig } from "../config/oauth.js";
 import type { Logger } from "../runtime/logger.js";

@@ -9,7 +9,8 @@
  * middleware (≈290 ms at start-up here) for a three-line rule; resourceMetadataUrl follows the
  * same rule (RFC 9728 §3.1), and test/oauth-unit.test.ts checks it against the SDK's helper.
  */
-import { OAuthProtectedResourceMetadataSchema, type OAuthProtectedResourceMetadata } from "@modelcontextprotocol/sdk/shared/auth.js";
+import { OAuthProtectedResourceMetadataSchema } from "@modelcontextprotocol/core";
+import type { OAuthProtectedResourceMetadata } from "@modelcontextprotocol/server";
 import type { OAuthConfig } from "../config/oauth.js";
 import { scopeNames } from "./mapping.js";
 

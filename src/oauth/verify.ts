@@ -12,7 +12,6 @@
  */
 import { createHash } from "node:crypto";
 import { createLocalJWKSet, createRemoteJWKSet, customFetch, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from "jose";
-import { discoverAuthorizationServerMetadata } from "@modelcontextprotocol/sdk/client/auth.js";
 import { DEFAULT_ALGS, urlProblem, type OAuthConfig } from "../config/oauth.js";
 import type { Logger } from "../runtime/logger.js";
 
@@ -182,6 +181,8 @@ export function createTokenVerifier(cfg: OAuthConfig, env: NodeJS.ProcessEnv, lo
     const info = (async (): Promise<IssuerInfo> => {
       const needsDiscovery = !configuredJwks || (cfg.introspection && !cfg.introspection.endpoint);
       if (!needsDiscovery) return { jwksUri: configuredJwks, introspectionEndpoint: cfg.introspection?.endpoint };
+      // the SDK v2's client-side helper, loaded only when an issuer is looked up (never on stdio)
+      const { discoverAuthorizationServerMetadata } = await import("@modelcontextprotocol/client");
       const meta = await discoverAuthorizationServerMetadata(cfg.issuer, { fetchFn });
       if (!meta) throw new Error(`no RFC 8414 or OpenID metadata found for ${cfg.issuer}`);
       // RFC 8414 §3.3: the metadata must name the issuer it was fetched for.

@@ -23,6 +23,8 @@ export interface AgentScope {
   remote?: string;
   /** HTTP --sessions: the session id, for the audit line. */
   session?: string;
+  /** The MCP protocol era of the request (modern = 2026-07-28, legacy = 2025-11-25 and older), for the audit line and metrics. */
+  era?: "modern" | "legacy";
 }
 
 /**

@@ -139,6 +139,7 @@ export function createApp(options: Options, logger: Logger, extras: AppExtras = 
     logger.addSecret(secret);
   };
   addSecret(options.apiKey);
+  addSecret(options.stateKey); // COHERE_MCP_STATE_KEY signs confirmation state (src/call/mrtr.ts)
   let baseUrl: string;
   try {
     baseUrl = normaliseBaseUrl(options.baseUrl);

@@ -56,6 +56,12 @@ export class MemorySharedState implements SharedState {
     return v.value;
   }
 
+  async claim(key: string, ttlMs: number): Promise<boolean> {
+    if ((await this.fetch(key)) !== undefined) return false;
+    await this.put(key, "1", ttlMs);
+    return true;
+  }
+
   async remove(key: string): Promise<void> {
     this.values.delete(key);
   }

@@ -134,6 +134,11 @@ export class RedisSharedState implements SharedState {
     return r === null ? undefined : String(r);
   }
 
+  async claim(key: string, ttlMs: number): Promise<boolean> {
+    const r = await this.cmd(["SET", this.k(key), "1", "PX", String(Math.max(1, Math.ceil(ttlMs))), "NX"]);
+    return r !== null;
+  }
+
   async remove(key: string): Promise<void> {
     await this.cmd(["DEL", this.k(key)]);
   }

@@ -33,6 +33,8 @@ export interface SharedState {
   /** A value with a lifetime (refreshed by each put). */
   put(key: string, value: string, ttlMs: number): Promise<void>;
   fetch(key: string): Promise<string | undefined>;
+  /** Take `key` for `ttlMs` if no one holds it: true for the first taker only (single-use tokens). */
+  claim(key: string, ttlMs: number): Promise<boolean>;
   remove(key: string): Promise<void>;
   /** One field of a map (per-replica reports). */
   putField(key: string, field: string, value: string): Promise<void>;

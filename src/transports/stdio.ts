@@ -2,8 +2,15 @@
  * stdio: one agent (the local client), the process's own visible set. stdout is the protocol's.
  * Messages are framed by our LineTransport: one over --max-message-bytes is answered with an
  * error (and logged and audited) instead of closing the transport.
+ *
+ * Both MCP eras (--eras): the SDK's serveStdio lets the opening exchange pick the connection's
+ * era (server/discover → 2026-07-28; initialize → 2025-11-25 and older) and pins one server
+ * from our factory to it. Legacy only: the server is connected to the transport directly, as
+ * before (server/discover is then an unknown method).
  */
-import { createMcpServer } from "../server.js";
+import { serveStdio as serveBothEras } from "@modelcontextprotocol/server/stdio";
+import { createMcpServer, type Era } from "../server.js";
+import type { AgentScope } from "../policy/types.js";
 import type { App } from "../runtime/app.js";
 import { LineTransport, type OversizedMessage, type UnreadableLine } from "./stdio-lines.js";
 
@@ -19,13 +26,14 @@ export function oversizedText(m: OversizedMessage): string {
 
 export async function serveStdio(app: App): Promise<void> {
   const agent = app.options.profile ?? "stdio";
-  const server = createMcpServer(app, {
+  const scope: AgentScope = {
     agent,
     transport: "stdio",
     visible: app.visible,
     ignored: app.ignored,
     profile: app.options.profile ?? app.config?.default_profile,
-  });
+  };
+  const eras = app.options.eras;
   const onOversized = (m: OversizedMessage) => {
     app.logger.warn("refused a stdio message over --max-message-bytes", {
       bytes: m.bytes,
@@ -50,24 +58,43 @@ export async function serveStdio(app: App): Promise<void> {
     app.logger.warn("answered a stdio line that is not a JSON-RPC message with an error", { bytes: u.bytes, why: u.why, code: u.code });
   const transport = new LineTransport(process.stdin, process.stdout, app.options.maxMessageBytes, onOversized, oversizedText, onUnreadable);
   let closing = false;
+  let closeServer: () => Promise<void> = async () => undefined;
   const shutdown = async (code: number) => {
     if (closing) return;
     closing = true;
     try {
-      await server.close();
+      await closeServer();
       await app.close();
     } finally {
       process.exit(code);
     }
   };
-  transport.onclose = () => void shutdown(0);
   process.stdin.on("end", () => void shutdown(0));
   process.on("SIGINT", () => void shutdown(0));
   process.on("SIGTERM", () => void shutdown(0));
-  await server.connect(transport);
+  if (eras.has("modern")) {
+    const handle = serveBothEras((ctx) => createMcpServer(app, scope, ctx.era as Era), {
+      transport,
+      legacy: eras.has("legacy") ? "serve" : "reject",
+      onerror: (err) => app.logger.warn("stdio: a message could not be served", { error: err.message }),
+    });
+    closeServer = () => handle.close();
+    // serveStdio owns the transport's onclose: ours runs after its own
+    const sdkOnClose = transport.onclose;
+    transport.onclose = () => {
+      sdkOnClose?.();
+      void shutdown(0);
+    };
+  } else {
+    const server = createMcpServer(app, scope, "legacy");
+    closeServer = () => server.close();
+    transport.onclose = () => void shutdown(0);
+    await server.connect(transport);
+  }
   app.logger.info("cohere-mcp ready on stdio", {
     config: app.live.current.hash,
     tools: app.visible.size,
+    eras: [...eras].join(","),
     key: app.options.apiKey ? `from ${app.options.apiKeySource}` : "missing (calls will fail until CO_API_KEY is set)",
   });
 }

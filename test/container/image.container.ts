@@ -12,16 +12,14 @@
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../../emulator/server.js";
 import { freePort } from "../../bench/lib.js";
 import { textOf } from "../helpers.js";
 import { bearer, connectHttp, eventually, rawRequest } from "../http-support.js";
+import { scanImage, type Layer } from "./layers.js";
 import { BUILD_STAGE, IMAGE, env, imageSize, mb, podman, run, workDir } from "./podman.js";
 import { AGENT_TOKEN, CANARY, CONTAINER_KEY, OTHER_TOKEN } from "./secrets.js";
 
@@ -242,53 +240,6 @@ describe("one HTTP gateway from the image", () => {
     }
   });
 });
-
-/** Save an image and read every layer and its config: the files they hold and which needles occur. */
-interface Layer {
-  /** the layer's diff ID (sha256 of its uncompressed tar) */
-  id: string;
-  bytes: number;
-  /** gzip -6 of the layer, as a registry would store it */
-  gzipBytes: number;
-}
-
-async function scanImage(
-  ref: string,
-  label: string,
-  needles: string[],
-): Promise<{ hits: string[]; names: string[]; layers: number; bytes: number; sizes: Layer[] }> {
-  const dir = join(workDir(), "saved", label);
-  const tar = join(dir, "..", `${label}.tar`);
-  rmSync(dir, { recursive: true, force: true });
-  rmSync(tar, { force: true });
-  mkdirSync(dir, { recursive: true });
-  await podman(["save", "--format", "docker-archive", "-o", tar, ref], { timeoutMs: 300_000 });
-  execFileSync("tar", ["-xf", tar, "-C", dir]);
-  const hits: string[] = [];
-  const names: string[] = [];
-  let layers = 0;
-  let bytes = 0;
-  const sizes: Layer[] = [];
-  // (a docker-archive also links each layer as <id>/layer.tar: links are skipped, each layer read once)
-  const walk = (d: string): string[] =>
-    readdirSync(d).flatMap((f) => {
-      const st = lstatSync(join(d, f));
-      return st.isSymbolicLink() ? [] : st.isDirectory() ? walk(join(d, f)) : [join(d, f)];
-    });
-  for (const f of walk(dir)) {
-    const buf = readFileSync(f);
-    bytes += buf.length;
-    for (const n of needles) if (buf.includes(n)) hits.push(`${label}: ${f.slice(dir.length + 1)}: ${n}`);
-    if (f.endsWith(".tar")) {
-      layers++;
-      const id = `sha256:${createHash("sha256").update(buf).digest("hex")}`;
-      if (!sizes.some((l) => l.id === id)) sizes.push({ id, bytes: buf.length, gzipBytes: gzipSync(buf).length });
-      names.push(...execFileSync("tar", ["-tf", f], { maxBuffer: 256 << 20 }).toString().split("\n").filter(Boolean));
-    }
-  }
-  console.log(`layer scan of ${label}: ${layers} layers and the image config, ${mb(bytes)}, ${names.length} files: ${hits.length} secret(s) found`);
-  return { hits, names, layers, bytes, sizes };
-}
 
 describe("no secret in any layer", () => {
   it("the key, the tokens and the canaries planted in the build context are in no layer nor the image config; no test, source or env file is", async () => {

@@ -14,6 +14,8 @@ const VERSION = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as
 /** The name the image is published under (server.json, compose.yaml); the test builds it under this tag. */
 export const IMAGE = `ghcr.io/cohere-mcp/cohere-mcp:${VERSION}`;
 export { VERSION };
+/** The Dockerfile's `distroless` target, under the tag convention docs/container.md gives. */
+export const DISTROLESS_IMAGE = `${IMAGE}-distroless`;
 /** The Dockerfile's `build` stage, tagged for the layer scan. */
 export const BUILD_STAGE = "localhost/cohere-mcp-build-stage:test";
 

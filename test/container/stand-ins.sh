@@ -12,6 +12,9 @@
 #                                             reaches the npm registry through a TLS proxy). Its size is
 #                                             within a few MB of the real one's (no yarn, no dpkg database),
 #                                             so the image size printed is the one users get.
+#   gcr.io/distroless/nodejs20-debian12:nonroot  the Dockerfile's `distroless` target's base: Debian 12's
+#                                             libc, OpenSSL, libstdc++, zlib, tzdata, CA bundle, a nonroot
+#                                             user (65532) and node at /nodejs/bin/node; no shell
 #   docker.io/library/redis:7-bookworm        the host's redis-server and redis-cli (Debian's packages)
 #   docker.io/library/nginx:1-bookworm        the host's nginx with the official image's layout and its
 #                                             /etc/nginx/templates envsubst step (busybox sed)
@@ -58,6 +61,18 @@ skeleton() {
   cp /etc/os-release "$root/etc/os-release"
 }
 
+# Every file of the given installed packages into ROOT, as the merged-/usr paths they have here,
+# through one tar (owners, modes and links kept), less what debuerreotype's slim variant excludes
+# (docs but copyrights, man and info pages, locales).
+copy_packages() {
+  local root=$1 p; shift
+  for p in "$@"; do [ "$p" = usrmerge ] || dpkg -L "$p" || true; done 2>/dev/null |
+    sed -E 's#^/(bin|sbin|lib|lib64)(/|$)#/usr/\1\2#' | sort -u |
+    grep -Ev '^/usr/share/(man|info|locale|lintian|linda|groff)/|^/usr/share/doc/[^/]+/([^c]|c[^o])|^/(bin|sbin|lib|lib64|usr/bin|usr/sbin|usr/lib|usr/lib64|\.)$' |
+    while read -r f; do if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\n' "${f#/}"; fi; done |
+    tar -C / --no-recursion -cf - -T - | tar -C "$root" -xpf -
+}
+
 # debian:bookworm-slim from this machine's own Debian 12 files: every file of the Priority:
 # required packages, apt and what they depend on, less what debuerreotype's slim variant excludes
 # (docs but copyrights, man and info pages, locales). Paths are written under /usr (merged /usr).
@@ -86,12 +101,7 @@ debian_slim() {
     done
     todo=$next
   done
-  # (as the merged-/usr paths they have here, through one tar: owners, modes and links kept)
-  for p in $pkgs; do [ "$p" = usrmerge ] || dpkg -L "$p" || true; done 2>/dev/null |
-    sed -E 's#^/(bin|sbin|lib|lib64)(/|$)#/usr/\1\2#' | sort -u |
-    grep -Ev '^/usr/share/(man|info|locale|lintian|linda|groff)/|^/usr/share/doc/[^/]+/([^c]|c[^o])|^/(bin|sbin|lib|lib64|usr/bin|usr/sbin|usr/lib|usr/lib64|\.)$' |
-    while read -r f; do if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\n' "${f#/}"; fi; done |
-    tar -C / --no-recursion -cf - -T - | tar -C "$root" -xpf -
+  copy_packages "$root" $pkgs
   # update-alternatives' links (awk, pager, …: made by maintainer scripts, so in no file list)
   cp -a /etc/alternatives "$root/etc/"
   local link
@@ -146,6 +156,48 @@ if ! have "$node_tag"; then
   commit "$root" "$node_tag" --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     --env NODE_VERSION="$(node --version | tr -d v)" \
     --env NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt --cmd node
+fi
+
+# gcr.io/distroless/nodejs20-debian12:nonroot as distroless builds it: Debian 12's libc6, libssl3,
+# libgcc-s1, libstdc++6 (with gcc-12-base), zlib1g, tzdata and netbase, the CA bundle, a
+# base-files-like /etc (passwd and group with nonroot 65532, nsswitch.conf, os-release), each
+# package's record in /var/lib/dpkg/status.d/ (what scanners read), then Node's binary at
+# /nodejs/bin/node; the entrypoint is node, the user 65532. No shell, no apt, no dpkg tools.
+distroless_tag=gcr.io/distroless/nodejs20-debian12:nonroot
+if ! have "$distroless_tag"; then
+  root=$work/rootfs-distroless
+  rm -rf "$root"
+  mkdir -p "$root"/{usr/bin,usr/sbin,usr/lib,usr/lib64,tmp,root,home/nonroot,run,var/tmp,etc/ssl/certs,var/lib/dpkg/status.d,nodejs/bin}
+  ln -s usr/bin "$root/bin"
+  ln -s usr/sbin "$root/sbin"
+  ln -s usr/lib "$root/lib"
+  ln -s usr/lib64 "$root/lib64"
+  ln -s ../run "$root/var/run"
+  chmod 1777 "$root/tmp" "$root/var/tmp"
+  chmod 0700 "$root/root"
+  chown 65532:65532 "$root/home/nonroot"
+  chmod 0700 "$root/home/nonroot"
+  pkgs="libc6 libssl3 libgcc-s1 libstdc++6 gcc-12-base zlib1g tzdata netbase"
+  for p in $pkgs; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q ' installed$' ||
+      { echo "distroless stand-in: Debian package $p is not installed here (apt-get install $p; .ci/run does)" >&2; exit 1; }
+  done
+  copy_packages "$root" $pkgs
+  for p in $pkgs; do dpkg-query -s "$p" > "$root/var/lib/dpkg/status.d/$p"; done
+  # libc6's ldd and tzdata's tzselect are scripts whose interpreter the image does not have: the
+  # real image has them too, useless; a shell of any kind must not be there.
+  rm -f "$root"/usr/bin/{sh,bash,dash} "$root"/usr/sbin/{dpkg,apt,apt-get}
+  cp -L /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
+  printf 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' > "$root/etc/passwd"
+  printf 'root:x:0:\nnobody:x:65534:\ntty:x:5:\nstaff:x:50:\nnonroot:x:65532:\n' > "$root/etc/group"
+  printf 'hosts: files dns\nnetworks: files\npasswd: files\ngroup: files\nshadow: files\n' > "$root/etc/nsswitch.conf"
+  printf 'PRETTY_NAME="Distroless"\nNAME="Debian GNU/Linux"\nID="debian"\nVERSION_ID="12"\nVERSION="Debian GNU/Linux 12 (bookworm)"\nHOME_URL="https://github.com/GoogleContainerTools/distroless"\n' > "$root/etc/os-release"
+  cp /etc/debian_version "$root/etc/debian_version"
+  install -m 0755 "$(readlink -f "$(command -v node)")" "$root/nodejs/bin/node"
+  [ -f /usr/share/doc/nodejs/LICENSE ] && cp /usr/share/doc/nodejs/LICENSE "$root/nodejs/LICENSE"
+  commit "$root" "$distroless_tag" --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    --env SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt --user 65532 --workingdir /home/nonroot \
+    --entrypoint '["/nodejs/bin/node"]'
 fi
 
 redis_tag=docker.io/library/redis:7-bookworm

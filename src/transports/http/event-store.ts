@@ -13,8 +13,7 @@
  * case per session: --sse-replay-bytes plus one message (the newest is kept even when it alone is
  * over the bound; a message is bounded by --max-output-chars and the tool's structured result).
  */
-import type { EventStore, StreamableHTTPServerTransportOptions } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import type { EventStore, JSONRPCMessage, WebStandardStreamableHTTPServerTransportOptions } from "@modelcontextprotocol/server";
 
 interface StoredEvent {
   id: string;
@@ -88,6 +87,6 @@ export class SessionEventStore implements EventStore {
  * The options that make a session's POST streams resumable: an event store and the `retry`
  * the priming event announces. `replayBytes` 0 turns both off (no priming events).
  */
-export function resumableStreams(replayBytes: number, retryMs: number): Pick<StreamableHTTPServerTransportOptions, "eventStore" | "retryInterval"> {
+export function resumableStreams(replayBytes: number, retryMs: number): Pick<WebStandardStreamableHTTPServerTransportOptions, "eventStore" | "retryInterval"> {
   return replayBytes > 0 ? { eventStore: new SessionEventStore(replayBytes), retryInterval: retryMs } : {};
 }

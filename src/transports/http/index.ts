@@ -6,8 +6,9 @@
  *   Host / Origin allowlist (403, origin.ts)  →  draining (503)  →  credential: a static token or
  *   an OAuth access token (401/403, audited; unauthenticated.ts, src/identity/index.ts)  →  body size
  *   (413) and JSON (400)  →  OAuth scopes of the calls (403 insufficient_scope, oauth.ts)  →  the
- *   agent's scope (scopes.ts)  →  the stateless fast path (fastpath.ts), a fresh SDK server per
- *   POST, or a session (sessions.ts).
+ *   agent's scope (scopes.ts)  →  a modern-era (2026-07-28) request to the SDK's per-request
+ *   handler (modern.ts); a legacy one to the stateless fast path (fastpath.ts), a fresh SDK
+ *   server per POST, or a session (sessions.ts).
  *
  * With `oauth` configured, the protected resource metadata (RFC 9728) is public, like probes.
  *
@@ -16,8 +17,10 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import net from "node:net";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
+import type { AuthInfo } from "@modelcontextprotocol/server";
+import { NodeHttpTransport } from "./web.js";
+import { createModernLeg } from "./modern.js";
+import type { AgentScope } from "../../policy/types.js";
 import { createMcpServer } from "../../server.js";
 import type { App } from "../../runtime/app.js";
 import { ConfigError } from "../../config/file.js";
@@ -70,6 +73,9 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
   const requests = new InFlightRequests(log, o.requestTimeoutMs);
   const scopeFor: ScopeResolver = (agent, header, query) => current().scopeFor(agent, header, query);
   const sessions = o.sessions ? createSessionTable(app, requests, scopeFor) : undefined;
+  // --eras: the modern leg (2026-07-28) beside the legacy one; each can be turned off.
+  const modern = o.eras.has("modern") ? createModernLeg(app, requests) : undefined;
+  const legacy = o.eras.has("legacy");
   retireSessions(app, sessions, requests);
 
   // Created whatever the configuration: a reload may add agents to a server that had none.
@@ -181,9 +187,16 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
       (req as IncomingMessage & { auth?: AuthInfo }).auth = authInfoOf(auth.oauth, who);
     }
     // the client address (after --trusted-proxies) goes with the request's scope into its audit lines
-    const scope = { ...live.scopeFor(who, headerValue(req, "x-mcp-tools"), url.searchParams.get("tools") ?? undefined), remote: remoteOf(req) };
+    const scope: AgentScope = { ...live.scopeFor(who, headerValue(req, "x-mcp-tools"), url.searchParams.get("tools") ?? undefined), remote: remoteOf(req) };
     // A tools/call whose params are not an object: refused and audited here (the SDK would not audit it).
     if (method === "POST" && (await refuseUnstructuredCalls(app, res, scope, body))) return;
+
+    // Modern era: claimed by the request's envelope; with legacy off, everything goes there (and a
+    // legacy request is answered with the revisions this server speaks).
+    if (modern && (!legacy || (method === "POST" && (await modern.claims(req, res, body))))) {
+      return modern.serve(req, res, { ...scope, era: "modern" }, who, body, info);
+    }
+    scope.era = "legacy";
 
     if (sessions) return sessions.handle(req, res, who, body, info, url);
 
@@ -191,7 +204,7 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
     const plain = plainCall(req, body);
     if (plain) return runPlainCall(app, requests, req, res, scope, plain, who);
     const server = createMcpServer(app, scope);
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    const transport = new NodeHttpTransport({ sessionIdGenerator: undefined });
     await server.connect(transport);
     await requests.runTransport(
       req,

@@ -4,8 +4,8 @@
  * when the last one has finished.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import type { JSONRPCMessage, RequestId } from "@modelcontextprotocol/sdk/types.js";
+import type { JSONRPCMessage, RequestId } from "@modelcontextprotocol/server";
+import type { NodeHttpTransport } from "./web.js";
 import type { Logger } from "../../runtime/logger.js";
 import type { RpcRequestInfo } from "./rpc.js";
 import type { Identity } from "../../identity/index.js";
@@ -23,7 +23,7 @@ export const timeoutMessage = (ms: number) => `Request timed out after ${ms} ms 
 
 /** Cancel the calls of a request served by the SDK transport, answering each with an error. */
 export function cancelTransportCalls(
-  transport: StreamableHTTPServerTransport,
+  transport: NodeHttpTransport,
   ids: RequestId[],
   res: ServerResponse,
   message: string,
@@ -118,7 +118,7 @@ export class InFlightRequests {
   async runTransport(
     req: IncomingMessage,
     res: ServerResponse,
-    transport: StreamableHTTPServerTransport,
+    transport: NodeHttpTransport,
     body: unknown,
     info: RpcRequestInfo,
     onDone: () => void,
@@ -133,6 +133,6 @@ export class InFlightRequests {
       if (tracked) this.delete(f);
       onDone();
     });
-    await transport.handleRequest(req, res, body);
+    await transport.handleNodeRequest(req, res, body);
   }
 }

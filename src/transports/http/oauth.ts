@@ -13,7 +13,7 @@
  * token's scopes grant.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
+import type { AuthInfo } from "@modelcontextprotocol/server";
 import type { App } from "../../runtime/app.js";
 import type { Access } from "../../catalog/types.js";
 import type { Identity } from "../../identity/index.js";

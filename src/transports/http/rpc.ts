@@ -1,7 +1,7 @@
 /** What a POST body asks for: the ids to cancel, whether it initializes, a label for the audit,
  *  and whether the stateless fast path may answer it. */
 import type { IncomingMessage } from "node:http";
-import { SUPPORTED_PROTOCOL_VERSIONS, type RequestId } from "@modelcontextprotocol/sdk/types.js";
+import { SUPPORTED_PROTOCOL_VERSIONS, type RequestId } from "@modelcontextprotocol/server";
 import { headerValue } from "./io.js";
 import { malformedCall } from "../../server.js";
 

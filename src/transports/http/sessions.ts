@@ -14,8 +14,8 @@
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import type { Server } from "@modelcontextprotocol/server";
+import { NodeHttpTransport } from "./web.js";
 import { createMcpServer } from "../../server.js";
 import type { App } from "../../runtime/app.js";
 import { headerValue, remoteOf, rpcError, sendJson } from "./io.js";
@@ -34,7 +34,7 @@ interface Session {
   kind: Identity["kind"];
   /** Set by retire(): close when the last request ends. */
   retired?: string;
-  transport: StreamableHTTPServerTransport;
+  transport: NodeHttpTransport;
   server: Server;
   lastSeen: number;
   openedAt: number;
@@ -147,7 +147,7 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
       remote: session?.remote ?? firstRemote,
       session: session?.id,
     }));
-    const transport = new StreamableHTTPServerTransport({
+    const transport = new NodeHttpTransport({
       ...resumableStreams(o.sseReplayBytes, o.sseRetryMs), // SSE priming event + retry (SEP-1699)
       // `<replica tag>.<uuid>`: a load balancer routes a session's requests by its tag (deploy/).
       sessionIdGenerator: () => `${o.replicaId}.${randomUUID()}`,

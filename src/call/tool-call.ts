@@ -354,19 +354,4 @@ function* guardsOf(app: App): Generator<Guard> {
 }
 
 /** What one audit line of a call says beyond who called what (see callTool's `record`). */
-type CallFacts = Pick<
-  AuditTail,
-  | "decision"
-  | "reason"
-  | "detail"
-  | "resource"
-  | "status"
-  | "outcome"
-  | "requestId"
-  | "billedUnits"
-  | "charge"
-  | "charged"
-  | "upstreamMs"
-  | "retries"
-  | "confirmed"
->;
+type CallFacts = Omit<AuditTail, "latencyMs">;

@@ -16,6 +16,33 @@ export class UsageError extends Error {
 /** Exit codes of every command (docs/cli.md). */
 export const EXIT = { ok: 0, invalid: 1, usage: 2 } as const;
 
+/** Where a command writes and what environment it reads. */
+export interface CommandIO {
+  stdout(s: string): void;
+  stderr(s: string): void;
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * A command run outside the command table (tests, scripts): usage errors are printed as the
+ * table prints them and give exit 2; anything else is the command's own exit code.
+ */
+export async function standalone(
+  run: (argv: readonly string[], io: CommandIO) => Promise<number>,
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  out: (s: string) => void = (s) => process.stdout.write(s),
+  err: (s: string) => void = (s) => process.stderr.write(s),
+): Promise<number> {
+  try {
+    return await run(argv, { stdout: out, stderr: err, env });
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    err(`cohere-mcp ${e.message}\n`);
+    return EXIT.usage;
+  }
+}
+
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
 export interface Parsed {

@@ -13,8 +13,7 @@ import { parseConfig } from "../admin/grid-edit.js";
 import { openSharedForCommand } from "./shared-store.js";
 import { describeStoreUrl } from "../store/redis.js";
 import { fileRaw } from "../admin/policy-source.js";
-import { EXIT, parseCommandArgs, UsageError } from "./args.js";
-import type { CommandIO } from "./reload.js";
+import { EXIT, parseCommandArgs, standalone, UsageError, type CommandIO } from "./args.js";
 
 export const POLICY_EXPORT_USAGE = "Usage: cohere-mcp policy export --config FILE [--store redis://…] [--store-prefix PREFIX] [--out FILE]";
 
@@ -77,17 +76,5 @@ export async function run(argv: readonly string[], io: CommandIO): Promise<numbe
 }
 
 /** For callers outside the command table (tests): usage errors are printed and exit 2. */
-export async function policyExportCommand(
-  argv: string[],
-  env: NodeJS.ProcessEnv = process.env,
-  out: (s: string) => void = (s) => process.stdout.write(s),
-  err: (s: string) => void = (s) => process.stderr.write(s),
-): Promise<number> {
-  try {
-    return await exportRun(argv, { stdout: out, stderr: err, env });
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    err(`cohere-mcp ${e.message}\n`);
-    return EXIT.usage;
-  }
-}
+export const policyExportCommand = (argv: string[], env?: NodeJS.ProcessEnv, out?: (s: string) => void, err?: (s: string) => void): Promise<number> =>
+  standalone(exportRun, argv, env, out, err);

@@ -6,15 +6,11 @@
 import { announceReload } from "../fleet/converge.js";
 import { openSharedForCommand } from "./shared-store.js";
 import { describeStoreUrl } from "../store/redis.js";
-import { EXIT, parseCommandArgs, UsageError } from "./args.js";
+import { EXIT, parseCommandArgs, standalone, UsageError, type CommandIO } from "./args.js";
 
 export const RELOAD_USAGE = "Usage: cohere-mcp reload --store redis://[:PASSWORD@]HOST:PORT/DB [--store-prefix PREFIX] [--json]";
 
-export interface CommandIO {
-  stdout(t: string): void;
-  stderr(t: string): void;
-  env: NodeJS.ProcessEnv;
-}
+export type { CommandIO } from "./args.js";
 
 /** The command table's entry point (src/cli/index.ts): throws UsageError for bad usage (exit 2). */
 export async function run(argv: readonly string[], io: CommandIO): Promise<number> {
@@ -42,17 +38,5 @@ export async function run(argv: readonly string[], io: CommandIO): Promise<numbe
 }
 
 /** For callers outside the command table (tests): usage errors are printed and exit 2. */
-export async function reloadCommand(
-  argv: string[],
-  env: NodeJS.ProcessEnv = process.env,
-  out: (s: string) => void = (s) => process.stdout.write(s),
-  err: (s: string) => void = (s) => process.stderr.write(s),
-): Promise<number> {
-  try {
-    return await run(argv, { stdout: out, stderr: err, env });
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    err(`cohere-mcp ${e.message}\n`);
-    return EXIT.usage;
-  }
-}
+export const reloadCommand = (argv: string[], env?: NodeJS.ProcessEnv, out?: (s: string) => void, err?: (s: string) => void): Promise<number> =>
+  standalone(run, argv, env, out, err);

@@ -260,11 +260,13 @@ describe("no secret in any layer", () => {
         `application ${mb(sum(appLayers, "bytes"))} / ${mb(sum(appLayers, "gzipBytes"))} in ${appLayers.length} layer(s)`,
     );
     // What Node never loads was pruned (scripts/prune-image.ts): no declarations, source maps,
-    // TypeScript sources or READMEs, and the SDK's CommonJS build is not shipped beside its ESM one.
+    // TypeScript sources or READMEs, and the MCP SDK's CommonJS build is not shipped beside its ESM
+    // one. The server runs on SDK v2; the v1 SDK is only a client the tests drive, never shipped.
     const shipped = names.filter((n) => n.startsWith("app/"));
     expect(shipped.filter((n) => /\.(d\.[cm]?ts|map|[cm]?ts)$|\/README\.md$/i.test(n))).toEqual([]);
-    expect(shipped.filter((n) => n.startsWith("app/node_modules/@modelcontextprotocol/sdk/dist/cjs/"))).toEqual([]);
-    expect(shipped).toContain("app/node_modules/@modelcontextprotocol/sdk/dist/esm/server/mcp.js");
+    expect(shipped.filter((n) => /^app\/node_modules\/@modelcontextprotocol\/(server|core)\/dist\/.*\.cjs$/.test(n))).toEqual([]);
+    expect(shipped).toContain("app/node_modules/@modelcontextprotocol/server/dist/index.mjs");
+    expect(shipped.filter((n) => n.startsWith("app/node_modules/@modelcontextprotocol/sdk/"))).toEqual([]);
     expect(sum(appLayers, "bytes")).toBeLessThan(20e6);
     // The scan sees the files: the server's entry point is in a layer.
     expect(names).toContain("app/dist/src/index.js");

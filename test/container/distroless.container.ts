@@ -13,21 +13,20 @@
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../../emulator/server.js";
 import { freePort } from "../../bench/lib.js";
 import { textOf } from "../helpers.js";
 import { bearer, connectHttp, eventually, rawRequest } from "../http-support.js";
+import { inspectImage, RERANK, writeTeamConfig } from "./fixture.js";
 import { scanImage, sumLayers } from "./layers.js";
-import { DISTROLESS_IMAGE, env, mb, podman, run, workDir } from "./podman.js";
+import { DISTROLESS_IMAGE, env, mb, podman, run } from "./podman.js";
 import { AGENT_TOKEN, CANARY, CONTAINER_KEY, OTHER_TOKEN } from "./secrets.js";
 
 /** The base the Dockerfile's distroless stage names (a stand-in built by stand-ins.sh here). */
 const DISTROLESS_BASE = "gcr.io/distroless/nodejs20-debian12:nonroot";
 const NODE = "/nodejs/bin/node";
-const RERANK = { model: "rerank-v3.5", query: "capital of france", documents: ["bananas", "paris is the capital"] };
 /** What a distroless image must not hold: a shell, a package manager, dpkg's tools. */
 const SHELLS_AND_TOOLS = ["/bin/sh", "/usr/bin/sh", "/bin/bash", "/usr/bin/bash", "/bin/dash", "/usr/bin/dash", "/bin/busybox", "/usr/bin/busybox", "/usr/bin/apt", "/usr/bin/apt-get", "/usr/bin/dpkg", "/usr/bin/perl"];
 
@@ -35,36 +34,17 @@ let emu: CohereEmulator;
 let configPath: string;
 beforeAll(async () => {
   emu = await startEmulator({ apiKey: CONTAINER_KEY });
-  const dir = join(workDir(), "distroless-test");
-  mkdirSync(dir, { recursive: true });
-  configPath = join(dir, "team.json");
-  writeFileSync(
-    configPath,
-    JSON.stringify({
-      profiles: { search: { tools: ["rerank", "embed"] } },
-      agents: [{ name: "search-agent", profile: "search", token_env: "AGENT_TOKEN" }],
-    }),
-  );
+  configPath = writeTeamConfig("distroless-test");
 });
 afterAll(async () => emu?.stop());
 
-interface ImageConfig {
-  User?: string;
-  Entrypoint?: string[];
-  StopSignal?: string;
-  Healthcheck?: { Test?: string[] };
-  Volumes?: Record<string, unknown>;
-  Labels?: Record<string, string>;
-}
-
 describe("the distroless image (--target distroless)", () => {
   it("runs as uid 65532, has no shell, apt or dpkg, and declares node's path, an exec-form healthcheck, stop signal, /data and OCI labels", async () => {
-    const [info] = JSON.parse(await podman(["image", "inspect", DISTROLESS_IMAGE])) as Array<{ Config: ImageConfig; Healthcheck?: { Test?: string[] } }>;
-    const c = info!.Config;
+    const { config: c, healthcheck } = await inspectImage(DISTROLESS_IMAGE);
     expect(c.User).toBe("65532:65532");
     expect(c.Entrypoint).toEqual([NODE, "/app/dist/src/index.js"]);
     expect(c.StopSignal).toBe("SIGTERM");
-    expect((info!.Healthcheck ?? c.Healthcheck)?.Test).toEqual(["CMD", NODE, "/app/healthcheck.mjs"]);
+    expect(healthcheck).toEqual(["CMD", NODE, "/app/healthcheck.mjs"]);
     expect(Object.keys(c.Volumes ?? {})).toEqual(["/data"]);
     expect(c.Labels).toMatchObject({
       "org.opencontainers.image.source": "https://github.com/cohere-mcp/cohere-mcp",

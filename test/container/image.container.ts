@@ -12,58 +12,36 @@
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../../emulator/server.js";
 import { freePort } from "../../bench/lib.js";
 import { textOf } from "../helpers.js";
 import { bearer, connectHttp, eventually, rawRequest } from "../http-support.js";
+import { inspectImage, RERANK, writeTeamConfig } from "./fixture.js";
 import { scanImage, type Layer } from "./layers.js";
-import { BUILD_STAGE, IMAGE, env, imageSize, mb, podman, run, workDir } from "./podman.js";
+import { BUILD_STAGE, IMAGE, env, imageSize, mb, podman, run } from "./podman.js";
 import { AGENT_TOKEN, CANARY, CONTAINER_KEY, OTHER_TOKEN } from "./secrets.js";
 
 /** The base image the Dockerfile names (a stand-in built by stand-ins.sh here). */
 const NODE_BASE = "docker.io/library/node:20-bookworm-slim";
-const RERANK = { model: "rerank-v3.5", query: "capital of france", documents: ["bananas", "paris is the capital"] };
 
 let emu: CohereEmulator;
 let configPath: string;
 beforeAll(async () => {
   emu = await startEmulator({ apiKey: CONTAINER_KEY });
-  const dir = join(workDir(), "image-test");
-  mkdirSync(dir, { recursive: true });
-  configPath = join(dir, "team.json");
-  writeFileSync(
-    configPath,
-    JSON.stringify({
-      profiles: { search: { tools: ["rerank", "embed"] } },
-      agents: [{ name: "search-agent", profile: "search", token_env: "AGENT_TOKEN" }],
-    }),
-  );
+  configPath = writeTeamConfig("image-test");
 });
 afterAll(async () => emu?.stop());
 
-interface ImageConfig {
-  User?: string;
-  Entrypoint?: string[];
-  Cmd?: string[] | null;
-  StopSignal?: string;
-  Healthcheck?: { Test?: string[] };
-  Volumes?: Record<string, unknown>;
-  Labels?: Record<string, string>;
-  Env?: string[];
-}
-
 describe("the image", () => {
   it("runs as the non-root node user, takes flags straight through, declares its healthcheck, stop signal, volume and OCI labels", async () => {
-    const [info] = JSON.parse(await podman(["image", "inspect", IMAGE])) as Array<{ Config: ImageConfig; Healthcheck?: { Test?: string[] } }>;
-    const c = info!.Config;
+    const { config: c, healthcheck } = await inspectImage(IMAGE);
     expect(c.User).toBe("node");
     expect(c.Entrypoint).toEqual(["node", "/app/dist/src/index.js"]);
     expect(c.StopSignal).toBe("SIGTERM");
     // Podman shows a docker-format image's HEALTHCHECK beside Config (Docker inside it).
-    expect((info!.Healthcheck ?? c.Healthcheck)?.Test).toEqual(["CMD", "node", "/app/healthcheck.mjs"]);
+    expect(healthcheck).toEqual(["CMD", "node", "/app/healthcheck.mjs"]);
     expect(Object.keys(c.Volumes ?? {})).toEqual(["/data"]);
     expect(c.Labels).toMatchObject({
       "org.opencontainers.image.source": "https://github.com/cohere-mcp/cohere-mcp",

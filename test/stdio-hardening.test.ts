@@ -3,91 +3,21 @@
  * frames only to the depth that matters and counts the rest (40 MB of `[` does not blow the
  * process up; a 12 MB deeply nested message does not stall the next ping); a line that is not
  * JSON (a byte-order mark, a stray line) is answered -32700 and logged, JSON that is not JSON-RPC
- * -32600; a CRLF line's CR does not count against --max-message-bytes; and when the client stops
- * reading stdout, the server stops reading stdin instead of piling answers up in memory.
+ * -32600; a CRLF line's CR does not count against --max-message-bytes. (When the client stops
+ * reading stdout, the server stops reading stdin instead of piling answers up in memory: 8,000
+ * queued tools/list, ~200 MB of answers, so it is a load test: test/stress/stdio-backpressure.stress.ts.)
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
 import { HeadScanner } from "../src/transports/stdio-lines.js";
-import { ENTRY, TEST_KEY } from "./helpers.js";
+import { TEST_KEY } from "./helpers.js";
+import { memOf, Raw } from "./stdio-raw.js";
 
 let emu: CohereEmulator;
 beforeAll(async () => {
   emu = await startEmulator({ apiKey: TEST_KEY });
 });
 afterAll(async () => emu.stop());
-
-type Rpc = Record<string, any>;
-
-/** Peak and current resident memory of a process, in MB (Linux /proc). */
-function memOf(pid: number): { peak: number; now: number } {
-  const s = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)?.[1] ?? 0);
-  return { peak: kb("VmHWM") / 1024, now: kb("VmRSS") / 1024 };
-}
-
-class Raw {
-  readonly child: ChildProcess;
-  private buf = "";
-  private err = "";
-  readonly messages: Rpc[] = [];
-  private waiters = new Map<number | string | null, (m: Rpc) => void>();
-  constructor(args: string[] = []) {
-    this.child = spawn(process.execPath, [ENTRY, ...args], {
-      env: { PATH: process.env.PATH ?? "", CO_API_KEY: TEST_KEY, CO_API_URL: emu.url },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    this.child.stderr!.on("data", (d: Buffer) => (this.err += d.toString()));
-    this.child.stdout!.on("data", (d: Buffer) => {
-      this.buf += d.toString();
-      let nl: number;
-      while ((nl = this.buf.indexOf("\n")) >= 0) {
-        const m = JSON.parse(this.buf.slice(0, nl)) as Rpc;
-        this.buf = this.buf.slice(nl + 1);
-        this.messages.push(m);
-        const w = this.waiters.get(m.id ?? null);
-        if (w) {
-          this.waiters.delete(m.id ?? null);
-          w(m);
-        }
-      }
-    });
-  }
-  stderr = () => this.err;
-  write(text: string | Buffer): boolean {
-    return this.child.stdin!.write(text);
-  }
-  answer(id: number | string | null, ms = 15_000): Promise<Rpc> {
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no answer for id ${String(id)}; stderr: ${this.err.slice(-300)}`)), ms);
-      this.waiters.set(id, (m) => {
-        clearTimeout(t);
-        resolve(m);
-      });
-    });
-  }
-  async request(id: number, method: string, params: unknown = {}, ms?: number): Promise<Rpc> {
-    const p = this.answer(id, ms);
-    this.write(JSON.stringify({ jsonrpc: "2.0", id, method, params }) + "\n");
-    return p;
-  }
-  async start(): Promise<void> {
-    await this.request(1, "initialize", { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } });
-    this.write(JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }) + "\n");
-  }
-  /** Write a big payload in pieces, waiting for the pipe. */
-  async pour(total: number, piece: Buffer): Promise<void> {
-    for (let sent = 0; sent < total; sent += piece.length) {
-      if (!this.write(piece)) await new Promise((r) => this.child.stdin!.once("drain", r));
-    }
-  }
-  stop(): void {
-    this.child.stdin!.end();
-    if (this.child.exitCode === null) this.child.kill();
-  }
-}
 
 describe("the oversized-message scanner keeps two frames and counts the rest", () => {
   it("unit: a million nested arrays leave it with no more than two frames, and the top-level values are still found", () => {
@@ -103,7 +33,7 @@ describe("the oversized-message scanner keeps two frames and counts the rest", (
   });
 
   it("40 MB of `[` over stdio: answered with id null, peak memory stays small, the next ping is answered", async () => {
-    const srv = new Raw();
+    const srv = new Raw(emu.url);
     try {
       await srv.start();
       const before = memOf(srv.child.pid!).peak;
@@ -121,7 +51,7 @@ describe("the oversized-message scanner keeps two frames and counts the rest", (
   }, 120_000);
 
   it("a 12 MB deeply nested tools/call is refused with its id and the next ping is answered", async () => {
-    const srv = new Raw();
+    const srv = new Raw(emu.url);
     try {
       await srv.start();
       const head = '{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"chat","arguments":{"messages":';
@@ -142,7 +72,7 @@ describe("the oversized-message scanner keeps two frames and counts the rest", (
 
 describe("lines that are not messages are answered, not dropped", () => {
   it("a BOM-led line and a non-JSON line get -32700 (id null), JSON that is not JSON-RPC -32600, each logged without its content", async () => {
-    const srv = new Raw();
+    const srv = new Raw(emu.url);
     try {
       await srv.start();
       const bom = srv.answer(null);
@@ -166,7 +96,7 @@ describe("lines that are not messages are answered, not dropped", () => {
   });
 
   it("CRLF: the CR of a line at exactly --max-message-bytes does not count against the limit", async () => {
-    const srv = new Raw(["--max-message-bytes", "2000"]);
+    const srv = new Raw(emu.url, ["--max-message-bytes", "2000"]);
     try {
       await srv.start();
       const msg = (id: number, size: number) => {
@@ -184,29 +114,4 @@ describe("lines that are not messages are answered, not dropped", () => {
       srv.stop();
     }
   });
-});
-
-describe("backpressure on stdout", () => {
-  it("a client that stops reading stdout: the server stops reading stdin (memory stays bounded), and catches up when it reads again", async () => {
-    const srv = new Raw();
-    try {
-      await srv.start();
-      srv.child.stdout!.pause();
-      const before = memOf(srv.child.pid!).now;
-      // 8,000 tools/list requests: ~200 MB of answers if the server answered them all into memory
-      const N = 8_000;
-      const lines = Array.from({ length: N }, (_, i) => JSON.stringify({ jsonrpc: "2.0", id: 1000 + i, method: "tools/list" }) + "\n").join("");
-      srv.write(lines);
-      await new Promise((r) => setTimeout(r, 3_000));
-      const held = memOf(srv.child.pid!).now;
-      console.log(`[figure] stdio, client not reading stdout, ${N} tools/list queued: RSS ${before.toFixed(0)} → ${held.toFixed(0)} MB`);
-      expect(held - before).toBeLessThan(90);
-      const last = srv.answer(1000 + N - 1, 60_000);
-      srv.child.stdout!.resume();
-      expect((await last).result.tools.length).toBeGreaterThan(0);
-      expect(srv.messages.filter((m) => typeof m.id === "number" && m.id >= 1000)).toHaveLength(N);
-    } finally {
-      srv.stop();
-    }
-  }, 120_000);
 });

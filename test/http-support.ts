@@ -8,6 +8,7 @@ import http from "node:http";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Agent, fetch as undiciFetch, type RequestInit as UndiciRequestInit } from "undici";
 import { ENTRY, TEST_KEY } from "./helpers.js";
 
 export interface HttpServerProc {
@@ -80,15 +81,40 @@ export async function startHttp(
   };
 }
 
+/**
+ * An SDK client over Streamable HTTP. Each client has its own connection pool (an undici Agent
+ * and undici's fetch), closed with the client, as when a client process exits. With the shared
+ * global pool, its idle keep-alive connections outlived the client, and a server stopped after
+ * the test waited for them (lifecycle.ts leaves idle connections for the peer to close: 3–5 s
+ * per stop).
+ */
 export async function connectHttp(
   url: string,
   headers: Record<string, string> = {},
   name = "cohere-mcp-http-test",
 ): Promise<{ client: Client; transport: StreamableHTTPClientTransport; close(): Promise<void> }> {
-  const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } });
+  const pool = new Agent();
+  const ownFetch = ((input: string | URL, init?: RequestInit) =>
+    undiciFetch(input, { ...(init as UndiciRequestInit), dispatcher: pool })) as unknown as typeof fetch;
+  const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers }, fetch: ownFetch });
   const client = new Client({ name, version: "1.0.0" });
-  await client.connect(transport);
-  return { client, transport, close: () => client.close() };
+  try {
+    await client.connect(transport);
+  } catch (err) {
+    await pool.destroy();
+    throw err;
+  }
+  return {
+    client,
+    transport,
+    close: async () => {
+      try {
+        await client.close();
+      } finally {
+        await pool.destroy();
+      }
+    },
+  };
 }
 
 export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });

@@ -7,9 +7,6 @@ export default defineConfig({
     exclude: ["node_modules", "dist", "test/console/**"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
-    // fetch() lets idle connections go after 200 ms, so a server a test stops is not kept
-    // waiting for them (test/setup-pool.ts says why)
-    setupFiles: ["test/setup-pool.ts"],
     pool: "forks",
     // Vitest's default on a 2-core machine is ONE worker (cores - 1). Most of a suite's time is
     // spent waiting on real sockets and child processes, not on the CPU: two workers halve the

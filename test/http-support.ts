@@ -10,6 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Agent, fetch as undiciFetch, type RequestInit as UndiciRequestInit } from "undici";
 import { ENTRY, TEST_KEY } from "./helpers.js";
+// fetch() here lets idle connections go after 200 ms, so a server a test stops is not kept waiting for them
+import "./fetch-pool.js";
 
 export interface HttpServerProc {
   /** http://127.0.0.1:PORT/mcp */

@@ -22,6 +22,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
 import { CATALOG } from "../src/catalog/index.js";
 import { byName, CASES, WAITERS, waiterArgs, type Ids } from "./wire-cases.js";
+// fetch() here lets idle connections go after 200 ms, so a server a test stops is not kept waiting for them
+import "./fetch-pool.js";
 import { startIdp, type Idp } from "./oauth-idp.js";
 import {
   BENCH_KEY,

@@ -10,6 +10,8 @@ import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, beforeEach, expect } from "vitest";
 import { startEmulator, type CohereEmulator } from "../../emulator/server.js";
 import { BENCH_KEY, proofDir } from "../../bench/lib.js";
+// fetch() here lets idle connections go after 200 ms, so a server a test stops is not kept waiting for them
+import "../fetch-pool.js";
 
 export type Channel = "stdio" | "HTTP stateless" | "HTTP --sessions";
 const CHANNELS: Channel[] = ["stdio", "HTTP stateless", "HTTP --sessions"];

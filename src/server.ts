@@ -9,6 +9,7 @@
 import {
   CLIENT_CAPABILITIES_META_KEY,
   inputRequired,
+  MissingRequiredClientCapabilityError,
   ProtocolError,
   ProtocolErrorCode,
   Server,
@@ -154,6 +155,13 @@ export function createMcpServer(app: App, source: ScopeSource, era: Era = "legac
         progress,
         elicit,
         span,
+        // 2026-07-28: "If processing a request requires a capability the client did not include
+        // in io.modelcontextprotocol/clientCapabilities, the server MUST return a
+        // MissingRequiredClientCapabilityError (-32021)" (HTTP 400): a destructive call's
+        // confirmation needs elicitation. A legacy client keeps the tool error.
+        ...(era === "modern"
+          ? { missingCapability: (cap: "elicitation", message: string) => new MissingRequiredClientCapabilityError({ requiredCapabilities: { [cap]: {} } }, message) }
+          : {}),
       });
     } catch (err) {
       if (!(err instanceof InputNeeded)) throw err;

@@ -106,6 +106,29 @@ describe("MRTR confirmations over HTTP (raw wire)", () => {
     expect(line).toMatchObject({ era: "modern", confirmed: true, agent: "ops" });
   });
 
+  it("a client that declares no elicitation gets -32021 (HTTP 400) naming it, audited not_confirmed, nothing sent", async () => {
+    const envelope = { ...ENVELOPE, "io.modelcontextprotocol/clientCapabilities": {} };
+    const r = await rpc(
+      a.url,
+      { jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "delete_dataset", arguments: { id: "ds-nocap" }, _meta: envelope } },
+      { ...bearer(OPS), "Mcp-Protocol-Version": MODERN, "Mcp-Method": "tools/call", "Mcp-Name": "delete_dataset" },
+    );
+    expect(r.status, r.body).toBe(400);
+    const err = r.messages[0]?.error as { code: number; message: string; data: { requiredCapabilities: unknown } };
+    expect(r.messages[0]?.id).toBe(7);
+    expect(err.code).toBe(-32021);
+    expect(err.data.requiredCapabilities).toEqual({ elicitation: {} });
+    expect(err.message).toMatch(/delete_dataset is destructive .*cannot ask.*nothing was sent to Cohere/s);
+    expect(deletes()).toHaveLength(0);
+    const line = await eventually(() => {
+      const l = readFileSync(audit, "utf8").trim().split("\n").map((x) => JSON.parse(x) as Record<string, unknown>);
+      const d = l.find((x) => x.tool === "delete_dataset" && x.reason === "not_confirmed" && x.resource === "dataset ds-nocap");
+      expect(d).toBeDefined();
+      return d!;
+    });
+    expect(line).toMatchObject({ era: "modern", decision: "denied", agent: "ops" });
+  });
+
   it("decline: nothing sent", async () => {
     const id = await dataset();
     const state = await ask(id);
@@ -204,7 +227,7 @@ describe.skipIf(!redisServerPath())("MRTR confirmations across replicas on Redis
 });
 
 describe("MRTR confirmations with the SDK v2 client", () => {
-  it("stdio and HTTP: the client's elicitation handler is asked, accept deletes; a client without elicitation is refused", async () => {
+  it("stdio and HTTP: the client's elicitation handler is asked, accept deletes; a client without elicitation gets -32021", async () => {
     const asked: string[] = [];
     const m = await modernStdio(emu.url, TOOLS, { pin: MODERN }, { elicit: true });
     const srv = await startHttp(emu.url, TOOLS);
@@ -222,14 +245,20 @@ describe("MRTR confirmations with the SDK v2 client", () => {
       }
       expect(asked).toHaveLength(2);
       expect(deletes()).toHaveLength(2);
-      const plain = await modernHttp(srv.url, {}, { pin: MODERN }, { elicit: false });
+      // a modern client that declares no elicitation: the protocol's -32021, on stdio and HTTP
+      const plain = [await modernHttp(srv.url, {}, { pin: MODERN }, { elicit: false }), await modernStdio(emu.url, TOOLS, { pin: MODERN }, { elicit: false })];
       try {
-        const r = (await plain.client.callTool({ name: "delete_dataset", arguments: { id: "ds-1" } })) as ToolCallResult;
-        expect(r.isError).toBe(true);
-        expect(textOf(r)).toMatch(/cannot ask/);
+        for (const p of plain) {
+          const err = await p.client.callTool({ name: "delete_dataset", arguments: { id: "ds-1" } }).then(
+            (r) => ({ code: undefined, message: textOf(r as ToolCallResult) }),
+            (e: unknown) => e as { code?: number; message?: string },
+          );
+          expect(err.code, err.message).toBe(-32021);
+          expect(err.message).toMatch(/cannot ask/);
+        }
         expect(deletes()).toHaveLength(2);
       } finally {
-        await plain.close();
+        await Promise.all(plain.map((p) => p.close()));
       }
     } finally {
       await m.close();

@@ -21,8 +21,12 @@ export type ElicitFn = (message: string) => Promise<ElicitAnswer>;
 /** How long a confirmation may stay unanswered. */
 export const CONFIRM_TIMEOUT_MS = 120_000;
 
-/** `confirmed`: the user accepted (an elicitation); absent when no one was asked. */
-export type Verdict = { ok: true; confirmed?: true } | { ok: false; message: string; detail: string };
+/**
+ * `confirmed`: the user accepted (an elicitation); absent when no one was asked. `missing`: the
+ * refusal is for want of a client capability the client did not declare (a modern-era client
+ * then gets the protocol's -32021 error instead of a tool error: server.ts).
+ */
+export type Verdict = { ok: true; confirmed?: true } | { ok: false; message: string; detail: string; missing?: "elicitation" };
 
 const PLACEHOLDER = /\{([A-Za-z0-9_]+)\}/g;
 
@@ -83,6 +87,7 @@ export async function confirmDestructive(
   if (!opts.elicit) {
     return {
       ok: false,
+      missing: "elicitation",
       detail: "client cannot elicit",
       message:
         `${tool.name} is destructive and needs the user's confirmation, but this MCP client cannot ask (it does not support elicitation), ` +

@@ -76,6 +76,12 @@ export interface CallExtras {
   elicit?: ElicitFn;
   /** The request's server span (--otel): the parent of the call's spans, passed along explicitly. */
   span?: SpanHandle;
+  /**
+   * Modern era (2026-07-28): a refusal for want of a capability the client did not declare is
+   * thrown as the error this makes (the protocol's -32021), after it is audited, instead of being
+   * returned as a tool error (legacy).
+   */
+  missingCapability?: (capability: "elicitation", message: string) => Error;
 }
 
 /** May this agent read files by path, and from where? */
@@ -292,7 +298,13 @@ export async function callTool(
         span.set("cohere_mcp.confirmed", v.ok);
         return v;
       }, extras.span);
-      if (!confirmed.ok) return deny("not_confirmed", confirmed.message, confirmed.detail, safeResource(tool, input));
+      if (!confirmed.ok) {
+        const refusal = await deny("not_confirmed", confirmed.message, confirmed.detail, safeResource(tool, input));
+        if (confirmed.missing && extras.missingCapability) {
+          throw extras.missingCapability(confirmed.missing, refusal.content.map((c) => ("text" in c ? c.text : "")).join(""));
+        }
+        return refusal;
+      }
       userConfirmed = confirmed.confirmed;
     }
 

@@ -4,7 +4,7 @@
  * refusal of a malformed tools/call. src/server.ts is the SDK-facing side that calls it.
  */
 import { errorResult, executeTool, parseInput, safeResource, type CallOutcome, type ToolResult } from "./executor.js";
-import { confirmDestructive, type ElicitFn } from "./confirm.js";
+import { confirmDestructive, type ElicitFn, type ProtocolRefusal } from "./confirm.js";
 import { FileRefused, pathInputs, resolveFileInputs, type FileAccess } from "./files.js";
 import { hashArgs, isoTime, type AuditDraft, type AuditHead, type AuditTail, type DenyReason } from "../audit/index.js";
 import { quoteValue } from "../audit/show.js";
@@ -77,11 +77,11 @@ export interface CallExtras {
   /** The request's server span (--otel): the parent of the call's spans, passed along explicitly. */
   span?: SpanHandle;
   /**
-   * Modern era (2026-07-28): a refusal for want of a capability the client did not declare is
-   * thrown as the error this makes (the protocol's -32021), after it is audited, instead of being
-   * returned as a tool error (legacy).
+   * Modern era (2026-07-28): a confirmation refusal the protocol answers with an error (a missing
+   * client capability: -32021; a confirmation state that does not hold: -32602) is thrown as the
+   * error this makes, after it is audited, instead of being returned as a tool error (legacy).
    */
-  missingCapability?: (capability: "elicitation", message: string) => Error;
+  protocolError?: (kind: ProtocolRefusal, message: string) => Error;
 }
 
 /** May this agent read files by path, and from where? */
@@ -300,8 +300,8 @@ export async function callTool(
       }, extras.span);
       if (!confirmed.ok) {
         const refusal = await deny("not_confirmed", confirmed.message, confirmed.detail, safeResource(tool, input));
-        if (confirmed.missing && extras.missingCapability) {
-          throw extras.missingCapability(confirmed.missing, refusal.content.map((c) => ("text" in c ? c.text : "")).join(""));
+        if (confirmed.protocolError && extras.protocolError) {
+          throw extras.protocolError(confirmed.protocolError, refusal.content.map((c) => ("text" in c ? c.text : "")).join(""));
         }
         return refusal;
       }

@@ -188,7 +188,7 @@ describe("MRTR confirmations over HTTP (raw wire)", () => {
     await refused(await send(a.url, OPS, "delete_dataset", { id }, { inputResponses: accept, requestState: once }), /used already/);
   });
 
-  it("a valid state without a usable answer (none, null, a number): asked again with a fresh state, nothing sent; that one then works", async () => {
+  it("a valid state without a usable answer (none, null, a number): asked again with a fresh state, nothing sent; that one then works (extra keys ignored)", async () => {
     const id = await dataset();
     let state = await ask(id);
     for (const inputResponses of [undefined, null, { confirm: 12345 }]) {
@@ -198,7 +198,9 @@ describe("MRTR confirmations over HTTP (raw wire)", () => {
       expect(deletes()).toHaveLength(0);
       state = again.requestState as string;
     }
-    const r = await call(a.url, OPS, "delete_dataset", { id }, { inputResponses: accept, requestState: state });
+    // keys it did not ask about are ignored
+    const extra = { ...accept, unknown_extra_key: { action: "decline", content: { foo: "bar" } } };
+    const r = await call(a.url, OPS, "delete_dataset", { id }, { inputResponses: extra, requestState: state });
     expect(r.isError, textOf(r)).toBeFalsy();
     expect(deletes()).toHaveLength(1);
   });

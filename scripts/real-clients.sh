@@ -288,6 +288,18 @@ if [ -x "$NODE22" ] && [ -f "$CONF_JS" ]; then
     # modern era: exactly what the 2026-07-28 revision requires, at its wire (server/discover, the
     # per-request envelope), plus the extension and pending scenarios the set runs unscored
     conf_run "$CV, 2026-07-28 (--requirements), $mode" "conf26-$mode" "$url" "$N22/conformance-baseline-2026-07-28.yml" --requirements 2026-07-28
+    # The set runs its pending and extension scenarios unscored: their failures never change the
+    # exit code. The one of them that applies (the Mcp-Method / Mcp-Name header rules) runs on its
+    # own too, so that it fails the run if it fails.
+    for scenario in http-header-validation; do
+      if NO_COLOR=1 FORCE_COLOR=0 timeout 120 "${CONF22[@]}" server --url "$url" --scenario "$scenario" --spec-version 2026-07-28 \
+        -o "$TMP/conf26-$scenario-$mode" >"$TMP/conf26-$scenario-$mode.out" 2>&1 &&
+        summary=$(grep -E '^Passed: ([0-9]+)/\1, 0 failed' "$TMP/conf26-$scenario-$mode.out"); then
+        pass "$CV, 2026-07-28, $mode: $scenario (unscored in the set, required here): $summary"
+      else
+        fail "$CV, 2026-07-28, $mode: $scenario" "$TMP/conf26-$scenario-$mode.out"
+      fi
+    done
   done
 else
   fail "Node 22 and the conformance suite are not installed in scripts/node22" "$TMP/node22-install.log"

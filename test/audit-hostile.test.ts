@@ -118,7 +118,7 @@ describe("over HTTP, hostile agents", () => {
     srv = await startHttp(
       emu.url,
       ["--config", config, "--audit-log", audit, "--max-body-bytes", String(9 * 1024 * 1024), "--max-refusals-per-minute", "8", "--request-timeout-ms", "600", "--max-retries", "0"],
-      { OPEN_TOKEN, LIMITED_TOKEN, STRICT_TOKEN, COHERE_MCP_RATE_WINDOW_MS: "3000" },
+      { OPEN_TOKEN, LIMITED_TOKEN, STRICT_TOKEN, COHERE_MCP_RATE_WINDOW_MS: "2000" },
     );
   });
   afterAll(async () => {
@@ -126,8 +126,8 @@ describe("over HTTP, hostile agents", () => {
   });
   const open = bearer(OPEN_TOKEN);
 
-  /** Wait (bounded) for a fresh refusal window of the open agent (3 s "minutes"). */
-  const freshWindow = () => new Promise((r) => setTimeout(r, 3_200));
+  /** Wait (bounded) for a fresh refusal window of the open agent (2 s "minutes"). */
+  const freshWindow = () => new Promise((r) => setTimeout(r, 2_200));
 
   it("a 4 MB tool name costs a bounded audit line, marked with its length (finding 3)", async () => {
     const name = "n".repeat(4 * 1024 * 1024);
@@ -203,7 +203,7 @@ describe("over HTTP, hostile agents", () => {
     }
     expect(answers.slice(0, 8).every((t) => t.startsWith("Unknown tool"))).toBe(true);
     for (const t of answers.slice(8)) {
-      expect(t).toMatch(/^Refused \(unknown tool\), and rate limited \(429\): agent "open-agent" has had more than 8 refused calls per 3 s \(--max-refusals-per-minute\)/);
+      expect(t).toMatch(/^Refused \(unknown tool\), and rate limited \(429\): agent "open-agent" has had more than 8 refused calls per 2 s \(--max-refusals-per-minute\)/);
       expect(t.length).toBeLessThan(300);
     }
     // the summary is written when the window ends
@@ -215,7 +215,7 @@ describe("over HTTP, hostile agents", () => {
     const mine = readLines(audit).slice(before).filter((l) => l.agent === "open-agent");
     expect(mine.filter((l) => l.reason === "unknown_tool")).toHaveLength(8);
     expect(summary).toMatchObject({ agent: "open-agent", tool: "(refused calls)", decision: "denied", suppressed: 32 });
-    expect(summary.text).toMatch(/^\S+Z open-agent: 32 further refused calls suppressed from \S+ to \S+ \(past 8 per 3 s, --max-refusals-per-minute\)$/);
+    expect(summary.text).toMatch(/^\S+Z open-agent: 32 further refused calls suppressed from \S+ to \S+ \(past 8 per 2 s, --max-refusals-per-minute\)$/);
   });
 
   it("a profile's limits.refusals_per_minute overrides the flag", async () => {
@@ -223,7 +223,7 @@ describe("over HTTP, hostile agents", () => {
     const texts: string[] = [];
     for (let i = 0; i < 4; i++) texts.push(textOf((await rpc(srv.url, call("nope", {}, i), strict)).messages[0]!.result));
     expect(texts.slice(0, 2).every((t) => t.startsWith("Unknown tool"))).toBe(true);
-    expect(texts[2]).toMatch(/more than 2 refused calls per 3 s \(profile "strict" limits\.refusals_per_minute\)/);
+    expect(texts[2]).toMatch(/more than 2 refused calls per 2 s \(profile "strict" limits\.refusals_per_minute\)/);
   });
 
   it("a malformed tools/call gets a short -32602 and one audit line, on the fast path and the SDK path (finding 11)", async () => {

@@ -179,9 +179,8 @@ describe.each(stores)("--request-timeout-ms cuts a call over HTTP (%s store)", (
     emu.setLatency(0);
     const res = await call(2);
     expect(res.body, res.body).toMatch(/Budget too low for this call: it may bill up to 60 output tokens .* has only 40 /);
-    // only the cut call reached Cohere (the emulator records a request when it arrives): once the
-    // cut call's upstream request has ended (the cut aborts it), nothing else came
-    await emu.waitForAbort((q) => q.path === "/v2/chat", 5_000);
+    // only the cut call reached Cohere (the emulator records it once its latency has passed)
+    await new Promise((r) => setTimeout(r, 3_000));
     expect(emu.requests.filter((q) => q.path === "/v2/chat").length).toBeLessThanOrEqual(1);
   });
 });

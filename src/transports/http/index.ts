@@ -74,7 +74,7 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
   const scopeFor: ScopeResolver = (agent, header, query) => current().scopeFor(agent, header, query);
   const sessions = o.sessions ? createSessionTable(app, requests, scopeFor) : undefined;
   // --eras: the modern leg (2026-07-28) beside the legacy one; each can be turned off.
-  const modern = o.eras.has("modern") ? createModernLeg(app, requests) : undefined;
+  const modern = o.eras.has("modern") ? createModernLeg(app, requests, env) : undefined;
   const legacy = o.eras.has("legacy");
   retireSessions(app, sessions, requests);
 
@@ -191,7 +191,10 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
     // A tools/call whose params are not an object: refused and audited here (the SDK would not audit it).
     if (method === "POST" && (await refuseUnstructuredCalls(app, res, scope, body))) return;
 
-    // Modern era: claimed by the request's envelope; with legacy off, everything goes there (and a
+    // Modern era: a plain tools/list or tools/call is answered without the SDK (modern-fast.ts);
+    const fast = modern && method === "POST" ? modern.fast(req, res, { ...scope, era: "modern" }, who, body) : false;
+    if (fast) return fast;
+    // anything else modern is claimed by the request's envelope; with legacy off, everything goes there (and a
     // legacy request is answered with the revisions this server speaks).
     if (modern && (!legacy || (method === "POST" && (await modern.claims(req, res, body))))) {
       return modern.serve(req, res, { ...scope, era: "modern" }, who, body, info);

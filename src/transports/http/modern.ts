@@ -22,15 +22,28 @@ import type { InFlight, InFlightRequests } from "./inflight.js";
 import type { RpcRequestInfo } from "./rpc.js";
 import { headerValue, rpcError, sendJson } from "./io.js";
 import { authOf, sendResponse, webRequest } from "./web.js";
+import { modernPlainCall, runModernPlainCall } from "./modern-fast.js";
+import { ConfigError } from "../../config/file.js";
 
 export interface ModernLeg {
+  /** A plain modern tools/list or tools/call, answered without the SDK (modern-fast.ts); false when it is not one. */
+  fast(req: IncomingMessage, res: ServerResponse, scope: AgentScope, who: Identity, body: unknown): Promise<void> | false;
   /** Is this POST for the modern era (it carries the 2026 envelope claim)? */
   claims(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<boolean>;
   serve(req: IncomingMessage, res: ServerResponse, scope: AgentScope, who: Identity, body: unknown, info: RpcRequestInfo): Promise<void>;
   close(): Promise<void>;
 }
 
-export function createModernLeg(app: App, requests: InFlightRequests): ModernLeg {
+/** COHERE_MCP_MODERN_FAST: "off" sends every modern request to the SDK's handler (tests compare the two paths). */
+export function modernFastPathOn(env: NodeJS.ProcessEnv): boolean {
+  const v = env.COHERE_MCP_MODERN_FAST;
+  if (v === undefined || v === "" || v === "on") return true;
+  if (v === "off") return false;
+  throw new ConfigError(`COHERE_MCP_MODERN_FAST must be "on" or "off", got "${v.slice(0, 40)}"`);
+}
+
+export function createModernLeg(app: App, requests: InFlightRequests, env: NodeJS.ProcessEnv = process.env): ModernLeg {
+  const fastOn = modernFastPathOn(env);
   const scopes = new AsyncLocalStorage<AgentScope>();
   const handler = createMcpHandler(
     () => {
@@ -46,6 +59,10 @@ export function createModernLeg(app: App, requests: InFlightRequests): ModernLeg
     },
   );
   return {
+    fast(req, res, scope, who, body) {
+      const call = fastOn ? modernPlainCall(req, body) : undefined;
+      return call ? runModernPlainCall(app, requests, req, res, scope, call, who) : false;
+    },
     async claims(req, res, body) {
       // most traffic is plainly legacy (a 2025-era or no protocol header, no envelope key): no
       // need to build a Request for the SDK's classification

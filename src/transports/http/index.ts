@@ -76,7 +76,7 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
   // --eras: the modern leg (2026-07-28) beside the legacy one; each can be turned off.
   const modern = o.eras.has("modern") ? createModernLeg(app, requests, env) : undefined;
   const legacy = o.eras.has("legacy");
-  retireSessions(app, sessions, requests);
+  retireSessions(app, sessions, requests, modern);
 
   // Created whatever the configuration: a reload may add agents to a server that had none.
   const authThrottle = createAuthThrottle(app);
@@ -274,7 +274,7 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
       resolve();
     });
   });
-  const shutdown = installShutdown(app, httpServer, requests, sessions);
+  const shutdown = installShutdown(app, httpServer, requests, sessions, modern);
 
   // Announced only once signals are handled: a supervisor may stop us as soon as it reads this.
   const addr = httpServer.address() as net.AddressInfo;

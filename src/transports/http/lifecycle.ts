@@ -9,12 +9,14 @@ import net from "node:net";
 import type { App } from "../../runtime/app.js";
 import type { InFlightRequests } from "./inflight.js";
 import type { SessionTable } from "./sessions.js";
+import type { ModernLeg } from "./modern.js";
 
 export function installShutdown(
   app: App,
   httpServer: http.Server,
   requests: InFlightRequests,
   sessions: SessionTable | undefined,
+  modern?: Pick<ModernLeg, "endStreams">,
 ): () => Promise<void> {
   const o = app.options;
   const log = app.logger;
@@ -35,6 +37,7 @@ export function installShutdown(
       const started = Date.now();
       const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(httpServer, () => resolve()));
       sessions?.closeStreams();
+      modern?.endStreams(); // modern clients' subscriptions/listen streams
       await requests.drain(o.shutdownGraceMs, () => undefined);
       const linger = Math.min(o.shutdownGraceMs - (Date.now() - started), httpServer.keepAliveTimeout + 500);
       if (requests.size === 0 && linger > 0) {

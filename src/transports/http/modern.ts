@@ -24,6 +24,7 @@ import { headerValue, rpcError, sendJson } from "./io.js";
 import { authOf, sendResponse, webRequest } from "./web.js";
 import { modernPlainCall, runModernPlainCall } from "./modern-fast.js";
 import { ConfigError } from "../../config/file.js";
+import { ListenerBus, type Listener, type Rescope } from "./listen.js";
 
 export interface ModernLeg {
   /** A plain modern tools/list or tools/call, answered without the SDK (modern-fast.ts); false when it is not one. */
@@ -31,6 +32,10 @@ export interface ModernLeg {
   /** Is this POST for the modern era (it carries the 2026 envelope claim)? */
   claims(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<boolean>;
   serve(req: IncomingMessage, res: ServerResponse, scope: AgentScope, who: Identity, body: unknown, info: RpcRequestInfo): Promise<void>;
+  /** After a reload: tell the subscriptions/listen streams whose tools changed; end the revoked ones (listen.ts). */
+  reloaded(rescope: Rescope): { told: number; ended: number };
+  /** Shutdown: end the subscriptions/listen streams. */
+  endStreams(): void;
   close(): Promise<void>;
 }
 
@@ -44,15 +49,17 @@ export function modernFastPathOn(env: NodeJS.ProcessEnv): boolean {
 
 export function createModernLeg(app: App, requests: InFlightRequests, env: NodeJS.ProcessEnv = process.env): ModernLeg {
   const fastOn = modernFastPathOn(env);
-  const scopes = new AsyncLocalStorage<AgentScope>();
+  const scopes = new AsyncLocalStorage<{ scope: AgentScope; listener?: Listener }>();
+  const bus = new ListenerBus(() => scopes.getStore()?.listener);
   const handler = createMcpHandler(
     () => {
-      const scope = scopes.getStore();
+      const scope = scopes.getStore()?.scope;
       if (!scope) throw new Error("modern request served outside its scope");
       return createMcpServer(app, scope, "modern");
     },
     {
       legacy: "reject",
+      bus,
       keepAliveMs: 0,
       maxRequestBodySize: app.options.maxBodyBytes,
       onerror: (err) => app.logger.debug("modern-era request refused or failed", { error: err.message }),
@@ -71,6 +78,21 @@ export function createModernLeg(app: App, requests: InFlightRequests, env: NodeJ
     },
     async serve(req, res, scope, who, body, info) {
       const cancel = new AbortController();
+      if ((body as { method?: unknown } | null)?.method === "subscriptions/listen") {
+        // A stream that lasts: no request timeout, not waited for by shutdown (endStreams ends it).
+        const url = new URL(req.url ?? "/", "http://localhost");
+        const listener: Listener = {
+          who,
+          header: headerValue(req, "x-mcp-tools"),
+          query: url.searchParams.get("tools") ?? undefined,
+          visible: scope.visible,
+          end: () => cancel.abort(),
+        };
+        const response = await scopes.run({ scope, listener }, () =>
+          handler.fetch(webRequest(req, res, cancel.signal), { parsedBody: body, authInfo: authOf(req) }),
+        );
+        return sendResponse(res, response);
+      }
       let cancelled: string | undefined;
       const f: InFlight = {
         res,
@@ -90,7 +112,7 @@ export function createModernLeg(app: App, requests: InFlightRequests, env: NodeJ
         clearTimeout(timer);
         requests.delete(f);
       });
-      const response = await scopes.run(scope, () =>
+      const response = await scopes.run({ scope }, () =>
         handler.fetch(webRequest(req, res, cancel.signal), { parsedBody: body, authInfo: authOf(req) }),
       );
       if (cancelled !== undefined && res.headersSent) {
@@ -99,6 +121,8 @@ export function createModernLeg(app: App, requests: InFlightRequests, env: NodeJ
       }
       await sendResponse(res, response);
     },
+    reloaded: (rescope) => bus.reloaded(rescope),
+    endStreams: () => bus.endAll(),
     close: () => handler.close(),
   };
 }

@@ -12,7 +12,7 @@ import type { IncomingMessage } from "node:http";
 import { readFileSync } from "node:fs";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
 import { TEST_KEY } from "./helpers.js";
-import { bearer, rawRequest, sha256Hex, startHttp, tempFile, writeConfig, MCP_HEADERS, type HttpServerProc } from "./http-support.js";
+import { bearer, eventually, rawRequest, sha256Hex, startHttp, tempFile, writeConfig, MCP_HEADERS, type HttpServerProc } from "./http-support.js";
 import { MODERN } from "./eras-support.js";
 import { modernPlainCall } from "../src/transports/http/modern-fast.js";
 
@@ -75,10 +75,9 @@ function fakeReq(c: Case): IncomingMessage {
  * shape, and the emulator's random ids (UUIDs, of a fixed length) masked.
  */
 function seen(r: { status: number; headers: Record<string, unknown>; body: string }) {
-  const body = r.body
-    .replace(/"requestState":"[A-Za-z0-9_.-]+"/, '"requestState":"<signed>"')
-    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, "<uuid-of-36-chars>");
-  return { status: r.status, type: r.headers["content-type"], length: r.body === body ? r.headers["content-length"] : "(state)", body };
+  const state = r.body.replace(/"requestState":"[A-Za-z0-9_.-]+"/, '"requestState":"<signed>"');
+  const body = state.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, "<uuid-of-36-chars>");
+  return { status: r.status, type: r.headers["content-type"], length: r.body === state ? r.headers["content-length"] : "(state)", body };
 }
 
 /** The audit lines' decisions, without times and latencies. */
@@ -87,7 +86,7 @@ function decisions(path: string) {
     .trim()
     .split("\n")
     .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .map(({ agent, tool, decision, reason, era, transport, argsHash, status }) => ({ agent, tool, decision, reason, era, transport, argsHash, status }));
+    .map(({ agent, tool, decision, reason, outcome, era, transport, argsHash, status }) => ({ agent, tool, decision, reason, outcome, era, transport, argsHash, status }));
 }
 
 describe("the modern era's HTTP fast path", () => {
@@ -109,8 +108,8 @@ describe("the modern era's HTTP fast path", () => {
       ],
     });
     [fast, sdk] = await Promise.all([
-      startHttp(emu.url, ["--config", config, "--audit-log", auditFast]),
-      startHttp(emu.url, ["--config", config, "--audit-log", auditSdk], { COHERE_MCP_MODERN_FAST: "off" }),
+      startHttp(emu.url, ["--config", config, "--audit-log", auditFast, "--request-timeout-ms", "2000"]),
+      startHttp(emu.url, ["--config", config, "--audit-log", auditSdk, "--request-timeout-ms", "2000"], { COHERE_MCP_MODERN_FAST: "off" }),
     ]);
   });
   afterAll(async () => {
@@ -141,6 +140,23 @@ describe("the modern era's HTTP fast path", () => {
     expect(fa.length).toBeGreaterThan(8);
     expect(fa).toEqual(sa);
     expect(new Set(fa.map((d) => d.era))).toEqual(new Set(["modern"]));
+  });
+
+  it("a call that outlives --request-timeout-ms: the same error, the upstream request closed, audited as cancelled", async () => {
+    const c = FAST[2]!;
+    emu.addFault({ path: "/v2/rerank", fault: { kind: "delay", ms: 5_000 }, times: 2 });
+    try {
+      const send = (url: string) => rawRequest(url, { headers: { ...MCP_HEADERS, ...c.headers, ...bearer(c.token) }, body: JSON.stringify(c.body) });
+      const aborted = [1, 2].map(() => emu.waitForAbort((q) => q.path === "/v2/rerank", 10_000));
+      const [a, b] = await Promise.all([send(fast.url), send(sdk.url)]);
+      expect(seen(a)).toEqual(seen(b));
+      expect(JSON.parse(a.body).error).toMatchObject({ code: -32001, message: expect.stringMatching(/--request-timeout-ms/) });
+      await Promise.all(aborted);
+    } finally {
+      emu.reset();
+    }
+    await eventually(() => expect(decisions(auditFast).at(-1)).toMatchObject({ tool: "rerank", outcome: "cancelled" }));
+    await eventually(() => expect(decisions(auditSdk).at(-1)).toEqual(decisions(auditFast).at(-1)));
   });
 
   it("leaves to the SDK's handler anything it would have to judge", () => {

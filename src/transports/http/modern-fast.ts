@@ -22,7 +22,7 @@ import type { App } from "../../runtime/app.js";
 import type { AgentScope } from "../../policy/types.js";
 import type { Identity } from "../../identity/index.js";
 import type { InFlight, InFlightRequests } from "./inflight.js";
-import { headerValue } from "./io.js";
+import { headerValue, rpcError, sendJson } from "./io.js";
 import { inRequestSpan } from "../../telemetry/request.js";
 import type { SpanHandle } from "../../telemetry/index.js";
 
@@ -152,8 +152,10 @@ async function serve(
     who,
     cancel: (message) => {
       abort(message);
+      if (answered) return;
+      answered = true;
       // what the SDK path's cancel answers (modern.ts)
-      answer({ jsonrpc: "2.0", error: { code: -32001, message }, id: call.id });
+      sendJson(res, 200, { ...(rpcError(-32001, message) as object), id: call.id });
     },
   };
   requests.add(f);

@@ -1,9 +1,9 @@
 /**
  * The modern era's HTTP fast path (src/transports/http/modern-fast.ts) answers exactly as the
  * SDK's createMcpHandler does: the same requests go to a server with the fast path and to one
- * with COHERE_MCP_MODERN_FAST=off, and the answers (status, content-type, length, body, byte for
- * byte; an MRTR requestState, signed with a fresh nonce and time, compared by shape) and the audit
- * lines are the same. Which requests take the fast path is checked on the predicate itself: the
+ * with COHERE_MCP_MODERN_FAST=off, and the answers (status, every header but the date, the body
+ * byte for byte; an MRTR requestState, signed with a fresh nonce and time, compared by shape) and
+ * the audit lines are the same. Which requests take the fast path is checked on the predicate itself: the
  * plain ones below do, and anything the SDK must judge (a progress token, an MRTR retry, headers
  * that disagree with the body, an odd envelope, a cursor, a batch) does not.
  */
@@ -77,7 +77,8 @@ function fakeReq(c: Case): IncomingMessage {
 function seen(r: { status: number; headers: Record<string, unknown>; body: string }) {
   const state = r.body.replace(/"requestState":"[A-Za-z0-9_.-]+"/, '"requestState":"<signed>"');
   const body = state.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, "<uuid-of-36-chars>");
-  return { status: r.status, type: r.headers["content-type"], length: r.body === state ? r.headers["content-length"] : "(state)", body };
+  const { date: _date, "content-length": length, ...headers } = r.headers as Record<string, unknown>;
+  return { status: r.status, headers, length: r.body === state ? length : "(state)", body };
 }
 
 /** The audit lines' decisions, without times and latencies. */

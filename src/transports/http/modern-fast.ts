@@ -21,7 +21,7 @@ import { InputNeeded } from "../../call/mrtr.js";
 import type { App } from "../../runtime/app.js";
 import type { AgentScope } from "../../policy/types.js";
 import type { Identity } from "../../identity/index.js";
-import type { InFlight, InFlightRequests } from "./inflight.js";
+import type { InFlightRequests } from "./inflight.js";
 import { headerValue, rpcError, sendJson } from "./io.js";
 import { inRequestSpan } from "../../telemetry/request.js";
 import type { SpanHandle } from "../../telemetry/index.js";
@@ -137,34 +137,12 @@ async function serve(
     setImmediate(() => void app.loadTool("")); // as the SDK path's handler does
     return send(res, { result: encodeModernResult("tools/list", { tools: app.descriptorsFor(scope.visible) }), jsonrpc: "2.0", id: call.id });
   }
-  const ac = new AbortController();
-  // An AbortError: a call cut by the client (the modern era's cancellation) or by
-  // --request-timeout-ms is audited as "cancelled", as on the SDK path.
-  const abort = (message: string) => ac.abort(new DOMException(message, "AbortError"));
-  let answered = false;
+  // An AbortError when cut by the client (the modern era's cancellation) or --request-timeout-ms:
+  // audited as "cancelled", as on the SDK path; the timeout's answer is the SDK path's (modern.ts).
+  const tracked = requests.trackCall(res, who, (message) => sendJson(res, 200, { ...(rpcError(-32001, message) as object), id: call.id }));
   const answer = (message: Record<string, unknown>) => {
-    if (answered) return;
-    answered = true;
-    send(res, message);
+    if (tracked.claim()) send(res, message);
   };
-  const f: InFlight = {
-    res,
-    who,
-    cancel: (message) => {
-      abort(message);
-      if (answered) return;
-      answered = true;
-      // what the SDK path's cancel answers (modern.ts)
-      sendJson(res, 200, { ...(rpcError(-32001, message) as object), id: call.id });
-    },
-  };
-  requests.add(f);
-  const timer = requests.startTimer(f);
-  res.once("close", () => {
-    clearTimeout(timer);
-    if (!answered) abort("the client closed the connection"); // cancel upstream at once
-    requests.delete(f);
-  });
   const name = call.name!;
   try {
     const elicit = call.canElicit
@@ -174,7 +152,7 @@ async function serve(
       : undefined;
     let result: Record<string, unknown>;
     try {
-      result = (await callTool(app, scope, name, call.arguments, { signal: ac.signal, elicit, span })) as unknown as Record<string, unknown>;
+      result = (await callTool(app, scope, name, call.arguments, { signal: tracked.signal, elicit, span })) as unknown as Record<string, unknown>;
       if (result.isError) span.fail("tool_error");
     } catch (err) {
       if (!(err instanceof InputNeeded)) throw err;
@@ -184,6 +162,6 @@ async function serve(
   } catch (err) {
     span.fail("-32603", "JSON-RPC error");
     // the SDK's answer to a handler that threw
-    answer({ jsonrpc: "2.0", id: call.id, error: { code: -32603, message: (err as Error)?.message || "Internal error" } });
+    answer({ jsonrpc: "2.0", id: call.id, error: { code: -32603, message: (err as Error)?.message ?? "Internal error" } });
   }
 }

@@ -194,8 +194,8 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
     // Modern era: a plain tools/list or tools/call is answered without the SDK (modern-fast.ts);
     const fast = modern && method === "POST" ? modern.fast(req, res, { ...scope, era: "modern" }, who, body) : false;
     if (fast) return fast;
-    // anything else modern is claimed by the request's envelope; with legacy off, everything goes there (and a
-    // legacy request is answered with the revisions this server speaks).
+    // anything else modern is claimed by the request's envelope; with legacy off, everything goes
+    // there (and a legacy request is answered with the revisions this server speaks).
     if (modern && (!legacy || (method === "POST" && (await modern.claims(req, res, body))))) {
       return modern.serve(req, res, { ...scope, era: "modern" }, who, body, info);
     }

@@ -10,6 +10,10 @@
  * credential, body size and JSON, OAuth scopes, the agent's scope); the scope reaches the
  * factory through AsyncLocalStorage. It is tracked like any POST: --request-timeout-ms and the
  * shutdown grace cancel it (the modern era's cancellation is the end of the request's stream).
+ *
+ * Two exceptions: a plain tools/list or tools/call takes the fast path (modern-fast.ts), and a
+ * subscriptions/listen stream lasts (no request timeout; listen.ts tells it of reloads, and
+ * shutdown ends it).
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { IncomingMessage, ServerResponse } from "node:http";

@@ -53,11 +53,11 @@ const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typ
  * every entry is an object) and nothing else in `_meta` but a trace context.
  */
 export function modernPlainCall(req: IncomingMessage, body: unknown): ModernPlainCall | undefined {
-  if (req.method !== "POST" || !isObject(body)) return undefined;
+  // the protocol header first: a legacy request (most of them) is let go at once
+  if (headerValue(req, "mcp-protocol-version") !== MODERN_REVISION || req.method !== "POST" || !isObject(body)) return undefined;
   const accept = headerValue(req, "accept") ?? "";
   if (!accept.includes("application/json") || !accept.includes("text/event-stream")) return undefined;
   if ((headerValue(req, "content-type") ?? "").split(";")[0]!.trim().toLowerCase() !== "application/json") return undefined;
-  if (headerValue(req, "mcp-protocol-version") !== MODERN_REVISION) return undefined;
   const m = body as { jsonrpc?: unknown; id?: unknown; method?: unknown; params?: unknown };
   if (m.jsonrpc !== "2.0" || !(typeof m.id === "string" || (typeof m.id === "number" && Number.isSafeInteger(m.id)))) return undefined;
   for (const k in m) if (k !== "jsonrpc" && k !== "id" && k !== "method" && k !== "params") return undefined;

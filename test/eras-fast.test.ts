@@ -60,7 +60,6 @@ const FAST: Case[] = [
   call("chat", "chat", { model: "command-a-03-2025", messages: [{ role: "user", content: "hello" }] }),
   call("a write tool", "list_datasets", {}),
   call("a destructive call, the client can elicit: input_required", "delete_dataset", { id: "ds_123" }, { meta: ELICITING }),
-  call("a destructive call, the client cannot elicit: refused", "delete_dataset", { id: "ds_123" }),
   call("a W3C trace context in _meta", "rerank", RERANK, { meta: { ...ENVELOPE, traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" } }),
 ];
 
@@ -179,6 +178,7 @@ describe("the modern era's HTTP fast path", () => {
       ["arguments that are not an object", { ...plain, body: { ...plain.body, params: { ...p, arguments: [1] } } }],
       ["an extra top-level key", { ...plain, body: { ...plain.body, extra: 1 } }],
       ["a list with a cursor", { ...FAST[0]!, body: { ...FAST[0]!.body, params: { cursor: "x", _meta: ENVELOPE } } }],
+      ["a destructive call from a client that cannot elicit (-32021, HTTP 400)", { ...plain, headers: { ...plain.headers, "Mcp-Name": "delete_dataset" }, body: { ...plain.body, params: { ...p, name: "delete_dataset", arguments: { id: "ds_1" } } } }],
       ["server/discover", { ...FAST[0]!, headers: { "Mcp-Protocol-Version": MODERN, "Mcp-Method": "server/discover" }, body: { jsonrpc: "2.0", id: 1, method: "server/discover", params: { _meta: ENVELOPE } } }],
     ];
     for (const [what, c] of variants) expect(modernPlainCall(fakeReq(c), c.body), what).toBeUndefined();

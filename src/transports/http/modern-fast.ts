@@ -10,7 +10,8 @@
  * Only a request whose every part is plain qualifies (modernPlainCall below): the standard
  * headers agree with the body exactly, the envelope has nothing the SDK would have to judge, no
  * progress token (the SDK path streams progress as SSE), no MRTR retry (requestState,
- * inputResponses: the SDK path checks them). Anything else goes to the SDK's handler, which stays
+ * inputResponses: the SDK path checks them), no destructive call from a client that cannot
+ * elicit (refused with a protocol error). Anything else goes to the SDK's handler, which stays
  * the reference: test/eras-fast.test.ts sends the same requests both ways and compares the bytes.
  * `COHERE_MCP_MODERN_FAST=off` sends everything to the SDK path.
  */
@@ -23,6 +24,7 @@ import type { AgentScope } from "../../policy/types.js";
 import type { Identity } from "../../identity/index.js";
 import type { InFlightRequests } from "./inflight.js";
 import { headerValue, rpcError, sendJson } from "./io.js";
+import { accessOf } from "./scopes.js";
 import { inRequestSpan } from "../../telemetry/request.js";
 import type { SpanHandle } from "../../telemetry/index.js";
 
@@ -83,6 +85,9 @@ export function modernPlainCall(req: IncomingMessage, body: unknown): ModernPlai
   }
   for (const k in p) if (k !== "name" && k !== "arguments" && k !== "_meta") return undefined;
   if (typeof p.name !== "string" || name !== p.name) return undefined;
+  // a destructive call from a client that cannot be asked is refused with a protocol error
+  // (-32021, HTTP 400: server.ts modernRefusal), which the SDK's handler writes
+  if (!canElicit && accessOf(p.name) === "destructive") return undefined;
   if (p.arguments !== undefined && !isObject(p.arguments)) return undefined;
   return { id: m.id, method: "tools/call", name: p.name, arguments: p.arguments as Record<string, unknown> | undefined, meta, canElicit };
 }

@@ -116,22 +116,45 @@ interface Outcome {
   ok: number;
   refused: number;
   failed: string[];
+  /** Sessions started over after a 404 on a call. */
   reinit: number;
+  /** Handshakes started over after a 404 (on notifications/initialized). */
+  handshakeRestarts: number;
 }
 
-async function connect(): Promise<Client> {
-  const client = new Client({ name: "compose-load", version: "1.0.0" });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit: { headers: bearer(AGENT_TOKEN) } }));
-  return client;
+/**
+ * A session's replica went away: nginx sent the request to another, which does not know the
+ * session and answered 404 (nothing was run there). The MCP spec (2025-11-25, Session
+ * Management): on 404 the client MUST start a new session with a new InitializeRequest.
+ */
+const sessionGone = (err: unknown): boolean =>
+  (err as { code?: unknown }).code === 404 || /\b404\b|Session not found/i.test((err as Error).message);
+
+/** A new MCP session through nginx; started over (a new initialize) if it is gone during the handshake. */
+async function connect(out: Outcome): Promise<Client> {
+  for (let attempt = 1; ; attempt++) {
+    const client = new Client({ name: "compose-load", version: "1.0.0" });
+    try {
+      await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit: { headers: bearer(AGENT_TOKEN) } }));
+      return client;
+    } catch (err) {
+      await client.close().catch(() => undefined);
+      if (attempt < 3 && sessionGone(err)) {
+        out.handshakeRestarts++;
+        continue;
+      }
+      throw err;
+    }
+  }
 }
 
 /** `clients` MCP sessions through nginx, `perClient` rerank calls each, one after another. */
 async function load(clients: number, perClient: number, onProgress: (done: number) => void): Promise<Outcome> {
-  const out: Outcome = { ok: 0, refused: 0, failed: [], reinit: 0 };
+  const out: Outcome = { ok: 0, refused: 0, failed: [], reinit: 0, handshakeRestarts: 0 };
   let done = 0;
   await Promise.all(
     Array.from({ length: clients }, async (_, c) => {
-      let client = await connect();
+      let client = await connect(out);
       for (let i = 0; i < perClient; i++) {
         const args = { model: "rerank-v3.5", query: `compose ${c}-${i}`, documents: ["a", "b"] };
         for (let attempt = 0; ; attempt++) {
@@ -142,12 +165,11 @@ async function load(clients: number, perClient: number, onProgress: (done: numbe
             else out.failed.push(textOf(r));
             break;
           } catch (err) {
-            // The session's replica went away: nginx sent the request to another, which answered
-            // 404 Session not found (the call was not run there). A new session, the same call.
-            if (attempt === 0 && /404|session/i.test((err as Error).message)) {
+            // The session is gone (404: the call was not run): a new session, the same call.
+            if (attempt < 2 && sessionGone(err)) {
               out.reinit++;
               await client.close().catch(() => undefined);
-              client = await connect();
+              client = await connect(out);
               continue;
             }
             out.failed.push((err as Error).message);
@@ -200,7 +222,7 @@ describe("the compose fleet (podman-compose, emulator profile)", () => {
     console.log(
       `compose: 200 calls from 10 sessions through nginx in ${seconds.toFixed(1)} s, r2 stopped after 60: ` +
         `${outcome.ok} answered, ${outcome.refused} refused (per_month 100), ${outcome.failed.length} failed, ` +
-        `${outcome.reinit} sessions restarted; emulator received ${sent.length}, Redis counter ${counted}`,
+        `${outcome.reinit} sessions restarted after a 404 on a call, ${outcome.handshakeRestarts} during the handshake; emulator received ${sent.length}, Redis counter ${counted}`,
     );
     expect(outcome.failed).toEqual([]);
     expect(outcome.ok).toBe(100);

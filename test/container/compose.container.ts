@@ -219,10 +219,14 @@ describe("the compose fleet (podman-compose, emulator profile)", () => {
       r.path.endsWith("/rerank"),
     );
     const counted = await redisMonthCount();
+    // new sessions r2 refused while draining (503), which nginx sent to r1 or r3
+    const r2Logs = await run("podman", ["logs", ctr("r2")]);
+    const refusedByR2 = ((r2Logs.stdout + r2Logs.stderr).match(/refused a new session: shutting down/g) ?? []).length;
     console.log(
       `compose: 200 calls from 10 sessions through nginx in ${seconds.toFixed(1)} s, r2 stopped after 60: ` +
         `${outcome.ok} answered, ${outcome.refused} refused (per_month 100), ${outcome.failed.length} failed, ` +
-        `${outcome.reinit} sessions restarted after a 404 on a call, ${outcome.handshakeRestarts} during the handshake; emulator received ${sent.length}, Redis counter ${counted}`,
+        `${outcome.reinit} sessions restarted after a 404 on a call, ${outcome.handshakeRestarts} during the handshake, ` +
+        `${refusedByR2} new sessions refused by the draining r2 (sent elsewhere by nginx); emulator received ${sent.length}, Redis counter ${counted}`,
     );
     expect(outcome.failed).toEqual([]);
     expect(outcome.ok).toBe(100);

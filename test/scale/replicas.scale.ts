@@ -20,7 +20,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../../emulator/server.js";
 import { BENCH_KEY, proofDir, sleep } from "../../bench/lib.js";
 import { startRedis, type RedisServer } from "../../bench/redis.js";
-import { eventually } from "../http-support.js";
 import {
   auditLines,
   callTool,

@@ -1,7 +1,7 @@
 /**
  * The compose fleet (deploy/compose/compose.yaml) brought up with podman-compose, exactly as
- * written, on its own bridge network: Redis, three replicas of the image (as compose.yaml names
- * it), nginx with
+ * written, on its own bridge network: Redis, three replicas of the image (the default, distroless,
+ * as compose.yaml names it), nginx with
  * deploy/nginx/cohere-mcp.conf, and the emulator (the dry-run profile) as Cohere. The suite's own team
  * config, env file and published port are given through the file's variables.
  *  - Redis requires the env file's COHERE_MCP_STORE_PASSWORD: a client on the project's network

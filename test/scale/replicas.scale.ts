@@ -491,13 +491,16 @@ describe("a session through nginx (--sessions)", () => {
   });
 
   it("a replica stopped with SIGTERM while sessions start through nginx: it refuses new ones (503), nginx sends them to the others, none is lost; its own sessions finish", async () => {
-    // Sessions through nginx until one is on the victim (r2), so nginx holds kept-alive
-    // connections to every replica; then a call on r2 that is in flight when the signal comes.
+    // Sessions through nginx until there is one on every replica (nginx leaves a replica the
+    // previous test killed alone for fail_timeout), so nginx holds kept-alive connections to
+    // each; then a call on the victim, r2, that is in flight when the signal comes.
     const victim = c.replicas.find((r) => r.tag === "r2")!;
     const opened: Array<Awaited<ReturnType<typeof connect>>> = [];
-    while (!opened.some((o) => o.transport.sessionId!.startsWith("r2.")) && opened.length < 30) opened.push(await connect());
+    await eventually(async () => {
+      opened.push(await connect());
+      expect(new Set(opened.map((o) => o.transport.sessionId!.split(".")[0])).size).toBe(3);
+    });
     const onVictim = opened.find((o) => o.transport.sessionId!.startsWith("r2."))!;
-    expect(onVictim).toBeDefined();
     for (const o of opened) await o.client.listTools();
     emu.setLatency(1_500);
     const before = emu.requests.length;

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
 import { textOf, TEST_KEY } from "./helpers.js";
 import { connectHttp, eventually, MCP_HEADERS, rawRequest, startHttp } from "./http-support.js";
+import { MODERN } from "./eras-support.js";
 
 const RERANK = { model: "rerank-v3.5", query: "capital of france", documents: ["bananas", "paris is the capital"] };
 
@@ -45,14 +46,14 @@ describe.each([
 });
 
 describe("SIGTERM with sessions: a new session is refused while the held ones finish", () => {
-  it("initialize (or any request without a session id) on a kept-alive connection gets 503 + Retry-After; the in-flight call and the held session are served; the refused call reaches nobody", async () => {
+  it("initialize (or any legacy request without a session id) on a kept-alive connection gets 503 + Retry-After; the in-flight call, the held session and a modern-era call are served; the refused call reaches nobody", async () => {
     const srv = await startHttp(emu.url, ["--sessions", "--shutdown-grace-ms", "10000"]);
     const c = await connectHttp(srv.url);
     // Three keep-alive connections opened before the signal, as a load balancer holds them: the
     // listening socket closes on SIGTERM, but requests on these still reach the draining server.
-    const agents = [0, 1, 2].map(() => new http.Agent({ keepAlive: true, maxSockets: 1 }));
+    const agents = [0, 1, 2, 3].map(() => new http.Agent({ keepAlive: true, maxSockets: 1 }));
     for (const agent of agents) expect((await rawRequest(`${srv.origin}/healthz`, { method: "GET", agent })).status).toBe(200);
-    const [probe, opener, holder] = agents as [http.Agent, http.Agent, http.Agent];
+    const [probe, opener, holder, sessionless] = agents as [http.Agent, http.Agent, http.Agent, http.Agent];
     emu.setLatency(1_000);
     const call = c.client.callTool({ name: "rerank", arguments: RERANK });
     await eventually(() => expect(emu.requests.length).toBe(1));
@@ -85,11 +86,28 @@ describe("SIGTERM with sessions: a new session is refused while the held ones fi
     );
     expect(held.status).toBe(200);
     expect(held.body).toMatch(/results/);
+    // A modern-era (2026-07-28) request has no session to lose: served as before.
+    const modern = await post(
+      sessionless,
+      {
+        jsonrpc: "2.0",
+        id: 4,
+        method: "tools/call",
+        params: {
+          name: "rerank",
+          arguments: { ...RERANK, query: "modern" },
+          _meta: { "io.modelcontextprotocol/protocolVersion": MODERN, "io.modelcontextprotocol/clientCapabilities": {}, "io.modelcontextprotocol/clientInfo": { name: "late", version: "1" } },
+        },
+      },
+      { "Mcp-Protocol-Version": MODERN, "Mcp-Method": "tools/call", "Mcp-Name": "rerank" },
+    );
+    expect(modern.status).toBe(200);
+    expect(modern.body).toMatch(/results/);
     const r = await call;
     expect(r.isError).toBeFalsy();
     expect(textOf(r)).toMatch(/results/);
-    // Cohere saw the in-flight call and the held session's call, nothing of the refused ones.
-    expect(emu.requests.map((q) => (q.body as { query?: string }).query)).toEqual([RERANK.query, "held"]);
+    // Cohere saw the in-flight call, the held session's and the modern one, nothing of the refused ones.
+    expect(emu.requests.map((q) => (q.body as { query?: string }).query)).toEqual([RERANK.query, "held", "modern"]);
     expect(srv.stderr()).toMatch(/refused a new session: shutting down/);
     for (const agent of agents) agent.destroy();
     await c.close().catch(() => undefined);

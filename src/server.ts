@@ -9,6 +9,7 @@
 import {
   CLIENT_CAPABILITIES_META_KEY,
   inputRequired,
+  MissingRequiredClientCapabilityError,
   ProtocolError,
   ProtocolErrorCode,
   Server,
@@ -22,7 +23,7 @@ import {
 import * as z4 from "zod/v4";
 import type { ToolDescriptor } from "./catalog/describe.js";
 import type { ToolResult } from "./call/executor.js";
-import { CONFIRM_TIMEOUT_MS, type ElicitFn } from "./call/confirm.js";
+import { CONFIRM_TIMEOUT_MS, type ElicitFn, type ProtocolRefusal } from "./call/confirm.js";
 import { answerOf, CONFIRM_INPUT, ConfirmationRefused, InputNeeded, mintState } from "./call/mrtr.js";
 import { callTool, malformedCall, refuseMalformedCall } from "./call/tool-call.js";
 import type { App } from "./runtime/app.js";
@@ -132,13 +133,17 @@ export function createMcpServer(app: App, source: ScopeSource, era: Era = "legac
       : era === "modern"
         ? async (question) => {
             if (!retry) throw new InputNeeded(question);
+            let answer: Awaited<ReturnType<typeof answerOf>>;
             try {
-              return await answerOf(app, scope, params.name, params.arguments, ctx.mcpReq.requestState(), ctx.mcpReq.inputResponses);
+              answer = await answerOf(app, scope, params.name, params.arguments, ctx.mcpReq.requestState(), ctx.mcpReq.inputResponses);
             } catch (err) {
               if (err instanceof ConfirmationRefused) throw err;
               app.logger.error("a confirmation could not be checked", { error: (err as Error)?.message });
-              throw new ConfirmationRefused("its confirmation could not be checked (the shared store did not answer)");
+              throw new ConfirmationRefused("its confirmation could not be checked (the shared store did not answer)", false);
             }
+            // a valid state without a usable answer (none, or not an elicitation result): ask again
+            if (answer === undefined) throw new InputNeeded(question);
+            return answer;
           }
         : async (message) => {
             const r = await ctx.mcpReq.elicitInput(
@@ -154,6 +159,12 @@ export function createMcpServer(app: App, source: ScopeSource, era: Era = "legac
         progress,
         elicit,
         span,
+        // 2026-07-28: "If processing a request requires a capability the client did not include
+        // in io.modelcontextprotocol/clientCapabilities, the server MUST return a
+        // MissingRequiredClientCapabilityError (-32021)" (HTTP 400): a destructive call's
+        // confirmation needs elicitation. A requestState that fails verification is rejected with
+        // an error (-32602, as the SDK's own requestState check answers). Legacy: tool errors.
+        ...(era === "modern" ? { protocolError: modernRefusal } : {}),
       });
     } catch (err) {
       if (!(err instanceof InputNeeded)) throw err;
@@ -173,6 +184,13 @@ export function createMcpServer(app: App, source: ScopeSource, era: Era = "legac
   };
   server.setRequestHandler("tools/call", { params: AnyToolsCallParams }, onCall);
   return server;
+}
+
+/** A modern-era confirmation refusal as the protocol error 2026-07-28 asks for (see handleCall). */
+function modernRefusal(kind: ProtocolRefusal, message: string): Error {
+  return kind === "missing_capability"
+    ? new MissingRequiredClientCapabilityError({ requiredCapabilities: { elicitation: {} } }, message)
+    : new ProtocolError(ProtocolErrorCode.InvalidParams, message, { reason: "invalid_request_state" });
 }
 
 /** What telemetry knows of a request the SDK dispatched: its id, session, `_meta` and HTTP headers. */

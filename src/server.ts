@@ -36,6 +36,15 @@ export type { AgentScope, Guard, GuardVerdict } from "./policy/types.js";
 
 export const SERVER_INFO = { name: "cohere-mcp", version: "0.1.0" };
 
+/**
+ * The cache hints of a modern (2026-07-28) tools/list and server/discover result. An agent's
+ * tools change only when the operator reloads the configuration, and a client that holds a
+ * `subscriptions/listen` stream is told at once (notifications/tools/list_changed); one that does
+ * not sees a reload's change within this time. Private: the list depends on the caller's
+ * credential (its agent, profile and headers), so no shared cache may hand it to another caller.
+ */
+export const MODERN_LIST_HINTS = { ttlMs: 300_000, cacheScope: "private" } as const;
+
 /** Pause between the last progress notification and the result (see the call handler). */
 const PROGRESS_SETTLE_MS = 25;
 
@@ -76,7 +85,10 @@ export function createMcpServer(app: App, source: ScopeSource, era: Era = "legac
   const transport = typeof source === "function" ? "http" : source.transport;
   const server = new CohereServer(SERVER_INFO, {
     // A session's tools follow the configuration: a reload that changes them sends list_changed.
-    capabilities: { tools: { listChanged: typeof source === "function" }, logging: {} },
+    // A modern HTTP client learns of a change through subscriptions/listen (src/transports/http/listen.ts);
+    // on stdio the tools never change under a connection.
+    capabilities: { tools: { listChanged: typeof source === "function" || (era === "modern" && source.transport === "http") }, logging: {} },
+    ...(era === "modern" ? { cacheHints: { "tools/list": MODERN_LIST_HINTS, "server/discover": MODERN_LIST_HINTS } } : {}),
     instructions:
       "Cohere API tools. Read tools run freely; write and destructive tools appear only when the operator enables them. " +
       "Errors are returned as tool results with what to do next.",
@@ -168,12 +180,7 @@ export function createMcpServer(app: App, source: ScopeSource, era: Era = "legac
       });
     } catch (err) {
       if (!(err instanceof InputNeeded)) throw err;
-      return inputRequired({
-        inputRequests: {
-          [CONFIRM_INPUT]: inputRequired.elicit({ message: err.question, requestedSchema: { type: "object", properties: {} } }),
-        },
-        requestState: await mintState(app, scope, params.name, params.arguments),
-      });
+      return askToConfirm(app, scope, params.name, params.arguments, err.question);
     }
     await queue;
     // The SDK's client handles a notification one microtask after it reads it but a response at
@@ -184,6 +191,20 @@ export function createMcpServer(app: App, source: ScopeSource, era: Era = "legac
   };
   server.setRequestHandler("tools/call", { params: AnyToolsCallParams }, onCall);
   return server;
+}
+
+/** The first round of a modern destructive call (call/mrtr.ts): the question, and the signed state the retry must echo. */
+export async function askToConfirm(
+  app: App,
+  scope: AgentScope,
+  name: string,
+  args: Record<string, unknown> | undefined,
+  question: string,
+): Promise<InputRequiredResult> {
+  return inputRequired({
+    inputRequests: { [CONFIRM_INPUT]: inputRequired.elicit({ message: question, requestedSchema: { type: "object", properties: {} } }) },
+    requestState: await mintState(app, scope, name, args),
+  });
 }
 
 /** A modern-era confirmation refusal as the protocol error 2026-07-28 asks for (see handleCall). */

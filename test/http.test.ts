@@ -260,7 +260,8 @@ describe("two agents, stateless (default)", () => {
 describe("request limits", () => {
   let srv: HttpServerProc;
   beforeAll(async () => {
-    srv = await startHttp(emu.url, ["--max-body-bytes", "4096", "--request-timeout-ms", "400", "--max-retries", "0"]);
+    // 1.5 s: a healthy call must finish well inside it on a loaded CI machine (400 ms did not, twice)
+    srv = await startHttp(emu.url, ["--max-body-bytes", "4096", "--request-timeout-ms", "1500", "--max-retries", "0"]);
   });
   afterAll(async () => {
     await srv.stop();
@@ -294,7 +295,7 @@ describe("request limits", () => {
         () => undefined,
         (e: Error) => e,
       );
-      expect(err?.message).toMatch(/timed out after 400 ms/);
+      expect(err?.message).toMatch(/timed out after 1500 ms/);
       await eventually(() => expect(emu.requests[0]?.aborted).toBe(true));
       // The server is still healthy afterwards.
       const r = await c.client.callTool({ name: "rerank", arguments: RERANK });

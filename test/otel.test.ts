@@ -77,10 +77,13 @@ describe("stdio, http/protobuf", () => {
     const refused = await c.client.callTool({ name: "delete_dataset", arguments: { id: "ds-1" } });
     expect(refused.isError).toBe(true);
     await c.client.listTools();
+    await c.client.ping();
+    await c.client.notification({ method: "notifications/cancelled", params: { requestId: 999, reason: "test" } });
     await c.close(); // the server flushes its exporters on the way out
     await eventually(() => expect(rec.logs.length).toBe(3), 10_000);
-    await eventually(() => expect(rec.spans.filter((s) => s.kind === 2)).toHaveLength(4), 10_000);
-    await eventually(() => expect(rec.metrics.some((m) => m.name === "mcp.server.operation.duration")).toBe(true), 10_000);
+    // initialize, notifications/initialized, 3 calls, tools/list, ping, notifications/cancelled
+    await eventually(() => expect(rec.spans.filter((s) => s.kind === 2)).toHaveLength(8), 10_000);
+    await eventually(() => expect(rec.metrics.some((m) => m.name === "mcp.server.session.duration")).toBe(true), 10_000);
     stderr = c.stderr();
   }, 30_000);
   afterAll(async () => rec.stop());
@@ -104,6 +107,34 @@ describe("stdio, http/protobuf", () => {
     const list = one(rec.spans, "tools/list");
     expect(list.attributes["mcp.method.name"]).toBe("tools/list");
     expect(list.attributes["gen_ai.operation.name"]).toBeUndefined();
+  });
+
+  it("every request and notification received is a SERVER span by the conventions; mcp.protocol.version (negotiated) on each", () => {
+    const init = one(rec.spans, "initialize");
+    const version = init.attributes["mcp.protocol.version"];
+    expect(version).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(init.attributes).toMatchObject({ "mcp.method.name": "initialize", "jsonrpc.request.id": expect.any(String), "network.transport": "pipe" });
+    for (const name of ["notifications/initialized", "ping", "notifications/cancelled", "tools/list", "tools/call rerank", "tools/call chat"]) {
+      const span = one(rec.spans, name);
+      expect(span.kind, name).toBe(2);
+      expect(span.attributes["mcp.protocol.version"], name).toBe(version);
+      expect(span.attributes["gen_ai.operation.name"], name).toBe(name.startsWith("tools/call") ? "execute_tool" : undefined);
+    }
+    // a notification has no id
+    for (const name of ["notifications/initialized", "notifications/cancelled"]) {
+      expect(one(rec.spans, name).attributes["jsonrpc.request.id"], name).toBeUndefined();
+      expect(one(rec.spans, name).attributes["mcp.method.name"]).toBe(name);
+    }
+    expect(one(rec.spans, "ping").attributes["error.type"]).toBeUndefined();
+  });
+
+  it("mcp.server.session.duration: the stdio connection, recorded when it ends", () => {
+    const m = rec.metrics.find((x) => x.name === "mcp.server.session.duration")!;
+    expect(m.unit).toBe("s");
+    expect(m.points).toHaveLength(1);
+    expect(m.points[0]!.count).toBe(1);
+    expect(m.points[0]!.sum).toBeGreaterThan(0);
+    expect(m.points[0]!.attributes).toMatchObject({ "network.transport": "pipe", "mcp.protocol.version": one(rec.spans, "initialize").attributes["mcp.protocol.version"] });
   });
 
   it("children: the guards, each Cohere attempt (CLIENT, HTTP client + gen_ai attributes) and the wait between them", () => {

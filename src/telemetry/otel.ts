@@ -45,6 +45,7 @@ import type { AuditEvent } from "../audit/index.js";
 import { auditLine } from "../audit/line.js";
 import { ConfigError } from "../config/file.js";
 import { AuditShipper } from "./audit-ship.js";
+import { httpServerSpan } from "./http-server.js";
 import type { Attrs, AttrValue, McpRequestInfo, SpanHandle, StartDeps, Telemetry, TelemetrySettings } from "./index.js";
 
 const SERVICE_VERSION = "0.1.0";
@@ -252,6 +253,11 @@ export async function startOtel(s: TelemetrySettings, env: NodeJS.ProcessEnv, de
   const calls = meter.createCounter("cohere_mcp.calls", { description: "Tool calls by tool, decision and outcome (the Prometheus cohere_mcp_calls_total)" });
   const tokens = meter.createHistogram("gen_ai.client.token.usage", { unit: "{token}", description: "Tokens Cohere billed per call" });
   const attrSets = new Map<string, { op: Attributes; calls: Attributes }>();
+  const sessionDuration = meter.createHistogram("mcp.server.session.duration", {
+    unit: "s",
+    description: "The duration of the MCP session as observed on the MCP server.",
+    advice: { explicitBucketBoundaries: [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300] },
+  });
 
   const shipper = s.auditOtlp
     ? new AuditShipper(await logExporter(protocols.logs, urls.logs), resource, {
@@ -370,6 +376,15 @@ export async function startOtel(s: TelemetrySettings, env: NodeJS.ProcessEnv, de
         if (units?.output_tokens) tokens.record(units.output_tokens, TOKENS_OUT);
       }
       if (shipper) shipper.push(line ?? auditLine(e, deps.secrets()));
+    },
+    httpRequest(req, res, facts) {
+      httpServerSpan(tracer, deps.secrets, req, res, facts);
+    },
+    sessionEnded(e) {
+      const a: Attributes = { "network.transport": e.transport === "stdio" ? "pipe" : "tcp" };
+      if (e.transport === "http") a["network.protocol.name"] = "http";
+      if (e.protocolVersion) a["mcp.protocol.version"] = e.protocolVersion;
+      sessionDuration.record(Math.max(0, e.endedAt - e.startedAt) / 1000, a);
     },
     async close() {
       const bounded = (p: Promise<unknown>) => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, 3_000).unref())]);

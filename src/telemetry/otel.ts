@@ -46,12 +46,11 @@ import { auditLine } from "../audit/line.js";
 import { ConfigError } from "../config/file.js";
 import { AuditShipper } from "./audit-ship.js";
 import { httpServerSpan } from "./http-server.js";
+import { callMetrics } from "./call-metrics.js";
 import type { Attrs, AttrValue, McpRequestInfo, SpanHandle, StartDeps, Telemetry, TelemetrySettings } from "./index.js";
 
 const SERVICE_VERSION = "0.1.0";
 const OUTCOMES = new Set(["ok", "cohere_error", "transport_error", "cancelled", "stream_cut", "generation_error", "missing_key", "invalid_input", "internal"]);
-const TOKENS_IN: Attributes = { "gen_ai.provider.name": "cohere", "gen_ai.operation.name": "execute_tool", "gen_ai.token.type": "input" };
-const TOKENS_OUT: Attributes = { "gen_ai.provider.name": "cohere", "gen_ai.operation.name": "execute_tool", "gen_ai.token.type": "output" };
 const SCOPE = "cohere-mcp";
 type Protocol = "http/protobuf" | "http/json";
 type Signal = "traces" | "metrics" | "logs";
@@ -234,29 +233,19 @@ export async function startOtel(s: TelemetrySettings, env: NodeJS.ProcessEnv, de
   const tracer = tracerProvider.getTracer(SCOPE, SERVICE_VERSION);
 
   const interval = Number(env.OTEL_METRIC_EXPORT_INTERVAL ?? 60_000);
+  const metricsOut = await metricExporter(protocols.metrics, urls.metrics);
+  // the call and session metrics are counted by ./call-metrics.ts and read by the SDK's reader at
+  // export time: an SDK instrument hashes its attributes on every record (several µs a call)
+  const counted = callMetrics({ name: SCOPE, version: SERVICE_VERSION }, metricsOut);
   const meterProvider = new MeterProvider({
     resource,
     readers: [
       new PeriodicExportingMetricReader({
-        exporter: await metricExporter(protocols.metrics, urls.metrics),
+        exporter: metricsOut,
         exportIntervalMillis: Number.isFinite(interval) && interval > 0 ? interval : 60_000,
+        metricProducers: [counted],
       }),
     ],
-  });
-  const meter = meterProvider.getMeter(SCOPE, SERVICE_VERSION);
-  const operationDuration = meter.createHistogram("mcp.server.operation.duration", {
-    unit: "s",
-    description: "MCP request duration as observed on the receiver from the time it was received until the result or ack is sent.",
-    advice: { explicitBucketBoundaries: [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300] },
-  });
-  // few instruments on purpose: each record costs the SDK several µs a call (the rest of ours is on /metrics)
-  const calls = meter.createCounter("cohere_mcp.calls", { description: "Tool calls by tool, decision and outcome (the Prometheus cohere_mcp_calls_total)" });
-  const tokens = meter.createHistogram("gen_ai.client.token.usage", { unit: "{token}", description: "Tokens Cohere billed per call" });
-  const attrSets = new Map<string, { op: Attributes; calls: Attributes }>();
-  const sessionDuration = meter.createHistogram("mcp.server.session.duration", {
-    unit: "s",
-    description: "The duration of the MCP session as observed on the MCP server.",
-    advice: { explicitBucketBoundaries: [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300] },
   });
 
   const shipper = s.auditOtlp
@@ -357,8 +346,7 @@ export async function startOtel(s: TelemetrySettings, env: NodeJS.ProcessEnv, de
         const tool = e.access !== undefined ? e.tool : "_OTHER";
         const outcome = e.decision === "denied" ? "refused" : OUTCOMES.has(e.outcome ?? "") ? e.outcome! : "_OTHER";
         const key = `${tool}\0${e.transport}\0${outcome}`;
-        let a = attrSets.get(key);
-        if (!a) {
+        counted.call(key, e.latencyMs / 1000, () => {
           const op: Attributes = {
             "mcp.method.name": "tools/call",
             "gen_ai.tool.name": tool,
@@ -366,14 +354,11 @@ export async function startOtel(s: TelemetrySettings, env: NodeJS.ProcessEnv, de
             "network.transport": e.transport === "stdio" ? "pipe" : "tcp",
           };
           if (failed) op["error.type"] = "tool_error";
-          a = { op, calls: { "gen_ai.tool.name": tool, "cohere_mcp.decision": e.decision, "cohere_mcp.outcome": outcome } };
-          if (attrSets.size < 4096) attrSets.set(key, a);
-        }
-        operationDuration.record(e.latencyMs / 1000, a.op);
-        calls.add(1, a.calls);
+          return { op, calls: { "gen_ai.tool.name": tool, "cohere_mcp.decision": e.decision, "cohere_mcp.outcome": outcome } };
+        });
         const units = e.billedUnits;
-        if (units?.input_tokens) tokens.record(units.input_tokens, TOKENS_IN);
-        if (units?.output_tokens) tokens.record(units.output_tokens, TOKENS_OUT);
+        if (units?.input_tokens) counted.tokens("input", units.input_tokens);
+        if (units?.output_tokens) counted.tokens("output", units.output_tokens);
       }
       if (shipper) shipper.push(line ?? auditLine(e, deps.secrets()));
     },
@@ -381,10 +366,13 @@ export async function startOtel(s: TelemetrySettings, env: NodeJS.ProcessEnv, de
       httpServerSpan(tracer, deps.secrets, req, res, facts);
     },
     sessionEnded(e) {
-      const a: Attributes = { "network.transport": e.transport === "stdio" ? "pipe" : "tcp" };
-      if (e.transport === "http") a["network.protocol.name"] = "http";
-      if (e.protocolVersion) a["mcp.protocol.version"] = e.protocolVersion;
-      sessionDuration.record(Math.max(0, e.endedAt - e.startedAt) / 1000, a);
+      const version = e.protocolVersion ?? "";
+      counted.session(Math.max(0, e.endedAt - e.startedAt) / 1000, `${e.transport}\0${version}`, () => {
+        const a: Attributes = { "network.transport": e.transport === "stdio" ? "pipe" : "tcp" };
+        if (e.transport === "http") a["network.protocol.name"] = "http";
+        if (version) a["mcp.protocol.version"] = version;
+        return a;
+      });
     },
     async close() {
       const bounded = (p: Promise<unknown>) => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, 3_000).unref())]);

@@ -10,10 +10,19 @@ import type { Telemetry } from "./index.js";
 
 /** The audit sink (if any) and the telemetry, fed by the same events (src/audit/tee.ts). */
 export function auditToTelemetry(sink: AuditSink | undefined, t: Telemetry): AuditSink {
+  // the metrics and the log record are made after the answer has gone (off the call's latency),
+  // the events of one turn of the event loop together (one setImmediate, not one a call)
+  let queued: Array<[AuditEvent, string | undefined]> = [];
+  const drain = () => {
+    const batch = queued;
+    queued = [];
+    for (const [e, line] of batch) t.audit(e, line);
+  };
   return tee(sink, {
-    // the metrics and the log record are made after the answer has gone (off the call's latency)
     // the file's own line, when there is one: --audit-otlp ships it without serializing it again
-    event: (e: AuditEvent, line?: string) => void setImmediate(() => t.audit(e, line)),
+    event: (e: AuditEvent, line?: string) => {
+      if (queued.push([e, line]) === 1) setImmediate(drain);
+    },
     notice: () => undefined,
   });
 }

@@ -12,7 +12,7 @@
  * conventions: "link current ambient context").
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, type Attributes, type TextMapGetter, type Tracer } from "@opentelemetry/api";
+import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type TextMapGetter, type Tracer } from "@opentelemetry/api";
 import { cutRedacted } from "../redact.js";
 import type { HttpSpanFacts } from "./index.js";
 
@@ -22,6 +22,15 @@ const getter: TextMapGetter<IncomingMessage["headers"]> = {
   keys: (c) => Object.keys(c),
   get: (c, key) => c[key],
 };
+
+/**
+ * The contexts of the requests in flight, by the traceparent this module wrote for them: the MCP
+ * span finds its parent here instead of parsing the header it was just given (a few µs a call).
+ */
+const inFlight = new Map<string, Context>();
+
+/** The context of an HTTP span in flight whose traceparent this is (undefined: parse the header). */
+export const httpSpanContext = (traceparent: string): Context | undefined => inFlight.get(traceparent);
 
 /** Start the span of one request, ended when its response closes (finished, or cut by the client). */
 export function httpServerSpan(tracer: Tracer, secrets: () => readonly string[], req: IncomingMessage, res: ServerResponse, facts: HttpSpanFacts): void {
@@ -47,8 +56,11 @@ export function httpServerSpan(tracer: Tracer, secrets: () => readonly string[],
   const span = tracer.startSpan(route ? `${method} ${route}` : method === "_OTHER" ? "HTTP" : method, { kind: SpanKind.SERVER, attributes }, parent);
   const sc = span.spanContext();
   // the carrier the MCP span reads its parent from (tracestate, if any, goes on as it came)
-  req.headers.traceparent = `00-${sc.traceId}-${sc.spanId}-0${sc.traceFlags & 1}`;
+  const carried = `00-${sc.traceId}-${sc.spanId}-0${sc.traceFlags & 1}`;
+  req.headers.traceparent = carried;
+  inFlight.set(carried, trace.setSpan(parent, span));
   res.once("close", () => {
+    inFlight.delete(carried);
     const status = res.headersSent ? res.statusCode : 0;
     if (status) span.setAttribute("http.response.status_code", status);
     // the client address as the transport worked it out (X-Forwarded-For from a trusted proxy)

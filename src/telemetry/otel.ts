@@ -45,7 +45,7 @@ import type { AuditEvent } from "../audit/index.js";
 import { auditLine } from "../audit/line.js";
 import { ConfigError } from "../config/file.js";
 import { AuditShipper } from "./audit-ship.js";
-import { httpServerSpan } from "./http-server.js";
+import { httpServerSpan, httpSpanContext } from "./http-server.js";
 import { callMetrics } from "./call-metrics.js";
 import type { Attrs, AttrValue, McpRequestInfo, SpanHandle, StartDeps, Telemetry, TelemetrySettings } from "./index.js";
 
@@ -261,7 +261,9 @@ export async function startOtel(s: TelemetrySettings, env: NodeJS.ProcessEnv, de
     enabled: true,
     async request<T>(info: McpRequestInfo, fn: (span: SpanHandle) => Promise<T>): Promise<T> {
       const fromMeta = info.meta ? propagation.extract(ROOT_CONTEXT, info.meta as Record<string, unknown>, getter) : undefined;
-      const fromHeader = info.headers?.traceparent ? propagation.extract(ROOT_CONTEXT, info.headers as Record<string, unknown>, getter) : undefined;
+      const tp = info.headers?.traceparent;
+      // the request's HTTP span (./http-server.ts) when it wrote this traceparent, else the caller's header
+      const fromHeader = tp ? (httpSpanContext(tp) ?? propagation.extract(ROOT_CONTEXT, info.headers as Record<string, unknown>, getter)) : undefined;
       const metaSpan = fromMeta && trace.getSpanContext(fromMeta);
       const headerSpan = fromHeader && trace.getSpanContext(fromHeader);
       let parent: Context = context.active();
@@ -334,6 +336,11 @@ export async function startOtel(s: TelemetrySettings, env: NodeJS.ProcessEnv, de
       trace.getSpan(parentOf(span))?.setAttribute(key, value);
     },
     ids(span) {
+      // our own span's context is valid by construction: only its sampled flag is checked
+      if (span instanceof Handle) {
+        const own = span.span.spanContext();
+        return own.traceFlags & 1 ? { trace_id: own.traceId, span_id: own.spanId } : undefined;
+      }
       const sc = trace.getSpan(parentOf(span))?.spanContext();
       // a trace that is not recorded leads nowhere: its ids stay out of the audit line
       if (!sc || !(sc.traceFlags & 1) || !trace.isSpanContextValid(sc)) return undefined;

@@ -228,7 +228,7 @@ describe("HTTP, http/json", () => {
       profiles: { search: { tools: ["rerank"] } },
       agents: [{ name: "search-agent", profile: "search", token_sha256: sha256Hex(AGENT_TOKEN) }],
     });
-    const srv = await startHttp(emu.url, ["--config", config, "--audit-log", audit], {
+    const srv = await startHttp(emu.url, ["--config", config, "--audit-log", audit, "--audit-otlp"], {
       OTEL_EXPORTER_OTLP_ENDPOINT: rec.url,
       OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
     });
@@ -251,6 +251,9 @@ describe("HTTP, http/json", () => {
       const modern = await modernHttp(srv.url, { Authorization: `Bearer ${AGENT_TOKEN}` });
       expect(((await modern.client.callTool({ name: "rerank", arguments: RERANK })) as { isError?: boolean }).isError).toBeFalsy();
       await modern.close();
+      // an operator notice: a reload (SIGHUP) is a log record too
+      srv.child.kill("SIGHUP");
+      await eventually(() => expect(readFileSync(audit, "utf8")).toContain('"event":"config_reload"'), 10_000);
       await srv.stop();
       await eventually(() => expect(rec.spans.filter((s) => s.name.startsWith("tools/call"))).toHaveLength(3), 10_000);
     } finally {
@@ -323,6 +326,17 @@ describe("HTTP, http/json", () => {
     const call = mcpSpans.find((s) => s.name === "tools/call rerank" && s.attributes["jsonrpc.request.id"] !== "7" && s.attributes["jsonrpc.request.id"] !== "b-8")!;
     expect(call.attributes["mcp.protocol.version"]).toBe(MODERN);
     expect(httpParentOf(call)!.attributes["http.response.status_code"]).toBe(200);
+  });
+
+  it("--audit-otlp: an operator notice (a reload) arrives as a log record, like the file's line", () => {
+    const line = readFileSync(audit, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.event === "config_reload")!;
+    const notices = rec.logs.filter((l) => l.eventName === "cohere_mcp.notice");
+    expect(notices).toHaveLength(1);
+    expect(notices[0]!.body).toBe(line.text);
+    expect(notices[0]!.attributes).toMatchObject({ "cohere_mcp.audit.event": "config_reload", "cohere_mcp.audit.outcome": "ok" });
+    expect(notices[0]!.severityNumber).toBe(9);
+    // the calls' records are there too, each with its trace
+    expect(rec.logs.filter((l) => l.eventName === "cohere_mcp.audit" && l.attributes["cohere_mcp.audit.tool"] === "rerank")).toHaveLength(3);
   });
 
   it("no secret in any exported byte", () => {

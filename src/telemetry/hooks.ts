@@ -3,7 +3,7 @@
  * (the OTLP metrics and --audit-otlp records come from each call's audit event, like the
  * Prometheus metrics), and the shared store's round trips recorded as child spans.
  */
-import type { AuditEvent, AuditSink } from "../audit/index.js";
+import type { AuditEvent, AuditNotice, AuditSink } from "../audit/index.js";
 import { tee } from "../audit/tee.js";
 import type { CounterStore } from "../store/types.js";
 import type { Telemetry } from "./index.js";
@@ -23,7 +23,8 @@ export function auditToTelemetry(sink: AuditSink | undefined, t: Telemetry): Aud
     event: (e: AuditEvent, line?: string) => {
       if (queued.push([e, line]) === 1) setImmediate(drain);
     },
-    notice: () => undefined,
+    // operator notices (reloads, console changes): with --audit-otlp, log records too
+    notice: (n: AuditNotice, line?: string) => void setImmediate(() => t.notice(n, line)),
   });
 }
 

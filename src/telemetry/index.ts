@@ -11,7 +11,7 @@
  * results, tokens, the key (docs/tracing.md).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { AuditEvent } from "../audit/index.js";
+import type { AuditEvent, AuditNotice } from "../audit/index.js";
 
 export type AttrValue = string | number | boolean;
 export type Attrs = Record<string, AttrValue | undefined>;
@@ -80,6 +80,8 @@ export interface Telemetry {
    * `line`, the audit file's line for it when there is a file (else it is made here).
    */
   audit(e: AuditEvent, line?: string): void;
+  /** An operator notice (a reload, a console change): with --audit-otlp, its line as a log record. */
+  notice(n: AuditNotice, line?: string): void;
   /** Start the HTTP SERVER span of a request to the HTTP transport (its MCP spans become its children). */
   httpRequest(req: IncomingMessage, res: ServerResponse, facts: HttpSpanFacts): void;
   /** An MCP session ended: its duration (`mcp.server.session.duration`). */
@@ -103,6 +105,7 @@ export const NOOP: Telemetry = Object.freeze({
   annotate() {},
   ids: () => undefined,
   audit() {},
+  notice() {},
   httpRequest() {},
   sessionEnded() {},
   close: () => Promise.resolve(),

@@ -44,6 +44,7 @@ import type { LogRecordExporter } from "@opentelemetry/sdk-logs";
 import type { AuditEvent } from "../audit/index.js";
 import { auditLine } from "../audit/line.js";
 import { ConfigError } from "../config/file.js";
+import { redactText } from "../redact.js";
 import { AuditShipper } from "./audit-ship.js";
 import { httpServerSpan, httpSpanContext } from "./http-server.js";
 import { callMetrics } from "./call-metrics.js";
@@ -368,6 +369,9 @@ export async function startOtel(s: TelemetrySettings, env: NodeJS.ProcessEnv, de
         if (units?.output_tokens) counted.tokens("output", units.output_tokens);
       }
       if (shipper) shipper.push(line ?? auditLine(e, deps.secrets()));
+    },
+    notice(n, line) {
+      if (shipper) shipper.push(line ?? redactText(JSON.stringify({ type: "audit", ...n, text: `${n.time} ${n.text}` }), deps.secrets()));
     },
     httpRequest(req, res, facts) {
       httpServerSpan(tracer, deps.secrets, req, res, facts);

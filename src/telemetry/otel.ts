@@ -161,13 +161,17 @@ const getter: TextMapGetter<Record<string, unknown>> = {
 };
 
 class Handle implements SpanHandle {
-  /** The context this span is the active span of: its children's parent, passed along explicitly. */
-  readonly ctx: Context;
+  private own: Context | undefined;
   constructor(
     readonly span: Span,
-    parent: Context,
-  ) {
-    this.ctx = trace.setSpan(parent, span);
+    private readonly parent: Context,
+  ) {}
+  /**
+   * The context this span is the active span of: its children's parent, passed along explicitly.
+   * Made on first use (a context is a copied map): most spans (an attempt, a wait) have no child.
+   */
+  get ctx(): Context {
+    return (this.own ??= trace.setSpan(this.parent, this.span));
   }
   set(key: string, value: AttrValue | undefined): void {
     if (value !== undefined) this.span.setAttribute(key, value);
@@ -258,6 +262,10 @@ export async function startOtel(s: TelemetrySettings, env: NodeJS.ProcessEnv, de
       })
     : undefined;
 
+  // the span as the active context only where something reads it (--store's round trips):
+  // without a context manager context.with is a plain call, and the context need not be made
+  const inContext = <T>(handle: Handle, fn: (span: SpanHandle) => Promise<T>): Promise<T> =>
+    deps.trackContext ? context.with(handle.ctx, () => fn(handle)) : fn(handle);
   const t: Telemetry = {
     enabled: true,
     async request<T>(info: McpRequestInfo, fn: (span: SpanHandle) => Promise<T>): Promise<T> {
@@ -298,7 +306,7 @@ export async function startOtel(s: TelemetrySettings, env: NodeJS.ProcessEnv, de
       );
       const handle = new Handle(span, parent);
       try {
-        const result = await context.with(handle.ctx, () => fn(handle));
+        const result = await inContext(handle, fn);
         if ((result as { isError?: unknown } | null)?.isError === true) handle.fail("tool_error");
         return result;
       } catch (err) {
@@ -315,7 +323,7 @@ export async function startOtel(s: TelemetrySettings, env: NodeJS.ProcessEnv, de
       const span = tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes: attributes(attrs) }, ctx);
       const handle = new Handle(span, ctx);
       try {
-        return await context.with(handle.ctx, () => fn(handle));
+        return await inContext(handle, fn);
       } catch (err) {
         handle.fail(err instanceof Error ? err.name : "_OTHER");
         throw err;

@@ -9,6 +9,7 @@
 import {
   CLIENT_CAPABILITIES_META_KEY,
   inputRequired,
+  MissingRequiredClientCapabilityError,
   ProtocolError,
   ProtocolErrorCode,
   Server,
@@ -24,7 +25,7 @@ import {
 import * as z4 from "zod/v4";
 import type { ToolDescriptor } from "./catalog/describe.js";
 import type { ToolResult } from "./call/executor.js";
-import { CONFIRM_TIMEOUT_MS, type ElicitFn } from "./call/confirm.js";
+import { CONFIRM_TIMEOUT_MS, type ElicitFn, type ProtocolRefusal } from "./call/confirm.js";
 import { answerOf, CONFIRM_INPUT, ConfirmationRefused, InputNeeded, mintState } from "./call/mrtr.js";
 import { callTool, malformedCall, refuseMalformedCall } from "./call/tool-call.js";
 import type { App } from "./runtime/app.js";
@@ -36,6 +37,15 @@ export { callTool, fileAccess, malformedCall, refuseMalformedCall, type CallExtr
 export type { AgentScope, Guard, GuardVerdict } from "./policy/types.js";
 
 export const SERVER_INFO = { name: "cohere-mcp", version: "0.1.0" };
+
+/**
+ * The cache hints of a modern (2026-07-28) tools/list and server/discover result. An agent's
+ * tools change only when the operator reloads the configuration, and a client that holds a
+ * `subscriptions/listen` stream is told at once (notifications/tools/list_changed); one that does
+ * not sees a reload's change within this time. Private: the list depends on the caller's
+ * credential (its agent, profile and headers), so no shared cache may hand it to another caller.
+ */
+export const MODERN_LIST_HINTS = { ttlMs: 300_000, cacheScope: "private" } as const;
 
 /** Pause between the last progress notification and the result (see the call handler). */
 const PROGRESS_SETTLE_MS = 25;
@@ -117,7 +127,10 @@ export function createMcpServer(app: App, source: ScopeSource, era: Era = "legac
   const transport = typeof source === "function" ? "http" : source.transport;
   const server: CohereServer = new CohereServer(SERVER_INFO, {
     // A session's tools follow the configuration: a reload that changes them sends list_changed.
-    capabilities: { tools: { listChanged: typeof source === "function" }, logging: {} },
+    // A modern HTTP client learns of a change through subscriptions/listen (src/transports/http/listen.ts);
+    // on stdio the tools never change under a connection.
+    capabilities: { tools: { listChanged: typeof source === "function" || (era === "modern" && source.transport === "http") }, logging: {} },
+    ...(era === "modern" ? { cacheHints: { "tools/list": MODERN_LIST_HINTS, "server/discover": MODERN_LIST_HINTS } } : {}),
     instructions:
       "Cohere API tools. Read tools run freely; write and destructive tools appear only when the operator enables them. " +
       "Errors are returned as tool results with what to do next.",
@@ -175,13 +188,17 @@ export function createMcpServer(app: App, source: ScopeSource, era: Era = "legac
       : era === "modern"
         ? async (question) => {
             if (!retry) throw new InputNeeded(question);
+            let answer: Awaited<ReturnType<typeof answerOf>>;
             try {
-              return await answerOf(app, scope, params.name, params.arguments, ctx.mcpReq.requestState(), ctx.mcpReq.inputResponses);
+              answer = await answerOf(app, scope, params.name, params.arguments, ctx.mcpReq.requestState(), ctx.mcpReq.inputResponses);
             } catch (err) {
               if (err instanceof ConfirmationRefused) throw err;
               app.logger.error("a confirmation could not be checked", { error: (err as Error)?.message });
-              throw new ConfirmationRefused("its confirmation could not be checked (the shared store did not answer)");
+              throw new ConfirmationRefused("its confirmation could not be checked (the shared store did not answer)", false);
             }
+            // a valid state without a usable answer (none, or not an elicitation result): ask again
+            if (answer === undefined) throw new InputNeeded(question);
+            return answer;
           }
         : async (message) => {
             const r = await ctx.mcpReq.elicitInput(
@@ -197,15 +214,16 @@ export function createMcpServer(app: App, source: ScopeSource, era: Era = "legac
         progress,
         elicit,
         span,
+        // 2026-07-28: "If processing a request requires a capability the client did not include
+        // in io.modelcontextprotocol/clientCapabilities, the server MUST return a
+        // MissingRequiredClientCapabilityError (-32021)" (HTTP 400): a destructive call's
+        // confirmation needs elicitation. A requestState that fails verification is rejected with
+        // an error (-32602, as the SDK's own requestState check answers). Legacy: tool errors.
+        ...(era === "modern" ? { protocolError: modernRefusal } : {}),
       });
     } catch (err) {
       if (!(err instanceof InputNeeded)) throw err;
-      return inputRequired({
-        inputRequests: {
-          [CONFIRM_INPUT]: inputRequired.elicit({ message: err.question, requestedSchema: { type: "object", properties: {} } }),
-        },
-        requestState: await mintState(app, scope, params.name, params.arguments),
-      });
+      return askToConfirm(app, scope, params.name, params.arguments, err.question);
     }
     await queue;
     // The SDK's client handles a notification one microtask after it reads it but a response at
@@ -216,6 +234,27 @@ export function createMcpServer(app: App, source: ScopeSource, era: Era = "legac
   };
   server.setRequestHandler("tools/call", { params: AnyToolsCallParams }, onCall);
   return server;
+}
+
+/** The first round of a modern destructive call (call/mrtr.ts): the question, and the signed state the retry must echo. */
+export async function askToConfirm(
+  app: App,
+  scope: AgentScope,
+  name: string,
+  args: Record<string, unknown> | undefined,
+  question: string,
+): Promise<InputRequiredResult> {
+  return inputRequired({
+    inputRequests: { [CONFIRM_INPUT]: inputRequired.elicit({ message: question, requestedSchema: { type: "object", properties: {} } }) },
+    requestState: await mintState(app, scope, name, args),
+  });
+}
+
+/** A modern-era confirmation refusal as the protocol error 2026-07-28 asks for (see handleCall). */
+function modernRefusal(kind: ProtocolRefusal, message: string): Error {
+  return kind === "missing_capability"
+    ? new MissingRequiredClientCapabilityError({ requiredCapabilities: { elicitation: {} } }, message)
+    : new ProtocolError(ProtocolErrorCode.InvalidParams, message, { reason: "invalid_request_state" });
 }
 
 /** What telemetry knows of a request the SDK dispatched: its id, session, `_meta`, HTTP headers and the negotiated protocol revision. */

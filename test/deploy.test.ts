@@ -68,7 +68,12 @@ describe("deploy/kubernetes", () => {
   });
 
   it("non-root, read-only root filesystem, no capabilities, no privilege escalation; writes only to /data", () => {
-    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
+    // The image named is the default (distroless) one, and the pod runs as that image's user
+    // (the Dockerfile's last stage: USER 65532:65532), which owns its /data.
+    expect(container.image).toMatch(/^ghcr\.io\/cohere-mcp\/cohere-mcp:\d+\.\d+\.\d+$/);
+    const users = [...readFileSync(join(ROOT, "Dockerfile"), "utf8").matchAll(/^USER (\S+)$/gm)].map((m) => m[1]);
+    expect(users.at(-1)).toBe("65532:65532");
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532 });
     expect(container.securityContext).toMatchObject({
       runAsNonRoot: true,
       readOnlyRootFilesystem: true,

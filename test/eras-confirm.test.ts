@@ -1,10 +1,11 @@
 /**
  * Destructive confirmations for modern-era (2026-07-28) clients, by input_required (MRTR): the
  * SDK v2 client answers through its elicitation handler and the call runs once, accepted; over
- * the raw wire every way a retry can lie is refused with nothing sent: no or a forged state, a
- * state for other arguments, another tool or another agent, a replayed one, and (by the unit
- * check with a clock) one older than MRTR_MAX_AGE_MS. A state signed by one replica is accepted
- * by another that shares the key.
+ * the raw wire every way a retry can lie is rejected (-32602) with nothing sent: no or a forged
+ * state, a state for other arguments, another tool or another agent, a replayed one, and (by the
+ * unit check with a clock) one older than MRTR_MAX_AGE_MS; a valid state without a usable answer
+ * is asked again. A state signed by one replica is accepted by another that shares the key. A
+ * client that declares no elicitation gets -32021.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
@@ -35,15 +36,30 @@ beforeEach(() => emu.reset());
 
 const deletes = () => emu.requests.filter((r) => r.method === "DELETE");
 
-/** One modern tools/call on the raw wire (the envelope and its headers); its result. */
-async function call(url: string, token: string, name: string, args: Record<string, unknown>, extra: Record<string, unknown> = {}) {
+/** One modern tools/call on the raw wire (the envelope and its headers); its answer. */
+async function send(url: string, token: string, name: string, args: Record<string, unknown>, extra: Record<string, unknown> = {}) {
   const r = await rpc(
     url,
     { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name, arguments: args, ...extra, _meta: ENVELOPE } },
     { ...(token ? bearer(token) : {}), "Mcp-Protocol-Version": MODERN, "Mcp-Method": "tools/call", "Mcp-Name": name },
   );
   expect(r.status).toBe(200);
-  return r.messages[0]?.result as Record<string, unknown> & ToolCallResult;
+  return r.messages[0] as { result?: Record<string, unknown> & ToolCallResult; error?: { code: number; message: string; data?: unknown } };
+}
+
+/** Its result. */
+const call = async (...a: Parameters<typeof send>) => (await send(...a)).result as Record<string, unknown> & ToolCallResult;
+
+/**
+ * Its error: a confirmation state that does not hold is rejected with -32602 (2026-07-28 MRTR:
+ * "return a JSON-RPC error" for state that fails verification), saying why and that nothing was sent.
+ */
+async function stateRejected(answer: Awaited<ReturnType<typeof send>>, why: RegExp) {
+  expect(answer.result, JSON.stringify(answer.result)).toBeUndefined();
+  expect(answer.error?.code).toBe(-32602);
+  expect(answer.error?.data).toEqual({ reason: "invalid_request_state" });
+  expect(answer.error?.message).toMatch(why);
+  expect(answer.error?.message).toMatch(/nothing was sent to Cohere/);
 }
 
 const accept = { confirm: { action: "accept", content: {} } };
@@ -106,6 +122,29 @@ describe("MRTR confirmations over HTTP (raw wire)", () => {
     expect(line).toMatchObject({ era: "modern", confirmed: true, agent: "ops" });
   });
 
+  it("a client that declares no elicitation gets -32021 (HTTP 400) naming it, audited not_confirmed, nothing sent", async () => {
+    const envelope = { ...ENVELOPE, "io.modelcontextprotocol/clientCapabilities": {} };
+    const r = await rpc(
+      a.url,
+      { jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "delete_dataset", arguments: { id: "ds-nocap" }, _meta: envelope } },
+      { ...bearer(OPS), "Mcp-Protocol-Version": MODERN, "Mcp-Method": "tools/call", "Mcp-Name": "delete_dataset" },
+    );
+    expect(r.status, r.body).toBe(400);
+    const err = r.messages[0]?.error as { code: number; message: string; data: { requiredCapabilities: unknown } };
+    expect(r.messages[0]?.id).toBe(7);
+    expect(err.code).toBe(-32021);
+    expect(err.data.requiredCapabilities).toEqual({ elicitation: {} });
+    expect(err.message).toMatch(/delete_dataset is destructive .*cannot ask.*nothing was sent to Cohere/s);
+    expect(deletes()).toHaveLength(0);
+    const line = await eventually(() => {
+      const l = readFileSync(audit, "utf8").trim().split("\n").map((x) => JSON.parse(x) as Record<string, unknown>);
+      const d = l.find((x) => x.tool === "delete_dataset" && x.reason === "not_confirmed" && x.resource === "dataset ds-nocap");
+      expect(d).toBeDefined();
+      return d!;
+    });
+    expect(line).toMatchObject({ era: "modern", decision: "denied", agent: "ops" });
+  });
+
   it("decline: nothing sent", async () => {
     const id = await dataset();
     const state = await ask(id);
@@ -115,32 +154,30 @@ describe("MRTR confirmations over HTTP (raw wire)", () => {
     expect(deletes()).toHaveLength(0);
   });
 
-  it("fails closed: no state, a forged one, other arguments, another tool, another agent, a replay", async () => {
+  it("fails closed with -32602: no state, a forged one, other arguments, another tool, another agent, a replay", async () => {
     const id = await dataset();
-    const refused = async (r: ToolCallResult, why: RegExp) => {
-      expect(r.isError, textOf(r)).toBe(true);
-      expect(textOf(r)).toMatch(why);
-      expect(textOf(r)).toMatch(/nothing was sent to Cohere/);
+    const refused = async (r: Awaited<ReturnType<typeof send>>, why: RegExp) => {
+      await stateRejected(r, why);
       expect(deletes()).toHaveLength(0);
     };
     // an answer without the state
-    await refused(await call(a.url, OPS, "delete_dataset", { id }, { inputResponses: accept }), /not signed by this server/);
+    await refused(await send(a.url, OPS, "delete_dataset", { id }, { inputResponses: accept }), /not signed by this server/);
     // a state whose body was changed (the signature no longer holds)
     const state = await ask(id);
     const [body, sig] = state.split(".");
     const forged = JSON.parse(Buffer.from(body!, "base64url").toString()) as Record<string, unknown>;
     forged.digest = "x";
     const forgedState = `${Buffer.from(JSON.stringify(forged)).toString("base64url")}.${sig}`;
-    await refused(await call(a.url, OPS, "delete_dataset", { id }, { inputResponses: accept, requestState: forgedState }), /not signed/);
+    await refused(await send(a.url, OPS, "delete_dataset", { id }, { inputResponses: accept, requestState: forgedState }), /not signed/);
     // retargeted: the same state for another dataset
     await refused(
-      await call(a.url, OPS, "delete_dataset", { id: "ds-other" }, { inputResponses: accept, requestState: await ask(id) }),
+      await send(a.url, OPS, "delete_dataset", { id: "ds-other" }, { inputResponses: accept, requestState: await ask(id) }),
       /other arguments/,
     );
     // another tool
-    await refused(await call(a.url, OPS, "cancel_embed_job", { id }, { inputResponses: accept, requestState: await ask(id) }), /another tool/);
+    await refused(await send(a.url, OPS, "cancel_embed_job", { id }, { inputResponses: accept, requestState: await ask(id) }), /another tool/);
     // another agent answering with ops's state
-    await refused(await call(a.url, OTHER, "delete_dataset", { id }, { inputResponses: accept, requestState: await ask(id) }), /another agent/);
+    await refused(await send(a.url, OTHER, "delete_dataset", { id }, { inputResponses: accept, requestState: await ask(id) }), /another agent/);
     // a replay: the first use deletes, the second is refused
     const once = await ask(id);
     expect((await call(a.url, OPS, "delete_dataset", { id }, { inputResponses: accept, requestState: once })).isError).toBeFalsy();
@@ -148,7 +185,24 @@ describe("MRTR confirmations over HTTP (raw wire)", () => {
     emu.reset();
     const id2 = await dataset();
     expect(id2).toBeTruthy();
-    await refused(await call(a.url, OPS, "delete_dataset", { id }, { inputResponses: accept, requestState: once }), /used already/);
+    await refused(await send(a.url, OPS, "delete_dataset", { id }, { inputResponses: accept, requestState: once }), /used already/);
+  });
+
+  it("a valid state without a usable answer (none, null, a number): asked again with a fresh state, nothing sent; that one then works (extra keys ignored)", async () => {
+    const id = await dataset();
+    let state = await ask(id);
+    for (const inputResponses of [undefined, null, { confirm: 12345 }]) {
+      const again = await call(a.url, OPS, "delete_dataset", { id }, { requestState: state, ...(inputResponses === undefined ? {} : { inputResponses }) });
+      expect(again.resultType, JSON.stringify(again)).toBe("input_required");
+      expect(again.requestState).not.toBe(state);
+      expect(deletes()).toHaveLength(0);
+      state = again.requestState as string;
+    }
+    // keys it did not ask about are ignored
+    const extra = { ...accept, unknown_extra_key: { action: "decline", content: { foo: "bar" } } };
+    const r = await call(a.url, OPS, "delete_dataset", { id }, { inputResponses: extra, requestState: state });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(deletes()).toHaveLength(1);
   });
 
   it("the envelope's headers must agree with the body: an Mcp-Name naming another tool is refused before any handler, nothing sent", async () => {
@@ -168,9 +222,7 @@ describe("MRTR confirmations over HTTP (raw wire)", () => {
     try {
       const id = await dataset();
       const state = await ask(id);
-      const r = await call(c.url, OPS, "delete_dataset", { id }, { inputResponses: accept, requestState: state });
-      expect(r.isError).toBe(true);
-      expect(textOf(r)).toMatch(/not signed by this server/);
+      await stateRejected(await send(c.url, OPS, "delete_dataset", { id }, { inputResponses: accept, requestState: state }), /not signed by this server/);
       expect(deletes()).toHaveLength(0);
     } finally {
       await c.stop();
@@ -192,9 +244,7 @@ describe.skipIf(!redisServerPath())("MRTR confirmations across replicas on Redis
       const ok = await call(r2.url, "", "delete_dataset", { id }, { inputResponses: accept, requestState: state });
       expect(ok.isError, textOf(ok)).toBeFalsy();
       expect(deletes()).toHaveLength(1);
-      const replay = await call(r1.url, "", "delete_dataset", { id }, { inputResponses: accept, requestState: state });
-      expect(replay.isError).toBe(true);
-      expect(textOf(replay)).toMatch(/used already/);
+      await stateRejected(await send(r1.url, "", "delete_dataset", { id }, { inputResponses: accept, requestState: state }), /used already/);
       expect(deletes()).toHaveLength(1);
     } finally {
       await Promise.all([r1.stop(), r2.stop()]);
@@ -204,7 +254,7 @@ describe.skipIf(!redisServerPath())("MRTR confirmations across replicas on Redis
 });
 
 describe("MRTR confirmations with the SDK v2 client", () => {
-  it("stdio and HTTP: the client's elicitation handler is asked, accept deletes; a client without elicitation is refused", async () => {
+  it("stdio and HTTP: the client's elicitation handler is asked, accept deletes; a client without elicitation gets -32021", async () => {
     const asked: string[] = [];
     const m = await modernStdio(emu.url, TOOLS, { pin: MODERN }, { elicit: true });
     const srv = await startHttp(emu.url, TOOLS);
@@ -222,14 +272,20 @@ describe("MRTR confirmations with the SDK v2 client", () => {
       }
       expect(asked).toHaveLength(2);
       expect(deletes()).toHaveLength(2);
-      const plain = await modernHttp(srv.url, {}, { pin: MODERN }, { elicit: false });
+      // a modern client that declares no elicitation: the protocol's -32021, on stdio and HTTP
+      const plain = [await modernHttp(srv.url, {}, { pin: MODERN }, { elicit: false }), await modernStdio(emu.url, TOOLS, { pin: MODERN }, { elicit: false })];
       try {
-        const r = (await plain.client.callTool({ name: "delete_dataset", arguments: { id: "ds-1" } })) as ToolCallResult;
-        expect(r.isError).toBe(true);
-        expect(textOf(r)).toMatch(/cannot ask/);
+        for (const p of plain) {
+          const err = await p.client.callTool({ name: "delete_dataset", arguments: { id: "ds-1" } }).then(
+            (r) => ({ code: undefined, message: textOf(r as ToolCallResult) }),
+            (e: unknown) => e as { code?: number; message?: string },
+          );
+          expect(err.code, err.message).toBe(-32021);
+          expect(err.message).toMatch(/cannot ask/);
+        }
         expect(deletes()).toHaveLength(2);
       } finally {
-        await plain.close();
+        await Promise.all(plain.map((p) => p.close()));
       }
     } finally {
       await m.close();

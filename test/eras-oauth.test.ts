@@ -2,13 +2,14 @@
  * The modern era (MCP 2026-07-28) with OAuth access tokens: the SDK v2 client pinned to
  * 2026-07-28 with a token from the team's issuer sees its rule's profile, calls within it, is
  * refused outside it, and the audit line carries its claims and the era; no token is a 401 that
- * fails the connection; a token without the scope a call needs is a 403 insufficient_scope.
+ * fails the connection; a token without the scope a call needs is a 403 insufficient_scope. The
+ * client in auto mode with a token picks 2026-07-28.
  */
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { textOf, type ToolCallResult } from "./helpers.js";
 import { bearer, eventually } from "./http-support.js";
-import { modernHttp } from "./eras-support.js";
+import { MODERN, modernHttp } from "./eras-support.js";
 import { emu, RERANK, SEARCH_TOOLS, startOurs, tokenFor, useOAuthWorld, type Started } from "./oauth-support.js";
 
 useOAuthWorld();
@@ -42,6 +43,18 @@ describe("2026-07-28 clients with OAuth access tokens", () => {
     });
     expect(line).toMatchObject({ agent: "search-bot", client_id: "search-bot", era: "modern" });
     expect(readFileSync(s.audit, "utf8")).not.toContain(token);
+  });
+
+  it("the v2 client in auto mode with an access token picks 2026-07-28 and calls", async () => {
+    const token = await tokenFor("search-bot", s.resource);
+    const a = await modernHttp(s.srv.url, bearer(token), "auto");
+    try {
+      expect(a.client.getNegotiatedProtocolVersion()).toBe(MODERN);
+      const ok = (await a.client.callTool({ name: "rerank", arguments: RERANK })) as ToolCallResult;
+      expect(ok.isError, textOf(ok)).toBeFalsy();
+    } finally {
+      await a.close();
+    }
   });
 
   it("no token: the connection fails (401); a token without cohere:write cannot create (403 insufficient_scope)", async () => {

@@ -118,7 +118,7 @@ export interface RawResponse {
 /** A raw HTTP request with full control of Host, Origin and the body (fetch forbids setting Host). */
 export function rawRequest(
   url: string,
-  opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer; localAddress?: string } = {},
+  opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer; localAddress?: string; agent?: http.Agent } = {},
 ): Promise<RawResponse> {
   const u = new URL(url);
   const headers: Record<string, string> = { ...opts.headers };
@@ -135,7 +135,8 @@ export function rawRequest(
         path: u.pathname + u.search,
         method: opts.method ?? "POST",
         headers,
-        agent: false,
+        // a keep-alive agent's connection can outlive the server's listening socket (shutdown tests)
+        agent: opts.agent ?? false,
         // another loopback source address (127.0.0.2 ...) is another client on Linux
         localAddress: opts.localAddress,
       },

@@ -21,8 +21,14 @@ export type ElicitFn = (message: string) => Promise<ElicitAnswer>;
 /** How long a confirmation may stay unanswered. */
 export const CONFIRM_TIMEOUT_MS = 120_000;
 
-/** `confirmed`: the user accepted (an elicitation); absent when no one was asked. */
-export type Verdict = { ok: true; confirmed?: true } | { ok: false; message: string; detail: string };
+/**
+ * `confirmed`: the user accepted (an elicitation); absent when no one was asked. `protocolError`:
+ * a refusal a modern-era client gets as a protocol error rather than a tool error (server.ts):
+ * for want of the elicitation capability it did not declare (-32021), or because the
+ * confirmation state it sent back does not hold for this call (-32602).
+ */
+export type ProtocolRefusal = "missing_capability" | "invalid_request_state";
+export type Verdict = { ok: true; confirmed?: true } | { ok: false; message: string; detail: string; protocolError?: ProtocolRefusal };
 
 const PLACEHOLDER = /\{([A-Za-z0-9_]+)\}/g;
 
@@ -83,6 +89,7 @@ export async function confirmDestructive(
   if (!opts.elicit) {
     return {
       ok: false,
+      protocolError: "missing_capability",
       detail: "client cannot elicit",
       message:
         `${tool.name} is destructive and needs the user's confirmation, but this MCP client cannot ask (it does not support elicitation), ` +
@@ -101,6 +108,7 @@ export async function confirmDestructive(
     if (err instanceof ConfirmationRefused) {
       return {
         ok: false,
+        ...(err.invalidState ? { protocolError: "invalid_request_state" as const } : {}),
         detail: `confirmation refused: ${err.why}`,
         message:
           `${tool.name} is destructive and was not run, because ${err.why}; nothing was sent to Cohere. ` +

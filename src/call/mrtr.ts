@@ -47,9 +47,17 @@ export class InputNeeded extends Error {
   }
 }
 
-/** Raised when a retry's confirmation does not hold: `why` says what was wrong (for the agent and the audit). */
+/**
+ * Raised when a retry's confirmation does not hold: `why` says what was wrong (for the agent and
+ * the audit). `invalidState`: the state the client sent back is at fault (not signed by us, too
+ * old, for another call, used already), which 2026-07-28 answers with an error (-32602); false
+ * when the server could not check it.
+ */
 export class ConfirmationRefused extends Error {
-  constructor(readonly why: string) {
+  constructor(
+    readonly why: string,
+    readonly invalidState = true,
+  ) {
     super(why);
   }
 }
@@ -122,7 +130,8 @@ export async function mintState(app: App, scope: AgentScope, tool: string, args:
 
 /**
  * The user's answer carried by a retry, once its state is checked against this very call and
- * its nonce taken (single use). Throws ConfirmationRefused when anything does not hold.
+ * its nonce taken (single use); undefined when the state holds but no usable answer came with it
+ * (the caller asks again, with a fresh state). Throws ConfirmationRefused when the state does not hold.
  */
 export async function answerOf(
   app: App,
@@ -132,7 +141,7 @@ export async function answerOf(
   token: unknown,
   responses: Record<string, unknown> | undefined,
   now = Date.now(),
-): Promise<ElicitAnswer> {
+): Promise<ElicitAnswer | undefined> {
   const signer = await stateSigner(app);
   const s = signer.verify(token);
   if (!s) throw new ConfirmationRefused("its confirmation state is missing or was not signed by this server");
@@ -147,6 +156,5 @@ export async function answerOf(
   }
   const r = responses?.[CONFIRM_INPUT] as { action?: unknown } | undefined;
   const action = r && typeof r === "object" ? r.action : undefined;
-  if (action === "accept" || action === "decline" || action === "cancel") return action;
-  throw new ConfirmationRefused("it carried no answer to the confirmation");
+  return action === "accept" || action === "decline" || action === "cancel" ? action : undefined;
 }

@@ -4,7 +4,7 @@
  * refusal of a malformed tools/call. src/server.ts is the SDK-facing side that calls it.
  */
 import { errorResult, executeTool, parseInput, safeResource, type CallOutcome, type ToolResult } from "./executor.js";
-import { confirmDestructive, type ElicitFn } from "./confirm.js";
+import { confirmDestructive, type ElicitFn, type ProtocolRefusal } from "./confirm.js";
 import { FileRefused, pathInputs, resolveFileInputs, type FileAccess } from "./files.js";
 import { hashArgs, isoTime, type AuditDraft, type AuditHead, type AuditTail, type DenyReason } from "../audit/index.js";
 import { quoteValue } from "../audit/show.js";
@@ -76,6 +76,12 @@ export interface CallExtras {
   elicit?: ElicitFn;
   /** The request's server span (--otel): the parent of the call's spans, passed along explicitly. */
   span?: SpanHandle;
+  /**
+   * Modern era (2026-07-28): a confirmation refusal the protocol answers with an error (a missing
+   * client capability: -32021; a confirmation state that does not hold: -32602) is thrown as the
+   * error this makes, after it is audited, instead of being returned as a tool error (legacy).
+   */
+  protocolError?: (kind: ProtocolRefusal, message: string) => Error;
 }
 
 /** May this agent read files by path, and from where? */
@@ -292,7 +298,13 @@ export async function callTool(
         span.set("cohere_mcp.confirmed", v.ok);
         return v;
       }, extras.span);
-      if (!confirmed.ok) return deny("not_confirmed", confirmed.message, confirmed.detail, safeResource(tool, input));
+      if (!confirmed.ok) {
+        const refusal = await deny("not_confirmed", confirmed.message, confirmed.detail, safeResource(tool, input));
+        if (confirmed.protocolError && extras.protocolError) {
+          throw extras.protocolError(confirmed.protocolError, refusal.content.map((c) => ("text" in c ? c.text : "")).join(""));
+        }
+        return refusal;
+      }
       userConfirmed = confirmed.confirmed;
     }
 

@@ -115,5 +115,6 @@ export const ENV = [
   { env: "CO_API_URL", help: `Cohere base URL (default ${DEFAULTS.baseUrl}; a trailing /v1 or /v2 is tolerated)` },
   { env: "COHERE_MCP_STORE_PASSWORD", help: "Password for --store when its URL carries none (never logged)" },
   { env: "COHERE_MCP_STATE_KEY", help: "Key (32+ characters) that signs modern-era confirmation state; replicas without --store need the same one (default: shared through --store, else random per process; never logged)" },
+  { env: "COHERE_MCP_MODERN_FAST", help: "off: every modern-era (2026-07-28) HTTP request goes through the SDK's handler, none through the fast path (to compare the two; default on)" },
   { env: "OTEL_*", help: "The standard OpenTelemetry variables: OTEL_EXPORTER_OTLP_ENDPOINT (and _TRACES_/_METRICS_/_LOGS_ variants), _PROTOCOL (http/protobuf, http/json), _HEADERS (never logged), OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_TRACES_SAMPLER(_ARG), OTEL_METRIC_EXPORT_INTERVAL, OTEL_SDK_DISABLED" },
 ] as const;

@@ -1,17 +1,20 @@
 /**
  * The compose fleet (deploy/compose/compose.yaml) brought up with podman-compose, exactly as
- * written, on its own bridge network: Redis, three replicas of the image, nginx with
+ * written, on its own bridge network: Redis, three replicas of the image (the default, distroless,
+ * as compose.yaml names it), nginx with
  * deploy/nginx/cohere-mcp.conf, and the emulator (the dry-run profile) as Cohere. The suite's own team
  * config, env file and published port are given through the file's variables.
  *  - Redis requires the env file's COHERE_MCP_STORE_PASSWORD: a client on the project's network
  *    without it gets NOAUTH; the replicas authenticate with it (the counts below are in Redis);
  *  - three replicas share one agent's per_month budget of 100 exactly through nginx: 200 calls
  *    from 10 clients → 100 answered, 100 refused; the emulator received 100, Redis counts 100
- *    (10 sessions and 200 calls stay within nginx's per-client request rate, 50/s with a burst
- *    of 200, that all of them share: they come from one address);
+ *    (each client opens a new session every 5 calls: about 40 sessions and 200 calls, 400 ms
+ *    each, stay within nginx's per-client request rate, 50/s with a burst of 200, that all of
+ *    them share: they come from one address);
  *  - one replica stopped (SIGTERM) mid-load: no call fails, none is charged twice (the same
- *    three figures agree); a client whose session was on it starts a new one (404, as the MCP
- *    spec says) and goes on;
+ *    three figures agree); sessions that start while it drains are refused there (503) and
+ *    opened by nginx on another replica; a client whose session was on it starts a new one once
+ *    it is gone (404, as the MCP spec says) and goes on;
  *  - `podman-compose down -v` removes every container and volume of the project.
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -116,23 +119,64 @@ interface Outcome {
   ok: number;
   refused: number;
   failed: string[];
+  /** Sessions started over after a 404 on a call. */
   reinit: number;
+  /** Handshakes started over after a 404 (on notifications/initialized). */
+  handshakeRestarts: number;
+  /** Sessions opened in all. */
+  sessions: number;
 }
 
-async function connect(): Promise<Client> {
-  const client = new Client({ name: "compose-load", version: "1.0.0" });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit: { headers: bearer(AGENT_TOKEN) } }));
-  return client;
+/**
+ * A session's replica went away: nginx sent the request to another, which does not know the
+ * session and answered 404 (nothing was run there). The MCP spec (2025-11-25, Session
+ * Management): on 404 the client MUST start a new session with a new InitializeRequest.
+ */
+const sessionGone = (err: unknown): boolean =>
+  (err as { code?: unknown }).code === 404 || /\b404\b|Session not found/i.test((err as Error).message);
+
+/** A new MCP session through nginx; started over (a new initialize) if it is gone during the handshake. */
+async function connect(out: Outcome): Promise<Client> {
+  for (let attempt = 1; ; attempt++) {
+    const client = new Client({ name: "compose-load", version: "1.0.0" });
+    try {
+      await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit: { headers: bearer(AGENT_TOKEN) } }));
+      return client;
+    } catch (err) {
+      await client.close().catch(() => undefined);
+      if (attempt < 3 && sessionGone(err)) {
+        out.handshakeRestarts++;
+        continue;
+      }
+      throw err;
+    }
+  }
 }
 
-/** `clients` MCP sessions through nginx, `perClient` rerank calls each, one after another. */
-async function load(clients: number, perClient: number, onProgress: (done: number) => void): Promise<Outcome> {
-  const out: Outcome = { ok: 0, refused: 0, failed: [], reinit: 0 };
+/** End a session as a client leaving does (DELETE; its replica may be gone), and close the client. */
+async function leave(client: Client): Promise<void> {
+  await (client.transport as StreamableHTTPClientTransport | undefined)?.terminateSession().catch(() => undefined);
+  await client.close().catch(() => undefined);
+}
+
+/**
+ * `clients` MCP clients through nginx, `perClient` rerank calls each, one after another; each
+ * client ends its session and opens a new one every `perSession` calls (clients come and go), so
+ * sessions start while a replica drains.
+ */
+async function load(clients: number, perClient: number, perSession: number, onProgress: (done: number) => void): Promise<Outcome> {
+  const out: Outcome = { ok: 0, refused: 0, failed: [], reinit: 0, handshakeRestarts: 0, sessions: 0 };
   let done = 0;
   await Promise.all(
     Array.from({ length: clients }, async (_, c) => {
-      let client = await connect();
+      let client = await connect(out);
+      out.sessions++;
       for (let i = 0; i < perClient; i++) {
+        if (i > 0 && i % perSession === 0) {
+          await leave(client);
+          client = await connect(out);
+          out.sessions++;
+        }
         const args = { model: "rerank-v3.5", query: `compose ${c}-${i}`, documents: ["a", "b"] };
         for (let attempt = 0; ; attempt++) {
           try {
@@ -142,12 +186,12 @@ async function load(clients: number, perClient: number, onProgress: (done: numbe
             else out.failed.push(textOf(r));
             break;
           } catch (err) {
-            // The session's replica went away: nginx sent the request to another, which answered
-            // 404 Session not found (the call was not run there). A new session, the same call.
-            if (attempt === 0 && /404|session/i.test((err as Error).message)) {
+            // The session is gone (404: the call was not run): a new session, the same call.
+            if (attempt < 2 && sessionGone(err)) {
               out.reinit++;
               await client.close().catch(() => undefined);
-              client = await connect();
+              client = await connect(out);
+              out.sessions++;
               continue;
             }
             out.failed.push((err as Error).message);
@@ -156,7 +200,7 @@ async function load(clients: number, perClient: number, onProgress: (done: numbe
         }
         onProgress(++done);
       }
-      await client.close().catch(() => undefined);
+      await leave(client);
     }),
   );
   return out;
@@ -183,10 +227,12 @@ describe("the compose fleet (podman-compose, emulator profile)", () => {
 
   it("three replicas share a per_month budget of 100 exactly through nginx; one stopped mid-load: no call fails, none is charged twice", async () => {
     await emulatorControl("DELETE", "/_emulator/requests");
-    await emulatorControl("POST", "/_emulator/latency", { ms: 150 });
+    // 400 ms a call: the load outlasts r2's drain (its calls in flight, then up to 5.5 s for the
+    // connections nginx keeps), so its sessions are gone (404) before the load ends.
+    await emulatorControl("POST", "/_emulator/latency", { ms: 400 });
     let stop: Promise<unknown> | undefined;
     const t = Date.now();
-    const outcome = await load(10, 20, (done) => {
+    const outcome = await load(10, 20, 5, (done) => {
       // A third of the way in, r2 gets SIGTERM (podman stop: the image's STOPSIGNAL) and drains.
       if (done === 60 && !stop) stop = run("podman", ["stop", "--time", "30", ctr("r2")]);
     });
@@ -197,10 +243,14 @@ describe("the compose fleet (podman-compose, emulator profile)", () => {
       r.path.endsWith("/rerank"),
     );
     const counted = await redisMonthCount();
+    // new sessions r2 refused while draining (503), which nginx sent to r1 or r3
+    const r2Logs = await run("podman", ["logs", ctr("r2")]);
+    const refusedByR2 = ((r2Logs.stdout + r2Logs.stderr).match(/refused a new session: shutting down/g) ?? []).length;
     console.log(
-      `compose: 200 calls from 10 sessions through nginx in ${seconds.toFixed(1)} s, r2 stopped after 60: ` +
+      `compose: 200 calls from 10 clients (${outcome.sessions} sessions) through nginx in ${seconds.toFixed(1)} s, r2 stopped after 60: ` +
         `${outcome.ok} answered, ${outcome.refused} refused (per_month 100), ${outcome.failed.length} failed, ` +
-        `${outcome.reinit} sessions restarted; emulator received ${sent.length}, Redis counter ${counted}`,
+        `${outcome.reinit} sessions restarted after a 404 on a call, ${outcome.handshakeRestarts} during the handshake, ` +
+        `${refusedByR2} new sessions refused by the draining r2 (sent elsewhere by nginx); emulator received ${sent.length}, Redis counter ${counted}`,
     );
     expect(outcome.failed).toEqual([]);
     expect(outcome.ok).toBe(100);

@@ -1,6 +1,7 @@
 /**
- * The Dockerfile's `distroless` target (`--target distroless`, published as `<version>-distroless`),
- * built by global-setup.ts on the stand-in for gcr.io/distroless/nodejs20-debian12:nonroot, run as
+ * The Dockerfile's default target, `distroless` (its last stage, published as `<version>`: what
+ * server.json, compose.yaml and the Kubernetes manifests name), built by global-setup.ts on the
+ * stand-in for gcr.io/distroless/nodejs20-debian12:nonroot, run as
  * users run it: read-only root filesystem, non-root (uid 65532), against the emulator on this
  * machine (host networking, loopback only).
  *  - what it declares: user 65532, node's absolute path as entrypoint, the exec-form healthcheck,
@@ -21,7 +22,7 @@ import { textOf } from "../helpers.js";
 import { bearer, connectHttp, eventually, rawRequest } from "../http-support.js";
 import { inspectImage, RERANK, writeTeamConfig } from "./fixture.js";
 import { scanImage, sumLayers } from "./layers.js";
-import { DISTROLESS_IMAGE, env, mb, podman, run } from "./podman.js";
+import { IMAGE, env, mb, podman, run } from "./podman.js";
 import { AGENT_TOKEN, CANARY, CONTAINER_KEY, OTHER_TOKEN } from "./secrets.js";
 
 /** The base the Dockerfile's distroless stage names (a stand-in built by stand-ins.sh here). */
@@ -38,9 +39,9 @@ beforeAll(async () => {
 });
 afterAll(async () => emu?.stop());
 
-describe("the distroless image (--target distroless)", () => {
+describe("the default image (distroless)", () => {
   it("runs as uid 65532, has no shell, apt or dpkg, and declares node's path, an exec-form healthcheck, stop signal, /data and OCI labels", async () => {
-    const { config: c, healthcheck } = await inspectImage(DISTROLESS_IMAGE);
+    const { config: c, healthcheck } = await inspectImage(IMAGE);
     expect(c.User).toBe("65532:65532");
     expect(c.Entrypoint).toEqual([NODE, "/app/dist/src/index.js"]);
     expect(c.StopSignal).toBe("SIGTERM");
@@ -57,11 +58,11 @@ describe("the distroless image (--target distroless)", () => {
       console.log(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), data: [st.uid, st.gid],
         present: ${JSON.stringify(SHELLS_AND_TOOLS)}.filter((p) => fs.existsSync(p)), root: fs.statSync("/").uid }));`;
     // (`--entrypoint node`, as compose.yaml's emulator service starts it: node is on PATH in both variants)
-    const out = await podman(["run", "--rm", "--read-only", "--network", "none", "--entrypoint", "node", DISTROLESS_IMAGE, "-e", probe]);
+    const out = await podman(["run", "--rm", "--read-only", "--network", "none", "--entrypoint", "node", IMAGE, "-e", probe]);
     const seen = JSON.parse(out) as { uid: number; gid: number; data: number[]; present: string[]; root: number };
     expect(seen).toEqual({ uid: 65532, gid: 65532, data: [65532, 65532], present: [], root: 0 });
     // And no shell can be started in it.
-    const sh = await run("podman", ["run", "--rm", "--network", "none", "--entrypoint", "/bin/sh", DISTROLESS_IMAGE, "-c", "true"]);
+    const sh = await run("podman", ["run", "--rm", "--network", "none", "--entrypoint", "/bin/sh", IMAGE, "-c", "true"]);
     expect(sh.code).not.toBe(0);
   });
 
@@ -69,7 +70,7 @@ describe("the distroless image (--target distroless)", () => {
     const name = `cohere-mcp-distroless-stdio-${process.pid}`;
     const transport = new StdioClientTransport({
       command: "podman",
-      args: ["run", "-i", "--rm", "--read-only", "--network", "host", "--name", name, "-e", "CO_API_KEY", "-e", "CO_API_URL", DISTROLESS_IMAGE],
+      args: ["run", "-i", "--rm", "--read-only", "--network", "host", "--name", name, "-e", "CO_API_KEY", "-e", "CO_API_URL", IMAGE],
       env: { ...(env() as Record<string, string>), CO_API_KEY: CONTAINER_KEY, CO_API_URL: emu.url },
       stderr: "pipe",
     });
@@ -104,7 +105,7 @@ describe("the distroless image (--target distroless)", () => {
       "run", "-d", "--read-only", "--network", "host", "--name", name,
       "-v", `${volume}:/data`, "-v", `${configPath}:/config/team.json:ro`,
       "-e", "CO_API_KEY", "-e", "CO_API_URL", "-e", "AGENT_TOKEN",
-      DISTROLESS_IMAGE,
+      IMAGE,
       "--http", "--host", "127.0.0.1", "--port", String(port), "--allowed-hosts", "127.0.0.1",
       "--config", "/config/team.json", "--audit-log", "/data/audit.jsonl",
     ], { env: { CO_API_KEY: CONTAINER_KEY, CO_API_URL: emu.url, AGENT_TOKEN } });
@@ -149,7 +150,7 @@ describe("the distroless image (--target distroless)", () => {
 
   it("holds no secret in any layer, no shell in any layer, and is under 150 MB: its size printed", async () => {
     const needles = [CONTAINER_KEY, AGENT_TOKEN, OTHER_TOKEN, CANARY, "container-canary-", "container-key-", "container-agent-"];
-    const { hits, names, sizes } = await scanImage(DISTROLESS_IMAGE, "distroless", needles);
+    const { hits, names, sizes } = await scanImage(IMAGE, "distroless", needles);
     expect(hits).toEqual([]);
     expect(names).toContain("app/dist/src/index.js");
     expect(names).toContain("nodejs/bin/node");

@@ -1,5 +1,6 @@
 /**
- * The image built from the Dockerfile (by global-setup.ts), run as users run it: read-only root
+ * The Dockerfile's `slim` target (`--target slim`, published as `<version>-slim`: node's Debian
+ * slim image, with a shell), built by global-setup.ts, run as users run it: read-only root
  * filesystem, non-root, against the emulator on this machine (host networking, loopback only).
  *  - what the image declares: user, entrypoint, healthcheck, stop signal, volume, OCI labels;
  *  - stdio: the MCP SDK client lists and calls `rerank` through `podman run -i --rm`;
@@ -20,7 +21,7 @@ import { textOf } from "../helpers.js";
 import { bearer, connectHttp, eventually, rawRequest } from "../http-support.js";
 import { inspectImage, RERANK, writeTeamConfig } from "./fixture.js";
 import { scanImage, type Layer } from "./layers.js";
-import { BUILD_STAGE, IMAGE, env, imageSize, mb, podman, run } from "./podman.js";
+import { BUILD_STAGE, SLIM_IMAGE, env, imageSize, mb, podman, run } from "./podman.js";
 import { AGENT_TOKEN, CANARY, CONTAINER_KEY, OTHER_TOKEN } from "./secrets.js";
 
 /** The base image the Dockerfile names (a stand-in built by stand-ins.sh here). */
@@ -34,9 +35,9 @@ beforeAll(async () => {
 });
 afterAll(async () => emu?.stop());
 
-describe("the image", () => {
+describe("the slim image (--target slim)", () => {
   it("runs as the non-root node user, takes flags straight through, declares its healthcheck, stop signal, volume and OCI labels", async () => {
-    const { config: c, healthcheck } = await inspectImage(IMAGE);
+    const { config: c, healthcheck } = await inspectImage(SLIM_IMAGE);
     expect(c.User).toBe("node");
     expect(c.Entrypoint).toEqual(["node", "/app/dist/src/index.js"]);
     expect(c.StopSignal).toBe("SIGTERM");
@@ -48,13 +49,13 @@ describe("the image", () => {
       "org.opencontainers.image.version": JSON.parse(readFileSync("package.json", "utf8")).version,
       "org.opencontainers.image.licenses": "MIT",
     });
-    const id = await podman(["run", "--rm", "--read-only", "--network", "none", "--entrypoint", "id", IMAGE, "-u"]);
+    const id = await podman(["run", "--rm", "--read-only", "--network", "none", "--entrypoint", "id", SLIM_IMAGE, "-u"]);
     expect(id).toBe("1000");
     // Flags reach the server: --version prints and exits.
-    const version = await run("podman", ["run", "--rm", "--read-only", "--network", "none", IMAGE, "--version"]);
+    const version = await run("podman", ["run", "--rm", "--read-only", "--network", "none", SLIM_IMAGE, "--version"]);
     expect(version.code).toBe(0);
     expect(version.stdout).toMatch(/0\.\d+\.\d+/);
-    console.log(`image ${IMAGE}: ${mb(await imageSize(IMAGE))}`);
+    console.log(`image ${SLIM_IMAGE}: ${mb(await imageSize(SLIM_IMAGE))}`);
   });
 });
 
@@ -63,7 +64,7 @@ describe("stdio from the image", () => {
     const name = `cohere-mcp-stdio-${process.pid}`;
     const transport = new StdioClientTransport({
       command: "podman",
-      args: ["run", "-i", "--rm", "--read-only", "--network", "host", "--name", name, "-e", "CO_API_KEY", "-e", "CO_API_URL", IMAGE],
+      args: ["run", "-i", "--rm", "--read-only", "--network", "host", "--name", name, "-e", "CO_API_KEY", "-e", "CO_API_URL", SLIM_IMAGE],
       env: { ...(env() as Record<string, string>), CO_API_KEY: CONTAINER_KEY, CO_API_URL: emu.url },
       stderr: "pipe",
     });
@@ -107,7 +108,7 @@ async function startGateway(extra: string[] = []): Promise<Gateway> {
     "run", "-d", "--read-only", "--network", "host", "--name", name,
     "-v", `${volume}:/data`, "-v", `${configPath}:/config/team.json:ro`,
     "-e", "CO_API_KEY", "-e", "CO_API_URL", "-e", "AGENT_TOKEN",
-    IMAGE,
+    SLIM_IMAGE,
     "--http", "--host", "127.0.0.1", "--port", String(port), "--allowed-hosts", "127.0.0.1",
     "--config", "/config/team.json", "--audit-log", "/data/audit.jsonl", ...extra,
   ], { env: { CO_API_KEY: CONTAINER_KEY, CO_API_URL: emu.url, AGENT_TOKEN } });
@@ -222,7 +223,7 @@ describe("one HTTP gateway from the image", () => {
 describe("no secret in any layer", () => {
   it("the key, the tokens and the canaries planted in the build context are in no layer nor the image config; no test, source or env file is", async () => {
     const needles = [CONTAINER_KEY, AGENT_TOKEN, OTHER_TOKEN, CANARY, "container-canary-", "container-key-", "container-agent-"];
-    const { hits, names, layers, sizes } = await scanImage(IMAGE, "image", needles);
+    const { hits, names, layers, sizes } = await scanImage(SLIM_IMAGE, "image", needles);
     expect(hits).toEqual([]);
     expect(layers).toBeGreaterThan(1);
     // The image's size, the base's layers apart from the application's: uncompressed (the layer

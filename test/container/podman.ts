@@ -11,11 +11,12 @@ import { join } from "node:path";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
 const VERSION = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version;
-/** The name the image is published under (server.json, compose.yaml); the test builds it under this tag. */
+/** The name the image is published under (server.json, compose.yaml, Kubernetes): the Dockerfile's
+ *  default target (its last stage, distroless); the test builds it under this tag. */
 export const IMAGE = `ghcr.io/cohere-mcp/cohere-mcp:${VERSION}`;
 export { VERSION };
-/** The Dockerfile's `distroless` target, under the tag convention docs/container.md gives. */
-export const DISTROLESS_IMAGE = `${IMAGE}-distroless`;
+/** The Dockerfile's `slim` target (with a shell), under the tag convention docs/container.md gives. */
+export const SLIM_IMAGE = `${IMAGE}-slim`;
 /** The Dockerfile's `build` stage, tagged for the layer scan. */
 export const BUILD_STAGE = "localhost/cohere-mcp-build-stage:test";
 

@@ -489,4 +489,52 @@ describe("a session through nginx (--sessions)", () => {
       emu.setStreamChunkDelay(0);
     }
   });
+
+  it("a replica stopped with SIGTERM while sessions start through nginx: it refuses new ones (503), nginx sends them to the others, none is lost; its own sessions finish", async () => {
+    // Sessions through nginx until there is one on every replica (nginx leaves a replica the
+    // previous test killed alone for fail_timeout), so nginx holds kept-alive connections to
+    // each; then a call on the victim, r2, that is in flight when the signal comes.
+    const victim = c.replicas.find((r) => r.tag === "r2")!;
+    const opened: Array<Awaited<ReturnType<typeof connect>>> = [];
+    await eventually(async () => {
+      opened.push(await connect());
+      expect(new Set(opened.map((o) => o.transport.sessionId!.split(".")[0])).size).toBe(3);
+    });
+    const onVictim = opened.find((o) => o.transport.sessionId!.startsWith("r2."))!;
+    for (const o of opened) await o.client.listTools();
+    emu.setLatency(1_500);
+    const before = emu.requests.length;
+    const inFlight = onVictim.client.callTool({ name: "chat", arguments: { model: "command-a-03-2025", messages: [{ role: "user", content: "held by r2" }] } });
+    await eventually(() => expect(emu.requests.length).toBeGreaterThan(before));
+    const p = victim.proc!;
+    const exited = new Promise<number | string | null>((r) => p.once("exit", (code, sig) => r(code ?? sig)));
+    // nginx keeps connections to every replica for requests without a session (initialize goes
+    // that way): open several at once, so that some are idle in its cache when r2 drains.
+    await Promise.all(Array.from({ length: 40 }, () => request(`${c.nginx.url}/healthz`, { method: "GET" })));
+    p.kill("SIGTERM");
+    await eventually(() => expect(victim.stderr()).toMatch(/shutting down/));
+    try {
+      // 24 new sessions while r2 drains, one after another (nginx goes round the replicas, and
+      // reaches r2 on a connection it kept): each initializes and lists its tools.
+      const fresh: Array<Awaited<ReturnType<typeof connect>>> = [];
+      for (let i = 0; i < 24; i++) {
+        const s = await connect();
+        await s.client.listTools();
+        fresh.push(s);
+      }
+      const tags = fresh.map((s) => s.transport.sessionId!.split(".")[0]);
+      expect(tags.filter((t) => t === "r2")).toEqual([]);
+      const held = await inFlight;
+      expect(held.isError, JSON.stringify(held.content)).toBeFalsy();
+      for (const s of [...fresh, ...opened]) await s.client.close().catch(() => undefined);
+      expect(await exited).toBe(0);
+      const refusedHere = (victim.stderr().match(/refused a new session: shutting down/g) ?? []).length;
+      expect(refusedHere).toBeGreaterThan(0); // the case was met: r2 got initializes while draining
+      console.log(`SIGTERM while sessions start: 24 new sessions through nginx, all on ${[...new Set(tags)].sort().join(" and ")}; r2 refused ${refusedHere} (503, retried elsewhere by nginx)`);
+    } finally {
+      emu.setLatency(0);
+      victim.proc = undefined;
+      await victim.start();
+    }
+  });
 });

@@ -10,7 +10,7 @@ import { callTool, malformedCall, refuseMalformedCall } from "../../server.js";
 import type { App } from "../../runtime/app.js";
 import type { AgentScope } from "../../policy/types.js";
 import { sendJson } from "./io.js";
-import type { InFlight, InFlightRequests } from "./inflight.js";
+import type { InFlightRequests } from "./inflight.js";
 import type { Identity } from "../../identity/index.js";
 import type { PlainCall } from "./rpc.js";
 import { inRequestSpan } from "../../telemetry/request.js";
@@ -48,33 +48,16 @@ async function plainCall(
     span.fail("-32602", "JSON-RPC error");
     return sendJson(res, 200, { jsonrpc: "2.0", id: call.id, error: { code: -32602, message } });
   }
-  const ac = new AbortController();
-  // An AbortError, so that a call cut by the client or --request-timeout-ms is audited as
-  // "cancelled" (as on the SDK path), not "internal".
-  const abort = (message: string) => ac.abort(new DOMException(message, "AbortError"));
-  let answered = false;
+  // An AbortError when cut by the client or --request-timeout-ms: audited as "cancelled" (as on
+  // the SDK path), not "internal".
+  const tracked = requests.trackCall(res, who, (message) =>
+    sendJson(res, 200, { jsonrpc: "2.0", id: call.id, error: { code: -32001, message } }),
+  );
   const answer = (status: number, payload: unknown) => {
-    if (answered) return;
-    answered = true;
-    sendJson(res, status, payload);
+    if (tracked.claim()) sendJson(res, status, payload);
   };
-  const f: InFlight = {
-    res,
-    who,
-    cancel: (message) => {
-      abort(message);
-      answer(200, { jsonrpc: "2.0", id: call.id, error: { code: -32001, message } });
-    },
-  };
-  requests.add(f);
-  const timer = requests.startTimer(f);
-  res.once("close", () => {
-    clearTimeout(timer);
-    if (!answered) abort("the client closed the connection"); // cancel upstream at once
-    requests.delete(f);
-  });
   try {
-    const result = await callTool(app, scope, call.name!, call.arguments, { signal: ac.signal, span });
+    const result = await callTool(app, scope, call.name!, call.arguments, { signal: tracked.signal, span });
     if (result.isError) span.fail("tool_error");
     answer(200, { jsonrpc: "2.0", id: call.id, result });
   } catch (err) {

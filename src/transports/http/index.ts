@@ -3,7 +3,8 @@
  *
  * Every request to /mcp goes through, in order:
  *   the client address (X-Forwarded-For from a trusted proxy only, forwarded.ts)  →
- *   Host / Origin allowlist (403, origin.ts)  →  draining (503)  →  credential: a static token or
+ *   Host / Origin allowlist (403, origin.ts)  →  draining (503 for a request that would open a
+ *   session, lifecycle.ts)  →  credential: a static token or
  *   an OAuth access token (401/403, audited; unauthenticated.ts, src/identity/index.ts)  →  body size
  *   (413) and JSON (400)  →  OAuth scopes of the calls (403 insufficient_scope, oauth.ts)  →  the
  *   agent's scope (scopes.ts)  →  a modern-era (2026-07-28) request to the SDK's per-request
@@ -35,7 +36,7 @@ import { refuseUnstructuredCalls, runPlainCall } from "./fastpath.js";
 import { createSessionTable } from "./sessions.js";
 import { answerProbe, PROBE_PATHS } from "./probes.js";
 import { refuseLargeBatch, refuseUnauthenticated } from "./unauthenticated.js";
-import { installShutdown } from "./lifecycle.js";
+import { installShutdown, refuseNewSessionWhileDraining } from "./lifecycle.js";
 import { notFound } from "./challenge.js";
 import { answerResourceMetadata, authInfoOf, refuseInsufficientScope, scopeShortfall } from "./oauth.js";
 import { anonymousIdentity, type Identity } from "../../identity/index.js";
@@ -78,9 +79,9 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
   const scopeFor: ScopeResolver = (agent, header, query) => current().scopeFor(agent, header, query);
   const sessions = o.sessions ? createSessionTable(app, requests, scopeFor) : undefined;
   // --eras: the modern leg (2026-07-28) beside the legacy one; each can be turned off.
-  const modern = o.eras.has("modern") ? createModernLeg(app, requests) : undefined;
+  const modern = o.eras.has("modern") ? createModernLeg(app, requests, env) : undefined;
   const legacy = o.eras.has("legacy");
-  retireSessions(app, sessions, requests);
+  retireSessions(app, sessions, requests, modern);
 
   // Created whatever the configuration: a reload may add agents to a server that had none.
   const authThrottle = createAuthThrottle(app);
@@ -134,10 +135,14 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
       return void res.end();
     }
     // Draining (SIGTERM): no new connections are accepted, but a request that arrives on an open
-    // keep-alive connection is served (a load balancer may have sent it as the signal came; a
-    // 503 or a closed connection would fail it, and a POST is not retried), and that connection
-    // then closes.
-    if (requests.draining) res.setHeader("Connection", "close");
+    // keep-alive connection is served (a load balancer may have sent it as the signal came, and
+    // may not retry a POST elsewhere), and that connection then closes. Except a request that
+    // would open a session (--sessions): its session would end with this process, so it is
+    // refused, 503 + Retry-After, before anything else (lifecycle.ts; nginx retries it elsewhere).
+    if (requests.draining) {
+      if (refuseNewSessionWhileDraining(app, req, res)) return;
+      res.setHeader("Connection", "close");
+    }
     if (method !== "POST" && method !== "GET" && method !== "DELETE") {
       return sendJson(res, 405, rpcError(-32000, "Method not allowed"), { Allow: "GET, POST, DELETE" });
     }
@@ -195,8 +200,11 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
     // A tools/call whose params are not an object: refused and audited here (the SDK would not audit it).
     if (method === "POST" && (await refuseUnstructuredCalls(app, res, scope, body))) return;
 
-    // Modern era: claimed by the request's envelope; with legacy off, everything goes there (and a
-    // legacy request is answered with the revisions this server speaks).
+    // Modern era: a plain tools/list or tools/call is answered without the SDK (modern-fast.ts);
+    const fast = modern && method === "POST" ? modern.fast(req, res, { ...scope, era: "modern" }, who, body) : false;
+    if (fast) return fast;
+    // anything else modern is claimed by the request's envelope; with legacy off, everything goes
+    // there (and a legacy request is answered with the revisions this server speaks).
     if (modern && (!legacy || (method === "POST" && (await modern.claims(req, res, body))))) {
       return modern.serve(req, res, { ...scope, era: "modern" }, who, body, info);
     }
@@ -278,7 +286,7 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
       resolve();
     });
   });
-  const shutdown = installShutdown(app, httpServer, requests, sessions);
+  const shutdown = installShutdown(app, httpServer, requests, sessions, modern);
 
   // Announced only once signals are handled: a supervisor may stop us as soon as it reads this.
   const addr = httpServer.address() as net.AddressInfo;

@@ -19,6 +19,14 @@ export interface InFlight {
   cancel(message: string): void;
 }
 
+/** A call a fast path answers itself (fastpath.ts, modern-fast.ts), tracked like any POST. */
+export interface TrackedCall {
+  /** Aborted (an AbortError, audited as "cancelled") when the client goes, the request times out, or a reload revokes its agent. */
+  signal: AbortSignal;
+  /** Claim the one answer: true the first time (then write it), false once the call was answered or cancelled. */
+  claim(): boolean;
+}
+
 export const timeoutMessage = (ms: number) => `Request timed out after ${ms} ms (--request-timeout-ms); the call was cancelled`;
 
 /** Cancel the calls of a request served by the SDK transport, answering each with an error. */
@@ -112,6 +120,34 @@ export class InFlightRequests {
       f.cancel(message);
     }
     return n;
+  }
+
+  /**
+   * Track one call a fast path answers: --request-timeout-ms, shutdown and revocation cancel it
+   * (`answerCancelled` writes the error, unless the call was answered first); a client that goes
+   * before the answer cancels it upstream at once.
+   */
+  trackCall(res: ServerResponse, who: Pick<Identity, "agent" | "kind"> | undefined, answerCancelled: (message: string) => void): TrackedCall {
+    const ac = new AbortController();
+    const abort = (message: string) => ac.abort(new DOMException(message, "AbortError"));
+    let answered = false;
+    const claim = () => !answered && (answered = true);
+    const f: InFlight = {
+      res,
+      who,
+      cancel: (message) => {
+        abort(message);
+        if (claim()) answerCancelled(message);
+      },
+    };
+    this.add(f);
+    const timer = this.startTimer(f);
+    res.once("close", () => {
+      clearTimeout(timer);
+      if (!answered) abort("the client closed the connection");
+      this.delete(f);
+    });
+    return { signal: ac.signal, claim };
   }
 
   /** Hand a POST (or GET/DELETE) to an SDK transport, tracked for timeout and shutdown. */

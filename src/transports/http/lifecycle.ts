@@ -6,15 +6,49 @@
  */
 import type http from "node:http";
 import net from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { App } from "../../runtime/app.js";
 import type { InFlightRequests } from "./inflight.js";
 import type { SessionTable } from "./sessions.js";
+import { headerValue, remoteOf, rpcError, sendJson } from "./io.js";
+import { mayClaimModern, type ModernLeg } from "./modern.js";
+
+/** Retry-After (s) of a new session refused while draining: the load balancer retries at once elsewhere. */
+export const DRAINING_RETRY_AFTER_S = 1;
+
+/**
+ * While draining, in --sessions mode, a request that would open a session (any legacy request
+ * without Mcp-Session-Id: initialize, or one the SDK would refuse for want of a session) is
+ * answered 503 with Retry-After before anything else is done with it: no credential check, no
+ * body read, no audit line, no session. A session opened now would die with this process a few
+ * seconds later and its client would find it gone (404) on its next request. A load balancer
+ * retries the 503 on another replica (deploy/nginx/cohere-mcp.conf); /readyz already says not
+ * ready. Requests of sessions this replica holds are served until the drain ends, and so is a
+ * request of the modern era (2026-07-28, no sessions) and, in stateless mode, everything (no
+ * state is left behind). Answered: true when it refused.
+ */
+export function refuseNewSessionWhileDraining(app: App, req: IncomingMessage, res: ServerResponse): boolean {
+  const o = app.options;
+  if (!o.sessions || !o.eras.has("legacy") || headerValue(req, "mcp-session-id") !== undefined) return false;
+  // A modern-era request says so in its protocol header (or only in its body: that one is refused
+  // too, harmlessly, since it is retried elsewhere and did nothing here).
+  if (o.eras.has("modern") && mayClaimModern(headerValue(req, "mcp-protocol-version"), undefined)) return false;
+  app.logger.info("refused a new session: shutting down", { method: req.method, remote: remoteOf(req) });
+  sendJson(
+    res,
+    503,
+    rpcError(-32000, "Service Unavailable: this server is shutting down and opens no new sessions; retry (another replica will answer)"),
+    { "Retry-After": String(DRAINING_RETRY_AFTER_S), Connection: "close" },
+  );
+  return true;
+}
 
 export function installShutdown(
   app: App,
   httpServer: http.Server,
   requests: InFlightRequests,
   sessions: SessionTable | undefined,
+  modern?: Pick<ModernLeg, "endStreams">,
 ): () => Promise<void> {
   const o = app.options;
   const log = app.logger;
@@ -35,6 +69,7 @@ export function installShutdown(
       const started = Date.now();
       const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(httpServer, () => resolve()));
       sessions?.closeStreams();
+      modern?.endStreams(); // modern clients' subscriptions/listen streams
       await requests.drain(o.shutdownGraceMs, () => undefined);
       const linger = Math.min(o.shutdownGraceMs - (Date.now() - started), httpServer.keepAliveTimeout + 500);
       if (requests.size === 0 && linger > 0) {

@@ -19,6 +19,7 @@ import type { InFlightRequests } from "./inflight.js";
 import type { Identity } from "../../identity/index.js";
 import { revokedBy } from "../../runtime/reload.js";
 import { sameTools } from "../../policy/allowlist.js";
+import type { ModernLeg } from "./modern.js";
 
 export interface HttpLive {
   plan: HttpPlan;
@@ -44,9 +45,11 @@ export function liveHttp(app: App, env: NodeJS.ProcessEnv): () => HttpLive {
  * another issuer, resource or audience), lose their running calls at once (stateless or not) and
  * their sessions end, GET streams included. Agents moved to another profile keep their running
  * calls; their sessions end when those finish. Sessions whose tools changed carry on and are
- * told to list them again.
+ * told to list them again. Modern clients holding a subscriptions/listen stream are re-scoped under
+ * the new configuration: those whose tools changed are told (tools/list_changed on the stream),
+ * those revoked or removed have the stream ended (listen.ts).
  */
-export function retireSessions(app: App, sessions: SessionTable | undefined, requests: InFlightRequests): void {
+export function retireSessions(app: App, sessions: SessionTable | undefined, requests: InFlightRequests, modern?: ModernLeg): void {
   app.live.onSwap(({ prev, next }) => {
     const r = revokedBy(prev.config, next.config);
     const revoked = new Set(r.agents);
@@ -56,6 +59,15 @@ export function retireSessions(app: App, sessions: SessionTable | undefined, req
       const calls = requests.cancelWhere((w) => isRevoked(w.agent, w.kind), message);
       const ended = sessions?.revoke(isRevoked, "its credential was revoked by a reload") ?? 0;
       app.logger.info("reload revoked credentials", { agents: [...revoked], oauth: r.oauth || undefined, calls, sessions: ended });
+    }
+    const nextLive = next.parts.get(PART) as HttpLive | undefined;
+    if (modern && nextLive) {
+      const { told, ended } = modern.reloaded((who, header, query) =>
+        isRevoked(who.agent, who.kind) || (who.kind !== "oauth" && !nextLive.plan.ceilings.has(who.agent))
+          ? undefined
+          : nextLive.scopeFor(who, header, query).visible,
+      );
+      if (told || ended) app.logger.info("reload reached the modern clients listening for changes", { told, ended });
     }
     if (!sessions) return;
     const before = (prev.parts.get(PART) as HttpLive | undefined)?.plan.ceilings;

@@ -15,7 +15,9 @@ import {
   Server,
   type AuthInfo,
   type InputRequiredResult,
+  type JSONRPCNotification,
   type JSONRPCRequest,
+  type MessageExtraInfo,
   type Result,
   type ServerContext,
   type Tool,
@@ -28,7 +30,7 @@ import { answerOf, CONFIRM_INPUT, ConfirmationRefused, InputNeeded, mintState } 
 import { callTool, malformedCall, refuseMalformedCall } from "./call/tool-call.js";
 import type { App } from "./runtime/app.js";
 import type { AgentScope } from "./policy/types.js";
-import type { SpanHandle } from "./telemetry/index.js";
+import { telemetry, type SpanHandle } from "./telemetry/index.js";
 import { factsOf, inRequestSpan, type RequestFacts } from "./telemetry/request.js";
 
 export { callTool, fileAccess, malformedCall, refuseMalformedCall, type CallExtras } from "./call/tool-call.js";
@@ -59,17 +61,57 @@ export type ScopeSource = AgentScope | ((authInfo: AuthInfo | undefined) => Agen
  * malformed one with a schema dump and no audit line. Ours must see it (a short -32602, audited
  * once: finding 11), so a call whose params are malformed skips that check; every other call
  * keeps it (and the SDK's input_required handling).
+ *
+ * With telemetry on, every other request the SDK answers (initialize, server/discover, ping,
+ * logging/setLevel) and every notification received is a SERVER span of its own (MCP semantic
+ * conventions); tools/list and tools/call make theirs in their handlers (below), which hand the
+ * span on to the call.
  */
 class CohereServer extends Server {
+  /** Set right after construction (the SDK registers its handlers inside its constructor). */
+  spanWho: { transport: "stdio" | "http"; agent?: string } = { transport: "stdio" };
+
   protected override _wrapHandler(
     method: string,
     handler: (request: JSONRPCRequest, ctx: ServerContext) => Promise<Result>,
   ): (request: JSONRPCRequest, ctx: ServerContext) => Promise<Result> {
     const wrapped = super._wrapHandler(method, handler);
-    if (method !== "tools/call") return wrapped;
-    return (request, ctx) => (malformedCall(request.params) ? handler(request, ctx) : wrapped(request, ctx));
+    if (method === "tools/call") return (request, ctx) => (malformedCall(request.params) ? handler(request, ctx) : wrapped(request, ctx));
+    if (method === "tools/list") return wrapped;
+    if (method !== "initialize") {
+      return (request, ctx) =>
+        telemetry().enabled ? inRequestSpan(method, factsOfCtx(ctx, request.params?._meta, this), this.spanWho, () => wrapped(request, ctx)) : wrapped(request, ctx);
+    }
+    // initialize: the revision it agrees on is known once it has answered
+    return (request, ctx) =>
+      inRequestSpan(method, factsOfCtx(ctx, request.params?._meta, this), this.spanWho, async (span) => {
+        const result = await wrapped(request, ctx);
+        span.set("mcp.protocol.version", this.getNegotiatedProtocolVersion());
+        return result;
+      });
+  }
+
+  protected override _onnotification(raw: JSONRPCNotification, extra?: MessageExtraInfo): void {
+    if (!telemetry().enabled || !NOTIFICATIONS.has(raw.method)) return super._onnotification(raw, extra);
+    const headers = extra?.request ? Object.fromEntries(extra.request.headers) : undefined;
+    const facts = { sessionId: this.transport?.sessionId, meta: metaOf(raw.params), headers, protocolVersion: this.getNegotiatedProtocolVersion() };
+    // the span covers the dispatch (the SDK runs the handler a microtask later: a notification has no answer)
+    void inRequestSpan(raw.method, facts, this.spanWho, async () => super._onnotification(raw, extra));
   }
 }
+
+/** Notifications a client sends a server (the spec's), each received one a span; anything else none (no span name from a caller's whim). */
+const NOTIFICATIONS: ReadonlySet<string> = new Set([
+  "notifications/initialized",
+  "notifications/cancelled",
+  "notifications/progress",
+  "notifications/roots/list_changed",
+]);
+
+const metaOf = (params: unknown): RequestFacts["meta"] => {
+  const m = (params as { _meta?: unknown } | undefined)?._meta;
+  return m && typeof m === "object" ? (m as RequestFacts["meta"]) : undefined;
+};
 
 /** The protocol era a server instance serves (v2 builds one per era: serveStdio, createMcpHandler). */
 export type Era = "modern" | "legacy";
@@ -83,7 +125,7 @@ export function createMcpServer(app: App, source: ScopeSource, era: Era = "legac
   });
   // stdio's scope is fixed for the server's life; HTTP's is worked out per request
   const transport = typeof source === "function" ? "http" : source.transport;
-  const server = new CohereServer(SERVER_INFO, {
+  const server: CohereServer = new CohereServer(SERVER_INFO, {
     // A session's tools follow the configuration: a reload that changes them sends list_changed.
     // A modern HTTP client learns of a change through subscriptions/listen (src/transports/http/listen.ts);
     // on stdio the tools never change under a connection.
@@ -93,9 +135,10 @@ export function createMcpServer(app: App, source: ScopeSource, era: Era = "legac
       "Cohere API tools. Read tools run freely; write and destructive tools appear only when the operator enables them. " +
       "Errors are returned as tool results with what to do next.",
   });
+  server.spanWho = { transport, agent: typeof source === "function" ? undefined : source.agent };
   const listed: ToolDescriptor[] | undefined = typeof source === "function" ? undefined : app.descriptorsFor(source.visible);
   server.setRequestHandler("tools/list", async (_request, ctx) =>
-    inRequestSpan("tools/list", factsOfCtx(ctx, ctx.mcpReq._meta), { transport }, async () => {
+    inRequestSpan("tools/list", factsOfCtx(ctx, ctx.mcpReq._meta, server), server.spanWho, async () => {
       // Load the full records once the list is on its way, so the first call does not wait.
       setImmediate(() => void app.loadTool(""));
       // Our descriptors are JSON (built from the catalog), typed more loosely than the SDK's JSON values.
@@ -109,8 +152,8 @@ export function createMcpServer(app: App, source: ScopeSource, era: Era = "legac
   // Each tools/call in its server span when --otel is on (src/telemetry/request.ts).
   const onCall = (raw: unknown, ctx: ServerContext): Promise<ToolResult | InputRequiredResult> => {
     const p = raw as { name?: unknown } | undefined;
-    const who = { transport, agent: typeof source === "function" ? undefined : source.agent, tools: app.tools, tool: p?.name };
-    return inRequestSpan("tools/call", factsOfCtx(ctx, ctx.mcpReq._meta), who, (span) => handleCall(raw, ctx, span));
+    const who = { ...server.spanWho, tools: app.tools, tool: p?.name };
+    return inRequestSpan("tools/call", factsOfCtx(ctx, ctx.mcpReq._meta, server), who, (span) => handleCall(raw, ctx, span));
   };
   const handleCall = async (raw: unknown, ctx: ServerContext, span: SpanHandle): Promise<ToolResult | InputRequiredResult> => {
     const scope = scopeOf(ctx.http?.authInfo);
@@ -214,11 +257,13 @@ function modernRefusal(kind: ProtocolRefusal, message: string): Error {
     : new ProtocolError(ProtocolErrorCode.InvalidParams, message, { reason: "invalid_request_state" });
 }
 
-/** What telemetry knows of a request the SDK dispatched: its id, session, `_meta` and HTTP headers. */
-function factsOfCtx(ctx: ServerContext, meta: unknown): RequestFacts {
+/** What telemetry knows of a request the SDK dispatched: its id, session, `_meta`, HTTP headers and the negotiated protocol revision. */
+function factsOfCtx(ctx: ServerContext, meta: unknown, server: Server): RequestFacts {
   const req = ctx.http?.req;
   const headers = req ? Object.fromEntries(req.headers) : undefined;
-  return factsOf({ requestId: ctx.mcpReq.id, sessionId: ctx.sessionId, requestInfo: { headers } }, meta);
+  const facts = factsOf({ requestId: ctx.mcpReq.id, sessionId: ctx.sessionId, requestInfo: { headers } }, meta);
+  facts.protocolVersion = server.getNegotiatedProtocolVersion();
+  return facts;
 }
 
 /** The capabilities a modern-era request declares in its envelope (there is no initialize). */

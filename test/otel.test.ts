@@ -17,6 +17,7 @@ import { connectStdio, TEST_KEY, textOf } from "./helpers.js";
 import { connectHttp, eventually, rpc, sha256Hex, startHttp, tempFile, writeConfig } from "./http-support.js";
 import { startOtlpReceiver, type CapturedSpan, type OtlpReceiver } from "./helpers/otlp-receiver.js";
 import { redisServerPath, startRedis } from "../bench/redis.js";
+import { MODERN, modernHttp } from "./eras-support.js";
 
 const CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CALLER_SPAN = "00f067aa0ba902b7";
@@ -77,10 +78,13 @@ describe("stdio, http/protobuf", () => {
     const refused = await c.client.callTool({ name: "delete_dataset", arguments: { id: "ds-1" } });
     expect(refused.isError).toBe(true);
     await c.client.listTools();
+    await c.client.ping();
+    await c.client.notification({ method: "notifications/cancelled", params: { requestId: 999, reason: "test" } });
     await c.close(); // the server flushes its exporters on the way out
     await eventually(() => expect(rec.logs.length).toBe(3), 10_000);
-    await eventually(() => expect(rec.spans.filter((s) => s.kind === 2)).toHaveLength(4), 10_000);
-    await eventually(() => expect(rec.metrics.some((m) => m.name === "mcp.server.operation.duration")).toBe(true), 10_000);
+    // initialize, notifications/initialized, 3 calls, tools/list, ping, notifications/cancelled
+    await eventually(() => expect(rec.spans.filter((s) => s.kind === 2)).toHaveLength(8), 10_000);
+    await eventually(() => expect(rec.metrics.some((m) => m.name === "mcp.server.session.duration")).toBe(true), 10_000);
     stderr = c.stderr();
   }, 30_000);
   afterAll(async () => rec.stop());
@@ -104,6 +108,34 @@ describe("stdio, http/protobuf", () => {
     const list = one(rec.spans, "tools/list");
     expect(list.attributes["mcp.method.name"]).toBe("tools/list");
     expect(list.attributes["gen_ai.operation.name"]).toBeUndefined();
+  });
+
+  it("every request and notification received is a SERVER span by the conventions; mcp.protocol.version (negotiated) on each", () => {
+    const init = one(rec.spans, "initialize");
+    const version = init.attributes["mcp.protocol.version"];
+    expect(version).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(init.attributes).toMatchObject({ "mcp.method.name": "initialize", "jsonrpc.request.id": expect.any(String), "network.transport": "pipe" });
+    for (const name of ["notifications/initialized", "ping", "notifications/cancelled", "tools/list", "tools/call rerank", "tools/call chat"]) {
+      const span = one(rec.spans, name);
+      expect(span.kind, name).toBe(2);
+      expect(span.attributes["mcp.protocol.version"], name).toBe(version);
+      expect(span.attributes["gen_ai.operation.name"], name).toBe(name.startsWith("tools/call") ? "execute_tool" : undefined);
+    }
+    // a notification has no id
+    for (const name of ["notifications/initialized", "notifications/cancelled"]) {
+      expect(one(rec.spans, name).attributes["jsonrpc.request.id"], name).toBeUndefined();
+      expect(one(rec.spans, name).attributes["mcp.method.name"]).toBe(name);
+    }
+    expect(one(rec.spans, "ping").attributes["error.type"]).toBeUndefined();
+  });
+
+  it("mcp.server.session.duration: the stdio connection, recorded when it ends", () => {
+    const m = rec.metrics.find((x) => x.name === "mcp.server.session.duration")!;
+    expect(m.unit).toBe("s");
+    expect(m.points).toHaveLength(1);
+    expect(m.points[0]!.count).toBe(1);
+    expect(m.points[0]!.sum).toBeGreaterThan(0);
+    expect(m.points[0]!.attributes).toMatchObject({ "network.transport": "pipe", "mcp.protocol.version": one(rec.spans, "initialize").attributes["mcp.protocol.version"] });
   });
 
   it("children: the guards, each Cohere attempt (CLIENT, HTTP client + gen_ai attributes) and the wait between them", () => {
@@ -184,59 +216,137 @@ describe("stdio, http/protobuf", () => {
 
 describe("HTTP, http/json", () => {
   let rec: OtlpReceiver;
+  let httpSpans: CapturedSpan[];
+  let mcpSpans: CapturedSpan[];
+  const audit = tempFile("audit.jsonl");
+  const byId = (id: string) => mcpSpans.find((s) => s.attributes["jsonrpc.request.id"] === id)!;
+  const httpParentOf = (s: CapturedSpan) => httpSpans.find((h) => h.spanId === s.parentSpanId && h.traceId === s.traceId);
 
   beforeAll(async () => {
     rec = await startOtlpReceiver();
-  });
-  afterAll(async () => rec.stop());
-
-  it("the HTTP traceparent header continues the caller's trace; with _meta too, _meta is the parent and the header a link", async () => {
     const config = writeConfig({
       profiles: { search: { tools: ["rerank"] } },
       agents: [{ name: "search-agent", profile: "search", token_sha256: sha256Hex(AGENT_TOKEN) }],
     });
-    const audit = tempFile("audit.jsonl");
-    const srv = await startHttp(emu.url, ["--config", config, "--audit-log", audit], {
+    const srv = await startHttp(emu.url, ["--config", config, "--audit-log", audit, "--audit-otlp"], {
       OTEL_EXPORTER_OTLP_ENDPOINT: rec.url,
       OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
     });
     try {
       const auth = { Authorization: `Bearer ${AGENT_TOKEN}`, traceparent: `00-${HEADER_TRACE}-${HEADER_SPAN}-01` };
-      // the fast path (no _meta): the header is the parent
+      // the fast path (no _meta): the header is the HTTP span's parent, the HTTP span the MCP span's
       const a = await rpc(srv.url, { jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "rerank", arguments: RERANK } }, auth);
       expect(a.status).toBe(200);
-      // the SDK path (_meta present): _meta's context is the parent, the header's a link
+      // the SDK path (_meta present): _meta's context is the MCP span's parent, the HTTP span a link
       const b = await rpc(
         srv.url,
         { jsonrpc: "2.0", id: "b-8", method: "tools/call", params: { name: "rerank", arguments: RERANK, _meta: { traceparent: `00-${CALLER_TRACE}-${CALLER_SPAN}-01` } } },
         { ...auth, "mcp-protocol-version": "2025-06-18" },
       );
       expect(b.status).toBe(200);
+      // refused before MCP: a wrong token (401), a foreign Origin (403)
+      expect((await rpc(srv.url, { jsonrpc: "2.0", id: 9, method: "tools/list" }, { Authorization: "Bearer wrong-token-SECRET-0000" })).status).toBe(401);
+      expect((await rpc(srv.url, { jsonrpc: "2.0", id: 10, method: "tools/list" }, { ...auth, Origin: "http://evil.example" })).status).toBe(403);
+      // the modern era (2026-07-28): server/discover and a call, each MCP span under its HTTP span
+      const modern = await modernHttp(srv.url, { Authorization: `Bearer ${AGENT_TOKEN}` });
+      expect(((await modern.client.callTool({ name: "rerank", arguments: RERANK })) as { isError?: boolean }).isError).toBeFalsy();
+      await modern.close();
+      // an operator notice: a reload (SIGHUP) is a log record too
+      srv.child.kill("SIGHUP");
+      await eventually(() => expect(readFileSync(audit, "utf8")).toContain('"event":"config_reload"'), 10_000);
       await srv.stop();
-      await eventually(() => expect(rec.spans.filter((s) => s.kind === 2)).toHaveLength(2), 10_000);
-      const spans = rec.spans.filter((s) => s.name === "tools/call rerank");
-      const viaHeader = spans.find((s) => s.attributes["jsonrpc.request.id"] === "7")!;
-      expect(viaHeader.encoding).toBe("json");
-      expect(viaHeader.traceId).toBe(HEADER_TRACE);
-      expect(viaHeader.parentSpanId).toBe(HEADER_SPAN);
-      expect(viaHeader.attributes).toMatchObject({ "network.transport": "tcp", "network.protocol.name": "http", "cohere_mcp.agent": "search-agent" });
-      const viaMeta = spans.find((s) => s.attributes["jsonrpc.request.id"] === "b-8")!;
-      expect(viaMeta.traceId).toBe(CALLER_TRACE);
-      expect(viaMeta.parentSpanId).toBe(CALLER_SPAN);
-      expect(viaMeta.links).toEqual([{ traceId: HEADER_TRACE, spanId: HEADER_SPAN }]);
-      expect(viaMeta.attributes["mcp.protocol.version"]).toBe("2025-06-18");
-      for (const s of spans) expect(children(rec.spans, s).map((k) => k.name).sort()).toEqual(["POST /v2/rerank", "cohere_mcp.guards"]);
-      const lines = readFileSync(audit, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
-      expect(lines.map((l) => l.trace_id).sort()).toEqual([HEADER_TRACE, CALLER_TRACE].sort());
-      expectNoSecret(rec, [TEST_KEY, AGENT_TOKEN, sha256Hex(AGENT_TOKEN)]);
+      await eventually(() => expect(rec.spans.filter((s) => s.name.startsWith("tools/call"))).toHaveLength(3), 10_000);
     } finally {
       await srv.stop();
     }
+    httpSpans = rec.spans.filter((s) => s.attributes["http.request.method"] !== undefined && s.kind === 2);
+    mcpSpans = rec.spans.filter((s) => s.attributes["mcp.method.name"] !== undefined);
   }, 30_000);
+  afterAll(async () => rec.stop());
+
+  it("each request is an HTTP SERVER span by the HTTP conventions; its MCP span is its child", () => {
+    const viaHeader = byId("7");
+    expect(viaHeader.name).toBe("tools/call rerank");
+    expect(viaHeader.encoding).toBe("json");
+    expect(viaHeader.attributes).toMatchObject({ "network.transport": "tcp", "network.protocol.name": "http", "cohere_mcp.agent": "search-agent" });
+    const http = httpParentOf(viaHeader)!;
+    expect(http, "the MCP span's parent is the request's HTTP span").toBeDefined();
+    expect(http.name).toBe("POST /mcp");
+    expect(http.kind).toBe(2);
+    expect(http.traceId).toBe(HEADER_TRACE);
+    expect(http.parentSpanId).toBe(HEADER_SPAN);
+    expect(http.attributes).toMatchObject({
+      "http.request.method": "POST",
+      "url.path": "/mcp",
+      "url.scheme": "http",
+      "http.route": "/mcp",
+      "http.response.status_code": 200,
+      "server.address": "127.0.0.1",
+      "server.port": expect.any(Number),
+      "client.address": "127.0.0.1",
+      "network.protocol.version": "1.1",
+    });
+    expect(http.attributes["error.type"]).toBeUndefined();
+    // it starts first (the answer's write may close the response a moment before the MCP span's end)
+    expect(http.start).toBeLessThanOrEqual(viaHeader.start);
+    expect(children(rec.spans, viaHeader).map((k) => k.name).sort()).toEqual(["POST /v2/rerank", "cohere_mcp.guards"]);
+  });
+
+  it("with _meta.traceparent, _meta is the MCP span's parent and the request's HTTP span (child of the header's context) its link", () => {
+    const viaMeta = byId("b-8");
+    expect(viaMeta.traceId).toBe(CALLER_TRACE);
+    expect(viaMeta.parentSpanId).toBe(CALLER_SPAN);
+    expect(viaMeta.links).toHaveLength(1);
+    const http = httpSpans.find((h) => h.spanId === viaMeta.links[0]!.spanId)!;
+    expect(http.name).toBe("POST /mcp");
+    expect(http.traceId).toBe(HEADER_TRACE);
+    expect(http.parentSpanId).toBe(HEADER_SPAN);
+    expect(viaMeta.attributes["mcp.protocol.version"]).toBe("2025-06-18");
+    expect(children(rec.spans, viaMeta).map((k) => k.name).sort()).toEqual(["POST /v2/rerank", "cohere_mcp.guards"]);
+    const lines = readFileSync(audit, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.find((l) => l.trace_id === CALLER_TRACE)!.span_id).toBe(viaMeta.spanId);
+    expect(lines.find((l) => l.trace_id === HEADER_TRACE)!.span_id).toBe(byId("7").spanId);
+  });
+
+  it("a request refused before MCP (401, 403) is an HTTP span with error.type and no MCP span", () => {
+    for (const status of [401, 403]) {
+      const refused = httpSpans.filter((h) => h.attributes["http.response.status_code"] === status);
+      expect(refused, String(status)).toHaveLength(1);
+      expect(refused[0]!.attributes["error.type"]).toBe(String(status));
+      expect(refused[0]!.status.code ?? 0, "a 4xx leaves the server span's status unset").toBe(0);
+      expect(rec.spans.filter((s) => s.parentSpanId === refused[0]!.spanId)).toHaveLength(0);
+    }
+    // every MCP span over HTTP sits under (or links to) an HTTP span
+    for (const m of mcpSpans) expect(httpParentOf(m) ?? httpSpans.find((h) => h.spanId === m.links[0]?.spanId), m.name).toBeDefined();
+  });
+
+  it("the modern era: server/discover and the call carry mcp.protocol.version 2026-07-28 from the envelope", () => {
+    const discover = one(mcpSpans, "server/discover");
+    expect(discover.kind).toBe(2);
+    expect(httpParentOf(discover)!.name).toBe("POST /mcp");
+    const call = mcpSpans.find((s) => s.name === "tools/call rerank" && s.attributes["jsonrpc.request.id"] !== "7" && s.attributes["jsonrpc.request.id"] !== "b-8")!;
+    expect(call.attributes["mcp.protocol.version"]).toBe(MODERN);
+    expect(httpParentOf(call)!.attributes["http.response.status_code"]).toBe(200);
+  });
+
+  it("--audit-otlp: an operator notice (a reload) arrives as a log record, like the file's line", () => {
+    const line = readFileSync(audit, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.event === "config_reload")!;
+    const notices = rec.logs.filter((l) => l.eventName === "cohere_mcp.notice");
+    expect(notices).toHaveLength(1);
+    expect(notices[0]!.body).toBe(line.text);
+    expect(notices[0]!.attributes).toMatchObject({ "cohere_mcp.audit.event": "config_reload", "cohere_mcp.audit.outcome": "ok" });
+    expect(notices[0]!.severityNumber).toBe(9);
+    // the calls' records are there too, each with its trace
+    expect(rec.logs.filter((l) => l.eventName === "cohere_mcp.audit" && l.attributes["cohere_mcp.audit.tool"] === "rerank")).toHaveLength(3);
+  });
+
+  it("no secret in any exported byte", () => {
+    expectNoSecret(rec, [TEST_KEY, AGENT_TOKEN, sha256Hex(AGENT_TOKEN), "wrong-token-SECRET-0000"]);
+  });
 });
 
 describe("HTTP --sessions", () => {
-  it("each request's span names its MCP session and protocol version", async () => {
+  it("each request's span names its MCP session and protocol version; initialize and its notification too; the session's duration when it ends", async () => {
     const rec = await startOtlpReceiver();
     const config = writeConfig({
       profiles: { search: { tools: ["rerank"] } },
@@ -249,12 +359,20 @@ describe("HTTP --sessions", () => {
       await c.client.listTools();
       const r = await c.client.callTool({ name: "rerank", arguments: RERANK });
       expect(r.isError).toBeFalsy();
+      await c.transport.terminateSession(); // DELETE: the session ends
       await c.close();
       await srv.stop();
-      await eventually(() => expect(rec.spans.filter((s) => s.kind === 2)).toHaveLength(2), 10_000);
-      for (const name of ["tools/list", "tools/call rerank"]) {
-        expect(one(rec.spans, name).attributes).toMatchObject({ "mcp.session.id": session, "mcp.protocol.version": expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/) });
+      await eventually(() => expect(rec.metrics.some((m) => m.name === "mcp.server.session.duration")).toBe(true), 10_000);
+      await eventually(() => expect(rec.spans.filter((s) => s.attributes["mcp.method.name"] !== undefined)).toHaveLength(4), 10_000);
+      const version = one(rec.spans, "initialize").attributes["mcp.protocol.version"];
+      expect(version).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+      for (const name of ["notifications/initialized", "tools/list", "tools/call rerank"]) {
+        expect(one(rec.spans, name).attributes, name).toMatchObject({ "mcp.session.id": session, "mcp.protocol.version": version });
       }
+      const points = rec.metrics.find((m) => m.name === "mcp.server.session.duration")!.points;
+      expect(points).toHaveLength(1);
+      expect(points[0]!.count).toBe(1);
+      expect(points[0]!.attributes).toMatchObject({ "network.transport": "tcp", "network.protocol.name": "http", "mcp.protocol.version": version });
     } finally {
       await srv.stop();
       await rec.stop();
@@ -280,7 +398,7 @@ describe("the user's confirmation and file reads", () => {
       const declined = await c.client.callTool({ name: "delete_dataset", arguments: { id: "ds-1" } });
       expect(declined.isError).toBe(true);
       await c.close();
-      await eventually(() => expect(rec.spans.filter((s) => s.kind === 2)).toHaveLength(2), 10_000);
+      await eventually(() => expect(rec.spans.filter((s) => s.name.startsWith("tools/call"))).toHaveLength(2), 10_000);
       const heardSpan = one(rec.spans, "tools/call transcribe_audio");
       const kids = children(rec.spans, heardSpan).sort((a, b) => a.start - b.start);
       expect(kids.map((k) => k.name)).toEqual(["cohere_mcp.guards", "cohere_mcp.read_files", "POST /v2/audio/transcriptions"]);
@@ -307,7 +425,7 @@ describe.skipIf(redisServerPath() === undefined)("the shared store (--store, red
       const r = await c.client.callTool({ name: "rerank", arguments: RERANK });
       expect(r.isError, textOf(r)).toBeFalsy();
       await c.close();
-      await eventually(() => expect(rec.spans.filter((s) => s.kind === 2)).toHaveLength(1), 10_000);
+      await eventually(() => expect(rec.spans.filter((s) => s.name.startsWith("tools/call"))).toHaveLength(1), 10_000);
       const guards = children(rec.spans, one(rec.spans, "tools/call rerank")).find((k) => k.name === "cohere_mcp.guards")!;
       const trips = children(rec.spans, guards);
       expect(trips.length).toBeGreaterThan(0);

@@ -189,8 +189,8 @@ export interface AuditSink {
    * is the one record({...head, ...tail}) writes.
    */
   begin?(head: AuditHead, resource?: string): AuditDraft;
-  /** One line for an operator event. */
-  note?(n: AuditNotice): void;
+  /** One line for an operator event; a file (or stderr) sink returns it (--audit-otlp ships it). */
+  note?(n: AuditNotice): string | void;
   /** A file sink: healthy, or why its lines cannot be written (probing again first). */
   health?(): AuditHealth;
   /** A file sink: open the path again (SIGHUP, SIGUSR1); false when it could not. */
@@ -271,7 +271,9 @@ export function createAuditSink(target: string, secrets: () => readonly string[]
     },
     note(n) {
       // the sentence starts with its time, like a call's
-      write(redact(JSON.stringify({ type: "audit", ...n, replica: n.replica ?? replica, text: `${n.time} ${n.text}` }), usable()) + "\n");
+      const line = redact(JSON.stringify({ type: "audit", ...n, replica: n.replica ?? replica, text: `${n.time} ${n.text}` }), usable());
+      write(line + "\n");
+      return line;
     },
     health: () => (file ? file.health() : HEALTHY),
     reopen() {

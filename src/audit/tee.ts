@@ -4,7 +4,8 @@ import type { AuditEvent, AuditNotice, AuditSink } from "./index.js";
 export interface AuditObserver {
   /** `line`: the line the sink wrote for it, when it returned one (the same redacted, bounded JSON). */
   event(e: AuditEvent, line?: string): void;
-  notice(n: AuditNotice): void;
+  /** `line`: the sink's line for it, when it returned one. */
+  notice(n: AuditNotice, line?: string): void;
 }
 
 /**
@@ -31,8 +32,9 @@ export function tee(sink: AuditSink | undefined, o: AuditObserver): AuditSink {
       };
     },
     note(n) {
-      sink?.note?.(n);
-      o.notice(n);
+      const line = sink?.note?.(n) ?? undefined;
+      o.notice(n, line);
+      return line;
     },
     health: sink?.health ? () => sink.health!() : undefined,
     reopen: sink?.reopen ? () => sink.reopen!() : undefined,

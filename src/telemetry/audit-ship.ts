@@ -7,7 +7,8 @@
  *
  * The record is the audit line itself, already redacted and bounded (src/audit/line.ts): its
  * sentence as the body, its other fields as attributes, its trace_id/span_id as the record's
- * trace context.
+ * trace context. Operator notices (reloads, console changes) go the same way, event name
+ * `cohere_mcp.notice`.
  */
 import type { LogAttributes, LogBody } from "@opentelemetry/api-logs";
 import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
@@ -58,7 +59,8 @@ export function recordOf(line: string, resource: Resource): ReadableLogRecord {
     severityNumber: denied ? SEVERITY_WARN : SEVERITY_INFO,
     severityText: denied ? "WARN" : "INFO",
     body: (typeof text === "string" ? text : "") as LogBody,
-    eventName: "cohere_mcp.audit",
+    // an operator notice (a reload, a console change) names its event; a call's line does not
+    eventName: typeof fields.event === "string" ? "cohere_mcp.notice" : "cohere_mcp.audit",
     resource,
     instrumentationScope: SCOPE,
     attributes,

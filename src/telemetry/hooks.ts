@@ -3,18 +3,28 @@
  * (the OTLP metrics and --audit-otlp records come from each call's audit event, like the
  * Prometheus metrics), and the shared store's round trips recorded as child spans.
  */
-import type { AuditEvent, AuditSink } from "../audit/index.js";
+import type { AuditEvent, AuditNotice, AuditSink } from "../audit/index.js";
 import { tee } from "../audit/tee.js";
 import type { CounterStore } from "../store/types.js";
 import type { Telemetry } from "./index.js";
 
 /** The audit sink (if any) and the telemetry, fed by the same events (src/audit/tee.ts). */
 export function auditToTelemetry(sink: AuditSink | undefined, t: Telemetry): AuditSink {
+  // the metrics and the log record are made after the answer has gone (off the call's latency),
+  // the events of one turn of the event loop together (one setImmediate, not one a call)
+  let queued: Array<[AuditEvent, string | undefined]> = [];
+  const drain = () => {
+    const batch = queued;
+    queued = [];
+    for (const [e, line] of batch) t.audit(e, line);
+  };
   return tee(sink, {
-    // the metrics and the log record are made after the answer has gone (off the call's latency)
     // the file's own line, when there is one: --audit-otlp ships it without serializing it again
-    event: (e: AuditEvent, line?: string) => void setImmediate(() => t.audit(e, line)),
-    notice: () => undefined,
+    event: (e: AuditEvent, line?: string) => {
+      if (queued.push([e, line]) === 1) setImmediate(drain);
+    },
+    // operator notices (reloads, console changes): with --audit-otlp, log records too
+    notice: (n: AuditNotice, line?: string) => void setImmediate(() => t.notice(n, line)),
   });
 }
 

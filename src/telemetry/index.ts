@@ -10,7 +10,8 @@
  * that Cohere or the protocol gave (request ids, session ids), the model name. Never arguments,
  * results, tokens, the key (docs/tracing.md).
  */
-import type { AuditEvent } from "../audit/index.js";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AuditEvent, AuditNotice } from "../audit/index.js";
 
 export type AttrValue = string | number | boolean;
 export type Attrs = Record<string, AttrValue | undefined>;
@@ -38,6 +39,24 @@ export interface McpRequestInfo {
   agent?: string;
 }
 
+/** What the HTTP transport tells the HTTP server span (./http-server.ts). */
+export interface HttpSpanFacts {
+  /** The one route it serves MCP on (`http.route`). */
+  route: string;
+  /** Paths that get no span (probes). */
+  skip: ReadonlySet<string>;
+  /** The client's address, read when the response closes (after --trusted-proxies). */
+  client(req: IncomingMessage): string;
+}
+
+/** An MCP session that ended (stdio's connection, an HTTP --sessions session): `mcp.server.session.duration`. */
+export interface SessionEnd {
+  transport: "stdio" | "http";
+  startedAt: number;
+  endedAt: number;
+  protocolVersion?: string;
+}
+
 export interface Telemetry {
   /** true once the SDK is loaded and exporting. */
   readonly enabled: boolean;
@@ -61,6 +80,12 @@ export interface Telemetry {
    * `line`, the audit file's line for it when there is a file (else it is made here).
    */
   audit(e: AuditEvent, line?: string): void;
+  /** An operator notice (a reload, a console change): with --audit-otlp, its line as a log record. */
+  notice(n: AuditNotice, line?: string): void;
+  /** Start the HTTP SERVER span of a request to the HTTP transport (its MCP spans become its children). */
+  httpRequest(req: IncomingMessage, res: ServerResponse, facts: HttpSpanFacts): void;
+  /** An MCP session ended: its duration (`mcp.server.session.duration`). */
+  sessionEnded(s: SessionEnd): void;
   /** Flush and stop the exporters (bounded). */
   close(): Promise<void>;
 }
@@ -80,6 +105,9 @@ export const NOOP: Telemetry = Object.freeze({
   annotate() {},
   ids: () => undefined,
   audit() {},
+  notice() {},
+  httpRequest() {},
+  sessionEnded() {},
   close: () => Promise.resolve(),
 });
 

@@ -44,13 +44,14 @@ import type { LogRecordExporter } from "@opentelemetry/sdk-logs";
 import type { AuditEvent } from "../audit/index.js";
 import { auditLine } from "../audit/line.js";
 import { ConfigError } from "../config/file.js";
+import { redactText } from "../redact.js";
 import { AuditShipper } from "./audit-ship.js";
+import { httpServerSpan, httpSpanContext } from "./http-server.js";
+import { callMetrics } from "./call-metrics.js";
 import type { Attrs, AttrValue, McpRequestInfo, SpanHandle, StartDeps, Telemetry, TelemetrySettings } from "./index.js";
 
 const SERVICE_VERSION = "0.1.0";
 const OUTCOMES = new Set(["ok", "cohere_error", "transport_error", "cancelled", "stream_cut", "generation_error", "missing_key", "invalid_input", "internal"]);
-const TOKENS_IN: Attributes = { "gen_ai.provider.name": "cohere", "gen_ai.operation.name": "execute_tool", "gen_ai.token.type": "input" };
-const TOKENS_OUT: Attributes = { "gen_ai.provider.name": "cohere", "gen_ai.operation.name": "execute_tool", "gen_ai.token.type": "output" };
 const SCOPE = "cohere-mcp";
 type Protocol = "http/protobuf" | "http/json";
 type Signal = "traces" | "metrics" | "logs";
@@ -160,13 +161,17 @@ const getter: TextMapGetter<Record<string, unknown>> = {
 };
 
 class Handle implements SpanHandle {
-  /** The context this span is the active span of: its children's parent, passed along explicitly. */
-  readonly ctx: Context;
+  private own: Context | undefined;
   constructor(
     readonly span: Span,
-    parent: Context,
-  ) {
-    this.ctx = trace.setSpan(parent, span);
+    private readonly parent: Context,
+  ) {}
+  /**
+   * The context this span is the active span of: its children's parent, passed along explicitly.
+   * Made on first use (a context is a copied map): most spans (an attempt, a wait) have no child.
+   */
+  get ctx(): Context {
+    return (this.own ??= trace.setSpan(this.parent, this.span));
   }
   set(key: string, value: AttrValue | undefined): void {
     if (value !== undefined) this.span.setAttribute(key, value);
@@ -233,25 +238,20 @@ export async function startOtel(s: TelemetrySettings, env: NodeJS.ProcessEnv, de
   const tracer = tracerProvider.getTracer(SCOPE, SERVICE_VERSION);
 
   const interval = Number(env.OTEL_METRIC_EXPORT_INTERVAL ?? 60_000);
+  const metricsOut = await metricExporter(protocols.metrics, urls.metrics);
+  // the call and session metrics are counted by ./call-metrics.ts and read by the SDK's reader at
+  // export time: an SDK instrument hashes its attributes on every record (several µs a call)
+  const counted = callMetrics({ name: SCOPE, version: SERVICE_VERSION }, metricsOut);
   const meterProvider = new MeterProvider({
     resource,
     readers: [
       new PeriodicExportingMetricReader({
-        exporter: await metricExporter(protocols.metrics, urls.metrics),
+        exporter: metricsOut,
         exportIntervalMillis: Number.isFinite(interval) && interval > 0 ? interval : 60_000,
+        metricProducers: [counted],
       }),
     ],
   });
-  const meter = meterProvider.getMeter(SCOPE, SERVICE_VERSION);
-  const operationDuration = meter.createHistogram("mcp.server.operation.duration", {
-    unit: "s",
-    description: "MCP request duration as observed on the receiver from the time it was received until the result or ack is sent.",
-    advice: { explicitBucketBoundaries: [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300] },
-  });
-  // few instruments on purpose: each record costs the SDK several µs a call (the rest of ours is on /metrics)
-  const calls = meter.createCounter("cohere_mcp.calls", { description: "Tool calls by tool, decision and outcome (the Prometheus cohere_mcp_calls_total)" });
-  const tokens = meter.createHistogram("gen_ai.client.token.usage", { unit: "{token}", description: "Tokens Cohere billed per call" });
-  const attrSets = new Map<string, { op: Attributes; calls: Attributes }>();
 
   const shipper = s.auditOtlp
     ? new AuditShipper(await logExporter(protocols.logs, urls.logs), resource, {
@@ -262,11 +262,17 @@ export async function startOtel(s: TelemetrySettings, env: NodeJS.ProcessEnv, de
       })
     : undefined;
 
+  // the span as the active context only where something reads it (--store's round trips):
+  // without a context manager context.with is a plain call, and the context need not be made
+  const inContext = <T>(handle: Handle, fn: (span: SpanHandle) => Promise<T>): Promise<T> =>
+    deps.trackContext ? context.with(handle.ctx, () => fn(handle)) : fn(handle);
   const t: Telemetry = {
     enabled: true,
     async request<T>(info: McpRequestInfo, fn: (span: SpanHandle) => Promise<T>): Promise<T> {
       const fromMeta = info.meta ? propagation.extract(ROOT_CONTEXT, info.meta as Record<string, unknown>, getter) : undefined;
-      const fromHeader = info.headers?.traceparent ? propagation.extract(ROOT_CONTEXT, info.headers as Record<string, unknown>, getter) : undefined;
+      const tp = info.headers?.traceparent;
+      // the request's HTTP span (./http-server.ts) when it wrote this traceparent, else the caller's header
+      const fromHeader = tp ? (httpSpanContext(tp) ?? propagation.extract(ROOT_CONTEXT, info.headers as Record<string, unknown>, getter)) : undefined;
       const metaSpan = fromMeta && trace.getSpanContext(fromMeta);
       const headerSpan = fromHeader && trace.getSpanContext(fromHeader);
       let parent: Context = context.active();
@@ -300,7 +306,7 @@ export async function startOtel(s: TelemetrySettings, env: NodeJS.ProcessEnv, de
       );
       const handle = new Handle(span, parent);
       try {
-        const result = await context.with(handle.ctx, () => fn(handle));
+        const result = await inContext(handle, fn);
         if ((result as { isError?: unknown } | null)?.isError === true) handle.fail("tool_error");
         return result;
       } catch (err) {
@@ -317,7 +323,7 @@ export async function startOtel(s: TelemetrySettings, env: NodeJS.ProcessEnv, de
       const span = tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes: attributes(attrs) }, ctx);
       const handle = new Handle(span, ctx);
       try {
-        return await context.with(handle.ctx, () => fn(handle));
+        return await inContext(handle, fn);
       } catch (err) {
         handle.fail(err instanceof Error ? err.name : "_OTHER");
         throw err;
@@ -339,6 +345,11 @@ export async function startOtel(s: TelemetrySettings, env: NodeJS.ProcessEnv, de
       trace.getSpan(parentOf(span))?.setAttribute(key, value);
     },
     ids(span) {
+      // our own span's context is valid by construction: only its sampled flag is checked
+      if (span instanceof Handle) {
+        const own = span.span.spanContext();
+        return own.traceFlags & 1 ? { trace_id: own.traceId, span_id: own.spanId } : undefined;
+      }
       const sc = trace.getSpan(parentOf(span))?.spanContext();
       // a trace that is not recorded leads nowhere: its ids stay out of the audit line
       if (!sc || !(sc.traceFlags & 1) || !trace.isSpanContextValid(sc)) return undefined;
@@ -351,8 +362,7 @@ export async function startOtel(s: TelemetrySettings, env: NodeJS.ProcessEnv, de
         const tool = e.access !== undefined ? e.tool : "_OTHER";
         const outcome = e.decision === "denied" ? "refused" : OUTCOMES.has(e.outcome ?? "") ? e.outcome! : "_OTHER";
         const key = `${tool}\0${e.transport}\0${outcome}`;
-        let a = attrSets.get(key);
-        if (!a) {
+        counted.call(key, e.latencyMs / 1000, () => {
           const op: Attributes = {
             "mcp.method.name": "tools/call",
             "gen_ai.tool.name": tool,
@@ -360,16 +370,28 @@ export async function startOtel(s: TelemetrySettings, env: NodeJS.ProcessEnv, de
             "network.transport": e.transport === "stdio" ? "pipe" : "tcp",
           };
           if (failed) op["error.type"] = "tool_error";
-          a = { op, calls: { "gen_ai.tool.name": tool, "cohere_mcp.decision": e.decision, "cohere_mcp.outcome": outcome } };
-          if (attrSets.size < 4096) attrSets.set(key, a);
-        }
-        operationDuration.record(e.latencyMs / 1000, a.op);
-        calls.add(1, a.calls);
+          return { op, calls: { "gen_ai.tool.name": tool, "cohere_mcp.decision": e.decision, "cohere_mcp.outcome": outcome } };
+        });
         const units = e.billedUnits;
-        if (units?.input_tokens) tokens.record(units.input_tokens, TOKENS_IN);
-        if (units?.output_tokens) tokens.record(units.output_tokens, TOKENS_OUT);
+        if (units?.input_tokens) counted.tokens("input", units.input_tokens);
+        if (units?.output_tokens) counted.tokens("output", units.output_tokens);
       }
       if (shipper) shipper.push(line ?? auditLine(e, deps.secrets()));
+    },
+    notice(n, line) {
+      if (shipper) shipper.push(line ?? redactText(JSON.stringify({ type: "audit", ...n, text: `${n.time} ${n.text}` }), deps.secrets()));
+    },
+    httpRequest(req, res, facts) {
+      httpServerSpan(tracer, deps.secrets, req, res, facts);
+    },
+    sessionEnded(e) {
+      const version = e.protocolVersion ?? "";
+      counted.session(Math.max(0, e.endedAt - e.startedAt) / 1000, `${e.transport}\0${version}`, () => {
+        const a: Attributes = { "network.transport": e.transport === "stdio" ? "pipe" : "tcp" };
+        if (e.transport === "http") a["network.protocol.name"] = "http";
+        if (version) a["mcp.protocol.version"] = version;
+        return a;
+      });
     },
     async close() {
       const bounded = (p: Promise<unknown>) => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, 3_000).unref())]);

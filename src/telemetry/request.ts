@@ -7,12 +7,15 @@ import { NOOP_SPAN, telemetry, type McpRequestInfo, type SpanHandle } from "./in
 
 /** What a handler knows of its request (the SDK's RequestHandlerExtra, or the fast path's). */
 export interface RequestFacts {
+  /** Absent for a notification. */
   requestId?: string | number;
   sessionId?: string;
   /** params._meta: a caller's W3C trace context (MCP semantic conventions). */
   meta?: { traceparent?: unknown; tracestate?: unknown };
   /** The HTTP request's headers (streamable HTTP). */
   headers?: Record<string, string | string[] | undefined>;
+  /** The protocol revision the server negotiated (initialize, or the modern era's envelope); else the HTTP header's. */
+  protocolVersion?: string;
 }
 
 /** The facts of a request the SDK dispatched (its RequestHandlerExtra) and its params._meta. */
@@ -56,7 +59,7 @@ export function inRequestSpan<T>(
     tool: method === "tools/call" && who.tools ? toolName(who.tools, who.tool) : undefined,
     requestId: facts.requestId,
     sessionId: facts.sessionId,
-    protocolVersion: header(facts.headers, "mcp-protocol-version"),
+    protocolVersion: facts.protocolVersion ?? header(facts.headers, "mcp-protocol-version"),
     meta: facts.meta,
     headers: facts.headers ? { traceparent: header(facts.headers, "traceparent"), tracestate: header(facts.headers, "tracestate") } : undefined,
     transport: who.transport,

@@ -8,10 +8,12 @@
  * from our factory to it. Legacy only: the server is connected to the transport directly, as
  * before (server/discover is then an unknown method).
  */
+import type { Server } from "@modelcontextprotocol/server";
 import { serveStdio as serveBothEras } from "@modelcontextprotocol/server/stdio";
 import { createMcpServer, type Era } from "../server.js";
 import type { AgentScope } from "../policy/types.js";
 import type { App } from "../runtime/app.js";
+import { telemetry } from "../telemetry/index.js";
 import { LineTransport, type OversizedMessage, type UnreadableLine } from "./stdio-lines.js";
 
 /** What an agent is told when its message is too big. */
@@ -59,10 +61,14 @@ export async function serveStdio(app: App): Promise<void> {
   const transport = new LineTransport(process.stdin, process.stdout, app.options.maxMessageBytes, onOversized, oversizedText, onUnreadable);
   let closing = false;
   let closeServer: () => Promise<void> = async () => undefined;
+  // the connection is the session (mcp.server.session.duration, telemetry on); its server names the revision
+  const startedAt = Date.now();
+  let server: Server | undefined;
   const shutdown = async (code: number) => {
     if (closing) return;
     closing = true;
     try {
+      telemetry().sessionEnded({ transport: "stdio", startedAt, endedAt: Date.now(), protocolVersion: server?.getNegotiatedProtocolVersion() });
       await closeServer();
       await app.close();
     } finally {
@@ -73,7 +79,7 @@ export async function serveStdio(app: App): Promise<void> {
   process.on("SIGINT", () => void shutdown(0));
   process.on("SIGTERM", () => void shutdown(0));
   if (eras.has("modern")) {
-    const handle = serveBothEras((ctx) => createMcpServer(app, scope, ctx.era as Era), {
+    const handle = serveBothEras((ctx) => (server = createMcpServer(app, scope, ctx.era as Era)), {
       transport,
       legacy: eras.has("legacy") ? "serve" : "reject",
       onerror: (err) => app.logger.warn("stdio: a message could not be served", { error: err.message }),
@@ -86,10 +92,10 @@ export async function serveStdio(app: App): Promise<void> {
       void shutdown(0);
     };
   } else {
-    const server = createMcpServer(app, scope, "legacy");
-    closeServer = () => server.close();
+    const legacy = (server = createMcpServer(app, scope, "legacy"));
+    closeServer = () => legacy.close();
     transport.onclose = () => void shutdown(0);
-    await server.connect(transport);
+    await legacy.connect(transport);
   }
   app.logger.info("cohere-mcp ready on stdio", {
     config: app.live.current.hash,

@@ -44,11 +44,15 @@ import { createAuthThrottle } from "./auththrottle.js";
 import { capConnectionsPerAddress, probeDetail, requestUrl } from "./clients.js";
 import { clientAddress, peerOf } from "./forwarded.js";
 import { proxyMatcher } from "../../config/proxies.js";
+import { telemetry, type HttpSpanFacts } from "../../telemetry/index.js";
 
 export { ANONYMOUS, planHttp, type HttpPlan } from "./plan.js";
 export { hostAllowed, isLoopbackHost, originAllowed, splitHost } from "./origin.js";
 
 export const MCP_PATH = "/mcp";
+
+/** What the HTTP server span is told of a request (src/telemetry/http-server.ts). */
+const SPAN_FACTS: HttpSpanFacts = { route: MCP_PATH, skip: PROBE_PATHS, client: remoteOf };
 
 export interface HttpHandle {
   url: string;
@@ -239,6 +243,9 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
       connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 2))),
     },
     (req, res) => {
+    // its HTTP server span when telemetry is on; the request's MCP spans are its children (src/telemetry/http-server.ts)
+    const tel = telemetry();
+    if (tel.enabled) tel.httpRequest(req, res, SPAN_FACTS);
     handle(req, res).catch((err: unknown) => {
       log.error("HTTP request failed", { error: (err as Error)?.message ?? String(err) });
       if (!res.headersSent) sendJson(res, 500, rpcError(-32603, "Internal error"));

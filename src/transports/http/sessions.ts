@@ -25,6 +25,7 @@ import type { ScopeResolver } from "./scopes.js";
 import { resumableStreams } from "./event-store.js";
 import type { Identity } from "../../identity/index.js";
 import { identityOf } from "./oauth.js";
+import { telemetry } from "../../telemetry/index.js";
 
 interface Session {
   id: string;
@@ -85,8 +86,13 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
     return { cap: Math.max(1, Math.floor(o.maxSessions / 4)), source: "a quarter of --max-sessions" };
   };
 
+  // mcp.server.session.duration (telemetry on)
+  const ended = (s: Session) =>
+    telemetry().sessionEnded({ transport: "http", startedAt: s.openedAt, endedAt: Date.now(), protocolVersion: s.server.getNegotiatedProtocolVersion() });
+
   const closeSession = (s: Session, why: string) => {
     if (!sessions.delete(s.id)) return;
+    ended(s);
     hold(s.agent, -1);
     log.debug("session closed", { session: s.id, agent: s.agent, why });
     void s.transport.close();
@@ -97,6 +103,7 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
   const retiring = new Set<Session>();
   const endRetired = (s: Session) => {
     if (!retiring.delete(s)) return;
+    ended(s);
     hold(s.agent, -1);
     log.debug("session closed", { session: s.id, agent: s.agent, why: s.retired });
     void s.transport.close();

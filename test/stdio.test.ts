@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
 import { HeadScanner } from "../src/transports/stdio-lines.js";
-import { connectStdio, ENTRY, runCli, textOf, TEST_KEY, type Connected } from "./helpers.js";
+import { connectStdio, runCli, textOf, TEST_KEY, type Connected } from "./helpers.js";
+import { Raw, type Rpc } from "./stdio-raw.js";
 
 let emu: CohereEmulator;
 beforeAll(async () => {
@@ -198,67 +198,6 @@ describe("stdio server, configuration", () => {
 // Issue 8, finding 10: a message over the stdio limit is answered, logged and audited; the
 // server keeps serving.
 
-type Rpc = Record<string, any>;
-
-/** cohere-mcp over raw stdio: write lines, wait for the answer with an id. */
-class RawServer {
-  readonly child: ChildProcess;
-  private buf = "";
-  private err = "";
-  readonly messages: Rpc[] = [];
-  private waiters = new Map<number | string | null, (m: Rpc) => void>();
-  constructor(args: string[]) {
-    this.child = spawn(process.execPath, [ENTRY, ...args], {
-      env: { PATH: process.env.PATH ?? "", CO_API_KEY: TEST_KEY, CO_API_URL: emu.url },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    this.child.stderr!.on("data", (d: Buffer) => (this.err += d.toString()));
-    this.child.stdout!.on("data", (d: Buffer) => {
-      this.buf += d.toString();
-      let nl: number;
-      while ((nl = this.buf.indexOf("\n")) >= 0) {
-        const m = JSON.parse(this.buf.slice(0, nl)) as Rpc;
-        this.buf = this.buf.slice(nl + 1);
-        this.messages.push(m);
-        const w = this.waiters.get(m.id ?? null);
-        if (w) {
-          this.waiters.delete(m.id ?? null);
-          w(m);
-        }
-      }
-    });
-  }
-  stderr(): string {
-    return this.err;
-  }
-  write(text: string): void {
-    this.child.stdin!.write(text + "\n");
-  }
-  answer(id: number | string | null, ms = 15_000): Promise<Rpc> {
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no answer for id ${String(id)}; exit ${this.child.exitCode}; stderr: ${this.err.slice(-500)}`)), ms);
-      this.waiters.set(id, (m) => {
-        clearTimeout(t);
-        resolve(m);
-      });
-    });
-  }
-  async request(id: number, method: string, params: unknown): Promise<Rpc> {
-    const p = this.answer(id);
-    this.write(JSON.stringify({ jsonrpc: "2.0", id, method, params }));
-    return p;
-  }
-  async start(): Promise<void> {
-    const init = await this.request(1, "initialize", { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } });
-    expect(init.result).toBeTruthy();
-    this.write(JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }));
-  }
-  stop(): void {
-    this.child.stdin!.end();
-    if (this.child.exitCode === null) this.child.kill();
-  }
-}
-
 const transcribe = (id: number, base64Chars: number) =>
   JSON.stringify({
     jsonrpc: "2.0",
@@ -289,11 +228,11 @@ describe("stdio: a message over the size limit (finding 10)", () => {
 
   it("an 11 MB transcribe_audio call gets a JSON-RPC error naming the limit and --allow-file-read; logged, audited; the server keeps serving", async () => {
     const audit = join(mkdtempSync(join(tmpdir(), "cmcp-big-")), "audit.jsonl");
-    const srv = new RawServer(["--audit-log", audit]);
+    const srv = new Raw(emu.url, ["--audit-log", audit]);
     try {
       await srv.start();
       const big = srv.answer(5);
-      srv.write(transcribe(5, 11 * 1024 * 1024)); // 8 MB of audio as base64 is ~11 MB
+      srv.write(transcribe(5, 11 * 1024 * 1024) + "\n"); // 8 MB of audio as base64 is ~11 MB
       const r = await big;
       expect(r.error.code).toBe(-32600);
       expect(r.error.message).toMatch(/^tools\/call "transcribe_audio" was refused: the message is 1153\d{4} bytes, over this server's limit of 10485760 bytes/);
@@ -319,22 +258,22 @@ describe("stdio: a message over the size limit (finding 10)", () => {
   });
 
   it("--max-message-bytes sets the limit; the id is found wherever it is; a notification is not answered; junk gets id null", async () => {
-    const srv = new RawServer(["--max-message-bytes", "100000"]);
+    const srv = new Raw(emu.url, ["--max-message-bytes", "100000"]);
     try {
       await srv.start();
       // under the limit: served
       const small = srv.answer(10);
-      srv.write(transcribe(10, 50_000));
+      srv.write(transcribe(10, 50_000) + "\n");
       expect((await small).result).toBeTruthy();
       // over it, with the id after the huge params
       const late = srv.answer("late-id");
-      srv.write(`{"jsonrpc":"2.0","method":"tools/call","params":{"name":"tokenize","arguments":{"model":"m","text":"${"x".repeat(200_000)}"}},"id":"late-id"}`);
+      srv.write(`{"jsonrpc":"2.0","method":"tools/call","params":{"name":"tokenize","arguments":{"model":"m","text":"${"x".repeat(200_000)}"}},"id":"late-id"}\n`);
       const r = await late;
       expect(r.error.message).toMatch(/^tools\/call "tokenize" was refused: the message is 2001\d\d bytes, over this server's limit of 100000 bytes/);
       // an oversized notification gets no answer; a message with no readable id gets id null
-      srv.write(`{"jsonrpc":"2.0","method":"notifications/message","params":{"data":"${"y".repeat(150_000)}"}}`);
+      srv.write(`{"jsonrpc":"2.0","method":"notifications/message","params":{"data":"${"y".repeat(150_000)}"}}\n`);
       const junk = srv.answer(null);
-      srv.write(`[{"id": ${"9".repeat(150_000)}`);
+      srv.write(`[{"id": ${"9".repeat(150_000)}\n`);
       expect((await junk).error.message).toMatch(/^The message was refused: the message is 1500\d\d bytes/);
       expect((await srv.request(11, "ping", {})).result).toEqual({});
       // no answer for the notification: exactly the answers asked for

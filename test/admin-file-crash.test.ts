@@ -2,7 +2,7 @@
  * File mode survives a crash mid-write: a process saving large policies back to back through the
  * console's file writer (src/admin/policy-source.ts) is SIGKILLed at random moments; after every
  * kill the config file is whole — the old version or the new one, valid — and the last versions
- * are kept beside it.
+ * are kept beside it, whole too (a copy killed midway once left a truncated FILE.1).
  */
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -52,6 +52,8 @@ describe("file mode: a crash mid-write", () => {
       const parsed = configFileSchema.safeParse(JSON.parse(text));
       expect(parsed.success).toBe(true);
       expect(parsed.data!.profiles.p!.description!.length).toBeGreaterThan(4_000_000);
+      // the version kept beside it is whole too (checked every round: each older one was FILE.1 once)
+      if (existsSync(`${path}.1`)) expect(configFileSchema.safeParse(JSON.parse(readFileSync(`${path}.1`, "utf8"))).success).toBe(true);
     }
     expect(writes).toBeGreaterThan(0);
     // temp files left by the killed writers are swept by the next FilePolicy (their process is gone)
@@ -64,4 +66,35 @@ describe("file mode: a crash mid-write", () => {
     expect(existsSync(`${path}.1`)).toBe(true);
     expect(JSON.parse(readFileSync(`${path}.1`, "utf8")).profiles.p.tools).toEqual(["rerank"]);
   }, 60_000);
+});
+
+describe("file mode: the kept version", () => {
+  it("FILE.1 is never seen partial while saves run back to back (it is renamed into place, not copied in place)", async () => {
+    const path = writeConfig(big("v0"));
+    const child = spawn(process.execPath, ["--input-type=module", "-e", WRITER, path], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    try {
+      const t0 = Date.now();
+      while (!/w\d/.test(out) && Date.now() - t0 < 15_000 && child.exitCode === null) await new Promise((r) => setTimeout(r, 5));
+      let reads = 0;
+      const partial: number[] = [];
+      const until = Date.now() + 2_000;
+      while (Date.now() < until) {
+        const text = readFileSync(`${path}.1`, "utf8");
+        reads++;
+        try {
+          JSON.parse(text);
+        } catch {
+          partial.push(text.length);
+        }
+        await new Promise((r) => setImmediate(r));
+      }
+      expect(reads).toBeGreaterThan(10);
+      expect(partial, `${partial.length} of ${reads} reads of FILE.1 were partial`).toEqual([]);
+    } finally {
+      child.kill("SIGKILL");
+      await new Promise((r) => child.once("exit", r));
+    }
+  }, 30_000);
 });

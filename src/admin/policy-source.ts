@@ -13,7 +13,7 @@
  * Either way the console is view-only (readonly_reason) with --admin-readonly, or when the file
  * or its directory cannot be written.
  */
-import { accessSync, closeSync, constants, copyFileSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { accessSync, closeSync, constants, copyFileSync, existsSync, fsyncSync, linkSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import { ConfigError, type ConfigFile } from "../config/file.js";
@@ -119,14 +119,28 @@ export class FilePolicy implements PolicySource {
     const current = await this.read();
     if (current.version !== expect) return { ok: false, current };
     const text = JSON.stringify(raw, null, 2) + "\n";
-    // Keep the last versions: FILE.5 dropped, FILE.4 → FILE.5, …, FILE → FILE.1 (a copy).
-    for (let i = KEEP_VERSIONS - 1; i >= 1; i--) {
+    const dir = dirname(this.path);
+    const tempName = () => join(dir, `.${basename(this.path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+    // Keep the last versions: FILE.5 dropped, FILE.4 → FILE.5, …, FILE → FILE.1 (a copy). The copy
+    // is made under a temp name first and renamed over FILE.1 last, the old FILE.1 having been
+    // linked as FILE.2: FILE.1 is never partial (a crash mid-copy left a truncated one) nor missing
+    // (a killed save's temp file is swept by the next FilePolicy, as the new file's is).
+    const kept = tempName();
+    copyFileSync(this.path, kept);
+    for (let i = KEEP_VERSIONS - 1; i >= 2; i--) {
       const from = `${this.path}.${i}`;
       if (existsSync(from)) renameSync(from, `${this.path}.${i + 1}`);
     }
-    copyFileSync(this.path, `${this.path}.1`);
-    const dir = dirname(this.path);
-    const tmp = join(dir, `.${basename(this.path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+    const first = `${this.path}.1`;
+    if (existsSync(first)) {
+      try {
+        linkSync(first, `${this.path}.2`);
+      } catch {
+        renameSync(first, `${this.path}.2`); // a filesystem without hard links: a moment without FILE.1
+      }
+    }
+    renameSync(kept, first);
+    const tmp = tempName();
     const fd = openSync(tmp, "wx", 0o600);
     try {
       const buf = Buffer.from(text);

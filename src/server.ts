@@ -257,8 +257,13 @@ function modernRefusal(kind: ProtocolRefusal, message: string): Error {
     : new ProtocolError(ProtocolErrorCode.InvalidParams, message, { reason: "invalid_request_state" });
 }
 
+/** Nothing: what inRequestSpan is given when telemetry is off (it reads no facts then). */
+const NO_FACTS: RequestFacts = Object.freeze({});
+
 /** What telemetry knows of a request the SDK dispatched: its id, session, `_meta`, HTTP headers and the negotiated protocol revision. */
 function factsOfCtx(ctx: ServerContext, meta: unknown, server: Server): RequestFacts {
+  // every SDK-dispatched tools/list and tools/call asks: with telemetry off, copy no headers
+  if (!telemetry().enabled) return NO_FACTS;
   const req = ctx.http?.req;
   const headers = req ? Object.fromEntries(req.headers) : undefined;
   const facts = factsOf({ requestId: ctx.mcpReq.id, sessionId: ctx.sessionId, requestInfo: { headers } }, meta);

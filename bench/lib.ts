@@ -150,6 +150,12 @@ export function summarize(samples: readonly number[]): Summary {
   return { n: s.length, p50: percentile(s, 50), p99: percentile(s, 99), mean };
 }
 
+/** A bench script's `--name value` argument from its command line, else the fallback. */
+export function argOf(name: string, fallback: string): string {
+  const i = process.argv.indexOf(name);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+
 export function median(xs: readonly number[]): number {
   return percentile([...xs].sort((a, b) => a - b), 50);
 }

@@ -13,13 +13,9 @@ import type { AddressInfo } from "node:net";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BENCH_KEY, connectStdioCmd, ENTRY, median, RERANK_ARGS, scrubbedEnv, spawnEmulator, type McpConn } from "./lib.js";
+import { argOf as arg, BENCH_KEY, connectStdioCmd, ENTRY, median, RERANK_ARGS, scrubbedEnv, spawnEmulator, type McpConn } from "./lib.js";
 import { measureSeq, mcpCall } from "./measure.js";
 
-const arg = (name: string, fallback: string): string => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-};
 const ROUNDS = Number(arg("--rounds", "6"));
 const CALLS = Number(arg("--calls", "1500"));
 const OTHER = arg("--other", "");

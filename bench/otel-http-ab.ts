@@ -14,13 +14,9 @@ import { loadavg } from "node:os";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ENTRY, median, spawnEmulator, spawnOurHttp, type HttpServer } from "./lib.js";
+import { argOf as arg, ENTRY, median, spawnEmulator, spawnOurHttp, type HttpServer } from "./lib.js";
 import { closeAll, closedLoop, connectMany, warmUp } from "./measure.js";
 
-const arg = (name: string, fallback: string): string => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-};
 const ROUNDS = Number(arg("--rounds", "6"));
 const MS = Number(arg("--ms", "3000"));
 const CLIENTS = Number(arg("--clients", "32"));

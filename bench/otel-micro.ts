@@ -13,11 +13,8 @@ import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { startTelemetry, type Telemetry } from "../src/telemetry/index.js";
 import type { AuditEvent } from "../src/audit/index.js";
+import { argOf as arg } from "./lib.js";
 
-const arg = (name: string, fallback: string): string => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-};
 const CALLS = Number(arg("--calls", "20000"));
 const ROUNDS = Number(arg("--rounds", "5"));
 const PROTOCOL = arg("--protocol", "http/protobuf");

@@ -7,7 +7,7 @@
  * shared machine's load than latency, so this shows the ratio of work when p50 is noisy.
  *
  *   node dist/bench/cpu-probe.js [--warm 3000] [--n 4000] [--rounds 8] [--audit on|off]
- *        [--eras legacy,modern] [--server label=ENTRY ...] [--prof DIR]
+ *        [--eras legacy,modern] [--server label=ENTRY[,noaudit] ...] [--prof DIR]
  *
  * By default it measures this build (ours) and the bare SDK v2 proxy (bench/minimal-server).
  * --prof DIR runs each server under --cpu-prof with its profile written to DIR at exit.
@@ -37,15 +37,16 @@ const rounds = Number(argOf("--rounds", "8"));
 const audit = argOf("--audit", "on") === "on";
 const prof = argOf("--prof", "");
 const eras = argOf("--eras", "legacy,modern").split(",") as ("legacy" | "modern")[];
-const servers: { label: string; entry: string }[] = [];
+const servers: { label: string; entry: string; audit: boolean }[] = [];
 process.argv.forEach((a, i) => {
   if (a === "--server") {
-    const [label, entry] = process.argv[i + 1]!.split("=");
-    servers.push({ label: label!, entry: entry! });
+    const [label, spec] = process.argv[i + 1]!.split("=");
+    const [entry, opt] = spec!.split(",");
+    servers.push({ label: label!, entry: entry!, audit: audit && opt !== "noaudit" });
   }
 });
-if (servers.length === 0) servers.push({ label: "ours", entry: ENTRY });
-servers.push({ label: "proxy", entry: MINIMAL_SERVER });
+if (servers.length === 0) servers.push({ label: "ours", entry: ENTRY, audit });
+servers.push({ label: "proxy", entry: MINIMAL_SERVER, audit: false });
 
 const emu = await spawnEmulator();
 const tmp = mkdtempSync(join(tmpdir(), "cpu-probe-"));
@@ -65,7 +66,7 @@ for (const era of eras) {
     const args = [
       ...(prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`, `--cpu-prof-name=${s.label}-${era}.cpuprofile`] : []),
       s.entry,
-      ...(!isProxy && audit ? ["--audit-log", join(tmp, `audit-${s.label}-${era}.jsonl`)] : []),
+      ...(s.audit ? ["--audit-log", join(tmp, `audit-${s.label}-${era}.jsonl`)] : []),
     ];
     const e = env(isProxy ? { MINIMAL_TOOL: "rerank" } : {});
     const conn = era === "modern" ? await connectStdioModern(process.execPath, args, e) : await connectStdioCmd(process.execPath, args, e);

@@ -13,7 +13,7 @@
  * server decides with; when it does not give exactly the chosen tools, undefined (the caller
  * writes the exact list instead).
  */
-import { matchItem, parseList, resolveVisible, sameTools, DEFAULT_ITEM, type PolicyTool } from "../policy/allowlist.js";
+import { matchItem, parseList, resolveVisible, sameTools, DEFAULT_ITEM, type PolicyTool } from "../../policy/allowlist.js";
 
 type Raw = Record<string, unknown>;
 /** Where the edited group's new part goes in the list. */

@@ -4,9 +4,9 @@
  * A comment every 15 s keeps proxies from closing an idle stream.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { App } from "../runtime/app.js";
+import type { App } from "../../runtime/app.js";
 import { activitySince, newestId, type ActivityFilter } from "./activity.js";
-import { headerValue } from "../transports/http/io.js";
+import { headerValue } from "../../transports/http/io.js";
 
 export const STREAM_POLL_MS = 500;
 

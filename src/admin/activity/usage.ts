@@ -1,13 +1,13 @@
 /**
  * Usage for a month, per agent and per Cohere key: calls, refusals, billed units, USD (where
  * prices are configured) and a day-by-day series — read from the durable usage counters
- * (usage-counters.ts: every call each replica recorded, whatever the activity stream still
+ * (./usage-counters.ts: every call each replica recorded, whatever the activity stream still
  * holds), plus each agent's budget reading.
  */
-import type { App } from "../runtime/app.js";
-import type { ConfigFile } from "../config/file.js";
-import { NANOS_PER_USD } from "../policy/billing.js";
-import { listAgents } from "./agents.js";
+import type { App } from "../../runtime/app.js";
+import type { ConfigFile } from "../../config/file.js";
+import { NANOS_PER_USD } from "../../policy/billing.js";
+import { listAgents } from "../api/agents.js";
 import { emptyTally, readUsage, type UsageTally } from "./usage-counters.js";
 
 const usd = (nanos: number) => Math.round((nanos / NANOS_PER_USD) * 1e6) / 1e6;

@@ -6,10 +6,10 @@
  */
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import type { App } from "../runtime/app.js";
-import { sha256Hex } from "../identity/static.js";
+import type { App } from "../../runtime/app.js";
+import { sha256Hex } from "../../identity/static.js";
 import type { Admin } from "./auth.js";
-import { headerValue } from "../transports/http/io.js";
+import { headerValue } from "../../transports/http/io.js";
 
 export const COOKIE = "cohere_mcp_admin";
 

@@ -15,11 +15,11 @@
  * becomes the exact list of names. Either way the result is checked with the same resolver the
  * server uses to decide.
  */
-import type { App } from "../runtime/app.js";
-import { policyTools, profileSpec } from "../runtime/app.js";
-import type { Access } from "../catalog/types.js";
-import { configFileSchema, formatZodIssues, type ConfigFile, type Profile } from "../config/file.js";
-import { resolveVisible, sameTools } from "../policy/allowlist.js";
+import type { App } from "../../runtime/app.js";
+import { policyTools, profileSpec } from "../../runtime/app.js";
+import type { Access } from "../../catalog/types.js";
+import { configFileSchema, formatZodIssues, type ConfigFile, type Profile } from "../../config/file.js";
+import { resolveVisible, sameTools } from "../../policy/allowlist.js";
 import { groupLabel, groupSets, rowRefs, type RowRef } from "./grid.js";
 import { rewriteProfileGroup } from "./profile-rewrite.js";
 

@@ -6,16 +6,16 @@
  * the audit file: src/audit/line.ts) and appended to the capped stream `activity` of the shared
  * state (a Redis stream, XADD MAXLEN ~ --activity-max, with --store; else a ring buffer in this
  * process). Appends are not awaited by the call: the agent never waits for the console. The same
- * event is counted in the durable usage counters (usage-counters.ts), also not awaited.
+ * event is counted in the durable usage counters (./usage-counters.ts), also not awaited.
  *
  * Reading: filters (agent, tool, decision, outcome, since, until) over the newest entries; the
  * live stream (SSE) polls the stream for entries after the last one it sent.
  */
-import type { App } from "../runtime/app.js";
-import { auditLine, type AuditEvent, type AuditNotice } from "../audit/index.js";
-import { tee } from "../audit/tee.js";
-import { redact } from "../audit/line.js";
-import { compareStreamIds } from "../store/shared.js";
+import type { App } from "../../runtime/app.js";
+import { auditLine, type AuditEvent, type AuditNotice } from "../../audit/index.js";
+import { tee } from "../../audit/tee.js";
+import { redact } from "../../audit/line.js";
+import { compareStreamIds } from "../../store/shared.js";
 import { usageRecorder } from "./usage-counters.js";
 
 export const ACTIVITY_STREAM = "activity";

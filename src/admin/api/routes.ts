@@ -4,22 +4,22 @@
  * gets 403 and an audit line saying who tried what). See docs/admin-api.md.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { App } from "../runtime/app.js";
-import { policyTools, profileSpec } from "../runtime/app.js";
-import { resolveVisible } from "../policy/allowlist.js";
-import { configHash } from "../fleet/hash.js";
-import type { Admin } from "./auth.js";
-import { applyChanges, EditError, parseConfig } from "./grid-edit.js";
-import { gridGroups, gridRows, profileTools } from "./grid.js";
-import { HttpError, json, query, readJson } from "./http.js";
+import type { App } from "../../runtime/app.js";
+import { policyTools, profileSpec } from "../../runtime/app.js";
+import { resolveVisible } from "../../policy/allowlist.js";
+import { configHash } from "../../fleet/hash.js";
+import type { Admin } from "../signin/auth.js";
+import { applyChanges, EditError, parseConfig } from "../grid/edit.js";
+import { gridGroups, gridRows, profileTools } from "../grid/grid.js";
+import { HttpError, json, query, readJson } from "../http.js";
 import * as s from "./schemas.js";
-import { auditAdmin, readAt, save, editable, type AdminContext } from "./apply.js";
+import { auditAdmin, readAt, save, editable, type AdminContext } from "../grid/apply.js";
 import { adjustBudget, hashToken, listAgents, newToken } from "./agents.js";
-import { queryActivity, type ActivityFilter, type ActivityItem } from "./activity.js";
-import { streamActivity } from "./stream.js";
-import { usage } from "./usage.js";
+import { queryActivity, type ActivityFilter, type ActivityItem } from "../activity/activity.js";
+import { streamActivity } from "../activity/stream.js";
+import { usage } from "../activity/usage.js";
 import { exportPolicy } from "./export.js";
-import { hasNoToken, NO_TOKEN_LABEL } from "../policy/diff.js";
+import { hasNoToken, NO_TOKEN_LABEL } from "../../policy/diff.js";
 
 export interface Caller {
   admin: Admin;

@@ -6,8 +6,8 @@
  */
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import { headerValue } from "../transports/http/io.js";
-import { normaliseOrigin } from "../transports/http/origin.js";
+import { headerValue } from "../../transports/http/io.js";
+import { normaliseOrigin } from "../../transports/http/origin.js";
 
 export const CSRF_HEADER = "x-csrf-token";
 

@@ -2,16 +2,16 @@
  * Saving a policy change: write it where the policy lives (compare-and-set on the version), then
  * apply it here through the reload path (a new configuration generation: open sessions get
  * tools/list_changed, calls in flight finish under their old rules), announce it to the other
- * replicas, and audit it with the admin's name and role. Each save is also recorded (changes.ts) so
+ * replicas, and audit it with the admin's name and role. Each save is also recorded (./changes.ts) so
  * that a stale save's 409 names what the other admin changed.
  */
-import type { App } from "../runtime/app.js";
-import { queueReload } from "../runtime/reload.js";
-import type { Admin } from "./auth.js";
+import type { App } from "../../runtime/app.js";
+import { queueReload } from "../../runtime/reload.js";
+import type { Admin } from "../signin/auth.js";
 import type { PolicySource, PolicyDoc } from "./policy-source.js";
-import { HttpError } from "./http.js";
+import { HttpError } from "../http.js";
 import { cellChanges, changeSentence, changesSince, recordChange } from "./changes.js";
-import { parseConfig } from "./grid-edit.js";
+import { parseConfig } from "./edit.js";
 
 export interface AdminContext {
   app: App;
@@ -34,7 +34,7 @@ export function auditAdmin(app: App, admin: Admin, event: "admin_change" | "admi
 
 /**
  * The 409 of a stale save: what was changed since the admin loaded `version` — who, when, which
- * agents and groups, old → new (changes.ts) — and the current version.
+ * agents and groups, old → new (./changes.ts) — and the current version.
  */
 export async function conflict(ctx: AdminContext, version: string, current: PolicyDoc): Promise<HttpError> {
   const { records, complete } = await changesSince(ctx.app, version, current.version);

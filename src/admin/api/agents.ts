@@ -5,13 +5,13 @@
  * budget (an adjustment of this month's counter in the store).
  */
 import { randomBytes } from "node:crypto";
-import type { App } from "../runtime/app.js";
-import { sha256Hex } from "../identity/static.js";
-import { BUDGET_UNITS, type BudgetUnit } from "../config/budget.js";
-import type { ConfigFile } from "../config/file.js";
-import { budgetKey, periodAt } from "../policy/budget.js";
-import { NANOS_PER_USD } from "../policy/billing.js";
-import { hasNoToken } from "../policy/diff.js";
+import type { App } from "../../runtime/app.js";
+import { sha256Hex } from "../../identity/static.js";
+import { BUDGET_UNITS, type BudgetUnit } from "../../config/budget.js";
+import type { ConfigFile } from "../../config/file.js";
+import { budgetKey, periodAt } from "../../policy/budget.js";
+import { NANOS_PER_USD } from "../../policy/billing.js";
+import { hasNoToken } from "../../policy/diff.js";
 
 export interface AgentView {
   name: string;

@@ -4,10 +4,10 @@
  * time). The table is rebuilt from the current configuration when it changes.
  */
 import { timingSafeEqual } from "node:crypto";
-import type { App } from "../runtime/app.js";
-import type { AdminRole } from "../config/admins.js";
-import { ConfigError, type ConfigFile } from "../config/file.js";
-import { hashFromEnv, sha256 } from "../identity/static.js";
+import type { App } from "../../runtime/app.js";
+import type { AdminRole } from "../../config/admins.js";
+import { ConfigError, type ConfigFile } from "../../config/file.js";
+import { hashFromEnv, sha256 } from "../../identity/static.js";
 
 export interface Admin {
   name: string;

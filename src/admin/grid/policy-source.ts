@@ -16,10 +16,10 @@
 import { accessSync, closeSync, constants, copyFileSync, existsSync, fsyncSync, linkSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, join } from "node:path";
-import { ConfigError, type ConfigFile } from "../config/file.js";
-import type { SharedState } from "../store/shared.js";
-import { configHash } from "../fleet/hash.js";
-import { parseConfig } from "./grid-edit.js";
+import { ConfigError, type ConfigFile } from "../../config/file.js";
+import type { SharedState } from "../../store/shared.js";
+import { configHash } from "../../fleet/hash.js";
+import { parseConfig } from "./edit.js";
 
 export interface PolicyDoc {
   raw: Record<string, unknown>;

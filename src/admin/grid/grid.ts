@@ -10,11 +10,11 @@
  *   Off       = none of the group's tools
  *   Custom    = anything else (e.g. datasets read and write but not delete, or a deprecated tool)
  */
-import type { App } from "../runtime/app.js";
-import type { ToolInfo } from "../catalog/light.js";
-import { GROUPS, type Access, type Group } from "../catalog/types.js";
-import type { ConfigFile } from "../config/file.js";
-import type { Generation } from "../runtime/live.js";
+import type { App } from "../../runtime/app.js";
+import type { ToolInfo } from "../../catalog/light.js";
+import { GROUPS, type Access, type Group } from "../../catalog/types.js";
+import type { ConfigFile } from "../../config/file.js";
+import type { Generation } from "../../runtime/live.js";
 
 export type Level = "off" | "read" | "full" | "custom";
 

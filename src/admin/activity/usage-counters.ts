@@ -3,14 +3,14 @@
  * units by unit, USD (nano-dollars, priced with the configuration of the moment) — as counters in
  * the shared state (src/store/shared.ts `addFields`: one atomic step per call; a Redis hash with
  * --store, this process's memory otherwise; gathered for 200 ms and written in one step). One source: each replica counts the audit events it
- * records itself (the activity fan-out, activity.ts), so a call is counted once, whatever the
+ * records itself (the activity fan-out, activity/activity.ts), so a call is counted once, whatever the
  * activity stream still holds. A month's map lives until the end of the month after next, so the
  * current and the previous month are always there.
  */
-import type { App } from "../runtime/app.js";
-import type { AuditEvent } from "../audit/index.js";
-import type { ConfigFile } from "../config/file.js";
-import { costNanos, priceFor } from "../policy/billing.js";
+import type { App } from "../../runtime/app.js";
+import type { AuditEvent } from "../../audit/index.js";
+import type { ConfigFile } from "../../config/file.js";
+import { costNanos, priceFor } from "../../policy/billing.js";
 
 export const USAGE_KEY_PREFIX = "usage:";
 export const usageKey = (month: string) => `${USAGE_KEY_PREFIX}${month}`;

@@ -9,10 +9,10 @@
  * replaced the version the admin had loaded. A change made outside the console (the file edited
  * by hand and reloaded) has no record: the answer says so.
  */
-import type { App } from "../runtime/app.js";
-import type { ConfigFile } from "../config/file.js";
-import { policyTools, profileSpec } from "../runtime/app.js";
-import { resolveVisible } from "../policy/allowlist.js";
+import type { App } from "../../runtime/app.js";
+import type { ConfigFile } from "../../config/file.js";
+import { policyTools, profileSpec } from "../../runtime/app.js";
+import { resolveVisible } from "../../policy/allowlist.js";
 import { cellOf, groupLabel, groupSets, rowRefs, type Level } from "./grid.js";
 
 export const CHANGES_STREAM = "policy:changes";

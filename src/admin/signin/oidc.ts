@@ -12,11 +12,11 @@
  * A user no rule matches is refused (403) and the refusal is logged; nothing else is kept.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { App } from "../runtime/app.js";
-import type { OAuthRule } from "../config/oauth.js";
-import { ruleMatches } from "../oauth/mapping.js";
+import type { App } from "../../runtime/app.js";
+import type { OAuthRule } from "../../config/oauth.js";
+import { ruleMatches } from "../../oauth/mapping.js";
 import type { Admin } from "./auth.js";
-import { HttpError } from "./http.js";
+import { HttpError } from "../http.js";
 
 export const OIDC_LOGIN = "/admin/oidc/login";
 export const OIDC_CALLBACK = "/admin/oidc/callback";

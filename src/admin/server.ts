@@ -3,7 +3,7 @@
  * port): the pages at / (src/admin/ui, when present) and the admin API under /admin/api/v1/.
  *
  * Every answer carries a strict Content-Security-Policy. Every request goes through the agents'
- * Host / Origin rules (src/transports/http/origin.ts), then: sign-in (./signin/auth.ts, ./signin/session.ts),
+ * Host / Origin rules (src/transports/http/admission/origin.ts), then: sign-in (./signin/auth.ts, ./signin/session.ts),
  * for a cookie request that changes something the CSRF token and a same-origin Origin
  * (./signin/csrf.ts), the admin role for a change (a viewer gets 403, audited), then the route (./api/routes.ts).
  */
@@ -12,11 +12,11 @@ import net from "node:net";
 import type { App } from "../runtime/app.js";
 import { ConfigError } from "../config/file.js";
 import { BEARER } from "../identity/static.js";
-import { hostAllowed, originAllowed } from "../transports/http/origin.js";
+import { hostAllowed, originAllowed } from "../transports/http/admission/origin.js";
 import { headerValue, remoteOf, setRemote } from "../transports/http/io.js";
-import { clientAddress, peerOf } from "../transports/http/forwarded.js";
+import { clientAddress, peerOf } from "../transports/http/admission/forwarded.js";
 import { proxyMatcher } from "../config/proxies.js";
-import { createAuthThrottle } from "../transports/http/auththrottle.js";
+import { createAuthThrottle } from "../transports/http/admission/auththrottle.js";
 import { adminProblem, buildAdminTable, liveAdmins, type Admin } from "./signin/auth.js";
 import { cookieHeader, cookieOf, createSessionStore, isSecure } from "./signin/session.js";
 import { csrfProblem, isStateChange, originProblem, ownOrigin } from "./signin/csrf.js";

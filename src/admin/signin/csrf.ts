@@ -7,7 +7,7 @@
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { headerValue } from "../../transports/http/io.js";
-import { normaliseOrigin } from "../../transports/http/origin.js";
+import { normaliseOrigin } from "../../transports/http/admission/origin.js";
 
 export const CSRF_HEADER = "x-csrf-token";
 

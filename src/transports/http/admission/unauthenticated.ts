@@ -5,12 +5,12 @@
  * identity provider cannot be reached to check the token).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { App } from "../../runtime/app.js";
-import type { Identity, Refusal } from "../../identity/index.js";
-import type { AuthFailure } from "../../identity/static.js";
-import { UNAUTHENTICATED } from "../../audit/index.js";
-import { headerValue, readBody, remoteOf, rpcError, sendJson } from "./io.js";
-import { inspectBody } from "./rpc.js";
+import type { App } from "../../../runtime/app.js";
+import type { Identity, Refusal } from "../../../identity/index.js";
+import type { AuthFailure } from "../../../identity/static.js";
+import { UNAUTHENTICATED } from "../../../audit/index.js";
+import { headerValue, readBody, remoteOf, rpcError, sendJson } from "../io.js";
+import { inspectBody } from "../rpc.js";
 import { unauthorized } from "./challenge.js";
 
 /** How much of an unauthenticated body is read, to name the refused call in the audit. */

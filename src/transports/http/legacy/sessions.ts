@@ -15,17 +15,17 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Server } from "@modelcontextprotocol/server";
-import { NodeHttpTransport } from "./web.js";
-import { createMcpServer } from "../../server.js";
-import type { App } from "../../runtime/app.js";
-import { headerValue, remoteOf, rpcError, sendJson } from "./io.js";
-import type { InFlightRequests } from "./inflight.js";
-import type { RpcRequestInfo } from "./rpc.js";
-import type { ScopeResolver } from "./scopes.js";
+import { NodeHttpTransport } from "../web.js";
+import { createMcpServer } from "../../../server.js";
+import type { App } from "../../../runtime/app.js";
+import { headerValue, remoteOf, rpcError, sendJson } from "../io.js";
+import type { InFlightRequests } from "../inflight.js";
+import type { RpcRequestInfo } from "../rpc.js";
+import type { ScopeResolver } from "../admission/scopes.js";
 import { resumableStreams } from "./event-store.js";
-import type { Identity } from "../../identity/index.js";
-import { identityOf } from "./oauth.js";
-import { telemetry } from "../../telemetry/index.js";
+import type { Identity } from "../../../identity/index.js";
+import { identityOf } from "../admission/oauth.js";
+import { telemetry } from "../../../telemetry/index.js";
 
 interface Session {
   id: string;

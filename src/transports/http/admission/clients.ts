@@ -8,11 +8,11 @@
 import type http from "node:http";
 import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
-import { isGuess, type IdentityAuthenticator } from "../../identity/index.js";
-import type { Logger } from "../../runtime/logger.js";
+import { isGuess, type IdentityAuthenticator } from "../../../identity/index.js";
+import type { Logger } from "../../../runtime/logger.js";
 import type { AuthThrottle } from "./auththrottle.js";
-import { plainAddress } from "../../config/proxies.js";
-import { headerValue, remoteOf } from "./io.js";
+import { plainAddress } from "../../../config/proxies.js";
+import { headerValue, remoteOf } from "../io.js";
 import { isLoopbackHost } from "./origin.js";
 
 /** The request's URL, or undefined when its target does not parse (`POST http://[`). */

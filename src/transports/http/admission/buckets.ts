@@ -5,7 +5,7 @@
  * The audit still names the full address.
  */
 import net from "node:net";
-import { plainAddress } from "../../config/proxies.js";
+import { plainAddress } from "../../../config/proxies.js";
 
 /** The 8 groups of an IPv6 address as numbers (`::` expanded, an embedded IPv4 tail converted). */
 function groupsOf(address: string): number[] | undefined {

@@ -14,7 +14,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import net from "node:net";
-import { plainAddress } from "../../config/proxies.js";
+import { plainAddress } from "../../../config/proxies.js";
 
 /** One X-Forwarded-For entry as an address: `a.b.c.d`, `a.b.c.d:port`, `::1`, `[::1]`, `[::1]:port`; undefined otherwise. */
 export function forwardedAddress(entry: string): string | undefined {

@@ -3,7 +3,7 @@
  * whose Host or Origin is not on the allowlist is refused before anything else is looked at.
  */
 import net from "node:net";
-import { plainAddress } from "../../config/proxies.js";
+import { plainAddress } from "../../../config/proxies.js";
 
 const DEFAULT_HOSTS = ["localhost", "127.0.0.1", "[::1]"];
 const LOOPBACK_NAMES = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);

@@ -21,12 +21,12 @@
  */
 import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { App } from "../../runtime/app.js";
-import { UNAUTHENTICATED } from "../../audit/index.js";
-import { isGuess, type Refusal } from "../../identity/index.js";
-import { WindowThrottle, type ThrottleSummary } from "../../policy/throttle.js";
+import type { App } from "../../../runtime/app.js";
+import { UNAUTHENTICATED } from "../../../audit/index.js";
+import { isGuess, type Refusal } from "../../../identity/index.js";
+import { WindowThrottle, type ThrottleSummary } from "../../../policy/throttle.js";
 import { addressBucket } from "./buckets.js";
-import { remoteOf, rpcError, sendJson } from "./io.js";
+import { remoteOf, rpcError, sendJson } from "../io.js";
 
 /** Addresses remembered as blocked at once; the oldest are forgotten beyond (the store still counts). */
 const MAX_BLOCKED = 10_000;

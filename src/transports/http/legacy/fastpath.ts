@@ -6,15 +6,15 @@
  * headers) goes through the SDK transport (see plainCall in rpc.ts for what qualifies).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { callTool, malformedCall, refuseMalformedCall } from "../../server.js";
-import type { App } from "../../runtime/app.js";
-import type { AgentScope } from "../../policy/types.js";
-import { sendJson } from "./io.js";
-import type { InFlightRequests } from "./inflight.js";
-import type { Identity } from "../../identity/index.js";
-import type { PlainCall } from "./rpc.js";
-import { inRequestSpan } from "../../telemetry/request.js";
-import type { SpanHandle } from "../../telemetry/index.js";
+import { callTool, malformedCall, refuseMalformedCall } from "../../../server.js";
+import type { App } from "../../../runtime/app.js";
+import type { AgentScope } from "../../../policy/types.js";
+import { sendJson } from "../io.js";
+import type { InFlightRequests } from "../inflight.js";
+import type { Identity } from "../../../identity/index.js";
+import type { PlainCall } from "../rpc.js";
+import { inRequestSpan } from "../../../telemetry/request.js";
+import type { SpanHandle } from "../../../telemetry/index.js";
 
 export function runPlainCall(
   app: App,

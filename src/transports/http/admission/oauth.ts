@@ -14,13 +14,13 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AuthInfo } from "@modelcontextprotocol/server";
-import type { App } from "../../runtime/app.js";
-import type { Access } from "../../catalog/types.js";
-import type { Identity } from "../../identity/index.js";
-import type { OAuthResource } from "../../oauth/index.js";
-import { ACCESS_CLASSES } from "../../oauth/mapping.js";
-import { remoteOf, rpcError, sendJson } from "./io.js";
-import type { HttpPlan } from "./plan.js";
+import type { App } from "../../../runtime/app.js";
+import type { Access } from "../../../catalog/types.js";
+import type { Identity } from "../../../identity/index.js";
+import type { OAuthResource } from "../../../oauth/index.js";
+import { ACCESS_CLASSES } from "../../../oauth/mapping.js";
+import { remoteOf, rpcError, sendJson } from "../io.js";
+import type { HttpPlan } from "../plan.js";
 import { accessOf } from "./scopes.js";
 
 /** GET the protected resource metadata: public, cacheable, readable from any origin. */

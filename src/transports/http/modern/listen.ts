@@ -12,8 +12,8 @@
  * known from the AsyncLocalStorage the modern leg runs each request in (modern.ts).
  */
 import type { ServerEvent, ServerEventBus } from "@modelcontextprotocol/server";
-import { sameTools } from "../../policy/allowlist.js";
-import type { Identity } from "../../identity/index.js";
+import { sameTools } from "../../../policy/allowlist.js";
+import type { Identity } from "../../../identity/index.js";
 
 /** Who holds a listen stream, and how to end it. */
 export interface Listener {

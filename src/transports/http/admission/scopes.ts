@@ -5,13 +5,13 @@
  * same header gets the same visible set and tools/list descriptors come from the app's cache;
  * an OAuth request's own audit claims (sub, client_id, jti) are added on a shallow copy.
  */
-import { narrow, parseList } from "../../policy/allowlist.js";
-import { policyTools, type App } from "../../runtime/app.js";
-import { withClasses } from "../../policy/access.js";
-import type { Access } from "../../catalog/types.js";
-import type { AgentScope } from "../../policy/types.js";
-import type { Identity } from "../../identity/index.js";
-import type { HttpPlan } from "./plan.js";
+import { narrow, parseList } from "../../../policy/allowlist.js";
+import { policyTools, type App } from "../../../runtime/app.js";
+import { withClasses } from "../../../policy/access.js";
+import type { Access } from "../../../catalog/types.js";
+import type { AgentScope } from "../../../policy/types.js";
+import type { Identity } from "../../../identity/index.js";
+import type { HttpPlan } from "../plan.js";
 
 export type ScopeResolver = (who: Identity, headerItems: string | undefined, queryItems: string | undefined) => AgentScope;
 

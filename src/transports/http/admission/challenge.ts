@@ -12,7 +12,7 @@
  * failure). Further parameters (e.g. RFC 9728 `resource_metadata` once the server can
  * point clients at OAuth) are passed in `extra`, appended in order, quoted.
  */
-import type { AuthFailure } from "../../identity/static.js";
+import type { AuthFailure } from "../../../identity/static.js";
 
 export const REALM = "cohere-mcp";
 

@@ -18,16 +18,16 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createMcpHandler, isLegacyRequest, PROTOCOL_VERSION_META_KEY, SUPPORTED_PROTOCOL_VERSIONS } from "@modelcontextprotocol/server";
-import { createMcpServer } from "../../server.js";
-import type { App } from "../../runtime/app.js";
-import type { AgentScope } from "../../policy/types.js";
-import type { Identity } from "../../identity/index.js";
-import type { InFlight, InFlightRequests } from "./inflight.js";
-import type { RpcRequestInfo } from "./rpc.js";
-import { headerValue, rpcError, sendJson } from "./io.js";
-import { authOf, sendResponse, webRequest } from "./web.js";
-import { modernPlainCall, runModernPlainCall } from "./modern-fast.js";
-import { ConfigError } from "../../config/file.js";
+import { createMcpServer } from "../../../server.js";
+import type { App } from "../../../runtime/app.js";
+import type { AgentScope } from "../../../policy/types.js";
+import type { Identity } from "../../../identity/index.js";
+import type { InFlight, InFlightRequests } from "../inflight.js";
+import type { RpcRequestInfo } from "../rpc.js";
+import { headerValue, rpcError, sendJson } from "../io.js";
+import { authOf, sendResponse, webRequest } from "../web.js";
+import { modernPlainCall, runModernPlainCall } from "./fastpath.js";
+import { ConfigError } from "../../../config/file.js";
 import { ListenerBus, type Listener, type Rescope } from "./listen.js";
 
 export interface ModernLeg {

@@ -17,16 +17,16 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { SERVER_INFO_META_KEY, type RequestId } from "@modelcontextprotocol/server";
-import { askToConfirm, callTool, MODERN_LIST_HINTS, SERVER_INFO } from "../../server.js";
-import { InputNeeded } from "../../call/mrtr.js";
-import type { App } from "../../runtime/app.js";
-import type { AgentScope } from "../../policy/types.js";
-import type { Identity } from "../../identity/index.js";
-import type { InFlightRequests } from "./inflight.js";
-import { headerValue, rpcError, sendJson } from "./io.js";
-import { accessOf } from "./scopes.js";
-import { inRequestSpan } from "../../telemetry/request.js";
-import type { SpanHandle } from "../../telemetry/index.js";
+import { askToConfirm, callTool, MODERN_LIST_HINTS, SERVER_INFO } from "../../../server.js";
+import { InputNeeded } from "../../../call/mrtr.js";
+import type { App } from "../../../runtime/app.js";
+import type { AgentScope } from "../../../policy/types.js";
+import type { Identity } from "../../../identity/index.js";
+import type { InFlightRequests } from "../inflight.js";
+import { headerValue, rpcError, sendJson } from "../io.js";
+import { accessOf } from "../admission/scopes.js";
+import { inRequestSpan } from "../../../telemetry/request.js";
+import type { SpanHandle } from "../../../telemetry/index.js";
 
 export const MODERN_REVISION = "2026-07-28";
 const VERSION_KEY = "io.modelcontextprotocol/protocolVersion";

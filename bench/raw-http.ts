@@ -86,19 +86,23 @@ export async function connectRawHttp(mcpUrl: string, era: Era, name: string, ext
     }
     return msg.result;
   };
+  // A call answered by the other era's code would make the comparison meaningless: a 2026-07-28
+  // result says `resultType`, a 2025-era one does not.
+  const call = async (headers: Record<string, string>, body: string): Promise<unknown> => {
+    const result = await post(headers, body);
+    if (("resultType" in (result as object)) !== (era === "modern")) {
+      rpc++;
+      throw new Error(`a ${era} tools/call was answered as the other era would answer it`);
+    }
+    return result;
+  };
 
-  // What the era's client sends before its first call.
-  if (era === "legacy") {
-    const init = { protocolVersion: LEGACY, capabilities: {}, clientInfo: { name, version: "1.0.0" } };
-    const h = headersOf(era, extra, "initialize");
-    delete h["mcp-protocol-version"]; // the v1 client sends no version header with initialize
-    await post(h, JSON.stringify({ method: "initialize", params: init, jsonrpc: "2.0", id: 0 }));
-    await post(headersOf(era, extra, "notifications/initialized"), JSON.stringify({ method: "notifications/initialized", jsonrpc: "2.0" }));
-  } else {
-    await post(
-      headersOf(era, extra, "server/discover"),
-      JSON.stringify({ jsonrpc: "2.0", id: "server-discover-probe-1", method: "server/discover", params: { _meta: envelope } }),
-    );
+  // What the era's client sends before its first call (the connection is closed if it fails).
+  try {
+    await opening(era, extra, envelope, name, post);
+  } catch (err) {
+    await http.destroy();
+    throw err;
   }
 
   // Per tool: the headers, and the body around the arguments, built once.
@@ -116,7 +120,7 @@ export async function connectRawHttp(mcpUrl: string, era: Era, name: string, ext
   const client = {
     callTool: (params: { name: string; arguments?: Record<string, unknown> }) => {
       const p = partsFor(params.name);
-      return post(p.headers, `${p.head}${JSON.stringify(params.arguments ?? {})}${p.tail}${id++}}`);
+      return call(p.headers, `${p.head}${JSON.stringify(params.arguments ?? {})}${p.tail}${id++}}`);
     },
     close: () => http.close(),
   };
@@ -127,6 +131,22 @@ export async function connectRawHttp(mcpUrl: string, era: Era, name: string, ext
     close: () => http.close(),
     failures: () => ({ status, rpc }),
   };
+}
+
+/** What each era's client sends before its first call. */
+async function opening(era: Era, extra: Record<string, string>, envelope: object, name: string, post: (h: Record<string, string>, body: string) => Promise<unknown>): Promise<void> {
+  if (era === "legacy") {
+    const init = { protocolVersion: LEGACY, capabilities: {}, clientInfo: { name, version: "1.0.0" } };
+    const h = headersOf(era, extra, "initialize");
+    delete h["mcp-protocol-version"]; // the v1 client sends no version header with initialize
+    await post(h, JSON.stringify({ method: "initialize", params: init, jsonrpc: "2.0", id: 0 }));
+    await post(headersOf(era, extra, "notifications/initialized"), JSON.stringify({ method: "notifications/initialized", jsonrpc: "2.0" }));
+  } else {
+    await post(
+      headersOf(era, extra, "server/discover"),
+      JSON.stringify({ jsonrpc: "2.0", id: "server-discover-probe-1", method: "server/discover", params: { _meta: envelope } }),
+    );
+  }
 }
 
 export async function connectManyRaw(n: number, url: string, era: Era, name: string): Promise<RawConn[]> {

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import http from "node:http";
 import { readFileSync, writeFileSync } from "node:fs";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
-import { bearer, eventually, rpc, sha256Hex, startHttp, tempFile, writeConfig, type HttpServerProc } from "./http-support.js";
+import { bearer, eventually, rawRequest, rpc, sha256Hex, startHttp, tempFile, writeConfig, type HttpServerProc } from "./http-support.js";
 import { MODERN, modernHttp, type ModernConnected } from "./eras-support.js";
 
 const T = {
@@ -182,7 +182,7 @@ describe("modern clients: subscriptions/listen streams are bounded per agent", (
   beforeAll(async () => {
     emu = await startEmulator();
     config = writeConfig(boundConfig(L.a));
-    srv = await startHttp(emu.url, ["--config", config, "--max-sessions-per-agent", "2", "--max-sessions", "5"]);
+    srv = await startHttp(emu.url, ["--config", config, "--max-sessions-per-agent", "2", "--max-sessions", "5", "--metrics-port", "0"]);
   });
   afterAll(async () => {
     await srv?.stop();
@@ -195,6 +195,13 @@ describe("modern clients: subscriptions/listen streams are bounded per agent", (
       const l = await openListen(srv.url, token, id);
       if (l.status === 200) open.push(l);
       return l;
+    };
+    const listenGauge = async () => {
+      const m = /cohere-mcp metrics on (http:\/\/\S+)/.exec(srv.stderr());
+      const text = (await rawRequest(m![1]!, { method: "GET" })).body;
+      const by: Record<string, number> = {};
+      for (const x of text.matchAll(/^cohere_mcp_listen_streams_open\{agent="([^"]+)"\} (\d+)$/gm)) if (Number(x[2])) by[x[1]!] = Number(x[2]);
+      return by;
     };
     const errorOf = (l: RawListen) => JSON.parse(l.body) as { id: unknown; error: { code: number; message: string } };
     try {
@@ -232,6 +239,9 @@ describe("modern clients: subscriptions/listen streams are bounded per agent", (
       expect(b2.status).toBe(503);
       expect(errorOf(b2).error.message).toContain("(5, --max-sessions)");
 
+      // what an operator sees
+      expect(await listenGauge()).toEqual({ a: 2, b: 1, c: 1, d: 1 });
+
       // a reload that rotates a's token ends a's streams and frees their slots
       const aStreams = open.filter((l) => l.body.includes('"a2"') || l.body.includes('"a4"'));
       expect(aStreams).toHaveLength(2);
@@ -241,6 +251,9 @@ describe("modern clients: subscriptions/listen streams are bounded per agent", (
       const fresh = [await listen(L.aNew, "n1"), await listen(L.aNew, "n2")];
       expect(fresh.map((l) => l.status)).toEqual([200, 200]);
       expect((await listen(L.aNew, "n3")).status).toBe(429);
+      // and the streams a client closes leave the gauge
+      for (const l of open.filter((x) => x.body.includes('"b1"') || x.body.includes('"d1"'))) l.close();
+      await eventually(async () => expect(await listenGauge()).toEqual({ a: 2, c: 1 }));
     } finally {
       for (const l of open) l.close();
     }

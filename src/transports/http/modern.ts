@@ -69,6 +69,7 @@ export function createModernLeg(app: App, requests: InFlightRequests, env: NodeJ
       onerror: (err) => app.logger.debug("modern-era request refused or failed", { error: err.message }),
     },
   );
+  app.listenCounts = () => bus.byAgent();
   return {
     fast(req, res, scope, who, body) {
       const call = fastOn ? modernPlainCall(req, body) : undefined;

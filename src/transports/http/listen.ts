@@ -21,7 +21,7 @@ import type { ServerEvent, ServerEventBus } from "@modelcontextprotocol/server";
 import { sameTools } from "../../policy/allowlist.js";
 import type { Identity } from "../../identity/index.js";
 import type { App } from "../../runtime/app.js";
-import { remoteOf, sendJson } from "./io.js";
+import { DRAINING_RETRY_AFTER_S, remoteOf, sendJson } from "./io.js";
 import { agentCap } from "./agent-cap.js";
 
 /** Who holds a listen stream, and how to end it. */
@@ -132,9 +132,10 @@ export class ListenerBus implements ServerEventBus {
 }
 
 /**
- * Admit a new listen stream of `who` (profile `profile`), or answer the refusal: 429 when the
- * agent holds its share, 503 when the replica holds --max-sessions streams. Admitted: its slot is
- * freed when `res` closes.
+ * Admit a new listen stream of `who` (profile `profile`), or answer the refusal: 503 while the
+ * server drains (the stream would be cut a moment later; a load balancer retries elsewhere), 429
+ * when the agent holds its share, 503 when the replica holds --max-sessions streams. Admitted:
+ * its slot is freed when `res` closes.
  */
 export function admitListener(
   app: App,
@@ -144,9 +145,20 @@ export function admitListener(
   who: Identity,
   profile: string | undefined,
   id: unknown,
+  draining: boolean,
 ): boolean {
   const log = app.logger;
   const agent = who.agent;
+  if (draining) {
+    log.info("refused a subscriptions/listen stream: shutting down", { agent, remote: remoteOf(req) });
+    sendJson(
+      res,
+      503,
+      { jsonrpc: "2.0", id: id ?? null, error: { code: -32000, message: "Service Unavailable: this server is shutting down and opens no new subscriptions/listen streams; retry (another replica will answer)" } },
+      { "Retry-After": String(DRAINING_RETRY_AFTER_S), Connection: "close" },
+    );
+    return false;
+  }
   const { cap, source } = agentCap(app, who.kind, profile);
   const mine = bus.heldBy(agent);
   const refuse = (status: number, message: string) =>

@@ -86,7 +86,7 @@ export function createModernLeg(app: App, requests: InFlightRequests, env: NodeJ
       if ((body as { method?: unknown } | null)?.method === "subscriptions/listen") {
         // A stream that lasts: no request timeout, not waited for by shutdown (endStreams ends it);
         // bounded per agent as sessions are (listen.ts).
-        if (!admitListener(app, bus, req, res, who, scope.profile, (body as { id?: unknown }).id)) return;
+        if (!admitListener(app, bus, req, res, who, scope.profile, (body as { id?: unknown }).id, requests.draining)) return;
         const url = new URL(req.url ?? "/", "http://localhost");
         const listener: Listener = {
           who,

@@ -105,6 +105,8 @@ interface RawListen {
   body: string;
   /** Resolves when the server ends the stream. */
   ended: Promise<void>;
+  /** The client side's local port. */
+  port: number;
   close(): void;
 }
 
@@ -142,7 +144,14 @@ function openListen(url: string, token: string, id: string): Promise<RawListen> 
           if (settled) return;
           settled = true;
           const ra = res.headers["retry-after"];
-          resolve({ status: res.statusCode ?? 0, retryAfter: Array.isArray(ra) ? ra[0] : ra, body: text, ended, close: () => req.destroy() });
+          resolve({
+            status: res.statusCode ?? 0,
+            retryAfter: Array.isArray(ra) ? ra[0] : ra,
+            body: text,
+            ended,
+            port: req.socket?.localPort ?? 0,
+            close: () => req.destroy(),
+          });
         };
         res.setEncoding("utf8");
         res.on("data", (d: string) => {
@@ -157,6 +166,17 @@ function openListen(url: string, token: string, id: string): Promise<RawListen> 
     req.end(body);
   });
 }
+
+/** The kernel's timer on the server's side of a loopback connection (/proc/net/tcp "tr": 0 none, 1 retransmit, 2 keep-alive). */
+function serverTimer(serverPort: number, clientPort: number): number | undefined {
+  const hex = (p: number) => p.toString(16).toUpperCase().padStart(4, "0");
+  for (const line of readFileSync("/proc/net/tcp", "utf8").split("\n").slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f[1]?.endsWith(`:${hex(serverPort)}`) && f[2]?.endsWith(`:${hex(clientPort)}`)) return Number.parseInt(f[5]!.split(":")[0]!, 16);
+  }
+  return undefined;
+}
+const KEEPALIVE_TIMER = 2;
 
 const L = {
   a: "bound-a-0123456789abcdef0123",
@@ -209,6 +229,9 @@ describe("modern clients: subscriptions/listen streams are bounded per agent", (
       const a2 = await listen(L.a, "a2");
       expect([a1.status, a2.status]).toEqual([200, 200]);
       expect(a1.body).toContain("notifications/subscriptions/acknowledged");
+      // the server probes a silent stream's peer (TCP keep-alive), so a vanished client's slot is freed
+      // (eventually: until the client's delayed ACK of the ack event comes, a retransmit timer shows)
+      await eventually(() => expect(serverTimer(srv.port, a1.port)).toBe(KEEPALIVE_TIMER));
 
       // a at its share (--max-sessions-per-agent 2): refused before any stream opens
       const a3 = await listen(L.a, "a3");

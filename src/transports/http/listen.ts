@@ -14,7 +14,8 @@
  * A listen stream lasts, so it is bounded as a legacy session is (sessions.ts): one agent holds at
  * most its share (agent-cap.ts; 429 beyond) and the replica at most --max-sessions (503 beyond),
  * counted per replica, from admission until the response closes, whatever closes it (the client,
- * a reload that revokes it, shutdown). The refusal comes before the SDK sees the request.
+ * a reload that revokes it, shutdown, TCP keep-alive finding the peer gone). The refusal comes
+ * before the SDK sees the request.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ServerEvent, ServerEventBus } from "@modelcontextprotocol/server";
@@ -131,6 +132,9 @@ export class ListenerBus implements ServerEventBus {
   }
 }
 
+/** Idle time before TCP keep-alive probes start on a listen stream's connection. */
+export const LISTEN_KEEPALIVE_IDLE_MS = 60_000;
+
 /**
  * Admit a new listen stream of `who` (profile `profile`), or answer the refusal: 503 while the
  * server drains (the stream would be cut a moment later; a load balancer retries elsewhere), 429
@@ -179,5 +183,10 @@ export function admitListener(
     return false;
   }
   res.once("close", bus.hold(agent));
+  // A client that vanishes without closing (its host or network gone) would hold its slot for
+  // good: the stream may stay silent for hours, and nothing written means nothing fails. TCP
+  // keep-alive probes find such a peer (Linux: after this idle time, then 9 probes 75 s apart)
+  // and the socket's error closes the response, which frees the slot.
+  req.socket.setKeepAlive(true, LISTEN_KEEPALIVE_IDLE_MS);
   return true;
 }

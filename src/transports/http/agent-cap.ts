@@ -1,6 +1,6 @@
 /**
  * How many long-lived things one agent may hold on this replica: legacy sessions (--sessions,
- * sessions.ts) and modern subscriptions/listen streams (listen.ts) each count against it,
+ * legacy/sessions.ts) and modern subscriptions/listen streams (modern/listen.ts) each count against it,
  * separately. Profile `limits.max_sessions`, else --max-sessions-per-agent, else a quarter of
  * --max-sessions (all of it for the one anonymous loopback agent).
  */

@@ -9,9 +9,9 @@ import net from "node:net";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { App } from "../../runtime/app.js";
 import type { InFlightRequests } from "./inflight.js";
-import type { SessionTable } from "./sessions.js";
+import type { SessionTable } from "./legacy/sessions.js";
 import { DRAINING_RETRY_AFTER_S, headerValue, remoteOf, rpcError, sendJson } from "./io.js";
-import { mayClaimModern, type ModernLeg } from "./modern.js";
+import { mayClaimModern, type ModernLeg } from "./modern/handler.js";
 
 export { DRAINING_RETRY_AFTER_S } from "./io.js";
 

@@ -11,9 +11,9 @@
  * The SDK subscribes a listen stream synchronously inside handler.fetch, so the subscriber is
  * known from the AsyncLocalStorage the modern leg runs each request in (handler.ts).
  *
- * A listen stream lasts, so it is bounded as a legacy session is (legacy/sessions.ts): one agent holds at
- * most its share (agent-cap.ts; 429 beyond) and the replica at most --max-sessions (503 beyond),
- * counted per replica, from admission until the response closes, whatever closes it (the client,
+ * A listen stream lasts, so it is bounded as a legacy session is (legacy/sessions.ts): one agent
+ * holds at most its share (agent-cap.ts; 429 beyond) and the replica at most --max-sessions (503
+ * beyond), counted per replica, from admission until the response closes, whatever closes it (the client,
  * a reload that revokes it, shutdown, TCP keep-alive finding the peer gone). The refusal comes
  * before the SDK sees the request.
  */

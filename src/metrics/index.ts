@@ -214,6 +214,16 @@ export class Telemetry {
       },
     });
     new Gauge({
+      name: "cohere_mcp_listen_streams_open",
+      help: "Open subscriptions/listen streams of modern (2026-07-28) HTTP clients by agent",
+      labelNames: ["agent"] as const,
+      registers: this.r,
+      collect() {
+        this.reset();
+        for (const [agent, n] of app.listenCounts?.() ?? []) this.inc({ agent: self.agent(agent) }, n);
+      },
+    });
+    new Gauge({
       name: "cohere_mcp_audit_failing",
       help: "1 while the audit file cannot be written (each scrape tries again), else 0; absent without --audit-log FILE",
       registers: this.r,

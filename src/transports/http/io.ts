@@ -2,6 +2,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { peerOf } from "./admission/forwarded.js";
 
+/** Retry-After (s) of a new session or listen stream refused while draining: the load balancer retries at once elsewhere. */
+export const DRAINING_RETRY_AFTER_S = 1;
+
 /** Beyond the limit, a body is read and discarded up to this much more so the 413 reaches the client. */
 export const DISCARD_SLACK = 8 * 1024 * 1024;
 

@@ -26,6 +26,7 @@ import { resumableStreams } from "./event-store.js";
 import type { Identity } from "../../../identity/index.js";
 import { identityOf } from "../admission/oauth.js";
 import { telemetry } from "../../../telemetry/index.js";
+import { agentCap } from "../agent-cap.js";
 
 interface Session {
   id: string;
@@ -76,16 +77,6 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
     else held.delete(agent);
   };
   let opening = 0;
-  const agentCap = (kind: Identity["kind"], profile: string | undefined): { cap: number; source: string } => {
-    const own = profile ? app.config?.profiles[profile]?.limits?.max_sessions : undefined;
-    if (own !== undefined) return { cap: own, source: `profile "${profile}" limits.max_sessions` };
-    if (o.limits.maxSessionsPerAgent !== undefined) return { cap: o.limits.maxSessionsPerAgent, source: "--max-sessions-per-agent" };
-    // Without agents, the one anonymous (loopback) agent may use them all: by the identity's kind,
-    // never by a name a credential could choose (an OAuth agent called "anonymous").
-    if (kind === "anonymous") return { cap: o.maxSessions, source: "--max-sessions" };
-    return { cap: Math.max(1, Math.floor(o.maxSessions / 4)), source: "a quarter of --max-sessions" };
-  };
-
   // mcp.server.session.duration (telemetry on)
   const ended = (s: Session) =>
     telemetry().sessionEnded({ transport: "http", startedAt: s.openedAt, endedAt: Date.now(), protocolVersion: s.server.getNegotiatedProtocolVersion() });
@@ -115,7 +106,7 @@ export function createSessionTable(app: App, requests: InFlightRequests, scopeFo
     const headerItems = headerValue(req, "x-mcp-tools");
     const queryItems = url.searchParams.get("tools") ?? undefined;
     const scope = scopeFor(who, headerItems, queryItems);
-    const { cap, source } = agentCap(who.kind, scope.profile);
+    const { cap, source } = agentCap(app, who.kind, scope.profile);
     const mine = held.get(agent) ?? 0;
     if (mine >= cap) {
       log.warn("refused a new session: the agent holds its share", { agent, open: mine, cap });

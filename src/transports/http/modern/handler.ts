@@ -28,7 +28,7 @@ import { headerValue, rpcError, sendJson } from "../io.js";
 import { authOf, sendResponse, webRequest } from "../web.js";
 import { modernPlainCall, runModernPlainCall } from "./fastpath.js";
 import { ConfigError } from "../../../config/file.js";
-import { ListenerBus, type Listener, type Rescope } from "./listen.js";
+import { admitListener, ListenerBus, type Listener, type Rescope } from "./listen.js";
 
 export interface ModernLeg {
   /** A plain modern tools/list or tools/call, answered without the SDK (modern-fast.ts); false when it is not one. */
@@ -69,6 +69,7 @@ export function createModernLeg(app: App, requests: InFlightRequests, env: NodeJ
       onerror: (err) => app.logger.debug("modern-era request refused or failed", { error: err.message }),
     },
   );
+  app.listenCounts = () => bus.byAgent();
   return {
     fast(req, res, scope, who, body) {
       const call = fastOn ? modernPlainCall(req, body) : undefined;
@@ -83,7 +84,9 @@ export function createModernLeg(app: App, requests: InFlightRequests, env: NodeJ
     async serve(req, res, scope, who, body, info) {
       const cancel = new AbortController();
       if ((body as { method?: unknown } | null)?.method === "subscriptions/listen") {
-        // A stream that lasts: no request timeout, not waited for by shutdown (endStreams ends it).
+        // A stream that lasts: no request timeout, not waited for by shutdown (endStreams ends it);
+        // bounded per agent as sessions are (listen.ts).
+        if (!admitListener(app, bus, req, res, who, scope.profile, (body as { id?: unknown }).id, requests.draining)) return;
         const url = new URL(req.url ?? "/", "http://localhost");
         const listener: Listener = {
           who,

@@ -109,6 +109,7 @@ describe("the two-step audit line", () => {
       sub: opt(agents),
       client_id: opt(agents),
       jti: opt(agents),
+      token_label: opt(agents),
       transport: fc.constantFrom("stdio" as const, "http" as const),
       tool: fc.constantFrom("rerank", "embed", "rerank2", "x"),
       access: opt(fc.constantFrom("read" as const, "write" as const)),

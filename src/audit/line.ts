@@ -267,19 +267,66 @@ interface HeadParts {
   subject: string;
 }
 
-/** Head parts made for one secrets list; a sink keeps one and starts a new one when the list changes. */
+/** The fields of a head its parts are made of, beside agent and tool (what a remembered entry must match). */
+type PartsKey = Pick<AuditHead, "transport" | "access" | "counters" | "key" | "replica" | "sub" | "client_id" | "jti" | "token_label" | "ignoredTools">;
+
+const sameList = (a: readonly string[] | undefined, b: readonly string[] | undefined): boolean => {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+};
+
+const sameParts = (a: PartsKey, h: AuditHead): boolean =>
+  a.transport === h.transport &&
+  a.access === h.access &&
+  a.counters === h.counters &&
+  a.key === h.key &&
+  a.replica === h.replica &&
+  a.sub === h.sub &&
+  a.client_id === h.client_id &&
+  a.jti === h.jti &&
+  a.token_label === h.token_label &&
+  sameList(a.ignoredTools, h.ignoredTools);
+
+/**
+ * Head parts made for one secrets list, by agent, then tool, then the other fields compared one
+ * by one (a sink keeps one and starts a new one when the list changes). Looked up by the two
+ * names and a few comparisons: a key string made of every field cost ~5 µs a call to build and hash.
+ */
 export class HeadMemo {
-  private readonly parts = new Map<string, HeadParts>();
+  private readonly parts = new Map<string, Map<string, Array<{ key: PartsKey; parts: HeadParts }>>>();
+  private size = 0;
   constructor(readonly secrets: readonly string[]) {}
 
-  get(key: string): HeadParts | undefined {
-    return this.parts.get(key);
+  get(h: AuditHead): HeadParts | undefined {
+    const list = this.parts.get(h.agent)?.get(h.tool);
+    if (list) for (const e of list) if (sameParts(e.key, h)) return e.parts;
+    return undefined;
   }
 
-  set(key: string, p: HeadParts): void {
+  set(h: AuditHead, p: HeadParts): void {
     // bounded: one entry per agent, tool and token (a jti) in use; forgotten all at once when full
-    if (this.parts.size >= 1024) this.parts.clear();
-    this.parts.set(key, p);
+    if (this.size >= 1024) (this.parts.clear(), (this.size = 0));
+    let byTool = this.parts.get(h.agent);
+    if (!byTool) this.parts.set(h.agent, (byTool = new Map()));
+    let list = byTool.get(h.tool);
+    if (!list) byTool.set(h.tool, (list = []));
+    const key: PartsKey = {
+      transport: h.transport,
+      access: h.access,
+      counters: h.counters,
+      key: h.key,
+      replica: h.replica,
+      sub: h.sub,
+      client_id: h.client_id,
+      jti: h.jti,
+      token_label: h.token_label,
+      // a copy: the caller's array may change after this call
+      ignoredTools: h.ignoredTools ? [...h.ignoredTools] : undefined,
+    };
+    list.push({ key, parts: p });
+    this.size++;
   }
 }
 
@@ -294,11 +341,11 @@ export function prepareHead(
   memo?: HeadMemo,
   resource?: string,
 ): PreparedHead {
-  const key = memo && memo.secrets === secrets ? memoKey(h) : undefined;
-  let parts = key !== undefined ? memo!.get(key) : undefined;
+  const remembered = memo !== undefined && memo.secrets === secrets;
+  let parts = remembered ? memo.get(h) : undefined;
   if (!parts) {
     parts = headParts(h, secrets, pad);
-    if (key !== undefined) memo!.set(key, parts);
+    if (remembered) memo.set(h, parts);
   }
   const hashPart = h.argsHash !== undefined ? `,"argsHash":${jsonString(h.argsHash)}` : "";
   // who sent this call, and in which session: per call, not in the memo
@@ -324,14 +371,6 @@ export function prepareHead(
     secrets,
     resource: resource !== undefined ? { given: resource, written: safeValue(resource, AUDIT_PHRASE_CHARS, secrets, pad, boundPhrase) } : undefined,
   };
-}
-
-/** Every field a head's parts depend on, each with its length (no two heads share a key). */
-function memoKey(h: AuditHead): string {
-  let k = `${h.transport}\0${h.access ?? ""}\0${h.counters ?? "\u0001"}\0${h.key ?? "\u0001"}\0${h.replica ?? "\u0001"}\0${h.agent.length}:${h.agent}${h.tool.length}:${h.tool}`;
-  for (const v of [h.sub, h.client_id, h.jti, h.token_label]) k += v === undefined ? "-" : `${v.length}:${v}`;
-  if (h.ignoredTools) for (const t of h.ignoredTools) k += `${t.length};${t}`;
-  return h.ignoredTools ? `${k}[${h.ignoredTools.length}` : k;
 }
 
 function headParts(h: AuditHead, secrets: readonly string[], pad: number): HeadParts {

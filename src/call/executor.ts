@@ -9,6 +9,7 @@ import type { BuiltRequest, ToolDef } from "../catalog/types.js";
 import type { CohereClient } from "../cohere/client.js";
 import { CohereApiError, CohereTransportError } from "../cohere/errors.js";
 import { readStream, STREAM_ACCEPT, StreamCutError } from "../cohere/stream.js";
+import { fastParse, UNSURE } from "./fast-parse.js";
 import { runPoll } from "./poll.js";
 import { retiredMessage } from "../catalog/models.js";
 import { DEFAULTS } from "../config/options.js";
@@ -71,11 +72,14 @@ export function parseInput(
   tool: ToolDef,
   args: unknown,
 ): { ok: true; input: Record<string, unknown> } | { ok: false; result: ToolResult } {
-  const parsed = tool.input.safeParse(args ?? {});
+  // most calls: a plain check gives zod's own answer (fast-parse.ts); any doubt, zod's parse
+  const quick = fastParse(tool.input, args ?? {});
+  const parsed = quick !== UNSURE ? { success: true as const, data: quick } : tool.input.safeParse(args ?? {});
   if (parsed.success) {
+    const data = parsed.data as Record<string, unknown>;
     // Cohere no longer serves a retired model: say so (date, replacements) instead of sending it
-    const retired = retiredMessage((parsed.data as Record<string, unknown>).model);
-    if (!retired) return { ok: true, input: parsed.data };
+    const retired = retiredMessage(data.model);
+    if (!retired) return { ok: true, input: data };
     return { ok: false, result: errorResult(`Invalid arguments for ${tool.name}; nothing was sent to Cohere. Fix these and call again:\n- model: ${retired}`) };
   }
   return {

@@ -9,7 +9,7 @@ import { getEventListeners } from "node:events";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
 import { createApp } from "../src/runtime/app.js";
-import { AttemptSignal } from "../src/cohere/attempt.js";
+import { AttemptSignal, attemptsInFlight, Deadlines } from "../src/cohere/attempt.js";
 import type { ClientOptions } from "../src/cohere/client.js";
 import { CohereTransportError } from "../src/cohere/errors.js";
 import { parseOptions } from "../src/config/options.js";
@@ -72,6 +72,30 @@ describe("the attempt signal", () => {
     expect(quiet.aborted).toBe(false);
   });
 
+  it("times out attempts of different timeouts, sharing one timer, each at its own deadline and never before", async () => {
+    const deadlines = new Deadlines();
+    const fired: Array<{ ms: number; late: number }> = [];
+    const start = (ms: number) => {
+      const s = new AttemptSignal(undefined, ms, deadlines);
+      s.addEventListener("abort", () => fired.push({ ms, late: performance.now() - s.deadline }));
+      return s;
+    };
+    const long = start(120);
+    const short = start(40);
+    const ended = start(20);
+    ended.stopTimer(); // ended before its deadline: never fires
+    const mid = start(70);
+    expect(deadlines.size).toBe(3);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(fired.map((f) => f.ms)).toEqual([40, 70, 120]);
+    for (const f of fired) expect(f.late).toBeGreaterThanOrEqual(0);
+    expect([short, mid, long].every((s) => s.timedOut && s.aborted)).toBe(true);
+    expect(ended.aborted).toBe(false);
+    expect(deadlines.size).toBe(0);
+    long.stopTimer(); // after its timeout: nothing happens
+    expect(fired).toHaveLength(3);
+  });
+
   it("passes the listener to the caller's signal: the caller's abort and reason, and no listener left after", () => {
     const ac = new AbortController();
     const s = new AttemptSignal(ac.signal, 10_000);
@@ -94,6 +118,7 @@ describe("the attempt signal", () => {
     const ac = new AbortController();
     await client.request({ method: "POST", path: "/v1/check-api-key", retryable: true, signal: ac.signal });
     await new Promise((r) => setImmediate(r)); // undici lets go of it when the body closes
+    expect(attemptsInFlight()).toBe(0); // nor an attempt in the timer's set
     expect(getEventListeners(ac.signal, "abort")).toHaveLength(0);
     const res = await client.request({
       method: "POST",
@@ -104,6 +129,7 @@ describe("the attempt signal", () => {
       signal: ac.signal,
     });
     expect(getEventListeners(ac.signal, "abort")).toHaveLength(1); // until the body ends
+    expect(attemptsInFlight()).toBe(0); // a stream's timeout ends with its headers
     await res.body!.text();
     await new Promise((r) => setImmediate(r));
     expect(getEventListeners(ac.signal, "abort")).toHaveLength(0);

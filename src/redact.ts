@@ -174,10 +174,27 @@ export class StreamRedactor {
   }
 }
 
+/** Values whose JSON was seen to hold none of these secrets (noteClean), by the secrets array. */
+const cleanOf = new WeakMap<object, Secrets>();
+
+/**
+ * Note that `value`, whose JSON is `json` (just made from it), holds none of the secrets: no
+ * secret appears in the JSON, nor its JSON-escaped form, and there is no escape sequence that
+ * could spell one (as redactParsed). redactResult then skips walking it, while it is unchanged
+ * (the result is made and handed on: nothing changes it in between).
+ */
+export function noteClean(value: object, json: string, secrets: Secrets): void {
+  const list = usable(secrets);
+  if (!list.length || json.includes("\\")) return;
+  for (const s of list) if (json.includes(s)) return;
+  cleanOf.set(value, secrets);
+}
+
 /** A tool result with every secret redacted from its text and structuredContent (in place). */
 export function redactResult<R extends { content?: unknown; structuredContent?: unknown }>(result: R, secrets: Secrets): R {
   if (!usable(secrets).length) return result;
   redactDeep(result.content, secrets);
-  if (result.structuredContent !== undefined) redactDeep(result.structuredContent, secrets);
+  const s = result.structuredContent;
+  if (s !== undefined && !(s !== null && typeof s === "object" && cleanOf.get(s) === secrets)) redactDeep(s, secrets);
   return result;
 }

@@ -1,6 +1,10 @@
 /** src/redact.ts: secrets out of every text and value, before any cut; split and cut secrets too. */
 import { describe, expect, it } from "vitest";
-import { cutRedacted, redactDeep, redactParsed, redactTail, redactText, StreamRedactor } from "../src/redact.js";
+import { cutRedacted, noteClean, redactDeep, redactParsed, redactResult, redactTail, redactText, StreamRedactor } from "../src/redact.js";
+import { CATALOG } from "../src/catalog/index.js";
+import { shapeResult } from "../src/shape/result.js";
+import { scoreText } from "../src/shape/ranking.js";
+import fc from "fast-check";
 
 const KEY = "co-0123456789abcdefSECRETxyz";
 const TOKEN = 'tok"en\\SECRET-42';
@@ -56,5 +60,41 @@ describe("redaction", () => {
     expect([r.push("no "), r.push("secret "), r.push("here"), r.flush()].join("")).toBe("no secret here");
     const three = new StreamRedactor(SECRETS);
     expect([three.push(KEY.slice(0, 5)), three.push(KEY.slice(5, 12)), three.push(KEY.slice(12)), three.flush()].join("")).toBe("[REDACTED]");
+  });
+
+  it("a shaped result's structured part is walked again unless its JSON showed no secret; a secret anywhere in it is still redacted", () => {
+    const rerank = CATALOG.find((t) => t.name === "rerank")!;
+    const input = { model: "rerank-v3.5", query: "q", documents: ["a", "b"] };
+    // a secret in a key, in a value, spelled through an escape, or only in the secrets' copy: never shows
+    for (const data of [
+      { id: "x", results: [{ index: 0, relevance_score: 0.5 }], meta: { note: `see ${KEY}` } },
+      { id: "x", results: [{ index: 0, relevance_score: 0.5 }], meta: { [KEY]: 1 } },
+      { id: `tok"en\\SECRET-42`, results: [] },
+    ]) {
+      const r = redactResult(shapeResult(rerank, data, input, 20_000, SECRETS), SECRETS);
+      const out = JSON.stringify(r);
+      expect(out).not.toContain(KEY);
+      expect(out).not.toContain(JSON.stringify(TOKEN).slice(1, -1));
+    }
+    // a value marked clean is skipped only for the very secrets array it was checked with
+    const clean = { a: "nothing here" };
+    noteClean(clean, JSON.stringify(clean), SECRETS);
+    const later = [...SECRETS, "nothing"];
+    expect(redactResult({ content: [], structuredContent: clean }, later).structuredContent).toEqual({ a: "[REDACTED] here" });
+    // JSON with a secret or an escape is never marked
+    const dirty = { a: `x ${KEY}` };
+    noteClean(dirty, JSON.stringify(dirty), SECRETS);
+    expect(redactResult({ content: [], structuredContent: dirty }, SECRETS).structuredContent).toEqual({ a: "x [REDACTED]" });
+  });
+});
+
+describe("rerank's score text", () => {
+  it("is String(Number(score.toPrecision(4))) for every number", () => {
+    const same = (v: number) => expect(scoreText(v), String(v)).toBe(String(Number(v.toPrecision(4))));
+    for (const v of [0, -0, 1, 0.5, 0.98, 0.99995, 0.00001234, 0.000001234, 1e-7, 1234.5, 12345, 1e21, 1e300, -0.5, NaN, Infinity, 5e-324]) same(v);
+    fc.assert(fc.property(fc.double({ noNaN: false }), (v) => { same(v); }), { numRuns: 20_000 });
+    fc.assert(fc.property(fc.double({ min: 0, max: 1 }), (v) => { same(v); }), { numRuns: 20_000 });
+    expect(scoreText("0.5")).toBe("0.5");
+    expect(scoreText(undefined)).toBe("undefined");
   });
 });

@@ -11,7 +11,7 @@ import { quoteValue } from "../audit/show.js";
 import { howToEnable } from "../policy/allowlist.js";
 import { redactResult, redactText } from "../redact.js";
 import type { App } from "../runtime/app.js";
-import { mergeNotes, type AgentScope, type Guard, type GuardAfter, type GuardVerdict, type SettleNote } from "../policy/types.js";
+import { mergeNotes, type AgentScope, type GuardAfter, type GuardVerdict, type SettleNote } from "../policy/types.js";
 import { StoreUnavailableError, StoreValueError } from "../store/types.js";
 import { telemetry, type SpanHandle } from "../telemetry/index.js";
 
@@ -244,7 +244,8 @@ export async function callTool(
     let input = parsed.input;
     /** Every guard in order: a refusal's result, or undefined when all said yes. */
     const runGuards = async (): Promise<ToolResult | undefined> => {
-      for (const guard of guardsOf(app)) {
+      // app.guards, then app.lastGuards (the Cohere key limits)
+      for (const guards of [app.guards, app.lastGuards]) for (const guard of guards) {
         let verdict: GuardVerdict;
         try {
           verdict = await guard.check(scope, tool, input);
@@ -355,14 +356,8 @@ export async function callTool(
     // the last net: no secret leaves in a result, whatever path built it
     return redactResult(executed.result, app.secrets());
   } finally {
-    await settle(outcome);
+    if (!settled) await settle(outcome);
   }
-}
-
-/** Every guard of a call, in order: app.guards, then app.lastGuards (the Cohere key limits). */
-function* guardsOf(app: App): Generator<Guard> {
-  yield* app.guards;
-  yield* app.lastGuards;
 }
 
 /** What one audit line of a call says beyond who called what (see callTool's `record`). */

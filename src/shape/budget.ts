@@ -134,8 +134,10 @@ export function fitJson(
   shownMax = max,
   /** Redacted before any cut; a cut string's end is checked for a secret's prefix. */
   secrets: Secrets = [],
-): { value: Record<string, unknown>; cuts: Cut[] } {
-  if (size(value) <= max) return { value, cuts: [] };
+): { value: Record<string, unknown>; cuts: Cut[]; json?: string } {
+  // what fits is returned as is, with the JSON it was measured by (the caller may reuse it)
+  const json = JSON.stringify(value) as string | undefined;
+  if ((json?.length ?? 0) <= max) return { value, cuts: [], json };
   const copy = redactDeep(JSON.parse(JSON.stringify(value)) as Record<string, Json>, secrets);
   const cuts: Cut[] = [];
   const totals = new Map<string, number>();

@@ -9,6 +9,22 @@ type Obj = Record<string, unknown>;
 const arr = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
 const num = (v: unknown) => (typeof v === "number" ? Number(v.toPrecision(4)) : v);
 
+/**
+ * `String(num(v))` for a score: toPrecision's digits with the trailing zeros (and a bare point) cut,
+ * which is what Number then String would write for a plain decimal of 4 significant digits; a
+ * negative value or an exponent (very small or large) goes the long way. test/shape.test.ts holds them equal.
+ */
+export function scoreText(v: unknown): string {
+  if (typeof v !== "number" || !Number.isFinite(v) || v < 0) return String(num(v));
+  const s = v.toPrecision(4);
+  if (s.includes("e")) return String(Number(s));
+  if (!s.includes(".")) return s;
+  let end = s.length;
+  while (s.charCodeAt(end - 1) === 48 /* 0 */) end--;
+  if (s.charCodeAt(end - 1) === 46 /* . */) end--;
+  return s.slice(0, end);
+}
+
 function lines(items: string[], what: string): string {
   const shown = items.slice(0, MAX_LINES);
   if (items.length > MAX_LINES) shown.push(`… ${items.length - MAX_LINES} more ${what} in structuredContent`);
@@ -20,7 +36,7 @@ export function shapeRerank(data: unknown): Shaped {
   const results = arr(structured.results);
   const text = results.length
     ? `${results.length} results, best first (document index: relevance score):\n${lines(
-        results.map((r) => `${String(r.index)}: ${String(num(r.relevance_score))}`),
+        results.map((r) => `${String(r.index)}: ${scoreText(r.relevance_score)}`),
         "results",
       )}`
     : "No results.";

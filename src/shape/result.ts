@@ -5,7 +5,7 @@
  */
 import type { Shaped, ToolDef } from "../catalog/types.js";
 import { budgetText, fitJson } from "./budget.js";
-import type { Secrets } from "../redact.js";
+import { noteClean, type Secrets } from "../redact.js";
 
 export interface TextContent {
   type: "text";
@@ -24,7 +24,7 @@ const OVERHEAD = 100;
 
 export function defaultHint(tool: ToolDef): string {
   if (tool.budgetHint) return tool.budgetHint;
-  return /^list_/.test(tool.name)
+  return tool.name.startsWith("list_")
     ? "Ask for a smaller page (page_size or limit) and fetch the rest page by page."
     : "Ask for less (fewer inputs, a narrower query) to see the whole result.";
 }
@@ -66,15 +66,18 @@ export function finishResult(
   const tail = warn ? `\n\n${warn}` : "";
   let text: string;
   let structured: Record<string, unknown>;
+  let json: string | undefined;
   if (shaped.text !== undefined) {
     text = budgetText(more ? `${shaped.text}\n${more}` : shaped.text, Math.max(0, Math.floor(max / 2) - tail.length), hint, secrets) + tail;
-    structured = fitJson(shaped.structured, Math.max(0, max - text.length - OVERHEAD), hint, max, secrets).value;
+    ({ value: structured, json } = fitJson(shaped.structured, Math.max(0, max - text.length - OVERHEAD), hint, max, secrets));
   } else {
     // the text is the JSON itself: each half of the budget
     const half = Math.floor(max / 2) - OVERHEAD;
-    structured = fitJson(shaped.structured, half - (more?.length ?? 0) - tail.length, hint, max, secrets).value;
-    text = JSON.stringify(structured) + (more ? `\n${more}` : "") + tail;
+    ({ value: structured, json } = fitJson(shaped.structured, half - (more?.length ?? 0) - tail.length, hint, max, secrets));
+    text = (json ?? JSON.stringify(structured)) + (more ? `\n${more}` : "") + tail;
   }
+  // a structured result whose JSON shows no secret need not be walked again by redactResult
+  if (json !== undefined && tool.output) noteClean(structured, json, secrets);
   const result: ToolResult = { content: [{ type: "text", text }] };
   if (tool.output) result.structuredContent = structured;
   if (shaped.error) result.isError = true;
@@ -104,6 +107,11 @@ export function shapeResult(
  * per result however many answers it came with: the last lines of the text.
  */
 export function warningLines(warnings: Iterable<string | undefined> = []): string | undefined {
-  const unique = [...new Set([...warnings].filter((w): w is string => typeof w === "string" && w.trim() !== ""))];
+  // most answers carry none: no copies made
+  const all = Array.isArray(warnings) ? (warnings as Array<string | undefined>) : [...warnings];
+  let any = false;
+  for (const w of all) if (typeof w === "string" && w.trim() !== "") any = true;
+  if (!any) return undefined;
+  const unique = [...new Set(all.filter((w): w is string => typeof w === "string" && w.trim() !== ""))];
   return unique.length ? unique.map((w) => `Cohere warning (X-API-Warning): ${w.trim().slice(0, 300)}`).join("\n") : undefined;
 }

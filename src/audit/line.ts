@@ -427,7 +427,7 @@ export function finishLine(head: PreparedHead, t: AuditTail, secrets: readonly s
   if (t.charged !== undefined) json += `,"charged":${jsonUnits(t.charged)}`;
   if (t.confirmed !== undefined) json += `,"confirmed":${t.confirmed ? "true" : "false"}`;
   json += `,"latencyMs":${jsonNumber(Math.round(t.latencyMs * 10) / 10)}`;
-  return redact(`{"type":"audit",${head.json}${json},"text":${JSON.stringify(text)}}`, secrets) + "\n";
+  return redact(`{"type":"audit",${head.json}${json},"text":${jsonString(text)}}`, secrets) + "\n";
 }
 
 /** What JSON.stringify must escape: `"`, `\`, C0 controls, and surrogates (a lone one is escaped). */

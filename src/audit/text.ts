@@ -16,18 +16,22 @@ const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202
 /** The same, plus what could close a quote around the value. */
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"\\]/g;
 
+/** The same sets, to test for (most values hold none: then no replace runs). */
+const HAS_CONTROL = new RegExp(CONTROLS.source);
+const HAS_UNSAFE = new RegExp(UNSAFE.source);
+
 const SHORT: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t", '"': '\\"', "\\": "\\\\" };
 
 const escape = (c: string): string => SHORT[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
 
 /** The value with every control, bidi and separator character (and `"`, `\`) written as an escape. */
 export function escapeForHumans(value: string): string {
-  return value.replace(UNSAFE, escape);
+  return HAS_UNSAFE.test(value) ? value.replace(UNSAFE, escape) : value;
 }
 
 /** Only the control, bidi and separator characters escaped: for a phrase of ours that holds a value. */
 export function escapeControls(value: string): string {
-  return value.replace(CONTROLS, escape);
+  return HAS_CONTROL.test(value) ? value.replace(CONTROLS, escape) : value;
 }
 
 /** The first `max` characters, never ending inside a surrogate pair. */

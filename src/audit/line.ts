@@ -415,15 +415,16 @@ export function finishLine(head: PreparedHead, t: AuditTail, secrets: readonly s
   let json = "";
   if (t.upstreamMs !== undefined) json += `,"upstreamMs":${jsonNumber(t.upstreamMs)}`;
   if (t.retries !== undefined) json += `,"retries":${jsonNumber(t.retries)}`;
-  json += `,"decision":${jsonString(t.decision)}`;
-  if (t.reason !== undefined) json += `,"reason":${jsonString(t.reason)}`;
+  // decision, reason, outcome and charge are words of ours (plain letters and _): written as they are
+  json += `,"decision":"${t.decision}"`;
+  if (t.reason !== undefined) json += `,"reason":"${t.reason}"`;
   if (detail !== undefined) json += `,"detail":${jsonString(detail)}`;
   if (resource !== undefined) json += `,"resource":${jsonString(resource)}`;
   if (t.status !== undefined) json += `,"status":${jsonNumber(t.status)}`;
-  if (t.outcome !== undefined) json += `,"outcome":${jsonString(t.outcome)}`;
+  if (t.outcome !== undefined) json += `,"outcome":${OUR_WORD.test(t.outcome) ? `"${t.outcome}"` : jsonString(t.outcome)}`;
   if (t.requestId !== undefined) json += `,"requestId":${jsonString(safeValue(t.requestId, AUDIT_VALUE_CHARS, secrets, pad))}`;
   if (t.billedUnits !== undefined) json += `,"billedUnits":${jsonUnits(t.billedUnits)}`;
-  if (t.charge !== undefined) json += `,"charge":${jsonString(t.charge)}`;
+  if (t.charge !== undefined) json += `,"charge":"${t.charge}"`;
   if (t.charged !== undefined) json += `,"charged":${jsonUnits(t.charged)}`;
   if (t.confirmed !== undefined) json += `,"confirmed":${t.confirmed ? "true" : "false"}`;
   json += `,"latencyMs":${jsonNumber(Math.round(t.latencyMs * 10) / 10)}`;
@@ -432,6 +433,8 @@ export function finishLine(head: PreparedHead, t: AuditTail, secrets: readonly s
 
 /** What JSON.stringify must escape: `"`, `\`, C0 controls, and surrogates (a lone one is escaped). */
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+/** A word of ours (an outcome: ok, cohere_error, …): nothing in it to escape. */
+const OUR_WORD = /^[a-z_]+$/;
 const jsonString = (s: string): string => (NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`);
 const jsonNumber = (n: number): string => (Number.isFinite(n) ? String(n) : "null");
 function jsonUnits(b: Record<string, number>): string {

@@ -30,7 +30,7 @@ import { answerOf, CONFIRM_INPUT, ConfirmationRefused, InputNeeded, mintState } 
 import { callTool, malformedCall, refuseMalformedCall } from "./call/tool-call.js";
 import type { App } from "./runtime/app.js";
 import type { AgentScope } from "./policy/types.js";
-import { telemetry, type SpanHandle } from "./telemetry/index.js";
+import { NOOP_SPAN, telemetry, type SpanHandle } from "./telemetry/index.js";
 import { factsOf, inRequestSpan, type RequestFacts } from "./telemetry/request.js";
 
 export { callTool, fileAccess, malformedCall, refuseMalformedCall, type CallExtras } from "./call/tool-call.js";
@@ -151,6 +151,8 @@ export function createMcpServer(app: App, source: ScopeSource, era: Era = "legac
   // audit it once (finding 11).
   // Each tools/call in its server span when --otel is on (src/telemetry/request.ts).
   const onCall = (raw: unknown, ctx: ServerContext): Promise<ToolResult | InputRequiredResult> => {
+    // telemetry off (the usual case): no span, nothing to describe it with
+    if (!telemetry().enabled) return handleCall(raw, ctx, NOOP_SPAN);
     const p = raw as { name?: unknown } | undefined;
     const who = { ...server.spanWho, tools: app.tools, tool: p?.name };
     return inRequestSpan("tools/call", factsOfCtx(ctx, ctx.mcpReq._meta, server), who, (span) => handleCall(raw, ctx, span));
@@ -225,11 +227,13 @@ export function createMcpServer(app: App, source: ScopeSource, era: Era = "legac
       if (!(err instanceof InputNeeded)) throw err;
       return askToConfirm(app, scope, params.name, params.arguments, err.question);
     }
-    await queue;
     // The SDK's client handles a notification one microtask after it reads it but a response at
     // once, and forgets the progress token with the response: progress read in the same chunk as
     // the result would be dropped. A short gap after the last one keeps them apart.
-    if (n > 0 && !ctx.mcpReq.signal.aborted) await new Promise((r) => setTimeout(r, PROGRESS_SETTLE_MS));
+    if (n > 0) {
+      await queue;
+      if (!ctx.mcpReq.signal.aborted) await new Promise((r) => setTimeout(r, PROGRESS_SETTLE_MS));
+    }
     return result;
   };
   server.setRequestHandler("tools/call", { params: AnyToolsCallParams }, onCall);

@@ -158,9 +158,13 @@ export function billedUnits(data: unknown): Record<string, number> | undefined {
   const d = data as { meta?: { billed_units?: unknown }; usage?: { billed_units?: unknown } };
   const bu = d.usage?.billed_units ?? d.meta?.billed_units;
   if (!bu || typeof bu !== "object") return undefined;
-  const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(bu)) if (typeof v === "number") out[k] = v;
-  return Object.keys(out).length ? out : undefined;
+  let out: Record<string, number> | undefined;
+  const units = bu as Record<string, unknown>;
+  for (const k of Object.keys(units)) {
+    const v = units[k];
+    if (typeof v === "number") (out ??= {})[k] = v;
+  }
+  return out;
 }
 
 /**

@@ -120,7 +120,8 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
 
 function headerRecord(h: Dispatcher.ResponseData["headers"]): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) {
+  for (const k of Object.keys(h)) {
+    const v = h[k];
     if (v === undefined) continue;
     out[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
   }

@@ -34,9 +34,16 @@ export function dropNulls(data: unknown): Record<string, unknown> {
   if (!data || typeof data !== "object") return data === undefined ? {} : { value: data };
   if (Array.isArray(data)) return { items: data };
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(data)) if (v !== null && v !== undefined) out[k] = v;
+  const d = data as Record<string, unknown>;
+  for (const k of Object.keys(d)) {
+    const v = d[k];
+    if (v !== null && v !== undefined) out[k] = v;
+  }
   return out;
 }
+
+const tokenOf = (data: unknown): unknown =>
+  data !== null && typeof data === "object" && !Array.isArray(data) ? (data as { next_page_token?: unknown }).next_page_token : undefined;
 
 /** The generic "more pages" line: Cohere's next_page_token, passed back as page_token. */
 function nextPageLine(tool: ToolDef, data: Record<string, unknown>, input: Record<string, unknown>): string | undefined {
@@ -97,8 +104,14 @@ export function shapeResult(
     const warn = warningLines(warnings);
     return { content: [{ type: "text", text: `${tool.title}: done (empty answer from Cohere).${warn ? `\n\n${warn}` : ""}` }] };
   }
-  const raw = dropNulls(data);
-  const shaped = tool.shape ? tool.shape(data, input, { maxChars: max }) : { structured: raw };
+  if (!tool.shape) {
+    const raw = dropNulls(data);
+    return finishResult(tool, { structured: raw }, input, max, raw, secrets, warnings);
+  }
+  const shaped = tool.shape(data, input, { maxChars: max });
+  // the answer without its nulls is only read for the next page (the hook's, or next_page_token):
+  // without a nextPage hook, its token alone (a null one is absent either way)
+  const raw = tool.nextPage ? dropNulls(data) : { next_page_token: tokenOf(data) };
   return finishResult(tool, shaped, input, max, raw, secrets, warnings);
 }
 

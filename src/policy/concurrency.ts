@@ -42,45 +42,48 @@ export function concurrencyGuard(o: ConcurrencyOptions): Guard & { active(agent:
   };
   return {
     active: (agent) => agents.get(agent)?.active ?? 0,
-    async check(scope): Promise<GuardVerdict> {
+    // no limit (stdio without one): no async function run
+    check(scope): Promise<GuardVerdict> {
       const l = limitOf(scope);
-      if (!l) return { ok: true };
-      let slots = agents.get(scope.agent);
-      if (!slots) agents.set(scope.agent, (slots = { active: 0, waiting: [] }));
-      const s = slots;
-      let released = false;
-      const after = () => {
-        if (released) return;
-        released = true;
-        release(scope.agent, s);
-      };
-      if (s.active < l.limit) {
-        s.active++;
-        return { ok: true, after };
-      }
-      const got = await new Promise<boolean>((resolve) => {
-        const take = () => {
-          clearTimeout(timer);
-          resolve(true);
-        };
-        const timer = setTimeout(() => {
-          const i = s.waiting.indexOf(take);
-          if (i >= 0) s.waiting.splice(i, 1);
-          resolve(false);
-        }, o.waitMs);
-        timer.unref();
-        s.waiting.push(take);
-      });
-      if (got) return { ok: true, after };
-      return {
-        ok: false,
-        reason: "concurrency",
-        message:
-          `Too many calls in flight (429): agent "${scope.agent}" already has ${l.limit} calls running at Cohere, its limit ` +
-          `(${l.source}); this call waited ${o.waitMs} ms for one to finish. Nothing was sent to Cohere. ` +
-          "Wait for a running call to finish, then retry.",
-        detail: `${l.limit} calls in flight (${l.source}); waited ${o.waitMs} ms`,
-      };
+      return l ? acquire(scope, l) : Promise.resolve({ ok: true });
     },
   };
+  async function acquire(scope: AgentScope, l: { limit: number; source: string }): Promise<GuardVerdict> {
+    let slots = agents.get(scope.agent);
+    if (!slots) agents.set(scope.agent, (slots = { active: 0, waiting: [] }));
+    const s = slots;
+    let released = false;
+    const after = () => {
+      if (released) return;
+      released = true;
+      release(scope.agent, s);
+    };
+    if (s.active < l.limit) {
+      s.active++;
+      return { ok: true, after };
+    }
+    const got = await new Promise<boolean>((resolve) => {
+      const take = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        const i = s.waiting.indexOf(take);
+        if (i >= 0) s.waiting.splice(i, 1);
+        resolve(false);
+      }, o.waitMs);
+      timer.unref();
+      s.waiting.push(take);
+    });
+    if (got) return { ok: true, after };
+    return {
+      ok: false,
+      reason: "concurrency",
+      message:
+        `Too many calls in flight (429): agent "${scope.agent}" already has ${l.limit} calls running at Cohere, its limit ` +
+        `(${l.source}); this call waited ${o.waitMs} ms for one to finish. Nothing was sent to Cohere. ` +
+        "Wait for a running call to finish, then retry.",
+      detail: `${l.limit} calls in flight (${l.source}); waited ${o.waitMs} ms`,
+    };
+  }
 }

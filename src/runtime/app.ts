@@ -128,6 +128,7 @@ export function resolveFromOptions(
 }
 
 export function createApp(options: Options, logger: Logger, extras: AppExtras = {}): App {
+  let loaded: ReadonlyMap<string, ToolDef> | undefined;
   const secrets = new Set<string>();
   // One array until a secret is added: redaction caches its matchers per array (src/redact.ts),
   // so a fresh copy per call would rebuild them on every call.
@@ -203,8 +204,9 @@ export function createApp(options: Options, logger: Logger, extras: AppExtras = 
     logger,
     client,
     tools: TOOL_INDEX,
-    async loadTool(name) {
-      return (await loadRecords()).get(name);
+    // once the records are in (after the first call), no async function run per call
+    loadTool(name) {
+      return loaded ? Promise.resolve(loaded.get(name)) : loadRecords().then((r) => (loaded = r).get(name));
     },
     get visible() {
       return live.current.visible;

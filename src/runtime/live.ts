@@ -25,6 +25,8 @@ import { assertConfigUsable } from "../config/validate.js";
 import { cohereKeyGuard } from "../policy/cohere-limits.js";
 import { mergeNotes, type Guard, type GuardAfter, type GuardVerdict, type SettleNote } from "../policy/types.js";
 import type { CounterStore } from "../store/types.js";
+import type { ToolDef } from "../catalog/types.js";
+import type { AgentScope } from "../policy/types.js";
 import { configHash } from "../fleet/hash.js";
 
 /** The agent of HTTP requests when the config has no agents (also exported by http/plan.ts). */
@@ -204,38 +206,41 @@ const REFUSED: CallOutcome = { ok: false, failure: "refused", sent: false };
  * its guards hold is settled by those same guards.
  */
 export function generationGuard(live: LiveConfig, logger: Logger, pick: (g: Generation) => readonly Guard[] = (g) => g.guards): Guard {
-  return {
-    async check(scope, tool, input): Promise<GuardVerdict> {
-      const gen = live.current;
-      const guards = pick(gen);
-      if (!guards.length) return { ok: true };
-      const afters: GuardAfter[] = [];
-      const settle = async (outcome: CallOutcome): Promise<SettleNote | undefined> => {
-        let note: SettleNote | undefined;
-        for (const after of afters) {
-          try {
-            note = mergeNotes(note, await after(outcome));
-          } catch (err) {
-            logger.error("a guard could not settle a call", { tool: tool.name, agent: scope.agent, error: (err as Error)?.message });
-          }
-        }
-        return note;
-      };
-      for (const guard of guards) {
-        let verdict: GuardVerdict;
+  /** The generation's guards, in order (called only when it has some). */
+  const run = async (guards: readonly Guard[], scope: AgentScope, tool: ToolDef, input: Record<string, unknown>): Promise<GuardVerdict> => {
+    const afters: GuardAfter[] = [];
+    const settle = async (outcome: CallOutcome): Promise<SettleNote | undefined> => {
+      let note: SettleNote | undefined;
+      for (const after of afters) {
         try {
-          verdict = await guard.check(scope, tool, input);
+          note = mergeNotes(note, await after(outcome));
         } catch (err) {
-          await settle(REFUSED);
-          throw err;
+          logger.error("a guard could not settle a call", { tool: tool.name, agent: scope.agent, error: (err as Error)?.message });
         }
-        if (!verdict.ok) {
-          await settle(REFUSED);
-          return verdict;
-        }
-        if (verdict.after) afters.push(verdict.after);
       }
-      return afters.length ? { ok: true, after: settle } : { ok: true };
+      return note;
+    };
+    for (const guard of guards) {
+      let verdict: GuardVerdict;
+      try {
+        verdict = await guard.check(scope, tool, input);
+      } catch (err) {
+        await settle(REFUSED);
+        throw err;
+      }
+      if (!verdict.ok) {
+        await settle(REFUSED);
+        return verdict;
+      }
+      if (verdict.after) afters.push(verdict.after);
+    }
+    return afters.length ? { ok: true, after: settle } : { ok: true };
+  };
+  return {
+    // a generation without guards (stdio without a config file, most often): no async function run
+    check: (scope, tool, input) => {
+      const guards = pick(live.current);
+      return guards.length ? run(guards, scope, tool, input) : Promise.resolve({ ok: true });
     },
   };
 }

@@ -7,7 +7,11 @@
  * emulator runs apart): unlike latency or a stdio server's CPU, it does not move with the other
  * processes on the machine, so a change of a few µs shows. Prints the median of rounds.
  *
- *   npm run build && node dist/bench/call-cpu.js [--calls 10000] [--rounds 10] [--warm 3000] [--no-audit] [--era modern|legacy]
+ *   npm run build && node dist/bench/call-cpu.js [--calls 10000] [--rounds 10] [--warm 3000] [--no-audit] [--era modern|legacy] [--baseline OTHER]
+ *
+ * --baseline OTHER (a checkout with its own `npm run build`, e.g. main's) runs that build's callTool
+ * in the same process and rounds too, and prints the paired difference (the median of the rounds'
+ * differences): two builds compared under the very same load, where separate runs differ by ±15 µs.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -21,23 +25,66 @@ import type { AgentScope } from "../src/policy/types.js";
 import { createApp } from "../src/runtime/app.js";
 import { createLogger } from "../src/runtime/logger.js";
 import { BENCH_KEY, RERANK_ARGS, argOf, median, spawnEmulator } from "./lib.js";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 
 const CALLS = Number(argOf("--calls", "10000"));
 const ROUNDS = Number(argOf("--rounds", "10"));
 const WARM = Number(argOf("--warm", "3000"));
 const AUDIT = !process.argv.includes("--no-audit");
 const ERA = argOf("--era", "modern") === "legacy" ? "legacy" : "modern";
+const BASELINE = argOf("--baseline", "");
 
 const emu = await spawnEmulator();
 const dir = mkdtempSync(join(tmpdir(), "call-cpu-"));
-const options = parseOptions(AUDIT ? ["--audit-log", join(dir, "audit.jsonl")] : [], { CO_API_KEY: BENCH_KEY, CO_API_URL: emu.url });
-const logger = createLogger("silent");
-const app = createApp(options, logger);
-// as src/index.ts starts a server: the audit sink, then the concurrency guard last
-if (AUDIT) app.audit = createAuditSink(options.auditLog!, () => app.secrets(), logger, options.replicaId);
-app.guards.push(concurrencyGuard({ config: () => app.config, httpDefault: options.limits.maxConcurrentCalls, waitMs: options.limits.concurrencyWaitMs }));
-// as src/transports/stdio.ts and src/server.ts make a stdio call's scope
-const scope: AgentScope = { agent: "stdio", transport: "stdio", visible: app.visible, ignored: app.ignored, era: ERA, ...(ERA === "modern" ? { stateless: false } : {}) };
+
+/** One build's callTool on a rerank, set up as src/index.ts starts a stdio server. */
+async function build(root: string | undefined, file: string): Promise<{ call: () => Promise<unknown>; close: () => Promise<void> }> {
+  type M = {
+    audit: typeof import("../src/audit/index.js");
+    call: typeof import("../src/call/tool-call.js");
+    options: typeof import("../src/config/options.js");
+    concurrency: typeof import("../src/policy/concurrency.js");
+    app: typeof import("../src/runtime/app.js");
+    logger: typeof import("../src/runtime/logger.js");
+  };
+  const m: M = root
+    ? {
+        audit: await import(pathToFileURL(resolve(root, "dist/src/audit/index.js")).href),
+        call: await import(pathToFileURL(resolve(root, "dist/src/call/tool-call.js")).href),
+        options: await import(pathToFileURL(resolve(root, "dist/src/config/options.js")).href),
+        concurrency: await import(pathToFileURL(resolve(root, "dist/src/policy/concurrency.js")).href),
+        app: await import(pathToFileURL(resolve(root, "dist/src/runtime/app.js")).href),
+        logger: await import(pathToFileURL(resolve(root, "dist/src/runtime/logger.js")).href),
+      }
+    : {
+        audit: { createAuditSink } as M["audit"],
+        call: { callTool } as M["call"],
+        options: { parseOptions } as M["options"],
+        concurrency: { concurrencyGuard } as M["concurrency"],
+        app: { createApp } as M["app"],
+        logger: { createLogger } as M["logger"],
+      };
+  const options = m.options.parseOptions(AUDIT ? ["--audit-log", join(dir, file)] : [], { CO_API_KEY: BENCH_KEY, CO_API_URL: emu.url });
+  const logger = m.logger.createLogger("silent");
+  const app = m.app.createApp(options, logger);
+  // as src/index.ts starts a server: the audit sink, then the concurrency guard last
+  if (AUDIT) app.audit = m.audit.createAuditSink(options.auditLog!, () => app.secrets(), logger, options.replicaId);
+  app.guards.push(m.concurrency.concurrencyGuard({ config: () => app.config, httpDefault: options.limits.maxConcurrentCalls, waitMs: options.limits.concurrencyWaitMs }));
+  // as src/transports/stdio.ts and src/server.ts make a stdio call's scope
+  const scope: AgentScope = { agent: "stdio", transport: "stdio", visible: app.visible, ignored: app.ignored, era: ERA, ...(ERA === "modern" ? { stateless: false } : {}) };
+  return {
+    // the SDK hands each request an AbortController's signal: so does this
+    call: async () => {
+      const r = await m.call.callTool(app, scope, "rerank", RERANK_ARGS, { signal: new AbortController().signal });
+      if (r.isError) throw new Error(`rerank failed: ${r.content[0]?.text}`);
+      return r;
+    },
+    close: () => app.close(),
+  };
+}
+const ours = await build(undefined, "audit.jsonl");
+const baseline = BASELINE ? await build(BASELINE, "baseline.jsonl") : undefined;
 
 const pool = new Pool(new URL(emu.url).origin, { connections: 64 });
 const paths: Record<string, () => Promise<unknown>> = {
@@ -51,14 +98,10 @@ const paths: Record<string, () => Promise<unknown>> = {
     });
     return { content: [{ type: "text", text: JSON.stringify(await res.body.json()) }] };
   },
-  // the SDK hands each request an AbortController's signal: so does this
-  ours: async () => {
-    const r = await callTool(app, scope, "rerank", RERANK_ARGS, { signal: new AbortController().signal });
-    if (r.isError) throw new Error(`rerank failed: ${r.content[0]?.text}`);
-    return r;
-  },
+  ours: ours.call,
+  ...(baseline ? { baseline: baseline.call } : {}),
 };
-const cpu: Record<string, number[]> = { bare: [], ours: [] };
+const cpu: Record<string, number[]> = { bare: [], ours: [], baseline: [] };
 for (const f of Object.values(paths)) for (let i = 0; i < WARM; i++) await f();
 const per = Math.ceil(CALLS / ROUNDS);
 for (let r = 0; r < ROUNDS; r++) {
@@ -69,15 +112,23 @@ for (let r = 0; r < ROUNDS; r++) {
     cpu[name]!.push((c.user + c.system) / per);
   }
 }
-const ours = median(cpu.ours!);
+const mine = median(cpu.ours!);
 const bare = median(cpu.bare!);
 console.log(
   `CPU per rerank call in one process (${ERA} era scope, audit ${AUDIT ? "on" : "off"}; median of ${ROUNDS} rounds of ${per}, after ${WARM} warm-up calls each): ` +
-    `callTool ${ours.toFixed(1)} µs, bare undici + JSON ${bare.toFixed(1)} µs; the decision path's own ${(ours - bare).toFixed(1)} µs ` +
+    `callTool ${mine.toFixed(1)} µs, bare undici + JSON ${bare.toFixed(1)} µs; the decision path's own ${(mine - bare).toFixed(1)} µs ` +
     `(fastest rounds ${Math.min(...cpu.ours!).toFixed(1)} and ${Math.min(...cpu.bare!).toFixed(1)} µs)`,
 );
+if (baseline) {
+  const diffs = cpu.baseline!.map((b, i) => b - cpu.ours![i]!);
+  console.log(
+    `baseline ${BASELINE}: callTool ${median(cpu.baseline!).toFixed(1)} µs (its own ${(median(cpu.baseline!) - bare).toFixed(1)} µs); ` +
+      `this build saves ${median(diffs).toFixed(1)} µs a call (median of the rounds' paired differences; range ${Math.min(...diffs).toFixed(1)} to ${Math.max(...diffs).toFixed(1)})`,
+  );
+}
 await pool.close();
-await app.close();
+await ours.close();
+await baseline?.close();
 await emu.stop();
 rmSync(dir, { recursive: true, force: true });
 process.exit(0);

@@ -37,7 +37,6 @@ import {
   ParentBasedSampler,
   TraceIdRatioBasedSampler,
   type Sampler,
-  type SpanExporter,
 } from "@opentelemetry/sdk-trace-base";
 import { MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter } from "@opentelemetry/sdk-metrics";
 import type { LogRecordExporter } from "@opentelemetry/sdk-logs";
@@ -48,6 +47,7 @@ import { redactText } from "../redact.js";
 import { AuditShipper } from "./audit-ship.js";
 import { httpServerSpan, httpSpanContext } from "./http-server.js";
 import { callMetrics } from "./call-metrics.js";
+import { WorkerSpanExporter } from "./worker-export.js";
 import type { Attrs, AttrValue, McpRequestInfo, SpanHandle, StartDeps, Telemetry, TelemetrySettings } from "./index.js";
 
 const SERVICE_VERSION = "0.1.0";
@@ -111,12 +111,6 @@ function samplerOf(env: NodeJS.ProcessEnv, ratio: number | undefined): Sampler |
   if (ratio >= 1) return new ParentBasedSampler({ root: new AlwaysOnSampler() });
   if (ratio <= 0) return new ParentBasedSampler({ root: new AlwaysOffSampler() });
   return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) });
-}
-
-async function traceExporter(p: Protocol, url: string | undefined): Promise<SpanExporter> {
-  const config = url ? { url } : {};
-  if (p === "http/json") return new (await import("@opentelemetry/exporter-trace-otlp-http")).OTLPTraceExporter(config);
-  return new (await import("@opentelemetry/exporter-trace-otlp-proto")).OTLPTraceExporter(config);
 }
 
 async function metricExporter(p: Protocol, url: string | undefined): Promise<PushMetricExporter> {
@@ -226,7 +220,12 @@ export async function startOtel(s: TelemetrySettings, env: NodeJS.ProcessEnv, de
   // gets its parent passed along (SpanHandle.ctx)
   if (deps.trackContext) context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  const spans = new BatchSpanProcessor(await traceExporter(protocols.traces, urls.traces));
+  // the SDK's batch processor; its exporter encodes and sends from a worker thread (./worker-export.ts)
+  const spans = new BatchSpanProcessor(
+    new WorkerSpanExporter({ protocol: protocols.traces, url: urls.traces, resource: resource.attributes }, (why) =>
+      deps.logger.warn("OpenTelemetry: the span export worker stopped; spans are no longer exported", { error: why }),
+    ),
+  );
   const tracerProvider = new BasicTracerProvider({
     resource,
     spanProcessors: [spans],

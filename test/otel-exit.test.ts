@@ -1,0 +1,71 @@
+/**
+ * Spans are exported from a worker thread (src/telemetry/worker-export.ts). A stdio server with
+ * --otel still exits promptly when its stdin closes, whatever the collector does (answers, hangs
+ * for 10 s, is down), and a short session's spans reach a collector that answers: the last batch
+ * is flushed through the worker before the process exits.
+ */
+import { spawn } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startEmulator, type CohereEmulator } from "../emulator/server.js";
+import { ENTRY, TEST_KEY } from "./helpers.js";
+import { startOtlpReceiver, type OtlpReceiver } from "./helpers/otlp-receiver.js";
+import { freePort } from "../bench/lib.js";
+
+let emu: CohereEmulator;
+let ok: OtlpReceiver;
+let slow: OtlpReceiver;
+beforeAll(async () => {
+  emu = await startEmulator({ apiKey: TEST_KEY });
+  [ok, slow] = await Promise.all([startOtlpReceiver(), startOtlpReceiver()]);
+  slow.mode = "slow";
+});
+afterAll(async () => {
+  await Promise.all([ok.stop(), slow.stop()]);
+  await emu.stop();
+});
+
+/** One rerank call over a raw stdio pipe, then stdin's end: how long until the process exited, and its code. */
+async function callThenEnd(endpoint: string): Promise<{ ms: number; code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [ENTRY, "--otel"], {
+    env: { PATH: process.env.PATH ?? "", CO_API_KEY: TEST_KEY, CO_API_URL: emu.url, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: "always_on" },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  let out = "";
+  const answered = new Promise<void>((r) =>
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('"id":2')) r();
+    }),
+  );
+  const send = (m: unknown) => child.stdin.write(JSON.stringify(m) + "\n");
+  send({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } } });
+  send({ jsonrpc: "2.0", method: "notifications/initialized" });
+  send({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "rerank", arguments: { model: "rerank-v3.5", query: "q", documents: ["a", "b"] } } });
+  const killer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+  try {
+    await answered;
+    const t0 = performance.now();
+    child.stdin.end();
+    const code = await exited;
+    return { ms: performance.now() - t0, code, stderr };
+  } finally {
+    clearTimeout(killer);
+  }
+}
+
+describe("--otel: the process exits when stdin closes", () => {
+  it("promptly, whether the collector answers, hangs or is down; an answering collector has the session's spans", async () => {
+    const down = `http://127.0.0.1:${await freePort()}`;
+    const [answering, hanging, nobody] = await Promise.all([callThenEnd(ok.url), callThenEnd(slow.url), callThenEnd(down)]);
+    for (const r of [answering, hanging, nobody]) {
+      expect(r.code, r.stderr).toBe(0);
+      // the shutdown waits for the exporters at most 3 s (src/telemetry/otel.ts): never the collector's 10 s
+      expect(r.ms, r.stderr).toBeLessThan(6_000);
+    }
+    // the last batch went through the worker before the exit
+    expect(ok.spans.map((s) => s.name)).toContain("tools/call rerank");
+  }, 40_000);
+});

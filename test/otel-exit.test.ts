@@ -2,9 +2,11 @@
  * Spans are exported from a worker thread (src/telemetry/worker-export.ts). A stdio server with
  * --otel still exits promptly when its stdin closes, whatever the collector does (answers, hangs
  * for 10 s, is down), and a short session's spans reach a collector that answers: the last batch
- * is flushed through the worker before the process exits.
+ * is flushed through the worker before the process exits. And the worker alone never keeps a
+ * process alive (a program that starts the telemetry and ends, as the bench harnesses do).
  */
 import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
 import { ENTRY, TEST_KEY } from "./helpers.js";
@@ -68,4 +70,31 @@ describe("--otel: the process exits when stdin closes", () => {
     // the last batch went through the worker before the exit
     expect(ok.spans.map((s) => s.name)).toContain("tools/call rerank");
   }, 40_000);
+});
+
+const TELEMETRY = fileURLToPath(new URL("../dist/src/telemetry/index.js", import.meta.url));
+
+describe("the span export worker", () => {
+  it("never keeps a process alive: a program that starts the telemetry, traces a request and ends, exits by itself", async () => {
+    const script = [
+      `import { startTelemetry } from ${JSON.stringify(TELEMETRY)};`,
+      `const quiet = { info() {}, warn() {}, error() {} };`,
+      `const t = await startTelemetry({ flag: true, auditOtlp: false }, process.env, { logger: quiet, secrets: () => [], replica: "t" });`,
+      `await t.request({ method: "tools/list", transport: "stdio" }, async () => undefined);`,
+      `console.log("traced", t.enabled);`,
+    ].join("\n");
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+      env: { PATH: process.env.PATH ?? "", OTEL_EXPORTER_OTLP_ENDPOINT: ok.url },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    // a process held open by the worker would run until this kill (exit code null)
+    const killer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    const code = await new Promise<number | null>((r) => child.once("exit", (c) => r(c)));
+    clearTimeout(killer);
+    expect(out).toContain("traced true");
+    expect(code, out).toBe(0);
+  }, 20_000);
 });

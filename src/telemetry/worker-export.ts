@@ -81,11 +81,15 @@ function plain(s: ReadableSpan): PlainSpan {
   return out;
 }
 
+/** Batches handed to the worker and not yet sent (or failed) there: 8 × 512 spans at most. */
+const MAX_IN_FLIGHT = 8;
+
 /** How long a stopping server waits for the worker's last sends before terminating it. */
 const SHUTDOWN_MS = 2_000;
 
 export class WorkerSpanExporter implements SpanExporter {
   private readonly worker: Worker;
+  /** The batches at the worker (and the shutdown request) by id, until it answers them. */
   private readonly pending = new Map<number, (r: ExportResult) => void>();
   private next = 0;
   private dead: Error | undefined;
@@ -93,7 +97,6 @@ export class WorkerSpanExporter implements SpanExporter {
 
   constructor(init: WorkerInit, onError: (message: string) => void) {
     this.worker = new Worker(new URL("./export-worker.js", import.meta.url), { workerData: init });
-    this.worker.unref();
     this.worker.on("message", (m: FromWorker) => {
       const done = this.pending.get(m.id);
       if (!done) return;
@@ -109,17 +112,32 @@ export class WorkerSpanExporter implements SpanExporter {
     };
     this.worker.on("error", fail);
     this.worker.on("exit", (code) => fail(new Error(`the span export worker exited (${code})`)));
+    // after the listeners: adding a "message" listener refs the worker again, and a process whose
+    // only handle is this worker would then never exit (the bench hang of the last attempt)
+    this.worker.unref();
   }
 
+  /**
+   * Hand a batch to the worker and answer the batch processor at once: it may then cut the next
+   * batch while this one is encoded and sent (it keeps one export in flight, and a round trip to
+   * a thread that has to be scheduled would make its queue overflow under load). At most
+   * MAX_IN_FLIGHT batches are at the worker; past that a batch is refused (the processor counts
+   * it dropped), so a stalled collector or worker holds a bounded amount of memory.
+   */
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
     if (this.dead || this.stopped) {
       resultCallback({ code: ExportResultCode.FAILED, error: this.dead ?? new Error("exporter shut down") });
       return;
     }
+    if (this.pending.size >= MAX_IN_FLIGHT) {
+      resultCallback({ code: ExportResultCode.FAILED, error: new Error(`${MAX_IN_FLIGHT} span batches already at the export worker`) });
+      return;
+    }
     const id = ++this.next;
-    this.pending.set(id, resultCallback);
+    this.pending.set(id, () => undefined);
     const msg: ToWorker = { type: "export", id, spans: spans.map(plain) };
     this.worker.postMessage(msg);
+    resultCallback({ code: ExportResultCode.SUCCESS });
   }
 
   /** Ask the worker to finish its sends (bounded), then terminate it: the process can always exit. */

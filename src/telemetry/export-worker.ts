@@ -1,13 +1,15 @@
 /**
  * The worker thread of ./worker-export.ts: rebuilds each span the main thread sent (plain fields)
- * as the ReadableSpan the official OTLP exporter reads, and exports the batch with it (encoding,
- * HTTP, retries and timeouts are the exporter's own). Answers each batch with its result code.
+ * as the ReadableSpan the SDK reads, and hands it to the SDK's BatchSpanProcessor (its queue,
+ * batch size and delay, OTEL_BSP_* honoured) and the official OTLP exporter (encoding, HTTP,
+ * retries and timeouts are its own). Tells the main thread how many spans it took, at most every
+ * 50 ms, and answers flush and shutdown when done.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import type { SpanContext } from "@opentelemetry/api";
-import { ExportResultCode, hrTimeDuration } from "@opentelemetry/core";
+import { hrTimeDuration } from "@opentelemetry/core";
 import { resourceFromAttributes } from "@opentelemetry/resources";
-import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
+import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from "@opentelemetry/sdk-trace-base";
 import type { FromWorker, PlainSpan, ToWorker, WorkerInit } from "./worker-export.js";
 
 const init = workerData as WorkerInit;
@@ -17,6 +19,8 @@ const exporter: SpanExporter =
   init.protocol === "http/json"
     ? new (await import("@opentelemetry/exporter-trace-otlp-http")).OTLPTraceExporter(config)
     : new (await import("@opentelemetry/exporter-trace-otlp-proto")).OTLPTraceExporter(config);
+
+const batches = new BatchSpanProcessor(exporter);
 
 const state = (s: string | undefined) => (s ? { serialize: () => s } : undefined);
 const scopes = new Map<string, PlainSpan["scope"]>();
@@ -53,14 +57,20 @@ function readable(p: PlainSpan): ReadableSpan {
 }
 
 const port = parentPort!;
+let took = 0;
+let ackTimer: NodeJS.Timeout | undefined;
+const ack = () => {
+  ackTimer = undefined;
+  port.postMessage({ type: "took", n: took } satisfies FromWorker);
+  took = 0;
+};
 port.on("message", (m: ToWorker) => {
-  const reply = (r: FromWorker) => port.postMessage(r);
-  if (m.type === "shutdown") {
-    exporter.shutdown().then(
-      () => reply({ id: m.id, code: ExportResultCode.SUCCESS }),
-      (err: Error) => reply({ id: m.id, code: ExportResultCode.FAILED, error: err.message }),
-    );
+  if (m.type === "spans") {
+    for (const p of m.spans) batches.onEnd(readable(p));
+    took += m.spans.length;
+    ackTimer ??= setTimeout(ack, 50);
     return;
   }
-  exporter.export(m.spans.map(readable), (r) => reply({ id: m.id, code: r.code, error: r.error?.message }));
+  const done = () => port.postMessage({ type: "done", id: m.id } satisfies FromWorker);
+  (m.type === "flush" ? batches.forceFlush() : batches.shutdown()).then(done, done);
 });

@@ -33,7 +33,6 @@ import {
   AlwaysOffSampler,
   AlwaysOnSampler,
   BasicTracerProvider,
-  BatchSpanProcessor,
   ParentBasedSampler,
   TraceIdRatioBasedSampler,
   type Sampler,
@@ -47,7 +46,7 @@ import { redactText } from "../redact.js";
 import { AuditShipper } from "./audit-ship.js";
 import { httpServerSpan, httpSpanContext } from "./http-server.js";
 import { callMetrics } from "./call-metrics.js";
-import { WorkerSpanExporter } from "./worker-export.js";
+import { WorkerSpanProcessor } from "./worker-export.js";
 import type { Attrs, AttrValue, McpRequestInfo, SpanHandle, StartDeps, Telemetry, TelemetrySettings } from "./index.js";
 
 const SERVICE_VERSION = "0.1.0";
@@ -220,11 +219,10 @@ export async function startOtel(s: TelemetrySettings, env: NodeJS.ProcessEnv, de
   // gets its parent passed along (SpanHandle.ctx)
   if (deps.trackContext) context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  // the SDK's batch processor; its exporter encodes and sends from a worker thread (./worker-export.ts)
-  const spans = new BatchSpanProcessor(
-    new WorkerSpanExporter({ protocol: protocols.traces, url: urls.traces, resource: resource.attributes }, (why) =>
-      deps.logger.warn("OpenTelemetry: the span export worker stopped; spans are no longer exported", { error: why }),
-    ),
+  // ended spans go to a worker thread within milliseconds, where the SDK's batch processor and
+  // OTLP exporter batch, encode and send them (./worker-export.ts)
+  const spans = new WorkerSpanProcessor({ protocol: protocols.traces, url: urls.traces, resource: resource.attributes }, (why) =>
+    deps.logger.warn("OpenTelemetry: the span export worker stopped; spans are no longer exported", { error: why }),
   );
   const tracerProvider = new BasicTracerProvider({
     resource,

@@ -1,8 +1,10 @@
 /**
- * The span exporter the SDK's BatchSpanProcessor hands its batches to, on the main thread: each
- * batch's spans go as plain fields (a structured clone, ~1.6 µs a span) to a worker thread
- * (./export-worker.ts) where the official OTLP exporter encodes and sends them. Encoding (~4 µs a
- * span), the HTTP client and the garbage both make stay off the thread that serves the calls.
+ * The span processor on the main thread: each ended, sampled span goes as plain fields (a
+ * structured clone, ~1.5 µs a span) to a worker thread (./export-worker.ts), every few
+ * milliseconds, where the SDK's BatchSpanProcessor (OTEL_BSP_* honoured) batches them for the
+ * official OTLP exporter, which encodes and sends them. The main thread holds no span longer than
+ * that: its span objects die young (no batch of 512 outliving a few scavenges into the old
+ * generation), and encoding (~4 µs a span), the HTTP client and their garbage run on the worker.
  *
  * The worker never keeps the process alive (it is unref()ed): a server that is told to stop
  * (stdin's end, SIGTERM) flushes what is queued with a bounded wait, then the worker is
@@ -10,8 +12,7 @@
  */
 import { Worker } from "node:worker_threads";
 import type { Attributes, HrTime, SpanContext } from "@opentelemetry/api";
-import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
-import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
+import type { ReadableSpan, SpanProcessor } from "@opentelemetry/sdk-trace-base";
 
 /** One span as the worker receives it: what the OTLP encoding reads, nothing else. */
 export interface PlainSpan {
@@ -41,8 +42,9 @@ export interface WorkerInit {
   resource: Attributes;
 }
 
-export type ToWorker = { type: "export"; id: number; spans: PlainSpan[] } | { type: "shutdown"; id: number };
-export type FromWorker = { id: number; code: number; error?: string };
+export type ToWorker = { type: "spans"; spans: PlainSpan[] } | { type: "flush"; id: number } | { type: "shutdown"; id: number };
+/** `done`: a flush or shutdown finished; `took`: spans the worker has taken since its last ack. */
+export type FromWorker = { type: "done"; id: number } | { type: "took"; n: number };
 
 function plain(s: ReadableSpan): PlainSpan {
   const ctx: SpanContext = s.spanContext();
@@ -81,34 +83,38 @@ function plain(s: ReadableSpan): PlainSpan {
   return out;
 }
 
-/** Batches handed to the worker and not yet sent (or failed) there: 8 × 512 spans at most. */
-const MAX_IN_FLIGHT = 8;
-
+/** How long spans wait on the main thread before they go to the worker (a timer, never holding the process). */
+const SEND_MS = 10;
+/** ... or fewer, when this many have ended. */
+const SEND_AT = 64;
+/** Spans sent and not yet taken by the worker: past this (a stalled worker), spans are dropped, so memory stays bounded. */
+const MAX_UNTAKEN = 8_192;
 /** How long a stopping server waits for the worker's last sends before terminating it. */
 const SHUTDOWN_MS = 2_000;
 
-export class WorkerSpanExporter implements SpanExporter {
+export class WorkerSpanProcessor implements SpanProcessor {
   private readonly worker: Worker;
-  /** The batches at the worker (and the shutdown request) by id, until it answers them. */
-  private readonly pending = new Map<number, (r: ExportResult) => void>();
+  private buf: PlainSpan[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private untaken = 0;
+  private readonly waiting = new Map<number, () => void>();
   private next = 0;
-  private dead: Error | undefined;
+  private dead = false;
   private stopped = false;
+  /** Spans dropped because the worker did not keep up (or had stopped). */
+  dropped = 0;
 
   constructor(init: WorkerInit, onError: (message: string) => void) {
     this.worker = new Worker(new URL("./export-worker.js", import.meta.url), { workerData: init });
     this.worker.on("message", (m: FromWorker) => {
-      const done = this.pending.get(m.id);
-      if (!done) return;
-      this.pending.delete(m.id);
-      done(m.code === ExportResultCode.SUCCESS ? { code: ExportResultCode.SUCCESS } : { code: ExportResultCode.FAILED, error: new Error(m.error ?? "export failed") });
+      if (m.type === "took") this.untaken = Math.max(0, this.untaken - m.n);
+      else this.waiting.get(m.id)?.();
     });
     const fail = (err: Error) => {
       if (this.dead) return;
-      this.dead = err;
+      this.dead = true;
       if (!this.stopped) onError(err.message);
-      for (const done of this.pending.values()) done({ code: ExportResultCode.FAILED, error: err });
-      this.pending.clear();
+      for (const done of this.waiting.values()) done();
     };
     this.worker.on("error", fail);
     this.worker.on("exit", (code) => fail(new Error(`the span export worker exited (${code})`)));
@@ -117,47 +123,55 @@ export class WorkerSpanExporter implements SpanExporter {
     this.worker.unref();
   }
 
-  /**
-   * Hand a batch to the worker and answer the batch processor at once: it may then cut the next
-   * batch while this one is encoded and sent (it keeps one export in flight, and a round trip to
-   * a thread that has to be scheduled would make its queue overflow under load). At most
-   * MAX_IN_FLIGHT batches are at the worker; past that a batch is refused (the processor counts
-   * it dropped), so a stalled collector or worker holds a bounded amount of memory.
-   */
-  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
-    if (this.dead || this.stopped) {
-      resultCallback({ code: ExportResultCode.FAILED, error: this.dead ?? new Error("exporter shut down") });
+  onStart(): void {}
+
+  onEnd(span: ReadableSpan): void {
+    if (!(span.spanContext().traceFlags & 1)) return;
+    if (this.dead || this.stopped || this.untaken + this.buf.length >= MAX_UNTAKEN) {
+      this.dropped++;
       return;
     }
-    if (this.pending.size >= MAX_IN_FLIGHT) {
-      resultCallback({ code: ExportResultCode.FAILED, error: new Error(`${MAX_IN_FLIGHT} span batches already at the export worker`) });
-      return;
-    }
-    const id = ++this.next;
-    this.pending.set(id, () => undefined);
-    const msg: ToWorker = { type: "export", id, spans: spans.map(plain) };
-    this.worker.postMessage(msg);
-    resultCallback({ code: ExportResultCode.SUCCESS });
+    this.buf.push(plain(span));
+    if (this.buf.length >= SEND_AT) this.send();
+    else if (!this.timer) this.timer = setTimeout(this.send, SEND_MS).unref();
   }
 
-  /** Ask the worker to finish its sends (bounded), then terminate it: the process can always exit. */
+  private readonly send = (): void => {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (!this.buf.length || this.dead) return;
+    const spans = this.buf;
+    this.buf = [];
+    this.untaken += spans.length;
+    this.worker.postMessage({ type: "spans", spans } satisfies ToWorker);
+  };
+
+  /** Send what waits, ask the worker for `type`, and wait for its answer: never longer than `ms` (a ref'd timer holds the process meanwhile). */
+  private async ask(type: "flush" | "shutdown", ms: number): Promise<void> {
+    this.send();
+    if (this.dead) return;
+    const id = ++this.next;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise<void>((ok) => {
+        this.waiting.set(id, ok);
+        this.worker.postMessage({ type, id } satisfies ToWorker);
+      }),
+      new Promise<void>((ok) => (timer = setTimeout(ok, ms))),
+    ]);
+    clearTimeout(timer);
+    this.waiting.delete(id);
+  }
+
+  forceFlush(): Promise<void> {
+    return this.ask("flush", 30_000);
+  }
+
+  /** Flush what is queued (bounded), then terminate the worker: the process can always exit. */
   async shutdown(): Promise<void> {
     if (this.stopped) return;
+    await this.ask("shutdown", SHUTDOWN_MS);
     this.stopped = true;
-    if (!this.dead) {
-      const id = ++this.next;
-      const done = new Promise<void>((ok) => this.pending.set(id, () => ok()));
-      // the wait holds the process open (a ref'd timer), never longer than SHUTDOWN_MS
-      let timer: NodeJS.Timeout | undefined;
-      const bound = new Promise<void>((ok) => (timer = setTimeout(ok, SHUTDOWN_MS)));
-      this.worker.postMessage({ type: "shutdown", id } satisfies ToWorker);
-      await Promise.race([done, bound]);
-      clearTimeout(timer);
-    }
     await this.worker.terminate();
-  }
-
-  async forceFlush(): Promise<void> {
-    // the batch processor waits for each export's callback: nothing else is held here
   }
 }

@@ -1,8 +1,9 @@
 /**
  * OpenTelemetry's cost over HTTP, A/B: 32 clients in a closed loop of rerank calls against
  * stateless HTTP servers with export off, on (`--otel`: traces at 100 % and metrics, to a local
- * sink that drains each body and answers 200), on with `--audit-otlp` too, and another build's on
- * when given. Each server is warmed up, then they take interleaved rounds; the medians of the
+ * sink that drains each body and answers 200), on with `--audit-otlp` too, on with the spans
+ * exported from the main thread (COHERE_MCP_OTEL_EXPORT_WORKER=0; `--only on,main-export` picks
+ * rows), and another build's on when given. Each server is warmed up, then they take interleaved rounds; the medians of the
  * rounds (calls/s, the server's CPU per call from /proc) and their ratios to off are printed, with
  * the load average. Loopback only.
  *
@@ -41,6 +42,8 @@ const wanted = (n: string) => !ONLY || n === "off" || ONLY.split(",").includes(n
 const servers: Array<[string, HttpServer]> = [await start("off", ENTRY, [], {})];
 if (wanted("on")) servers.push(await start("on", ENTRY, ["--otel"], on));
 if (wanted("audit")) servers.push(await start("on + --audit-otlp", ENTRY, ["--otel", "--audit-otlp"], on));
+// the spans encoded and sent on the main thread instead of the export worker
+if (wanted("main-export")) servers.push(await start("on, main-thread export", ENTRY, ["--otel"], { ...on, COHERE_MCP_OTEL_EXPORT_WORKER: "0" }));
 if (OTHER) servers.push(await start("other build, on", OTHER, ["--otel"], on));
 const loads: number[] = [];
 try {
@@ -68,7 +71,7 @@ try {
     // each round's on/off ratio, then their median: the rounds' load differs more than the servers do
     const ratios = v.perSec.map((p, i) => p / off.perSec[i]!);
     const d = name === "off" ? "" : ` (${median(ratios).toFixed(2)}× off by rounds' ratios; CPU +${Math.round(cpu - median(off.cpu))} µs)`;
-    console.log(`${name.padEnd(20)} ${Math.round(perSec)} calls/s, CPU ${Math.round(cpu)} µs per call${d}`);
+    console.log(`${name.padEnd(24)} ${Math.round(perSec)} calls/s, CPU ${Math.round(cpu)} µs per call${d}`);
   }
 } finally {
   for (const [, s] of servers) await s.stop();

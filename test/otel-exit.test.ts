@@ -27,9 +27,9 @@ afterAll(async () => {
 });
 
 /** One rerank call over a raw stdio pipe, then stdin's end: how long until the process exited, and its code. */
-async function callThenEnd(endpoint: string): Promise<{ ms: number; code: number | null; stderr: string }> {
+async function callThenEnd(endpoint: string, extra: Record<string, string> = {}): Promise<{ ms: number; code: number | null; stderr: string }> {
   const child = spawn(process.execPath, [ENTRY, "--otel"], {
-    env: { PATH: process.env.PATH ?? "", CO_API_KEY: TEST_KEY, CO_API_URL: emu.url, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: "always_on" },
+    env: { PATH: process.env.PATH ?? "", CO_API_KEY: TEST_KEY, CO_API_URL: emu.url, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: "always_on", ...extra },
     stdio: ["pipe", "pipe", "pipe"],
   });
   let stderr = "";
@@ -70,6 +70,17 @@ describe("--otel: the process exits when stdin closes", () => {
     // the last batch went through the worker before the exit
     expect(ok.spans.map((s) => s.name)).toContain("tools/call rerank");
   }, 40_000);
+
+  it("COHERE_MCP_OTEL_EXPORT_WORKER=0 exports from the main thread: the same span tree arrives, and the process exits promptly", async () => {
+    const before = ok.spans.length;
+    const r = await callThenEnd(ok.url, { COHERE_MCP_OTEL_EXPORT_WORKER: "0" });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.ms, r.stderr).toBeLessThan(6_000);
+    const mine = ok.spans.slice(before);
+    const call = mine.find((s) => s.name === "tools/call rerank")!;
+    expect(call, JSON.stringify(mine.map((s) => s.name))).toBeDefined();
+    expect(mine.filter((s) => s.parentSpanId === call.spanId).map((s) => s.name).sort()).toEqual(["POST /v2/rerank", "cohere_mcp.guards"]);
+  }, 20_000);
 });
 
 const TELEMETRY = fileURLToPath(new URL("../dist/src/telemetry/index.js", import.meta.url));

@@ -35,7 +35,10 @@ import {
   BasicTracerProvider,
   ParentBasedSampler,
   TraceIdRatioBasedSampler,
+  BatchSpanProcessor,
   type Sampler,
+  type SpanExporter,
+  type SpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
 import { MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter } from "@opentelemetry/sdk-metrics";
 import type { LogRecordExporter } from "@opentelemetry/sdk-logs";
@@ -110,6 +113,12 @@ function samplerOf(env: NodeJS.ProcessEnv, ratio: number | undefined): Sampler |
   if (ratio >= 1) return new ParentBasedSampler({ root: new AlwaysOnSampler() });
   if (ratio <= 0) return new ParentBasedSampler({ root: new AlwaysOffSampler() });
   return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) });
+}
+
+async function traceExporter(p: Protocol, url: string | undefined): Promise<SpanExporter> {
+  const config = url ? { url } : {};
+  if (p === "http/json") return new (await import("@opentelemetry/exporter-trace-otlp-http")).OTLPTraceExporter(config);
+  return new (await import("@opentelemetry/exporter-trace-otlp-proto")).OTLPTraceExporter(config);
 }
 
 async function metricExporter(p: Protocol, url: string | undefined): Promise<PushMetricExporter> {
@@ -220,10 +229,14 @@ export async function startOtel(s: TelemetrySettings, env: NodeJS.ProcessEnv, de
   if (deps.trackContext) context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   // ended spans go to a worker thread within milliseconds, where the SDK's batch processor and
-  // OTLP exporter batch, encode and send them (./worker-export.ts)
-  const spans = new WorkerSpanProcessor({ protocol: protocols.traces, url: urls.traces, resource: resource.attributes }, (why) =>
-    deps.logger.warn("OpenTelemetry: the span export worker stopped; spans are no longer exported", { error: why }),
-  );
+  // OTLP exporter batch, encode and send them (./worker-export.ts); COHERE_MCP_OTEL_EXPORT_WORKER=0
+  // keeps both on the main thread (the A/B harnesses compare the two)
+  const inWorker = (env.COHERE_MCP_OTEL_EXPORT_WORKER ?? "1").trim() !== "0";
+  const spans: SpanProcessor = inWorker
+    ? new WorkerSpanProcessor({ protocol: protocols.traces, url: urls.traces, resource: resource.attributes }, (why) =>
+        deps.logger.warn("OpenTelemetry: the span export worker stopped; spans are no longer exported", { error: why }),
+      )
+    : new BatchSpanProcessor(await traceExporter(protocols.traces, urls.traces));
   const tracerProvider = new BasicTracerProvider({
     resource,
     spanProcessors: [spans],

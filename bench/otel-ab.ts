@@ -2,7 +2,7 @@
  * OpenTelemetry's cost, A/B: stdio rerank p50 and the server's CPU per call (from /proc, the
  * server process only), for export off, on (`--otel`: traces at 100 % and metrics, to a local sink
  * that drains each body and answers 200 without decoding it), on with --audit-otlp too, on with
- * the spans exported from the main thread (COHERE_MCP_OTEL_EXPORT_WORKER=0), and for another
+ * the spans exported from a worker thread (COHERE_MCP_OTEL_EXPORT_WORKER=1), and for another
  * build's `on` when given.
  * Each server is warmed up, then they take interleaved rounds; the medians of the rounds are
  * printed. Loopback only.
@@ -40,8 +40,8 @@ const servers: Array<[string, McpConn]> = [
   ["off", await start(ENTRY, "off", false)],
   ["on", await start(ENTRY, "on", true)],
   ["on + --audit-otlp", await start(ENTRY, "audit", true, true)],
-  // the spans encoded and sent on the main thread instead of the export worker
-  ["on, main-thread export", await start(ENTRY, "main-export", true, false, { COHERE_MCP_OTEL_EXPORT_WORKER: "0" })],
+  // the spans batched, encoded and sent on a worker thread (src/telemetry/worker-export.ts)
+  ["on, export worker", await start(ENTRY, "worker", true, false, { COHERE_MCP_OTEL_EXPORT_WORKER: "1" })],
 ];
 if (OTHER) servers.push(["other build, on", await start(OTHER, "other", true)]);
 try {

@@ -7,7 +7,7 @@
  * export included, the export worker's thread too) and the main thread's busy µs per call (event
  * loop utilization), the medians of rounds. No network beyond loopback.
  *
- *   npm run build && node dist/bench/otel-micro.js [--calls 20000] [--rounds 5] [--protocol http/json]
+ *   npm run build && node dist/bench/otel-micro.js [--calls 20000] [--rounds 5] [--protocol http/json] [--worker]
  */
 import { EventEmitter } from "node:events";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
@@ -34,6 +34,8 @@ await new Promise<void>((ok) => sink.listen(0, "127.0.0.1", ok));
 const url = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
 const quiet = { info() {}, warn() {}, error() {} };
 // the exporters read the OTEL_* variables themselves
+// --worker: the spans batched, encoded and sent on the export worker (COHERE_MCP_OTEL_EXPORT_WORKER=1)
+if (process.argv.includes("--worker")) process.env.COHERE_MCP_OTEL_EXPORT_WORKER = "1";
 Object.assign(process.env, { OTEL_EXPORTER_OTLP_ENDPOINT: url, OTEL_EXPORTER_OTLP_PROTOCOL: PROTOCOL, OTEL_TRACES_SAMPLER: "always_on", OTEL_METRIC_EXPORT_INTERVAL: "5000" });
 const t: Telemetry = await startTelemetry({ flag: true, auditOtlp: false }, process.env, { logger: quiet, secrets: () => [], replica: "bench" });
 

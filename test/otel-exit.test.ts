@@ -1,5 +1,6 @@
 /**
- * Spans are exported from a worker thread (src/telemetry/worker-export.ts). A stdio server with
+ * With COHERE_MCP_OTEL_EXPORT_WORKER=1 spans are exported from a worker thread
+ * (src/telemetry/worker-export.ts; the other otel tests cover the default, the main thread). A stdio server with
  * --otel still exits promptly when its stdin closes, whatever the collector does (answers, hangs
  * for 10 s, is down), and a short session's spans reach a collector that answers: the last batch
  * is flushed through the worker before the process exits. And the worker alone never keeps a
@@ -58,10 +59,11 @@ async function callThenEnd(endpoint: string, extra: Record<string, string> = {})
   }
 }
 
-describe("--otel: the process exits when stdin closes", () => {
+describe("--otel with the export worker: the process exits when stdin closes", () => {
   it("promptly, whether the collector answers, hangs or is down; an answering collector has the session's spans", async () => {
     const down = `http://127.0.0.1:${await freePort()}`;
-    const [answering, hanging, nobody] = await Promise.all([callThenEnd(ok.url), callThenEnd(slow.url), callThenEnd(down)]);
+    const worker = { COHERE_MCP_OTEL_EXPORT_WORKER: "1" };
+    const [answering, hanging, nobody] = await Promise.all([callThenEnd(ok.url, worker), callThenEnd(slow.url, worker), callThenEnd(down, worker)]);
     for (const r of [answering, hanging, nobody]) {
       expect(r.code, r.stderr).toBe(0);
       // the shutdown waits for the exporters at most 3 s (src/telemetry/otel.ts): never the collector's 10 s
@@ -71,9 +73,9 @@ describe("--otel: the process exits when stdin closes", () => {
     expect(ok.spans.map((s) => s.name)).toContain("tools/call rerank");
   }, 40_000);
 
-  it("COHERE_MCP_OTEL_EXPORT_WORKER=0 exports from the main thread: the same span tree arrives, and the process exits promptly", async () => {
+  it("through the worker, a call's span tree arrives whole (its children under its span)", async () => {
     const before = ok.spans.length;
-    const r = await callThenEnd(ok.url, { COHERE_MCP_OTEL_EXPORT_WORKER: "0" });
+    const r = await callThenEnd(ok.url, { COHERE_MCP_OTEL_EXPORT_WORKER: "1" });
     expect(r.code, r.stderr).toBe(0);
     expect(r.ms, r.stderr).toBeLessThan(6_000);
     const mine = ok.spans.slice(before);
@@ -95,7 +97,7 @@ describe("the span export worker", () => {
       `console.log("traced", t.enabled);`,
     ].join("\n");
     const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
-      env: { PATH: process.env.PATH ?? "", OTEL_EXPORTER_OTLP_ENDPOINT: ok.url },
+      env: { PATH: process.env.PATH ?? "", OTEL_EXPORTER_OTLP_ENDPOINT: ok.url, COHERE_MCP_OTEL_EXPORT_WORKER: "1" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";

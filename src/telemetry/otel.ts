@@ -228,10 +228,11 @@ export async function startOtel(s: TelemetrySettings, env: NodeJS.ProcessEnv, de
   // gets its parent passed along (SpanHandle.ctx)
   if (deps.trackContext) context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  // ended spans go to a worker thread within milliseconds, where the SDK's batch processor and
-  // OTLP exporter batch, encode and send them (./worker-export.ts); COHERE_MCP_OTEL_EXPORT_WORKER=0
-  // keeps both on the main thread (the A/B harnesses compare the two)
-  const inWorker = (env.COHERE_MCP_OTEL_EXPORT_WORKER ?? "1").trim() !== "0";
+  // the SDK's batch processor and OTLP exporter on the main thread; COHERE_MCP_OTEL_EXPORT_WORKER=1
+  // sends each ended span within milliseconds to a worker thread where they batch, encode and send
+  // (./worker-export.ts): less time on the main thread, more CPU in all (docs/tracing.md, "What it
+  // costs"); the A/B harnesses compare the two
+  const inWorker = (env.COHERE_MCP_OTEL_EXPORT_WORKER ?? "").trim() === "1";
   const spans: SpanProcessor = inWorker
     ? new WorkerSpanProcessor({ protocol: protocols.traces, url: urls.traces, resource: resource.attributes }, (why) =>
         deps.logger.warn("OpenTelemetry: the span export worker stopped; spans are no longer exported", { error: why }),

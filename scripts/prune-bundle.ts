@@ -28,7 +28,7 @@ export const DESKTOP_NEVER_LOADS = [
   "eventsource-parser",
   "cross-spawn",
   "pkce-challenge",
-  // cohere-mcp --http with OAuth (src/oauth), the console's single sign-on (src/admin/oidc.ts,
+  // cohere-mcp --http with OAuth (src/oauth), the console's single sign-on (src/admin/signin/oidc.ts,
   // imported only when an admin signs in with the identity provider) and --store (src/store/redis.ts)
   "jose",
   "openid-client",

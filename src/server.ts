@@ -127,7 +127,7 @@ export function createMcpServer(app: App, source: ScopeSource, era: Era = "legac
   const transport = typeof source === "function" ? "http" : source.transport;
   const server: CohereServer = new CohereServer(SERVER_INFO, {
     // A session's tools follow the configuration: a reload that changes them sends list_changed.
-    // A modern HTTP client learns of a change through subscriptions/listen (src/transports/http/listen.ts);
+    // A modern HTTP client learns of a change through subscriptions/listen (src/transports/http/modern/listen.ts);
     // on stdio the tools never change under a connection.
     capabilities: { tools: { listChanged: typeof source === "function" || (era === "modern" && source.transport === "http") }, logging: {} },
     ...(era === "modern" ? { cacheHints: { "tools/list": MODERN_LIST_HINTS, "server/discover": MODERN_LIST_HINTS } } : {}),

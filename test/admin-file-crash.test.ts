@@ -1,6 +1,6 @@
 /**
  * File mode survives a crash mid-write: a process saving large policies back to back through the
- * console's file writer (src/admin/policy-source.ts) is SIGKILLed at random moments; after every
+ * console's file writer (src/admin/grid/policy-source.ts) is SIGKILLed at random moments; after every
  * kill the config file is whole — the old version or the new one, valid — and the last versions
  * are kept beside it, whole too (a copy killed midway once left a truncated FILE.1).
  */
@@ -17,7 +17,7 @@ const big = (tag: string) => ({
 });
 
 const WRITER = `
-import { FilePolicy } from ${JSON.stringify(join(ROOT, "dist/src/admin/policy-source.js"))};
+import { FilePolicy } from ${JSON.stringify(join(ROOT, "dist/src/admin/grid/policy-source.js"))};
 const path = process.argv[1];
 const policy = new FilePolicy(path, false);
 const big = (tag) => ({ profiles: { p: { description: tag + ":" + "x".repeat(4_000_000), tools: ["rerank"] } } });
@@ -59,7 +59,7 @@ describe("file mode: a crash mid-write", () => {
     // temp files left by the killed writers are swept by the next FilePolicy (their process is gone)
     const { readdirSync } = await import("node:fs");
     const { dirname, basename } = await import("node:path");
-    const { FilePolicy } = await import("../src/admin/policy-source.js");
+    const { FilePolicy } = await import("../src/admin/grid/policy-source.js");
     new FilePolicy(path, false);
     expect(readdirSync(dirname(path)).filter((n) => n.startsWith(`.${basename(path)}.`))).toEqual([]);
     // the last versions are kept beside it

@@ -10,7 +10,7 @@ import { bearer, connectHttp, eventually, writeConfig } from "./http-support.js"
 import { redisServerPath, startRedis, type RedisServer } from "../bench/redis.js";
 import { MemorySharedState } from "../src/store/shared-memory.js";
 import { RedisSharedState } from "../src/store/shared-redis.js";
-import { usageTtlMs } from "../src/admin/usage-counters.js";
+import { usageTtlMs } from "../src/admin/activity/usage-counters.js";
 import { api, LEAD_TOKEN, SEARCH_TOKEN, startConsole, teamConfig, type Console } from "./admin-support.js";
 
 const HAVE_REDIS = redisServerPath() !== undefined;
@@ -52,7 +52,7 @@ describe("durable usage", () => {
     try {
       await calls(c, 30);
       // the activity stream keeps about 10 events; usage has all 30 calls. Usage is written in
-      // batches (usage-counters.ts): the refused call may land in the batch after the 30, so wait
+      // batches (src/admin/activity/usage-counters.ts): the refused call may land in the batch after the 30, so wait
       // for both (waiting for the calls alone failed once in CI with denied still 0)
       const { agent, key } = await eventually(async () => {
         const u = await usageOf(c);

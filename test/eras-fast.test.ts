@@ -1,5 +1,5 @@
 /**
- * The modern era's HTTP fast path (src/transports/http/modern-fast.ts) answers exactly as the
+ * The modern era's HTTP fast path (src/transports/http/modern/fastpath.ts) answers exactly as the
  * SDK's createMcpHandler does: the same requests go to a server with the fast path and to one
  * with COHERE_MCP_MODERN_FAST=off, and the answers (status, every header but the date, the body
  * byte for byte; an MRTR requestState, signed with a fresh nonce and time, compared by shape) and
@@ -14,7 +14,7 @@ import { startEmulator, type CohereEmulator } from "../emulator/server.js";
 import { TEST_KEY } from "./helpers.js";
 import { bearer, eventually, rawRequest, sha256Hex, startHttp, tempFile, writeConfig, MCP_HEADERS, type HttpServerProc } from "./http-support.js";
 import { MODERN } from "./eras-support.js";
-import { modernPlainCall } from "../src/transports/http/modern-fast.js";
+import { modernPlainCall } from "../src/transports/http/modern/fastpath.js";
 
 const TEAM = "team-token-0123456789abcdef";
 const RO = "ro-token-0123456789abcdef";

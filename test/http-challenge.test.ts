@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
-import { notFound, unauthorized } from "../src/transports/http/challenge.js";
+import { notFound, unauthorized } from "../src/transports/http/admission/challenge.js";
 import { INIT, rawRequest, rpc, startHttp, writeConfig, type HttpServerProc } from "./http-support.js";
 import { TEST_KEY } from "./helpers.js";
 

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
 import { parseOptions } from "../src/config/options.js";
 import { parseTrustedProxies, proxyMatcher } from "../src/config/proxies.js";
-import { clientAddress, forwardedAddress } from "../src/transports/http/forwarded.js";
+import { clientAddress, forwardedAddress } from "../src/transports/http/admission/forwarded.js";
 import { TEST_KEY } from "./helpers.js";
 import { bearer, connectionReply, eventually, holdConnection, MCP_HEADERS, rawRequest, startHttp, tempFile, writeConfig, type HttpServerProc } from "./http-support.js";
 

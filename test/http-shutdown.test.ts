@@ -51,15 +51,16 @@ describe("SIGTERM with sessions: a new session is refused while the held ones fi
     const c = await connectHttp(srv.url);
     // Three keep-alive connections opened before the signal, as a load balancer holds them: the
     // listening socket closes on SIGTERM, but requests on these still reach the draining server.
-    const agents = [0, 1, 2, 3].map(() => new http.Agent({ keepAlive: true, maxSockets: 1 }));
+    const agents = [0, 1, 2, 3, 4].map(() => new http.Agent({ keepAlive: true, maxSockets: 1 }));
     for (const agent of agents) expect((await rawRequest(`${srv.origin}/healthz`, { method: "GET", agent })).status).toBe(200);
-    const [probe, opener, holder, sessionless] = agents as [http.Agent, http.Agent, http.Agent, http.Agent];
+    const [probe, opener, holder, sessionless, listener] = agents as [http.Agent, http.Agent, http.Agent, http.Agent, http.Agent];
     emu.setLatency(1_000);
     const call = c.client.callTool({ name: "rerank", arguments: RERANK });
     await eventually(() => expect(emu.requests.length).toBe(1));
     srv.child.kill("SIGTERM");
     await eventually(async () => expect((await rawRequest(`${srv.origin}/readyz`, { method: "GET", agent: probe })).status).toBe(503));
 
+    const modernMeta = { "io.modelcontextprotocol/protocolVersion": MODERN, "io.modelcontextprotocol/clientCapabilities": {}, "io.modelcontextprotocol/clientInfo": { name: "late", version: "1" } };
     const post = (agent: http.Agent, message: unknown, headers: Record<string, string> = {}) =>
       rawRequest(srv.url, { agent, headers: { ...MCP_HEADERS, ...headers }, body: JSON.stringify(message) });
     const init = {
@@ -96,13 +97,22 @@ describe("SIGTERM with sessions: a new session is refused while the held ones fi
         params: {
           name: "rerank",
           arguments: { ...RERANK, query: "modern" },
-          _meta: { "io.modelcontextprotocol/protocolVersion": MODERN, "io.modelcontextprotocol/clientCapabilities": {}, "io.modelcontextprotocol/clientInfo": { name: "late", version: "1" } },
+          _meta: modernMeta,
         },
       },
       { "Mcp-Protocol-Version": MODERN, "Mcp-Method": "tools/call", "Mcp-Name": "rerank" },
     );
     expect(modern.status).toBe(200);
     expect(modern.body).toMatch(/results/);
+    // A modern subscriptions/listen stream would be cut a moment later: refused, to be opened elsewhere.
+    const listen = await post(
+      listener,
+      { jsonrpc: "2.0", id: 5, method: "subscriptions/listen", params: { notifications: { toolsListChanged: true }, _meta: modernMeta } },
+      { "Mcp-Protocol-Version": MODERN, "Mcp-Method": "subscriptions/listen" },
+    );
+    expect(listen.status).toBe(503);
+    expect(listen.headers["retry-after"]).toBe("1");
+    expect(JSON.parse(listen.body)).toMatchObject({ id: 5, error: { message: expect.stringMatching(/shutting down and opens no new subscriptions\/listen streams; retry/) } });
     const r = await call;
     expect(r.isError).toBeFalsy();
     expect(textOf(r)).toMatch(/results/);

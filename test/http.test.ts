@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
 import { runCli, textOf, TEST_KEY } from "./helpers.js";
-import { hostAllowed, isLoopbackHost, originAllowed } from "../src/transports/http/origin.js";
+import { hostAllowed, isLoopbackHost, originAllowed } from "../src/transports/http/admission/origin.js";
 import {
   bearer,
   connectHttp,

@@ -7,7 +7,7 @@
 import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type CohereEmulator } from "../emulator/server.js";
-import { SessionEventStore } from "../src/transports/http/event-store.js";
+import { SessionEventStore } from "../src/transports/http/legacy/event-store.js";
 import { TEST_KEY } from "./helpers.js";
 import { MCP_HEADERS, rawRequest, startHttp, type HttpServerProc } from "./http-support.js";
 

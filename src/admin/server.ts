@@ -3,31 +3,31 @@
  * port): the pages at / (src/admin/ui, when present) and the admin API under /admin/api/v1/.
  *
  * Every answer carries a strict Content-Security-Policy. Every request goes through the agents'
- * Host / Origin rules (src/transports/http/origin.ts), then: sign-in (./auth.ts, ./session.ts),
+ * Host / Origin rules (src/transports/http/admission/origin.ts), then: sign-in (./signin/auth.ts, ./signin/session.ts),
  * for a cookie request that changes something the CSRF token and a same-origin Origin
- * (./csrf.ts), the admin role for a change (a viewer gets 403, audited), then the route (./api.ts).
+ * (./signin/csrf.ts), the admin role for a change (a viewer gets 403, audited), then the route (./api/routes.ts).
  */
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import net from "node:net";
 import type { App } from "../runtime/app.js";
 import { ConfigError } from "../config/file.js";
 import { BEARER } from "../identity/static.js";
-import { hostAllowed, originAllowed } from "../transports/http/origin.js";
+import { hostAllowed, originAllowed } from "../transports/http/admission/origin.js";
 import { headerValue, remoteOf, setRemote } from "../transports/http/io.js";
-import { clientAddress, peerOf } from "../transports/http/forwarded.js";
+import { clientAddress, peerOf } from "../transports/http/admission/forwarded.js";
 import { proxyMatcher } from "../config/proxies.js";
-import { createAuthThrottle } from "../transports/http/auththrottle.js";
-import { adminProblem, buildAdminTable, liveAdmins, type Admin } from "./auth.js";
-import { cookieHeader, cookieOf, createSessionStore, isSecure } from "./session.js";
-import { csrfProblem, isStateChange, originProblem, ownOrigin } from "./csrf.js";
-import { finishOidc, OIDC_CALLBACK, OIDC_LOGIN, oidcConfigured, startOidc } from "./oidc.js";
+import { createAuthThrottle } from "../transports/http/admission/auththrottle.js";
+import { adminProblem, buildAdminTable, liveAdmins, type Admin } from "./signin/auth.js";
+import { cookieHeader, cookieOf, createSessionStore, isSecure } from "./signin/session.js";
+import { csrfProblem, isStateChange, originProblem, ownOrigin } from "./signin/csrf.js";
+import { finishOidc, OIDC_CALLBACK, OIDC_LOGIN, oidcConfigured, startOidc } from "./signin/oidc.js";
 import { HttpError, json, readJson, securityHeaders } from "./http.js";
-import { findRoute, who, type Caller } from "./api.js";
-import { auditAdmin, type AdminContext } from "./apply.js";
-import { loginBody } from "./schemas.js";
-import { openApiDocument } from "./openapi.js";
-import { FilePolicy, StorePolicy, type PolicySource } from "./policy-source.js";
-import { closeStreams } from "./stream.js";
+import { findRoute, who, type Caller } from "./api/routes.js";
+import { auditAdmin, type AdminContext } from "./grid/apply.js";
+import { loginBody } from "./api/schemas.js";
+import { openApiDocument } from "./api/openapi.js";
+import { FilePolicy, StorePolicy, type PolicySource } from "./grid/policy-source.js";
+import { closeStreams } from "./activity/stream.js";
 import { describeStoreUrl } from "../store/redis.js";
 
 export const API_PREFIX = "/admin/api/v1/";

@@ -104,26 +104,41 @@ export function buildHttpRequest(
   fullInput: Record<string, unknown>,
 ): { path: string } & BuiltRequest {
   const input = sendable(tool, fullInput);
-  const pathKeys = new Set<string>();
-  const path = tool.path.replace(PLACEHOLDER, (_, key: string) => {
-    pathKeys.add(key);
-    return encodeURIComponent(String(input[key]));
-  });
+  // most paths name no input (/v2/rerank): no template to fill, no key to keep out of the rest
+  let pathKeys: Set<string> | undefined;
+  const path = !tool.path.includes("{")
+    ? tool.path
+    : tool.path.replace(PLACEHOLDER, (_, key: string) => {
+        (pathKeys ??= new Set()).add(key);
+        return encodeURIComponent(String(input[key]));
+      });
   if (tool.buildRequest) return { path, ...tool.buildRequest(input) };
+  const get = tool.method === "GET" || tool.method === "DELETE";
+  const queryKeys = tool.query;
+  // every other defined input, in the input's order: all in the query (GET, DELETE), or split
+  // between the query (the record's `query` keys) and the JSON body
   const rest: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(input)) if (!pathKeys.has(k) && v !== undefined) rest[k] = v;
-  if (tool.method === "GET" || tool.method === "DELETE") {
-    return { path, query: rest as BuiltRequest["query"] };
-  }
-  const queryKeys = new Set(tool.query ?? []);
   const query: Record<string, unknown> = {};
-  const body: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(rest)) (queryKeys.has(k) ? query : body)[k] = v;
-  const hasBody = Object.keys(body).length > 0 || tool.method === "PATCH";
+  let inQuery = 0;
+  let inBody = 0;
+  for (const k in input) {
+    if (!Object.hasOwn(input, k)) continue;
+    const v = input[k];
+    if (v === undefined || pathKeys?.has(k)) continue;
+    if (!get && queryKeys?.includes(k)) {
+      query[k] = v;
+      inQuery++;
+    } else {
+      rest[k] = v;
+      inBody++;
+    }
+  }
+  if (get) return { path, query: rest as BuiltRequest["query"] };
+  const hasBody = inBody > 0 || tool.method === "PATCH";
   return {
     path,
-    query: Object.keys(query).length ? (query as BuiltRequest["query"]) : undefined,
-    json: hasBody ? body : undefined,
+    query: inQuery ? (query as BuiltRequest["query"]) : undefined,
+    json: hasBody ? rest : undefined,
   };
 }
 

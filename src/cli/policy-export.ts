@@ -8,11 +8,11 @@
  */
 import { writeFileSync } from "node:fs";
 import { loadConfigFile } from "../config/file.js";
-import { POLICY_KEY } from "../admin/policy-source.js";
-import { parseConfig } from "../admin/grid-edit.js";
+import { POLICY_KEY } from "../admin/grid/policy-source.js";
+import { parseConfig } from "../admin/grid/edit.js";
 import { openSharedForCommand } from "./shared-store.js";
 import { describeStoreUrl } from "../store/redis.js";
-import { fileRaw } from "../admin/policy-source.js";
+import { fileRaw } from "../admin/grid/policy-source.js";
 import { EXIT, parseCommandArgs, standalone, UsageError, type CommandIO } from "./args.js";
 
 export const POLICY_EXPORT_USAGE = "Usage: cohere-mcp policy export --config FILE [--store redis://…] [--store-prefix PREFIX] [--out FILE]";

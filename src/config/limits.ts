@@ -12,7 +12,9 @@ export const agentLimitsSchema = z
       .int()
       .positive()
       .optional()
-      .describe("HTTP --sessions: most sessions one agent may have open (default --max-sessions-per-agent: a quarter of --max-sessions)"),
+      .describe(
+        "HTTP: most sessions (--sessions), and apart modern subscriptions/listen streams, one agent may have open (default --max-sessions-per-agent: a quarter of --max-sessions)",
+      ),
     max_concurrent_calls: z
       .number()
       .int()

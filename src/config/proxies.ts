@@ -1,7 +1,7 @@
 /**
  * --trusted-proxies: the addresses (and CIDR ranges) of the load balancers in front of this
  * server. Only a request whose socket comes from one of them may name its client in
- * X-Forwarded-For (src/transports/http/forwarded.ts); every other peer is its own client.
+ * X-Forwarded-For (src/transports/http/admission/forwarded.ts); every other peer is its own client.
  */
 import net from "node:net";
 import { ConfigError } from "./file.js";

@@ -8,7 +8,7 @@ import { intOpt } from "./values.js";
 export interface ServerLimits {
   /** Refused calls per agent per minute audited one by one (0: no throttle). */
   maxRefusalsPerMinute: number;
-  /** HTTP --sessions: sessions one agent may hold (default a quarter of --max-sessions). */
+  /** HTTP: sessions (--sessions), and apart listen streams, one agent may hold (default a quarter of --max-sessions). */
   maxSessionsPerAgent?: number;
   /** Calls one agent may have running upstream at once. */
   maxConcurrentCalls: number;

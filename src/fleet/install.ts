@@ -25,7 +25,7 @@ export async function installFleet(app: App): Promise<Fleet> {
   }
   if (o.policyStore) {
     if (!o.configPath) throw new ConfigError("--policy-store needs --config FILE (it seeds the policy document at the first start)");
-    const { StorePolicy, fileRaw } = await import("../admin/policy-source.js");
+    const { StorePolicy, fileRaw } = await import("../admin/grid/policy-source.js");
     const { describeStoreUrl } = await import("../store/redis.js");
     const source = new StorePolicy(app.shared, describeStoreUrl(o.store ?? ""), o.adminReadonly);
     let seeded = false;
@@ -46,7 +46,7 @@ export async function installFleet(app: App): Promise<Fleet> {
     });
   }
   if (o.adminPort !== undefined || o.policyStore) {
-    const { installActivity } = await import("../admin/activity.js");
+    const { installActivity } = await import("../admin/activity/activity.js");
     installActivity(app);
   }
   const fleet = startFleet(app, () => queueReload(app));

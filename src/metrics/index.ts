@@ -155,43 +155,30 @@ export class Telemetry {
     collectDefaultMetrics({ register: this.registry });
     const self = this;
     let reading: { at: number; value: Promise<Array<{ agent: string; r: BudgetReading }>> } | undefined;
-    // Both budget gauges read the store once per scrape.
     const budgets = () => {
       const now = Date.now();
       if (!reading || now - reading.at > 500) reading = { at: now, value: self.readBudgets() };
       return reading.value;
     };
     const value = (r: BudgetReading, n: number) => (r.unit === "usd" ? n / NANOS_PER_USD : n);
-    new Gauge({
-      name: "cohere_mcp_budget_used",
-      help: "Budget used this month (UTC) by agent and unit (usd in dollars), calls in flight included; read from the shared store: use max across replicas, not sum",
-      labelNames: ["agent", "unit"] as const,
-      registers: this.r,
-      async collect() {
-        this.reset();
-        for (const { agent, r } of await budgets()) this.set({ agent, unit: r.unit }, value(r, r.used));
-      },
-    });
-    new Gauge({
-      name: "cohere_mcp_budget_limit",
-      help: "Each agent's monthly budget limit by unit (usd in dollars): budget_used / budget_limit is the share spent",
-      labelNames: ["agent", "unit"] as const,
-      registers: this.r,
-      async collect() {
-        this.reset();
-        for (const { agent, r } of await budgets()) this.set({ agent, unit: r.unit }, value(r, r.limit));
-      },
-    });
-    new Gauge({
-      name: "cohere_mcp_budget_remaining",
-      help: "Budget left this month (UTC) by agent and unit (usd in dollars); read from the shared store: use max across replicas, not sum",
-      labelNames: ["agent", "unit"] as const,
-      registers: this.r,
-      async collect() {
-        this.reset();
-        for (const { agent, r } of await budgets()) this.set({ agent, unit: r.unit }, value(r, Math.max(0, r.limit - r.used)));
-      },
-    });
+    const used = (r: BudgetReading) => value(r, r.used);
+    const limit = (r: BudgetReading) => value(r, r.limit);
+    const remaining = (r: BudgetReading) => value(r, Math.max(0, r.limit - r.used));
+    // One gauge per figure of each agent's budget, all three from one store read per scrape.
+    const agentGauge = (name: string, help: string, figure: (r: BudgetReading) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ["agent", "unit"] as const,
+        registers: this.r,
+        async collect() {
+          this.reset();
+          for (const { agent, r } of await budgets()) this.set({ agent, unit: r.unit }, figure(r));
+        },
+      });
+    agentGauge("cohere_mcp_budget_used", "Budget used this month (UTC) by agent and unit (usd in dollars), calls in flight included; read from the shared store: use max across replicas, not sum", used);
+    agentGauge("cohere_mcp_budget_limit", "Each agent's monthly budget limit by unit (usd in dollars): budget_used / budget_limit is the share spent", limit);
+    agentGauge("cohere_mcp_budget_remaining", "Budget left this month (UTC) by agent and unit (usd in dollars); read from the shared store: use max across replicas, not sum", remaining);
     // The gateway-wide budget (config `budget`), read from the store like the agents' budgets.
     let gatewayReading: { at: number; value: Promise<BudgetReading[]> } | undefined;
     const gatewayBudget = () => {
@@ -202,36 +189,20 @@ export class Telemetry {
       }
       return gatewayReading.value;
     };
-    new Gauge({
-      name: "cohere_mcp_gateway_budget_used",
-      help: "The gateway-wide budget (config budget: all agents together) used this month (UTC) by unit (usd in dollars); shared, use max across replicas",
-      labelNames: ["unit"] as const,
-      registers: this.r,
-      async collect() {
-        this.reset();
-        for (const r of await gatewayBudget()) this.set({ unit: r.unit }, value(r, r.used));
-      },
-    });
-    new Gauge({
-      name: "cohere_mcp_gateway_budget_remaining",
-      help: "The gateway-wide budget left this month (UTC) by unit (usd in dollars); shared, use max across replicas",
-      labelNames: ["unit"] as const,
-      registers: this.r,
-      async collect() {
-        this.reset();
-        for (const r of await gatewayBudget()) this.set({ unit: r.unit }, value(r, Math.max(0, r.limit - r.used)));
-      },
-    });
-    new Gauge({
-      name: "cohere_mcp_gateway_budget_limit",
-      help: "The gateway-wide budget's monthly limit by unit (usd in dollars)",
-      labelNames: ["unit"] as const,
-      registers: this.r,
-      async collect() {
-        this.reset();
-        for (const r of await gatewayBudget()) this.set({ unit: r.unit }, value(r, r.limit));
-      },
-    });
+    const gatewayGauge = (name: string, help: string, figure: (r: BudgetReading) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ["unit"] as const,
+        registers: this.r,
+        async collect() {
+          this.reset();
+          for (const r of await gatewayBudget()) this.set({ unit: r.unit }, figure(r));
+        },
+      });
+    gatewayGauge("cohere_mcp_gateway_budget_used", "The gateway-wide budget (config budget: all agents together) used this month (UTC) by unit (usd in dollars); shared, use max across replicas", used);
+    gatewayGauge("cohere_mcp_gateway_budget_remaining", "The gateway-wide budget left this month (UTC) by unit (usd in dollars); shared, use max across replicas", remaining);
+    gatewayGauge("cohere_mcp_gateway_budget_limit", "The gateway-wide budget's monthly limit by unit (usd in dollars)", limit);
     new Gauge({
       name: "cohere_mcp_sessions_open",
       help: "Open MCP sessions (HTTP --sessions) by agent",
@@ -240,6 +211,16 @@ export class Telemetry {
       collect() {
         this.reset();
         for (const [agent, n] of app.sessionCounts?.() ?? []) this.inc({ agent: self.agent(agent) }, n);
+      },
+    });
+    new Gauge({
+      name: "cohere_mcp_listen_streams_open",
+      help: "Open subscriptions/listen streams of modern (2026-07-28) HTTP clients by agent",
+      labelNames: ["agent"] as const,
+      registers: this.r,
+      collect() {
+        this.reset();
+        for (const [agent, n] of app.listenCounts?.() ?? []) this.inc({ agent: self.agent(agent) }, n);
       },
     });
     new Gauge({

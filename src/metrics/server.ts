@@ -12,8 +12,8 @@ import http from "node:http";
 import net from "node:net";
 import type { App } from "../runtime/app.js";
 import { ConfigError } from "../config/file.js";
-import { hostAllowed, isLoopbackHost, splitHost } from "../transports/http/origin.js";
-import { capConnectionsPerAddress } from "../transports/http/clients.js";
+import { hostAllowed, isLoopbackHost, splitHost } from "../transports/http/admission/origin.js";
+import { capConnectionsPerAddress } from "../transports/http/admission/clients.js";
 import { installTelemetry, type Telemetry } from "./index.js";
 
 export const METRICS_PATH = "/metrics";

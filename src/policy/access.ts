@@ -1,7 +1,7 @@
 /**
  * Who can call what. The ONE place an agent's tool set is computed from a configuration: the
  * server's generations (src/runtime/live.ts profileVisible), the HTTP plan's per-agent ceilings
- * (transports/http/plan.ts), the OAuth scope narrowing (transports/http/scopes.ts) and the
+ * (transports/http/plan.ts), the OAuth scope narrowing (transports/http/admission/scopes.ts) and the
  * `cohere-mcp access` command (accessMatrix) all call the functions below, so what the command
  * prints is what the server lists.
  *

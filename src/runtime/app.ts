@@ -62,6 +62,8 @@ export interface App {
   addSecret(secret: string | undefined): void;
   /** HTTP --sessions: open sessions per agent (metrics read it at each scrape). */
   sessionCounts?: () => ReadonlyMap<string, number>;
+  /** HTTP, modern era: open subscriptions/listen streams per agent (metrics read it at each scrape). */
+  listenCounts?: () => ReadonlyMap<string, number>;
   /** HTTP --sessions: the open sessions (the console lists them) and ending some at once. */
   openSessions?: () => Array<{ id: string; agent: string; openedAt: number }>;
   endSessions?: (match: (s: { id: string; agent: string }) => boolean, why: string) => number;

@@ -7,7 +7,7 @@
  * back, and the next message is read as usual.
  */
 import type { Readable, Writable } from "node:stream";
-import { deserializeMessage, serializeMessage, type JSONRPCMessage, type Transport } from "@modelcontextprotocol/server";
+import { parseJSONRPCMessage, serializeMessage, type JSONRPCMessage, type Transport } from "@modelcontextprotocol/server";
 
 export interface OversizedMessage {
   /** Bytes of the message (without its newline). */
@@ -113,7 +113,8 @@ export class LineTransport implements Transport {
     const line = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
     this.chunks = [];
     this.size = 0;
-    const text = line.toString("utf8").replace(/\r$/, "");
+    // a closing \r (CRLF framing) is one byte in UTF-8: left out of the text rather than cut off it
+    const text = line.toString("utf8", 0, line.length > 0 && line[line.length - 1] === CR ? line.length - 1 : line.length);
     if (!text.trim()) return;
     let parsed: unknown;
     try {
@@ -126,7 +127,8 @@ export class LineTransport implements Transport {
     }
     let message: JSONRPCMessage;
     try {
-      message = deserializeMessage(text);
+      // what the SDK's deserializeMessage does after its own JSON.parse: the text is parsed once
+      message = parseJSONRPCMessage(parsed);
     } catch {
       const id = parsed && typeof parsed === "object" ? (parsed as { id?: unknown }).id : undefined;
       const ok = typeof id === "string" || typeof id === "number";

@@ -2,14 +2,14 @@
  * Streamable HTTP at /mcp on plain node:http, with the SDK's StreamableHTTPServerTransport.
  *
  * Every request to /mcp goes through, in order:
- *   the client address (X-Forwarded-For from a trusted proxy only, forwarded.ts)  →
- *   Host / Origin allowlist (403, origin.ts)  →  draining (503 for a request that would open a
+ *   the client address (X-Forwarded-For from a trusted proxy only, admission/forwarded.ts)  →
+ *   Host / Origin allowlist (403, admission/origin.ts)  →  draining (503 for a request that would open a
  *   session, lifecycle.ts)  →  credential: a static token or
- *   an OAuth access token (401/403, audited; unauthenticated.ts, src/identity/index.ts)  →  body size
- *   (413) and JSON (400)  →  OAuth scopes of the calls (403 insufficient_scope, oauth.ts)  →  the
- *   agent's scope (scopes.ts)  →  a modern-era (2026-07-28) request to the SDK's per-request
- *   handler (modern.ts); a legacy one to the stateless fast path (fastpath.ts), a fresh SDK
- *   server per POST, or a session (sessions.ts).
+ *   an OAuth access token (401/403, audited; admission/unauthenticated.ts, src/identity/index.ts)  →  body size
+ *   (413) and JSON (400)  →  OAuth scopes of the calls (403 insufficient_scope, admission/oauth.ts)  →  the
+ *   agent's scope (admission/scopes.ts)  →  a modern-era (2026-07-28) request to the SDK's per-request
+ *   handler (modern/handler.ts); a legacy one to the stateless fast path (legacy/fastpath.ts), a fresh SDK
+ *   server per POST, or a session (legacy/sessions.ts).
  *
  * With `oauth` configured, the protected resource metadata (RFC 9728) is public, like probes.
  *
@@ -20,34 +20,34 @@ import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import net from "node:net";
 import type { AuthInfo } from "@modelcontextprotocol/server";
 import { NodeHttpTransport } from "./web.js";
-import { createModernLeg } from "./modern.js";
+import { createModernLeg } from "./modern/handler.js";
 import type { AgentScope } from "../../policy/types.js";
 import { createMcpServer } from "../../server.js";
 import type { App } from "../../runtime/app.js";
 import { ConfigError } from "../../config/file.js";
-import { corsHeaders, hostAllowed, originAllowed } from "./origin.js";
+import { corsHeaders, hostAllowed, originAllowed } from "./admission/origin.js";
 import { DISCARD_SLACK, headerValue, readBody, remoteOf, rpcError, sendJson, setRemote } from "./io.js";
 import { inspectBody, plainCall, type RpcRequestInfo } from "./rpc.js";
 import { ANONYMOUS, loadOAuthFor } from "./plan.js";
-import type { ScopeResolver } from "./scopes.js";
+import type { ScopeResolver } from "./admission/scopes.js";
 import { liveHttp, retireSessions } from "./reload.js";
 import { InFlightRequests } from "./inflight.js";
-import { refuseUnstructuredCalls, runPlainCall } from "./fastpath.js";
-import { createSessionTable } from "./sessions.js";
+import { refuseUnstructuredCalls, runPlainCall } from "./legacy/fastpath.js";
+import { createSessionTable } from "./legacy/sessions.js";
 import { answerProbe, PROBE_PATHS } from "./probes.js";
-import { refuseLargeBatch, refuseUnauthenticated } from "./unauthenticated.js";
+import { refuseLargeBatch, refuseUnauthenticated } from "./admission/unauthenticated.js";
 import { installShutdown, refuseNewSessionWhileDraining } from "./lifecycle.js";
-import { notFound } from "./challenge.js";
-import { answerResourceMetadata, authInfoOf, refuseInsufficientScope, scopeShortfall } from "./oauth.js";
+import { notFound } from "./admission/challenge.js";
+import { answerResourceMetadata, authInfoOf, refuseInsufficientScope, scopeShortfall } from "./admission/oauth.js";
 import { anonymousIdentity, type Identity } from "../../identity/index.js";
-import { createAuthThrottle } from "./auththrottle.js";
-import { capConnectionsPerAddress, probeDetail, requestUrl } from "./clients.js";
-import { clientAddress, peerOf } from "./forwarded.js";
+import { createAuthThrottle } from "./admission/auththrottle.js";
+import { capConnectionsPerAddress, probeDetail, requestUrl } from "./admission/clients.js";
+import { clientAddress, peerOf } from "./admission/forwarded.js";
 import { proxyMatcher } from "../../config/proxies.js";
 import { telemetry, type HttpSpanFacts } from "../../telemetry/index.js";
 
 export { ANONYMOUS, planHttp, type HttpPlan } from "./plan.js";
-export { hostAllowed, isLoopbackHost, originAllowed, splitHost } from "./origin.js";
+export { hostAllowed, isLoopbackHost, originAllowed, splitHost } from "./admission/origin.js";
 
 export const MCP_PATH = "/mcp";
 
@@ -85,7 +85,7 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
 
   // Created whatever the configuration: a reload may add agents to a server that had none.
   const authThrottle = createAuthThrottle(app);
-  // Behind a load balancer: the client address comes from X-Forwarded-For (forwarded.ts).
+  // Behind a load balancer: the client address comes from X-Forwarded-For (admission/forwarded.ts).
   const trusted = proxyMatcher(o.trustedProxies);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -154,7 +154,7 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
 
     // Who is calling: checked on the headers, before an unauthenticated body is read in full.
     // A valid credential is served even from an address over its failed authentications: the
-    // throttle (auththrottle.ts) bounds what failures cost, not who may enter.
+    // throttle (admission/auththrottle.ts) bounds what failures cost, not who may enter.
     let who: Identity = anonymousIdentity(ANONYMOUS, plan.ceilings.get(ANONYMOUS)?.profile);
     const authorization = headerValue(req, "authorization");
     const verdict = await auth?.authenticate(authorization);
@@ -200,7 +200,7 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
     // A tools/call whose params are not an object: refused and audited here (the SDK would not audit it).
     if (method === "POST" && (await refuseUnstructuredCalls(app, res, scope, body))) return;
 
-    // Modern era: a plain tools/list or tools/call is answered without the SDK (modern-fast.ts);
+    // Modern era: a plain tools/list or tools/call is answered without the SDK (modern/fastpath.ts);
     const fast = modern && method === "POST" ? modern.fast(req, res, { ...scope, era: "modern" }, who, body) : false;
     if (fast) return fast;
     // anything else modern is claimed by the request's envelope; with legacy off, everything goes
@@ -237,7 +237,7 @@ export async function serveHttp(app: App, env: NodeJS.ProcessEnv = process.env):
     {
       // Slow clients (finding 9): headers within a few seconds, checked every second (Node's
       // default is 60 s, checked every 30 s); an unauthenticated body has --body-timeout-ms
-      // (unauthenticated.ts).
+      // (admission/unauthenticated.ts).
       headersTimeout: limits.headersTimeoutMs,
       requestTimeout: Math.max(300_000, limits.headersTimeoutMs),
       connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 2))),

@@ -19,7 +19,7 @@ export interface InFlight {
   cancel(message: string): void;
 }
 
-/** A call a fast path answers itself (fastpath.ts, modern-fast.ts), tracked like any POST. */
+/** A call a fast path answers itself (legacy/fastpath.ts, modern/fastpath.ts), tracked like any POST. */
 export interface TrackedCall {
   /** Aborted (an AbortError, audited as "cancelled") when the client goes, the request times out, or a reload revokes its agent. */
   signal: AbortSignal;

@@ -1,6 +1,9 @@
 /** Small HTTP helpers: JSON answers, JSON-RPC errors, bounded body reads, header access. */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { peerOf } from "./forwarded.js";
+import { peerOf } from "./admission/forwarded.js";
+
+/** Retry-After (s) of a new session or listen stream refused while draining: the load balancer retries at once elsewhere. */
+export const DRAINING_RETRY_AFTER_S = 1;
 
 /** Beyond the limit, a body is read and discarded up to this much more so the 413 reaches the client. */
 export const DISCARD_SLACK = 8 * 1024 * 1024;
@@ -67,7 +70,7 @@ export function headerValue(req: IncomingMessage, name: string): string | undefi
 
 const clients = new WeakMap<IncomingMessage, string>();
 
-/** Remember the request's client address (behind a trusted proxy: from X-Forwarded-For, forwarded.ts). */
+/** Remember the request's client address (behind a trusted proxy: from X-Forwarded-For, admission/forwarded.ts). */
 export function setRemote(req: IncomingMessage, address: string): void {
   clients.set(req, address);
 }

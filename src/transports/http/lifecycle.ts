@@ -9,12 +9,11 @@ import net from "node:net";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { App } from "../../runtime/app.js";
 import type { InFlightRequests } from "./inflight.js";
-import type { SessionTable } from "./sessions.js";
-import { headerValue, remoteOf, rpcError, sendJson } from "./io.js";
-import { mayClaimModern, type ModernLeg } from "./modern.js";
+import type { SessionTable } from "./legacy/sessions.js";
+import { DRAINING_RETRY_AFTER_S, headerValue, remoteOf, rpcError, sendJson } from "./io.js";
+import { mayClaimModern, type ModernLeg } from "./modern/handler.js";
 
-/** Retry-After (s) of a new session refused while draining: the load balancer retries at once elsewhere. */
-export const DRAINING_RETRY_AFTER_S = 1;
+export { DRAINING_RETRY_AFTER_S } from "./io.js";
 
 /**
  * While draining, in --sessions mode, a request that would open a session (any legacy request

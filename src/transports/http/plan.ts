@@ -11,7 +11,7 @@ import type { OAuthResource } from "../../oauth/index.js";
 import { ceilingOf, excludedByFlags } from "../../policy/access.js";
 import type { App } from "../../runtime/app.js";
 import { ANONYMOUS, type Generation } from "../../runtime/live.js";
-import { isLoopbackHost, normaliseOrigin } from "./origin.js";
+import { isLoopbackHost, normaliseOrigin } from "./admission/origin.js";
 
 export { ANONYMOUS };
 

@@ -13,13 +13,13 @@
  */
 import type { App } from "../../runtime/app.js";
 import { loadOAuthFor, planHttp, type HttpPlan } from "./plan.js";
-import { createScopeResolver, type ScopeResolver } from "./scopes.js";
-import type { SessionTable } from "./sessions.js";
+import { createScopeResolver, type ScopeResolver } from "./admission/scopes.js";
+import type { SessionTable } from "./legacy/sessions.js";
 import type { InFlightRequests } from "./inflight.js";
 import type { Identity } from "../../identity/index.js";
 import { revokedBy } from "../../runtime/reload.js";
 import { sameTools } from "../../policy/allowlist.js";
-import type { ModernLeg } from "./modern.js";
+import type { ModernLeg } from "./modern/handler.js";
 
 export interface HttpLive {
   plan: HttpPlan;
@@ -47,7 +47,7 @@ export function liveHttp(app: App, env: NodeJS.ProcessEnv): () => HttpLive {
  * calls; their sessions end when those finish. Sessions whose tools changed carry on and are
  * told to list them again. Modern clients holding a subscriptions/listen stream are re-scoped under
  * the new configuration: those whose tools changed are told (tools/list_changed on the stream),
- * those revoked or removed have the stream ended (listen.ts).
+ * those revoked or removed have the stream ended (modern/listen.ts).
  */
 export function retireSessions(app: App, sessions: SessionTable | undefined, requests: InFlightRequests, modern?: ModernLeg): void {
   app.live.onSwap(({ prev, next }) => {

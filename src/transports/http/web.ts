@@ -80,7 +80,7 @@ export async function sendResponse(res: ServerResponse, response: Response): Pro
   }
 }
 
-/** The authInfo our OAuth check left on the request (oauth.ts), as the SDK's handlers read it. */
+/** The authInfo our OAuth check left on the request (admission/oauth.ts), as the SDK's handlers read it. */
 export const authOf = (req: IncomingMessage): AuthInfo | undefined => (req as IncomingMessage & { auth?: AuthInfo }).auth;
 
 /**

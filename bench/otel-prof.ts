@@ -4,7 +4,9 @@
  * that drains each body and answers 200), a fixed loop of rerank calls is sent (stdio: the SDK v1
  * client, or the modern era with --modern; or --http: 32 clients in a closed loop), the server is
  * stopped so the profile is written, and each profile's self time per call is printed by package
- * (ours, each node_modules package, node's internals, GC) and by function, with on − off.
+ * (ours, each node_modules package, node's internals, GC) and by function, with on − off; and
+ * the CPU per call of the main thread and of the process's other threads (from /proc: V8's GC
+ * and compiler helpers, which the profile does not show).
  * Loopback only; the profiler itself costs CPU, so compare on with off, not with the A/Bs.
  *
  *   npm run build && node dist/bench/otel-prof.js [--calls 3000] [--modern] [--http] [--top 25] [--other OTHER/dist/src/index.js]
@@ -24,6 +26,26 @@ const TOP = Number(arg("--top", "25"));
 const MODERN = process.argv.includes("--modern");
 const HTTP = process.argv.includes("--http");
 const OTHER = arg("--other", "");
+
+/**
+ * Each thread's CPU ticks (/proc/PID/task/TID/stat, utime + stime), by thread id; the first is
+ * the main thread. A --cpu-prof profile shows the main thread only; V8's helper threads
+ * (parallel scavenges, concurrent marking and sweeping, background compiles) are measured here.
+ */
+function threadTicks(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const s = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
+      out.set(Number(tid), Number(f[11]) + Number(f[12]));
+    } catch {
+      /* the thread ended */
+    }
+  }
+  return out;
+}
+const TICK_US = 10_000; // USER_HZ 100
 
 /** µs of the monotonic clock, the profile's timestamps' clock */
 const now = (): number => Number(process.hrtime.bigint() / 1000n);
@@ -91,7 +113,27 @@ const sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
 const tmp = mkdtempSync(join(tmpdir(), "otel-prof-"));
 const on = { OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl, OTEL_TRACES_SAMPLER: "always_on", OTEL_METRIC_EXPORT_INTERVAL: "5000" };
 
-async function profile(name: string, entry: string, otel: boolean): Promise<{ prof: ReturnType<typeof selfTimes>; calls: number }> {
+interface Run {
+  prof: ReturnType<typeof selfTimes>;
+  calls: number;
+  /** CPU µs per call over the measured loop: the main thread, every other thread */
+  main: number;
+  others: number;
+}
+
+function threadsPerCall(pid: number, before: Map<number, number>, calls: number): { main: number; others: number } {
+  const after = threadTicks(pid);
+  let main = 0;
+  let others = 0;
+  for (const [tid, t] of after) {
+    const d = ((t - (before.get(tid) ?? 0)) * TICK_US) / calls;
+    if (tid === pid) main += d;
+    else others += d;
+  }
+  return { main, others };
+}
+
+async function profile(name: string, entry: string, otel: boolean): Promise<Run> {
   const dir = join(tmp, name);
   // --cpu-prof is refused in NODE_OPTIONS: it goes before the entry
   const prof = ["--cpu-prof", `--cpu-prof-dir=${dir}`];
@@ -100,6 +142,7 @@ async function profile(name: string, entry: string, otel: boolean): Promise<{ pr
   let calls = CALLS;
   let from = 0;
   let to = 0;
+  let threads = { main: 0, others: 0 };
   if (HTTP) {
     const port = await freePort();
     const proc = spawn(process.execPath, [...prof, entry, "--http", "--host", "127.0.0.1", "--port", String(port), ...args], {
@@ -110,8 +153,10 @@ async function profile(name: string, entry: string, otel: boolean): Promise<{ pr
     const conns = await connectMany(32, `http://127.0.0.1:${port}/mcp`, "otel-prof");
     await warmUp(conns, "rerank", 1000);
     from = now();
+    const t0 = threadTicks(proc.pid!);
     const loop = await closedLoop(conns, "rerank", Math.max(1000, CALLS), proc.pid);
     calls = loop.calls;
+    threads = threadsPerCall(proc.pid!, t0, calls);
     to = now();
     await closeAll(conns);
     const exited = new Promise((r) => proc.once("exit", r));
@@ -122,7 +167,9 @@ async function profile(name: string, entry: string, otel: boolean): Promise<{ pr
     const c = await connect(process.execPath, [...prof, entry, ...args], scrubbedEnv({ CO_API_KEY: BENCH_KEY, CO_API_URL: emu.url, ...env }));
     await measureSeq(mcpCall(c, "rerank", RERANK_ARGS), 0, 1000, c.pid);
     from = now();
+    const t0 = threadTicks(c.pid!);
     await measureSeq(mcpCall(c, "rerank", RERANK_ARGS), CALLS, 0, c.pid);
+    threads = threadsPerCall(c.pid!, t0, CALLS);
     to = now();
     await c.close();
   }
@@ -138,7 +185,7 @@ async function profile(name: string, entry: string, otel: boolean): Promise<{ pr
       await new Promise((r) => setTimeout(r, 200));
       // the server's profile is the largest (npm or a helper process may write one too)
       const best = files.map((f) => readFileSync(join(dir, f), "utf8")).sort((a, b) => b.length - a.length)[0]!;
-      return { prof: selfTimes(JSON.parse(best) as Profile, from, to), calls };
+      return { prof: selfTimes(JSON.parse(best) as Profile, from, to), calls, ...threads };
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -150,7 +197,7 @@ const runs: Array<[string, string, boolean]> = [
   ["on", ENTRY, true],
 ];
 if (OTHER) runs.push(["other-on", OTHER, true]);
-const out = new Map<string, { prof: ReturnType<typeof selfTimes>; calls: number }>();
+const out = new Map<string, Run>();
 try {
   for (const [name, entry, otel] of runs) out.set(name, await profile(name, entry, otel));
 } finally {
@@ -165,6 +212,10 @@ const perCall = (name: string, m: "byPkg" | "byFn", k: string) => {
 const names = [...out.keys()];
 console.log(`${HTTP ? "HTTP, 32 clients" : MODERN ? "stdio, modern era" : "stdio, SDK v1"}; self time in µs per call (profiler on)`);
 console.log(names.map((n) => `${n}: ${out.get(n)!.calls} calls, ${Math.round(out.get(n)!.prof.total / out.get(n)!.calls)} µs`).join("; "));
+console.log(
+  "CPU per call by thread (/proc, profiler on): " +
+    names.map((n) => `${n}: main ${Math.round(out.get(n)!.main)} µs, other threads (V8's helpers; the export worker if on) ${Math.round(out.get(n)!.others)} µs`).join("; "),
+);
 for (const m of ["byPkg", "byFn"] as const) {
   const keys = new Set(names.flatMap((n) => [...out.get(n)!.prof[m].keys()]));
   const rows = [...keys].map((k) => ({ k, v: names.map((n) => perCall(n, m, k)) }));

@@ -1,13 +1,13 @@
 /**
  * What the telemetry itself costs a call, in one process and without the rest of the server: the
- * spans of one HTTP tools/call (the HTTP SERVER span, the MCP SERVER span, the guards, one Cohere
- * attempt), its ids for the audit line and its metrics, made through the same Telemetry interface
+ * spans of one HTTP tools/call (the HTTP SERVER span, the MCP SERVER span, one Cohere attempt; the
+ * guards' span with --guards, as with --store), its ids for the audit line and its metrics, made through the same Telemetry interface
  * the server calls, exported by the real SDK (batch processor, OTLP exporter, protobuf or JSON) to
  * a sink on 127.0.0.1 in this process. Prints the CPU µs per call (process.cpuUsage: GC and the
  * export included, the export worker's thread too) and the main thread's busy µs per call (event
  * loop utilization), the medians of rounds. No network beyond loopback.
  *
- *   npm run build && node dist/bench/otel-micro.js [--calls 20000] [--rounds 5] [--protocol http/json] [--worker]
+ *   npm run build && node dist/bench/otel-micro.js [--calls 20000] [--rounds 5] [--protocol http/json] [--worker] [--guards]
  */
 import { EventEmitter } from "node:events";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
@@ -61,7 +61,8 @@ async function oneCall(i: number): Promise<void> {
   await t.request(
     { method: "tools/call", tool: "rerank", requestId: i, headers: { traceparent: req.headers.traceparent as string | undefined }, transport: "http", agent: "search-agent" },
     async (span) => {
-      if (!process.argv.includes("--no-guards")) await t.step("cohere_mcp.guards", undefined, async () => false, span);
+      // the guards' span exists only with a shared store (--store): --guards adds it
+      if (process.argv.includes("--guards")) await t.step("cohere_mcp.guards", undefined, async () => false, span);
       const a = t.start(
         "POST /v2/rerank",
         { "http.request.method": "POST", "url.template": "/v2/rerank", "server.address": "127.0.0.1", "server.port": 4010, "gen_ai.provider.name": "cohere", "gen_ai.request.model": "rerank-v3.5" },

@@ -81,7 +81,7 @@ describe("--otel with the export worker: the process exits when stdin closes", (
     const mine = ok.spans.slice(before);
     const call = mine.find((s) => s.name === "tools/call rerank")!;
     expect(call, JSON.stringify(mine.map((s) => s.name))).toBeDefined();
-    expect(mine.filter((s) => s.parentSpanId === call.spanId).map((s) => s.name).sort()).toEqual(["POST /v2/rerank", "cohere_mcp.guards"]);
+    expect(mine.filter((s) => s.parentSpanId === call.spanId).map((s) => s.name).sort()).toEqual(["POST /v2/rerank"]);
   }, 20_000);
 });
 

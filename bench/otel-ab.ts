@@ -1,8 +1,9 @@
 /**
  * OpenTelemetry's cost, A/B: stdio rerank p50 and the server's CPU per call (from /proc, the
  * server process only), for export off, on (`--otel`: traces at 100 % and metrics, to a local sink
- * that drains each body and answers 200 without decoding it), on with --audit-otlp too, and for
- * another build's `on` when given.
+ * that drains each body and answers 200 without decoding it), on with --audit-otlp too, on with
+ * the spans exported from a worker thread (COHERE_MCP_OTEL_EXPORT_WORKER=1), and for another
+ * build's `on` when given.
  * Each server is warmed up, then they take interleaved rounds; the medians of the rounds are
  * printed. Loopback only.
  *
@@ -29,16 +30,18 @@ await new Promise<void>((ok) => sink.listen(0, "127.0.0.1", ok));
 const sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
 const tmp = mkdtempSync(join(tmpdir(), "otel-ab-"));
 const on = { OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl, OTEL_TRACES_SAMPLER: "always_on", OTEL_METRIC_EXPORT_INTERVAL: "5000" };
-const start = (entry: string, name: string, otel: boolean, audit = false): Promise<McpConn> =>
+const start = (entry: string, name: string, otel: boolean, audit = false, extra: Record<string, string> = {}): Promise<McpConn> =>
   connectStdioCmd(
     process.execPath,
     [entry, "--audit-log", join(tmp, `${name}.jsonl`), ...(otel ? ["--otel"] : []), ...(audit ? ["--audit-otlp"] : [])],
-    scrubbedEnv({ CO_API_KEY: BENCH_KEY, CO_API_URL: emu.url, ...(otel ? on : {}) }),
+    scrubbedEnv({ CO_API_KEY: BENCH_KEY, CO_API_URL: emu.url, ...(otel ? on : {}), ...extra }),
   );
 const servers: Array<[string, McpConn]> = [
   ["off", await start(ENTRY, "off", false)],
   ["on", await start(ENTRY, "on", true)],
   ["on + --audit-otlp", await start(ENTRY, "audit", true, true)],
+  // the spans batched, encoded and sent on a worker thread (src/telemetry/worker-export.ts)
+  ["on, export worker", await start(ENTRY, "worker", true, false, { COHERE_MCP_OTEL_EXPORT_WORKER: "1" })],
 ];
 if (OTHER) servers.push(["other build, on", await start(OTHER, "other", true)]);
 try {
@@ -57,7 +60,7 @@ try {
     const p50 = median(v.p50) * 1000;
     const cpu = median(v.cpu);
     const d = name === "off" ? "" : ` (+${Math.round(p50 - median(off.p50) * 1000)} µs p50, +${Math.round(cpu - median(off.cpu))} µs CPU)`;
-    console.log(`${name.padEnd(20)} p50 ${Math.round(p50)} µs, CPU ${Math.round(cpu)} µs per call${d}`);
+    console.log(`${name.padEnd(24)} p50 ${Math.round(p50)} µs, CPU ${Math.round(cpu)} µs per call${d}`);
   }
 } finally {
   for (const [, c] of servers) await c.close();

@@ -1,12 +1,13 @@
 /**
  * OpenTelemetry's cost over HTTP, A/B: 32 clients in a closed loop of rerank calls against
  * stateless HTTP servers with export off, on (`--otel`: traces at 100 % and metrics, to a local
- * sink that drains each body and answers 200), on with `--audit-otlp` too, and another build's on
- * when given. Each server is warmed up, then they take interleaved rounds; the medians of the
- * rounds (calls/s, the server's CPU per call from /proc) and their ratios to off are printed, with
- * the load average. Loopback only.
+ * sink that drains each body and answers 200), on with `--audit-otlp` too, on with the spans
+ * exported from a worker thread (COHERE_MCP_OTEL_EXPORT_WORKER=1), and another build's on when
+ * given (`--only on,worker` picks rows beside off). Each server is warmed up, then they take
+ * interleaved rounds; the medians of the rounds (calls/s, the server's CPU per call from /proc)
+ * and their ratios to off are printed, with the load average. Loopback only.
  *
- *   npm run build && node dist/bench/otel-http-ab.js [--rounds 6] [--ms 3000] [--clients 32] [--other OTHER/dist/src/index.js]
+ *   npm run build && node dist/bench/otel-http-ab.js [--rounds 6] [--ms 3000] [--clients 32] [--only on,worker,audit] [--other OTHER/dist/src/index.js]
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -41,6 +42,8 @@ const wanted = (n: string) => !ONLY || n === "off" || ONLY.split(",").includes(n
 const servers: Array<[string, HttpServer]> = [await start("off", ENTRY, [], {})];
 if (wanted("on")) servers.push(await start("on", ENTRY, ["--otel"], on));
 if (wanted("audit")) servers.push(await start("on + --audit-otlp", ENTRY, ["--otel", "--audit-otlp"], on));
+// the spans batched, encoded and sent on a worker thread (src/telemetry/worker-export.ts)
+if (wanted("worker")) servers.push(await start("on, export worker", ENTRY, ["--otel"], { ...on, COHERE_MCP_OTEL_EXPORT_WORKER: "1" }));
 if (OTHER) servers.push(await start("other build, on", OTHER, ["--otel"], on));
 const loads: number[] = [];
 try {
@@ -68,7 +71,7 @@ try {
     // each round's on/off ratio, then their median: the rounds' load differs more than the servers do
     const ratios = v.perSec.map((p, i) => p / off.perSec[i]!);
     const d = name === "off" ? "" : ` (${median(ratios).toFixed(2)}× off by rounds' ratios; CPU +${Math.round(cpu - median(off.cpu))} µs)`;
-    console.log(`${name.padEnd(20)} ${Math.round(perSec)} calls/s, CPU ${Math.round(cpu)} µs per call${d}`);
+    console.log(`${name.padEnd(24)} ${Math.round(perSec)} calls/s, CPU ${Math.round(cpu)} µs per call${d}`);
   }
 } finally {
   for (const [, s] of servers) await s.stop();

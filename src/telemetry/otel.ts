@@ -29,129 +29,21 @@ import {
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { detectResources, envDetector, resourceFromAttributes, type Resource } from "@opentelemetry/resources";
-import {
-  AlwaysOffSampler,
-  AlwaysOnSampler,
-  BasicTracerProvider,
-  BatchSpanProcessor,
-  ParentBasedSampler,
-  TraceIdRatioBasedSampler,
-  type Sampler,
-  type SpanExporter,
-} from "@opentelemetry/sdk-trace-base";
-import { MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter } from "@opentelemetry/sdk-metrics";
-import type { LogRecordExporter } from "@opentelemetry/sdk-logs";
+import { BasicTracerProvider, BatchSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
 import type { AuditEvent } from "../audit/index.js";
 import { auditLine } from "../audit/line.js";
-import { ConfigError } from "../config/file.js";
 import { redactText } from "../redact.js";
 import { AuditShipper } from "./audit-ship.js";
 import { httpServerSpan, httpSpanContext } from "./http-server.js";
 import { callMetrics } from "./call-metrics.js";
+import { checkUrl, headerSecrets, logExporter, metricExporter, protocolOf, samplerOf, traceExporter, urlOf } from "./otel-setup.js";
+import { WorkerSpanProcessor } from "./worker-export.js";
 import type { Attrs, AttrValue, McpRequestInfo, SpanHandle, StartDeps, Telemetry, TelemetrySettings } from "./index.js";
 
 const SERVICE_VERSION = "0.1.0";
 const OUTCOMES = new Set(["ok", "cohere_error", "transport_error", "cancelled", "stream_cut", "generation_error", "missing_key", "invalid_input", "internal"]);
 const SCOPE = "cohere-mcp";
-type Protocol = "http/protobuf" | "http/json";
-type Signal = "traces" | "metrics" | "logs";
-
-const SAMPLERS = new Set([
-  "always_on",
-  "always_off",
-  "traceidratio",
-  "parentbased_always_on",
-  "parentbased_always_off",
-  "parentbased_traceidratio",
-]);
-
-/** The protocol of one signal: OTEL_EXPORTER_OTLP_{SIGNAL}_PROTOCOL, OTEL_EXPORTER_OTLP_PROTOCOL, the config, http/protobuf. */
-function protocolOf(signal: Signal, env: NodeJS.ProcessEnv, configured: Protocol | undefined): Protocol {
-  const name = `OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_PROTOCOL`;
-  const raw = (env[name] || env.OTEL_EXPORTER_OTLP_PROTOCOL || configured || "http/protobuf").trim();
-  if (raw === "http/protobuf" || raw === "http/json") return raw;
-  const which = env[name] ? name : env.OTEL_EXPORTER_OTLP_PROTOCOL ? "OTEL_EXPORTER_OTLP_PROTOCOL" : "otel.protocol";
-  throw new ConfigError(`${which} must be http/protobuf or http/json (gRPC is not supported), got "${raw.slice(0, 40)}"`);
-}
-
-/** The URL to give an exporter: none when an OTEL_* variable names one (the exporter reads it), else the config's endpoint. */
-function urlOf(signal: Signal, env: NodeJS.ProcessEnv, endpoint: string | undefined): string | undefined {
-  for (const v of [`OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_ENDPOINT`, "OTEL_EXPORTER_OTLP_ENDPOINT"]) {
-    const value = (env[v] ?? "").trim();
-    if (!value) continue;
-    checkUrl(v, value);
-    return undefined;
-  }
-  if (!endpoint) return undefined;
-  return `${endpoint.replace(/\/+$/, "")}/v1/${signal}`;
-}
-
-function checkUrl(name: string, value: string): void {
-  let u: URL;
-  try {
-    u = new URL(value);
-  } catch {
-    throw new ConfigError(`${name} is not a URL (give http://HOST:4318 or https://…)`);
-  }
-  if (u.protocol !== "http:" && u.protocol !== "https:") throw new ConfigError(`${name} must be an http:// or https:// URL, got ${u.protocol}`);
-}
-
-function samplerOf(env: NodeJS.ProcessEnv, ratio: number | undefined): Sampler | undefined {
-  const name = (env.OTEL_TRACES_SAMPLER ?? "").trim();
-  if (name) {
-    if (!SAMPLERS.has(name)) throw new ConfigError(`OTEL_TRACES_SAMPLER must be one of ${[...SAMPLERS].join(", ")}, got "${name.slice(0, 40)}"`);
-    const arg = env.OTEL_TRACES_SAMPLER_ARG;
-    if (name.includes("traceidratio") && arg !== undefined && arg.trim() !== "") {
-      const n = Number(arg);
-      if (!(n >= 0 && n <= 1)) throw new ConfigError(`OTEL_TRACES_SAMPLER_ARG must be a number from 0 to 1, got "${arg.slice(0, 40)}"`);
-    }
-    return undefined; // the SDK builds it from the environment
-  }
-  if (ratio === undefined) return new ParentBasedSampler({ root: new AlwaysOnSampler() });
-  if (ratio >= 1) return new ParentBasedSampler({ root: new AlwaysOnSampler() });
-  if (ratio <= 0) return new ParentBasedSampler({ root: new AlwaysOffSampler() });
-  return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) });
-}
-
-async function traceExporter(p: Protocol, url: string | undefined): Promise<SpanExporter> {
-  const config = url ? { url } : {};
-  if (p === "http/json") return new (await import("@opentelemetry/exporter-trace-otlp-http")).OTLPTraceExporter(config);
-  return new (await import("@opentelemetry/exporter-trace-otlp-proto")).OTLPTraceExporter(config);
-}
-
-async function metricExporter(p: Protocol, url: string | undefined): Promise<PushMetricExporter> {
-  const config = url ? { url } : {};
-  if (p === "http/json") return new (await import("@opentelemetry/exporter-metrics-otlp-http")).OTLPMetricExporter(config);
-  return new (await import("@opentelemetry/exporter-metrics-otlp-proto")).OTLPMetricExporter(config);
-}
-
-async function logExporter(p: Protocol, url: string | undefined): Promise<LogRecordExporter> {
-  const config = url ? { url } : {};
-  if (p === "http/json") return new (await import("@opentelemetry/exporter-logs-otlp-http")).OTLPLogExporter(config);
-  return new (await import("@opentelemetry/exporter-logs-otlp-proto")).OTLPLogExporter(config);
-}
-
-/** Values of OTEL_EXPORTER_OTLP_*HEADERS (a collector's credentials): kept out of every log and result. */
-function headerSecrets(env: NodeJS.ProcessEnv): string[] {
-  const out: string[] = [];
-  for (const [k, v] of Object.entries(env)) {
-    if (!/^OTEL_EXPORTER_OTLP_(TRACES_|METRICS_|LOGS_)?HEADERS$/.test(k) || !v) continue;
-    for (const pair of v.split(",")) {
-      const i = pair.indexOf("=");
-      if (i < 0) continue;
-      const raw = pair.slice(i + 1).trim();
-      let value = raw;
-      try {
-        value = decodeURIComponent(raw);
-      } catch {
-        /* as given */
-      }
-      for (const s of new Set([raw, value])) if (s.length >= 4) out.push(s);
-    }
-  }
-  return out;
-}
-
 const getter: TextMapGetter<Record<string, unknown>> = {
   keys: (c) => Object.keys(c),
   get: (c, key) => {
@@ -226,7 +118,16 @@ export async function startOtel(s: TelemetrySettings, env: NodeJS.ProcessEnv, de
   // gets its parent passed along (SpanHandle.ctx)
   if (deps.trackContext) context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  const spans = new BatchSpanProcessor(await traceExporter(protocols.traces, urls.traces));
+  // the SDK's batch processor and OTLP exporter on the main thread; COHERE_MCP_OTEL_EXPORT_WORKER=1
+  // sends each ended span within milliseconds to a worker thread where they batch, encode and send
+  // (./worker-export.ts): less time on the main thread, more CPU in all (docs/tracing.md, "What it
+  // costs"); the A/B harnesses compare the two
+  const inWorker = (env.COHERE_MCP_OTEL_EXPORT_WORKER ?? "").trim() === "1";
+  const spans: SpanProcessor = inWorker
+    ? new WorkerSpanProcessor({ protocol: protocols.traces, url: urls.traces, resource: resource.attributes }, (why) =>
+        deps.logger.warn("OpenTelemetry: the span export worker stopped; spans are no longer exported", { error: why }),
+      )
+    : new BatchSpanProcessor(await traceExporter(protocols.traces, urls.traces));
   const tracerProvider = new BasicTracerProvider({
     resource,
     spanProcessors: [spans],

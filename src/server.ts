@@ -117,12 +117,15 @@ const metaOf = (params: unknown): RequestFacts["meta"] => {
 export type Era = "modern" | "legacy";
 
 export function createMcpServer(app: App, source: ScopeSource, era: Era = "legacy"): Server {
-  const scopeOf = (authInfo: AuthInfo | undefined): AgentScope => ({
-    ...(typeof source === "function" ? source(authInfo) : source),
+  const eraScope = (base: AgentScope): AgentScope => ({
+    ...base,
     era,
     // a modern client is asked in the call's own exchange (input_required), whatever the transport
     ...(era === "modern" ? { stateless: false } : {}),
   });
+  // stdio's scope is the same for every call of the server's life: made once (nothing changes a call's scope)
+  const fixedScope = typeof source === "function" ? undefined : eraScope(source);
+  const scopeOf = (authInfo: AuthInfo | undefined): AgentScope => fixedScope ?? eraScope((source as (a: AuthInfo | undefined) => AgentScope)(authInfo));
   // stdio's scope is fixed for the server's life; HTTP's is worked out per request
   const transport = typeof source === "function" ? "http" : source.transport;
   const server: CohereServer = new CohereServer(SERVER_INFO, {

@@ -110,4 +110,18 @@ describe("the span export worker", () => {
     expect(out).toContain("traced true");
     expect(code, out).toBe(0);
   }, 20_000);
+
+  it("its entry imported on the main thread does nothing (the container image's load check imports every module of dist/)", async () => {
+    const entry = fileURLToPath(new URL("../dist/src/telemetry/export-worker.js", import.meta.url));
+    const child = spawn(process.execPath, ["--input-type=module", "-e", `await import(${JSON.stringify(entry)}); console.log("imported");`], {
+      env: { PATH: process.env.PATH ?? "" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((r) => child.once("exit", (c) => r(c)));
+    expect(out).toContain("imported");
+    expect(code, out).toBe(0);
+  }, 20_000);
 });

@@ -5,27 +5,17 @@
  * retries and timeouts are its own). Tells the main thread how many spans it took, at most every
  * 50 ms, and answers flush and shutdown when done.
  */
-import { parentPort, workerData } from "node:worker_threads";
+import { isMainThread, parentPort, workerData, type MessagePort } from "node:worker_threads";
 import type { SpanContext } from "@opentelemetry/api";
 import { hrTimeDuration } from "@opentelemetry/core";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from "@opentelemetry/sdk-trace-base";
 import type { FromWorker, PlainSpan, ToWorker, WorkerInit } from "./worker-export.js";
 
-const init = workerData as WorkerInit;
-const resource = resourceFromAttributes(init.resource);
-const config = init.url ? { url: init.url } : {};
-const exporter: SpanExporter =
-  init.protocol === "http/json"
-    ? new (await import("@opentelemetry/exporter-trace-otlp-http")).OTLPTraceExporter(config)
-    : new (await import("@opentelemetry/exporter-trace-otlp-proto")).OTLPTraceExporter(config);
-
-const batches = new BatchSpanProcessor(exporter);
-
 const state = (s: string | undefined) => (s ? { serialize: () => s } : undefined);
 const scopes = new Map<string, PlainSpan["scope"]>();
 
-function readable(p: PlainSpan): ReadableSpan {
+function readable(p: PlainSpan, resource: ReadableSpan["resource"]): ReadableSpan {
   const ctx = { traceId: p.traceId, spanId: p.spanId, traceFlags: p.traceFlags, traceState: state(p.traceState) } as SpanContext;
   // one scope object per scope, as the SDK has: the encoder groups spans by it
   const key = `${p.scope.name}@${p.scope.version ?? ""}:${p.scope.schemaUrl ?? ""}`;
@@ -56,21 +46,35 @@ function readable(p: PlainSpan): ReadableSpan {
   };
 }
 
-const port = parentPort!;
-let took = 0;
-let ackTimer: NodeJS.Timeout | undefined;
-const ack = () => {
-  ackTimer = undefined;
-  port.postMessage({ type: "took", n: took } satisfies FromWorker);
-  took = 0;
-};
-port.on("message", (m: ToWorker) => {
-  if (m.type === "spans") {
-    for (const p of m.spans) batches.onEnd(readable(p));
-    took += m.spans.length;
-    ackTimer ??= setTimeout(ack, 50);
-    return;
-  }
-  const done = () => port.postMessage({ type: "done", id: m.id } satisfies FromWorker);
-  (m.type === "flush" ? batches.forceFlush() : batches.shutdown()).then(done, done);
-});
+async function serve(init: WorkerInit, port: MessagePort): Promise<void> {
+  const resource = resourceFromAttributes(init.resource);
+  const config = init.url ? { url: init.url } : {};
+  const exporter: SpanExporter =
+    init.protocol === "http/json"
+      ? new (await import("@opentelemetry/exporter-trace-otlp-http")).OTLPTraceExporter(config)
+      : new (await import("@opentelemetry/exporter-trace-otlp-proto")).OTLPTraceExporter(config);
+
+  const batches = new BatchSpanProcessor(exporter);
+
+  let took = 0;
+  let ackTimer: NodeJS.Timeout | undefined;
+  const ack = () => {
+    ackTimer = undefined;
+    port.postMessage({ type: "took", n: took } satisfies FromWorker);
+    took = 0;
+  };
+  port.on("message", (m: ToWorker) => {
+    if (m.type === "spans") {
+      for (const p of m.spans) batches.onEnd(readable(p, resource));
+      took += m.spans.length;
+      ackTimer ??= setTimeout(ack, 50);
+      return;
+    }
+    const done = () => port.postMessage({ type: "done", id: m.id } satisfies FromWorker);
+    (m.type === "flush" ? batches.forceFlush() : batches.shutdown()).then(done, done);
+  });
+}
+
+// Only as a worker: imported on the main thread (the container image's load check imports every
+// module of dist/ to prove the pruning kept what they need) it does nothing.
+if (!isMainThread && parentPort) await serve(workerData as WorkerInit, parentPort);

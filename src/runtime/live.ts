@@ -23,10 +23,9 @@ import { rateLimitGuard } from "../policy/ratelimit.js";
 import { budgetGuard, type BudgetGuard } from "../policy/budget.js";
 import { assertConfigUsable } from "../config/validate.js";
 import { cohereKeyGuard } from "../policy/cohere-limits.js";
-import { mergeNotes, type Guard, type GuardAfter, type GuardVerdict, type SettleNote } from "../policy/types.js";
+import { mergeNotes, type AgentScope, type Guard, type GuardAfter, type GuardVerdict, type SettleNote } from "../policy/types.js";
 import type { CounterStore } from "../store/types.js";
 import type { ToolDef } from "../catalog/types.js";
-import type { AgentScope } from "../policy/types.js";
 import { configHash } from "../fleet/hash.js";
 
 /** The agent of HTTP requests when the config has no agents (also exported by http/plan.ts). */

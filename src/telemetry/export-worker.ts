@@ -9,7 +9,8 @@ import { isMainThread, parentPort, workerData, type MessagePort } from "node:wor
 import type { SpanContext } from "@opentelemetry/api";
 import { hrTimeDuration } from "@opentelemetry/core";
 import { resourceFromAttributes } from "@opentelemetry/resources";
-import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from "@opentelemetry/sdk-trace-base";
+import { BatchSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import { traceExporter } from "./otel-setup.js";
 import type { FromWorker, PlainSpan, ToWorker, WorkerInit } from "./worker-export.js";
 
 const state = (s: string | undefined) => (s ? { serialize: () => s } : undefined);
@@ -48,11 +49,8 @@ function readable(p: PlainSpan, resource: ReadableSpan["resource"]): ReadableSpa
 
 async function serve(init: WorkerInit, port: MessagePort): Promise<void> {
   const resource = resourceFromAttributes(init.resource);
-  const config = init.url ? { url: init.url } : {};
-  const exporter: SpanExporter =
-    init.protocol === "http/json"
-      ? new (await import("@opentelemetry/exporter-trace-otlp-http")).OTLPTraceExporter(config)
-      : new (await import("@opentelemetry/exporter-trace-otlp-proto")).OTLPTraceExporter(config);
+  // the same exporter the main thread would make (./otel-setup.ts)
+  const exporter = await traceExporter(init.protocol, init.url);
 
   const batches = new BatchSpanProcessor(exporter);
 

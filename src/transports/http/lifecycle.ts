@@ -13,8 +13,6 @@ import type { SessionTable } from "./legacy/sessions.js";
 import { DRAINING_RETRY_AFTER_S, headerValue, remoteOf, rpcError, sendJson } from "./io.js";
 import { mayClaimModern, type ModernLeg } from "./modern/handler.js";
 
-export { DRAINING_RETRY_AFTER_S } from "./io.js";
-
 /**
  * While draining, in --sessions mode, a request that would open a session (any legacy request
  * without Mcp-Session-Id: initialize, or one the SDK would refuse for want of a session) is
